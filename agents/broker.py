@@ -1,0 +1,250 @@
+"""Brokers: the gray market that routes controlled chips around the rules.
+
+A broker buys chips legally in a transit country (at list price plus `transit_premium`),
+misdeclares them and ships them to buyers in restricted countries, who paid into escrow. Each
+shipment takes a month and is stopped with the interdiction probability of its route, set by US
+enforcement, the transit state's customs and the pressure on it, and China's own border when it
+does not look away. A caught broker loses the shipment and leaves the market; buyers get their
+escrow back. Margins draw new brokers in; brokers with no business for months leave.
+
+Brokers are Mesa agents (identity, route, capacity, cash); their numbers live in a `BrokerTable`
+row so that the month's shipping is done for all of them at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from game.market import capacity_scale, capped_share, next_markup
+
+if TYPE_CHECKING:
+    from game.model import ChipWarModel
+
+ROUTE_SWITCH_CHANCE = 0.1    # a broker reconsiders its route this often even when it still works
+MAX_CAUGHT_NEWS = 4          # more catches in a month than this make one summary news item
+
+
+class BrokerTable:
+    ARRAYS = ("alive", "serial", "capacity", "cash", "route", "ship_chip", "ship_qty",
+              "ship_price", "idle", "entered", "delivered")
+
+    def __init__(self, n: int = 64) -> None:
+        self.alive = np.zeros(n, bool)
+        self.serial = np.zeros(n, np.int64)
+        self.capacity = np.zeros(n, np.int64)     # chips a month
+        self.cash = np.zeros(n)
+        self.route = np.full(n, -1, np.int64)     # transit country index
+        self.ship_chip = np.full(n, -1, np.int64)
+        self.ship_qty = np.zeros(n, np.int64)     # chips in transit
+        self.ship_price = np.zeros(n)             # price the buyers paid per chip
+        self.idle = np.zeros(n, np.int64)         # months in a row without business
+        self.entered = np.zeros(n, np.int64)
+        self.delivered = np.zeros(n, np.int64)    # chips delivered over its career
+
+    def add(self, serial: int, capacity: int, cash: float, month: int) -> int:
+        free = np.flatnonzero(~self.alive)
+        if free.size == 0:
+            grow = max(64, self.alive.size)
+            for k in self.ARRAYS:
+                a = getattr(self, k)
+                fill = -1 if k in ("route", "ship_chip") else 0
+                setattr(self, k, np.concatenate([a, np.full(grow, fill, a.dtype)]))
+            free = np.flatnonzero(~self.alive)
+        i = int(free[0])
+        self.alive[i] = True
+        self.serial[i], self.capacity[i], self.cash[i] = serial, capacity, cash
+        self.route[i], self.ship_chip[i], self.ship_qty[i] = -1, -1, 0
+        self.ship_price[i], self.idle[i], self.entered[i], self.delivered[i] = 0.0, 0, month, 0
+        return i
+
+    def free(self, slot: int) -> None:
+        self.alive[slot] = False
+        self.ship_qty[slot] = 0
+        self.route[slot] = self.ship_chip[slot] = -1
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {}, {f"brokers.{k}": getattr(self, k).copy() for k in self.ARRAYS}
+
+    def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        for k in self.ARRAYS:
+            setattr(self, k, arrays[f"brokers.{k}"].copy())
+
+
+class Broker(mesa.Agent):
+    """A smuggling ring: one route at a time, one shipment a month."""
+
+    def __init__(self, model: ChipWarModel, slot: int) -> None:
+        super().__init__(model)
+        self.slot = slot
+
+    @property
+    def serial(self) -> int:
+        return int(self.model.brokers.serial[self.slot])
+
+    @property
+    def route(self) -> str | None:
+        r = int(self.model.brokers.route[self.slot])
+        return self.model.country_ids[r] if r >= 0 else None
+
+    @property
+    def capacity(self) -> int:
+        return int(self.model.brokers.capacity[self.slot])
+
+    @property
+    def cash(self) -> float:
+        return float(self.model.brokers.cash[self.slot])
+
+    def remove(self) -> None:
+        self.model.brokers.free(self.slot)
+        self.model.broker_agents.pop(self.slot, None)
+        super().remove()
+
+    def __repr__(self) -> str:
+        return f"Broker(#{self.serial}, route={self.route})"
+
+
+# ------------------------------------------------------------------------------- the month
+def resolve_shipments(model: ChipWarModel) -> None:
+    """Last month's shipments arrive or are seized; buyers pay or are refunded."""
+    b, labs, view = model.brokers, model.labs, model.view
+    moving = np.flatnonzero(b.alive & (b.ship_qty > 0))
+    stats = model.month_stats
+    if moving.size == 0:
+        return
+    risk = view.route_risk[b.route[moving]]
+    caught = model.rng.random(moving.size) < risk
+    n_chips = len(model.chips)
+    seized = np.bincount(b.ship_chip[moving[caught]], weights=b.ship_qty[moving[caught]],
+                         minlength=n_chips).astype(np.int64)
+    model.ledger.seize(seized)
+    for c in np.flatnonzero(labs.gray_inflight.sum(axis=0)):
+        inflight = labs.gray_inflight[:, c]
+        lost = capped_share(inflight, int(seized[c]), model.rng)
+        arrived = inflight - lost
+        model.ledger.deliver(arrived, int(c), model.year)
+        price = labs.gray_price_paid[c]
+        labs.escrow -= inflight * price
+        labs.cash += lost * price
+        stats["smuggled_by_lab"] += arrived
+        stats["seized_by_lab"] += lost
+        labs.gray_inflight[:, c] = 0
+    np.maximum(labs.escrow, 0.0, out=labs.escrow)
+    ok = moving[~caught]
+    b.cash[ok] += b.ship_qty[ok] * b.ship_price[ok]
+    b.delivered[ok] += b.ship_qty[ok]
+    for slot in moving[caught]:
+        model.news_broker_caught(int(slot), int(caught.sum()))
+        model.broker_agents[int(slot)].remove()
+    b.ship_qty[moving] = 0
+
+
+def enter(model: ChipWarModel) -> None:
+    """New brokers come in while margins are high and buyers go unserved."""
+    p, gray = model.p, model.gray
+    if model.view.gray_chip < 0:
+        return
+    if not gray.opened:
+        gray.opened = True
+        n_new = int(p.broker_initial)
+    else:
+        margin = gray.expected_margin
+        unmet = gray.unmet_share
+        lam = p.broker_entry_rate * max(0.0, margin) * unmet
+        n_new = min(int(model.rng.poisson(lam)), int(p.broker_max_entry))
+    for _ in range(n_new):
+        capacity = int(max(10, round(model.rng.lognormal(np.log(p.broker_capacity_median),
+                                                         p.broker_capacity_sigma))))
+        cash = capacity * model.view.transit_price * p.broker_capital_months
+        model.add_broker(capacity, cash)
+
+
+def choose_routes(model: ChipWarModel) -> None:
+    """Each broker picks the transit country with the best expected margin for its risk;
+    routes differ by interdiction probability, and brokers by taste (Gumbel noise)."""
+    p, b, view = model.p, model.brokers, model.view
+    alive = np.flatnonzero(b.alive)
+    routes = view.routes_open
+    if alive.size == 0:
+        return
+    if routes.size == 0:
+        b.route[alive] = -1
+        return
+    current = b.route[alive]
+    rethink = (current < 0) | ~np.isin(current, routes) | (model.rng.random(alive.size) < ROUTE_SWITCH_CHANCE)
+    who = alive[rethink]
+    if who.size == 0:
+        return
+    risk = view.route_risk[routes]
+    margin = view.gray_price * (1.0 - risk) - view.transit_price
+    base = np.log(np.maximum(margin, 1.0)) - p.broker_route_risk_aversion * risk
+    noise = model.rng.gumbel(0.0, p.broker_route_noise, size=(who.size, routes.size))
+    b.route[who] = routes[np.argmax(base[None, :] + noise, axis=1)]
+
+
+def ship(model: ChipWarModel) -> None:
+    """Brokers fill this month's gray orders as far as their capacity, cash and routes allow;
+    unfilled orders are refunded at once."""
+    b, labs, view, gray = model.brokers, model.labs, model.view, model.gray
+    g = view.gray_chip
+    orders = labs.gray_order.copy()
+    demand = int(orders.sum())
+    alive = np.flatnonzero(b.alive & (b.route >= 0))
+    supply = 0
+    shipped = 0
+    if g >= 0 and alive.size:
+        can = np.minimum(b.capacity[alive], np.floor(b.cash[alive] / view.transit_price)).astype(np.int64)
+        can = np.maximum(can, 0)
+        cap_left = view.cap_left[b.route[alive]]
+        if np.isfinite(cap_left).any():
+            need = can * model.chips.h100e[g]
+            scale = capacity_scale(need, b.route[alive], np.where(np.isfinite(view.cap_left),
+                                                                  view.cap_left, 1e30))
+            can = np.floor(can * scale).astype(np.int64)
+        supply = int(can.sum())
+        q = capped_share(can, min(demand, supply), model.rng)
+        shipped = int(q.sum())
+        b.ship_chip[alive] = np.where(q > 0, g, -1)
+        b.ship_qty[alive] = q
+        b.ship_price[alive] = view.gray_price
+        b.cash[alive] -= q * view.transit_price
+        b.idle[alive] = np.where(q > 0, 0, b.idle[alive] + 1)
+        sent = np.zeros(len(model.chips), np.int64)
+        sent[g] = shipped
+        model.ledger.dispatch(sent)
+        if np.isfinite(view.cap_left).any():
+            model.use_cap_transit(b.route[alive], q * model.chips.h100e[g])
+        for_lab = capped_share(orders, shipped, model.rng)
+        labs.gray_inflight[:, g] += for_lab
+        labs.gray_price_paid[g] = view.gray_price
+        refund = (orders - for_lab) * view.gray_price
+        b.idle[b.alive & (b.route < 0)] += 1
+    else:
+        refund = orders * view.gray_price if g >= 0 else np.zeros(len(labs))
+        b.idle[b.alive] += 1
+    labs.cash += refund
+    labs.escrow -= refund
+    np.maximum(labs.escrow, 0.0, out=labs.escrow)
+    labs.gray_order[:] = 0
+    model.month_stats["gray_demand"] = demand
+    model.month_stats["gray_supply"] = supply
+    model.month_stats["gray_shipped"] = shipped
+
+    # The price moves with the balance of orders and capacity, above the brokers' cost.
+    if g >= 0:
+        risk = float(np.mean(view.route_risk[view.routes_open])) if view.routes_open.size else 0.5
+        list_price = max(view.price[g], 1.0)
+        floor = model.p.gray_markup_min * view.transit_price / list_price / max(1e-6, 1.0 - risk)
+        gray.markup = next_markup(gray.markup, demand, supply, floor, model.p.gray_markup_max,
+                                  model.p.gray_price_adjustment)
+        gray.expected_margin = (view.gray_price * (1.0 - risk) - view.transit_price) / view.transit_price
+        gray.unmet_share = max(0.0, demand - supply) / max(demand, 1)
+
+
+def exit_idle(model: ChipWarModel) -> None:
+    b = model.brokers
+    gone = np.flatnonzero(b.alive & (b.idle >= int(model.p.broker_idle_exit_months)))
+    for slot in gone:
+        model.broker_agents[int(slot)].remove()

@@ -1,0 +1,340 @@
+"""AI labs: the buyers of compute and the trainers of models.
+
+Each lab is a Mesa agent (identity, country, risk appetite, what it has trained) whose numbers
+live in one row of a `LabTable`. The lab's decision rules, buying compute and training, are
+written once here and run over every lab at once, because a world may hold thousands of small
+buyers and a Python loop over them would cost more than the rest of the month together.
+
+How a lab buys (each month, with its cash: budget plus what it could not spend before):
+  1. It weighs every source of compute it may use by value per dollar (dense compute, and
+     memory bandwidth for serving, weighted by `inference_weight`), with a logit choice of
+     sharpness `choice_sharpness`. Sources: any chip it may legally buy (legal, a compliant
+     variant, or domestic), chips rented abroad, and the gray market.
+  2. Legality comes from the rule engine as the share of a purchase allowed (licences); risky
+     sources carry a cost that falls with the lab's risk appetite: labs with none never rent
+     abroad nor buy smuggled chips.
+  3. China's levers shift the weights: domestic preference, discouragement of foreign compliant
+     chips, and a buy-domestic mandate that sets a floor on the domestic share of spending.
+  4. Vendors ration scarce chips; the diffusion cap limits controlled imports of capped
+     countries; gray-market orders are paid into escrow and filled by brokers next month.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from game.capability import SECONDS_PER_MONTH, capability_index
+from game.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED
+from game.market import capacity_scale, whole_units
+from game.rules import CONTROLLED, EMBARGOED, RESTRICTED
+
+if TYPE_CHECKING:
+    from game.model import ChipWarModel
+
+CASH_CAP_MONTHS = 3.0   # a lab holds at most this many months of budget unspent
+
+
+class LabTable:
+    """Column store of every lab's numbers; row i is the lab whose `idx` is i."""
+
+    ARRAYS = ("country", "bloc", "frontier", "growth_kind", "founded", "hosts", "budget", "cash",
+              "risk", "run_age", "run_flop", "best_eff_flop", "best_run_flop", "capability", "gray_order",
+              "escrow", "gray_inflight", "gray_price_paid", "spent_month")
+
+    def __init__(self, n: int, n_chips: int) -> None:
+        self.ids: list[str] = []
+        self.names: list[str] = []
+        self.country = np.zeros(n, np.int64)
+        self.bloc = np.zeros(n, np.int64)
+        self.frontier = np.zeros(n, bool)
+        self.growth_kind = np.zeros(n, np.int64)      # 0 frontier lab, 1 cloud/enterprise
+        self.founded = np.zeros(n, np.int64)
+        self.hosts = np.zeros(n, bool)
+        self.budget = np.zeros(n)                     # USD a month
+        self.cash = np.zeros(n)
+        self.risk = np.zeros(n)
+        self.run_age = np.zeros(n, np.int64)
+        self.run_flop = np.zeros(n)
+        self.best_eff_flop = np.zeros(n)
+        self.best_run_flop = np.zeros(n)              # physical FLOP of the largest finished run
+        self.capability = np.full(n, np.nan)
+        self.gray_order = np.zeros(n, np.int64)       # chips ordered from brokers, not yet shipped
+        self.escrow = np.zeros(n)                     # cash paid for gray chips in flight
+        self.gray_inflight = np.zeros((n, n_chips), np.int64)
+        self.gray_price_paid = np.zeros(n_chips)      # per chip, price of the orders in flight
+        self.spent_month = np.zeros(n)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return ({"ids": list(self.ids), "names": list(self.names)},
+                {f"labs.{k}": getattr(self, k).copy() for k in self.ARRAYS})
+
+    def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.ids, self.names = list(plain["ids"]), list(plain["names"])
+        for k in self.ARRAYS:
+            setattr(self, k, arrays[f"labs.{k}"].copy())
+
+
+class AILab(mesa.Agent):
+    """A lab or an aggregate buyer (a bloc's cloud and enterprise market)."""
+
+    def __init__(self, model: ChipWarModel, idx: int) -> None:
+        super().__init__(model)
+        self.idx = idx
+
+    @property
+    def lab_id(self) -> str:
+        return self.model.labs.ids[self.idx]
+
+    @property
+    def name(self) -> str:
+        return self.model.labs.names[self.idx]
+
+    @property
+    def bloc(self) -> str:
+        return self.model.bloc_ids[self.model.labs.bloc[self.idx]]
+
+    @property
+    def country(self) -> str:
+        return self.model.country_ids[self.model.labs.country[self.idx]]
+
+    @property
+    def risk_appetite(self) -> float:
+        return float(self.model.labs.risk[self.idx])
+
+    @property
+    def capability(self) -> float:
+        return float(self.model.labs.capability[self.idx])
+
+    @property
+    def cash(self) -> float:
+        return float(self.model.labs.cash[self.idx])
+
+    @property
+    def compute_h100e(self) -> float:
+        return float(self.model.ledger.chips_held()[self.idx] @ self.model.chips.h100e)
+
+    def __repr__(self) -> str:
+        return f"AILab({self.lab_id!r})"
+
+
+# ------------------------------------------------------------------------------- buying
+def _softmax_rows(u: np.ndarray) -> np.ndarray:
+    m = np.max(u, axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(u - m)
+    s = e.sum(axis=1, keepdims=True)
+    return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
+
+
+def _domestic_floor(shares: np.ndarray, domestic: np.ndarray, bound: np.ndarray,
+                    floor: float) -> np.ndarray:
+    """China's buy-domestic mandate: lift the domestic share of spending of bound labs to the
+    floor (where domestic chips are to be had), scaling the other sources down."""
+    dom = np.where(domestic, shares, 0.0).sum(axis=1)
+    lift = bound & (dom > 0) & (dom < floor)
+    if not lift.any():
+        return shares
+    up = np.where(lift, floor / np.maximum(dom, 1e-12), 1.0)
+    down = np.where(lift, (1 - floor) / np.maximum(1 - dom, 1e-12), 1.0)
+    return np.where(domestic, shares * up[:, None], shares * down[:, None])
+
+
+def procure(model: ChipWarModel) -> None:
+    """Every active lab spends its cash on compute this month (see the module docstring)."""
+    p, labs, chips, view = model.p, model.labs, model.chips, model.view
+    n_labs, n_chips = len(labs), len(chips)
+    active = labs.founded <= model.month
+    labs.cash[active] = np.minimum(labs.cash[active] + labs.budget[active],
+                                   CASH_CAP_MONTHS * labs.budget[active])
+    spend = np.where(active, labs.cash, 0.0)
+
+    on_sale = chips.on_sale(model.month)
+    value = view.purchase_value[labs.growth_kind]      # [L, C]: trainers and servers value chips differently
+    price = view.price                                 # [C] vendor price this month
+    lab_tier = view.tier[labs.country]                 # [L]
+    listed = view.listed                               # [L]
+    acc = view.lab_access                              # [L, C] share allowed
+    domestic = view.vendor_bloc[chips.vendor][None, :] == labs.bloc[:, None]
+    prov = np.where(domestic, DOMESTIC,
+                    np.where(chips.variant_of[None, :] >= 0, COMPLIANT, LEGAL))
+    in_china = labs.bloc == model.china_bloc
+
+    # Direct purchases ------------------------------------------------------------
+    price_d = np.broadcast_to(price, (n_labs, n_chips)).copy()
+    subsidy = float(model.policy.get("domestic_subsidy"))
+    price_d = np.where(domestic & in_china[:, None], price_d * (1.0 - subsidy), price_d)
+    levy = float(model.policy.get("revenue_share")) * p.revenue_share_pass_through
+    restricted_lab = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
+    price_d = np.where(restricted_lab[:, None] & view.subject[None, :], price_d * (1.0 + levy), price_d)
+    # Compliant variants are made for, and sold only in, the markets the rules closed.
+    variant = chips.variant_of >= 0
+    ok_d = on_sale[None, :] & (acc > 0) & active[:, None] & ~(variant[None, :] & ~restricted_lab[:, None])
+    beta = p.choice_sharpness
+    with np.errstate(divide="ignore"):
+        u_d = beta * np.log(value / price_d) + np.log(np.where(acc > 0, acc, 1.0))
+    u_d = u_d + np.where(domestic & in_china[:, None], p.domestic_preference, 0.0)
+    u_d = u_d - np.where((prov == COMPLIANT) & in_china[:, None],
+                         p.discouragement_cost * float(model.policy.get("foreign_chip_discouragement")), 0.0)
+    u_d = np.where(ok_d, u_d, -np.inf)
+
+    # Renting abroad ------------------------------------------------------------------
+    host = view.rental_host
+    u_r = np.full((n_labs, n_chips), -np.inf)
+    acc_host = np.zeros(n_chips)
+    price_r = price * p.rental_premium
+    if host >= 0:
+        acc_host = view.lab_access[host]
+        cut_off = listed | (bool(model.policy.get("remote_access_controls")) & restricted_lab)
+        may_rent = active & (labs.risk > 0) & ~cut_off & (labs.country != labs.country[host])
+        ok_r = may_rent[:, None] & (on_sale & ~variant)[None, :] & (acc_host[None, :] > 0) & (acc < 1)
+        with np.errstate(divide="ignore"):
+            u_r = (beta * np.log(value / price_r[None, :]) + np.log(np.where(acc_host > 0, acc_host, 1.0))[None, :]
+                   - p.rental_risk_cost * (1.0 - labs.risk)[:, None])
+        u_r = np.where(ok_r, u_r, -np.inf)
+
+    # The gray market -----------------------------------------------------------------
+    g = view.gray_chip
+    u_g = np.full((n_labs, 1), -np.inf)
+    gray_price = view.gray_price
+    if g >= 0:
+        wants = active & (labs.risk > 0) & (acc[:, g] < 1)
+        risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
+        u_g[:, 0] = np.where(wants, beta * np.log(value[:, g] / gray_price) - risk_cost, -np.inf)
+
+    # Two passes: spend by preference; then re-spend what sold-out sources (rationed supply,
+    # denied licences) left over on the remaining ones: buy the best, then the next best.
+    n_opt = 2 * n_chips + 1
+    utility = np.concatenate([u_d, u_r, u_g], axis=1)
+    unit = np.concatenate([price_d, np.broadcast_to(price_r, (n_labs, n_chips)),
+                           np.full((n_labs, 1), gray_price if g >= 0 else np.inf)], axis=1)
+    grant = np.concatenate([acc, np.broadcast_to(acc_host, (n_labs, n_chips)), np.ones((n_labs, 1))], axis=1)
+    is_domestic = np.concatenate([domestic & ok_d, np.zeros((n_labs, n_chips + 1), bool)], axis=1)
+    mandate = float(model.policy.get("buy_domestic_mandate"))
+    h100e = chips.h100e
+    controlled_h = (view.chip_class == CONTROLLED) * h100e
+    rent_room = view.rental_capacity if host >= 0 else 0.0
+    cap_left = view.cap_left.copy()                        # [K] H100e, inf where uncapped
+    vendor_left = view.vendor_capacity.copy()
+    buyer_country = np.concatenate([np.broadcast_to(labs.country[:, None], (n_labs, n_chips)),
+                                    np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0)], axis=1)
+    units = np.zeros((n_labs, n_opt))
+    money = spend.copy()
+    for pass_no in range(2):
+        shares = _softmax_rows(utility)
+        if mandate > 0:
+            shares = _domestic_floor(shares, is_domestic, in_china, mandate)
+        with np.errstate(invalid="ignore"):
+            want = np.nan_to_num(money[:, None] * shares / unit * grant)
+        room = np.ones((n_labs, n_opt))
+        rent_h = (want[:, n_chips:2 * n_chips] * h100e).sum()
+        if rent_h > rent_room:
+            room[:, n_chips:2 * n_chips] = max(rent_room, 0.0) / rent_h
+        if np.isfinite(cap_left).any():       # diffusion cap: controlled imports of capped countries
+            need = want[:, :2 * n_chips] * np.tile(controlled_h, 2) * room[:, :2 * n_chips]
+            limit = np.where(np.isfinite(cap_left), cap_left, 1e30)
+            cell = capacity_scale(need.ravel(), buyer_country.ravel(), limit).reshape(need.shape)
+            room[:, :2 * n_chips] *= np.where(need > 0, cell, 1.0)
+        made = (want[:, :n_chips] * room[:, :n_chips] + want[:, n_chips:2 * n_chips] * room[:, n_chips:2 * n_chips])
+        if pass_no == 0:
+            model.record_vendor_demand(made.sum(axis=0))
+        share = capacity_scale(made.sum(axis=0), chips.vendor, vendor_left)
+        room[:, :2 * n_chips] *= np.tile(share, 2)
+        got = want * room
+        units += got
+        money = np.maximum(money - np.where(np.isfinite(unit), got * unit, 0.0).sum(axis=1), 0.0)
+        rent_room = max(0.0, rent_room - (got[:, n_chips:2 * n_chips] * h100e).sum())
+        made = got[:, :n_chips] + got[:, n_chips:2 * n_chips]
+        vendor_left = np.maximum(vendor_left - np.bincount(chips.vendor, weights=made.sum(axis=0),
+                                                           minlength=vendor_left.size), 0.0)
+        if np.isfinite(cap_left).any():
+            used = np.bincount(buyer_country.ravel(),
+                               weights=(got[:, :2 * n_chips] * np.tile(controlled_h, 2)).ravel(),
+                               minlength=cap_left.size)
+            cap_left = np.maximum(cap_left - used, 0.0)
+        exhausted = (room < 1.0 - 1e-9) | (grant < 1.0)
+        utility = np.where(exhausted, -np.inf, utility)
+
+    want_d, want_r, want_g = units[:, :n_chips], units[:, n_chips:2 * n_chips], units[:, -1]
+    got_d = whole_units(want_d, model.rng)
+    got_r = whole_units(want_r, model.rng)
+
+    # Whole chips cannot cost more than the cash: drop the rounding overshoot.
+    cost = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
+    over = cost > labs.cash + 1e-6
+    if over.any():
+        got_d[over] = np.floor(got_d[over] * (labs.cash[over] / cost[over])[:, None]).astype(np.int64)
+        got_r[over] = np.floor(got_r[over] * (labs.cash[over] / cost[over])[:, None]).astype(np.int64)
+        cost = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
+    labs.cash -= cost
+    labs.spent_month[:] = cost
+    np.maximum(labs.cash, 0.0, out=labs.cash)
+
+    year = model.year
+    h, c = np.nonzero(got_d)
+    model.ledger.install_new(h, c, prov[h, c], got_d[h, c], year)
+    if host >= 0:
+        h, c = np.nonzero(got_r)
+        model.ledger.install_new(h, c, np.full(h.size, RENTED), got_r[h, c], year)
+    if np.isfinite(view.cap_left).any():
+        model.use_cap(got_d, got_r, controlled_h)
+    model.record_sales(got_d, price_d, got_r, price_r)
+    model.month_stats["bought_by_lab"] = got_d.sum(axis=1) + got_r.sum(axis=1)
+
+    # Gray orders are paid now into escrow and shipped by brokers this month.
+    if g >= 0:
+        orders = whole_units(want_g, model.rng)
+        orders = np.minimum(orders, np.floor(labs.cash / gray_price).astype(np.int64))
+        labs.gray_order[:] = orders
+        pay = orders * gray_price
+        labs.cash -= pay
+        labs.escrow += pay
+        labs.spent_month += pay
+    else:
+        labs.gray_order[:] = 0
+
+
+# ------------------------------------------------------------------------------- training
+def train(model: ChipWarModel) -> list[int]:
+    """Frontier labs put a share of their compute into a training run; when a run ends its
+    model sets the lab's capability (or not, if it is no better). Returns labs whose new model
+    beat their bloc's frontier, for the news."""
+    p, labs = model.p, model.labs
+    active = labs.frontier & (labs.founded <= model.month)
+    flop = model.view.lab_flops * p.mfu * p.largest_run_share * SECONDS_PER_MONTH
+    labs.run_flop += np.where(active, flop, 0.0)
+    labs.run_age += active
+    done = active & (labs.run_age >= int(p.run_months)) & (labs.run_flop > 0)
+    if not done.any():
+        return []
+    eff = labs.run_flop * model.efficiency[labs.bloc]
+    own = capability_index(eff, p.capability_points_per_decade)
+    released = model.released_foreign_capability()          # [B] best foreign model one could distil
+    target = released[labs.bloc]
+    distilled = own + p.distillation_share * np.maximum(0.0, np.nan_to_num(target - own, nan=0.0))
+    before = model.frontier_now()
+    new_cap = np.where(done, np.fmax(labs.capability, distilled), labs.capability)
+    records = np.flatnonzero(done & (new_cap > np.nan_to_num(before[labs.bloc], nan=-np.inf)))
+    labs.capability[:] = new_cap
+    labs.best_eff_flop[:] = np.where(done, np.maximum(labs.best_eff_flop, eff), labs.best_eff_flop)
+    labs.best_run_flop[:] = np.where(done, np.maximum(labs.best_run_flop, labs.run_flop), labs.best_run_flop)
+    labs.run_age[done] = 0
+    labs.run_flop[done] = 0.0
+    return [int(i) for i in records]
+
+
+def budget_growth(model: ChipWarModel) -> None:
+    """Budgets grow fast at first and slow toward the long-run rate (the boom matures)."""
+    p, labs = model.p, model.labs
+    years = (model.month - model.scenario.start) / 12.0
+    decay = np.exp(-years / p.budget_growth_decay_years)
+    long_run = np.log(p.budget_growth_long_run)
+    rate = np.where(labs.growth_kind == 0,
+                    long_run + (np.log(p.budget_growth_frontier) - long_run) * decay,
+                    long_run + (np.log(p.budget_growth_other) - long_run) * decay)
+    labs.budget *= np.exp(rate / 12.0)

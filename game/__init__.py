@@ -1,0 +1,1 @@
+"""Silicon Curtain: the simulation engine (no pygame below game/ui)."""

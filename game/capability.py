@@ -1,0 +1,66 @@
+"""From training compute to capability, and the gap between blocs in months.
+
+Capability index = points_per_decade x (log10(effective training FLOP) - 20), where effective
+training FLOP = physical FLOP of a lab's training run x its bloc's algorithmic efficiency
+(1 in October 2022). Each tenfold of effective compute adds the same number of points (10 by
+default): GPT-4 (~2e25 FLOP, 2023) scores about 53, a 1e26 FLOP run with 2025 algorithms about 70.
+A log-compute index keeps the scaling-law intuition (steady gains need exponential compute) and
+makes the gap in months well defined.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SECONDS_PER_MONTH = 365.25 * 24 * 3600 / 12
+
+
+def capability_index(effective_flop: np.ndarray | float, points_per_decade: float) -> np.ndarray:
+    """NaN where there is no model yet (zero compute)."""
+    f = np.asarray(effective_flop, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(f > 0, points_per_decade * (np.log10(np.where(f > 0, f, 1.0)) - 20.0), np.nan)
+
+
+def grow_efficiency(efficiency: np.ndarray, months_elapsed: int, doubling_months: float,
+                    scarcity: np.ndarray, bonus: float, decay: float) -> np.ndarray:
+    """Algorithmic efficiency per bloc after one more month.
+
+    Everyone rides the common frontier, doubling every `doubling_months` (Ho et al. measure the
+    world's progress). A bloc whose labs can legally buy only a fraction of the compute per
+    dollar others can (scarcity 0..1) progresses up to `bonus` faster (quantisation, sparsity,
+    distillation), but its lead over the common frontier fades by `decay` a month as the ideas
+    spread, so scarcity buys a lasting but bounded edge, not a runaway.
+    """
+    rate = np.log(2.0) / doubling_months
+    common = rate * months_elapsed
+    lead = np.log(efficiency) - (common - rate)
+    lead = lead * (1.0 - decay) + bonus * np.clip(scarcity, 0.0, 1.0) * rate
+    return np.exp(common + lead)
+
+
+def gap_months(current: np.ndarray, history: np.ndarray, leader: int, points_per_month_before: float
+               ) -> np.ndarray:
+    """For each bloc, how many months ago the leader first reached that bloc's capability now.
+
+    history: [months so far, bloc] frontier capability, last row = now. Before the first month
+    the leader's capability is extrapolated back at `points_per_month_before` (the pre-2022 trend).
+    """
+    lead = np.fmax.accumulate(np.nan_to_num(history[:, leader], nan=-np.inf))
+    now = len(lead) - 1
+    out = np.full(current.shape, np.nan)
+    for b, c in enumerate(current):
+        if np.isnan(c):
+            continue
+        if c >= lead[-1]:
+            out[b] = 0.0
+            continue
+        i = int(np.searchsorted(lead, c, side="left"))   # first month the leader was >= c
+        if i == 0:
+            before = (lead[0] - c) / points_per_month_before if points_per_month_before > 0 else 0.0
+            out[b] = now + before
+        else:
+            lo, hi = lead[i - 1], lead[i]
+            frac = (c - lo) / (hi - lo) if np.isfinite(lo) and hi > lo else 1.0
+            out[b] = now - (i - 1 + frac)
+    return out

@@ -1,0 +1,126 @@
+"""The chip catalogue as arrays (one entry per chip), with spare rows for the compliant variants
+that vendors design during a run. TPP and performance density are computed here, as the BIS
+rules define them, never stored in the data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from game.data import WorldData
+from game.dates import parse_month
+
+BITS_BF16 = 16          # TPP = dense TOPS x bit length of the operation (3A090 technical note)
+NEVER = 10**7           # a month index after any horizon
+SPARE_SLOTS = 12        # room for variants designed during a run
+REFERENCE_CHIP = "H100"
+
+
+class ChipTable:
+    """Specs of every chip, column-wise. Mutable only by `add_variant` (vendors) and
+    `available_from` (vendors release chips); everything else is fixed at load."""
+
+    NUMERIC = ("tflops", "memory_gb", "bandwidth", "interconnect", "die_area", "price")
+
+    def __init__(self, world: WorldData, vendor_ids: list[str]) -> None:
+        chips = world.chips
+        n = len(chips) + SPARE_SLOTS
+        self.n_catalogue = len(chips)
+        self.ecosystem_ids = list(world.ecosystems)
+        self.ecosystem_base = np.array([world.ecosystems[e].factor for e in self.ecosystem_ids])
+        self.ids: list[str] = [c.id for c in chips] + [""] * SPARE_SLOTS
+        self.names: list[str] = [c.name for c in chips] + [""] * SPARE_SLOTS
+        self.designed_for: list[str | None] = [c.designed_for for c in chips] + [None] * SPARE_SLOTS
+        self.used = np.zeros(n, bool)
+        self.used[: len(chips)] = True
+        self.vendor = np.full(n, -1, np.int64)
+        self.ecosystem = np.zeros(n, np.int64)
+        self.variant_of = np.full(n, -1, np.int64)
+        self.released = np.full(n, NEVER, np.int64)       # month index of first sale (real date)
+        self.available_from = np.full(n, NEVER, np.int64)  # when the model lets it be sold
+        self.end_of_sale = np.full(n, NEVER, np.int64)
+        for name in self.NUMERIC:
+            setattr(self, name, np.zeros(n))
+        id_index = {c.id: i for i, c in enumerate(chips)}
+        for i, c in enumerate(chips):
+            self.vendor[i] = vendor_ids.index(c.vendor)
+            self.ecosystem[i] = self.ecosystem_ids.index(c.ecosystem)
+            self.variant_of[i] = id_index[c.variant_of] if c.variant_of else -1
+            self.released[i] = parse_month(c.released)
+            # Variants are templates: a vendor releases them when a rule makes them worth it.
+            self.available_from[i] = NEVER if c.variant_of else self.released[i]
+            self.end_of_sale[i] = parse_month(c.end_of_sale) if c.end_of_sale else NEVER
+            self.tflops[i] = c.dense_bf16_tflops
+            self.memory_gb[i] = c.memory_gb
+            self.bandwidth[i] = c.memory_bandwidth_tbps
+            self.interconnect[i] = c.interconnect_gbps
+            self.die_area[i] = c.die_area_mm2
+            self.price[i] = c.price_usd
+        # Spare rows: harmless placeholders (never on sale) so whole-array arithmetic needs no masks.
+        self.die_area[~self.used] = 1.0
+        self.price[~self.used] = 1.0
+        self.vendor[~self.used] = 0
+        self.reference = self.ids.index(REFERENCE_CHIP)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # ------------------------------------------------------------------ derived columns
+    @property
+    def tpp(self) -> np.ndarray:
+        return self.tflops * BITS_BF16
+
+    @property
+    def density(self) -> np.ndarray:
+        return self.tpp / self.die_area
+
+    @property
+    def h100e(self) -> np.ndarray:
+        """Dense BF16 throughput relative to an H100: the unit of installed compute."""
+        return self.tflops / self.tflops[self.reference]
+
+    def on_sale(self, month: int) -> np.ndarray:
+        return self.used & (self.available_from <= month) & (month < self.end_of_sale)
+
+    def index(self, chip_id: str) -> int:
+        return self.ids.index(chip_id)
+
+    def known_ids(self) -> list[str]:
+        return [cid for cid, u in zip(self.ids, self.used, strict=True) if u]
+
+    # ------------------------------------------------------------------ variants
+    def add_variant(self, parent: int, chip_id: str, name: str, tflops: float,
+                    interconnect: float, price: float, month: int) -> int:
+        free = np.flatnonzero(~self.used)
+        if free.size == 0:
+            raise RuntimeError("no spare chip slots left for a new variant")
+        i = int(free[0])
+        self.used[i] = True
+        self.ids[i], self.names[i] = chip_id, name
+        self.vendor[i] = self.vendor[parent]
+        self.ecosystem[i] = self.ecosystem[parent]
+        self.variant_of[i] = parent
+        self.released[i] = self.available_from[i] = month
+        self.end_of_sale[i] = NEVER
+        self.tflops[i] = tflops
+        self.interconnect[i] = interconnect
+        self.memory_gb[i] = self.memory_gb[parent]
+        self.bandwidth[i] = self.bandwidth[parent]
+        self.die_area[i] = self.die_area[parent]
+        self.price[i] = price
+        return i
+
+    # ------------------------------------------------------------------ state
+    ARRAYS = ("used", "vendor", "ecosystem", "variant_of", "released", "available_from",
+              "end_of_sale") + NUMERIC
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        plain = {"ids": list(self.ids), "names": list(self.names), "designed_for": list(self.designed_for)}
+        return plain, {f"chips.{k}": getattr(self, k).copy() for k in self.ARRAYS}
+
+    def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.ids, self.names = list(plain["ids"]), list(plain["names"])
+        self.designed_for = list(plain["designed_for"])
+        for k in self.ARRAYS:
+            setattr(self, k, arrays[f"chips.{k}"].copy())

@@ -1,0 +1,261 @@
+"""The world's data (assets/data/*.yaml): chips, countries, actors and parameters, loaded into
+typed, frozen records. Every cross-reference (a chip's vendor, a lab's country, a source key) is
+checked here, so the model can trust what it is given."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from game.dates import format_month, parse_month
+from game.errors import InputError, Problem
+from game.validation import Strict, validate
+from game.yamlfile import YamlDoc, read_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "assets" / "data"
+
+
+def _month(value: Any) -> str:
+    return format_month(parse_month(value))
+
+
+Month = Annotated[str, BeforeValidator(_month)]
+Text = Annotated[str, Field(min_length=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+def _range_ok(r: list[float]) -> tuple[float, float]:
+    if r[0] > r[1]:
+        raise ValueError(f"range must be [low, high] with low <= high, got {list(r)}")
+    return (r[0], r[1])
+
+
+# ----------------------------------------------------------------------------- parameters
+class ParamSpec(Strict):
+    value: float | int
+    range: Annotated[list[float], Field(min_length=2, max_length=2), AfterValidator(_range_ok)]
+    unit: Text
+    source: Text
+    description: Text
+
+
+class ParametersFile(Strict):
+    sources: dict[str, Text]
+    parameters: dict[str, ParamSpec]
+
+
+# ----------------------------------------------------------------------------- chips
+class ChipSpec(Strict):
+    id: Text
+    name: Text
+    vendor: Text
+    released: Month
+    end_of_sale: Month | None = None
+    variant_of: str | None = None
+    designed_for: str | None = None
+    dense_bf16_tflops: Positive
+    memory_gb: Positive
+    memory_bandwidth_tbps: Positive
+    interconnect_gbps: NonNegative
+    die_area_mm2: Positive
+    price_usd: Positive
+    ecosystem: Text
+    source: Text
+
+
+class Ecosystem(Strict):
+    factor: Annotated[float, Field(gt=0, le=1)]
+    source: Text
+
+
+class ChipsFile(Strict):
+    sources: dict[str, Text]
+    chips: Annotated[list[ChipSpec], Field(min_length=1)]
+    ecosystems: dict[str, Ecosystem]
+
+
+# ----------------------------------------------------------------------------- countries
+Role = Literal["producer", "consumer", "transit"]
+
+
+class Bloc(Strict):
+    id: Text
+    name: Text
+
+
+class CountrySpec(Strict):
+    id: Text
+    name: Text
+    bloc: Text
+    roles: list[Role]
+    customs: Annotated[float, Field(ge=0, le=3)]
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    source: Text
+
+
+class CountriesFile(Strict):
+    sources: dict[str, Text]
+    blocs: Annotated[list[Bloc], Field(min_length=2)]
+    countries: Annotated[list[CountrySpec], Field(min_length=2)]
+
+
+# ----------------------------------------------------------------------------- actors
+class VendorSpec(Strict):
+    id: Text
+    name: Text
+    country: Text
+    capacity_per_month: NonNegative | None
+    capacity_growth: Positive | None
+    makes_variants: bool
+    source: Text
+
+
+class GovernmentSpec(Strict):
+    id: Text
+    name: Text
+    country: Text
+
+
+class LabSpec(Strict):
+    id: Text
+    name: Text
+    country: Text
+    frontier: bool
+    growth: Literal["frontier", "other"]
+    founded: Month | None = None
+    budget_musd: NonNegative
+    risk_appetite: Share
+    best_model_flop: NonNegative
+    hosts_rentals: bool = False
+    initial_stock: dict[str, Annotated[int, Field(ge=0)]]
+    source: Text
+
+
+class ActorsFile(Strict):
+    sources: dict[str, Text]
+    vendors: Annotated[list[VendorSpec], Field(min_length=1)]
+    governments: Annotated[list[GovernmentSpec], Field(min_length=1)]
+    labs: Annotated[list[LabSpec], Field(min_length=1)]
+
+
+# ----------------------------------------------------------------------------- the bundle
+class WorldData(Strict):
+    """Everything in assets/data, checked and cross-referenced."""
+
+    parameters: dict[str, ParamSpec]
+    chips: list[ChipSpec]
+    ecosystems: dict[str, Ecosystem]
+    blocs: list[Bloc]
+    countries: list[CountrySpec]
+    vendors: list[VendorSpec]
+    governments: list[GovernmentSpec]
+    labs: list[LabSpec]
+    sources: dict[str, str]
+
+    def country_index(self) -> dict[str, int]:
+        return {c.id: i for i, c in enumerate(self.countries)}
+
+    def bloc_index(self) -> dict[str, int]:
+        return {b.id: i for i, b in enumerate(self.blocs)}
+
+    def parameter_values(self) -> dict[str, float]:
+        return {k: p.value for k, p in self.parameters.items()}
+
+
+def _unique(doc: YamlDoc, items: list[Any], section: str) -> list[Problem]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            out.append(doc.problem((section, i, "id"),
+                                   f"duplicate id '{item.id}' (first at {section}[{seen[item.id]}])"))
+        seen.setdefault(item.id, i)
+    return out
+
+
+def _ref(doc: YamlDoc, path: tuple[Any, ...], value: str | None, known: Any, what: str) -> list[Problem]:
+    if value is None or value in known:
+        return []
+    return [doc.problem(path, f"unknown {what} '{value}'; expected one of: {', '.join(known)}")]
+
+
+def load_world_data(data_dir: str | Path = DATA_DIR) -> WorldData:
+    """Read and check the four data files; raise InputError listing every problem."""
+    data_dir = Path(data_dir)
+
+    def read(name: str) -> YamlDoc:
+        path = data_dir / name
+        try:
+            shown = str(path.relative_to(ROOT))
+        except ValueError:
+            shown = str(path)
+        return read_yaml(path, shown)
+
+    problems: list[Problem] = []
+    docs = {}
+    files = {}
+    for name, cls in (("parameters.yaml", ParametersFile), ("chips.yaml", ChipsFile),
+                      ("countries.yaml", CountriesFile), ("actors.yaml", ActorsFile)):
+        try:
+            docs[name] = read(name)
+            files[name] = validate(docs[name], cls)
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+
+    pf: ParametersFile = files["parameters.yaml"]
+    cf: ChipsFile = files["chips.yaml"]
+    kf: CountriesFile = files["countries.yaml"]
+    af: ActorsFile = files["actors.yaml"]
+    pd_, cd, kd, ad = (docs[n] for n in ("parameters.yaml", "chips.yaml", "countries.yaml", "actors.yaml"))
+
+    for key, p in pf.parameters.items():
+        problems += _ref(pd_, ("parameters", key, "source"), p.source, pf.sources, "source")
+        lo, hi = p.range
+        if not lo <= p.value <= hi:
+            problems.append(pd_.problem(("parameters", key, "value"),
+                                        f"value {p.value} outside its own range [{lo}, {hi}]"))
+    chip_ids = [c.id for c in cf.chips]
+    vendor_ids = [v.id for v in af.vendors]
+    country_ids = [c.id for c in kf.countries]
+    bloc_ids = [b.id for b in kf.blocs]
+    problems += _unique(cd, cf.chips, "chips")
+    for i, c in enumerate(cf.chips):
+        problems += _ref(cd, ("chips", i, "vendor"), c.vendor, vendor_ids, "vendor")
+        problems += _ref(cd, ("chips", i, "ecosystem"), c.ecosystem, cf.ecosystems, "ecosystem")
+        problems += _ref(cd, ("chips", i, "variant_of"), c.variant_of, chip_ids, "chip")
+        problems += _ref(cd, ("chips", i, "source"), c.source, cf.sources, "source")
+    problems += _unique(kd, kf.countries, "countries") + _unique(kd, kf.blocs, "blocs")
+    for i, c in enumerate(kf.countries):
+        problems += _ref(kd, ("countries", i, "bloc"), c.bloc, bloc_ids, "bloc")
+        problems += _ref(kd, ("countries", i, "source"), c.source, kf.sources, "source")
+    for section in ("vendors", "governments", "labs"):
+        items = getattr(af, section)
+        problems += _unique(ad, items, section)
+        for i, a in enumerate(items):
+            problems += _ref(ad, (section, i, "country"), a.country, country_ids, "country")
+            if hasattr(a, "source"):
+                problems += _ref(ad, (section, i, "source"), a.source, af.sources, "source")
+    for i, lab in enumerate(af.labs):
+        for chip in lab.initial_stock:
+            problems += _ref(ad, ("labs", i, "initial_stock", chip), chip, chip_ids, "chip")
+    if problems:
+        raise InputError(problems)
+    sources = {**pf.sources, **cf.sources, **kf.sources, **af.sources}
+    return WorldData(parameters=pf.parameters, chips=cf.chips, ecosystems=cf.ecosystems,
+                     blocs=kf.blocs, countries=kf.countries, vendors=af.vendors,
+                     governments=af.governments, labs=af.labs, sources=sources)
+
+
+@cache
+def default_world_data() -> WorldData:
+    """The shipped data, loaded once per process (it is frozen, so sharing it is safe)."""
+    return load_world_data(DATA_DIR)

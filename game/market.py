@@ -1,0 +1,61 @@
+"""Market arithmetic shared by vendors, labs and brokers: turning money into whole chips,
+rationing scarce supply, sharing deliveries among buyers, and the gray-market price."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def whole_units(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Fractional chip counts -> integers with the same expectation (stochastic rounding), so
+    small buyers are not rounded away and totals stay unbiased."""
+    x = np.maximum(np.asarray(x, float), 0.0)
+    base = np.floor(x)
+    return (base + (rng.random(x.shape) < (x - base))).astype(np.int64)
+
+
+def capacity_scale(demand: np.ndarray, group: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Per item, the share of its demand that capacity allows when items of one group (a vendor's
+    chips, a country's imports) share one capacity: every buyer in the group gets the same share."""
+    wanted = np.bincount(group, weights=demand, minlength=capacity.size)
+    share = np.where(wanted > capacity, capacity / np.maximum(wanted, 1e-12), 1.0)
+    return share[group]
+
+
+def share_out(total: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Split `total` whole units among buyers in proportion to weights (at most what each asked
+    for when weights are their requests)."""
+    weights = np.maximum(np.asarray(weights, float), 0.0)
+    s = weights.sum()
+    if total <= 0 or s <= 0:
+        return np.zeros(weights.shape, np.int64)
+    if total >= s and np.all(np.equal(np.mod(weights, 1), 0)):
+        return weights.astype(np.int64)
+    return rng.multinomial(int(total), weights / s).astype(np.int64)
+
+
+def capped_share(requests: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
+    """Share `total` units among integer requests, nobody getting more than asked."""
+    requests = np.asarray(requests, np.int64)
+    if total >= requests.sum():
+        return requests.copy()
+    # Drawing without replacement from the pool of requested units is exactly fair and bounded.
+    return rng.multivariate_hypergeometric(requests, int(total)).astype(np.int64)
+
+
+def interdiction_probability(base: float, enforcement: float, customs: np.ndarray,
+                             pressure: np.ndarray, cap: float, border: float) -> np.ndarray:
+    """Chance that a shipment through each route is stopped: by the transit state's customs
+    (scaled by US enforcement and pressure) or at China's border (when China does not look away)."""
+    route = np.minimum(base * enforcement * customs * (1.0 + pressure), cap)
+    return 1.0 - (1.0 - route) * (1.0 - border)
+
+
+def next_markup(markup: float, demand: float, supply: float, floor: float, ceiling: float,
+                speed: float) -> float:
+    """Gray markup over list next month: up with excess demand, down with idle brokers, never
+    below the brokers' risk-adjusted cost nor above the ceiling."""
+    if demand <= 0 and supply <= 0:
+        return float(np.clip(markup, floor, ceiling))
+    ratio = (demand + 1.0) / (supply + 1.0)
+    return float(np.clip(markup * ratio ** speed, floor, ceiling))

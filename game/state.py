@@ -1,0 +1,190 @@
+"""Saving, restoring and forking a model, exactly.
+
+A snapshot is plain data: a JSON-able dict and a dict of numpy arrays. It holds everything that
+changes during a run (ledger, tables, agents' decisions, policy, logs, results, both random
+generators); everything else is rebuilt from the scenario and the seed, which the snapshot
+also carries. Restoring builds the same skeleton and loads the snapshot over it.
+
+A save file is a zip with `meta.json` (format, version, SHA-256 of the payload), `state.json` and
+`arrays.npz` (loaded with allow_pickle=False: a save file from someone else can run no code).
+It is written to a temporary file beside the target and moved into place, so a crash never
+leaves a half-written save and never damages the previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from game.errors import InputError, Problem
+from game.policy import PolicyChange
+from game.scenario import Scenario
+
+if TYPE_CHECKING:
+    from game.model import ChipWarModel
+
+FORMAT = "silicon-curtain-save"
+VERSION = 1
+
+
+def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if model._in_step:
+        raise RuntimeError("a model can only be saved or forked between steps")
+    arrays: dict[str, np.ndarray] = {}
+    parts = {}
+    for name, part in (("chips", model.chips), ("ledger", model.ledger), ("labs", model.labs),
+                       ("brokers", model.brokers)):
+        plain, arr = part.state()
+        parts[name] = plain
+        arrays.update(arr)
+    arrays["model.efficiency"] = model.efficiency.copy()
+    arrays["model.scarcity"] = model.scarcity.copy()
+    arrays["model.cap_used"] = model.cap_used.copy()
+    arrays["model.frontier_hist"] = np.array(model.frontier_hist)
+    r_version, r_state, r_gauss = model.random.getstate()
+    dc = model.datacollector
+    plain = {
+        "construct": {"scenario": model.scenario.to_plain(), "rng": model.rng_seed,
+                      "horizon": model.horizon, "synthetic_labs": model.synthetic_labs,
+                      "synthetic_brokers": model.synthetic_brokers},
+        "turn": model.turn, "month": model.month, "steps": model.steps, "running": model.running,
+        "parts": parts,
+        "policy": model.policy.to_plain(),
+        "command_log": [[m, c.to_plain(), src] for m, c, src in model.command_log],
+        "events": [dict(e) for e in model.events],
+        "gray": dict(model.gray.__dict__),
+        "broker_serial": model.broker_serial,
+        "hbm_stockpile": model.hbm_stockpile,
+        "vendors": [v.state() for v in model.vendors],
+        "governments": {k: g.state() for k, g in model.governments.items()},
+        "datacollector": {"model_vars": {k: list(v) for k, v in dc.model_vars.items()},
+                          "tables": {k: {c: list(v) for c, v in t.items()} for k, t in dc.tables.items()}},
+        "rng": {"numpy": model.rng.bit_generator.state,
+                "random": [r_version, list(r_state), r_gauss]},
+    }
+    return plain, arrays
+
+
+def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarModel:
+    from game.model import ChipWarModel
+
+    c = plain["construct"]
+    model = ChipWarModel(Scenario.from_plain(c["scenario"]), rng=int(c["rng"]), months=int(c["horizon"]),
+                         synthetic_labs=int(c["synthetic_labs"]), synthetic_brokers=int(c["synthetic_brokers"]))
+    for slot in list(model.broker_agents):
+        model.broker_agents[slot].remove()
+    model.chips.load_state(plain["parts"]["chips"], arrays)
+    model.ledger.load_state(plain["parts"]["ledger"], arrays)
+    model.labs.load_state(plain["parts"]["labs"], arrays)
+    model.brokers.load_state(plain["parts"]["brokers"], arrays)
+    from agents.broker import Broker
+    for slot in np.flatnonzero(model.brokers.alive):
+        model.broker_agents[int(slot)] = Broker(model, int(slot))
+    model.efficiency = arrays["model.efficiency"].copy()
+    model.scarcity = arrays["model.scarcity"].copy()
+    model.cap_used = arrays["model.cap_used"].copy()
+    model.frontier_hist = [row.copy() for row in arrays["model.frontier_hist"]]
+    model.turn, model.month = int(plain["turn"]), int(plain["month"])
+    model.steps, model.running = int(plain["steps"]), bool(plain["running"])
+    model.policy.load_plain(plain["policy"])
+    model.command_log = [(int(m), PolicyChange.from_plain(ch), src) for m, ch, src in plain["command_log"]]
+    model.events = [dict(e) for e in plain["events"]]
+    model.gray.__dict__.update(plain["gray"])
+    model.broker_serial = int(plain["broker_serial"])
+    model.hbm_stockpile = float(plain["hbm_stockpile"])
+    for v, s in zip(model.vendors, plain["vendors"], strict=True):
+        v.load_state(s)
+    for k, s in plain["governments"].items():
+        model.governments[k].load_state(s)
+    dc = model.datacollector
+    dc.model_vars = {k: list(v) for k, v in plain["datacollector"]["model_vars"].items()}
+    for name, table in plain["datacollector"]["tables"].items():
+        dc.tables[name] = {col: list(vals) for col, vals in table.items()}
+    model.rng.bit_generator.state = plain["rng"]["numpy"]
+    rv, rs, rg = plain["rng"]["random"]
+    model.random.setstate((rv, tuple(rs), rg))
+    model.refresh_view()
+    model.view.lab_flops = model._lab_flops()
+    return model
+
+
+# ----------------------------------------------------------------------------- files
+def _arrays_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, flush it to disk, then rename over the
+    target: readers see the old file or the new one, never a part."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: ChipWarModel, path: str | Path) -> None:
+    path = Path(path)
+    if not path.parent.exists():
+        raise InputError(Problem(f"folder {path.parent} does not exist", file=str(path)))
+    plain, arrays = snapshot(model)
+    state = json.dumps(plain).encode()
+    arr = _arrays_bytes(arrays)
+    digest = hashlib.sha256(state + arr).hexdigest()
+    meta = {"format": FORMAT, "version": VERSION, "sha256": digest, "date": model.date,
+            "scenario": model.scenario.name, "turn": model.turn}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("meta.json", json.dumps(meta, indent=1))
+        z.writestr("state.json", state)
+        z.writestr("arrays.npz", arr)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_model(path: str | Path) -> ChipWarModel:
+    path = Path(path)
+    shown = str(path)
+
+    def bad(msg: str) -> InputError:
+        return InputError(Problem(msg, file=shown))
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            meta = json.loads(z.read("meta.json"))
+            state = z.read("state.json")
+            arr = z.read("arrays.npz")
+    except FileNotFoundError:
+        raise bad("save file not found") from None
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError):
+        raise bad("not a Silicon Curtain save file, or it is damaged") from None
+    if meta.get("format") != FORMAT:
+        raise bad("not a Silicon Curtain save file")
+    if meta.get("version") != VERSION:
+        raise bad(f"save format version {meta.get('version')} is not supported (this build reads {VERSION})")
+    if hashlib.sha256(state + arr).hexdigest() != meta.get("sha256"):
+        raise bad("the save file is damaged (its checksum does not match)")
+    try:
+        plain = json.loads(state)
+        with np.load(io.BytesIO(arr), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        return restore(plain, arrays)
+    except InputError:
+        raise
+    except Exception as exc:  # a save from an incompatible build
+        raise bad(f"the save file cannot be restored by this build ({type(exc).__name__}: {exc})") from None
