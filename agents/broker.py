@@ -23,26 +23,37 @@ from game.market import capacity_scale, capped_share, next_markup
 if TYPE_CHECKING:
     from game.model import ChipWarModel
 
-ROUTE_SWITCH_CHANCE = 0.1    # a broker reconsiders its route this often even when it still works
-MAX_CAUGHT_NEWS = 4          # more catches in a month than this make one summary news item
+ROUTE_SWITCH_CHANCE = 0.1  # a broker reconsiders its route this often even when it still works
+MAX_CAUGHT_NEWS = 4  # more catches in a month than this make one summary news item
 
 
 class BrokerTable:
-    ARRAYS = ("alive", "serial", "capacity", "cash", "route", "ship_chip", "ship_qty",
-              "ship_price", "idle", "entered", "delivered")
+    ARRAYS = (
+        "alive",
+        "serial",
+        "capacity",
+        "cash",
+        "route",
+        "ship_chip",
+        "ship_qty",
+        "ship_price",
+        "idle",
+        "entered",
+        "delivered",
+    )
 
     def __init__(self, n: int = 64) -> None:
         self.alive = np.zeros(n, bool)
         self.serial = np.zeros(n, np.int64)
-        self.capacity = np.zeros(n, np.int64)     # chips a month
+        self.capacity = np.zeros(n, np.int64)  # chips a month
         self.cash = np.zeros(n)
-        self.route = np.full(n, -1, np.int64)     # transit country index
+        self.route = np.full(n, -1, np.int64)  # transit country index
         self.ship_chip = np.full(n, -1, np.int64)
-        self.ship_qty = np.zeros(n, np.int64)     # chips in transit
-        self.ship_price = np.zeros(n)             # price the buyers paid per chip
-        self.idle = np.zeros(n, np.int64)         # months in a row without business
+        self.ship_qty = np.zeros(n, np.int64)  # chips in transit
+        self.ship_price = np.zeros(n)  # price the buyers paid per chip
+        self.idle = np.zeros(n, np.int64)  # months in a row without business
         self.entered = np.zeros(n, np.int64)
-        self.delivered = np.zeros(n, np.int64)    # chips delivered over its career
+        self.delivered = np.zeros(n, np.int64)  # chips delivered over its career
 
     def add(self, serial: int, capacity: int, cash: float, month: int) -> int:
         free = np.flatnonzero(~self.alive)
@@ -117,8 +128,9 @@ def resolve_shipments(model: ChipWarModel) -> None:
     risk = view.route_risk[b.route[moving]]
     caught = model.rng.random(moving.size) < risk
     n_chips = len(model.chips)
-    seized = np.bincount(b.ship_chip[moving[caught]], weights=b.ship_qty[moving[caught]],
-                         minlength=n_chips).astype(np.int64)
+    seized = np.bincount(
+        b.ship_chip[moving[caught]], weights=b.ship_qty[moving[caught]], minlength=n_chips
+    ).astype(np.int64)
     model.ledger.seize(seized)
     for c in np.flatnonzero(labs.gray_inflight.sum(axis=0)):
         inflight = labs.gray_inflight[:, c]
@@ -155,8 +167,14 @@ def enter(model: ChipWarModel) -> None:
         lam = p.broker_entry_rate * max(0.0, margin) * unmet
         n_new = min(int(model.rng.poisson(lam)), int(p.broker_max_entry))
     for _ in range(n_new):
-        capacity = int(max(10, round(model.rng.lognormal(np.log(p.broker_capacity_median),
-                                                         p.broker_capacity_sigma))))
+        capacity = int(
+            max(
+                10,
+                round(
+                    model.rng.lognormal(np.log(p.broker_capacity_median), p.broker_capacity_sigma)
+                ),
+            )
+        )
         cash = capacity * model.view.transit_price * p.broker_capital_months
         model.add_broker(capacity, cash)
 
@@ -173,7 +191,11 @@ def choose_routes(model: ChipWarModel) -> None:
         b.route[alive] = -1
         return
     current = b.route[alive]
-    rethink = (current < 0) | ~np.isin(current, routes) | (model.rng.random(alive.size) < ROUTE_SWITCH_CHANCE)
+    rethink = (
+        (current < 0)
+        | ~np.isin(current, routes)
+        | (model.rng.random(alive.size) < ROUTE_SWITCH_CHANCE)
+    )
     who = alive[rethink]
     if who.size == 0:
         return
@@ -195,13 +217,16 @@ def ship(model: ChipWarModel) -> None:
     supply = 0
     shipped = 0
     if g >= 0 and alive.size:
-        can = np.minimum(b.capacity[alive], np.floor(b.cash[alive] / view.transit_price)).astype(np.int64)
+        can = np.minimum(b.capacity[alive], np.floor(b.cash[alive] / view.transit_price)).astype(
+            np.int64
+        )
         can = np.maximum(can, 0)
         cap_left = view.cap_left[b.route[alive]]
         if np.isfinite(cap_left).any():
             need = can * model.chips.h100e[g]
-            scale = capacity_scale(need, b.route[alive], np.where(np.isfinite(view.cap_left),
-                                                                  view.cap_left, 1e30))
+            scale = capacity_scale(
+                need, b.route[alive], np.where(np.isfinite(view.cap_left), view.cap_left, 1e30)
+            )
             can = np.floor(can * scale).astype(np.int64)
         supply = int(can.sum())
         q = capped_share(can, min(demand, supply), model.rng)
@@ -237,9 +262,17 @@ def ship(model: ChipWarModel) -> None:
         risk = float(np.mean(view.route_risk[view.routes_open])) if view.routes_open.size else 0.5
         list_price = max(view.price[g], 1.0)
         floor = model.p.gray_markup_min * view.transit_price / list_price / max(1e-6, 1.0 - risk)
-        gray.markup = next_markup(gray.markup, demand, supply, floor, model.p.gray_markup_max,
-                                  model.p.gray_price_adjustment)
-        gray.expected_margin = (view.gray_price * (1.0 - risk) - view.transit_price) / view.transit_price
+        gray.markup = next_markup(
+            gray.markup,
+            demand,
+            supply,
+            floor,
+            model.p.gray_markup_max,
+            model.p.gray_price_adjustment,
+        )
+        gray.expected_margin = (
+            view.gray_price * (1.0 - risk) - view.transit_price
+        ) / view.transit_price
         gray.unmet_share = max(0.0, demand - supply) / max(demand, 1)
 
 

@@ -24,8 +24,17 @@ if TYPE_CHECKING:
     from game.data import GovernmentSpec
     from game.model import ChipWarModel
 
-TIGHTENING_LEVERS = ("export_rule", "control_tpp", "control_interconnect", "density_tpp",
-                     "control_density", "destination", "entity_list", "chip_export", "hbm_controls")
+TIGHTENING_LEVERS = (
+    "export_rule",
+    "control_tpp",
+    "control_interconnect",
+    "density_tpp",
+    "control_density",
+    "destination",
+    "entity_list",
+    "chip_export",
+    "hbm_controls",
+)
 
 
 class Government(mesa.Agent):
@@ -59,19 +68,30 @@ class Government(mesa.Agent):
                 route = model.busiest_route()
                 if route is not None:
                     now = float(model.policy.get("transit_pressure", route))
-                    moves.append(PolicyChange("us", "transit_pressure", round(min(3.0, now + 0.5), 2), route))
+                    moves.append(
+                        PolicyChange("us", "transit_pressure", round(min(3.0, now + 0.5), 2), route)
+                    )
         elif self.gov_id == "china":
             if np.isfinite(gap) and gap > 9:
                 sub = float(model.policy.get("domestic_subsidy"))
                 mandate = float(model.policy.get("buy_domestic_mandate"))
-                moves.append(PolicyChange("china", "domestic_subsidy", round(min(0.6, sub + 0.1), 2)))
-                moves.append(PolicyChange("china", "buy_domestic_mandate", round(min(0.6, mandate + 0.1), 2)))
-            recent = [c for m, c, _ in model.command_log
-                      if m > model.month - 3 and c.actor == "us" and c.lever in TIGHTENING_LEVERS]
+                moves.append(
+                    PolicyChange("china", "domestic_subsidy", round(min(0.6, sub + 0.1), 2))
+                )
+                moves.append(
+                    PolicyChange("china", "buy_domestic_mandate", round(min(0.6, mandate + 0.1), 2))
+                )
+            recent = [
+                c
+                for m, c, _ in model.command_log
+                if m > model.month - 3 and c.actor == "us" and c.lever in TIGHTENING_LEVERS
+            ]
             if recent:
                 level = float(model.policy.get("mineral_controls"))
                 if level < 1.0:
-                    moves.append(PolicyChange("china", "mineral_controls", round(min(1.0, level + 0.2), 2)))
+                    moves.append(
+                        PolicyChange("china", "mineral_controls", round(min(1.0, level + 0.2), 2))
+                    )
         return moves
 
     def state(self) -> dict[str, Any]:

@@ -34,15 +34,33 @@ from game.rules import CONTROLLED, EMBARGOED, RESTRICTED
 if TYPE_CHECKING:
     from game.model import ChipWarModel
 
-CASH_CAP_MONTHS = 3.0   # a lab holds at most this many months of budget unspent
+CASH_CAP_MONTHS = 3.0  # a lab holds at most this many months of budget unspent
 
 
 class LabTable:
     """Column store of every lab's numbers; row i is the lab whose `idx` is i."""
 
-    ARRAYS = ("country", "bloc", "frontier", "growth_kind", "founded", "hosts", "budget", "cash",
-              "risk", "run_age", "run_flop", "best_eff_flop", "best_run_flop", "capability", "gray_order",
-              "escrow", "gray_inflight", "gray_price_paid", "spent_month")
+    ARRAYS = (
+        "country",
+        "bloc",
+        "frontier",
+        "growth_kind",
+        "founded",
+        "hosts",
+        "budget",
+        "cash",
+        "risk",
+        "run_age",
+        "run_flop",
+        "best_eff_flop",
+        "best_run_flop",
+        "capability",
+        "gray_order",
+        "escrow",
+        "gray_inflight",
+        "gray_price_paid",
+        "spent_month",
+    )
 
     def __init__(self, n: int, n_chips: int) -> None:
         self.ids: list[str] = []
@@ -50,29 +68,31 @@ class LabTable:
         self.country = np.zeros(n, np.int64)
         self.bloc = np.zeros(n, np.int64)
         self.frontier = np.zeros(n, bool)
-        self.growth_kind = np.zeros(n, np.int64)      # 0 frontier lab, 1 cloud/enterprise
+        self.growth_kind = np.zeros(n, np.int64)  # 0 frontier lab, 1 cloud/enterprise
         self.founded = np.zeros(n, np.int64)
         self.hosts = np.zeros(n, bool)
-        self.budget = np.zeros(n)                     # USD a month
+        self.budget = np.zeros(n)  # USD a month
         self.cash = np.zeros(n)
         self.risk = np.zeros(n)
         self.run_age = np.zeros(n, np.int64)
         self.run_flop = np.zeros(n)
         self.best_eff_flop = np.zeros(n)
-        self.best_run_flop = np.zeros(n)              # physical FLOP of the largest finished run
+        self.best_run_flop = np.zeros(n)  # physical FLOP of the largest finished run
         self.capability = np.full(n, np.nan)
-        self.gray_order = np.zeros(n, np.int64)       # chips ordered from brokers, not yet shipped
-        self.escrow = np.zeros(n)                     # cash paid for gray chips in flight
+        self.gray_order = np.zeros(n, np.int64)  # chips ordered from brokers, not yet shipped
+        self.escrow = np.zeros(n)  # cash paid for gray chips in flight
         self.gray_inflight = np.zeros((n, n_chips), np.int64)
-        self.gray_price_paid = np.zeros(n_chips)      # per chip, price of the orders in flight
+        self.gray_price_paid = np.zeros(n_chips)  # per chip, price of the orders in flight
         self.spent_month = np.zeros(n)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        return ({"ids": list(self.ids), "names": list(self.names)},
-                {f"labs.{k}": getattr(self, k).copy() for k in self.ARRAYS})
+        return (
+            {"ids": list(self.ids), "names": list(self.names)},
+            {f"labs.{k}": getattr(self, k).copy() for k in self.ARRAYS},
+        )
 
     def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.ids, self.names = list(plain["ids"]), list(plain["names"])
@@ -132,8 +152,9 @@ def _softmax_rows(u: np.ndarray) -> np.ndarray:
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
 
 
-def _domestic_floor(shares: np.ndarray, domestic: np.ndarray, bound: np.ndarray,
-                    floor: float) -> np.ndarray:
+def _domestic_floor(
+    shares: np.ndarray, domestic: np.ndarray, bound: np.ndarray, floor: float
+) -> np.ndarray:
     """China's buy-domestic mandate: lift the domestic share of spending of bound labs to the
     floor (where domestic chips are to be had), scaling the other sources down."""
     dom = np.where(domestic, shares, 0.0).sum(axis=1)
@@ -150,19 +171,21 @@ def procure(model: ChipWarModel) -> None:
     p, labs, chips, view = model.p, model.labs, model.chips, model.view
     n_labs, n_chips = len(labs), len(chips)
     active = labs.founded <= model.month
-    labs.cash[active] = np.minimum(labs.cash[active] + labs.budget[active],
-                                   CASH_CAP_MONTHS * labs.budget[active])
+    labs.cash[active] = np.minimum(
+        labs.cash[active] + labs.budget[active], CASH_CAP_MONTHS * labs.budget[active]
+    )
     spend = np.where(active, labs.cash, 0.0)
 
     on_sale = chips.on_sale(model.month)
-    value = view.purchase_value[labs.growth_kind]      # [L, C]: trainers and servers value chips differently
-    price = view.price                                 # [C] vendor price this month
-    lab_tier = view.tier[labs.country]                 # [L]
-    listed = view.listed                               # [L]
-    acc = view.lab_access                              # [L, C] share allowed
+    value = view.purchase_value[
+        labs.growth_kind
+    ]  # [L, C]: trainers and servers value chips differently
+    price = view.price  # [C] vendor price this month
+    lab_tier = view.tier[labs.country]  # [L]
+    listed = view.listed  # [L]
+    acc = view.lab_access  # [L, C] share allowed
     domestic = view.vendor_bloc[chips.vendor][None, :] == labs.bloc[:, None]
-    prov = np.where(domestic, DOMESTIC,
-                    np.where(chips.variant_of[None, :] >= 0, COMPLIANT, LEGAL))
+    prov = np.where(domestic, DOMESTIC, np.where(chips.variant_of[None, :] >= 0, COMPLIANT, LEGAL))
     in_china = labs.bloc == model.china_bloc
 
     # Direct purchases ------------------------------------------------------------
@@ -171,16 +194,26 @@ def procure(model: ChipWarModel) -> None:
     price_d = np.where(domestic & in_china[:, None], price_d * (1.0 - subsidy), price_d)
     levy = float(model.policy.get("revenue_share")) * p.revenue_share_pass_through
     restricted_lab = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
-    price_d = np.where(restricted_lab[:, None] & view.subject[None, :], price_d * (1.0 + levy), price_d)
+    price_d = np.where(
+        restricted_lab[:, None] & view.subject[None, :], price_d * (1.0 + levy), price_d
+    )
     # Compliant variants are made for, and sold only in, the markets the rules closed.
     variant = chips.variant_of >= 0
-    ok_d = on_sale[None, :] & (acc > 0) & active[:, None] & ~(variant[None, :] & ~restricted_lab[:, None])
+    ok_d = (
+        on_sale[None, :]
+        & (acc > 0)
+        & active[:, None]
+        & ~(variant[None, :] & ~restricted_lab[:, None])
+    )
     beta = p.choice_sharpness
     with np.errstate(divide="ignore"):
         u_d = beta * np.log(value / price_d) + np.log(np.where(acc > 0, acc, 1.0))
     u_d = u_d + np.where(domestic & in_china[:, None], p.domestic_preference, 0.0)
-    u_d = u_d - np.where((prov == COMPLIANT) & in_china[:, None],
-                         p.discouragement_cost * float(model.policy.get("foreign_chip_discouragement")), 0.0)
+    u_d = u_d - np.where(
+        (prov == COMPLIANT) & in_china[:, None],
+        p.discouragement_cost * float(model.policy.get("foreign_chip_discouragement")),
+        0.0,
+    )
     u_d = np.where(ok_d, u_d, -np.inf)
 
     # Renting abroad ------------------------------------------------------------------
@@ -192,10 +225,15 @@ def procure(model: ChipWarModel) -> None:
         acc_host = view.lab_access[host]
         cut_off = listed | (bool(model.policy.get("remote_access_controls")) & restricted_lab)
         may_rent = active & (labs.risk > 0) & ~cut_off & (labs.country != labs.country[host])
-        ok_r = may_rent[:, None] & (on_sale & ~variant)[None, :] & (acc_host[None, :] > 0) & (acc < 1)
+        ok_r = (
+            may_rent[:, None] & (on_sale & ~variant)[None, :] & (acc_host[None, :] > 0) & (acc < 1)
+        )
         with np.errstate(divide="ignore"):
-            u_r = (beta * np.log(value / price_r[None, :]) + np.log(np.where(acc_host > 0, acc_host, 1.0))[None, :]
-                   - p.rental_risk_cost * (1.0 - labs.risk)[:, None])
+            u_r = (
+                beta * np.log(value / price_r[None, :])
+                + np.log(np.where(acc_host > 0, acc_host, 1.0))[None, :]
+                - p.rental_risk_cost * (1.0 - labs.risk)[:, None]
+            )
         u_r = np.where(ok_r, u_r, -np.inf)
 
     # The gray market -----------------------------------------------------------------
@@ -211,18 +249,31 @@ def procure(model: ChipWarModel) -> None:
     # denied licences) left over on the remaining ones: buy the best, then the next best.
     n_opt = 2 * n_chips + 1
     utility = np.concatenate([u_d, u_r, u_g], axis=1)
-    unit = np.concatenate([price_d, np.broadcast_to(price_r, (n_labs, n_chips)),
-                           np.full((n_labs, 1), gray_price if g >= 0 else np.inf)], axis=1)
-    grant = np.concatenate([acc, np.broadcast_to(acc_host, (n_labs, n_chips)), np.ones((n_labs, 1))], axis=1)
+    unit = np.concatenate(
+        [
+            price_d,
+            np.broadcast_to(price_r, (n_labs, n_chips)),
+            np.full((n_labs, 1), gray_price if g >= 0 else np.inf),
+        ],
+        axis=1,
+    )
+    grant = np.concatenate(
+        [acc, np.broadcast_to(acc_host, (n_labs, n_chips)), np.ones((n_labs, 1))], axis=1
+    )
     is_domestic = np.concatenate([domestic & ok_d, np.zeros((n_labs, n_chips + 1), bool)], axis=1)
     mandate = float(model.policy.get("buy_domestic_mandate"))
     h100e = chips.h100e
     controlled_h = (view.chip_class == CONTROLLED) * h100e
     rent_room = view.rental_capacity if host >= 0 else 0.0
-    cap_left = view.cap_left.copy()                        # [K] H100e, inf where uncapped
+    cap_left = view.cap_left.copy()  # [K] H100e, inf where uncapped
     vendor_left = view.vendor_capacity.copy()
-    buyer_country = np.concatenate([np.broadcast_to(labs.country[:, None], (n_labs, n_chips)),
-                                    np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0)], axis=1)
+    buyer_country = np.concatenate(
+        [
+            np.broadcast_to(labs.country[:, None], (n_labs, n_chips)),
+            np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0),
+        ],
+        axis=1,
+    )
     units = np.zeros((n_labs, n_opt))
     money = spend.copy()
     for pass_no in range(2):
@@ -232,35 +283,43 @@ def procure(model: ChipWarModel) -> None:
         with np.errstate(invalid="ignore"):
             want = np.nan_to_num(money[:, None] * shares / unit * grant)
         room = np.ones((n_labs, n_opt))
-        rent_h = (want[:, n_chips:2 * n_chips] * h100e).sum()
+        rent_h = (want[:, n_chips : 2 * n_chips] * h100e).sum()
         if rent_h > rent_room:
-            room[:, n_chips:2 * n_chips] = max(rent_room, 0.0) / rent_h
-        if np.isfinite(cap_left).any():       # diffusion cap: controlled imports of capped countries
-            need = want[:, :2 * n_chips] * np.tile(controlled_h, 2) * room[:, :2 * n_chips]
+            room[:, n_chips : 2 * n_chips] = max(rent_room, 0.0) / rent_h
+        if np.isfinite(cap_left).any():  # diffusion cap: controlled imports of capped countries
+            need = want[:, : 2 * n_chips] * np.tile(controlled_h, 2) * room[:, : 2 * n_chips]
             limit = np.where(np.isfinite(cap_left), cap_left, 1e30)
             cell = capacity_scale(need.ravel(), buyer_country.ravel(), limit).reshape(need.shape)
-            room[:, :2 * n_chips] *= np.where(need > 0, cell, 1.0)
-        made = (want[:, :n_chips] * room[:, :n_chips] + want[:, n_chips:2 * n_chips] * room[:, n_chips:2 * n_chips])
+            room[:, : 2 * n_chips] *= np.where(need > 0, cell, 1.0)
+        made = (
+            want[:, :n_chips] * room[:, :n_chips]
+            + want[:, n_chips : 2 * n_chips] * room[:, n_chips : 2 * n_chips]
+        )
         if pass_no == 0:
             model.record_vendor_demand(made.sum(axis=0))
         share = capacity_scale(made.sum(axis=0), chips.vendor, vendor_left)
-        room[:, :2 * n_chips] *= np.tile(share, 2)
+        room[:, : 2 * n_chips] *= np.tile(share, 2)
         got = want * room
         units += got
         money = np.maximum(money - np.where(np.isfinite(unit), got * unit, 0.0).sum(axis=1), 0.0)
-        rent_room = max(0.0, rent_room - (got[:, n_chips:2 * n_chips] * h100e).sum())
-        made = got[:, :n_chips] + got[:, n_chips:2 * n_chips]
-        vendor_left = np.maximum(vendor_left - np.bincount(chips.vendor, weights=made.sum(axis=0),
-                                                           minlength=vendor_left.size), 0.0)
+        rent_room = max(0.0, rent_room - (got[:, n_chips : 2 * n_chips] * h100e).sum())
+        made = got[:, :n_chips] + got[:, n_chips : 2 * n_chips]
+        vendor_left = np.maximum(
+            vendor_left
+            - np.bincount(chips.vendor, weights=made.sum(axis=0), minlength=vendor_left.size),
+            0.0,
+        )
         if np.isfinite(cap_left).any():
-            used = np.bincount(buyer_country.ravel(),
-                               weights=(got[:, :2 * n_chips] * np.tile(controlled_h, 2)).ravel(),
-                               minlength=cap_left.size)
+            used = np.bincount(
+                buyer_country.ravel(),
+                weights=(got[:, : 2 * n_chips] * np.tile(controlled_h, 2)).ravel(),
+                minlength=cap_left.size,
+            )
             cap_left = np.maximum(cap_left - used, 0.0)
         exhausted = (room < 1.0 - 1e-9) | (grant < 1.0)
         utility = np.where(exhausted, -np.inf, utility)
 
-    want_d, want_r, want_g = units[:, :n_chips], units[:, n_chips:2 * n_chips], units[:, -1]
+    want_d, want_r, want_g = units[:, :n_chips], units[:, n_chips : 2 * n_chips], units[:, -1]
     got_d = whole_units(want_d, model.rng)
     got_r = whole_units(want_r, model.rng)
 
@@ -268,8 +327,12 @@ def procure(model: ChipWarModel) -> None:
     cost = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
     over = cost > labs.cash + 1e-6
     if over.any():
-        got_d[over] = np.floor(got_d[over] * (labs.cash[over] / cost[over])[:, None]).astype(np.int64)
-        got_r[over] = np.floor(got_r[over] * (labs.cash[over] / cost[over])[:, None]).astype(np.int64)
+        got_d[over] = np.floor(got_d[over] * (labs.cash[over] / cost[over])[:, None]).astype(
+            np.int64
+        )
+        got_r[over] = np.floor(got_r[over] * (labs.cash[over] / cost[over])[:, None]).astype(
+            np.int64
+        )
         cost = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
     labs.cash -= cost
     labs.spent_month[:] = cost
@@ -314,7 +377,7 @@ def train(model: ChipWarModel) -> list[int]:
         return []
     eff = labs.run_flop * model.efficiency[labs.bloc]
     own = capability_index(eff, p.capability_points_per_decade)
-    released = model.released_foreign_capability()          # [B] best foreign model one could distil
+    released = model.released_foreign_capability()  # [B] best foreign model one could distil
     target = released[labs.bloc]
     distilled = own + p.distillation_share * np.maximum(0.0, np.nan_to_num(target - own, nan=0.0))
     before = model.frontier_now()
@@ -322,7 +385,9 @@ def train(model: ChipWarModel) -> list[int]:
     records = np.flatnonzero(done & (new_cap > np.nan_to_num(before[labs.bloc], nan=-np.inf)))
     labs.capability[:] = new_cap
     labs.best_eff_flop[:] = np.where(done, np.maximum(labs.best_eff_flop, eff), labs.best_eff_flop)
-    labs.best_run_flop[:] = np.where(done, np.maximum(labs.best_run_flop, labs.run_flop), labs.best_run_flop)
+    labs.best_run_flop[:] = np.where(
+        done, np.maximum(labs.best_run_flop, labs.run_flop), labs.best_run_flop
+    )
     labs.run_age[done] = 0
     labs.run_flop[done] = 0.0
     return [int(i) for i in records]
@@ -334,7 +399,9 @@ def budget_growth(model: ChipWarModel) -> None:
     years = (model.month - model.scenario.start) / 12.0
     decay = np.exp(-years / p.budget_growth_decay_years)
     long_run = np.log(p.budget_growth_long_run)
-    rate = np.where(labs.growth_kind == 0,
-                    long_run + (np.log(p.budget_growth_frontier) - long_run) * decay,
-                    long_run + (np.log(p.budget_growth_other) - long_run) * decay)
+    rate = np.where(
+        labs.growth_kind == 0,
+        long_run + (np.log(p.budget_growth_frontier) - long_run) * decay,
+        long_run + (np.log(p.budget_growth_other) - long_run) * decay,
+    )
     labs.budget *= np.exp(rate / 12.0)

@@ -17,17 +17,17 @@ import mesa
 import numpy as np
 
 from game.catalogue import NEVER
-from game.dates import format_month, parse_month
+from game.dates import parse_month
 from game.rules import Thresholds, classify, design_compliant
 
 if TYPE_CHECKING:
     from game.data import VendorSpec
     from game.model import ChipWarModel
 
-PREMIUM_SMOOTHING = 0.5     # share of the gap to the target price premium closed each month
+PREMIUM_SMOOTHING = 0.5  # share of the gap to the target price premium closed each month
 MAX_PREMIUM = 1.0
-DEMAND_SMOOTHING = 0.3      # weight of this month's orders in the demand vendors plan for
-SHRINK_PER_MONTH = 0.98     # capacity is idled slowly when demand falls
+DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand vendors plan for
+SHRINK_PER_MONTH = 0.98  # capacity is idled slowly when demand falls
 HUAWEI_REFERENCE = "2025-07"  # huawei_output_2025 is the output rate at mid-2025
 
 
@@ -51,7 +51,7 @@ class ChipVendor(mesa.Agent):
         self.premium = 0.0
         self.demand_ratio = 0.0
         self.recent_demand = self.capacity
-        self.pending: list[dict[str, Any]] = []   # variant designs under way
+        self.pending: list[dict[str, Any]] = []  # variant designs under way
         self.free_before: np.ndarray | None = None  # [country, chip]: could buy freely last month
         self.variants_made = 0
 
@@ -71,7 +71,9 @@ class ChipVendor(mesa.Agent):
         if self.domestic_china:
             fab = float(model.policy.get("fab_tool_controls"))
             subsidy = float(model.policy.get("domestic_subsidy"))
-            log_g *= max(0.0, 1.0 - p.fab_tool_growth_penalty * fab + p.subsidy_capacity_effect * subsidy)
+            log_g *= max(
+                0.0, 1.0 - p.fab_tool_growth_penalty * fab + p.subsidy_capacity_effect * subsidy
+            )
             self.capacity *= float(np.exp(log_g / 12.0))
         else:
             target = self.recent_demand * (1.0 + p.capacity_headroom)
@@ -79,7 +81,9 @@ class ChipVendor(mesa.Agent):
             self.capacity = float(np.clip(target, self.capacity * SHRINK_PER_MONTH, fastest))
 
     def _set_price(self) -> None:
-        target = min(MAX_PREMIUM, self.model.p.vendor_scarcity_premium * max(0.0, self.demand_ratio - 1.0))
+        target = min(
+            MAX_PREMIUM, self.model.p.vendor_scarcity_premium * max(0.0, self.demand_ratio - 1.0)
+        )
         self.premium += PREMIUM_SMOOTHING * (target - self.premium)
 
     def record_demand(self, units: float, capacity: float) -> None:
@@ -109,22 +113,33 @@ class ChipVendor(mesa.Agent):
         # A new flagship launched into a closed market calls for a variant only if the vendor
         # has none on sale there (MI300X -> an MI308-like part; not H200 while H20 sells).
         has_variant = (free & (chips.variant_of >= 0)).any()
-        launched = on_sale & (chips.available_from == model.month) & (chips.variant_of < 0) & ~has_variant
-        lost = [int(c) for c in np.flatnonzero((before[market] | launched) & on_sale & ~free
-                                               & view.subject)]
+        launched = (
+            on_sale & (chips.available_from == model.month) & (chips.variant_of < 0) & ~has_variant
+        )
+        lost = [
+            int(c)
+            for c in np.flatnonzero((before[market] | launched) & on_sale & ~free & view.subject)
+        ]
         ready = model.month + int(model.p.variant_lag_months)
         for c in lost:
             parent = self._parent_for(int(c), ready)
             if parent >= 0 and all(d["parent"] != parent for d in self.pending):
                 self.pending.append({"parent": parent, "lost": int(c), "ready": ready})
-                why = ("launches into a closed market" if chips.available_from[c] == model.month
-                       else "is caught by the rules")
-                model.news("variant_design", f"{self.name} starts a {chips.ids[parent]} variant "
-                           f"for {model.country_names[market]}: {chips.ids[c]} {why}", [self.vendor_id])
+                why = (
+                    "launches into a closed market"
+                    if chips.available_from[c] == model.month
+                    else "is caught by the rules"
+                )
+                model.news(
+                    "variant_design",
+                    f"{self.name} starts a {chips.ids[parent]} variant "
+                    f"for {model.country_names[market]}: {chips.ids[c]} {why}",
+                    [self.vendor_id],
+                )
         for design in [d for d in self.pending if d["ready"] <= model.month]:
             self.pending.remove(design)
             if view.country_access[market, design["lost"]] >= 1.0:
-                continue            # the rule was relaxed again: no need
+                continue  # the rule was relaxed again: no need
             self._release(design["parent"], market)
 
     def _parent_for(self, lost: int, ready: int) -> int:
@@ -133,7 +148,9 @@ class ChipVendor(mesa.Agent):
         parent = int(chips.variant_of[lost]) if chips.variant_of[lost] >= 0 else lost
         if chips.end_of_sale[parent] > ready:
             return parent
-        mine = chips.on_sale(self.model.month) & (chips.vendor == self.index) & (chips.variant_of < 0)
+        mine = (
+            chips.on_sale(self.model.month) & (chips.vendor == self.index) & (chips.variant_of < 0)
+        )
         mine &= chips.end_of_sale > ready
         if not mine.any():
             return -1
@@ -143,11 +160,19 @@ class ChipVendor(mesa.Agent):
         model = self.model
         chips, p = model.chips, model.p
         th = Thresholds.from_policy(model.policy)
-        templates = [i for i in range(chips.n_catalogue)
-                     if chips.variant_of[i] == parent and chips.available_from[i] > model.month]
+        templates = [
+            i
+            for i in range(chips.n_catalogue)
+            if chips.variant_of[i] == parent and chips.available_from[i] > model.month
+        ]
         for i in templates:
-            cls = classify(chips.tpp[i:i + 1], chips.density[i:i + 1], chips.interconnect[i:i + 1],
-                           np.array([True]), th)
+            cls = classify(
+                chips.tpp[i : i + 1],
+                chips.density[i : i + 1],
+                chips.interconnect[i : i + 1],
+                np.array([True]),
+                th,
+            )
             if cls[0] == 0:
                 chips.available_from[i] = model.month
                 model.refresh_view()
@@ -156,34 +181,55 @@ class ChipVendor(mesa.Agent):
                     return
                 chips.available_from[i] = NEVER
                 model.refresh_view()
-        tflops, ic = design_compliant(chips.tflops[parent], chips.interconnect[parent],
-                                      chips.die_area[parent], th, p.variant_margin)
+        tflops, ic = design_compliant(
+            chips.tflops[parent],
+            chips.interconnect[parent],
+            chips.die_area[parent],
+            th,
+            p.variant_margin,
+        )
         ratio = tflops / chips.tflops[parent]
-        price = chips.price[parent] * (p.variant_price_floor + (1.0 - p.variant_price_floor) * ratio)
+        price = chips.price[parent] * (
+            p.variant_price_floor + (1.0 - p.variant_price_floor) * ratio
+        )
         self.variants_made += 1
         new_id = f"{chips.ids[parent]}-C{self.variants_made}"
-        i = chips.add_variant(parent, new_id, f"{new_id} ({chips.ids[parent]} for restricted markets)",
-                              tflops, ic, price, model.month)
+        i = chips.add_variant(
+            parent,
+            new_id,
+            f"{new_id} ({chips.ids[parent]} for restricted markets)",
+            tflops,
+            ic,
+            price,
+            model.month,
+        )
         model.refresh_view()
         if model.view.country_access[market, i] >= 1.0:
             self._announce(i, market)
         else:
-            chips.available_from[i] = NEVER   # not sellable after all (an embargo): shelved
+            chips.available_from[i] = NEVER  # not sellable after all (an embargo): shelved
 
     def _announce(self, i: int, market: int) -> None:
         chips = self.model.chips
-        self.model.news("variant_released",
-                        f"{self.name} releases {chips.ids[i]} for {self.model.country_names[market]}, "
-                        f"just under the rules (TPP {chips.tpp[i]:,.0f}, "
-                        f"{chips.interconnect[i]:,.0f} GB/s links)", [self.vendor_id])
+        self.model.news(
+            "variant_released",
+            f"{self.name} releases {chips.ids[i]} for {self.model.country_names[market]}, "
+            f"just under the rules (TPP {chips.tpp[i]:,.0f}, "
+            f"{chips.interconnect[i]:,.0f} GB/s links)",
+            [self.vendor_id],
+        )
 
     # ------------------------------------------------------------------ state
     def state(self) -> dict[str, Any]:
-        return {"capacity": self.capacity, "premium": self.premium, "demand_ratio": self.demand_ratio,
-                "recent_demand": self.recent_demand,
-                "pending": [dict(d) for d in self.pending],
-                "free_before": None if self.free_before is None else self.free_before.tolist(),
-                "variants_made": self.variants_made}
+        return {
+            "capacity": self.capacity,
+            "premium": self.premium,
+            "demand_ratio": self.demand_ratio,
+            "recent_demand": self.recent_demand,
+            "pending": [dict(d) for d in self.pending],
+            "free_before": None if self.free_before is None else self.free_before.tolist(),
+            "variants_made": self.variants_made,
+        }
 
     def load_state(self, d: dict[str, Any]) -> None:
         self.capacity, self.premium = float(d["capacity"]), float(d["premium"])
@@ -195,4 +241,4 @@ class ChipVendor(mesa.Agent):
         self.variants_made = int(d["variants_made"])
 
     def __repr__(self) -> str:
-        return f"ChipVendor({self.vendor_id!r}, capacity={self.capacity:,.0f}/month, since {format_month(self.model.month)})"
+        return f"ChipVendor({self.vendor_id!r}, capacity={self.capacity:,.0f}/month)"

@@ -19,11 +19,19 @@ def capability_index(effective_flop: np.ndarray | float, points_per_decade: floa
     """NaN where there is no model yet (zero compute)."""
     f = np.asarray(effective_flop, float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(f > 0, points_per_decade * (np.log10(np.where(f > 0, f, 1.0)) - 20.0), np.nan)
+        return np.where(
+            f > 0, points_per_decade * (np.log10(np.where(f > 0, f, 1.0)) - 20.0), np.nan
+        )
 
 
-def grow_efficiency(efficiency: np.ndarray, months_elapsed: int, doubling_months: float,
-                    scarcity: np.ndarray, bonus: float, decay: float) -> np.ndarray:
+def grow_efficiency(
+    efficiency: np.ndarray,
+    months_elapsed: int,
+    doubling_months: float,
+    scarcity: np.ndarray,
+    bonus: float,
+    decay: float,
+) -> np.ndarray:
     """Algorithmic efficiency per bloc after one more month.
 
     Everyone rides the common frontier, doubling every `doubling_months` (Ho et al. measure the
@@ -39,8 +47,9 @@ def grow_efficiency(efficiency: np.ndarray, months_elapsed: int, doubling_months
     return np.exp(common + lead)
 
 
-def gap_months(current: np.ndarray, history: np.ndarray, leader: int, points_per_month_before: float
-               ) -> np.ndarray:
+def gap_months(
+    current: np.ndarray, history: np.ndarray, leader: int, points_per_month_before: float
+) -> np.ndarray:
     """For each bloc, how many months ago the leader first reached that bloc's capability now.
 
     history: [months so far, bloc] frontier capability, last row = now. Before the first month
@@ -55,7 +64,7 @@ def gap_months(current: np.ndarray, history: np.ndarray, leader: int, points_per
         if c >= lead[-1]:
             out[b] = 0.0
             continue
-        i = int(np.searchsorted(lead, c, side="left"))   # first month the leader was >= c
+        i = int(np.searchsorted(lead, c, side="left"))  # first month the leader was >= c
         if i == 0:
             before = (lead[0] - c) / points_per_month_before if points_per_month_before > 0 else 0.0
             out[b] = now + before

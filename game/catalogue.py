@@ -11,9 +11,9 @@ import numpy as np
 from game.data import WorldData
 from game.dates import parse_month
 
-BITS_BF16 = 16          # TPP = dense TOPS x bit length of the operation (3A090 technical note)
-NEVER = 10**7           # a month index after any horizon
-SPARE_SLOTS = 12        # room for variants designed during a run
+BITS_BF16 = 16  # TPP = dense TOPS x bit length of the operation (3A090 technical note)
+NEVER = 10**7  # a month index after any horizon
+SPARE_SLOTS = 12  # room for variants designed during a run
 REFERENCE_CHIP = "H100"
 
 
@@ -37,7 +37,7 @@ class ChipTable:
         self.vendor = np.full(n, -1, np.int64)
         self.ecosystem = np.zeros(n, np.int64)
         self.variant_of = np.full(n, -1, np.int64)
-        self.released = np.full(n, NEVER, np.int64)       # month index of first sale (real date)
+        self.released = np.full(n, NEVER, np.int64)  # month index of first sale (real date)
         self.available_from = np.full(n, NEVER, np.int64)  # when the model lets it be sold
         self.end_of_sale = np.full(n, NEVER, np.int64)
         for name in self.NUMERIC:
@@ -57,7 +57,7 @@ class ChipTable:
             self.interconnect[i] = c.interconnect_gbps
             self.die_area[i] = c.die_area_mm2
             self.price[i] = c.price_usd
-        # Spare rows: harmless placeholders (never on sale) so whole-array arithmetic needs no masks.
+        # Spare rows: placeholders never on sale, so whole-array arithmetic needs no masks.
         self.die_area[~self.used] = 1.0
         self.price[~self.used] = 1.0
         self.vendor[~self.used] = 0
@@ -90,8 +90,16 @@ class ChipTable:
         return [cid for cid, u in zip(self.ids, self.used, strict=True) if u]
 
     # ------------------------------------------------------------------ variants
-    def add_variant(self, parent: int, chip_id: str, name: str, tflops: float,
-                    interconnect: float, price: float, month: int) -> int:
+    def add_variant(
+        self,
+        parent: int,
+        chip_id: str,
+        name: str,
+        tflops: float,
+        interconnect: float,
+        price: float,
+        month: int,
+    ) -> int:
         free = np.flatnonzero(~self.used)
         if free.size == 0:
             raise RuntimeError("no spare chip slots left for a new variant")
@@ -112,11 +120,22 @@ class ChipTable:
         return i
 
     # ------------------------------------------------------------------ state
-    ARRAYS = ("used", "vendor", "ecosystem", "variant_of", "released", "available_from",
-              "end_of_sale") + NUMERIC
+    ARRAYS = (
+        "used",
+        "vendor",
+        "ecosystem",
+        "variant_of",
+        "released",
+        "available_from",
+        "end_of_sale",
+    ) + NUMERIC
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        plain = {"ids": list(self.ids), "names": list(self.names), "designed_for": list(self.designed_for)}
+        plain = {
+            "ids": list(self.ids),
+            "names": list(self.names),
+            "designed_for": list(self.designed_for),
+        }
         return plain, {f"chips.{k}": getattr(self, k).copy() for k in self.ARRAYS}
 
     def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:

@@ -174,13 +174,19 @@ def _unique(doc: YamlDoc, items: list[Any], section: str) -> list[Problem]:
     out = []
     for i, item in enumerate(items):
         if item.id in seen:
-            out.append(doc.problem((section, i, "id"),
-                                   f"duplicate id '{item.id}' (first at {section}[{seen[item.id]}])"))
+            out.append(
+                doc.problem(
+                    (section, i, "id"),
+                    f"duplicate id '{item.id}' (first at {section}[{seen[item.id]}])",
+                )
+            )
         seen.setdefault(item.id, i)
     return out
 
 
-def _ref(doc: YamlDoc, path: tuple[Any, ...], value: str | None, known: Any, what: str) -> list[Problem]:
+def _ref(
+    doc: YamlDoc, path: tuple[Any, ...], value: str | None, known: Any, what: str
+) -> list[Problem]:
     if value is None or value in known:
         return []
     return [doc.problem(path, f"unknown {what} '{value}'; expected one of: {', '.join(known)}")]
@@ -201,8 +207,12 @@ def load_world_data(data_dir: str | Path = DATA_DIR) -> WorldData:
     problems: list[Problem] = []
     docs = {}
     files = {}
-    for name, cls in (("parameters.yaml", ParametersFile), ("chips.yaml", ChipsFile),
-                      ("countries.yaml", CountriesFile), ("actors.yaml", ActorsFile)):
+    for name, cls in (
+        ("parameters.yaml", ParametersFile),
+        ("chips.yaml", ChipsFile),
+        ("countries.yaml", CountriesFile),
+        ("actors.yaml", ActorsFile),
+    ):
         try:
             docs[name] = read(name)
             files[name] = validate(docs[name], cls)
@@ -215,14 +225,20 @@ def load_world_data(data_dir: str | Path = DATA_DIR) -> WorldData:
     cf: ChipsFile = files["chips.yaml"]
     kf: CountriesFile = files["countries.yaml"]
     af: ActorsFile = files["actors.yaml"]
-    pd_, cd, kd, ad = (docs[n] for n in ("parameters.yaml", "chips.yaml", "countries.yaml", "actors.yaml"))
+    pd_, cd, kd, ad = (
+        docs[n] for n in ("parameters.yaml", "chips.yaml", "countries.yaml", "actors.yaml")
+    )
 
     for key, p in pf.parameters.items():
         problems += _ref(pd_, ("parameters", key, "source"), p.source, pf.sources, "source")
         lo, hi = p.range
         if not lo <= p.value <= hi:
-            problems.append(pd_.problem(("parameters", key, "value"),
-                                        f"value {p.value} outside its own range [{lo}, {hi}]"))
+            problems.append(
+                pd_.problem(
+                    ("parameters", key, "value"),
+                    f"value {p.value} outside its own range [{lo}, {hi}]",
+                )
+            )
     chip_ids = [c.id for c in cf.chips]
     vendor_ids = [v.id for v in af.vendors]
     country_ids = [c.id for c in kf.countries]
@@ -250,9 +266,17 @@ def load_world_data(data_dir: str | Path = DATA_DIR) -> WorldData:
     if problems:
         raise InputError(problems)
     sources = {**pf.sources, **cf.sources, **kf.sources, **af.sources}
-    return WorldData(parameters=pf.parameters, chips=cf.chips, ecosystems=cf.ecosystems,
-                     blocs=kf.blocs, countries=kf.countries, vendors=af.vendors,
-                     governments=af.governments, labs=af.labs, sources=sources)
+    return WorldData(
+        parameters=pf.parameters,
+        chips=cf.chips,
+        ecosystems=cf.ecosystems,
+        blocs=kf.blocs,
+        countries=kf.countries,
+        vendors=af.vendors,
+        governments=af.governments,
+        labs=af.labs,
+        sources=sources,
+    )
 
 
 @cache

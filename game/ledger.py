@@ -31,8 +31,9 @@ class Ledger:
         return year % self.service_life
 
     # ------------------------------------------------------------------ flows in
-    def install_new(self, holder: np.ndarray, chip: np.ndarray, prov: np.ndarray,
-                    qty: np.ndarray, year: int) -> None:
+    def install_new(
+        self, holder: np.ndarray, chip: np.ndarray, prov: np.ndarray, qty: np.ndarray, year: int
+    ) -> None:
         """Chips made this month and installed at once (legal, compliant, domestic, rented)."""
         qty = np.asarray(qty, np.int64)
         if qty.size == 0:
@@ -41,7 +42,9 @@ class Ledger:
         np.add.at(self.produced, chip, qty)
 
     def install_initial(self, holder: int, chip: int, prov: int, qty: int, year: int) -> None:
-        self.install_new(np.array([holder]), np.array([chip]), np.array([prov]), np.array([qty]), year)
+        self.install_new(
+            np.array([holder]), np.array([chip]), np.array([prov]), np.array([qty]), year
+        )
 
     def dispatch(self, chip_qty: np.ndarray) -> None:
         """Chips bought by brokers in transit countries: made, and now on their way."""
@@ -76,7 +79,9 @@ class Ledger:
         self.retired += out
         return out
 
-    def transfer_provenance(self, holders: np.ndarray, prov: int, to_holder: int, to_prov: int) -> int:
+    def transfer_provenance(
+        self, holders: np.ndarray, prov: int, to_holder: int, to_prov: int
+    ) -> int:
         """Move every chip of one provenance held by `holders` to another holder (rented capacity
         reverting to its host when remote access is cut)."""
         moved = self.stock[holders, :, prov, :].sum(axis=0)
@@ -107,8 +112,9 @@ class Ledger:
     ARRAYS = ("stock", "produced", "in_transit", "seized", "retired")
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        return {"service_life": self.service_life}, {f"ledger.{k}": getattr(self, k).copy()
-                                                     for k in self.ARRAYS}
+        return {"service_life": self.service_life}, {
+            f"ledger.{k}": getattr(self, k).copy() for k in self.ARRAYS
+        }
 
     def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.service_life = int(plain["service_life"])

@@ -43,19 +43,26 @@ def capped_share(requests: np.ndarray, total: int, rng: np.random.Generator) -> 
     return rng.multivariate_hypergeometric(requests, int(total)).astype(np.int64)
 
 
-def interdiction_probability(base: float, enforcement: float, customs: np.ndarray,
-                             pressure: np.ndarray, cap: float, border: float) -> np.ndarray:
+def interdiction_probability(
+    base: float,
+    enforcement: float,
+    customs: np.ndarray,
+    pressure: np.ndarray,
+    cap: float,
+    border: float,
+) -> np.ndarray:
     """Chance that a shipment through each route is stopped: by the transit state's customs
     (scaled by US enforcement and pressure) or at China's border (when China does not look away)."""
     route = np.minimum(base * enforcement * customs * (1.0 + pressure), cap)
     return 1.0 - (1.0 - route) * (1.0 - border)
 
 
-def next_markup(markup: float, demand: float, supply: float, floor: float, ceiling: float,
-                speed: float) -> float:
+def next_markup(
+    markup: float, demand: float, supply: float, floor: float, ceiling: float, speed: float
+) -> float:
     """Gray markup over list next month: up with excess demand, down with idle brokers, never
     below the brokers' risk-adjusted cost nor above the ceiling."""
     if demand <= 0 and supply <= 0:
         return float(np.clip(markup, floor, ceiling))
     ratio = (demand + 1.0) / (supply + 1.0)
-    return float(np.clip(markup * ratio ** speed, floor, ceiling))
+    return float(np.clip(markup * ratio**speed, floor, ceiling))

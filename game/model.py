@@ -59,12 +59,12 @@ from game.scenario import (
     with_overrides,
 )
 
-H100_BANDWIDTH_REFERENCE = 3.35    # TB/s; purchase value counts bandwidth relative to an H100
-INTERCONNECT_REFERENCE = 900.0     # GB/s; NVLink 4, no cluster penalty at or above it
+H100_BANDWIDTH_REFERENCE = 3.35  # TB/s; purchase value counts bandwidth relative to an H100
+INTERCONNECT_REFERENCE = 900.0  # GB/s; NVLink 4, no cluster penalty at or above it
 
 
 class Params:
-    """The merged parameter values (assets/data/parameters.yaml + scenario + --set), as attributes."""
+    """Merged parameter values (parameters.yaml, then scenario, then --set), as attributes."""
 
     def __init__(self, values: dict[str, float]) -> None:
         self.__dict__.update({k: float(v) for k, v in values.items()})
@@ -92,7 +92,9 @@ class MarketView:
     country_access: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     lab_access: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     price: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    purchase_value: np.ndarray = field(default_factory=lambda: np.zeros((2, 0)))   # [buyer kind, chip]
+    purchase_value: np.ndarray = field(
+        default_factory=lambda: np.zeros((2, 0))
+    )  # [buyer kind, chip]
     flops_per_chip: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vendor_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vendor_bloc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -125,18 +127,30 @@ class ChipWarModel(mesa.Model):
     """The chip war. `ChipWarModel()` runs the historical scenario with a fresh random seed;
     pass `rng=` (an int) for a reproducible run."""
 
-    def __init__(self, scenario: str | Scenario = "historical", rng: int | None = None, *,
-                 overrides: dict[str, Any] | list[str] | None = None, months: int | None = None,
-                 synthetic_labs: int = 0, synthetic_brokers: int = 0, check_invariants: bool = False,
-                 world: WorldData | None = None, spec: PolicySpec | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str | Scenario = "historical",
+        rng: int | None = None,
+        *,
+        overrides: dict[str, Any] | list[str] | None = None,
+        months: int | None = None,
+        synthetic_labs: int = 0,
+        synthetic_brokers: int = 0,
+        check_invariants: bool = False,
+        world: WorldData | None = None,
+        spec: PolicySpec | None = None,
+    ) -> None:
         if rng is None:
             rng = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(rng=rng)
         self.rng_seed = int(rng)
         self.world = world or default_world_data()
         self.spec = spec or default_policy_spec()
-        sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, world=self.world,
-                                                                           spec=self.spec)
+        sc = (
+            scenario
+            if isinstance(scenario, Scenario)
+            else load_scenario(scenario, world=self.world, spec=self.spec)
+        )
         if overrides:
             sc = with_overrides(sc, overrides, world=self.world, spec=self.spec)
         self.scenario = sc
@@ -154,7 +168,9 @@ class ChipWarModel(mesa.Model):
         self.vendor_ids = [v.id for v in self.world.vendors]
         self.chips = ChipTable(self.world, self.vendor_ids)
         self.labs = LabTable(len(self.world.labs) + self.synthetic_labs, len(self.chips))
-        self.ledger = Ledger(len(self.labs.country), len(self.chips), int(self.p.service_life_years))
+        self.ledger = Ledger(
+            len(self.labs.country), len(self.chips), int(self.p.service_life_years)
+        )
         self.policy = PolicyState(self.spec)
         self.brokers = BrokerTable()
         self.broker_agents: dict[int, Broker] = {}
@@ -172,18 +188,31 @@ class ChipWarModel(mesa.Model):
             self._schedule.setdefault(item.month, []).append(item)
 
         self.vendors = [ChipVendor(self, i, v) for i, v in enumerate(self.world.vendors)]
-        self.governments = {g.id: Government(self, g, sc.bots.get(g.id, "none"))
-                            for g in self.world.governments}
+        self.governments = {
+            g.id: Government(self, g, sc.bots.get(g.id, "none")) for g in self.world.governments
+        }
         self._build_labs()
         for _ in range(self.synthetic_brokers):
-            cap = int(max(10, round(self.rng.lognormal(np.log(self.p.broker_capacity_median),
-                                                       self.p.broker_capacity_sigma))))
+            cap = int(
+                max(
+                    10,
+                    round(
+                        self.rng.lognormal(
+                            np.log(self.p.broker_capacity_median), self.p.broker_capacity_sigma
+                        )
+                    ),
+                )
+            )
             self.add_broker(cap, cap * 30000.0 * self.p.broker_capital_months)
         self.frontier_hist: list[np.ndarray] = [self.frontier_now()]
         self.datacollector = DataCollector(
-            model_reporters={"gray_price_usd": _gray_price, "brokers_active": _brokers,
-                             "chips_in_transit": _in_transit},
-            tables={"blocs": COLUMN_NAMES})
+            model_reporters={
+                "gray_price_usd": _gray_price,
+                "brokers_active": _brokers,
+                "chips_in_transit": _in_transit,
+            },
+            tables={"blocs": COLUMN_NAMES},
+        )
         self.refresh_view()
         for vendor in self.vendors:
             vendor.remember_markets()
@@ -201,10 +230,16 @@ class ChipWarModel(mesa.Model):
         self.customs = np.array([c.customs for c in w.countries])
         self.transit = np.array(["transit" in c.roles for c in w.countries])
         govs = {g.id: g for g in w.governments}
-        self.us_bloc = (int(self.country_bloc[self.country_ids.index(govs["us"].country)])
-                        if "us" in govs else -1)
-        self.china_bloc = (int(self.country_bloc[self.country_ids.index(govs["china"].country)])
-                           if "china" in govs else -1)
+        self.us_bloc = (
+            int(self.country_bloc[self.country_ids.index(govs["us"].country)])
+            if "us" in govs
+            else -1
+        )
+        self.china_bloc = (
+            int(self.country_bloc[self.country_ids.index(govs["china"].country)])
+            if "china" in govs
+            else -1
+        )
 
     def _build_labs(self) -> None:
         labs, chips, p = self.labs, self.chips, self.p
@@ -253,10 +288,16 @@ class ChipWarModel(mesa.Model):
 
     def _fresh_stats(self) -> dict[str, Any]:
         n_labs = len(self.labs.country) if hasattr(self, "labs") else 0
-        return {"smuggled_by_lab": np.zeros(n_labs, np.int64), "seized_by_lab": np.zeros(n_labs, np.int64),
-                "bought_by_lab": np.zeros(n_labs, np.int64),
-                "revenue_by_bloc": np.zeros(len(self.bloc_ids)), "caught": [],
-                "gray_demand": 0, "gray_supply": 0, "gray_shipped": 0}
+        return {
+            "smuggled_by_lab": np.zeros(n_labs, np.int64),
+            "seized_by_lab": np.zeros(n_labs, np.int64),
+            "bought_by_lab": np.zeros(n_labs, np.int64),
+            "revenue_by_bloc": np.zeros(len(self.bloc_ids)),
+            "caught": [],
+            "gray_demand": 0,
+            "gray_supply": 0,
+            "gray_shipped": 0,
+        }
 
     # ------------------------------------------------------------------ clock
     @property
@@ -281,9 +322,15 @@ class ChipWarModel(mesa.Model):
                 self.cap_used[:] = 0.0
         self.command_log.append((effective, change, source))
         if source != "initial":
-            self.news("policy", news or f"{self._actor_name(change.actor)} sets {change.lever}"
-                      + (f" for {change.target}" if change.target else "") + f" to {change.value}",
-                      [change.actor], month=effective)
+            self.news(
+                "policy",
+                news
+                or f"{self._actor_name(change.actor)} sets {change.lever}"
+                + (f" for {change.target}" if change.target else "")
+                + f" to {change.value}",
+                [change.actor],
+                month=effective,
+            )
         self.refresh_view()
 
     def scheduled(self, actor: str) -> list[ScheduledChange]:
@@ -322,9 +369,12 @@ class ChipWarModel(mesa.Model):
         broker_rules.exit_idle(self)
         self.view.lab_flops = self._lab_flops()
         for i in lab_rules.train(self):
-            self.news("training_run", f"{self.labs.names[i]} finishes a model that leads "
-                      f"{self.bloc_names[self.labs.bloc[i]]} (capability {self.labs.capability[i]:.1f})",
-                      [self.labs.ids[i]])
+            self.news(
+                "training_run",
+                f"{self.labs.names[i]} finishes a model that leads "
+                f"{self.bloc_names[self.labs.bloc[i]]} (capability {self.labs.capability[i]:.1f})",
+                [self.labs.ids[i]],
+            )
         self._grow_efficiency()
         self.datacollector.collect(self)
         for row in bloc_rows(self):
@@ -356,12 +406,20 @@ class ChipWarModel(mesa.Model):
         tiers = policy.targets("destination")
         view.tier = np.array([TIERS.index(str(tiers.get(c, "open"))) for c in self.country_ids])
         exports = policy.targets("chip_export")
-        chip_export = np.array([CHIP_EXPORT.index(str(exports.get(cid, "rule"))) for cid in chips.ids])
+        chip_export = np.array(
+            [CHIP_EXPORT.index(str(exports.get(cid, "rule"))) for cid in chips.ids]
+        )
         listed = policy.targets("entity_list")
         view.listed = np.array([bool(listed.get(lid, False)) for lid in labs.ids])
-        view.country_access = access(view.chip_class, view.subject, chip_export, view.tier,
-                                     np.zeros(len(self.country_ids), bool),
-                                     float(policy.get("licence_approval")), p.notify_approval)
+        view.country_access = access(
+            view.chip_class,
+            view.subject,
+            chip_export,
+            view.tier,
+            np.zeros(len(self.country_ids), bool),
+            float(policy.get("licence_approval")),
+            p.notify_approval,
+        )
         view.lab_access = view.country_access[labs.country]
         if view.listed.any():
             view.lab_access[view.listed] = np.where(view.subject, 0.0, 1.0)[None, :]
@@ -369,32 +427,49 @@ class ChipWarModel(mesa.Model):
         years = (self.month - self.scenario.start) / 12.0
         gap = (1.0 - chips.ecosystem_base) * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
         eco = (1.0 - gap)[chips.ecosystem]
-        link = np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
+        link = (
+            np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
+        )
         view.flops_per_chip = chips.tflops * 1e12 * eco * link
         compute = chips.h100e * eco * link
         bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
         training = compute ** (1.0 + p.chip_scale_exponent)
         w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
-        view.purchase_value = np.where(chips.used[None, :], np.vstack([
-            training ** (1 - w_f) * bandwidth ** w_f,       # row 0: frontier labs (train)
-            compute ** (1 - w_o) * bandwidth ** w_o,        # row 1: clouds and enterprise (serve)
-        ]), 0.0)
+        view.purchase_value = np.where(
+            chips.used[None, :],
+            np.vstack(
+                [
+                    training ** (1 - w_f) * bandwidth**w_f,  # row 0: frontier labs (train)
+                    compute ** (1 - w_o) * bandwidth**w_o,  # row 1: clouds and enterprise (serve)
+                ]
+            ),
+            0.0,
+        )
         premium = np.array([v.premium for v in self.vendors])
         minerals = 1.0 + p.mineral_price_effect * float(policy.get("mineral_controls"))
         foreign = view.vendor_bloc != self.china_bloc
-        view.price = chips.price * (1.0 + premium[chips.vendor]) * np.where(foreign[chips.vendor], minerals, 1.0)
+        view.price = (
+            chips.price
+            * (1.0 + premium[chips.vendor])
+            * np.where(foreign[chips.vendor], minerals, 1.0)
+        )
         view.vendor_capacity = self._vendor_capacity()
 
         cap = float(policy.get("diffusion_cap_h100e"))
-        view.cap_left = np.where((view.tier == CAPPED) & (cap > 0), np.maximum(cap - self.cap_used, 0.0), np.inf)
+        view.cap_left = np.where(
+            (view.tier == CAPPED) & (cap > 0), np.maximum(cap - self.cap_used, 0.0), np.inf
+        )
         closed = (view.tier == RESTRICTED) | (view.tier == EMBARGOED)
         active = labs.founded <= self.month
-        demand = np.bincount(labs.country, weights=np.where(active, labs.budget, 0.0),
-                             minlength=len(self.country_ids))
+        demand = np.bincount(
+            labs.country,
+            weights=np.where(active, labs.budget, 0.0),
+            minlength=len(self.country_ids),
+        )
         view.variant_market = int(np.argmax(np.where(closed, demand, -1))) if closed.any() else -1
         host = np.flatnonzero(labs.hosts)
         view.rental_host = int(host[0]) if host.size else -1
-        view.rental_capacity = p.rental_capacity_h100e * p.budget_growth_other ** years
+        view.rental_capacity = p.rental_capacity_h100e * p.budget_growth_other**years
         view.enforcement = float(policy.get("enforcement"))
 
         on_sale = chips.on_sale(self.month)
@@ -408,11 +483,16 @@ class ChipWarModel(mesa.Model):
             view.gray_chip, view.gray_price, view.transit_price = -1, 0.0, 0.0
         pressure = np.array([float(policy.get("transit_pressure", c)) for c in self.country_ids])
         border = p.china_border_detection * (1.0 - float(policy.get("smuggling_tolerance")))
-        view.route_risk = interdiction_probability(p.smuggling_detection, view.enforcement, self.customs,
-                                                   pressure, p.detection_max, border)
+        view.route_risk = interdiction_probability(
+            p.smuggling_detection, view.enforcement, self.customs, pressure, p.detection_max, border
+        )
         if view.gray_chip >= 0:
-            open_ = (self.transit & (view.country_access[:, view.gray_chip] >= 1.0)
-                     & (self.country_bloc != self.china_bloc) & (view.cap_left > 0))
+            open_ = (
+                self.transit
+                & (view.country_access[:, view.gray_chip] >= 1.0)
+                & (self.country_bloc != self.china_bloc)
+                & (view.cap_left > 0)
+            )
             view.routes_open = np.flatnonzero(open_)
         else:
             view.routes_open = np.zeros(0, np.int64)
@@ -422,7 +502,7 @@ class ChipWarModel(mesa.Model):
 
     def _domestic_hbm(self) -> float:
         years = (self.month - parse_month("2026-01")) / 12.0
-        return self.p.domestic_hbm_chips_2026 * self.p.domestic_capacity_growth ** years
+        return self.p.domestic_hbm_chips_2026 * self.p.domestic_capacity_growth**years
 
     def _vendor_capacity(self) -> np.ndarray:
         cap = np.array([v.capacity for v in self.vendors])
@@ -438,8 +518,11 @@ class ChipWarModel(mesa.Model):
         if not bool(self.policy.get("hbm_controls")):
             return
         china = np.array([v.domestic_china for v in self.vendors])
-        sold = np.bincount(self.chips.vendor[self.chips.used],
-                           weights=self._bought_per_chip()[self.chips.used], minlength=len(self.vendors))
+        sold = np.bincount(
+            self.chips.vendor[self.chips.used],
+            weights=self._bought_per_chip()[self.chips.used],
+            minlength=len(self.vendors),
+        )
         draw = max(0.0, sold[china].sum() - self._domestic_hbm())
         self.hbm_stockpile = max(0.0, self.hbm_stockpile - draw)
 
@@ -448,28 +531,36 @@ class ChipWarModel(mesa.Model):
 
     # ------------------------------------------------------------------ hooks for agents
     def record_vendor_demand(self, per_chip: np.ndarray) -> None:
-        units = np.bincount(self.chips.vendor[self.chips.used], weights=per_chip[self.chips.used],
-                            minlength=len(self.vendors))
+        units = np.bincount(
+            self.chips.vendor[self.chips.used],
+            weights=per_chip[self.chips.used],
+            minlength=len(self.vendors),
+        )
         for v in self.vendors:
             v.record_demand(float(units[v.index]), float(self.view.vendor_capacity[v.index]))
 
-    def record_sales(self, got_d: np.ndarray, price_d: np.ndarray, got_r: np.ndarray,
-                     price_r: np.ndarray) -> None:
+    def record_sales(
+        self, got_d: np.ndarray, price_d: np.ndarray, got_r: np.ndarray, price_r: np.ndarray
+    ) -> None:
         per_lab = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
-        self.month_stats["revenue_by_bloc"] = np.bincount(self.labs.bloc, weights=per_lab,
-                                                          minlength=len(self.bloc_ids))
+        self.month_stats["revenue_by_bloc"] = np.bincount(
+            self.labs.bloc, weights=per_lab, minlength=len(self.bloc_ids)
+        )
         self.month_stats["bought_per_chip"] = got_d.sum(axis=0) + got_r.sum(axis=0)
         self.month_stats["revenue_by_vendor"] = np.bincount(
             self.chips.vendor[self.chips.used],
             weights=((got_d * price_d).sum(axis=0) + got_r.sum(axis=0) * price_r)[self.chips.used],
-            minlength=len(self.vendors))
+            minlength=len(self.vendors),
+        )
 
     def use_cap(self, got_d: np.ndarray, got_r: np.ndarray, h100e_controlled: np.ndarray) -> None:
         direct = (got_d * h100e_controlled[None, :]).sum(axis=1)
         np.add.at(self.cap_used, self.labs.country, direct)
         host = self.view.rental_host
         if host >= 0:
-            self.cap_used[self.labs.country[host]] += float((got_r * h100e_controlled[None, :]).sum())
+            self.cap_used[self.labs.country[host]] += float(
+                (got_r * h100e_controlled[None, :]).sum()
+            )
 
     def use_cap_transit(self, route: np.ndarray, h100e: np.ndarray) -> None:
         np.add.at(self.cap_used, route, h100e)
@@ -500,15 +591,19 @@ class ChipWarModel(mesa.Model):
         if cut.any():
             moved = self.ledger.transfer_provenance(np.flatnonzero(cut), RENTED, host, LEGAL)
             if moved:
-                self.news("remote_access", f"{moved:,} rented chips revert to "
-                          f"{self.labs.names[host]} as remote access is cut", ["us"])
+                self.news(
+                    "remote_access",
+                    f"{moved:,} rented chips revert to "
+                    f"{self.labs.names[host]} as remote access is cut",
+                    ["us"],
+                )
 
     # ------------------------------------------------------------------ compute and capability
     def _lab_flops(self) -> np.ndarray:
-        held = self.ledger.chips_held().astype(float)                 # [L, C]
+        held = self.ledger.chips_held().astype(float)  # [L, C]
         per_chip = self.view.flops_per_chip
-        onehot = np.eye(len(self.chips.ecosystem_ids))[self.chips.ecosystem]   # [C, E]
-        by_eco = held @ (per_chip[:, None] * onehot)                  # [L, E]
+        onehot = np.eye(len(self.chips.ecosystem_ids))[self.chips.ecosystem]  # [C, E]
+        by_eco = held @ (per_chip[:, None] * onehot)  # [L, E]
         total = by_eco.sum(axis=1)
         top = np.divide(by_eco.max(axis=1), total, out=np.ones_like(total), where=total > 0)
         mixed = np.minimum(1.0, 2.0 * (1.0 - top))
@@ -550,21 +645,35 @@ class ChipWarModel(mesa.Model):
         value = self.view.purchase_value[0] / np.maximum(self.view.price, 1.0)
         on_sale = self.chips.on_sale(self.month)
         world_best = np.max(np.where(on_sale, value, 0.0))
-        legal = np.where(on_sale[None, :] & (self.view.lab_access >= 1.0), value[None, :], 0.0).max(axis=1)
+        legal = np.where(on_sale[None, :] & (self.view.lab_access >= 1.0), value[None, :], 0.0).max(
+            axis=1
+        )
         ratio = np.clip(legal / max(world_best, 1e-30), 0.0, 1.0)
         labs = self.labs
         for b in range(len(self.bloc_ids)):
             mine = labs.frontier & (labs.bloc == b)
             self.scarcity[b] = 1.0 - ratio[mine].mean() if mine.any() else 0.0
-        self.efficiency = grow_efficiency(self.efficiency, self.turn, self.p.algo_doubling_months,
-                                          self.scarcity, self.p.scarcity_efficiency_bonus,
-                                          self.p.efficiency_lead_decay)
+        self.efficiency = grow_efficiency(
+            self.efficiency,
+            self.turn,
+            self.p.algo_doubling_months,
+            self.scarcity,
+            self.p.scarcity_efficiency_bonus,
+            self.p.efficiency_lead_decay,
+        )
 
     # ------------------------------------------------------------------ news and outputs
     def news(self, kind: str, text: str, actors: list[str], month: int | None = None) -> None:
         m = self.month if month is None else month
-        self.events.append({"date": format_month(m), "step": self.turn, "kind": kind,
-                            "actors": list(actors), "text": text})
+        self.events.append(
+            {
+                "date": format_month(m),
+                "step": self.turn,
+                "kind": kind,
+                "actors": list(actors),
+                "text": text,
+            }
+        )
 
     def news_broker_caught(self, slot: int, caught_this_month: int) -> None:
         b = self.brokers
@@ -574,12 +683,18 @@ class ChipWarModel(mesa.Model):
         stats = self.month_stats
         stats["caught"].append((route, qty))
         if caught_this_month <= broker_rules.MAX_CAUGHT_NEWS:
-            self.news("broker_caught", f"Broker ring #{int(b.serial[slot])} caught in {route} "
-                      f"with {qty:,} {chip} chips", ["us", route])
+            self.news(
+                "broker_caught",
+                f"Broker ring #{int(b.serial[slot])} caught in {route} with {qty:,} {chip} chips",
+                ["us", route],
+            )
         elif len(stats["caught"]) == caught_this_month:
             total = sum(q for _, q in stats["caught"])
-            self.news("broker_caught", f"{caught_this_month} broker rings caught this month, "
-                      f"{total:,} chips seized", ["us"])
+            self.news(
+                "broker_caught",
+                f"{caught_this_month} broker rings caught this month, {total:,} chips seized",
+                ["us"],
+            )
 
     def results(self) -> pd.DataFrame:
         """The tidy results table: one row per (month, bloc); see game/results.py for columns."""
@@ -610,9 +725,11 @@ class ChipWarModel(mesa.Model):
             out.append("negative stock")
         if (self.ledger.in_transit < 0).any():
             out.append("negative chips in transit")
-        shipping = np.bincount(self.brokers.ship_chip[self.brokers.ship_qty > 0],
-                               weights=self.brokers.ship_qty[self.brokers.ship_qty > 0],
-                               minlength=len(self.chips)).astype(np.int64)
+        shipping = np.bincount(
+            self.brokers.ship_chip[self.brokers.ship_qty > 0],
+            weights=self.brokers.ship_qty[self.brokers.ship_qty > 0],
+            minlength=len(self.chips),
+        ).astype(np.int64)
         if not np.array_equal(shipping, self.ledger.in_transit):
             out.append("brokers' shipments do not match chips in transit")
         if (self.labs.cash < -1e-6).any() or (self.labs.escrow < -1e-6).any():
@@ -627,13 +744,16 @@ class ChipWarModel(mesa.Model):
     def fork(self) -> ChipWarModel:
         """An independent copy: stepped with the same commands it has the same future."""
         from game.state import restore, snapshot
+
         return restore(*snapshot(self))
 
     def save(self, path: str) -> None:
         from game.state import save_model
+
         save_model(self, path)
 
     @classmethod
     def load(cls, path: str) -> ChipWarModel:
         from game.state import load_model
+
         return load_model(path)

@@ -42,7 +42,9 @@ class LeverSpec(Strict):
             elif isinstance(self.default, bool) or not isinstance(self.default, int | float):
                 out.append((("default",), f"expected a number, got {self.default!r}"))
             elif not self.range[0] <= self.default <= self.range[1]:
-                out.append((("default",), f"expected a value in {list(self.range)}, got {self.default}"))
+                out.append(
+                    (("default",), f"expected a value in {list(self.range)}, got {self.default}")
+                )
         elif self.kind == "choice":
             if self.choices is None:
                 out.append((("choices",), "a choice lever needs choices"))
@@ -76,7 +78,12 @@ class PolicyChange:
         return (self.actor, self.lever, self.target)
 
     def to_plain(self) -> dict[str, Any]:
-        return {"actor": self.actor, "lever": self.lever, "value": self.value, "target": self.target}
+        return {
+            "actor": self.actor,
+            "lever": self.lever,
+            "value": self.value,
+            "target": self.target,
+        }
 
     @classmethod
     def from_plain(cls, d: dict[str, Any]) -> PolicyChange:
@@ -92,30 +99,48 @@ def _suggest(word: str, options: list[str]) -> str:
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 
-def check_change(change: PolicyChange, spec: PolicySpec, world: WorldData,
-                 chip_ids: list[str] | None = None) -> list[tuple[str, str]]:
+def check_change(
+    change: PolicyChange, spec: PolicySpec, world: WorldData, chip_ids: list[str] | None = None
+) -> list[tuple[str, str]]:
     """Every reason the lever spec rejects this change, as (key, message) pairs."""
     lv = spec.levers.get(change.lever)
     if lv is None:
         names = list(spec.levers)
-        return [("lever", f"unknown lever '{change.lever}'{_suggest(change.lever, names)}; "
-                          f"expected one of: {', '.join(names)}")]
+        return [
+            (
+                "lever",
+                f"unknown lever '{change.lever}'{_suggest(change.lever, names)}; "
+                f"expected one of: {', '.join(names)}",
+            )
+        ]
     out: list[tuple[str, str]] = []
     governments = [g.id for g in world.governments]
     vendors = [v.id for v in world.vendors]
     labs = [lab.id for lab in world.labs]
     if lv.owner in ("us", "china"):
         if change.actor != lv.owner:
-            out.append(("actor", f"'{change.lever}' is a lever of the {lv.owner} government, "
-                                 f"not of '{change.actor}'"))
+            out.append(
+                (
+                    "actor",
+                    f"'{change.lever}' is a lever of the {lv.owner} government, "
+                    f"not of '{change.actor}'",
+                )
+            )
     else:
         actors = vendors if lv.owner == "vendor" else labs
         if change.actor not in actors and change.actor not in governments:
-            out.append(("actor", f"'{change.lever}' is set by a {lv.owner}; expected one of: "
-                                 f"{', '.join(actors)}"))
+            out.append(
+                (
+                    "actor",
+                    f"'{change.lever}' is set by a {lv.owner}; expected one of: "
+                    f"{', '.join(actors)}",
+                )
+            )
     targets: dict[str, list[str]] = {
-        "country": [c.id for c in world.countries], "lab": labs,
-        "chip": chip_ids if chip_ids is not None else [c.id for c in world.chips], "vendor": vendors,
+        "country": [c.id for c in world.countries],
+        "lab": labs,
+        "chip": chip_ids if chip_ids is not None else [c.id for c in world.chips],
+        "vendor": vendors,
     }
     if lv.target == "none":
         if change.target is not None:
@@ -124,11 +149,25 @@ def check_change(change: PolicyChange, spec: PolicySpec, world: WorldData,
         out.append(("target", f"'{change.lever}' needs a target: a {lv.target} id"))
     elif change.target not in targets[lv.target]:
         options = targets[lv.target]
-        out.append(("target", f"unknown {lv.target} '{change.target}'{_suggest(change.target, options)}; "
-                              f"expected one of: {', '.join(options)}"))
-    elif lv.owner in ("vendor", "lab") and change.actor not in governments and change.actor != change.target:
-        out.append(("target", f"a {lv.owner} sets '{change.lever}' only for itself "
-                              f"('{change.actor}'), not for '{change.target}'"))
+        out.append(
+            (
+                "target",
+                f"unknown {lv.target} '{change.target}'{_suggest(change.target, options)}; "
+                f"expected one of: {', '.join(options)}",
+            )
+        )
+    elif (
+        lv.owner in ("vendor", "lab")
+        and change.actor not in governments
+        and change.actor != change.target
+    ):
+        out.append(
+            (
+                "target",
+                f"a {lv.owner} sets '{change.lever}' only for itself "
+                f"('{change.actor}'), not for '{change.target}'",
+            )
+        )
     v = change.value
     if lv.kind == "bool":
         if not isinstance(v, bool):
@@ -138,12 +177,19 @@ def check_change(change: PolicyChange, spec: PolicySpec, world: WorldData,
         if isinstance(v, bool) or not isinstance(v, int | float):
             out.append(("value", f"expected a number ({lv.unit}) for '{change.lever}', got {v!r}"))
         elif not lv.range[0] <= v <= lv.range[1]:
-            out.append(("value", f"expected a value in [{lv.describe_range()}] ({lv.unit}) "
-                                 f"for '{change.lever}', got {v}"))
+            out.append(
+                (
+                    "value",
+                    f"expected a value in [{lv.describe_range()}] ({lv.unit}) "
+                    f"for '{change.lever}', got {v}",
+                )
+            )
     else:
         choices = list(spec.rules) if lv.choices == "rule_versions" else list(lv.choices or [])
         if not isinstance(v, str) or v not in choices:
-            out.append(("value", f"expected one of {', '.join(choices)} for '{change.lever}', got {v!r}"))
+            out.append(
+                ("value", f"expected one of {', '.join(choices)} for '{change.lever}', got {v!r}")
+            )
     return out
 
 
@@ -194,8 +240,10 @@ class PolicyState:
         return [change]
 
     def to_plain(self) -> dict[str, Any]:
-        return {"global": dict(self.global_values),
-                "by_target": {k: dict(v) for k, v in self.by_target.items()}}
+        return {
+            "global": dict(self.global_values),
+            "by_target": {k: dict(v) for k, v in self.by_target.items()},
+        }
 
     def load_plain(self, d: dict[str, Any]) -> None:
         self.global_values = dict(d["global"])

@@ -19,11 +19,24 @@ COLUMNS: list[tuple[str, str]] = [
     ("date", "month, YYYY-MM"),
     ("step", "model step (1 = the scenario's first month)"),
     ("bloc", "bloc id from assets/data/countries.yaml (us, china, allies, rest)"),
-    ("frontier_capability", "capability index of the bloc's best model (10 points per tenfold effective compute)"),
+    (
+        "frontier_capability",
+        "capability index of the bloc's best model (10 points per tenfold effective compute)",
+    ),
     ("median_capability", "median capability index of the bloc's frontier labs that have a model"),
-    ("gap_months", "months since the leading bloc first reached this bloc's frontier capability (0 for the leader)"),
-    ("compute_h100e", "installed chips held by the bloc's labs, in H100-equivalents of dense BF16 throughput"),
-    ("effective_compute_h100e", "the same after software ecosystem, interconnect and mixed-cluster losses"),
+    (
+        "gap_months",
+        "months since the leading bloc first reached this bloc's frontier capability "
+        "(0 for the leader)",
+    ),
+    (
+        "compute_h100e",
+        "installed chips held by the bloc's labs, in H100-equivalents of dense BF16 throughput",
+    ),
+    (
+        "effective_compute_h100e",
+        "the same after software ecosystem, interconnect and mixed-cluster losses",
+    ),
     ("legal_share", "share of compute_h100e bought legally from foreign vendors"),
     ("compliant_share", "share of compute_h100e that is compliant variants (A800, H800, H20, ...)"),
     ("domestic_share", "share of compute_h100e from the bloc's own vendors"),
@@ -31,7 +44,10 @@ COLUMNS: list[tuple[str, str]] = [
     ("rented_share", "share of compute_h100e rented in foreign data centres"),
     ("chips_smuggled", "smuggled chips delivered to the bloc's labs this month"),
     ("chips_seized", "chips bound for the bloc seized in transit this month"),
-    ("gray_price_usd", "gray-market price of the most sought restricted chip this month (NaN if no gray market)"),
+    (
+        "gray_price_usd",
+        "gray-market price of the most sought restricted chip this month (NaN if no gray market)",
+    ),
     ("gray_chip", "that chip's id (empty if no gray market)"),
     ("brokers_active", "smuggling brokers in business (market-wide)"),
     ("chips_bought", "chips the bloc's labs bought or rented legally this month"),
@@ -48,12 +64,14 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
     """The month's row for every bloc, read from the model at the end of a step."""
     labs, chips, stats = model.labs, model.chips, model.month_stats
     n_blocs = len(model.bloc_ids)
-    held = model.ledger.by_provenance()                                   # [L, C, P]
-    h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)                  # [L, P]
+    held = model.ledger.by_provenance()  # [L, C, P]
+    h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
     bloc_prov = np.zeros((n_blocs, len(PROVENANCES)))
     np.add.at(bloc_prov, labs.bloc, h100e_lp)
     compute = bloc_prov.sum(axis=1)
-    shares = np.divide(bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0)
+    shares = np.divide(
+        bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0
+    )
 
     def by_bloc(values: np.ndarray) -> np.ndarray:
         return np.bincount(labs.bloc, weights=values, minlength=n_blocs)
@@ -81,20 +99,30 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
     date = model.date
     rows = []
     for b, bloc in enumerate(model.bloc_ids):
-        rows.append({
-            "date": date, "step": model.turn, "bloc": bloc,
-            "frontier_capability": float(frontier[b]), "median_capability": float(median[b]),
-            "gap_months": float(gaps[b]), "compute_h100e": float(compute[b]),
-            "effective_compute_h100e": float(eff[b]),
-            **{f"{name}_share": float(shares[b, i]) for i, name in enumerate(PROVENANCES)},
-            "chips_smuggled": int(smuggled[b]), "chips_seized": int(seized[b]),
-            "gray_price_usd": gray_price, "gray_chip": chips.ids[g] if g >= 0 else "",
-            "brokers_active": int(model.brokers.alive.sum()),
-            "chips_bought": int(bought[b]), "spending_usd": float(spent[b]),
-            "vendor_revenue_usd": float(revenue[b]), "budget_usd": float(budget[b]),
-            "algorithmic_efficiency": float(model.efficiency[b]),
-            "largest_run_flop": float(runs[b]),
-        })
+        rows.append(
+            {
+                "date": date,
+                "step": model.turn,
+                "bloc": bloc,
+                "frontier_capability": float(frontier[b]),
+                "median_capability": float(median[b]),
+                "gap_months": float(gaps[b]),
+                "compute_h100e": float(compute[b]),
+                "effective_compute_h100e": float(eff[b]),
+                **{f"{name}_share": float(shares[b, i]) for i, name in enumerate(PROVENANCES)},
+                "chips_smuggled": int(smuggled[b]),
+                "chips_seized": int(seized[b]),
+                "gray_price_usd": gray_price,
+                "gray_chip": chips.ids[g] if g >= 0 else "",
+                "brokers_active": int(model.brokers.alive.sum()),
+                "chips_bought": int(bought[b]),
+                "spending_usd": float(spent[b]),
+                "vendor_revenue_usd": float(revenue[b]),
+                "budget_usd": float(budget[b]),
+                "algorithmic_efficiency": float(model.efficiency[b]),
+                "largest_run_flop": float(runs[b]),
+            }
+        )
     return rows
 
 
@@ -102,17 +130,24 @@ def yearly_summary(results: pd.DataFrame) -> pd.DataFrame:
     """Per bloc and year: end-of-year levels and the year's flows, for the CLI's table."""
     df = results.copy()
     df["year"] = df["date"].str.slice(0, 4).astype(int)
-    last = df.sort_values("step").groupby(["year", "bloc"], sort=False).tail(1).set_index(["year", "bloc"])
+    last = (
+        df.sort_values("step")
+        .groupby(["year", "bloc"], sort=False)
+        .tail(1)
+        .set_index(["year", "bloc"])
+    )
     flows = df.groupby(["year", "bloc"])[["chips_smuggled", "chips_seized"]].sum()
-    out = pd.DataFrame({
-        "frontier": last["frontier_capability"],
-        "gap (months)": last["gap_months"],
-        "compute (H100e)": last["compute_h100e"],
-        "domestic": last["domestic_share"],
-        "smuggled": last["smuggled_share"],
-        "chips smuggled": flows["chips_smuggled"],
-        "chips seized": flows["chips_seized"],
-    })
+    out = pd.DataFrame(
+        {
+            "frontier": last["frontier_capability"],
+            "gap (months)": last["gap_months"],
+            "compute (H100e)": last["compute_h100e"],
+            "domestic": last["domestic_share"],
+            "smuggled": last["smuggled_share"],
+            "chips smuggled": flows["chips_smuggled"],
+            "chips seized": flows["chips_seized"],
+        }
+    )
     blocs = list(dict.fromkeys(results["bloc"]))
     out = out.reset_index()
     out["bloc"] = pd.Categorical(out["bloc"], categories=blocs, ordered=True)

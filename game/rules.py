@@ -34,8 +34,13 @@ class Thresholds:
         return cls(**{k: float(policy.get(k)) for k in cls.__dataclass_fields__})
 
 
-def classify(tpp: np.ndarray, density: np.ndarray, interconnect: np.ndarray,
-             subject: np.ndarray, th: Thresholds) -> np.ndarray:
+def classify(
+    tpp: np.ndarray,
+    density: np.ndarray,
+    interconnect: np.ndarray,
+    subject: np.ndarray,
+    th: Thresholds,
+) -> np.ndarray:
     """Per chip: UNCONTROLLED, NOTIFIED (3A090.b) or CONTROLLED (3A090.a)."""
     controlled = np.zeros(tpp.shape, bool)
     if th.control_tpp > 0:
@@ -52,9 +57,15 @@ def classify(tpp: np.ndarray, density: np.ndarray, interconnect: np.ndarray,
     return np.where(subject, out, UNCONTROLLED).astype(np.int8)
 
 
-def access(chip_class: np.ndarray, subject: np.ndarray, chip_export: np.ndarray,
-           tier: np.ndarray, listed: np.ndarray, licence_approval: float,
-           notify_approval: float) -> np.ndarray:
+def access(
+    chip_class: np.ndarray,
+    subject: np.ndarray,
+    chip_export: np.ndarray,
+    tier: np.ndarray,
+    listed: np.ndarray,
+    licence_approval: float,
+    notify_approval: float,
+) -> np.ndarray:
     """Share of a purchase that may legally go ahead, for each buyer row and chip column.
 
     chip_class, subject, chip_export: per chip (chip_export indexes CHIP_EXPORT).
@@ -64,9 +75,12 @@ def access(chip_class: np.ndarray, subject: np.ndarray, chip_export: np.ndarray,
     cls = chip_class[None, :]
     export = chip_export[None, :]
     t = tier[:, None]
-    restricted_share = np.where(cls == CONTROLLED, licence_approval,
-                                np.where(cls == NOTIFIED, notify_approval, 1.0))
-    restricted_share = np.where(export == 1, np.minimum(restricted_share, licence_approval), restricted_share)
+    restricted_share = np.where(
+        cls == CONTROLLED, licence_approval, np.where(cls == NOTIFIED, notify_approval, 1.0)
+    )
+    restricted_share = np.where(
+        export == 1, np.minimum(restricted_share, licence_approval), restricted_share
+    )
     restricted_share = np.where(export == 2, 1.0, restricted_share)
     share = np.where(t == RESTRICTED, restricted_share, 1.0)
     share = np.where(t == EMBARGOED, 0.0, share)
@@ -74,8 +88,9 @@ def access(chip_class: np.ndarray, subject: np.ndarray, chip_export: np.ndarray,
     return np.where(subject[None, :], share, 1.0)
 
 
-def design_compliant(tflops: float, interconnect: float, die_area: float, th: Thresholds,
-                     margin: float) -> tuple[float, float]:
+def design_compliant(
+    tflops: float, interconnect: float, die_area: float, th: Thresholds, margin: float
+) -> tuple[float, float]:
     """The strongest (TFLOPS, interconnect) a vendor can ship from a parent die and stay
     uncontrolled and un-notified: cut the chip-to-chip link if the rule turns on it (A800, H800),
     else cut throughput just under the binding TPP line (H20)."""
@@ -92,8 +107,13 @@ def design_compliant(tflops: float, interconnect: float, die_area: float, th: Th
         if clean(tflops, ic):
             return tflops, ic
     tpp = tflops * 16.0
-    lines = [th.control_tpp, th.density_tpp, th.control_density * die_area,
-             th.notify_tpp, th.notify_density * die_area]
+    lines = [
+        th.control_tpp,
+        th.density_tpp,
+        th.control_density * die_area,
+        th.notify_tpp,
+        th.notify_density * die_area,
+    ]
     candidates = sorted({v * margin for v in lines if 0 < v * margin < tpp}, reverse=True)
     for cap in candidates:
         if clean(cap / 16.0, interconnect):

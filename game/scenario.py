@@ -65,8 +65,9 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def load_policy_spec(policy_dir: str | Path = POLICY_DIR,
-                     world: WorldData | None = None) -> PolicySpec:
+def load_policy_spec(
+    policy_dir: str | Path = POLICY_DIR, world: WorldData | None = None
+) -> PolicySpec:
     policy_dir = Path(policy_dir)
     world = world or default_world_data()
     ldoc = read_yaml(policy_dir / "levers.yaml", _shown(policy_dir / "levers.yaml"))
@@ -93,24 +94,41 @@ def load_policy_spec(policy_dir: str | Path = POLICY_DIR,
     rules: dict[str, RuleVersion] = {}
     for i, rv in enumerate(rf.rule_versions):
         if rv.id in rules:
-            problems.append(rdoc.problem(("rule_versions", i, "id"), f"duplicate rule version '{rv.id}'"))
+            problems.append(
+                rdoc.problem(("rule_versions", i, "id"), f"duplicate rule version '{rv.id}'")
+            )
         rules[rv.id] = rv
         if rv.source not in rf.sources:
-            problems.append(rdoc.problem(("rule_versions", i, "source"),
-                                         f"unknown source '{rv.source}'; expected one of: "
-                                         + ", ".join(rf.sources)))
+            problems.append(
+                rdoc.problem(
+                    ("rule_versions", i, "source"),
+                    f"unknown source '{rv.source}'; expected one of: " + ", ".join(rf.sources),
+                )
+            )
         for key, value in rv.levers.items():
             spec = levers.get(key)
             if spec is None or spec.kind != "number" or spec.target != "none" or spec.owner != "us":
-                problems.append(rdoc.problem(("rule_versions", i, "levers", key),
-                                             "expected a numeric US lever without target"))
+                problems.append(
+                    rdoc.problem(
+                        ("rule_versions", i, "levers", key),
+                        "expected a numeric US lever without target",
+                    )
+                )
             elif not spec.range[0] <= value <= spec.range[1]:
-                problems.append(rdoc.problem(("rule_versions", i, "levers", key),
-                                             f"expected a value in [{spec.range[0]}, {spec.range[1]}], got {value}"))
+                problems.append(
+                    rdoc.problem(
+                        ("rule_versions", i, "levers", key),
+                        f"expected a value in [{spec.range[0]}, {spec.range[1]}], got {value}",
+                    )
+                )
         for key in rv.destinations:
             if key not in countries:
-                problems.append(rdoc.problem(("rule_versions", i, "destinations", key),
-                                             f"unknown country '{key}'; expected one of: {', '.join(countries)}"))
+                problems.append(
+                    rdoc.problem(
+                        ("rule_versions", i, "destinations", key),
+                        f"unknown country '{key}'; expected one of: {', '.join(countries)}",
+                    )
+                )
     if problems:
         raise InputError(problems)
     return PolicySpec(levers=levers, rules=rules, rule_sources=dict(rf.sources))
@@ -179,25 +197,35 @@ class Scenario:
     def to_plain(self) -> dict[str, Any]:
         """JSON-able form, for saves: enough to rebuild exactly this scenario."""
         return {
-            "name": self.name, "description": self.description,
-            "start": format_month(self.start), "end": format_month(self.end),
+            "name": self.name,
+            "description": self.description,
+            "start": format_month(self.start),
+            "end": format_month(self.end),
             "parameters": dict(self.parameters),
             "initial": [c.to_plain() for c in self.initial],
-            "schedule": [{"date": format_month(s.month), "news": s.news, **s.change.to_plain()}
-                         for s in self.schedule],
-            "bots": dict(self.bots), "files": list(self.files),
+            "schedule": [
+                {"date": format_month(s.month), "news": s.news, **s.change.to_plain()}
+                for s in self.schedule
+            ],
+            "bots": dict(self.bots),
+            "files": list(self.files),
         }
 
     @classmethod
     def from_plain(cls, d: dict[str, Any]) -> Scenario:
         return cls(
-            name=d["name"], description=d["description"],
-            start=parse_month(d["start"]), end=parse_month(d["end"]),
+            name=d["name"],
+            description=d["description"],
+            start=parse_month(d["start"]),
+            end=parse_month(d["end"]),
             parameters=dict(d["parameters"]),
             initial=tuple(PolicyChange.from_plain(c) for c in d["initial"]),
-            schedule=tuple(ScheduledChange(parse_month(s["date"]), PolicyChange.from_plain(s), s.get("news"))
-                           for s in d["schedule"]),
-            bots=dict(d["bots"]), files=tuple(d["files"]),
+            schedule=tuple(
+                ScheduledChange(parse_month(s["date"]), PolicyChange.from_plain(s), s.get("news"))
+                for s in d["schedule"]
+            ),
+            bots=dict(d["bots"]),
+            files=tuple(d["files"]),
         )
 
 
@@ -211,34 +239,57 @@ def scenario_path(name_or_path: str, policy_dir: str | Path = POLICY_DIR) -> Pat
     if p.suffix in (".yaml", ".yml") or p.parent != Path("."):
         return p
     names = scenario_names(policy_dir)
-    if name_or_path in SPEC_FILES or name_or_path + ".yaml" in SPEC_FILES or name_or_path not in names:
+    if (
+        name_or_path in SPEC_FILES
+        or name_or_path + ".yaml" in SPEC_FILES
+        or name_or_path not in names
+    ):
         near = difflib.get_close_matches(name_or_path, names, n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise InputError(Problem(f"unknown scenario '{name_or_path}'{hint}; "
-                                 f"expected one of: {', '.join(names)} or a path to a .yaml file"))
+        raise InputError(
+            Problem(
+                f"unknown scenario '{name_or_path}'{hint}; "
+                f"expected one of: {', '.join(names)} or a path to a .yaml file"
+            )
+        )
     return Path(policy_dir) / f"{name_or_path}.yaml"
 
 
-def _check_parameters(doc: YamlDoc, params: dict[str, Any], world: WorldData,
-                      prefix: tuple[Any, ...]) -> list[Problem]:
+def _check_parameters(
+    doc: YamlDoc, params: dict[str, Any], world: WorldData, prefix: tuple[Any, ...]
+) -> list[Problem]:
     out = []
     for key, value in params.items():
         spec = world.parameters.get(key)
         if spec is None:
             near = difflib.get_close_matches(key, list(world.parameters), n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else ""
-            out.append(doc.problem(prefix + (key,), f"unknown parameter{hint}; see assets/data/parameters.yaml"))
+            out.append(
+                doc.problem(
+                    prefix + (key,), f"unknown parameter{hint}; see assets/data/parameters.yaml"
+                )
+            )
         elif isinstance(value, bool) or not isinstance(value, int | float):
             out.append(doc.problem(prefix + (key,), f"expected a number, got {value!r}"))
         elif not spec.range[0] <= value <= spec.range[1]:
-            out.append(doc.problem(prefix + (key,),
-                                   f"expected a value in [{spec.range[0]}, {spec.range[1]}] ({spec.unit}), got {value}"))
+            out.append(
+                doc.problem(
+                    prefix + (key,),
+                    f"expected a value in [{spec.range[0]}, {spec.range[1]}] ({spec.unit}), "
+                    f"got {value}",
+                )
+            )
     return out
 
 
-def load_scenario(name_or_path: str = "historical", *, policy_dir: str | Path = POLICY_DIR,
-                  world: WorldData | None = None, spec: PolicySpec | None = None,
-                  _chain: tuple[str, ...] = ()) -> Scenario:
+def load_scenario(
+    name_or_path: str = "historical",
+    *,
+    policy_dir: str | Path = POLICY_DIR,
+    world: WorldData | None = None,
+    spec: PolicySpec | None = None,
+    _chain: tuple[str, ...] = (),
+) -> Scenario:
     """Load, merge (extends) and check a scenario; raise InputError listing every problem."""
     world = world or default_world_data()
     spec = spec or default_policy_spec()
@@ -247,60 +298,97 @@ def load_scenario(name_or_path: str = "historical", *, policy_dir: str | Path = 
     return _build(doc, world, spec, policy_dir, _chain)
 
 
-def parse_scenario_text(text: str, shown: str = "<scenario>", *, world: WorldData | None = None,
-                        spec: PolicySpec | None = None) -> Scenario:
+def parse_scenario_text(
+    text: str,
+    shown: str = "<scenario>",
+    *,
+    world: WorldData | None = None,
+    spec: PolicySpec | None = None,
+) -> Scenario:
     """A scenario from YAML text (the game's editor, tests)."""
-    return _build(parse_yaml(text, shown), world or default_world_data(),
-                  spec or default_policy_spec(), POLICY_DIR, ())
+    return _build(
+        parse_yaml(text, shown),
+        world or default_world_data(),
+        spec or default_policy_spec(),
+        POLICY_DIR,
+        (),
+    )
 
 
-def _build(doc: YamlDoc, world: WorldData, spec: PolicySpec, policy_dir: str | Path,
-           chain: tuple[str, ...]) -> Scenario:
+def _build(
+    doc: YamlDoc, world: WorldData, spec: PolicySpec, policy_dir: str | Path, chain: tuple[str, ...]
+) -> Scenario:
     sf = validate(doc, ScenarioFile)
     problems: list[Problem] = []
     parent: Scenario | None = None
     if sf.extends:
         if sf.extends in chain or sf.extends == sf.name:
-            raise InputError(doc.problem(("extends",), f"scenarios extend each other in a loop: "
-                                         f"{' -> '.join(chain + (sf.name, sf.extends))}"))
+            raise InputError(
+                doc.problem(
+                    ("extends",),
+                    f"scenarios extend each other in a loop: "
+                    f"{' -> '.join(chain + (sf.name, sf.extends))}",
+                )
+            )
         try:
-            parent = load_scenario(sf.extends, policy_dir=policy_dir, world=world, spec=spec,
-                                   _chain=chain + (sf.name,))
+            parent = load_scenario(
+                sf.extends, policy_dir=policy_dir, world=world, spec=spec, _chain=chain + (sf.name,)
+            )
         except InputError as exc:
             first = exc.problems[0]
-            if first.file is None:   # unknown scenario name: point at the extends line
+            if first.file is None:  # unknown scenario name: point at the extends line
                 raise InputError(doc.problem(("extends",), first.message)) from None
             raise
     problems += _check_parameters(doc, sf.parameters, world, ("parameters",))
     for gov, _ in sf.bots.items():
         if gov not in [g.id for g in world.governments]:
-            problems.append(doc.problem(("bots", gov), "unknown government; expected one of: "
-                                        + ", ".join(g.id for g in world.governments)))
+            problems.append(
+                doc.problem(
+                    ("bots", gov),
+                    "unknown government; expected one of: "
+                    + ", ".join(g.id for g in world.governments),
+                )
+            )
     initial = []
     for i, lv in enumerate(sf.levers):
         change = PolicyChange(lv.actor, lv.lever, lv.value, lv.target)
-        problems += [doc.problem(("levers", i, key), msg)
-                     for key, msg in check_change(change, spec, world)]
+        problems += [
+            doc.problem(("levers", i, key), msg) for key, msg in check_change(change, spec, world)
+        ]
         initial.append(change)
     start = parse_month(sf.start) if sf.start else (parent.start if parent else None)
     end = parse_month(sf.end) if sf.end else (parent.end if parent else None)
     if start is None:
-        problems.append(doc.problem(("start",), "missing required key (or extend a scenario that has it)"))
+        problems.append(
+            doc.problem(("start",), "missing required key (or extend a scenario that has it)")
+        )
     if end is None:
-        problems.append(doc.problem(("end",), "missing required key (or extend a scenario that has it)"))
+        problems.append(
+            doc.problem(("end",), "missing required key (or extend a scenario that has it)")
+        )
     if start is not None and end is not None and not 0 <= end - start < MAX_MONTHS:
-        problems.append(doc.problem(("end",), f"expected a month after start ({format_month(start)}) "
-                                    f"and within {MAX_MONTHS} months of it, got {format_month(end)}"))
+        problems.append(
+            doc.problem(
+                ("end",),
+                f"expected a month after start ({format_month(start)}) "
+                f"and within {MAX_MONTHS} months of it, got {format_month(end)}",
+            )
+        )
     own: list[ScheduledChange] = []
     for i, entry in enumerate(sf.schedule):
         change = PolicyChange(entry.actor, entry.lever, entry.value, entry.target)
-        problems += [doc.problem(("schedule", i, key), msg)
-                     for key, msg in check_change(change, spec, world)]
+        problems += [
+            doc.problem(("schedule", i, key), msg) for key, msg in check_change(change, spec, world)
+        ]
         month = parse_month(entry.date)
         if start is not None and end is not None and not start <= month <= end:
-            problems.append(doc.problem(("schedule", i, "date"),
-                                        f"expected a month from {format_month(start)} to {format_month(end)}, "
-                                        f"got {entry.date}"))
+            problems.append(
+                doc.problem(
+                    ("schedule", i, "date"),
+                    f"expected a month from {format_month(start)} to {format_month(end)}, "
+                    f"got {entry.date}",
+                )
+            )
         own.append(ScheduledChange(month, change, entry.news))
     if problems:
         raise InputError(problems)
@@ -312,12 +400,23 @@ def _build(doc: YamlDoc, world: WorldData, spec: PolicySpec, policy_dir: str | P
     bots.update(sf.bots)
     init = (parent.initial if parent else ()) + tuple(initial)
     replaced = {s.change.key for s in own}
-    inherited = tuple(s for s in (parent.schedule if parent else ()) if s.change.key not in replaced)
+    inherited = tuple(
+        s for s in (parent.schedule if parent else ()) if s.change.key not in replaced
+    )
     # Stable sort: within a month, parent entries first, then this file's, each in file order.
     schedule = tuple(sorted(inherited + tuple(own), key=lambda s: s.month))
     files = (parent.files if parent else ()) + (doc.path,)
-    return Scenario(name=sf.name, description=sf.description, start=start, end=end,
-                    parameters=params, initial=init, schedule=schedule, bots=bots, files=files)
+    return Scenario(
+        name=sf.name,
+        description=sf.description,
+        start=start,
+        end=end,
+        parameters=params,
+        initial=init,
+        schedule=schedule,
+        bots=bots,
+        files=files,
+    )
 
 
 # ----------------------------------------------------------------------------- --set overrides
@@ -332,8 +431,13 @@ def parse_set_value(text: str) -> Any:
     return text if isinstance(value, dict | list) or value is None else value
 
 
-def with_overrides(scenario: Scenario, sets: list[str] | dict[str, Any], *,
-                   world: WorldData | None = None, spec: PolicySpec | None = None) -> Scenario:
+def with_overrides(
+    scenario: Scenario,
+    sets: list[str] | dict[str, Any],
+    *,
+    world: WorldData | None = None,
+    spec: PolicySpec | None = None,
+) -> Scenario:
     """Apply `--set key=value` items (or a {key: value} dict): a parameter name, or a lever
     (`lever=value`, `lever.target=value`), set before the first month. All problems are
     reported together."""
@@ -360,8 +464,12 @@ def with_overrides(scenario: Scenario, sets: list[str] | dict[str, Any], *,
             if isinstance(value, bool) or not isinstance(value, int | float):
                 problems.append(Problem(f"expected a number ({p.unit}), got {raw!r}", key=where))
             elif not p.range[0] <= value <= p.range[1]:
-                problems.append(Problem(f"expected a value in [{p.range[0]}, {p.range[1]}] ({p.unit}), "
-                                        f"got {value}", key=where))
+                problems.append(
+                    Problem(
+                        f"expected a value in [{p.range[0]}, {p.range[1]}] ({p.unit}), got {value}",
+                        key=where,
+                    )
+                )
             else:
                 params[key] = value
             continue
@@ -378,8 +486,13 @@ def with_overrides(scenario: Scenario, sets: list[str] | dict[str, Any], *,
         names = list(world.parameters) + list(spec.levers)
         near = difflib.get_close_matches(key, names, n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
-        problems.append(Problem(f"unknown parameter or lever '{key}'{hint}; "
-                                "see `python main.py levers` and assets/data/parameters.yaml", key=where))
+        problems.append(
+            Problem(
+                f"unknown parameter or lever '{key}'{hint}; "
+                "see `python main.py levers` and assets/data/parameters.yaml",
+                key=where,
+            )
+        )
     if problems:
         raise InputError(problems)
     return replace(scenario, parameters=params, initial=tuple(initial))

@@ -40,8 +40,12 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
         raise RuntimeError("a model can only be saved or forked between steps")
     arrays: dict[str, np.ndarray] = {}
     parts = {}
-    for name, part in (("chips", model.chips), ("ledger", model.ledger), ("labs", model.labs),
-                       ("brokers", model.brokers)):
+    for name, part in (
+        ("chips", model.chips),
+        ("ledger", model.ledger),
+        ("labs", model.labs),
+        ("brokers", model.brokers),
+    ):
         plain, arr = part.state()
         parts[name] = plain
         arrays.update(arr)
@@ -52,10 +56,17 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
     r_version, r_state, r_gauss = model.random.getstate()
     dc = model.datacollector
     plain = {
-        "construct": {"scenario": model.scenario.to_plain(), "rng": model.rng_seed,
-                      "horizon": model.horizon, "synthetic_labs": model.synthetic_labs,
-                      "synthetic_brokers": model.synthetic_brokers},
-        "turn": model.turn, "month": model.month, "steps": model.steps, "running": model.running,
+        "construct": {
+            "scenario": model.scenario.to_plain(),
+            "rng": model.rng_seed,
+            "horizon": model.horizon,
+            "synthetic_labs": model.synthetic_labs,
+            "synthetic_brokers": model.synthetic_brokers,
+        },
+        "turn": model.turn,
+        "month": model.month,
+        "steps": model.steps,
+        "running": model.running,
         "parts": parts,
         "policy": model.policy.to_plain(),
         "command_log": [[m, c.to_plain(), src] for m, c, src in model.command_log],
@@ -65,10 +76,14 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
         "hbm_stockpile": model.hbm_stockpile,
         "vendors": [v.state() for v in model.vendors],
         "governments": {k: g.state() for k, g in model.governments.items()},
-        "datacollector": {"model_vars": {k: list(v) for k, v in dc.model_vars.items()},
-                          "tables": {k: {c: list(v) for c, v in t.items()} for k, t in dc.tables.items()}},
-        "rng": {"numpy": model.rng.bit_generator.state,
-                "random": [r_version, list(r_state), r_gauss]},
+        "datacollector": {
+            "model_vars": {k: list(v) for k, v in dc.model_vars.items()},
+            "tables": {k: {c: list(v) for c, v in t.items()} for k, t in dc.tables.items()},
+        },
+        "rng": {
+            "numpy": model.rng.bit_generator.state,
+            "random": [r_version, list(r_state), r_gauss],
+        },
     }
     return plain, arrays
 
@@ -77,8 +92,13 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
     from game.model import ChipWarModel
 
     c = plain["construct"]
-    model = ChipWarModel(Scenario.from_plain(c["scenario"]), rng=int(c["rng"]), months=int(c["horizon"]),
-                         synthetic_labs=int(c["synthetic_labs"]), synthetic_brokers=int(c["synthetic_brokers"]))
+    model = ChipWarModel(
+        Scenario.from_plain(c["scenario"]),
+        rng=int(c["rng"]),
+        months=int(c["horizon"]),
+        synthetic_labs=int(c["synthetic_labs"]),
+        synthetic_brokers=int(c["synthetic_brokers"]),
+    )
     for slot in list(model.broker_agents):
         model.broker_agents[slot].remove()
     model.chips.load_state(plain["parts"]["chips"], arrays)
@@ -86,6 +106,7 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
     model.labs.load_state(plain["parts"]["labs"], arrays)
     model.brokers.load_state(plain["parts"]["brokers"], arrays)
     from agents.broker import Broker
+
     for slot in np.flatnonzero(model.brokers.alive):
         model.broker_agents[int(slot)] = Broker(model, int(slot))
     model.efficiency = arrays["model.efficiency"].copy()
@@ -95,7 +116,9 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
     model.turn, model.month = int(plain["turn"]), int(plain["month"])
     model.steps, model.running = int(plain["steps"]), bool(plain["running"])
     model.policy.load_plain(plain["policy"])
-    model.command_log = [(int(m), PolicyChange.from_plain(ch), src) for m, ch, src in plain["command_log"]]
+    model.command_log = [
+        (int(m), PolicyChange.from_plain(ch), src) for m, ch, src in plain["command_log"]
+    ]
     model.events = [dict(e) for e in plain["events"]]
     model.gray.__dict__.update(plain["gray"])
     model.broker_serial = int(plain["broker_serial"])
@@ -147,8 +170,14 @@ def save_model(model: ChipWarModel, path: str | Path) -> None:
     state = json.dumps(plain).encode()
     arr = _arrays_bytes(arrays)
     digest = hashlib.sha256(state + arr).hexdigest()
-    meta = {"format": FORMAT, "version": VERSION, "sha256": digest, "date": model.date,
-            "scenario": model.scenario.name, "turn": model.turn}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "sha256": digest,
+        "date": model.date,
+        "scenario": model.scenario.name,
+        "turn": model.turn,
+    }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("meta.json", json.dumps(meta, indent=1))
@@ -176,7 +205,10 @@ def load_model(path: str | Path) -> ChipWarModel:
     if meta.get("format") != FORMAT:
         raise bad("not a Silicon Curtain save file")
     if meta.get("version") != VERSION:
-        raise bad(f"save format version {meta.get('version')} is not supported (this build reads {VERSION})")
+        raise bad(
+            f"save format version {meta.get('version')} is not supported "
+            f"(this build reads {VERSION})"
+        )
     if hashlib.sha256(state + arr).hexdigest() != meta.get("sha256"):
         raise bad("the save file is damaged (its checksum does not match)")
     try:
@@ -187,4 +219,6 @@ def load_model(path: str | Path) -> ChipWarModel:
     except InputError:
         raise
     except Exception as exc:  # a save from an incompatible build
-        raise bad(f"the save file cannot be restored by this build ({type(exc).__name__}: {exc})") from None
+        raise bad(
+            f"the save file cannot be restored by this build ({type(exc).__name__}: {exc})"
+        ) from None

@@ -116,8 +116,9 @@ def _message(err: dict[str, Any], model_cls: type[BaseModel], loc: tuple[Any, ..
     return f"{err['msg']}, got {got}"
 
 
-def problems_from(exc: ValidationError, doc: YamlDoc, model_cls: type[BaseModel],
-                  prefix: tuple[Any, ...] = ()) -> list[Problem]:
+def problems_from(
+    exc: ValidationError, doc: YamlDoc, model_cls: type[BaseModel], prefix: tuple[Any, ...] = ()
+) -> list[Problem]:
     out = []
     for err in exc.errors():
         loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
@@ -125,8 +126,7 @@ def problems_from(exc: ValidationError, doc: YamlDoc, model_cls: type[BaseModel]
     return out
 
 
-def validate(doc: YamlDoc, model_cls: type[M], data: Any = None,
-             prefix: tuple[Any, ...] = ()) -> M:
+def validate(doc: YamlDoc, model_cls: type[M], data: Any = None, prefix: tuple[Any, ...] = ()) -> M:
     """Build model_cls from doc.data (or data, found at prefix in doc) or raise InputError."""
     value = doc.data if data is None and not prefix else data
     if value is None:

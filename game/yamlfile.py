@@ -48,7 +48,9 @@ class YamlDoc:
         return best
 
     def problem(self, key_path: tuple[Any, ...] | list[Any], message: str) -> Problem:
-        return Problem(message, file=self.path, line=self.line_of(key_path), key=key_string(key_path))
+        return Problem(
+            message, file=self.path, line=self.line_of(key_path), key=key_string(key_path)
+        )
 
 
 def key_string(key_path: tuple[Any, ...] | list[Any]) -> str | None:
