@@ -274,6 +274,9 @@ def procure(model: ChipWarModel) -> None:
         ],
         axis=1,
     )
+    unit_paid = np.where(
+        np.isfinite(unit), unit, 0.0
+    )  # the gray column is unpriced without a gray chip
     units = np.zeros((n_labs, n_opt))
     money = spend.copy()
     for pass_no in range(2):
@@ -301,7 +304,7 @@ def procure(model: ChipWarModel) -> None:
         room[:, : 2 * n_chips] *= np.tile(share, 2)
         got = want * room
         units += got
-        money = np.maximum(money - np.where(np.isfinite(unit), got * unit, 0.0).sum(axis=1), 0.0)
+        money = np.maximum(money - (got * unit_paid).sum(axis=1), 0.0)
         rent_room = max(0.0, rent_room - (got[:, n_chips : 2 * n_chips] * h100e).sum())
         made = got[:, :n_chips] + got[:, n_chips : 2 * n_chips]
         vendor_left = np.maximum(

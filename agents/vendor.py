@@ -18,7 +18,7 @@ import numpy as np
 
 from game.catalogue import NEVER
 from game.dates import parse_month
-from game.rules import Thresholds, classify, design_compliant
+from game.rules import EMBARGOED, Thresholds, classify, design_compliant
 
 if TYPE_CHECKING:
     from game.data import VendorSpec
@@ -105,7 +105,9 @@ class ChipVendor(mesa.Agent):
         allowed = bool(model.policy.get("make_compliant_variants", self.vendor_id))
         before = self.free_before
         self.remember_markets()
-        if market < 0 or not allowed or before is None:
+        # Under an embargo no derated chip is sellable either: nothing to design for.
+        closed = market >= 0 and view.tier[market] == EMBARGOED
+        if market < 0 or not allowed or before is None or closed:
             self.pending = []
             return
         on_sale = chips.on_sale(model.month) & (chips.vendor == self.index)
@@ -216,7 +218,7 @@ class ChipVendor(mesa.Agent):
             f"{self.name} releases {chips.ids[i]} for {self.model.country_names[market]}, "
             f"just under the rules (TPP {chips.tpp[i]:,.0f}, "
             f"{chips.interconnect[i]:,.0f} GB/s links)",
-            [self.vendor_id],
+            [self.vendor_id, chips.ids[i]],
         )
 
     # ------------------------------------------------------------------ state

@@ -171,7 +171,7 @@ class ChipWarModel(mesa.Model):
         self.ledger = Ledger(
             len(self.labs.country), len(self.chips), int(self.p.service_life_years)
         )
-        self.policy = PolicyState(self.spec)
+        self.policy = PolicyState(self.spec, sc.pinned)
         self.brokers = BrokerTable()
         self.broker_agents: dict[int, Broker] = {}
         self.broker_serial = 0
@@ -218,6 +218,8 @@ class ChipWarModel(mesa.Model):
             vendor.remember_markets()
         for change in sc.initial:
             self.apply(change, source="initial")
+        # Step 0 is collected too: mesa.batch_run reads collected values by step index.
+        self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ construction
     def _build_geography(self) -> None:

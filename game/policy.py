@@ -196,8 +196,11 @@ def check_change(
 class PolicyState:
     """The value of every lever now. Plain data (JSON-able), so saves and forks copy it exactly."""
 
-    def __init__(self, spec: PolicySpec) -> None:
+    def __init__(
+        self, spec: PolicySpec, pinned: frozenset[tuple[str, str | None]] = frozenset()
+    ) -> None:
         self.spec = spec
+        self.pinned = pinned  # levers fixed for the run (--set): rule versions leave them be
         self.global_values: dict[str, Value] = {}
         self.by_target: dict[str, dict[str, Value]] = {}
 
@@ -222,16 +225,21 @@ class PolicyState:
             done = [change]
             self.global_values["export_rule"] = change.value
             for lever, value in rule.levers.items():
-                self.global_values[lever] = value
-                done.append(PolicyChange(change.actor, lever, value))
+                if (lever, None) not in self.pinned:
+                    self.global_values[lever] = value
+                    done.append(PolicyChange(change.actor, lever, value))
             tiers = self.by_target.setdefault("destination", {})
-            for country in list(tiers):
-                if country not in rule.destinations:
-                    del tiers[country]
-                    done.append(PolicyChange(change.actor, "destination", "open", country))
-            for country, tier in rule.destinations.items():
-                tiers[country] = tier
-                done.append(PolicyChange(change.actor, "destination", tier, country))
+            wanted = {c: str(t) for c, t in rule.destinations.items()}
+            for country in sorted(set(tiers) | set(wanted)):
+                if ("destination", country) in self.pinned:
+                    continue
+                tier = wanted.get(country, "open")
+                if tiers.get(country, "open") != tier or country in wanted:
+                    done.append(PolicyChange(change.actor, "destination", tier, country))
+                if tier == "open":
+                    tiers.pop(country, None)
+                else:
+                    tiers[country] = tier
             return done
         if change.target is None:
             self.global_values[change.lever] = change.value

@@ -189,6 +189,7 @@ class Scenario:
     schedule: tuple[ScheduledChange, ...] = ()
     bots: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    pinned: frozenset[tuple[str, str | None]] = frozenset()  # levers fixed by --set
 
     @property
     def months(self) -> int:
@@ -209,6 +210,7 @@ class Scenario:
             ],
             "bots": dict(self.bots),
             "files": list(self.files),
+            "pinned": sorted([list(p) for p in self.pinned], key=str),
         }
 
     @classmethod
@@ -226,6 +228,7 @@ class Scenario:
             ),
             bots=dict(d["bots"]),
             files=tuple(d["files"]),
+            pinned=frozenset((p[0], p[1]) for p in d.get("pinned", [])),
         )
 
 
@@ -445,6 +448,7 @@ def with_overrides(
     spec = spec or default_policy_spec()
     params = dict(scenario.parameters)
     initial = list(scenario.initial)
+    pinned: set[tuple[str, str | None]] = set()
     problems: list[Problem] = []
     items: list[tuple[str, str, Any]] = []
     if isinstance(sets, dict):
@@ -482,6 +486,7 @@ def with_overrides(
             problems += [Problem(msg, key=where) for _, msg in errs]
             if not errs:
                 initial.append(change)
+                pinned.add((lever, target or None))
             continue
         names = list(world.parameters) + list(spec.levers)
         near = difflib.get_close_matches(key, names, n=1)
@@ -495,4 +500,15 @@ def with_overrides(
         )
     if problems:
         raise InputError(problems)
-    return replace(scenario, parameters=params, initial=tuple(initial))
+    # A lever set here holds for the whole run: the schedule's own changes to it are dropped
+    # (a rule version that bundles it still applies the rest of its settings).
+    schedule = tuple(
+        s for s in scenario.schedule if (s.change.lever, s.change.target) not in pinned
+    )
+    return replace(
+        scenario,
+        parameters=params,
+        initial=tuple(initial),
+        schedule=schedule,
+        pinned=scenario.pinned | frozenset(pinned),
+    )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from game.errors import InputError, Problem
 from game.policy import PolicyChange
@@ -160,6 +161,17 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_frame(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a results table as CSV or Parquet (by extension), whole or not at all."""
+    path = Path(path)
+    buf = io.BytesIO()
+    if path.suffix.lower() == ".parquet":
+        frame.to_parquet(buf, index=False)
+    else:
+        buf.write(frame.to_csv(index=False).encode())
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def save_model(model: ChipWarModel, path: str | Path) -> None:

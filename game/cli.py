@@ -1,0 +1,211 @@
+"""Command line: `python main.py [run|scenarios|levers] ...`.
+
+Usage and input errors (a bad flag, a bad scenario file, an unknown lever) print one clear
+message naming the place and exit with status 2; they never show a traceback. Results files are
+written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+from game.errors import InputError, Problem
+
+EXIT_USAGE = 2
+DEFAULT_SEED = 2022
+OUT_FORMATS = (".csv", ".parquet")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors read like ours: one line of what is wrong, then how to get help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nTry '{self.prog} --help'.\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2^63-1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python main.py",
+        description="Silicon Curtain: export controls on AI chips, the gray market around them, "
+        "and what they do to each bloc's AI models. With no command, runs the default scenario.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    run = sub.add_parser(
+        "run",
+        help="run a scenario headless and print a yearly table",
+        description="Run a scenario month by month and print, for each bloc and year, frontier "
+        "capability, the gap to the leader in months, installed compute in H100-equivalents, "
+        "domestic and smuggled shares, and chips smuggled and seized.",
+    )
+    run.add_argument(
+        "scenario",
+        nargs="?",
+        default="historical",
+        help="a scenario name (see 'scenarios') or a path to a scenario YAML file "
+        "(default: historical)",
+    )
+    run.add_argument(
+        "--seed",
+        type=_seed,
+        default=DEFAULT_SEED,
+        help=f"random seed; the same seed gives the same results (default: {DEFAULT_SEED})",
+    )
+    run.add_argument(
+        "--months",
+        type=_positive_int,
+        default=None,
+        help="months to simulate from the scenario's start (default: the scenario's horizon)",
+    )
+    run.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter (assets/data/parameters.yaml) or set a lever before "
+        "the start, e.g. --set smuggling_detection=0.2 --set enforcement=2 "
+        "--set destination.china=embargoed; repeatable",
+    )
+    run.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="also write the monthly results table (one row per month and bloc) "
+        "to FILE.csv or FILE.parquet",
+    )
+    run.add_argument("--events", action="store_true", help="also print the event log (the news)")
+    sub.add_parser(
+        "scenarios",
+        help="list the scenarios with a one-line description",
+        description="List the scenarios in policies/ with their descriptions.",
+    )
+    sub.add_parser(
+        "levers",
+        help="list every lever with its range, unit and meaning",
+        description="List every policy lever: who sets it, its range and unit, what it "
+        "does in the model and the real policy it mirrors.",
+    )
+    return parser
+
+
+# ----------------------------------------------------------------------------- commands
+def _check_out(path: str) -> Path:
+    out = Path(path)
+    if out.suffix.lower() not in OUT_FORMATS:
+        raise InputError(
+            Problem(
+                f"expected a file ending in {' or '.join(OUT_FORMATS)}, got '{out.name}'",
+                key="--out",
+            )
+        )
+    if out.is_dir():
+        raise InputError(Problem(f"'{out}' is a folder, expected a file name", key="--out"))
+    if not out.parent.exists():
+        raise InputError(Problem(f"folder '{out.parent}' does not exist", key="--out"))
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from game.model import ChipWarModel
+    from game.results import format_summary, yearly_summary
+    from game.scenario import load_scenario, with_overrides
+    from game.state import atomic_write_frame
+
+    out = _check_out(args.out) if args.out else None
+    scenario = load_scenario(args.scenario)
+    if args.sets:
+        scenario = with_overrides(scenario, args.sets)
+    model = ChipWarModel(scenario, rng=args.seed, months=args.months)
+    results = model.run()
+    if out is not None:
+        atomic_write_frame(results, out)
+    print(f"Scenario: {scenario.name} - {scenario.description}")
+    print(
+        f"Seed {args.seed}, {model.turn} months from {results['date'].iloc[0]} to {model.date}"
+        + (f"; overrides: {', '.join(args.sets)}" if args.sets else "")
+    )
+    print()
+    print(format_summary(yearly_summary(results)))
+    print()
+    print(
+        "frontier: capability index of the bloc's best model (10 points per tenfold effective "
+        "training compute).\ngap: months since the leading bloc reached that capability. "
+        "compute: installed chips in H100-equivalents.\ndomestic, smuggled: shares of that "
+        "compute at year end. chips smuggled, seized: totals over the year."
+    )
+    if args.events:
+        print()
+        for e in model.events:
+            print(f"{e['date']}  {e['text']}")
+    if out is not None:
+        print(f"\nWrote {len(results):,} rows to {out}")
+    return 0
+
+
+def cmd_scenarios(_: argparse.Namespace) -> int:
+    from game.scenario import load_scenario, scenario_names
+
+    for name in scenario_names():
+        sc = load_scenario(name)
+        print(f"{name:20s} {sc.description}")
+    return 0
+
+
+def cmd_levers(_: argparse.Namespace) -> int:
+    from game.scenario import default_policy_spec
+
+    spec = default_policy_spec()
+    rule_ids = list(spec.rules)
+    for lv in spec.levers.values():
+        target = "" if lv.target == "none" else f" per {lv.target}"
+        unit = f" {lv.unit}" if lv.unit else ""
+        print(
+            f"{lv.id}  [{lv.owner}{target}]  {lv.describe_range(rule_ids)}{unit}"
+            f"  (default {lv.default})"
+        )
+        body = f"{lv.does} Mirrors: {lv.mirrors}."
+        print(textwrap.indent(textwrap.fill(body, 92), "    "))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "levers": cmd_levers}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or [])])
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,125 @@
+"""The rule engine against the real rules: which catalogue chips each version catches, what a
+sale may do for each kind of buyer, and how a vendor designs just under a line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from game.catalogue import ChipTable
+from game.data import default_world_data
+from game.policy import PolicyState
+from game.rules import (
+    CONTROLLED,
+    EMBARGOED,
+    NOTIFIED,
+    OPEN,
+    RESTRICTED,
+    UNCONTROLLED,
+    Thresholds,
+    access,
+    classify,
+    design_compliant,
+)
+from game.scenario import default_policy_spec
+
+WORLD = default_world_data()
+CHIPS = ChipTable(WORLD, [v.id for v in WORLD.vendors])
+SUBJECT = np.array([v in (0, 1) for v in CHIPS.vendor]) & CHIPS.used  # nvidia, amd
+
+
+def thresholds(version: str) -> Thresholds:
+    state = PolicyState(default_policy_spec())
+    from game.policy import PolicyChange
+
+    state.set(PolicyChange("us", "export_rule", version))
+    return Thresholds.from_policy(state)
+
+
+def classes(version: str) -> dict[str, int]:
+    c = classify(CHIPS.tpp, CHIPS.density, CHIPS.interconnect, SUBJECT, thresholds(version))
+    return {cid: int(c[i]) for i, cid in enumerate(CHIPS.ids) if cid}
+
+
+def test_tpp_and_density_are_computed_as_bis_defines_them() -> None:
+    i = CHIPS.index("H100")
+    assert CHIPS.tpp[i] == pytest.approx(989 * 16)
+    assert CHIPS.density[i] == pytest.approx(989 * 16 / 814)
+    assert CHIPS.tpp[CHIPS.index("A100")] == pytest.approx(4992)
+    assert CHIPS.tpp[CHIPS.index("H20")] == pytest.approx(2368)
+
+
+def test_october_2022_compute_and_interconnect() -> None:
+    c = classes("oct2022")
+    assert c["A100"] == c["H100"] == c["H200"] == c["B200"] == CONTROLLED
+    assert c["A800"] == c["H800"] == UNCONTROLLED  # 400 GB/s links: the gap in the rule
+    assert c["V100"] == c["H20"] == UNCONTROLLED
+    assert c["Ascend910B"] == c["Ascend910C"] == UNCONTROLLED  # not of US jurisdiction
+
+
+def test_october_2023_tpp_and_performance_density() -> None:
+    c = classes("oct2023")
+    assert c["A800"] == c["H800"] == c["MI300X"] == CONTROLLED
+    assert c["H20"] == UNCONTROLLED  # 2,368 TPP: just under the 2,400 line
+    assert c["V100"] == UNCONTROLLED
+
+
+def test_notified_tier() -> None:
+    th = thresholds("oct2023")
+    tpp = np.array([3000.0, 3000.0, 2000.0])
+    area = np.array([1000.0, 3000.0, 1000.0])  # density 3.0, 1.0, 2.0
+    c = classify(tpp, tpp / area, np.zeros(3), np.ones(3, bool), th)
+    assert list(c) == [NOTIFIED, UNCONTROLLED, UNCONTROLLED]
+
+
+def test_no_controls_catches_nothing() -> None:
+    assert set(classes("none").values()) == {UNCONTROLLED}
+
+
+def test_access_by_buyer() -> None:
+    chip_class = np.array([CONTROLLED, NOTIFIED, UNCONTROLLED, UNCONTROLLED])
+    subject = np.array([True, True, True, False])
+    export = np.zeros(4, np.int64)
+    tier = np.array([OPEN, RESTRICTED, EMBARGOED, RESTRICTED])
+    listed = np.array([False, False, False, True])
+    a = access(
+        chip_class, subject, export, tier, listed, licence_approval=0.25, notify_approval=0.8
+    )
+    assert list(a[0]) == [1, 1, 1, 1]  # open destination
+    assert list(a[1]) == [0.25, 0.8, 1, 1]  # licences, notifications, free, domestic
+    assert list(a[2]) == [0, 0, 0, 1]  # embargo: only non-US chips
+    assert list(a[3]) == [0, 0, 0, 1]  # entity list, wherever it is
+    export = np.array([2, 1, 1, 0])  # allowed, licence, licence, -
+    a = access(
+        chip_class, subject, export, tier, listed, licence_approval=0.25, notify_approval=0.8
+    )
+    assert list(a[1]) == [1, 0.25, 0.25, 1]
+
+
+def test_variant_design_cuts_links_under_the_2022_rule_and_compute_under_2023() -> None:
+    i = CHIPS.index("H100")
+    tf, ic = design_compliant(
+        CHIPS.tflops[i],
+        CHIPS.interconnect[i],
+        CHIPS.die_area[i],
+        thresholds("oct2022"),
+        margin=0.97,
+    )
+    assert tf == CHIPS.tflops[i] and ic < 600  # an H800
+    tf, ic = design_compliant(
+        CHIPS.tflops[i],
+        CHIPS.interconnect[i],
+        CHIPS.die_area[i],
+        thresholds("oct2023"),
+        margin=0.97,
+    )
+    assert tf * 16 < 2400 and tf > 0.9 * 2400 / 16  # an H20: just under the line
+    th = thresholds("oct2023")
+    c = classify(
+        np.array([tf * 16]),
+        np.array([tf * 16 / CHIPS.die_area[i]]),
+        np.array([ic]),
+        np.array([True]),
+        th,
+    )
+    assert c[0] == UNCONTROLLED

@@ -1,0 +1,143 @@
+"""Scenario loading semantics: inheritance, overrides that hold, and data files that are
+complete (every figure with a source)."""
+
+from __future__ import annotations
+
+import pytest
+
+from game.data import default_world_data
+from game.errors import InputError
+from game.scenario import (
+    default_policy_spec,
+    load_scenario,
+    parse_scenario_text,
+    scenario_names,
+    with_overrides,
+)
+
+
+def test_the_five_required_scenarios_ship() -> None:
+    assert set(scenario_names()) >= {
+        "historical",
+        "no_controls",
+        "total_embargo",
+        "leaky_enforcement",
+        "domestic_push",
+    }
+    for name in scenario_names():
+        sc = load_scenario(name)
+        assert sc.description and sc.start < sc.end
+
+
+def test_historical_is_oct_2022_to_dec_2030_monthly() -> None:
+    sc = load_scenario("historical")
+    assert sc.months == 99
+
+
+def test_a_child_schedule_replaces_the_parents_entries_for_its_levers() -> None:
+    push = load_scenario("domestic_push")
+    subsidies = [s for s in push.schedule if s.change.lever == "domestic_subsidy"]
+    assert [s.change.value for s in subsidies] == [0.5]
+    rules = [s for s in push.schedule if s.change.lever == "export_rule"]
+    assert len(rules) == len(
+        [s for s in load_scenario("historical").schedule if s.change.lever == "export_rule"]
+    )
+
+
+def test_a_set_lever_holds_for_the_whole_run() -> None:
+    sc = with_overrides(
+        load_scenario("historical"), ["domestic_subsidy=0.5", "smuggling_detection=0.2"]
+    )
+    assert not [s for s in sc.schedule if s.change.lever == "domestic_subsidy"]
+    assert sc.parameters["smuggling_detection"] == 0.2
+    from game.model import ChipWarModel
+
+    model = ChipWarModel(sc, rng=1, months=24)
+    model.run()
+    assert model.policy.get("domestic_subsidy") == 0.5
+    pinned = with_overrides(load_scenario("historical"), ["destination.china=embargoed"])
+    model = ChipWarModel(pinned, rng=1, months=30)  # through three rule versions
+    model.run()
+    assert model.policy.get("destination", "china") == "embargoed"
+
+
+def test_every_problem_in_a_file_is_reported_at_once() -> None:
+    text = """name: bad
+description: two mistakes
+start: 2022-10
+end: 2023-10
+schedule:
+  - {date: 2022-10, actor: us, lever: enforcment, value: 2}
+  - {date: 2022-11, actor: us, lever: enforcement, value: 99}
+"""
+    with pytest.raises(InputError) as err:
+        parse_scenario_text(text, "bad.yaml")
+    messages = [str(p) for p in err.value.problems]
+    assert len(messages) == 2
+    assert messages[0].startswith("bad.yaml:6: schedule[0].lever:") and "enforcement" in messages[0]
+    assert messages[1].startswith("bad.yaml:7: schedule[1].value:") and "99" in messages[1]
+
+
+def test_every_parameter_and_chip_has_a_source_and_a_range() -> None:
+    world = default_world_data()
+    assert len(world.chips) >= 10 and len(world.countries) >= 12
+    assert len(world.vendors) >= 4 and len(world.labs) >= 10
+    for name, p in world.parameters.items():
+        assert p.source in world.sources, name
+        assert p.range[0] <= p.value <= p.range[1], name
+    for chip in world.chips:
+        assert chip.source in world.sources
+    for lab in world.labs:
+        assert lab.source in world.sources
+    required = {"A100", "A800", "H100", "H800", "H20", "B200", "MI300X", "Ascend910B", "Ascend910C"}
+    assert required <= {c.id for c in world.chips}
+    assert {
+        "us",
+        "china",
+        "taiwan",
+        "korea",
+        "japan",
+        "netherlands",
+        "singapore",
+        "malaysia",
+        "uae",
+        "india",
+        "row",
+    } <= {c.id for c in world.countries}
+    assert {lab.country for lab in world.labs} >= {"us", "china"}
+
+
+def test_every_parameter_is_read_by_the_model() -> None:
+    """Data, not literals: a parameter nobody reads is a figure nobody checked."""
+    from pathlib import Path
+
+    source = "\n".join(
+        p.read_text()
+        for d in ("game", "agents")
+        for p in Path(__file__).resolve().parent.parent.joinpath(d).glob("*.py")
+    )
+    unused = [
+        n
+        for n in default_world_data().parameters
+        if f"p.{n}" not in source and f'"{n}"' not in source
+    ]
+    assert unused == []
+
+
+def test_every_lever_is_read_by_the_model() -> None:
+    from pathlib import Path
+
+    source = "\n".join(
+        p.read_text()
+        for d in ("game", "agents")
+        for p in Path(__file__).resolve().parent.parent.joinpath(d).glob("*.py")
+    )
+    from game.rules import Thresholds
+
+    read_as_thresholds = set(Thresholds.__dataclass_fields__)
+    unused = [
+        lv
+        for lv in default_policy_spec().levers
+        if f'"{lv}"' not in source and lv not in read_as_thresholds
+    ]
+    assert unused == []

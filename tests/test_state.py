@@ -1,0 +1,117 @@
+"""Save, restore and fork: a copy of a world has the same future as the world itself, and a
+save file is checked before it is trusted."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from game.errors import InputError
+from game.model import ChipWarModel
+from game.policy import PolicyChange
+
+
+def _future(model: ChipWarModel, months: int = 12) -> tuple[pd.DataFrame, list, np.ndarray]:
+    before = len(model.results())
+    model.run(months)
+    return (
+        model.results().iloc[before:].reset_index(drop=True),
+        model.events[:],
+        model.ledger.stock.copy(),
+    )
+
+
+def _assert_same_future(a: ChipWarModel, b: ChipWarModel) -> None:
+    fa, ea, sa = _future(a)
+    fb, eb, sb = _future(b)
+    pd.testing.assert_frame_equal(fa, fb)
+    assert ea == eb
+    assert np.array_equal(sa, sb)
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state
+
+
+@pytest.fixture
+def midgame() -> ChipWarModel:
+    """A world two years in, with brokers at work, variants released and a player's command."""
+    model = ChipWarModel("historical", rng=21)
+    model.run(27)
+    model.apply(PolicyChange("us", "enforcement", 1.5))
+    return model
+
+
+def test_fork_has_the_same_future(midgame: ChipWarModel) -> None:
+    fork = midgame.fork()
+    assert int(fork.brokers.alive.sum()) == int(midgame.brokers.alive.sum()) > 0
+    _assert_same_future(midgame, fork)
+
+
+def test_fork_does_not_touch_the_original(midgame: ChipWarModel) -> None:
+    results = midgame.results().copy()
+    stock = midgame.ledger.stock.copy()
+    fork = midgame.fork()
+    fork.apply(PolicyChange("us", "destination", "embargoed", "china"))
+    fork.run(6)
+    pd.testing.assert_frame_equal(midgame.results(), results)
+    assert np.array_equal(midgame.ledger.stock, stock)
+    assert midgame.policy.get("destination", "china") != "embargoed"
+
+
+def test_fork_with_other_commands_diverges(midgame: ChipWarModel) -> None:
+    fork = midgame.fork()
+    fork.apply(PolicyChange("us", "licence_approval", 1.0))  # the schedule never sets this
+    a, _, _ = _future(midgame)
+    b, _, _ = _future(fork)
+    assert not a.equals(b)
+
+
+def test_save_and_load_have_the_same_future(midgame: ChipWarModel, tmp_path: Path) -> None:
+    path = tmp_path / "game.save"
+    midgame.save(str(path))
+    loaded = ChipWarModel.load(str(path))
+    pd.testing.assert_frame_equal(loaded.results(), midgame.results())
+    assert loaded.command_log == midgame.command_log
+    _assert_same_future(midgame, loaded)
+
+
+def test_saving_over_a_save_replaces_it_whole(midgame: ChipWarModel, tmp_path: Path) -> None:
+    path = tmp_path / "game.save"
+    midgame.save(str(path))
+    midgame.run(3)
+    midgame.save(str(path))
+    assert ChipWarModel.load(str(path)).turn == midgame.turn
+    assert [p.name for p in tmp_path.iterdir()] == ["game.save"]  # no temporary files left
+
+
+def test_a_damaged_save_is_refused_with_a_clear_message(
+    midgame: ChipWarModel, tmp_path: Path
+) -> None:
+    path = tmp_path / "game.save"
+    midgame.save(str(path))
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])
+    with pytest.raises(InputError, match="damaged|not a Silicon Curtain save"):
+        ChipWarModel.load(str(path))
+    # a payload edited behind the checksum's back
+    path.write_bytes(good)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    state = json.loads(parts["state.json"])
+    state["turn"] = 1
+    parts["state.json"] = json.dumps(state).encode()
+    with zipfile.ZipFile(tmp_path / "edited.save", "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    with pytest.raises(InputError, match="checksum"):
+        ChipWarModel.load(str(tmp_path / "edited.save"))
+
+
+def test_missing_save_and_missing_folder(tmp_path: Path, midgame: ChipWarModel) -> None:
+    with pytest.raises(InputError, match="not found"):
+        ChipWarModel.load(str(tmp_path / "nothing.save"))
+    with pytest.raises(InputError, match="does not exist"):
+        midgame.save(str(tmp_path / "no" / "such" / "folder.save"))
