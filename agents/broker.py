@@ -166,17 +166,17 @@ def enter(model: ChipWarModel) -> None:
         unmet = gray.unmet_share
         lam = p.broker_entry_rate * max(0.0, margin) * unmet
         n_new = min(int(model.rng.poisson(lam)), int(p.broker_max_entry))
-    for _ in range(n_new):
-        capacity = int(
-            max(
-                10,
-                round(
-                    model.rng.lognormal(np.log(p.broker_capacity_median), p.broker_capacity_sigma)
-                ),
-            )
-        )
-        cash = capacity * model.view.transit_price * p.broker_capital_months
-        model.add_broker(capacity, cash)
+    recruit(model, n_new, model.view.transit_price)
+
+
+def recruit(model: ChipWarModel, n: int, price: float) -> None:
+    """Bring in n brokers: capacity log-normal around `broker_capacity_median`, cash for
+    `broker_capital_months` of that capacity at `price` a chip."""
+    p = model.p
+    for _ in range(n):
+        draw = model.rng.lognormal(np.log(p.broker_capacity_median), p.broker_capacity_sigma)
+        capacity = int(max(10, round(draw)))
+        model.add_broker(capacity, capacity * price * p.broker_capital_months)
 
 
 def choose_routes(model: ChipWarModel) -> None:

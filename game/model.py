@@ -192,18 +192,8 @@ class ChipWarModel(mesa.Model):
             g.id: Government(self, g, sc.bots.get(g.id, "none")) for g in self.world.governments
         }
         self._build_labs()
-        for _ in range(self.synthetic_brokers):
-            cap = int(
-                max(
-                    10,
-                    round(
-                        self.rng.lognormal(
-                            np.log(self.p.broker_capacity_median), self.p.broker_capacity_sigma
-                        )
-                    ),
-                )
-            )
-            self.add_broker(cap, cap * 30000.0 * self.p.broker_capital_months)
+        reference_price = self.chips.price[self.chips.reference] * (1.0 + self.p.transit_premium)
+        broker_rules.recruit(self, self.synthetic_brokers, reference_price)
         self.frontier_hist: list[np.ndarray] = [self.frontier_now()]
         self.datacollector = DataCollector(
             model_reporters={
