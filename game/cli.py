@@ -26,13 +26,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nTry '{self.prog} --help'.\n")
 
 
-def _positive_int(text: str) -> int:
+def _months(text: str) -> int:
+    from game.scenario import MAX_MONTHS
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    if not 1 <= value <= MAX_MONTHS:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of months from 1 to {MAX_MONTHS}, got {value}"
+        )
     return value
 
 
@@ -75,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--months",
-        type=_positive_int,
+        type=_months,
         default=None,
         help="months to simulate from the scenario's start (default: the scenario's horizon)",
     )
@@ -113,35 +117,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------------------- commands
 def _check_out(path: str) -> Path:
+    from game.state import check_writable
+
     out = Path(path)
-    if out.suffix.lower() not in OUT_FORMATS:
+    if path and out.suffix.lower() not in OUT_FORMATS:
         raise InputError(
             Problem(
                 f"expected a file ending in {' or '.join(OUT_FORMATS)}, got '{out.name}'",
                 key="--out",
             )
         )
-    if out.is_dir():
-        raise InputError(Problem(f"'{out}' is a folder, expected a file name", key="--out"))
-    if not out.parent.exists():
-        raise InputError(Problem(f"folder '{out.parent}' does not exist", key="--out"))
-    return out
+    return check_writable(path, "--out")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from game.model import ChipWarModel
-    from game.results import format_summary, yearly_summary
     from game.scenario import load_scenario, with_overrides
-    from game.state import atomic_write_frame
 
-    out = _check_out(args.out) if args.out else None
+    # Check every input before the (slower) model is even imported.
+    out = _check_out(args.out) if args.out is not None else None
     scenario = load_scenario(args.scenario)
     if args.sets:
         scenario = with_overrides(scenario, args.sets)
+
+    from game.model import ChipWarModel
+    from game.results import format_summary, yearly_summary
+    from game.state import atomic_write_frame
+
     model = ChipWarModel(scenario, rng=args.seed, months=args.months)
     results = model.run()
     if out is not None:
-        atomic_write_frame(results, out)
+        try:
+            atomic_write_frame(results, out)
+        except OSError as exc:
+            raise InputError(
+                Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
+            ) from None
     print(f"Scenario: {scenario.name} - {scenario.description}")
     print(
         f"Seed {args.seed}, {model.turn} months from {results['date'].iloc[0]} to {model.date}"
@@ -196,9 +206,13 @@ COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "levers": cmd_levers}
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `python main.py --seed 5` means `python main.py run --seed 5`: run is the main job.
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["run", *(argv or [])])
+        args = parser.parse_args(["run"])
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:

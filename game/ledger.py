@@ -6,6 +6,10 @@ Conservation holds by construction and is checked in tests every month:
 Initial stocks count as produced before the start. Vintage is the calendar year a chip was
 installed, kept in a ring of `service_life` slots: on 1 January the slot of the cohort that
 reaches its service life is retired whole and reused for the new year's chips.
+
+The totals per holder (by chip, and by chip and provenance) are kept up to date by every flow,
+so that reading them each month costs nothing however large the world: the full stock array
+stays the authority, and `totals_error` checks the running totals against it.
 """
 
 from __future__ import annotations
@@ -26,9 +30,32 @@ class Ledger:
         self.in_transit = np.zeros(n_chips, np.int64)
         self.seized = np.zeros(n_chips, np.int64)
         self.retired = np.zeros(n_chips, np.int64)
+        self.recount()
+
+    def recount(self) -> None:
+        """Rebuild the running totals from the stock (after writing `stock` directly)."""
+        self._by_prov = self.stock.sum(axis=3)  # [holder, chip, provenance]
+        self._held = self._by_prov.sum(axis=2)  # [holder, chip]
 
     def slot(self, year: int) -> int:
         return year % self.service_life
+
+    def _add(
+        self,
+        holder: np.ndarray,
+        chip: np.ndarray,
+        prov: np.ndarray,
+        slot: np.ndarray | int,
+        qty: np.ndarray,
+    ) -> None:
+        """Add signed counts to cells of the stock and to the running totals. One flat index
+        serves all three arrays (they share their leading axes), and 1-D np.add.at is numpy's
+        fast path: about three times quicker than indexing the 4-D array with a tuple."""
+        _, n_chips, n_prov, n_slots = self.stock.shape
+        cell = (holder * n_chips + chip) * n_prov + prov  # index into [holder, chip, provenance]
+        np.add.at(self.stock.reshape(-1), cell * n_slots + slot, qty)
+        np.add.at(self._by_prov.reshape(-1), cell, qty)
+        np.add.at(self._held.reshape(-1), cell // n_prov, qty)
 
     # ------------------------------------------------------------------ flows in
     def install_new(
@@ -38,7 +65,7 @@ class Ledger:
         qty = np.asarray(qty, np.int64)
         if qty.size == 0:
             return
-        np.add.at(self.stock, (holder, chip, prov, self.slot(year)), qty)
+        self._add(np.asarray(holder), np.asarray(chip), np.asarray(prov), self.slot(year), qty)
         np.add.at(self.produced, chip, qty)
 
     def install_initial(self, holder: int, chip: int, prov: int, qty: int, year: int) -> None:
@@ -56,6 +83,8 @@ class Ledger:
         total = int(holder_qty.sum())
         self.in_transit[chip] -= total
         self.stock[:, chip, SMUGGLED, self.slot(year)] += holder_qty
+        self._by_prov[:, chip, SMUGGLED] += holder_qty
+        self._held[:, chip] += holder_qty
 
     def seize(self, chip_qty: np.ndarray) -> None:
         self.in_transit -= chip_qty
@@ -65,8 +94,11 @@ class Ledger:
     def retire_cohort(self, year: int) -> np.ndarray:
         """On 1 January: the cohort installed service_life years ago leaves service."""
         s = self.slot(year)
-        out = self.stock[..., s].sum(axis=(0, 2))
+        cohort = self.stock[..., s]
+        out = cohort.sum(axis=(0, 2))
         self.retired += out
+        self._by_prov -= cohort
+        self._held -= cohort.sum(axis=2)
         self.stock[..., s] = 0
         return out
 
@@ -74,7 +106,7 @@ class Ledger:
         """Random failures across the installed base (drawn once a year)."""
         idx = np.nonzero(self.stock)
         lost = rng.binomial(self.stock[idx], rate)
-        self.stock[idx] -= lost
+        self._add(idx[0], idx[1], idx[2], idx[3], -lost)
         out = np.bincount(idx[1], weights=lost, minlength=self.stock.shape[1]).astype(np.int64)
         self.retired += out
         return out
@@ -84,29 +116,42 @@ class Ledger:
     ) -> int:
         """Move every chip of one provenance held by `holders` to another holder (rented capacity
         reverting to its host when remote access is cut)."""
-        moved = self.stock[holders, :, prov, :].sum(axis=0)
+        moved = self.stock[holders, :, prov, :].sum(axis=0)  # [chip, slot]
         if not moved.any():
             return 0
         self.stock[holders, :, prov, :] = 0
         self.stock[to_holder, :, to_prov, :] += moved
+        per_chip = moved.sum(axis=1)
+        self._by_prov[holders, :, prov] = 0
+        self._by_prov[to_holder, :, to_prov] += per_chip
+        self._held[holders] = self._by_prov[holders].sum(axis=2)
+        self._held[to_holder] += per_chip
         return int(moved.sum())
 
-    # ------------------------------------------------------------------ views
+    # ------------------------------------------------------------------ views (read-only)
     def chips_held(self) -> np.ndarray:
         """[holder, chip] counts."""
-        return self.stock.sum(axis=(2, 3))
+        return _read_only(self._held)
 
     def by_provenance(self) -> np.ndarray:
         """[holder, chip, provenance] counts."""
-        return self.stock.sum(axis=3)
+        return _read_only(self._by_prov)
 
     def installed(self) -> np.ndarray:
-        """Per chip."""
+        """Per chip, counted from the stock itself (the authority)."""
         return self.stock.sum(axis=(0, 2, 3))
 
     def conservation_error(self) -> np.ndarray:
         """Per chip: produced - (installed + in transit + seized + retired); zero when sound."""
         return self.produced - (self.installed() + self.in_transit + self.seized + self.retired)
+
+    def totals_error(self) -> bool:
+        """True if the running totals have drifted from the stock (a bookkeeping bug)."""
+        by_prov = self.stock.sum(axis=3)
+        return not (
+            np.array_equal(by_prov, self._by_prov)
+            and np.array_equal(by_prov.sum(axis=2), self._held)
+        )
 
     # ------------------------------------------------------------------ state
     ARRAYS = ("stock", "produced", "in_transit", "seized", "retired")
@@ -120,3 +165,10 @@ class Ledger:
         self.service_life = int(plain["service_life"])
         for k in self.ARRAYS:
             setattr(self, k, arrays[f"ledger.{k}"].copy())
+        self.recount()
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view

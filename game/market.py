@@ -34,13 +34,27 @@ def share_out(total: int, weights: np.ndarray, rng: np.random.Generator) -> np.n
     return rng.multinomial(int(total), weights / s).astype(np.int64)
 
 
+HYPERGEOMETRIC_LIMIT = 10**9 - 1  # numpy's bound on the pool of a multivariate hypergeometric draw
+
+
 def capped_share(requests: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
     """Share `total` units among integer requests, nobody getting more than asked."""
     requests = np.asarray(requests, np.int64)
     if total >= requests.sum():
         return requests.copy()
-    # Drawing without replacement from the pool of requested units is exactly fair and bounded.
-    return rng.multivariate_hypergeometric(requests, int(total)).astype(np.int64)
+    if requests.sum() < HYPERGEOMETRIC_LIMIT:
+        # Drawing without replacement from the pool of requested units is exactly fair and bounded.
+        return rng.multivariate_hypergeometric(requests, int(total)).astype(np.int64)
+    # Past numpy's limit for that draw the noise is negligible: pro rata, with the leftover
+    # units going at random to those with the largest fractional claims.
+    exact = requests * (total / requests.sum())
+    out = np.floor(exact).astype(np.int64)
+    left = int(total - out.sum())
+    if left > 0:
+        frac = exact - out
+        pick = rng.choice(requests.size, size=left, replace=False, p=frac / frac.sum())
+        out[pick] += 1
+    return out
 
 
 def interdiction_probability(

@@ -277,6 +277,7 @@ class ChipWarModel(mesa.Model):
         labs.capability[~labs.frontier] = np.nan
         labs.run_age[:] = self.rng.integers(0, max(1, int(p.run_months)), len(labs.country))
         self.lab_agents = [AILab(self, i) for i in range(len(labs.country))]
+        self.lab_index = {lab_id: i for i, lab_id in enumerate(labs.ids)}
 
     def _fresh_stats(self) -> dict[str, Any]:
         n_labs = len(self.labs.country) if hasattr(self, "labs") else 0
@@ -308,8 +309,8 @@ class ChipWarModel(mesa.Model):
             raise CommandError([Problem(msg, key=f"{change}: {key}") for key, msg in errs])
         effective = self.month if self._in_step else self.month + 1
         for done in self.policy.set(change):
-            if done.lever == "risk_appetite" and done.target in self.labs.ids:
-                self.labs.risk[self.labs.ids.index(done.target)] = float(done.value)
+            if done.lever == "risk_appetite" and done.target in self.lab_index:
+                self.labs.risk[self.lab_index[done.target]] = float(done.value)
             if done.lever == "diffusion_cap_h100e":
                 self.cap_used[:] = 0.0
         self.command_log.append((effective, change, source))
@@ -401,8 +402,10 @@ class ChipWarModel(mesa.Model):
         chip_export = np.array(
             [CHIP_EXPORT.index(str(exports.get(cid, "rule"))) for cid in chips.ids]
         )
-        listed = policy.targets("entity_list")
-        view.listed = np.array([bool(listed.get(lid, False)) for lid in labs.ids])
+        view.listed = np.zeros(len(labs.ids), bool)
+        for lab_id, on in policy.targets("entity_list").items():
+            if on and lab_id in self.lab_index:
+                view.listed[self.lab_index[lab_id]] = True
         view.country_access = access(
             view.chip_class,
             view.subject,
@@ -715,6 +718,8 @@ class ChipWarModel(mesa.Model):
             out.append(f"chips not conserved: {bad}")
         if (self.ledger.stock < 0).any():
             out.append("negative stock")
+        if self.ledger.totals_error():
+            out.append("the ledger's running totals have drifted from its stock")
         if (self.ledger.in_transit < 0).any():
             out.append("negative chips in transit")
         shipping = np.bincount(

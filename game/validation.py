@@ -122,7 +122,14 @@ def problems_from(
     out = []
     for err in exc.errors():
         loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
-        out.append(doc.problem(prefix + loc, _message(err, model_cls, loc)))
+        if loc and loc[-1] == "[key]":  # a mapping key of the wrong type
+            loc = loc[:-1]
+            message = f"keys here must be text, got {_describe(err.get('input'))}"
+        elif err["type"] == "invalid_key":
+            message = f"keys must be text, got {_describe(err.get('input'))}"
+        else:
+            message = _message(err, model_cls, loc)
+        out.append(doc.problem(prefix + loc, message))
     return out
 
 
