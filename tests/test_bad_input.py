@@ -337,7 +337,7 @@ def test_rejected_run_leaves_existing_file_unchanged(tmp_path: Path, args: list[
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "results.csv"]
 
 
-# ----------------------------------------------------------------------------- found bugs (regressions)
+# ------------------------------------------------------------ regressions of bugs found
 def test_out_under_a_file_is_rejected(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
