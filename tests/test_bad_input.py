@@ -5,13 +5,12 @@ path), never a traceback, and never leave a half-written (or any) results file b
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.cli_helpers import run_cli
+
 SCENARIOS = ["domestic_push", "historical", "leaky_enforcement", "no_controls", "total_embargo"]
 
 VALID = """\
@@ -29,16 +28,6 @@ EXTRA = "  - {{date: {date}, actor: us, lever: {lever}, value: {value}{target}}}
 def entry(lever: str = "enforcement", value: str = "2", date: str = "2022-11", target: str = ""):
     return VALID + EXTRA.format(
         date=date, lever=lever, value=value, target=f", target: {target}" if target else ""
-    )
-
-
-def run_cli(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
     )
 
 

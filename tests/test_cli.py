@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.cli_helpers import ROOT, run_cli
+
 SCENARIOS = ["domestic_push", "historical", "leaky_enforcement", "no_controls", "total_embargo"]
 HEADINGS = [
     "frontier",
@@ -43,16 +43,6 @@ TABLE_ROW = re.compile(
     r"(?P<compute>[\d,]+)\s+(?P<domestic>\d+%)\s+(?P<smuggled>\d+%)\s+"
     r"(?P<chips_smuggled>[\d,]+)\s+(?P<chips_seized>[\d,]+)\s*$"
 )
-
-
-def run_cli(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def ok(*args: str | Path) -> subprocess.CompletedProcess[str]:
