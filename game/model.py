@@ -324,7 +324,8 @@ class ChipWarModel(mesa.Model):
                 [change.actor],
                 month=effective,
             )
-        self.refresh_view()
+        if not self._in_step:  # a player's command between months: show its effect at once
+            self.refresh_view()
 
     def scheduled(self, actor: str) -> list[ScheduledChange]:
         """This month's scheduled changes for one actor, in the scenario's order."""
@@ -348,8 +349,8 @@ class ChipWarModel(mesa.Model):
             lab_rules.budget_growth(self)
         for gov in self.governments.values():
             gov.step()
-        self._cut_remote_access()
         self.refresh_view()
+        self._cut_remote_access()
         for vendor in self.vendors:
             vendor.step()
         self.refresh_view()
@@ -542,11 +543,6 @@ class ChipWarModel(mesa.Model):
             self.labs.bloc, weights=per_lab, minlength=len(self.bloc_ids)
         )
         self.month_stats["bought_per_chip"] = got_d.sum(axis=0) + got_r.sum(axis=0)
-        self.month_stats["revenue_by_vendor"] = np.bincount(
-            self.chips.vendor[self.chips.used],
-            weights=((got_d * price_d).sum(axis=0) + got_r.sum(axis=0) * price_r)[self.chips.used],
-            minlength=len(self.vendors),
-        )
 
     def use_cap(self, got_d: np.ndarray, got_r: np.ndarray, h100e_controlled: np.ndarray) -> None:
         direct = (got_d * h100e_controlled[None, :]).sum(axis=1)
