@@ -239,6 +239,9 @@ def ship(model: ChipWarModel) -> None:
         sent = np.zeros(len(model.chips), np.int64)
         sent[g] = shipped
         model.ledger.dispatch(sent)
+        billed = np.zeros((len(model.chips), len(model.bloc_ids)), np.int64)  # where bought
+        np.add.at(billed[g], model.country_bloc[b.route[alive]], q)
+        model.book_sales(billed)
         if np.isfinite(view.cap_left).any():
             model.use_cap_transit(b.route[alive], q * model.chips.h100e[g])
         for_lab = capped_share(orders, shipped, model.rng)

@@ -166,6 +166,24 @@ def _domestic_floor(
     return np.where(domestic, shares * up[:, None], shares * down[:, None])
 
 
+def _hold_to_mandate(
+    units: np.ndarray, unit_paid: np.ndarray, domestic: np.ndarray, bound: np.ndarray, floor: float
+) -> np.ndarray:
+    """The mandate binds after rationing too: a bound lab that could get only so many domestic
+    chips may spend at most (1 - floor) / floor times as much on foreign ones; the rest of its
+    money waits. Labs with no domestic chip on offer at all are not held back."""
+    spent = units * unit_paid
+    dom = np.where(domestic, spent, 0.0).sum(axis=1)
+    foreign = spent.sum(axis=1) - dom
+    allowed = dom * (1.0 - floor) / floor
+    offered = domestic.any(axis=1)
+    cut = bound & offered & (foreign > allowed)
+    if not cut.any():
+        return units
+    scale = np.where(cut, allowed / np.maximum(foreign, 1e-12), 1.0)
+    return np.where(domestic, units, units * scale[:, None])
+
+
 def procure(model: ChipWarModel) -> None:
     """Every active lab spends its cash on compute this month (see the module docstring)."""
     p, labs, chips, view = model.p, model.labs, model.chips, model.view
@@ -279,7 +297,8 @@ def procure(model: ChipWarModel) -> None:
     )  # the gray column is unpriced without a gray chip
     units = np.zeros((n_labs, n_opt))
     money = spend.copy()
-    for pass_no in range(2):
+    asked = np.zeros(n_chips)
+    for _ in range(2):
         shares = _softmax_rows(utility)
         if mandate > 0:
             shares = _domestic_floor(shares, is_domestic, in_china, mandate)
@@ -298,8 +317,7 @@ def procure(model: ChipWarModel) -> None:
             want[:, :n_chips] * room[:, :n_chips]
             + want[:, n_chips : 2 * n_chips] * room[:, n_chips : 2 * n_chips]
         )
-        if pass_no == 0:
-            model.record_vendor_demand(made.sum(axis=0))
+        asked += made.sum(axis=0)
         share = capacity_scale(made.sum(axis=0), chips.vendor, vendor_left)
         room[:, : 2 * n_chips] *= np.tile(share, 2)
         got = want * room
@@ -322,6 +340,10 @@ def procure(model: ChipWarModel) -> None:
         exhausted = (room < 1.0 - 1e-9) | (grant < 1.0)
         utility = np.where(exhausted, -np.inf, utility)
 
+    # What buyers asked each vendor for over both passes: the demand it plans capacity for.
+    model.record_vendor_demand(asked)
+    if mandate > 0:
+        units = _hold_to_mandate(units, unit_paid, is_domestic, in_china, mandate)
     want_d, want_r, want_g = units[:, :n_chips], units[:, n_chips : 2 * n_chips], units[:, -1]
     got_d = whole_units(want_d, model.rng)
     got_r = whole_units(want_r, model.rng)

@@ -39,7 +39,7 @@ from game.errors import CommandError, Problem
 from game.ledger import DOMESTIC, LEGAL, RENTED, Ledger
 from game.market import interdiction_probability
 from game.policy import PolicyChange, PolicyState, check_change
-from game.results import COLUMN_NAMES, bloc_rows
+from game.results import COLUMN_NAMES, SALES_COLUMNS, bloc_rows, sales_rows
 from game.rules import (
     CAPPED,
     CHIP_EXPORT,
@@ -201,7 +201,7 @@ class ChipWarModel(mesa.Model):
                 "brokers_active": _brokers,
                 "chips_in_transit": _in_transit,
             },
-            tables={"blocs": COLUMN_NAMES},
+            tables={"blocs": COLUMN_NAMES, "sales": SALES_COLUMNS},
         )
         self.refresh_view()
         for vendor in self.vendors:
@@ -278,6 +278,8 @@ class ChipWarModel(mesa.Model):
         labs.run_age[:] = self.rng.integers(0, max(1, int(p.run_months)), len(labs.country))
         self.lab_agents = [AILab(self, i) for i in range(len(labs.country))]
         self.lab_index = {lab_id: i for i, lab_id in enumerate(labs.ids)}
+        hosts = np.flatnonzero(labs.hosts)
+        self.host_budget0 = float(labs.budget[hosts[0]]) if hosts.size else 1.0
 
     def _fresh_stats(self) -> dict[str, Any]:
         n_labs = len(self.labs.country) if hasattr(self, "labs") else 0
@@ -287,6 +289,9 @@ class ChipWarModel(mesa.Model):
             "bought_by_lab": np.zeros(n_labs, np.int64),
             "revenue_by_bloc": np.zeros(len(self.bloc_ids)),
             "caught": [],
+            "sales_units": np.zeros((len(self.chips), len(self.bloc_ids)), np.int64)
+            if hasattr(self, "chips")
+            else None,
             "gray_demand": 0,
             "gray_supply": 0,
             "gray_shipped": 0,
@@ -373,6 +378,8 @@ class ChipWarModel(mesa.Model):
         self.datacollector.collect(self)
         for row in bloc_rows(self):
             self.datacollector.add_table_row("blocs", row)
+        for row in sales_rows(self):
+            self.datacollector.add_table_row("sales", row)
         if self.turn >= self.horizon:
             self.running = False
         self._in_step = False
@@ -465,7 +472,10 @@ class ChipWarModel(mesa.Model):
         view.variant_market = int(np.argmax(np.where(closed, demand, -1))) if closed.any() else -1
         host = np.flatnonzero(labs.hosts)
         view.rental_host = int(host[0]) if host.size else -1
-        view.rental_capacity = p.rental_capacity_h100e * p.budget_growth_other**years
+        # Foreign data centres grow their rentals to restricted countries with their business.
+        view.rental_capacity = (
+            p.rental_capacity_h100e * labs.budget[host[0]] / self.host_budget0 if host.size else 0.0
+        )
         view.enforcement = float(policy.get("enforcement"))
 
         on_sale = chips.on_sale(self.month)
@@ -543,6 +553,18 @@ class ChipWarModel(mesa.Model):
             self.labs.bloc, weights=per_lab, minlength=len(self.bloc_ids)
         )
         self.month_stats["bought_per_chip"] = got_d.sum(axis=0) + got_r.sum(axis=0)
+        # Vendors book a sale where it is billed: direct sales to the buyer's bloc, rented
+        # capacity to the host data centre's bloc.
+        units = np.zeros((len(self.chips), len(self.bloc_ids)), np.int64)
+        np.add.at(units.T, self.labs.bloc, got_d)
+        host = self.view.rental_host
+        if host >= 0:
+            units[:, self.labs.bloc[host]] += got_r.sum(axis=0)
+        self.book_sales(units)
+
+    def book_sales(self, units: np.ndarray) -> None:
+        """Add [chip, bloc] units sold this month, at this month's vendor prices."""
+        self.month_stats["sales_units"] += units
 
     def use_cap(self, got_d: np.ndarray, got_r: np.ndarray, h100e_controlled: np.ndarray) -> None:
         direct = (got_d * h100e_controlled[None, :]).sum(axis=1)
@@ -693,6 +715,14 @@ class ChipWarModel(mesa.Model):
         if df.empty:
             return pd.DataFrame(columns=COLUMN_NAMES)
         return df[COLUMN_NAMES].reset_index(drop=True)
+
+    def sales(self) -> pd.DataFrame:
+        """Chips sold each month by chip and the bloc billed (brokers' purchases in transit
+        countries included): date, step, chip, vendor, bloc, units, revenue_usd."""
+        df = self.datacollector.get_table_dataframe("sales")
+        if df.empty:
+            return pd.DataFrame(columns=SALES_COLUMNS)
+        return df[SALES_COLUMNS].reset_index(drop=True)
 
     def events_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.events, columns=["date", "step", "kind", "actors", "text"])

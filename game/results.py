@@ -126,6 +126,29 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
     return rows
 
 
+SALES_COLUMNS = ["date", "step", "chip", "vendor", "bloc", "units", "revenue_usd"]
+
+
+def sales_rows(model: ChipWarModel) -> list[dict[str, Any]]:
+    """The month's sales, one row per (chip, bloc) that sold anything, at vendor prices."""
+    units = model.month_stats["sales_units"]
+    rows = []
+    for c, b in zip(*np.nonzero(units), strict=True):
+        n = int(units[c, b])
+        rows.append(
+            {
+                "date": model.date,
+                "step": model.turn,
+                "chip": model.chips.ids[c],
+                "vendor": model.vendor_ids[model.chips.vendor[c]],
+                "bloc": model.bloc_ids[b],
+                "units": n,
+                "revenue_usd": float(n * model.view.price[c]),
+            }
+        )
+    return rows
+
+
 def yearly_summary(results: pd.DataFrame) -> pd.DataFrame:
     """Per bloc and year: end-of-year levels and the year's flows, for the CLI's table."""
     df = results.copy()

@@ -1,0 +1,450 @@
+"""Calibration: run the historical scenario over many seeds (and, with sampling, over parameter
+draws from their plausible ranges) and compare the results with public figures.
+
+Targets (assets/data/targets.yaml) are read from finished runs by named metrics and only ever
+compared; nothing here feeds a target back into the model. Runs are independent, so they go to
+a process pool: each job builds its model from plain arguments and returns plain numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import AfterValidator, Field
+
+from game.data import DATA_DIR, ROOT, Text, default_world_data
+from game.dates import format_month, parse_month
+from game.errors import InputError, Problem
+from game.scenario import scenario_names
+from game.validation import Strict, validate
+from game.yamlfile import read_yaml
+
+TARGETS_FILE = DATA_DIR / "targets.yaml"
+TABLE_COLUMNS = ["target", "source", "low", "high", "median", "p10", "p90", "in_range"]
+
+Metric = Literal[
+    "revenue_share",
+    "revenue",
+    "units_sold",
+    "results_sum",
+    "results_mean",
+    "results_at",
+    "compute_share",
+    "gray_markup",
+]
+ARGS_NEEDED: dict[str, set[str]] = {
+    "revenue_share": {"vendor", "bloc", "start", "end"},
+    "revenue": {"vendor", "start", "end"},
+    "units_sold": {"start", "end"},
+    "results_sum": {"column", "bloc", "start", "end"},
+    "results_mean": {"column", "bloc", "start", "end"},
+    "results_at": {"column", "bloc", "at"},
+    "compute_share": {"bloc", "at"},
+    "gray_markup": {"chip", "start", "end"},
+}
+
+
+def _range_ok(r: list[float]) -> tuple[float, float]:
+    if r[0] > r[1]:
+        raise ValueError(f"range must be [low, high] with low <= high, got {r}")
+    return (r[0], r[1])
+
+
+class Target(Strict):
+    id: Text
+    description: Text
+    scenario: Text = "historical"
+    metric: Metric
+    args: dict[str, str | float | int]
+    range: Annotated[list[float], Field(min_length=2, max_length=2), AfterValidator(_range_ok)]
+    source: Text
+
+
+class TargetsFile(Strict):
+    sources: dict[str, Text]
+    targets: Annotated[list[Target], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Targets:
+    targets: tuple[Target, ...]
+    sources: dict[str, str]
+
+    def scenarios(self) -> list[str]:
+        return sorted({t.scenario for t in self.targets})
+
+
+def load_targets(path: str | Path = TARGETS_FILE) -> Targets:
+    """Read and check the targets file; every problem reported with its line."""
+    path = Path(path)
+    try:
+        shown = str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        shown = str(path)
+    doc = read_yaml(path, shown)
+    tf = validate(doc, TargetsFile)
+    world = default_world_data()
+    columns = set(_results_columns())
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    known = {
+        "vendor": [v.id for v in world.vendors],
+        "bloc": [b.id for b in world.blocs],
+        "chip": [c.id for c in world.chips],
+        "column": sorted(columns),
+    }
+    for i, t in enumerate(tf.targets):
+        where = ("targets", i)
+        if t.id in seen:
+            problems.append(doc.problem(where + ("id",), f"duplicate target '{t.id}'"))
+        seen.add(t.id)
+        if t.source not in tf.sources:
+            problems.append(
+                doc.problem(
+                    where + ("source",),
+                    f"unknown source '{t.source}'; expected one of: {', '.join(tf.sources)}",
+                )
+            )
+        if t.scenario not in scenario_names():
+            problems.append(
+                doc.problem(
+                    where + ("scenario",),
+                    f"unknown scenario '{t.scenario}'; "
+                    f"expected one of: {', '.join(scenario_names())}",
+                )
+            )
+        missing = ARGS_NEEDED[t.metric] - set(t.args)
+        if t.metric == "units_sold" and not ({"chip", "vendor"} & set(t.args)):
+            missing.add("chip or vendor")
+        if missing:
+            problems.append(
+                doc.problem(
+                    where + ("args",), f"metric '{t.metric}' needs {', '.join(sorted(missing))}"
+                )
+            )
+        for key, value in t.args.items():
+            if key in ("start", "end", "at"):
+                try:
+                    parse_month(value)
+                except ValueError as exc:
+                    problems.append(doc.problem(where + ("args", key), str(exc)))
+            elif key in known and value not in known[key]:
+                problems.append(
+                    doc.problem(
+                        where + ("args", key),
+                        f"unknown {key} '{value}'; expected one of: {', '.join(known[key])}",
+                    )
+                )
+            elif key not in known and key not in ("start", "end", "at"):
+                problems.append(doc.problem(where + ("args", key), f"unknown argument '{key}'"))
+    if problems:
+        raise InputError(problems)
+    return Targets(tuple(tf.targets), dict(tf.sources))
+
+
+@cache
+def _results_columns() -> tuple[str, ...]:
+    from game.results import COLUMN_NAMES
+
+    return tuple(COLUMN_NAMES)
+
+
+# ----------------------------------------------------------------------------- metrics
+def _ym(value: Any) -> str:
+    """'2024-01' or a YAML date -> 'YYYY-MM' (such strings compare in calendar order)."""
+    return format_month(parse_month(value))
+
+
+def _window(df: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    return df[(df["date"] >= _ym(start)) & (df["date"] <= _ym(end))]
+
+
+def _revenue(sales: pd.DataFrame, vendor: str, start: str, end: str) -> pd.DataFrame:
+    return _window(sales[sales["vendor"] == vendor], start, end)
+
+
+def m_revenue_share(
+    r: pd.DataFrame, sales: pd.DataFrame, vendor: str, bloc: str, start: str, end: str
+) -> float:
+    s = _revenue(sales, vendor, start, end)
+    total = s["revenue_usd"].sum()
+    return float(s.loc[s["bloc"] == bloc, "revenue_usd"].sum() / total) if total > 0 else math.nan
+
+
+def m_revenue(r: pd.DataFrame, sales: pd.DataFrame, vendor: str, start: str, end: str) -> float:
+    return float(_revenue(sales, vendor, start, end)["revenue_usd"].sum())
+
+
+def m_units_sold(
+    r: pd.DataFrame,
+    sales: pd.DataFrame,
+    start: str,
+    end: str,
+    chip: str | None = None,
+    vendor: str | None = None,
+) -> float:
+    s = _window(sales, start, end)
+    if chip is not None:
+        s = s[s["chip"] == chip]
+    if vendor is not None:
+        s = s[s["vendor"] == vendor]
+    return float(s["units"].sum())
+
+
+def _bloc(r: pd.DataFrame, bloc: str) -> pd.DataFrame:
+    return r[r["bloc"] == bloc]
+
+
+def m_results_sum(
+    r: pd.DataFrame, sales: pd.DataFrame, column: str, bloc: str, start: str, end: str
+) -> float:
+    return float(_window(_bloc(r, bloc), start, end)[column].sum())
+
+
+def m_results_mean(
+    r: pd.DataFrame, sales: pd.DataFrame, column: str, bloc: str, start: str, end: str
+) -> float:
+    return float(_window(_bloc(r, bloc), start, end)[column].mean())
+
+
+def m_results_at(r: pd.DataFrame, sales: pd.DataFrame, column: str, bloc: str, at: str) -> float:
+    row = _bloc(r, bloc)
+    row = row[row["date"] == _ym(at)]
+    return float(row[column].iloc[0]) if len(row) else math.nan
+
+
+def m_compute_share(r: pd.DataFrame, sales: pd.DataFrame, bloc: str, at: str) -> float:
+    month = r[r["date"] == _ym(at)]
+    total = month["compute_h100e"].sum()
+    return (
+        float(month.loc[month["bloc"] == bloc, "compute_h100e"].sum() / total)
+        if total
+        else math.nan
+    )
+
+
+def m_gray_markup(r: pd.DataFrame, sales: pd.DataFrame, chip: str, start: str, end: str) -> float:
+    """Mean of gray price over the chip's list price, over the months it was the gray chip."""
+    world = default_world_data()
+    list_price = next(c.price_usd for c in world.chips if c.id == chip)
+    w = _window(r[r["gray_chip"] == chip], start, end).drop_duplicates("date")
+    return float((w["gray_price_usd"] / list_price).mean()) if len(w) else math.nan
+
+
+METRICS: dict[str, Callable[..., float]] = {
+    "revenue_share": m_revenue_share,
+    "revenue": m_revenue,
+    "units_sold": m_units_sold,
+    "results_sum": m_results_sum,
+    "results_mean": m_results_mean,
+    "results_at": m_results_at,
+    "compute_share": m_compute_share,
+    "gray_markup": m_gray_markup,
+}
+
+
+def evaluate(
+    targets: Iterable[Target], results: pd.DataFrame, sales: pd.DataFrame
+) -> dict[str, float]:
+    """Each target's value in one finished run."""
+    return {t.id: METRICS[t.metric](results, sales, **t.args) for t in targets}
+
+
+# ----------------------------------------------------------------------------- runs
+@dataclass(frozen=True)
+class Job:
+    scenario: str
+    seed: int
+    draw: int  # -1: default parameters; else the index of a sampled draw
+    overrides: tuple[tuple[str, float], ...] = ()
+
+
+def run_job(job: Job) -> tuple[Job, dict[str, float]]:
+    """One run in a worker process: plain arguments in, plain numbers out."""
+    from mesa import Agent
+
+    from game.model import ChipWarModel
+
+    targets = [t for t in load_targets().targets if t.scenario == job.scenario]
+    model = ChipWarModel(job.scenario, rng=job.seed, overrides=dict(job.overrides) or None)
+    results = model.run()
+    values = evaluate(targets, results, model.sales())
+    getattr(Agent, "_ids", {}).pop(model, None)  # mesa 3.3 keeps every model alive otherwise
+    return job, values
+
+
+def seeds_for(n: int, master: int) -> list[int]:
+    """Independent seeds from one master seed (numpy SeedSequence)."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(master).spawn(n)]
+
+
+def parameter_draws(n: int, master: int, names: list[str] | None = None) -> pd.DataFrame:
+    """n Latin-hypercube draws of the parameters over their plausible ranges (scipy.stats.qmc).
+    Parameters whose data value is a whole number are drawn as whole numbers."""
+    from scipy.stats import qmc
+
+    params = default_world_data().parameters
+    names = [k for k, p in params.items() if p.range[0] < p.range[1]] if names is None else names
+    unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(master)).random(n)
+    lo = np.array([params[k].range[0] for k in names])
+    hi = np.array([params[k].range[1] for k in names])
+    draws = pd.DataFrame(lo + unit * (hi - lo), columns=names)
+    for k in names:
+        if isinstance(params[k].value, int) and not isinstance(params[k].value, bool):
+            draws[k] = draws[k].round().astype(int)
+    return draws
+
+
+def run_jobs(
+    jobs: list[Job], workers: int, progress: bool = False
+) -> list[tuple[Job, dict[str, float]]]:
+    """Run jobs in a process pool (spawn, as Mesa 3.3 sets it), or in this process if workers
+    is 1. Results come back in the order of the jobs."""
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc="runs", unit="run", leave=False)
+    out = []
+    if workers <= 1:
+        for job in jobs:
+            out.append(run_job(job))
+            if bar is not None:
+                bar.update()
+    else:
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50) as ex:
+            for result in ex.map(run_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))):
+                out.append(result)
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    return out
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def calibrate(
+    seeds: int = 20,
+    sample: int = 0,
+    workers: int | None = None,
+    master_seed: int = 2022,
+    targets: Targets | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """The calibration table: one row per target with its range, the median and 10-90% band of
+    the simulated value and whether the median is in range. With `sample` > 0, each run also
+    draws the parameters from their ranges (Latin hypercube; one seed per draw), and the table
+    adds the share of draws in range and the parameter the target moves with most."""
+    targets = targets or load_targets()
+    workers = default_workers() if workers is None else workers
+    n_runs = sample if sample > 0 else seeds
+    run_seeds = seeds_for(n_runs, master_seed)
+    draws = parameter_draws(sample, master_seed) if sample > 0 else None
+    jobs = []
+    for i, seed in enumerate(run_seeds):
+        overrides = tuple(draws.iloc[i].items()) if draws is not None else ()
+        overrides = tuple((k, v.item() if hasattr(v, "item") else v) for k, v in overrides)
+        for scenario in targets.scenarios():
+            jobs.append(Job(scenario, seed, i if draws is not None else -1, overrides))
+    values: dict[str, list[float]] = {t.id: [math.nan] * n_runs for t in targets.targets}
+    for job, result in run_jobs(jobs, workers, progress):
+        for tid, v in result.items():
+            values[tid][run_seeds.index(job.seed)] = v
+    rows = []
+    for t in targets.targets:
+        v = np.array(values[t.id], float)
+        low, high = t.range
+        finite = v[np.isfinite(v)]
+        med, p10, p90 = (
+            (
+                float(np.median(finite)),
+                float(np.percentile(finite, 10)),
+                float(np.percentile(finite, 90)),
+            )
+            if finite.size
+            else (math.nan,) * 3
+        )
+        row = {
+            "target": t.id,
+            "source": t.source,
+            "low": low,
+            "high": high,
+            "median": med,
+            "p10": p10,
+            "p90": p90,
+            "in_range": bool(finite.size and low <= med <= high),
+            "description": t.description,
+        }
+        if draws is not None:
+            inside = np.isfinite(v) & (v >= low) & (v <= high)
+            row["share_in_range"] = float(inside.mean())
+            row["most_sensitive_to"] = _most_sensitive(draws, v)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _most_sensitive(draws: pd.DataFrame, values: np.ndarray) -> str:
+    """The parameter whose draws correlate most (Spearman) with the target across runs."""
+    ok = np.isfinite(values)
+    if ok.sum() < 4 or np.ptp(values[ok]) == 0:
+        return ""
+    ranks = draws[ok].rank()
+    target = pd.Series(values[ok]).rank().to_numpy()
+    corr = {
+        k: abs(np.corrcoef(ranks[k].to_numpy(), target)[0, 1])
+        for k in draws.columns
+        if ranks[k].nunique() > 1
+    }
+    corr = {k: c for k, c in corr.items() if np.isfinite(c)}
+    if not corr:
+        return ""
+    best = max(corr, key=corr.get)
+    return f"{best} ({corr[best]:.2f})"
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The calibration table for a terminal."""
+
+    def num(v: float) -> str:
+        if not np.isfinite(v):
+            return "-"
+        a = abs(v)
+        if a >= 1e6 or (0 < a < 1e-3):
+            return f"{v:.2g}"
+        if a >= 100:
+            return f"{v:,.0f}"
+        return f"{v:.2f}"
+
+    shown = pd.DataFrame(
+        {
+            "target": table["target"],
+            "range": [
+                f"{num(lo)} .. {num(hi)}"
+                for lo, hi in zip(table["low"], table["high"], strict=True)
+            ],
+            "median": table["median"].map(num),
+            "10-90% band": [
+                f"{num(a)} .. {num(b)}" for a, b in zip(table["p10"], table["p90"], strict=True)
+            ],
+            "in range": table["in_range"].map({True: "yes", False: "NO"}),
+            "source": table["source"],
+        }
+    )
+    if "share_in_range" in table:
+        shown["draws in range"] = table["share_in_range"].map(lambda s: f"{s:.0%}")
+        shown["moves most with"] = table["most_sensitive_to"]
+    return shown.to_string(index=False)
