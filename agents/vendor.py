@@ -57,6 +57,8 @@ class ChipVendor(mesa.Agent):
 
     # ------------------------------------------------------------------ monthly decisions
     def step(self) -> None:
+        for item in self.model.scheduled(self.vendor_id):  # the vendor's own dated decisions
+            self.model.apply(item.change, source="schedule", news=item.news)
         self._grow_capacity()
         self._set_price()
         self._variants()
@@ -142,7 +144,17 @@ class ChipVendor(mesa.Agent):
             self.pending.remove(design)
             if view.country_access[market, design["lost"]] >= 1.0:
                 continue  # the rule was relaxed again: no need
+            if (free & (chips.variant_of == design["parent"])).any():
+                continue  # a variant of that parent already sells there
             self._release(design["parent"], market)
+
+    def release_now(self, chip: int, month: int) -> None:
+        """Put a catalogue chip on sale from `month` (a scheduled launch, e.g. the real date of
+        the A800); designs under way for the same parent are then no longer needed."""
+        chips = self.model.chips
+        chips.available_from[chip] = min(int(chips.available_from[chip]), month)
+        parent = int(chips.variant_of[chip])
+        self.pending = [d for d in self.pending if d["parent"] != parent]
 
     def _parent_for(self, lost: int, ready: int) -> int:
         """Derate the lost chip's own parent if it will still be made, else the flagship."""

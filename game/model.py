@@ -318,6 +318,9 @@ class ChipWarModel(mesa.Model):
                 self.labs.risk[self.lab_index[done.target]] = float(done.value)
             if done.lever == "diffusion_cap_h100e":
                 self.cap_used[:] = 0.0
+            if done.lever == "release_variant" and done.value:
+                vendor = self.vendors[self.vendor_ids.index(done.actor)]
+                vendor.release_now(self.chips.index(str(done.target)), effective)
         self.command_log.append((effective, change, source))
         if source != "initial":
             self.news(
@@ -354,6 +357,9 @@ class ChipWarModel(mesa.Model):
             lab_rules.budget_growth(self)
         for gov in self.governments.values():
             gov.step()
+        for lab_id in self.labs.ids if self._schedule.get(self.month) else ():
+            for item in self.scheduled(lab_id):  # labs decide as one table
+                self.apply(item.change, source="schedule", news=item.news)
         self.refresh_view()
         self._cut_remote_access()
         for vendor in self.vendors:

@@ -158,6 +158,7 @@ def check_change(
         )
     elif (
         lv.owner in ("vendor", "lab")
+        and lv.target in ("vendor", "lab")
         and change.actor not in governments
         and change.actor != change.target
     ):
@@ -168,6 +169,10 @@ def check_change(
                 f"('{change.actor}'), not for '{change.target}'",
             )
         )
+    elif lv.owner == "vendor" and lv.target == "chip":
+        maker = next((c.vendor for c in world.chips if c.id == change.target), change.actor)
+        if maker != change.actor:
+            out.append(("target", f"'{change.target}' is made by {maker}, not by '{change.actor}'"))
     v = change.value
     if lv.kind == "bool":
         if not isinstance(v, bool):
