@@ -40,6 +40,16 @@ def _months(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 100000, got {value}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -101,6 +111,42 @@ def build_parser() -> argparse.ArgumentParser:
         "to FILE.csv or FILE.parquet",
     )
     run.add_argument("--events", action="store_true", help="also print the event log (the news)")
+    cal = sub.add_parser(
+        "calibrate",
+        help="compare the historical scenario with public figures, over many seeds",
+        description="Run the historical scenario over many seeds, in parallel, and print each "
+        "public target (assets/data/targets.yaml) with its accepted range and source, the "
+        "simulated median and 10-90%% band, and whether the median falls in range.",
+    )
+    cal.add_argument(
+        "--seeds", type=_positive, default=20, help="runs with different seeds (default: 20)"
+    )
+    cal.add_argument(
+        "--sample",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="instead, N runs that each draw every parameter from its plausible "
+        "range (Latin hypercube): shows which targets are robust and what moves them",
+    )
+    cal.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="parallel processes (default: the number of cores)",
+    )
+    cal.add_argument(
+        "--seed",
+        type=_seed,
+        default=DEFAULT_SEED,
+        help=f"master seed the runs' seeds are drawn from (default: {DEFAULT_SEED})",
+    )
+    cal.add_argument(
+        "--out",
+        metavar="FILE.csv",
+        default=None,
+        help="also write the table as CSV: target, source, low, high, median, p10, p90, in_range",
+    )
     sub.add_parser(
         "scenarios",
         help="list the scenarios with a one-line description",
@@ -175,6 +221,59 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from game.calibration import TABLE_COLUMNS, calibrate, format_table, load_targets
+
+    out = None
+    if args.out is not None:
+        out = Path(args.out)
+        if out.suffix.lower() != ".csv":
+            raise InputError(
+                Problem(f"expected a file ending in .csv, got '{out.name}'", key="--out")
+            )
+        from game.state import check_writable
+
+        check_writable(out, "--out")
+    targets = load_targets()
+    runs = args.sample or args.seeds
+    how = (
+        f"{runs} runs drawing parameters from their ranges (Latin hypercube)"
+        if args.sample
+        else f"{runs} seeds"
+    )
+    print(
+        f"Calibrating the historical scenario against {len(targets.targets)} public targets: "
+        f"{how}, master seed {args.seed}",
+        file=sys.stderr,
+    )
+    table = calibrate(
+        seeds=args.seeds,
+        sample=args.sample or 0,
+        workers=args.workers,
+        master_seed=args.seed,
+        targets=targets,
+        progress=sys.stderr.isatty(),
+    )
+    print(format_table(table))
+    print()
+    print(
+        f"{int(table['in_range'].sum())} of {len(table)} targets in range (median of the runs "
+        f"within the accepted range). Sources: assets/data/targets.yaml."
+    )
+    if out is not None:
+        from game.state import atomic_write_frame
+
+        columns = TABLE_COLUMNS + [c for c in ("share_in_range", "most_sensitive_to") if c in table]
+        try:
+            atomic_write_frame(table[columns], out)
+        except OSError as exc:
+            raise InputError(
+                Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
+            ) from None
+        print(f"Wrote {len(table)} rows to {out}")
+    return 0
+
+
 def cmd_scenarios(_: argparse.Namespace) -> int:
     from game.scenario import load_scenario, scenario_names
 
@@ -201,7 +300,12 @@ def cmd_levers(_: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "scenarios": cmd_scenarios, "levers": cmd_levers}
+COMMANDS = {
+    "run": cmd_run,
+    "calibrate": cmd_calibrate,
+    "scenarios": cmd_scenarios,
+    "levers": cmd_levers,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -246,7 +246,7 @@ class ChipWarModel(mesa.Model):
             labs.growth_kind[i] = 0 if spec.growth == "frontier" else 1
             labs.founded[i] = parse_month(spec.founded) if spec.founded else self.scenario.start
             labs.hosts[i] = spec.hosts_rentals
-            labs.budget[i] = spec.budget_musd * 1e6
+            labs.budget[i] = spec.budget_musd * 1e6 * p.budget_scale
             labs.risk[i] = spec.risk_appetite
             labs.best_eff_flop[i] = spec.best_model_flop
             labs.best_run_flop[i] = spec.best_model_flop
