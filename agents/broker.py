@@ -147,6 +147,13 @@ def resolve_shipments(model: ChipWarModel) -> None:
     ok = moving[~caught]
     b.cash[ok] += b.ship_qty[ok] * b.ship_price[ok]
     b.delivered[ok] += b.ship_qty[ok]
+    np.add.at(stats["seized_by_route"], b.route[moving[caught]], b.ship_qty[moving[caught]])
+    received = np.bincount(
+        labs.country, weights=stats["smuggled_by_lab"], minlength=len(model.country_ids)
+    )
+    if received.any():  # the last leg, drawn to where most of the chips went
+        dest = np.full(ok.size, int(np.argmax(received)))
+        model.record_smuggling(b.route[ok], dest, b.ship_qty[ok])
     for slot in moving[caught]:
         model.news_broker_caught(int(slot), int(caught.sum()))
         model.broker_agents[int(slot)].remove()
@@ -239,6 +246,8 @@ def ship(model: ChipWarModel) -> None:
         sent = np.zeros(len(model.chips), np.int64)
         sent[g] = shipped
         model.ledger.dispatch(sent)
+        maker = model.vendors[int(model.chips.vendor[g])].country
+        model.record_smuggling(np.full(alive.size, maker), b.route[alive], q)
         billed = np.zeros((len(model.chips), len(model.bloc_ids)), np.int64)  # where bought
         np.add.at(billed[g], model.country_bloc[b.route[alive]], q)
         model.book_sales(billed)

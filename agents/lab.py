@@ -219,6 +219,7 @@ def procure(model: ChipWarModel) -> None:
     variant = chips.variant_of >= 0
     ok_d = (
         on_sale[None, :]
+        & view.vendor_markets[chips.vendor][:, labs.bloc].T
         & (acc > 0)
         & active[:, None]
         & ~(variant[None, :] & ~restricted_lab[:, None])
@@ -372,6 +373,7 @@ def procure(model: ChipWarModel) -> None:
     if np.isfinite(view.cap_left).any():
         model.use_cap(got_d, got_r, controlled_h)
     model.record_sales(got_d, price_d, got_r, price_r)
+    model.record_flows(got_d, prov, got_r)
     model.month_stats["bought_by_lab"] = got_d.sum(axis=1) + got_r.sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.

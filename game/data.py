@@ -114,6 +114,7 @@ class VendorSpec(Strict):
     capacity_per_month: NonNegative | None
     capacity_growth: Positive | None
     makes_variants: bool
+    sells_to: list[Text] | None = None
     source: Text
 
 
@@ -260,6 +261,9 @@ def load_world_data(data_dir: str | Path = DATA_DIR) -> WorldData:
             problems += _ref(ad, (section, i, "country"), a.country, country_ids, "country")
             if hasattr(a, "source"):
                 problems += _ref(ad, (section, i, "source"), a.source, af.sources, "source")
+    for i, v in enumerate(af.vendors):
+        for j, bloc in enumerate(v.sells_to or []):
+            problems += _ref(ad, ("vendors", i, "sells_to", j), bloc, bloc_ids, "bloc")
     for i, lab in enumerate(af.labs):
         for chip in lab.initial_stock:
             problems += _ref(ad, ("labs", i, "initial_stock", chip), chip, chip_ids, "chip")

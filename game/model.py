@@ -36,7 +36,7 @@ from game.catalogue import ChipTable
 from game.data import WorldData, default_world_data
 from game.dates import format_month, month_of_year, parse_month, year_of
 from game.errors import CommandError, Problem
-from game.ledger import DOMESTIC, LEGAL, RENTED, Ledger
+from game.ledger import DOMESTIC, LEGAL, PROVENANCES, RENTED, SMUGGLED, Ledger
 from game.market import interdiction_probability
 from game.policy import PolicyChange, PolicyState, check_change
 from game.results import COLUMN_NAMES, SALES_COLUMNS, bloc_rows, sales_rows
@@ -98,6 +98,7 @@ class MarketView:
     flops_per_chip: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vendor_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vendor_bloc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    vendor_markets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
     cap_left: np.ndarray = field(default_factory=lambda: np.zeros(0))
     variant_market: int = -1
     gray_chip: int = -1
@@ -188,6 +189,12 @@ class ChipWarModel(mesa.Model):
             self._schedule.setdefault(item.month, []).append(item)
 
         self.vendors = [ChipVendor(self, i, v) for i, v in enumerate(self.world.vendors)]
+        self.vendor_markets = np.array(  # [vendor, bloc]: may the vendor sell there
+            [
+                [v.sells_to is None or b in v.sells_to for b in self.bloc_ids]
+                for v in self.world.vendors
+            ]
+        )
         self.governments = {
             g.id: Government(self, g, sc.bots.get(g.id, "none")) for g in self.world.governments
         }
@@ -292,6 +299,10 @@ class ChipWarModel(mesa.Model):
             "sales_units": np.zeros((len(self.chips), len(self.bloc_ids)), np.int64)
             if hasattr(self, "chips")
             else None,
+            # chips moving this month: [from country, to country, provenance], and seizures
+            # by the transit country where they happen (the map draws both)
+            "flows": np.zeros((len(self.country_ids),) * 2 + (len(PROVENANCES),), np.int64),
+            "seized_by_route": np.zeros(len(self.country_ids), np.int64),
             "gray_demand": 0,
             "gray_supply": 0,
             "gray_shipped": 0,
@@ -406,6 +417,7 @@ class ChipWarModel(mesa.Model):
         chips, labs, p, policy = self.chips, self.labs, self.p, self.policy
         vendor_country = np.array([v.country for v in self.vendors])
         view.vendor_bloc = self.country_bloc[vendor_country]
+        view.vendor_markets = self.vendor_markets
         view.subject = view.vendor_bloc[chips.vendor] == self.us_bloc
         view.subject &= chips.used
         th = Thresholds.from_policy(policy)
@@ -567,6 +579,22 @@ class ChipWarModel(mesa.Model):
         if host >= 0:
             units[:, self.labs.bloc[host]] += got_r.sum(axis=0)
         self.book_sales(units)
+
+    def record_flows(self, got_d: np.ndarray, prov: np.ndarray, got_r: np.ndarray) -> None:
+        """This month's legal deliveries by route: from the vendor's country to the buyer's
+        (rented capacity: from the host's country to the renter's)."""
+        flows = self.month_stats["flows"]
+        vendor_country = np.array([v.country for v in self.vendors])[self.chips.vendor]
+        h, c = np.nonzero(got_d)
+        np.add.at(flows, (vendor_country[c], self.labs.country[h], prov[h, c]), got_d[h, c])
+        host = self.view.rental_host
+        if host >= 0:
+            h, c = np.nonzero(got_r)
+            np.add.at(flows, (self.labs.country[host], self.labs.country[h], RENTED), got_r[h, c])
+
+    def record_smuggling(self, src: np.ndarray, dst: np.ndarray, qty: np.ndarray) -> None:
+        """Smuggled chips on one leg of their way (vendor -> transit, or transit -> buyer)."""
+        np.add.at(self.month_stats["flows"], (src, dst, SMUGGLED), qty)
 
     def book_sales(self, units: np.ndarray) -> None:
         """Add [chip, bloc] units sold this month, at this month's vendor prices."""
