@@ -92,6 +92,7 @@ class Bloc(Strict):
 class CountrySpec(Strict):
     id: Text
     name: Text
+    iso3: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     bloc: Text
     roles: list[Role]
     customs: Annotated[float, Field(ge=0, le=3)]
