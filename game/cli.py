@@ -50,6 +50,30 @@ def _positive(text: str) -> int:
     return value
 
 
+def _nonnegative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 1200:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1200, got {value}")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(
+            Problem(f"expected WIDTHxHEIGHT such as 1280x800, got {text!r}", key="--size")
+        ) from None
+    if w < 1024 or h < 700 or w > 7680 or h > 4320:
+        raise InputError(
+            Problem(f"expected a size from 1024x700 to 7680x4320, got {text}", key="--size")
+        )
+    return w, h
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -64,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python main.py",
         description="Silicon Curtain: export controls on AI chips, the gray market around them, "
-        "and what they do to each bloc's AI models. With no command, runs the default scenario.",
+        "and what they do to each bloc's AI models. With no command, opens the game (or, with no "
+        "display, runs the default scenario headless).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     run = sub.add_parser(
@@ -146,6 +171,57 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.csv",
         default=None,
         help="also write the table as CSV: target, source, low, high, median, p10, p90, in_range",
+    )
+    play = sub.add_parser(
+        "play",
+        help="open the game window (the default command)",
+        description="Open the game: pick a scenario, a role and a difficulty, then set levers "
+        "month by month. Without a display it says so and runs the headless default instead.",
+    )
+    play.add_argument(
+        "--scenario", default="historical", help="scenario preselected (default: historical)"
+    )
+    play.add_argument(
+        "--role",
+        choices=["us", "china", "vendor", "lab"],
+        default="us",
+        help="role preselected (default: us)",
+    )
+    play.add_argument("--difficulty", choices=["easy", "normal", "hard"], default="normal")
+    play.add_argument(
+        "--teams",
+        default="",
+        metavar="ROLE,ROLE",
+        help="other roles played by people in turn (hot seat), e.g. china,vendor",
+    )
+    play.add_argument(
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
+    )
+    play.add_argument(
+        "--size", default="1280x800", metavar="WxH", help="window size (default: 1280x800)"
+    )
+    play.add_argument("--fullscreen", action="store_true", help="start in fullscreen (F11 toggles)")
+    play.add_argument(
+        "--saves", default=None, metavar="DIR", help="where saved games go (default: saves/)"
+    )
+    play.add_argument(
+        "--screenshot",
+        default=None,
+        metavar="FILE.png",
+        help="play headless and save a picture instead of opening the window",
+    )
+    play.add_argument(
+        "--autoplay",
+        type=_nonnegative,
+        default=0,
+        metavar="MONTHS",
+        help="with --screenshot: months to play before the picture",
+    )
+    play.add_argument(
+        "--scene",
+        choices=["title", "play", "debrief"],
+        default="play",
+        help="with --screenshot: which screen to picture (default: play)",
     )
     sub.add_parser(
         "scenarios",
@@ -274,6 +350,58 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_play(args: argparse.Namespace) -> int:
+    import os
+
+    from game.objectives import ROLES
+    from game.scenario import load_scenario
+
+    size = _size(args.size)
+    load_scenario(args.scenario)  # a bad name fails here, clearly
+    teams = [t.strip() for t in args.teams.split(",") if t.strip()]
+    unknown = [t for t in teams if t not in ROLES]
+    if unknown:
+        raise InputError(
+            Problem(
+                f"unknown role '{unknown[0]}'; expected some of: {', '.join(ROLES)}", key="--teams"
+            )
+        )
+    if args.screenshot is not None:
+        out = Path(args.screenshot)
+        if out.suffix.lower() != ".png":
+            raise InputError(
+                Problem(f"expected a file ending in .png, got '{out.name}'", key="--screenshot")
+            )
+        from game.state import check_writable
+
+        check_writable(out, "--screenshot")
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    else:
+        from game.ui.app import headless_display_wanted
+
+        if headless_display_wanted():
+            from game.ui import strings
+
+            print(strings.NO_DISPLAY)
+            return cmd_run(build_parser().parse_args(["run"]))
+    from game.ui.app import play
+
+    return play(
+        args.scenario,
+        args.role,
+        args.difficulty,
+        teams,
+        args.seed,
+        size,
+        args.screenshot,
+        args.autoplay,
+        args.scene,
+        args.saves,
+        args.fullscreen,
+    )
+
+
 def cmd_scenarios(_: argparse.Namespace) -> int:
     from game.scenario import load_scenario, scenario_names
 
@@ -302,6 +430,7 @@ def cmd_levers(_: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": cmd_run,
+    "play": cmd_play,
     "calibrate": cmd_calibrate,
     "scenarios": cmd_scenarios,
     "levers": cmd_levers,
@@ -315,8 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["run"])
+    if args.command is None:  # the main job: the game, or the headless run without a display
+        args = parser.parse_args(["play"])
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:

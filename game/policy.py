@@ -24,6 +24,7 @@ Value = bool | int | float | str
 
 class LeverSpec(Strict):
     id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
     owner: Literal["us", "china", "vendor", "lab"]
     kind: Literal["number", "bool", "choice"]
     target: Literal["none", "country", "lab", "chip", "vendor"]

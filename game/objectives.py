@@ -1,0 +1,201 @@
+"""Roles a player can take and how each is scored.
+
+Every score is read from the results a player can see (`model.results()`, `model.sales()`, the
+labs' best models) and compared, where that is fairer than an absolute number, with the ghost:
+the same world and seed without the players' decisions. The ghost makes a score about the
+player, not about the scenario: the vendor and the lab are asked to do at least as well as
+history would have gone without them. Formulas are deliberately few and simple, because the
+debrief has to explain them in a sentence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from game.model import ChipWarModel
+
+CHINA_BLOC = "china"
+US_GAP_TARGET = 9.0  # months
+US_REVENUE_PENALTY = 10.0  # months of gap per 100% of NVIDIA's revenue lost against the ghost
+CHINA_GAP_BASE = 12.0  # months
+CHINA_DOMESTIC_WEIGHT = 10.0  # points per 100% of China's compute from domestic chips
+CHINA_TARGET = 6.5  # points
+VENDOR = "nvidia"
+LAB = "deepseek"
+
+
+@dataclass(frozen=True)
+class Role:
+    """A seat at the table: the model actor the player acts as, and the owner of the levers
+    (policies/levers.yaml) that player may move."""
+
+    id: str  # "us" | "china" | "vendor" | "lab"
+    name: str
+    actor: str  # the model actor it plays: "us", "china", "nvidia", "deepseek"
+    owner: str  # lever owner in levers.yaml it may move: "us", "china", "vendor", "lab"
+    objective: str  # one sentence shown to the player
+
+
+ROLES: dict[str, Role] = {
+    r.id: r
+    for r in (
+        Role(
+            "us",
+            "US government",
+            "us",
+            "us",
+            "Keep China's best AI models at least 9 months behind America's on average, "
+            "without costing NVIDIA its revenue (each 10% lost counts as a month).",
+        ),
+        Role(
+            "china",
+            "China's government",
+            "china",
+            "china",
+            "Close the gap to America's frontier and build your own chip industry: "
+            "12 - gap in months + 10 x domestic share of compute, 6.5 or more.",
+        ),
+        Role(
+            "vendor",
+            "A chip vendor (NVIDIA)",
+            VENDOR,
+            "vendor",
+            "Sell at least as much as NVIDIA would have sold without you, whatever the rules.",
+        ),
+        Role(
+            "lab",
+            "A frontier lab (DeepSeek)",
+            LAB,
+            "lab",
+            "Give DeepSeek a better model than it would have had without you.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Score:
+    """A role's standing: `value` against `target` (higher is better), and a one-line summary
+    that names the goal."""
+
+    value: float
+    target: float
+    text: str
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.target
+
+
+def _china_rows(model: ChipWarModel) -> pd.DataFrame:
+    r = model.results()
+    return r[r["bloc"] == CHINA_BLOC]
+
+
+def _revenue_bn(model: ChipWarModel, vendor: str = VENDOR) -> float:
+    """The vendor's revenue over the game so far, USD bn, at vendor prices (model.sales())."""
+    s = model.sales()
+    return float(s.loc[s["vendor"] == vendor, "revenue_usd"].sum()) / 1e9
+
+
+def _lab_capability(model: ChipWarModel, lab: str = LAB) -> float:
+    """The lab's best model so far (capability index; 10 points per tenfold compute)."""
+    value = float(model.labs.capability[model.lab_index[lab]])
+    return value if math.isfinite(value) else 0.0
+
+
+def revenue_lost_share(model: ChipWarModel, ghost: ChipWarModel) -> float:
+    """Share of the ghost's NVIDIA revenue that the real world has not earned (0 if it earned
+    as much or more): the cost of controls as the US role is charged for it."""
+    ghost_rev = _revenue_bn(ghost)
+    if ghost_rev <= 0:
+        return 0.0
+    return max(0.0, 1.0 - _revenue_bn(model) / ghost_rev)
+
+
+def score_us(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+    """US: value = mean of China's gap_months over the months played
+    - 10 x (share of NVIDIA's revenue lost against the ghost); target 9 (months).
+
+    Why: controls are judged by how far behind they keep China for the whole game, not just
+    at the end, and what they cost America's own industry is charged in the same unit."""
+    rows = _china_rows(model)
+    if rows.empty:
+        return Score(0.0, US_GAP_TARGET, f"No months played yet (goal: {US_GAP_TARGET:g} months)")
+    gap = float(rows["gap_months"].mean())
+    lost = revenue_lost_share(model, ghost)
+    value = gap - US_REVENUE_PENALTY * lost
+    text = f"China trails by {gap:.1f} months on average"
+    if lost > 0.0005:
+        text += f", less {US_REVENUE_PENALTY * lost:.1f} for NVIDIA's {lost:.0%} revenue loss"
+    return Score(value, US_GAP_TARGET, f"{text}: {value:.1f} (goal: {US_GAP_TARGET:g})")
+
+
+def score_china(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+    """China: value = 12 - China's gap_months in the latest month
+    + 10 x China's domestic_share of compute in the latest month; target 6.5.
+
+    Why: catching up and self-reliance pull against each other (domestic chips are weaker, so
+    a hard buy-domestic push widens the gap); the score makes the player weigh them. The
+    ghost is not used: China's goal is absolute. Measured over the historical game (US bot
+    reactive): doing nothing ends at a 9.5-month gap and 7% domestic compute, 3.2 points;
+    subsidy 0.8 with a 0.8 mandate ends at 14 months and 89%, 6.9 points."""
+    rows = _china_rows(model)
+    if rows.empty:
+        return Score(0.0, CHINA_TARGET, f"No months played yet (goal: {CHINA_TARGET:g} points)")
+    last = rows.iloc[-1]
+    gap = float(last["gap_months"])
+    domestic = float(last["domestic_share"])
+    gap = gap if math.isfinite(gap) else CHINA_GAP_BASE
+    domestic = domestic if math.isfinite(domestic) else 0.0
+    value = CHINA_GAP_BASE - gap + CHINA_DOMESTIC_WEIGHT * domestic
+    return Score(
+        value,
+        CHINA_TARGET,
+        f"Gap {gap:.1f} months, {domestic:.0%} domestic compute: {value:.1f} points "
+        f"(goal: {CHINA_TARGET:g})",
+    )
+
+
+def score_vendor(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+    """Vendor: value = NVIDIA's revenue over the game so far (USD bn, model.sales());
+    target = the ghost's NVIDIA revenue over the same months.
+
+    Why: the vendor cannot set the rules, only play them (variants, launch dates); doing at
+    least as well as the world without its decisions is the fair bar."""
+    value, target = _revenue_bn(model), _revenue_bn(ghost)
+    return Score(
+        value,
+        target,
+        f"NVIDIA has sold ${value:,.1f}bn (goal: ${target:,.1f}bn, what it sells without you)",
+    )
+
+
+def score_lab(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+    """Lab: value = DeepSeek's best model now (capability index); target = the ghost
+    DeepSeek's best model.
+
+    Why: a lab's lever (its appetite for gray-market and rented chips) can only be judged
+    against what the same lab would have trained without it. 10 points are a tenfold of
+    effective training compute, so one point is about 26% more."""
+    value, target = _lab_capability(model), _lab_capability(ghost)
+    return Score(
+        value,
+        target,
+        f"DeepSeek's best model scores {value:.1f} (goal: {target:.1f}, its best without you)",
+    )
+
+
+SCORERS = {"us": score_us, "china": score_china, "vendor": score_vendor, "lab": score_lab}
+
+
+def score(role_id: str, model: ChipWarModel, ghost: ChipWarModel) -> Score:
+    """The role's score now (see the score_* functions for each formula)."""
+    if role_id not in SCORERS:
+        raise ValueError(f"unknown role '{role_id}'; expected one of: {', '.join(ROLES)}")
+    return SCORERS[role_id](model, ghost)

@@ -1,0 +1,396 @@
+"""The "what will this do" fan chart: the rest of the game re-run over several seeds.
+
+A player's decision is judged by what it does to the future, but one run of the future is one
+draw of luck. So the projection restores the world as it is now, re-runs the remaining months
+under `seeds` different random streams and reports, per bloc and month, the median and the
+10-90% band of frontier capability. Every projection of a game uses the same seeds (derived
+from the game's own seed), so two projections of two states of the same month differ by what
+the player changed, not by luck (common random numbers): that difference is a decision's effect.
+
+A full projection takes about a second, which would freeze a window, so it runs in a process
+pool (spawn, as Mesa 3.3 sets it) fed with plain snapshots (game.state.snapshot). The UI asks
+with `Projector.request(model)` and calls the non-blocking `Projector.poll()` every frame.
+Only one job is in flight at a time: a request made while another computes waits in a single
+slot, and a newer request replaces the waiting one, so however fast the player clicks, the
+projection shown is at most two jobs behind and the worker never piles up stale work.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing as mp
+import time
+import warnings
+from collections.abc import Hashable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from game.model import ChipWarModel
+
+log = logging.getLogger(__name__)
+
+Snapshot = tuple[dict[str, Any], dict[str, np.ndarray]]  # game.state.snapshot's plain data
+
+_BAND = (10.0, 50.0, 90.0)
+MAX_REMEMBERED_ENDS = 256  # end medians kept for the caller (see Projector.take_ends)
+
+
+@dataclass(frozen=True, eq=False)
+class Fan:
+    """The projection of one world state: frontier capability per bloc, month by month, from
+    next month to the scenario's end (median and 10th/90th percentiles over the seeds).
+    Compared by identity: field-wise `==` on numpy arrays has no single truth value."""
+
+    dates: list[str]
+    median: dict[str, np.ndarray]
+    p10: dict[str, np.ndarray]
+    p90: dict[str, np.ndarray]
+    request_id: int
+    seeds: int = 0
+    seconds: float = field(default=0.0, compare=False)  # wall time from request to arrival
+
+    def end_median(self) -> dict[str, float]:
+        """Projected median frontier capability per bloc in the scenario's last month (what a
+        decision's effect is measured on); empty if no months were left to project."""
+        return {b: float(v[-1]) for b, v in self.median.items() if len(v)}
+
+    @classmethod
+    def from_plain(cls, plain: Mapping[str, Any], request_id: int, seconds: float = 0.0) -> Fan:
+        """A Fan from `project`'s plain result."""
+        return cls(
+            dates=list(plain["dates"]),
+            median={b: np.asarray(v, float) for b, v in plain["median"].items()},
+            p10={b: np.asarray(v, float) for b, v in plain["p10"].items()},
+            p90={b: np.asarray(v, float) for b, v in plain["p90"].items()},
+            request_id=int(request_id),
+            seeds=int(plain.get("seeds", 0)),
+            seconds=float(seconds),
+        )
+
+
+# ----------------------------------------------------------------------------- worker side
+def seed_list(seeds: int, base_seed: int) -> list[int]:
+    """`seeds` independent seeds from one base seed (numpy SeedSequence): the same base seed
+    gives the same list in any process, which is what makes projections comparable."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(base_seed).spawn(seeds)]
+
+
+def _forget(model: ChipWarModel) -> None:
+    """Mesa 3.3 keys its agent-id counters by model and so keeps every model alive; a worker
+    that builds thousands of models must drop them."""
+    import mesa
+
+    getattr(mesa.Agent, "_ids", {}).pop(model, None)
+
+
+def _trajectories(
+    states: list[Snapshot], seeds: list[int]
+) -> tuple[list[str], list[str], list[np.ndarray]]:
+    """Run every state to its horizon once per seed. Returns the dates and bloc ids of the
+    first state and, per state, frontier capability as an array [seed, month, bloc]."""
+    from game.state import restore
+
+    dates: list[str] = []
+    blocs: list[str] = []
+    out: list[np.ndarray] = []
+    for k, (plain, arrays) in enumerate(states):
+        runs = []
+        for seed in seeds:
+            model = restore(plain, arrays)
+            # Reseed in place: agents and tables may hold the generator objects themselves,
+            # so replacing model.rng would leave them drawing from the old stream.
+            model.rng.bit_generator.state = np.random.PCG64(seed).state
+            model.random.seed(seed)
+            n_blocs = len(model.bloc_ids)
+            rows: list[np.ndarray] = []
+            month_dates: list[str] = []
+            while model.turn < model.horizon:
+                model.step()
+                rows.append(np.array(model.frontier_hist[-1], float))
+                month_dates.append(model.date)
+            if k == 0 and not runs:
+                dates, blocs = month_dates, list(model.bloc_ids)
+            runs.append(np.array(rows, float).reshape(len(rows), n_blocs))
+            _forget(model)
+        out.append(np.stack(runs))
+    return dates, blocs, out
+
+
+def _summarise(dates: list[str], blocs: list[str], traj: np.ndarray, seeds: int) -> dict[str, Any]:
+    """Median and 10-90% band per bloc over the seed axis of a [seed, month, bloc] array."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a bloc without a model: all NaN
+        if traj.size:
+            p10, med, p90 = np.nanpercentile(traj, _BAND, axis=0)
+        else:
+            p10 = med = p90 = np.zeros((0, len(blocs)))
+    return {
+        "dates": list(dates),
+        "blocs": list(blocs),
+        "median": {b: med[:, i].copy() for i, b in enumerate(blocs)},
+        "p10": {b: p10[:, i].copy() for i, b in enumerate(blocs)},
+        "p90": {b: p90[:, i].copy() for i, b in enumerate(blocs)},
+        "seeds": int(seeds),
+    }
+
+
+def _ends(blocs: list[str], traj: np.ndarray) -> dict[str, float]:
+    """Median over seeds of each bloc's frontier capability in the last month."""
+    if traj.size == 0:
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        last = np.nanmedian(traj[:, -1, :], axis=0)
+    return {b: float(last[i]) for i, b in enumerate(blocs)}
+
+
+def project(
+    plain: dict[str, Any], arrays: dict[str, np.ndarray], seeds: int, base_seed: int
+) -> dict[str, Any]:
+    """Project one snapshot to the scenario's end over `seeds` seeds drawn from `base_seed`.
+
+    Top-level and fed only plain data, so a spawned worker can run it. Returns plain data:
+    dates (next month .. the end), blocs, and median / p10 / p90 as {bloc: array per month}.
+    """
+    dates, blocs, traj = _trajectories([(plain, arrays)], seed_list(seeds, base_seed))
+    return _summarise(dates, blocs, traj[0], seeds)
+
+
+def _chunk_job(states: list[Snapshot], seeds: list[int]) -> tuple[list[str], list[str], list]:
+    """One worker's share of a request: some of the seeds, for the main state and extras."""
+    return _trajectories(states, seeds)
+
+
+def _warm(_: int = 0) -> float:
+    """Import the model and build and step a world once in a worker, so that the caches
+    (world data, lever spec, numpy code paths) are ready before the first real projection."""
+    t0 = time.perf_counter()
+    from game.model import ChipWarModel
+
+    model = ChipWarModel("historical", rng=0, months=2)
+    model.step()
+    _forget(model)
+    return time.perf_counter() - t0
+
+
+# ----------------------------------------------------------------------------- UI side
+@dataclass
+class _Job:
+    """A request: the main state (for the fan) and extra states (for their end medians only)."""
+
+    request_id: int
+    states: list[Snapshot]
+    keys: list[Hashable | None]  # caller's key for each state (main first)
+    base_seed: int
+    asked: float
+    futures: list[Future] = field(default_factory=list)
+
+
+class Projector:
+    """Runs projections in the background and hands back the newest one.
+
+    seeds: runs per projection. workers: processes; with 2 or more, each projection's seeds
+    are split among them. workers=0 computes in the calling process during `request` (tests,
+    scripts and machines where subprocesses are unwelcome; it blocks).
+    """
+
+    def __init__(self, seeds: int = 8, workers: int = 1) -> None:
+        if seeds < 1:
+            raise ValueError(f"seeds must be at least 1, got {seeds}")
+        if workers < 0:
+            raise ValueError(f"workers must be 0 or more, got {workers}")
+        self.seeds = int(seeds)
+        self.workers = int(workers)
+        self._pool: ProcessPoolExecutor | None = None
+        self._ids = itertools.count(1)
+        self._newest = 0  # the id of the latest request: only its fan is ever returned
+        self._running: _Job | None = None
+        self._waiting: _Job | None = None
+        self._ready: Fan | None = None
+        self._ends: dict[Hashable, dict[str, float]] = {}  # finished, not yet taken
+        self._known: dict[Hashable, None] = {}  # keys projected recently (ordered set)
+        self._warm: list[Future] = []
+        self.error: BaseException | None = None  # the last failure in a worker, if any
+        self.closed = False
+
+    # -------------------------------------------------------------- pool
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self.closed:
+            raise RuntimeError("this Projector is closed")
+        if self._pool is None:
+            # No max_tasks_per_child: a fresh worker would import the model again (~1 s).
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=mp.get_context("spawn")
+            )
+        return self._pool
+
+    def warm_up(self, wait: bool = False, timeout: float | None = 60.0) -> None:
+        """Start the worker processes and import the model in each, so the first projection
+        takes no import time. Returns at once unless `wait` (then blocks up to `timeout`)."""
+        if self.workers == 0:
+            _warm()
+            return
+        pool = self._ensure_pool()
+        if not self._warm:
+            self._warm = [pool.submit(_warm, i) for i in range(self.workers)]
+        if wait:
+            for fut in self._warm:
+                fut.result(timeout=timeout)
+
+    def close(self, wait: bool = True) -> None:
+        """Shut the pool down; a job in flight is finished (wait=True) or abandoned."""
+        self.closed = True
+        self._waiting = None
+        self._running = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Projector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- requests
+    def request(
+        self,
+        model: ChipWarModel | Snapshot,
+        *,
+        key: Hashable | None = None,
+        extras: Mapping[Hashable, Snapshot] | None = None,
+    ) -> int:
+        """Project `model` (a ChipWarModel, or its game.state.snapshot) to the scenario's end.
+        Returns the request's id; this request supersedes every earlier one.
+
+        `key` names the state, and `extras` are more states (key -> snapshot) projected with
+        the same seeds for their end medians only: `take_ends()` hands those back. The game
+        session uses them to measure decisions' effects even when the player clicks faster
+        than projections arrive.
+        """
+        if self.closed:
+            raise RuntimeError("this Projector is closed")
+        if isinstance(model, tuple):
+            snap: Snapshot = model
+        else:
+            from game.state import snapshot
+
+            snap = snapshot(model)
+        rid = next(self._ids)
+        self._newest = rid
+        self._ready = None  # a finished older fan is superseded too
+        states, keys = [snap], [key]
+        for k, s in (extras or {}).items():
+            if k is not None and k != key:
+                states.append(s)
+                keys.append(k)
+        base_seed = int(snap[0]["construct"]["rng"])
+        job = _Job(rid, states, keys, base_seed, time.perf_counter())
+        if self.workers == 0:
+            self._finish(job, [_chunk_job(states, seed_list(self.seeds, base_seed))])
+            return rid
+        self._collect()
+        if self._running is None:
+            self._submit(job)
+        else:
+            self._waiting = job  # replaces (supersedes) any job still waiting
+        return rid
+
+    def _submit(self, job: _Job) -> None:
+        # Drop extras that a job that finished meanwhile has already projected.
+        keep = [i for i, k in enumerate(job.keys) if i == 0 or k not in self._known]
+        job.states = [job.states[i] for i in keep]
+        job.keys = [job.keys[i] for i in keep]
+        seeds = seed_list(self.seeds, job.base_seed)
+        n = max(1, min(self.workers, len(seeds)))
+        chunks = [seeds[i::n] for i in range(n)]
+        try:
+            pool = self._ensure_pool()
+            job.futures = [pool.submit(_chunk_job, job.states, c) for c in chunks]
+        except BrokenProcessPool as exc:  # a worker died earlier: start afresh
+            self._fail(exc)
+            self._pool = None
+            pool = self._ensure_pool()
+            job.futures = [pool.submit(_chunk_job, job.states, c) for c in chunks]
+        self._running = job
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = exc
+        log.warning("projection failed: %s: %s", type(exc).__name__, exc)
+
+    def _collect(self) -> None:
+        """Take in a finished job (if any) and start the waiting one."""
+        job = self._running
+        if job is None or not all(f.done() for f in job.futures):
+            return
+        self._running = None
+        try:
+            parts = [f.result() for f in job.futures]
+        except BaseException as exc:  # a worker's failure must not take the UI down
+            self._fail(exc)
+            if isinstance(exc, BrokenProcessPool) and self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        else:
+            self._finish(job, parts)
+        if self._waiting is not None and not self.closed:
+            waiting, self._waiting = self._waiting, None
+            self._submit(waiting)
+
+    def _finish(self, job: _Job, parts: list[tuple[list[str], list[str], list]]) -> None:
+        dates, blocs = parts[0][0], parts[0][1]
+        per_state = [
+            np.concatenate([p[2][i] for p in parts if p[2][i].size], axis=0)
+            if any(p[2][i].size for p in parts)
+            else np.zeros((0, len(dates), len(blocs)))
+            for i in range(len(job.states))
+        ]
+        for k, traj in zip(job.keys, per_state, strict=True):
+            if k is not None:
+                self._ends[k] = _ends(blocs, traj)
+                self._known[k] = None
+        while len(self._known) > MAX_REMEMBERED_ENDS:
+            self._known.pop(next(iter(self._known)))
+        while len(self._ends) > MAX_REMEMBERED_ENDS:
+            self._ends.pop(next(iter(self._ends)))
+        if job.request_id == self._newest:
+            plain = _summarise(dates, blocs, per_state[0], self.seeds)
+            self._ready = Fan.from_plain(
+                plain, job.request_id, seconds=time.perf_counter() - job.asked
+            )
+
+    def poll(self) -> Fan | None:
+        """Non-blocking: the newest request's Fan if it has arrived and was not returned yet,
+        else None. Also moves the queue along, so call it often (the UI: every frame)."""
+        if not self.closed:
+            self._collect()
+        fan, self._ready = self._ready, None
+        return fan
+
+    def wait(self, timeout: float = 60.0, interval: float = 0.02) -> Fan | None:
+        """Block until the newest request's Fan arrives (scripts, tests, the debrief)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            fan = self.poll()
+            if fan is not None or time.monotonic() >= deadline:
+                return fan
+            if self._running is None and self._waiting is None:
+                return None  # nothing under way (or the job failed: see .error)
+            time.sleep(interval)
+
+    @property
+    def busy(self) -> bool:
+        """A projection is being computed or waiting to be."""
+        return self._running is not None or self._waiting is not None
+
+    def take_ends(self) -> dict[Hashable, dict[str, float]]:
+        """End medians of every keyed state projected since the last call (main and extras,
+        superseded jobs included): {key: {bloc: projected final frontier capability}}."""
+        out, self._ends = self._ends, {}
+        return out

@@ -1,0 +1,597 @@
+"""A game: the world, its ghost, the players' seats, their decisions, undo, hot-seat turns,
+projections and save files. Headless, so every rule of play is tested without a window; the
+pygame UI only calls these methods and reads `session.model`, `session.view`, `session.fan`.
+
+Human roles replace the schedule of the actor they play: a government (or vendor, or lab)
+played by a person decides for itself, so its dated changes in the scenario are dropped. The
+governments nobody plays are bots: "easy" leaves them to the schedule, "normal" and "hard"
+also let them react every quarter (agents/government.py).
+
+The ghost is the same world, seed and bots without the players' decisions, stepped in
+lockstep. Scores compare with it (game/objectives.py), so a score measures the player, not
+the scenario.
+
+Undo keeps a snapshot (game.state.snapshot) before each decision of the current month and
+restores it, so an undone decision leaves no trace at all; a month played cannot be undone.
+Restoring builds a new model object: the UI must read `session.model` / `session.view` from
+the session every frame rather than keep its own reference.
+
+Decisions' effects: with a Projector attached, every new state (after a decision or a month)
+is projected in the background. A decision's effect is the change in projected end-of-game
+median frontier capability per bloc between the state just before it and just after it, both
+projected with the same seeds, so the difference is the decision's and not luck's. If the
+player acts faster than projections arrive, the states still owed a projection ride along
+with the next request (`extras`), so effects are filled in late rather than lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import itertools
+import json
+import logging
+import math
+import zipfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from game.data import WorldData, default_world_data
+from game.dates import format_month, month_of_year
+from game.errors import CommandError, InputError, Problem
+from game.model import ChipWarModel
+from game.objectives import ROLES, Role, Score
+from game.objectives import score as score_role
+from game.policy import LeverSpec, PolicyChange, Value, check_change
+from game.projection import Fan, Projector, Snapshot
+from game.scenario import Scenario, load_scenario
+from game.state import FORMAT as MODEL_SAVE_FORMAT
+from game.state import _arrays_bytes, atomic_write_bytes, restore, snapshot
+from game.view import WorldView
+
+FORMAT = "silicon-curtain-game"
+VERSION = 1
+PAYLOAD = ("session.json", "model.json", "model.npz", "ghost.json", "ghost.npz")
+BOT_FOR_DIFFICULTY = {"easy": "none", "normal": "reactive", "hard": "reactive"}
+QUARTER_END_MONTHS = (3, 6, 9, 12)
+MAX_EXTRA_STATES = 2  # states owed a projection sent along with one request (cost: 1 run each)
+MAX_PENDING_DECISIONS = 4  # decisions whose effect we still try to measure
+MAX_FANS_KEPT = 8
+log = logging.getLogger(__name__)
+OWNER_NAMES = {
+    "us": "the US government",
+    "china": "China's government",
+    "vendor": "a chip vendor",
+    "lab": "a lab",
+}
+
+# State versions are unique across all sessions of a process, so that one Projector (kept warm
+# between games) never mixes up two games' states.
+_versions = itertools.count(1)
+
+
+@dataclass
+class Decision:
+    """One lever moved by a player. `date` is the month it takes effect (YYYY-MM). `effect`:
+    change in projected end-of-scenario median frontier capability per bloc caused by it
+    (positive: the bloc ends stronger), None until its projection arrives."""
+
+    date: str
+    role: str
+    change: PolicyChange
+    effect: dict[str, float] | None = None
+
+    @property
+    def magnitude(self) -> float:
+        """The largest |effect| over blocs (0 while unknown): how much the decision mattered."""
+        if not self.effect:
+            return 0.0
+        values = [abs(v) for v in self.effect.values() if math.isfinite(v)]
+        return max(values, default=0.0)
+
+    def to_plain(self) -> dict[str, Any]:
+        return {
+            "date": self.date,
+            "role": self.role,
+            "change": self.change.to_plain(),
+            "effect": None if self.effect is None else dict(self.effect),
+        }
+
+    @classmethod
+    def from_plain(cls, d: dict[str, Any]) -> Decision:
+        effect = d.get("effect")
+        return cls(
+            date=str(d["date"]),
+            role=str(d["role"]),
+            change=PolicyChange.from_plain(d["change"]),
+            effect=None if effect is None else {str(k): float(v) for k, v in effect.items()},
+        )
+
+
+def game_scenario(
+    scenario: Scenario, roles: Sequence[str], difficulty: str, world: WorldData | None = None
+) -> Scenario:
+    """The scenario as the game runs it: the schedule entries of every actor a person plays
+    are dropped (the person decides), and every government gets its bot strategy: none for a
+    human's, else by difficulty (easy: schedule only; normal and hard: reactive)."""
+    world = world or default_world_data()
+    humans = {ROLES[r].actor for r in roles}
+    schedule = tuple(s for s in scenario.schedule if s.change.actor not in humans)
+    bot = BOT_FOR_DIFFICULTY[difficulty]
+    bots = {g.id: ("none" if g.id in humans else bot) for g in world.governments}
+    return dataclasses.replace(scenario, schedule=schedule, bots=bots)
+
+
+def _check_setup(roles: Sequence[str], difficulty: str) -> list[str]:
+    if isinstance(roles, str):
+        raise ValueError(f"roles must be a list of role ids, got the string {roles!r}")
+    roles = list(roles)
+    if not 1 <= len(roles) <= len(ROLES):
+        raise ValueError(f"expected 1 to {len(ROLES)} roles, got {len(roles)}")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown role '{unknown[0]}'; expected one of: {', '.join(ROLES)}")
+    if len(set(roles)) != len(roles):
+        raise ValueError(f"each role can be played once, got {roles}")
+    if difficulty not in BOT_FOR_DIFFICULTY:
+        raise ValueError(
+            f"unknown difficulty '{difficulty}'; expected one of: {', '.join(BOT_FOR_DIFFICULTY)}"
+        )
+    return roles
+
+
+def _plain_value(value: Any) -> Value:
+    """numpy scalars from sliders and tables -> Python values (the command log is JSON)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _forget(model: ChipWarModel) -> None:
+    """Mesa 3.3 keeps every model alive in its agent-id counters; drop a discarded one."""
+    import mesa
+
+    getattr(mesa.Agent, "_ids", {}).pop(model, None)
+
+
+def _digest(entries: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name in PAYLOAD:
+        data = entries[name]
+        h.update(f"{name}:{len(data)}:".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+class GameSession:
+    """One game: see the module docstring for the rules it keeps."""
+
+    model: ChipWarModel
+    ghost: ChipWarModel
+    view: WorldView
+    roles: list[str]
+    current_role: str
+    difficulty: str
+    handoff_due: bool
+    decisions: list[Decision]
+    fan: Fan | None
+
+    def __init__(
+        self,
+        scenario: str | Scenario = "historical",
+        roles: Sequence[str] = ("us",),
+        difficulty: str = "normal",
+        rng: int = 2022,
+    ) -> None:
+        roles = _check_setup(roles, difficulty)
+        chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        model = ChipWarModel(game_scenario(chosen, roles, difficulty), rng=int(rng))
+        self._setup(chosen, roles, difficulty, int(rng), model, model.fork())
+
+    def _setup(
+        self,
+        scenario: Scenario,
+        roles: list[str],
+        difficulty: str,
+        rng: int,
+        model: ChipWarModel,
+        ghost: ChipWarModel,
+    ) -> None:
+        self.scenario = scenario  # as chosen; the model runs game_scenario(scenario, ...)
+        self.roles = list(roles)
+        self.difficulty = difficulty
+        self.rng = rng
+        self.model, self.ghost = model, ghost
+        self.view = WorldView(model)
+        self.current_role = self.roles[0]
+        self.handoff_due = False
+        self.decisions = []
+        self.fan = None
+        self.projector: Projector | None = None
+        self._version = next(_versions)  # names the model's current state
+        self._undo: list[int] = []  # versions before each decision of this month
+        self._snaps: dict[int, Snapshot] = {}  # version -> snapshot (undo points, owed states)
+        self._links: list[tuple[int, int]] = []  # per decision: (version before, after)
+        self._ends: dict[int, dict[str, float]] = {}  # version -> projected end medians
+        self._fans: dict[int, Fan] = {}  # version -> its fan (for undo)
+        self._requests: dict[int, int] = {}  # projector request id -> version projected
+        self._score_cache: dict[str, Score] = {}
+
+    # ------------------------------------------------------------------ seats
+    @property
+    def role(self) -> Role:
+        """The Role of the player deciding now."""
+        return ROLES[self.current_role]
+
+    def next_player(self) -> str:
+        """Hand over to the next team (hot-seat); returns its role id."""
+        i = self.roles.index(self.current_role)
+        self.current_role = self.roles[(i + 1) % len(self.roles)]
+        self.handoff_due = False
+        return self.current_role
+
+    @property
+    def finished(self) -> bool:
+        """The world has reached the scenario's last month."""
+        return self.model.turn >= self.model.horizon
+
+    # ------------------------------------------------------------------ levers
+    def levers(self, role_id: str | None = None) -> list[LeverSpec]:
+        """The levers a role (default: the current one) may move, in the lever spec's order."""
+        role = ROLES[role_id or self.current_role]
+        return [lv for lv in self.model.spec.levers.values() if lv.owner == role.owner]
+
+    def lever_targets(self, lever: str, role_id: str | None = None) -> list[str]:
+        """What a role may set `lever` for ([] for a lever without target): a vendor only for
+        itself and its own chips, a lab only for itself, a government for any of its kind."""
+        role = ROLES[role_id or self.current_role]
+        spec = self._spec(lever)
+        m = self.model
+        if spec.target == "none":
+            return []
+        if spec.target == "country":
+            return list(m.country_ids)
+        if spec.target in ("lab", "vendor") and role.owner == spec.owner:
+            return [role.actor]
+        if spec.target == "lab":
+            return [lab.id for lab in m.world.labs]
+        if spec.target == "vendor":
+            return list(m.vendor_ids)
+        chips = m.chips.known_ids()
+        if role.owner == "vendor":
+            mine = m.vendor_ids.index(role.actor) if role.actor in m.vendor_ids else -1
+            return [c for c in chips if int(m.chips.vendor[m.chips.index(c)]) == mine]
+        return chips
+
+    def _spec(self, lever: str) -> LeverSpec:
+        spec = self.model.spec.levers.get(lever)
+        if spec is None:
+            raise CommandError(
+                Problem(
+                    f"unknown lever '{lever}'; expected one of: "
+                    + ", ".join(self.model.spec.levers),
+                    key=lever,
+                )
+            )
+        return spec
+
+    def _target(self, spec: LeverSpec, target: str | None) -> str | None:
+        """A vendor's or lab's own lever defaults to the player's own company."""
+        role = self.role
+        if target is None and spec.target in ("vendor", "lab") and spec.owner == role.owner:
+            return role.actor
+        return target
+
+    def lever_value(self, lever: str, target: str | None = None) -> Any:
+        """The lever's value in force now (for the current role's company if it needs one)."""
+        spec = self._spec(lever)
+        return self.model.policy.get(lever, self._target(spec, target))
+
+    def decide(self, lever: str, value: Value, target: str | None = None) -> None:
+        """The current role moves a lever from next month on. Raises CommandError for another
+        role's lever or a value the lever spec refuses (nothing changes then)."""
+        if self.finished:
+            raise RuntimeError("the game is over: no more decisions")
+        if self.handoff_due:
+            raise RuntimeError("the quarter is over: hand over with next_player() first")
+        role = self.role
+        spec = self._spec(lever)
+        if spec.owner != role.owner:
+            raise CommandError(
+                Problem(
+                    f"'{lever}' belongs to {OWNER_NAMES[spec.owner]}, not to your role "
+                    f"({role.name}); your levers: {', '.join(lv.id for lv in self.levers())}",
+                    key=f"{role.id}: {lever}",
+                )
+            )
+        change = PolicyChange(role.actor, lever, _plain_value(value), self._target(spec, target))
+        errs = check_change(
+            change, self.model.spec, self.model.world, chip_ids=self.model.chips.known_ids()
+        )
+        if errs:
+            raise CommandError([Problem(msg, key=f"{change}: {key}") for key, msg in errs])
+        before = self._version
+        self._current_snapshot()  # the undo point
+        self.model.apply(change, source="player")
+        self._undo.append(before)
+        self._version = next(_versions)
+        effective = format_month(self.model.command_log[-1][0])
+        self.decisions.append(Decision(effective, role.id, change))
+        self._links.append((before, self._version))
+        self._request_projection()
+
+    # ------------------------------------------------------------------ undo
+    def can_undo(self) -> bool:
+        """A decision of this month can still be taken back."""
+        return bool(self._undo)
+
+    def undo(self) -> bool:
+        """Take back the last decision of this month: the world is restored exactly as it was
+        before it. False if there is none (a month played cannot be undone)."""
+        if not self._undo:
+            return False
+        before = self._undo.pop()
+        old = self.model
+        self.model = restore(*self._snaps[before])
+        self.view = WorldView(self.model)
+        _forget(old)
+        self.decisions.pop()
+        _, after = self._links.pop()
+        self._snaps.pop(after, None)
+        self._version = before
+        self._score_cache.clear()
+        if before in self._fans:
+            self.fan = self._fans[before]
+        else:
+            self._request_projection()
+        return True
+
+    # ------------------------------------------------------------------ time
+    def step(self) -> None:
+        """Play one month in the world and its ghost. Decisions of the month become final (no
+        undo). With several teams, a month that ends a quarter makes `handoff_due` True."""
+        if self.handoff_due:
+            raise RuntimeError("the quarter is over: hand over with next_player() first")
+        if self.finished:
+            raise RuntimeError("the game is over")
+        self.model.step()
+        self.ghost.step()
+        self._undo.clear()
+        self._version = next(_versions)
+        self._score_cache.clear()
+        self._prune()
+        if (
+            len(self.roles) > 1
+            and not self.finished
+            and month_of_year(self.model.month) in QUARTER_END_MONTHS
+        ):
+            self.handoff_due = True
+        self._request_projection()
+
+    # ------------------------------------------------------------------ scores
+    def score(self, role_id: str | None = None) -> Score:
+        """A role's score now (default: the current role); see game/objectives.py."""
+        rid = role_id or self.current_role
+        if rid not in self._score_cache:
+            self._score_cache[rid] = score_role(rid, self.model, self.ghost)
+        return self._score_cache[rid]
+
+    def decisions_that_mattered(self, n: int = 5) -> list[Decision]:
+        """The decisions with the largest known effect first (largest |effect| over blocs);
+        decisions whose effect is unknown are left out."""
+        known = [d for d in self.decisions if d.effect]
+        return sorted(known, key=lambda d: d.magnitude, reverse=True)[:n]
+
+    # ------------------------------------------------------------------ projections
+    def attach_projector(self, projector: Projector | None) -> None:
+        """Project every new state with `projector` from now on (None: stop); projects the
+        current state at once."""
+        self.projector = projector
+        self._request_projection()
+
+    @property
+    def fan_pending(self) -> bool:
+        """A projection of the current state has been asked for and has not arrived."""
+        return self._version in self._requests.values()
+
+    def _current_snapshot(self) -> Snapshot:
+        if self._version not in self._snaps:
+            self._snaps[self._version] = snapshot(self.model)
+        return self._snaps[self._version]
+
+    def _owed(self) -> list[int]:
+        """States whose projected end is still needed for a decision's effect, newest first."""
+        out: list[int] = []
+        pending = [
+            link for d, link in zip(self.decisions, self._links, strict=True) if d.effect is None
+        ][-MAX_PENDING_DECISIONS:]
+        for before, after in reversed(pending):
+            for v in (after, before):
+                if v not in self._ends and v in self._snaps and v not in out:
+                    out.append(v)
+        return out
+
+    def _prune(self) -> None:
+        keep = {self._version, *self._undo, *self._owed()}
+        for v in [v for v in self._snaps if v not in keep]:
+            del self._snaps[v]
+
+    def _request_projection(self) -> None:
+        projector = self.projector
+        if projector is None or self.finished or getattr(projector, "closed", False):
+            return
+        main = self._current_snapshot()
+        extras = {v: self._snaps[v] for v in self._owed() if v != self._version}
+        extras = dict(list(extras.items())[:MAX_EXTRA_STATES])
+        try:
+            rid = projector.request(main, key=self._version, extras=extras)
+        except Exception as exc:  # the decision or month stands; only its projection is lost
+            log.warning("projection request failed: %s: %s", type(exc).__name__, exc)
+            return
+        self._requests[rid] = self._version
+        while len(self._requests) > 16:
+            self._requests.pop(next(iter(self._requests)))
+
+    def poll_projection(self) -> Fan | None:
+        """Non-blocking (call every frame): the projection of the current state if it has just
+        arrived (also stored as `session.fan`), else None. Fills in decisions' effects as the
+        projections they need arrive."""
+        if self.projector is None:
+            return None
+        fan = self.projector.poll()
+        for key, ends in self.projector.take_ends().items():
+            if isinstance(key, int):
+                self._ends[key] = ends
+        while len(self._ends) > 64:
+            self._ends.pop(next(iter(self._ends)))
+        self._fill_effects()
+        if fan is None:
+            return None
+        version = self._requests.pop(fan.request_id, None)
+        if version is None:
+            return None
+        self._fans[version] = fan
+        while len(self._fans) > MAX_FANS_KEPT:
+            self._fans.pop(next(iter(self._fans)))
+        if version != self._version:
+            return None
+        self.fan = fan
+        return fan
+
+    def _fill_effects(self) -> None:
+        filled = False
+        for d, (before, after) in zip(self.decisions, self._links, strict=True):
+            if d.effect is None and before in self._ends and after in self._ends:
+                pre, post = self._ends[before], self._ends[after]
+                d.effect = {b: post[b] - pre[b] for b in post if b in pre}
+                filled = True
+        if filled:
+            self._prune()
+
+    # ------------------------------------------------------------------ save and load
+    def _session_plain(self) -> dict[str, Any]:
+        return {
+            "roles": list(self.roles),
+            "current_role": self.current_role,
+            "difficulty": self.difficulty,
+            "handoff_due": self.handoff_due,
+            "rng": self.rng,
+            "scenario": self.scenario.to_plain(),
+            "decisions": [d.to_plain() for d in self.decisions],
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the game to `path` whole or not at all (temporary file, then rename): a
+        failed save leaves an existing save as it was. Undo points and projections are not
+        saved: a loaded game starts its month with nothing to undo."""
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise InputError(Problem(f"folder '{path.parent}' does not exist", file=str(path)))
+        if path.is_dir():
+            raise InputError(Problem("is a folder, expected a file name", file=str(path)))
+        mplain, marrays = snapshot(self.model)
+        gplain, garrays = snapshot(self.ghost)
+        entries = {
+            "session.json": json.dumps(self._session_plain()).encode(),
+            "model.json": json.dumps(mplain).encode(),
+            "model.npz": _arrays_bytes(marrays),
+            "ghost.json": json.dumps(gplain).encode(),
+            "ghost.npz": _arrays_bytes(garrays),
+        }
+        meta = {
+            "format": FORMAT,
+            "version": VERSION,
+            "sha256": _digest(entries),
+            "scenario": self.scenario.name,
+            "date": self.model.date,
+            "turn": self.model.turn,
+            "roles": list(self.roles),
+            "difficulty": self.difficulty,
+        }
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("meta.json", json.dumps(meta, indent=1))
+            for name in PAYLOAD:
+                z.writestr(name, entries[name])
+        try:
+            atomic_write_bytes(path, buf.getvalue())
+        except OSError as exc:
+            raise InputError(
+                Problem(
+                    f"cannot save the game ({exc.strerror or exc}); any earlier save is intact",
+                    file=str(path),
+                )
+            ) from exc
+
+    @classmethod
+    def load(cls, path: str | Path) -> GameSession:
+        """Read a game saved by `save`. Raises InputError naming the file and what is wrong
+        with it: missing, not a game save, damaged, or from an unsupported version."""
+        path = Path(path)
+
+        def bad(msg: str) -> InputError:
+            return InputError(Problem(msg, file=str(path)))
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                meta = json.loads(z.read("meta.json"))
+                entries = {name: z.read(name) for name in PAYLOAD if name in z.namelist()}
+        except FileNotFoundError:
+            raise bad("save file not found") from None
+        except IsADirectoryError:
+            raise bad("is a folder, not a save file") from None
+        except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, EOFError, OSError):
+            raise bad("not a Silicon Curtain game save, or it is damaged") from None
+        if not isinstance(meta, dict):
+            raise bad("not a Silicon Curtain game save, or it is damaged")
+        if meta.get("format") == MODEL_SAVE_FORMAT:
+            raise bad("this is a saved model (ChipWarModel.save), not a saved game")
+        if meta.get("format") != FORMAT:
+            raise bad("not a Silicon Curtain game save")
+        if meta.get("version") != VERSION:
+            raise bad(
+                f"game save version {meta.get('version')} is not supported "
+                f"(this build reads version {VERSION})"
+            )
+        missing = [name for name in PAYLOAD if name not in entries]
+        if missing:
+            raise bad(f"the game save is damaged (missing {', '.join(missing)})")
+        if _digest(entries) != meta.get("sha256"):
+            raise bad("the game save is damaged (its checksum does not match)")
+        try:
+            plain = json.loads(entries["session.json"])
+            roles = _check_setup(plain["roles"], plain["difficulty"])
+            if plain["current_role"] not in roles:
+                raise ValueError(f"current role {plain['current_role']!r} is not playing")
+            worlds = []
+            for name in ("model", "ghost"):
+                with np.load(io.BytesIO(entries[f"{name}.npz"]), allow_pickle=False) as npz:
+                    arrays = {k: npz[k] for k in npz.files}
+                worlds.append(restore(json.loads(entries[f"{name}.json"]), arrays))
+            session = cls.__new__(cls)
+            session._setup(
+                Scenario.from_plain(plain["scenario"]),
+                roles,
+                str(plain["difficulty"]),
+                int(plain["rng"]),
+                worlds[0],
+                worlds[1],
+            )
+            session.current_role = str(plain["current_role"])
+            session.handoff_due = bool(plain["handoff_due"])
+            session.decisions = [Decision.from_plain(d) for d in plain["decisions"]]
+            # Effects still unknown cannot be measured any more (their states are gone).
+            session._links = [(-1, -1)] * len(session.decisions)
+        except InputError:
+            raise
+        except Exception as exc:  # a save from an incompatible build
+            raise bad(
+                f"the game save cannot be restored by this build ({type(exc).__name__}: {exc})"
+            ) from None
+        return session

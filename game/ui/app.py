@@ -1,0 +1,279 @@
+"""The game window: one pygame_gui manager, a stack of scenes (title, play, hand-off, debrief),
+and the frame loop. Modelled on pygame_gui's example apps and Tuxemon's state stack: a scene
+builds its widgets, handles events, updates and draws; the app only routes and flips."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pygame
+import pygame_gui
+
+from game.data import ROOT
+
+THEME_FILE = ROOT / "assets" / "ui" / "theme.json"
+FONT_DIR = ROOT / "assets" / "fonts"
+DEFAULT_SIZE = (1280, 800)
+MIN_SIZE = (1024, 700)
+FPS = 60
+
+
+def load_theme() -> dict[str, Any]:
+    """The theme file with its font paths made absolute, so the game runs from any folder."""
+    theme = json.loads(THEME_FILE.read_text())
+    for block in theme.values():
+        font = block.get("font") if isinstance(block, dict) else None
+        if font:
+            for key, value in list(font.items()):
+                if key.endswith("_path"):
+                    font[key] = str(ROOT / value)
+    return theme
+
+
+def font(size: int, bold: bool = False) -> pygame.font.Font:
+    """The shipped Noto Sans, for what the app draws itself (map labels, charts)."""
+    return pygame.font.Font(
+        str(FONT_DIR / ("NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf")), size
+    )
+
+
+class Scene:
+    """One screen. Builds its widgets in `build`, drops them in `leave`."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.elements: list[pygame_gui.core.UIElement] = []
+
+    @property
+    def manager(self) -> pygame_gui.UIManager:
+        return self.app.manager
+
+    def keep(self, element: Any) -> Any:
+        """Track an element so that leaving the scene removes it."""
+        self.elements.append(element)
+        return element
+
+    def build(self) -> None: ...
+
+    def leave(self) -> None:
+        for element in self.elements:
+            element.kill()
+        self.elements.clear()
+
+    def resume(self) -> None: ...
+
+    def process_event(self, event: pygame.event.Event) -> bool:
+        return False
+
+    def update(self, dt: float) -> None: ...
+
+    def draw(self, surface: pygame.Surface) -> None: ...
+
+    def rebuild(self) -> None:
+        """After a window resize: lay everything out again."""
+        self.leave()
+        self.build()
+
+
+class App:
+    def __init__(
+        self,
+        size: tuple[int, int] = DEFAULT_SIZE,
+        saves_dir: str | Path | None = None,
+        fullscreen: bool = False,
+        projections: bool = True,
+    ) -> None:
+        pygame.init()
+        pygame.display.set_caption("Silicon Curtain")
+        self.flags = pygame.RESIZABLE
+        self.size = size
+        self.screen = pygame.display.set_mode(
+            size, self.flags | (pygame.FULLSCREEN if fullscreen else 0)
+        )
+        self.manager = pygame_gui.UIManager(size, load_theme(), enable_live_theme_updates=False)
+        self.manager.preload_fonts(
+            [
+                {"name": "noto_sans", "point_size": 14, "style": "bold"},
+                {"name": "noto_sans", "point_size": 14, "style": "italic"},
+                {"name": "noto_sans", "point_size": 14, "style": "regular"},
+            ]
+        )
+        self.clock = pygame.time.Clock()
+        self.stack: list[Scene] = []
+        self.running = True
+        self.saves_dir = Path(saves_dir) if saves_dir else ROOT / "saves"
+        self.frame_times: list[float] = []
+        self.on_quit: list[Callable[[], None]] = []
+        self.projections = projections
+        self.projector: Any = None
+
+    def start_projector(self, session: Any) -> None:
+        """One background process for the "what will this do" fans, shared by every game."""
+        if not self.projections:
+            return
+        if self.projector is None:
+            from game.projection import Projector
+
+            self.projector = Projector()
+            self.projector.warm_up()
+            self.on_quit.append(self.projector.close)
+        session.attach_projector(self.projector)
+
+    # ------------------------------------------------------------------ scenes
+    @property
+    def scene(self) -> Scene:
+        return self.stack[-1]
+
+    def replace(self, scene: Scene) -> None:
+        while self.stack:
+            self.stack.pop().leave()
+        self.manager.clear_and_reset()
+        self.stack.append(scene)
+        scene.build()
+
+    def push(self, scene: Scene) -> None:
+        self.stack.append(scene)
+        scene.build()
+
+    def pop(self) -> None:
+        self.stack.pop().leave()
+        if self.stack:
+            self.scene.resume()
+
+    # ------------------------------------------------------------------ window
+    def resize(self, size: tuple[int, int]) -> None:
+        size = (max(MIN_SIZE[0], size[0]), max(MIN_SIZE[1], size[1]))
+        if size == self.size:
+            return
+        self.size = size
+        if not (pygame.display.get_surface().get_flags() & pygame.FULLSCREEN):
+            self.screen = pygame.display.set_mode(size, self.flags)
+        self.manager.set_window_resolution(size)
+        for scene in self.stack:
+            scene.leave()
+        self.manager.clear_and_reset()
+        for scene in self.stack:
+            scene.build()
+
+    def toggle_fullscreen(self) -> None:
+        pygame.display.toggle_fullscreen()
+        self.resize(pygame.display.get_surface().get_size())
+
+    # ------------------------------------------------------------------ the loop
+    def frame(self, dt: float) -> None:
+        """One frame: events, update, draw. Frame time (without the wait) is recorded."""
+        start = time.perf_counter()
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self.running = False
+                continue
+            if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+                self.resize(
+                    (event.w, event.h)
+                    if hasattr(event, "w")
+                    else pygame.display.get_surface().get_size()
+                )
+                continue
+            if event.type == pygame.KEYDOWN and event.key == pygame.K_F11:
+                self.toggle_fullscreen()
+                continue
+            consumed = self.manager.process_events(event)
+            if not self.stack:
+                continue
+            if not consumed or event.type >= pygame.USEREVENT:
+                self.scene.process_event(event)
+        if self.stack:
+            self.scene.update(dt)
+        self.manager.update(dt)
+        self.screen.fill((14, 17, 23))
+        for scene in self.stack:
+            scene.draw(self.screen)
+        self.manager.draw_ui(self.screen)
+        if self.stack:
+            draw_after = getattr(self.scene, "draw_overlay", None)
+            if draw_after:
+                draw_after(self.screen)
+        pygame.display.flip()
+        self.frame_times.append(time.perf_counter() - start)
+
+    def run(self, max_frames: int | None = None, fixed_dt: float | None = None) -> None:
+        frames = 0
+        while self.running and (max_frames is None or frames < max_frames):
+            dt = fixed_dt if fixed_dt is not None else self.clock.tick(FPS) / 1000.0
+            self.frame(dt)
+            frames += 1
+        self.close()
+
+    def screenshot(self, path: str | Path) -> None:
+        pygame.image.save(self.screen, str(path))
+
+    def close(self) -> None:
+        for callback in self.on_quit:
+            callback()
+        self.on_quit.clear()
+
+
+def headless_display_wanted() -> bool:
+    """True when no real display is available (CI, SSH, SDL's dummy driver)."""
+    driver = os.environ.get("SDL_VIDEODRIVER", "")
+    if driver in ("dummy", "offscreen"):
+        return True
+    if (
+        os.name == "posix"
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return os.uname().sysname != "Darwin"
+    return False
+
+
+def play(
+    scenario: str = "historical",
+    role: str = "us",
+    difficulty: str = "normal",
+    teams: list[str] | None = None,
+    seed: int = 2022,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    screenshot: str | None = None,
+    autoplay: int = 0,
+    scene: str = "play",
+    saves_dir: str | None = None,
+    fullscreen: bool = False,
+) -> int:
+    """Open the game. With `screenshot`, play `autoplay` months headless, draw the chosen scene
+    and save it as a PNG (for docs, tests and bug reports) instead of opening the title."""
+    from game.session import GameSession
+    from game.ui.scenes.debrief import DebriefScene
+    from game.ui.scenes.play import PlayScene
+    from game.ui.scenes.title import TitleScene
+
+    app = App(size, saves_dir=saves_dir, fullscreen=fullscreen, projections=screenshot is None)
+    if screenshot is None:
+        app.replace(TitleScene(app, scenario, role, difficulty, seed))
+        app.run()
+        pygame.quit()
+        return 0
+    roles = [role] + [t for t in (teams or []) if t != role]
+    session = GameSession(scenario, roles=roles, difficulty=difficulty, rng=seed)
+    if scene == "title":
+        app.replace(TitleScene(app, scenario, role, difficulty, seed))
+    else:
+        months = (
+            session.model.horizon if scene == "debrief" else min(autoplay, session.model.horizon)
+        )
+        for _ in range(months):
+            session.step()
+            if session.handoff_due:
+                session.next_player()
+        app.replace(DebriefScene(app, session) if scene == "debrief" else PlayScene(app, session))
+    for _ in range(3):  # let widgets settle (tooltips, text layout) before the picture
+        app.frame(1 / 60)
+    app.screenshot(screenshot)
+    app.close()
+    pygame.quit()
+    return 0

@@ -1,0 +1,175 @@
+"""Line charts drawn with pygame onto a cached surface: the world so far, a thin ghost line (the
+same world without the player's decisions) and the projection fan (median and 10-90% band to
+the end of the scenario). Redrawn only when a month passes or a projection arrives: Matplotlib
+would cost tens of milliseconds a chart, pygame a fraction of one."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pygame
+
+Colour = tuple[int, int, int]
+
+
+@dataclass
+class Series:
+    label: str
+    values: np.ndarray  # one value a month from the first month
+    colour: Colour
+    width: int = 2
+    ghost: np.ndarray | None = None  # the world without the player's decisions
+    fan: tuple[np.ndarray, np.ndarray, np.ndarray] | None = (
+        None  # median, p10, p90 from `fan_start`
+    )
+    fan_start: int = 0
+
+
+@dataclass
+class Chart:
+    title: str
+    months: int  # the scenario's length: the x axis runs to its end
+    start_year: int
+    start_month: int  # 1..12
+    log: bool = False
+    money: bool = False
+    series: list[Series] = field(default_factory=list)
+    note: str = ""
+    empty: str = "no data yet"
+    legend_gap: int = 14  # room after each legend entry (for buttons beside them)
+
+
+def _fmt(v: float, money: bool) -> str:
+    a = abs(v)
+    if a >= 1e6:
+        s = f"{v / 1e6:.0f}M" if a >= 1e7 else f"{v / 1e6:.1f}M"
+    elif a >= 1e3:
+        s = f"{v / 1e3:.0f}k"
+    else:
+        s = f"{v:.0f}"
+    return ("$" + s) if money else s
+
+
+def render(
+    chart: Chart,
+    size: tuple[int, int],
+    fonts: tuple[pygame.font.Font, pygame.font.Font],
+    background: Colour = (20, 25, 34),
+    grid: Colour = (44, 53, 68),
+    text: Colour = (185, 194, 208),
+) -> tuple[pygame.Surface, list[tuple[str, pygame.Rect]]]:
+    """Draw a chart; returns the surface and the legend entries' rects (for 'why?' buttons)."""
+    small, title_font = fonts
+    surf = pygame.Surface(size)
+    surf.fill(background)
+    pygame.draw.rect(surf, grid, surf.get_rect(), 1)
+    surf.blit(title_font.render(chart.title, True, (230, 233, 239)), (8, 4))
+    top, bottom = 30 + small.get_height() + 10, size[1] - small.get_height() - 8
+    left, right = 46, size[0] - 10
+    plot = pygame.Rect(left, top, max(10, right - left), max(10, bottom - top))
+
+    values = [s.values for s in chart.series if len(s.values)]
+    values += [s.ghost for s in chart.series if s.ghost is not None and len(s.ghost)]
+    values += [f for s in chart.series if s.fan is not None for f in s.fan]
+    finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.zeros(0)
+    if chart.log:
+        finite = finite[finite > 0]
+    if finite.size == 0:
+        surf.blit(small.render(chart.empty, True, text), (plot.x + 8, plot.centery))
+        return surf, []
+    lo, hi = float(finite.min()), float(finite.max())
+    if chart.log:
+        lo, hi = math.log10(lo), math.log10(hi)
+    if hi - lo < 1e-9:
+        hi, lo = hi + 1, lo - 1
+    pad = (hi - lo) * 0.06
+    lo, hi = lo - pad, hi + pad
+
+    def y_of(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, float)
+        if chart.log:
+            v = np.log10(np.where(v > 0, v, np.nan))
+        return plot.bottom - (v - lo) / (hi - lo) * plot.height
+
+    def x_of(i: np.ndarray) -> np.ndarray:
+        return plot.left + np.asarray(i, float) / max(1, chart.months - 1) * plot.width
+
+    # grid: years on x, a few values on y
+    for k in range(5):
+        y = plot.bottom - k / 4 * plot.height
+        pygame.draw.line(surf, grid, (plot.left, y), (plot.right, y))
+        v = lo + k / 4 * (hi - lo)
+        label = _fmt(10**v if chart.log else v, chart.money)
+        img = small.render(label, True, text)
+        surf.blit(img, (plot.left - img.get_width() - 4, y - img.get_height() / 2))
+    first_jan = (13 - chart.start_month) % 12
+    for m in range(first_jan, chart.months, 12):
+        x = float(x_of(m))
+        pygame.draw.line(surf, grid, (x, plot.top), (x, plot.bottom))
+        year = chart.start_year + (chart.start_month - 1 + m) // 12
+        if (year % 2 == 0) or plot.width > 500:
+            img = small.render(str(year), True, text)
+            surf.blit(img, (x - img.get_width() / 2, plot.bottom + 2))
+
+    band = pygame.Surface(size, pygame.SRCALPHA)
+    for s in chart.series:
+        if s.fan is None:
+            continue
+        med, p10, p90 = s.fan
+        xs = x_of(np.arange(s.fan_start, s.fan_start + len(med)))
+        top_pts = list(zip(xs, y_of(p90), strict=True))
+        bot_pts = list(zip(xs, y_of(p10), strict=True))
+        pts = [(x, y) for x, y in top_pts + bot_pts[::-1] if np.isfinite(y)]
+        if len(pts) >= 3:
+            pygame.draw.polygon(band, (*s.colour, 60), pts)
+        _polyline(band, xs, y_of(med), (*s.colour, 220), 1, dashed=True)
+    surf.blit(band, (0, 0))
+    for s in chart.series:
+        if s.ghost is not None and len(s.ghost):
+            _polyline(surf, x_of(np.arange(len(s.ghost))), y_of(s.ghost), _dim(s.colour), 1)
+    legend = []
+    x = 8
+    y_leg = 26
+    for s in chart.series:
+        if len(s.values):
+            _polyline(surf, x_of(np.arange(len(s.values))), y_of(s.values), s.colour, s.width)
+        img = small.render(s.label, True, s.colour)
+        rect = pygame.Rect(x, y_leg, img.get_width(), img.get_height())
+        pygame.draw.line(
+            surf,
+            s.colour,
+            (x, y_leg + img.get_height() - 1),
+            (x + img.get_width(), y_leg + img.get_height() - 1),
+            2,
+        )
+        surf.blit(img, rect)
+        legend.append((s.label, rect))
+        x += img.get_width() + chart.legend_gap
+    if chart.note:
+        img = small.render(chart.note, True, text)
+        surf.blit(img, (size[0] - img.get_width() - 8, 6))
+    return surf, legend
+
+
+def _dim(c: Colour) -> Colour:
+    return (int(c[0] * 0.55 + 30), int(c[1] * 0.55 + 30), int(c[2] * 0.55 + 30))
+
+
+def _polyline(
+    surf: pygame.Surface,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    colour: tuple,
+    width: int,
+    dashed: bool = False,
+) -> None:
+    pts = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True) if np.isfinite(y)]
+    if len(pts) < 2:
+        return
+    if not dashed:
+        pygame.draw.lines(surf, colour, False, pts, width)
+        return
+    for i in range(0, len(pts) - 1, 2):
+        pygame.draw.line(surf, colour, pts[i], pts[i + 1], width + 1)

@@ -1,0 +1,625 @@
+"""The main screen: the world map with chip flows, the player's levers, time controls, charts
+with the ghost line and the projection fan, the news and the objective. It reads the world only
+through `session.view` (a WorldView) and changes it only through `session.decide`."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pygame
+import pygame_gui
+from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
+from pygame_gui.windows import UIFileDialog, UIMessageWindow
+
+from game.dates import month_of_year, year_of
+from game.errors import InputError
+from game.objectives import ROLES
+from game.ui import palette
+from game.ui import strings as S
+from game.ui.app import App, Scene, font
+from game.ui.charts import Chart, Series, render
+from game.ui.lever_panel import LeverPanel
+from game.ui.world_map import WorldMap, load_map_data
+from game.view import WorldView
+
+if TYPE_CHECKING:
+    from game.session import GameSession
+
+MONTHS_PER_SECOND = {1: 0.5, 4: 2.0, 16: 8.0}
+NEWS_LINES = 9
+BAR = 44
+
+
+class Layout:
+    """Where everything goes, for any window size (1280x800 and up): the map at its own aspect
+    on the left, the charts below it, the objective, levers and news down the right."""
+
+    def __init__(self, w: int, h: int, map_aspect: float) -> None:
+        side = max(400, int(w * 0.33))
+        map_w = w - side
+        map_h = min(int(map_w / map_aspect), int((h - BAR) * 0.62))
+        self.bar = pygame.Rect(0, 0, w, BAR)
+        self.map = pygame.Rect(0, BAR, map_w, map_h)
+        self.charts = pygame.Rect(0, self.map.bottom, map_w, h - self.map.bottom)
+        self.side = pygame.Rect(map_w, BAR, side, h - BAR)
+        self.objective = pygame.Rect(self.side.x + 8, BAR + 4, side - 16, 104)
+        news_h = max(190, int(h * 0.27))
+        self.levers = pygame.Rect(
+            self.side.x + 4,
+            self.objective.bottom + 26,
+            side - 8,
+            h - self.objective.bottom - 26 - news_h - 30,
+        )
+        self.news = pygame.Rect(self.side.x + 8, h - news_h, side - 16, news_h - 6)
+        quarter = self.charts.width // 4
+        height = self.charts.height - 8
+        self.chart_cap = pygame.Rect(4, self.charts.y + 4, quarter * 2 - 6, height)
+        self.chart_compute = pygame.Rect(
+            self.chart_cap.right + 4, self.charts.y + 4, quarter - 4, height
+        )
+        self.chart_gray = pygame.Rect(
+            self.chart_compute.right + 4,
+            self.charts.y + 4,
+            self.charts.width - self.chart_compute.right - 8,
+            height,
+        )
+
+
+class PlayScene(Scene):
+    def __init__(self, app: App, session: GameSession) -> None:
+        super().__init__(app)
+        self.session = session
+        self.ghost_view = WorldView(session.ghost)
+        self.speed = 1
+        self.paused = True
+        self.clock = 0.0
+        self.t = 0.0
+        self.selected: str | None = None
+        self.map = WorldMap(load_map_data(), session.model.world.countries)
+        self.small = font(12)
+        self.title_font = font(13, bold=True)
+        self.charts_dirty = True
+        self.chart_surfaces: dict[str, pygame.Surface] = {}
+        self.legend: list[tuple[str, pygame.Rect]] = []
+        self.state = session.view.map_state()
+        self.windows: list[UIWindow] = []
+        self.message = ""
+        self.seen_month = session.model.turn
+
+    # ------------------------------------------------------------------ building
+    def build(self) -> None:
+        w, h = self.app.size
+        L = self.layout = Layout(w, h, self.map.aspect)
+        self.map.layout(L.map)
+        m = self.manager
+        x = 8
+        self.buttons: dict[str, UIButton] = {}
+
+        def button(key: str, text: str, width: int, tip: str | None = None) -> None:
+            nonlocal x
+            self.buttons[key] = self.keep(
+                UIButton(
+                    pygame.Rect(x, 6, width, 32), text, m, object_id=f"#{key}", tool_tip_text=tip
+                )
+            )
+            x += width + 4
+
+        button("pause", S.PLAY if self.paused else S.PAUSE, 70, "Space")
+        for speed, text in S.SPEEDS.items():
+            button(f"speed_{speed}", text, 46, f"{text} ({list(S.SPEEDS).index(speed) + 1})")
+        button("step", S.STEP, 60, "Right arrow")
+        x += 8
+        self.status = self.keep(
+            UILabel(pygame.Rect(x, 6, w - x - 330, 32), "", m, object_id="@status")
+        )
+        x = w - 318
+        button("undo", S.UNDO, 60, "Ctrl+Z")
+        button("save", S.SAVE, 56, "Ctrl+S")
+        button("load", S.LOAD, 56, "Ctrl+L")
+        button("help", S.HELP, 56, "F1")
+        button("menu", S.MENU, 60)
+        role = ROLES[self.session.current_role]
+        self.objective_title = self.keep(
+            UILabel(
+                pygame.Rect(L.objective.x, L.objective.y, L.objective.width, 22),
+                f"{S.OBJECTIVE}: {role.name}",
+                m,
+                object_id="@heading",
+            )
+        )
+        self.objective_text = self.keep(
+            UITextBox(
+                role.objective,
+                pygame.Rect(
+                    L.objective.x, L.objective.y + 22, L.objective.width, L.objective.height - 46
+                ),
+                m,
+                object_id="#objective",
+            )
+        )
+        self.score_label = self.keep(
+            UILabel(
+                pygame.Rect(L.objective.x, L.objective.bottom - 24, L.objective.width, 24),
+                "",
+                m,
+                object_id="#score",
+            )
+        )
+        self.keep(
+            UILabel(
+                pygame.Rect(L.levers.x + 4, L.levers.y - 24, L.levers.width, 22),
+                S.LEVERS,
+                m,
+                object_id="@heading",
+            )
+        )
+        self.panel = LeverPanel(m, L.levers, self.session)
+        self.keep(self.panel.container)
+        self.keep(
+            UILabel(
+                pygame.Rect(L.news.x, L.news.y - 24, L.news.width, 22),
+                S.NEWS,
+                m,
+                object_id="@heading",
+            )
+        )
+        line_h = max(18, L.news.height // NEWS_LINES)
+        self.news_labels = [
+            self.keep(
+                UILabel(
+                    pygame.Rect(L.news.x, L.news.y + i * line_h, L.news.width, line_h),
+                    "",
+                    m,
+                    object_id="@small",
+                )
+            )
+            for i in range(NEWS_LINES)
+        ]
+        self.why_buttons: dict[str, UIButton] = {}
+        self.charts_dirty = True
+        self._render_charts()
+        self._place_why_buttons()
+        self._refresh_texts()
+        self._set_speed_buttons()
+
+    def _place_why_buttons(self) -> None:
+        for b in self.why_buttons.values():
+            b.kill()
+        self.why_buttons.clear()
+        names = S.BLOC_SHORT
+        for label, rect in self.legend:
+            bloc = next((b for b, n in names.items() if n == label), None)
+            if bloc is None:
+                continue
+            r = pygame.Rect(
+                self.layout.chart_cap.x + rect.right + 3,
+                self.layout.chart_cap.y + rect.y - 2,
+                38,
+                20,
+            )
+            self.why_buttons[bloc] = self.keep(
+                UIButton(
+                    r,
+                    S.WHY,
+                    self.manager,
+                    object_id=f"#why_{bloc}",
+                    tool_tip_text=f"{S.WHY} {label}",
+                )
+            )
+
+    # ------------------------------------------------------------------ per-month refresh
+    def _refresh_texts(self) -> None:
+        s = self.session
+        speed = S.PAUSED if self.paused else S.SPEEDS[self.speed]
+        self.status.set_text(
+            S.STATUS.format(
+                date=s.view.date or "start",
+                turn=s.model.turn,
+                horizon=s.model.horizon,
+                speed=speed,
+                role=ROLES[s.current_role].name,
+            )
+        )
+        score = s.score()
+        self.score_label.set_text((S.GOAL_MET if score.value >= score.target else "") + score.text)
+        news = s.view.news(NEWS_LINES)[::-1]
+        for label, item in zip(self.news_labels, news + [None] * NEWS_LINES, strict=False):
+            label.set_text(f"{item['date']}  {item['text']}" if item else "")
+        self.state = s.view.map_state()
+
+    def _chart_data(self) -> tuple[Chart, Chart, Chart]:
+        s = self.session
+        view, ghost_view = s.view, self.ghost_view
+        m = s.model
+        start = m.scenario.start
+        months = m.horizon
+        args = {"months": months, "start_year": year_of(start), "start_month": month_of_year(start)}
+        names = S.BLOC_SHORT
+        cap, ghost_cap = (
+            view.series("frontier_capability"),
+            ghost_view.series("frontier_capability"),
+        )
+        fan = s.fan
+        cap_chart = Chart(
+            S.CHART_CAPABILITY, note=S.FAN_READY if fan else "", legend_gap=52, **args
+        )
+        for b in view.bloc_ids:
+            series = Series(names[b], cap[b], palette.BLOC[b], ghost=ghost_cap[b])
+            if fan is not None and b in fan.median:
+                series.fan = (fan.median[b], fan.p10[b], fan.p90[b])
+                series.fan_start = months - len(fan.median[b])
+            cap_chart.series.append(series)
+        compute = view.series("compute_h100e")
+        compute_chart = Chart(S.CHART_COMPUTE, log=True, **args)
+        for b in view.bloc_ids:
+            compute_chart.series.append(Series(names[b], compute[b], palette.BLOC[b], width=2))
+        gray = view.series("gray_price_usd").get("china", np.zeros(0))
+        gray_chart = Chart(S.CHART_GRAY, money=True, empty=S.NO_GRAY_MARKET, **args)
+        gray_chart.series.append(
+            Series(
+                "China",
+                gray,
+                palette.FLOW["smuggled"],
+                ghost=ghost_view.series("gray_price_usd").get("china"),
+            )
+        )
+        return cap_chart, compute_chart, gray_chart
+
+    def _render_charts(self) -> None:
+        if not self.charts_dirty:
+            return
+        L = self.layout
+        cap, compute, gray = self._chart_data()
+        fonts = (self.small, self.title_font)
+        self.chart_surfaces["cap"], self.legend = render(cap, L.chart_cap.size, fonts)
+        self.chart_surfaces["compute"], _ = render(compute, L.chart_compute.size, fonts)
+        self.chart_surfaces["gray"], _ = render(gray, L.chart_gray.size, fonts)
+        self.charts_dirty = False
+
+    # ------------------------------------------------------------------ time
+    def _set_speed_buttons(self) -> None:
+        for speed in S.SPEEDS:
+            b = self.buttons[f"speed_{speed}"]
+            b.change_object_id(
+                f"#speed_{speed}"
+                if speed != self.speed
+                else pygame_gui.core.ObjectID(f"#speed_{speed}", "@speed_on")
+            )
+        self.buttons["pause"].set_text(S.PLAY if self.paused else S.PAUSE)
+        if self.session.difficulty == "hard" or not self.session.can_undo():
+            self.buttons["undo"].disable()
+        else:
+            self.buttons["undo"].enable()
+
+    def advance(self) -> None:
+        """One month passes: settle pending slider moves, step, hand over or end."""
+        self.panel.flush()
+        self.session.step()
+        self.after_month()
+
+    def after_month(self) -> None:
+        self.charts_dirty = True
+        self._refresh_texts()
+        self._set_speed_buttons()
+        if self.session.finished:
+            from game.ui.scenes.debrief import DebriefScene
+
+            self.app.replace(DebriefScene(self.app, self.session))
+        elif self.session.handoff_due:
+            from game.ui.scenes.handoff import HandoffScene
+
+            self.paused = True
+            self.app.push(HandoffScene(self.app, self.session))
+
+    def resume(self) -> None:
+        """Back from the hand-off screen: the next team's levers."""
+        self.rebuild()
+
+    def update(self, dt: float) -> None:
+        self.t += dt
+        for error in self.panel.update(dt):
+            self.show_message(error)
+        if self.session.poll_projection() is not None:
+            self.charts_dirty = True
+            self._refresh_texts()
+        if self.session.model.turn != self.seen_month:
+            self.seen_month = self.session.model.turn
+        if not self.paused:
+            self.clock += dt
+            if self.clock >= 1.0 / MONTHS_PER_SECOND[self.speed]:
+                self.clock = 0.0
+                self.advance()
+        if self.charts_dirty:
+            self._render_charts()
+
+    # ------------------------------------------------------------------ drawing
+    def draw(self, surface: pygame.Surface) -> None:
+        L = self.layout
+        pygame.draw.rect(surface, palette.LEGEND_BG, L.bar)
+        pygame.draw.rect(surface, palette.BACKGROUND, L.side)
+        self.map.draw(surface, self.state, self.t, self.selected)
+        surface.blit(self.chart_surfaces["cap"], L.chart_cap)
+        surface.blit(self.chart_surfaces["compute"], L.chart_compute)
+        surface.blit(self.chart_surfaces["gray"], L.chart_gray)
+        if self.session.fan_pending:
+            img = self.small.render(S.FAN_COMPUTING, True, palette.SELECTED)
+            surface.blit(img, (L.chart_cap.right - img.get_width() - 8, L.chart_cap.y + 6))
+
+    def draw_overlay(self, surface: pygame.Surface) -> None:
+        rect = self.panel.focus_rect()
+        if rect is not None:
+            pygame.draw.rect(surface, palette.SELECTED, rect, 2)
+        if self.message:
+            img = self.small.render(self.message, True, palette.SELECTED)
+            surface.blit(
+                img, (self.layout.map.x + 10, self.layout.map.bottom - img.get_height() - 6)
+            )
+
+    # ------------------------------------------------------------------ events
+    def process_event(self, event: pygame.event.Event) -> bool:
+        if self.panel.process_event(event):
+            self._after_decision()
+            return True
+        if event.type == pygame_gui.UI_BUTTON_PRESSED:
+            return self._button(event.ui_element)
+        if event.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
+            self.load(Path(event.text))
+            return True
+        if event.type == pygame_gui.UI_WINDOW_CLOSE and event.ui_element in self.windows:
+            self.windows.remove(event.ui_element)
+            return True
+        if (
+            event.type == pygame.MOUSEBUTTONDOWN
+            and event.button == 1
+            and self.layout.map.collidepoint(event.pos)
+        ):
+            country = self.map.country_at(event.pos)
+            if country:
+                self.selected = country
+                self.open_country(country)
+            return True
+        if event.type == pygame.KEYDOWN:
+            return self._key(event)
+        return False
+
+    def _after_decision(self) -> None:
+        self.message = ""
+        self.state = self.session.view.map_state()
+        self._set_speed_buttons()
+        self._refresh_texts()
+
+    def _button(self, element: object) -> bool:
+        for key, b in self.buttons.items():
+            if element is b:
+                if key == "pause":
+                    self.paused = not self.paused
+                elif key.startswith("speed_"):
+                    self.speed = int(key.split("_")[1])
+                    self.paused = False
+                elif key == "step":
+                    self.paused = True
+                    self.advance()
+                elif key == "undo":
+                    self.undo()
+                elif key == "save":
+                    self.save()
+                elif key == "load":
+                    self.open_load_dialog()
+                elif key == "help":
+                    self.open_help()
+                elif key == "menu":
+                    from game.ui.scenes.title import TitleScene
+
+                    self.app.replace(TitleScene(self.app))
+                    return True
+                self._set_speed_buttons()
+                self._refresh_texts()
+                return True
+        for bloc, b in self.why_buttons.items():
+            if element is b:
+                self.open_why(bloc)
+                return True
+        return False
+
+    def _key(self, event: pygame.event.Event) -> bool:
+        ctrl = event.mod & pygame.KMOD_CTRL
+        if ctrl and event.key == pygame.K_s:
+            self.save()
+        elif ctrl and event.key == pygame.K_l:
+            self.open_load_dialog()
+        elif ctrl and event.key == pygame.K_z:
+            self.undo()
+        elif event.key == pygame.K_SPACE:
+            self.paused = not self.paused
+        elif event.key in (pygame.K_PERIOD,) or (
+            event.key == pygame.K_RIGHT and self.panel.focused() is None
+        ):
+            self.paused = True
+            self.advance()
+        elif event.key in (pygame.K_1, pygame.K_2, pygame.K_3):
+            self.speed = list(S.SPEEDS)[event.key - pygame.K_1]
+            self.paused = False
+        elif event.key == pygame.K_TAB:
+            self.panel.focus_next(-1 if event.mod & pygame.KMOD_SHIFT else 1)
+        elif event.key in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_RETURN) and self.panel.focused():
+            direction = -1 if event.key == pygame.K_LEFT else 1
+            focus = self.panel.focus
+            if self.panel.adjust(direction):
+                self.rebuild()
+                self.panel.focus = focus
+            self._after_decision()
+        elif event.key in (pygame.K_F1, pygame.K_h):
+            self.open_help()
+        elif event.key == pygame.K_ESCAPE:
+            for window in self.windows:
+                window.kill()
+            self.windows.clear()
+            self.panel.focus = -1
+        else:
+            return False
+        self._set_speed_buttons()
+        self._refresh_texts()
+        return True
+
+    # ------------------------------------------------------------------ actions
+    def show_message(self, text: str) -> None:
+        self.message = text
+
+    def undo(self) -> None:
+        if self.session.difficulty == "hard":
+            return
+        what = self.session.decisions[-1].change if self.session.decisions else None
+        if self.session.undo():
+            self.show_message(S.UNDONE.format(what=what))
+            self.rebuild()
+            self.charts_dirty = True
+        else:
+            self.show_message(S.NOTHING_TO_UNDO)
+
+    def save(self) -> None:
+        self.panel.flush()
+        self.app.saves_dir.mkdir(parents=True, exist_ok=True)
+        path = self.app.saves_dir / "quicksave.scgame"
+        try:
+            self.session.save(path)
+        except (InputError, OSError) as exc:
+            self.error(str(exc))
+            return
+        self.show_message(S.SAVED.format(path=path))
+
+    def open_load_dialog(self) -> None:
+        self.app.saves_dir.mkdir(parents=True, exist_ok=True)
+        w, h = self.app.size
+        dialog = UIFileDialog(
+            pygame.Rect(w // 2 - 260, h // 2 - 220, 520, 440),
+            self.manager,
+            S.LOAD_TITLE,
+            initial_file_path=str(self.app.saves_dir),
+            allow_existing_files_only=True,
+            object_id="#load_dialog",
+        )
+        self.keep(dialog)
+
+    def load(self, path: Path) -> None:
+        from game.session import GameSession
+
+        try:
+            session = GameSession.load(path)
+        except InputError as exc:
+            self.error(str(exc))  # the game goes on as it was
+            return
+        projector = getattr(self.session, "projector", None)
+        if projector is not None:
+            session.attach_projector(projector)
+        self.session = session
+        self.ghost_view = WorldView(session.ghost)
+        self.paused = True
+        self.rebuild()
+        self.show_message(S.LOADED.format(path=path))
+
+    def error(self, text: str) -> None:
+        w, h = self.app.size
+        self.keep(
+            UIMessageWindow(
+                pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
+                text,
+                self.manager,
+                window_title=S.ERROR_TITLE,
+                object_id="#error",
+            )
+        )
+
+    def _window(
+        self, title: str, body: str, object_id: str, size: tuple[int, int] = (440, 420)
+    ) -> UIWindow:
+        w, h = self.app.size
+        window = UIWindow(
+            pygame.Rect(
+                min(w - size[0] - 10, self.layout.map.centerx - size[0] // 2), BAR + 20, *size
+            ),
+            self.manager,
+            window_display_title=title,
+            object_id=object_id,
+        )
+        UITextBox(
+            body, pygame.Rect(0, 0, size[0] - 32, size[1] - 60), self.manager, container=window
+        )
+        self.windows.append(self.keep(window))
+        return window
+
+    def open_help(self) -> None:
+        self._window(S.HELP_TITLE, S.HELP_BODY, "#help_window", (460, 300))
+
+    def open_country(self, country: str) -> None:
+        d = self.session.view.country(country)
+        provenance = (
+            "<br>".join(f"{k}: {v:,.0f}" for k, v in d.stock_by_provenance.items() if v >= 1)
+            or "none"
+        )
+        labs = (
+            "<br>".join(
+                f"{lab.name}: {lab.compute_h100e:,.0f} H100e"
+                + (
+                    f", capability {lab.capability:.1f}"
+                    if lab.frontier and not math.isnan(lab.capability)
+                    else ""
+                )
+                for lab in d.labs
+            )
+            or "none"
+        )
+        body = S.COUNTRY_BODY.format(
+            name=d.name,
+            bloc=self.session.view.bloc_names[d.bloc],
+            tier=d.tier,
+            customs=d.customs,
+            provenance=provenance,
+            labs=labs,
+            policies="<br>".join(d.policies),
+        )
+        self._window(S.COUNTRY_TITLE.format(name=d.name), body, f"#country_{country}")
+
+    def open_why(self, bloc: str) -> None:
+        s = self.session
+        sources = s.view.compute_sources(bloc)
+        lines = []
+        for who, shares in sources.items():
+            parts = ", ".join(
+                f"{k} {v:.0%}"
+                for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
+                if v >= 0.005
+            )
+            lines.append(f"{'the bloc' if who == 'bloc' else who}: {parts}")
+        now, then = (
+            s.view.latest("frontier_capability", bloc),
+            self.ghost_view.latest("frontier_capability", bloc),
+        )
+        gap_now, gap_then = (
+            s.view.latest("gap_months", bloc),
+            self.ghost_view.latest("gap_months", bloc),
+        )
+        ghost = (
+            f"capability {now:.1f} here, {then:.1f} without your decisions; "
+            f"gap {gap_now:.1f} vs {gap_then:.1f} months"
+            if np.isfinite(now)
+            else "not yet"
+        )
+        moved = [d for d in s.decisions_that_mattered(10) if d.effect and bloc in d.effect][:5]
+        decisions = "<br>".join(
+            f"{d.date} {d.change}: {d.effect[bloc]:+.1f} points by the end" for d in moved
+        )
+        body = S.WHY_BODY.format(
+            bloc=s.view.bloc_names[bloc],
+            sources="<br>".join(lines),
+            ghost=ghost,
+            decisions=decisions or S.WHY_NO_DECISIONS,
+        )
+        self._window(
+            S.WHY_TITLE.format(bloc=s.view.bloc_names[bloc]),
+            body,
+            f"#why_window_{bloc}",
+            (480, 360),
+        )

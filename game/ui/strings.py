@@ -1,0 +1,111 @@
+"""Every string the game shows, in one place (for consistency now, translation later).
+Lever names and explanations come from policies/levers.yaml; everything else is here."""
+
+from __future__ import annotations
+
+TITLE = "Silicon Curtain"
+SUBTITLE = "Export controls, gray markets and the race for AI compute"
+
+# title / setup screen
+SETUP_SCENARIO = "Scenario"
+SETUP_ROLE = "Your role"
+SETUP_DIFFICULTY = "Difficulty"
+SETUP_TEAMS = "Hot-seat teams (other roles played by people, in turn each quarter)"
+SETUP_START = "Start"
+SETUP_LOAD = "Load a game"
+SETUP_QUIT = "Quit"
+SETUP_BOTS = "Roles nobody plays are taken by bots."
+DIFFICULTIES = {
+    "easy": "Easy: the other side follows history",
+    "normal": "Normal: the other side reacts every quarter",
+    "hard": "Hard: the other side reacts every quarter, and there is no undo",
+}
+
+# top bar
+PAUSE = "Pause"
+PLAY = "Play"
+STEP = "Step"
+SPEEDS = {1: "1x", 4: "4x", 16: "16x"}
+SAVE = "Save"
+LOAD = "Load"
+UNDO = "Undo"
+HELP = "Help"
+MENU = "Menu"
+STATUS = "{date}  |  month {turn} of {horizon}  |  {speed}  |  playing: {role}"
+PAUSED = "paused"
+
+# panels
+LEVERS = "Your levers"
+LEVERS_NONE = "This role has no levers."
+OBJECTIVE = "Objective"
+GOAL_MET = "Goal met. "
+NEWS = "News"
+WHY = "why?"
+FAN_COMPUTING = "projecting..."
+FAN_READY = "shaded: where this leads (10-90% of 8 futures)"
+CHART_CAPABILITY = "Frontier capability  (thin: without your decisions)"
+BLOC_SHORT = {"us": "US", "china": "China", "allies": "Allies", "rest": "Rest"}
+NO_GRAY_MARKET = "no gray market: nothing is restricted"
+CHART_COMPUTE = "Compute, H100e"
+CHART_GRAY = "Gray-market price, USD"
+TARGET_ALL = "all"
+CHOICE_LABELS = {
+    "open": "open",
+    "capped": "capped",
+    "restricted": "restricted",
+    "embargoed": "embargoed",
+    "rule": "follow the rule",
+    "licence": "licence needed",
+    "allowed": "allowed",
+}
+SECTION_DESTINATIONS = "Export tier by country"
+SECTION_TARGETED = "Targeted measures"
+
+# windows
+COUNTRY_TITLE = "{name}"
+COUNTRY_BODY = (
+    "<b>{name}</b> ({bloc})<br>Export tier: {tier}. Customs strength: {customs:.1f}<br>"
+    "<br><b>Compute by provenance</b> (H100e)<br>{provenance}<br><b>Labs</b><br>{labs}"
+    "<br><b>Policies in force</b><br>{policies}"
+)
+WHY_TITLE = "Why? {bloc}"
+WHY_BODY = (
+    "<b>Where {bloc}'s compute came from</b><br>{sources}<br>"
+    "<b>Against the world without your decisions</b><br>{ghost}<br>"
+    "<b>Decisions that moved it most</b><br>{decisions}"
+)
+WHY_NO_DECISIONS = "No decisions of yours yet."
+ERROR_TITLE = "Something went wrong"
+SAVED = "Saved to {path}"
+LOADED = "Loaded {path}"
+UNDONE = "Undid: {what}"
+NOTHING_TO_UNDO = "Nothing to undo this month."
+LOAD_TITLE = "Load a saved game"
+
+# hot seat
+HANDOFF_TITLE = "End of the quarter"
+HANDOFF_BODY = "Pass the controls to the next team: {role}.<br>{objective}"
+HANDOFF_CONTINUE = "Continue"
+
+# debrief
+DEBRIEF_TITLE = "Debrief: {scenario}"
+DEBRIEF_SCORE = "{role}: {text}"
+DEBRIEF_DECISIONS = "Decisions that mattered"
+DEBRIEF_NONE = "You made no decisions: this is history (or the bots') as it would have run."
+DEBRIEF_AGAIN = "Play again"
+DEBRIEF_QUIT = "Quit"
+
+# help overlay
+HELP_TITLE = "Keys"
+HELP_BODY = (
+    "<b>Space</b> pause / play<br>"
+    "<b>Right arrow</b> or <b>.</b> step one month<br>"
+    "<b>1 2 3</b> speed 1x, 4x, 16x<br>"
+    "<b>Tab / Shift+Tab</b> move between levers<br>"
+    "<b>Left / Right</b> (on a lever) change it; <b>Enter</b> toggle<br>"
+    "<b>Ctrl+S</b> save, <b>Ctrl+L</b> load, <b>Ctrl+Z</b> undo<br>"
+    "<b>F11</b> fullscreen, <b>F1</b> or <b>H</b> this help, <b>Esc</b> close a window<br>"
+    "Click a country for its labs, stock and policies; <b>why?</b> explains a bloc."
+)
+
+NO_DISPLAY = "No display found: running the headless default instead (python main.py run)."

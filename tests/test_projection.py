@@ -1,0 +1,138 @@
+"""Projections: the fan is a real spread of futures that runs to the scenario's end, it is the
+same in a worker process as here, the newest request wins, and the pool shuts down."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+
+from game.model import ChipWarModel
+from game.projection import Fan, Projector, project
+from game.scenario import load_scenario
+from game.session import GameSession
+from game.state import snapshot
+
+TIMEOUT = 60.0  # seconds; a projection here takes well under one
+
+
+def _short(months: int = 24) -> ChipWarModel:
+    sc = load_scenario("historical")
+    return ChipWarModel(dataclasses.replace(sc, end=sc.start + months - 1), rng=11)
+
+
+def _wait(projector: Projector) -> Fan:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        fan = projector.poll()
+        if fan is not None:
+            return fan
+        time.sleep(0.02)
+    raise AssertionError(f"no projection within {TIMEOUT} s (error: {projector.error!r})")
+
+
+def test_project_spreads_futures_to_the_scenarios_end() -> None:
+    model = ChipWarModel("historical", rng=3)
+    model.run(60)
+    plain, arrays = snapshot(model)
+    before = model.results().copy()
+    out = project(plain, arrays, seeds=6, base_seed=3)
+    fan = Fan.from_plain(out, request_id=1)
+    assert fan.dates[0] == "2027-10" and fan.dates[-1] == "2030-12"
+    assert len(fan.dates) == model.horizon - model.turn == 39
+    assert set(fan.median) == set(model.bloc_ids)
+    spread = False
+    for b in model.bloc_ids:
+        lo, mid, hi = fan.p10[b], fan.median[b], fan.p90[b]
+        assert lo.shape == mid.shape == hi.shape == (39,)
+        assert np.all(np.isfinite(mid))
+        assert np.all(lo <= mid + 1e-12) and np.all(mid <= hi + 1e-12)
+        spread |= bool(np.any(hi > lo + 1e-9))
+    assert spread, "the seeds gave identical futures: the model was not reseeded"
+    assert model.turn == 60
+    assert before.equals(model.results())  # projecting does not touch the world
+    again = project(plain, arrays, seeds=6, base_seed=3)
+    assert all(np.array_equal(again["median"][b], out["median"][b]) for b in model.bloc_ids)
+    other = project(plain, arrays, seeds=6, base_seed=4)
+    assert any(not np.array_equal(other["p90"][b], out["p90"][b]) for b in model.bloc_ids)
+
+
+def test_a_finished_world_projects_to_nothing() -> None:
+    model = _short(3)
+    model.run()
+    out = project(*snapshot(model), seeds=2, base_seed=1)
+    assert out["dates"] == [] and all(len(v) == 0 for v in out["median"].values())
+
+
+def test_projector_in_a_worker_process_matches_this_process() -> None:
+    model = _short()
+    with Projector(seeds=3, workers=1) as projector:
+        projector.warm_up()
+        rid = projector.request(model)
+        fan = _wait(projector)
+        assert fan.request_id == rid and fan.seeds == 3
+        assert projector.poll() is None  # each fan is returned once
+    assert projector.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        projector.request(model)
+    here = project(*snapshot(model), seeds=3, base_seed=model.rng_seed)
+    for b in model.bloc_ids:
+        assert np.array_equal(fan.median[b], here["median"][b])
+        assert np.array_equal(fan.p10[b], here["p10"][b])
+
+
+def test_a_newer_request_supersedes_older_ones() -> None:
+    first, second, third = _short(), _short(), _short()
+    second.run(2)
+    third.run(5)
+    projector = Projector(seeds=2, workers=1)
+    try:
+        projector.warm_up(wait=True)
+        r1 = projector.request(first, key="first")
+        r2 = projector.request(second, key="second")
+        r3 = projector.request(third, key="third")
+        assert r1 < r2 < r3
+        fan = _wait(projector)
+        assert fan.request_id == r3 and fan.dates[0] == "2023-03"
+        time.sleep(0.2)
+        assert projector.poll() is None and not projector.busy
+        ends = projector.take_ends()
+        assert "first" in ends and "third" in ends  # the job in flight still counted
+        assert "second" not in ends  # replaced while waiting: never computed
+        assert ends["third"] == fan.end_median()
+    finally:
+        projector.close()
+    assert projector._pool is None
+
+
+def test_two_workers_share_the_seeds() -> None:
+    model = _short(12)
+    with Projector(seeds=4, workers=2) as projector:
+        projector.request(model)
+        fan = _wait(projector)
+    here = project(*snapshot(model), seeds=4, base_seed=model.rng_seed)
+    for b in model.bloc_ids:
+        assert np.allclose(fan.median[b], here["median"][b])
+
+
+def test_a_session_fills_in_effects_from_a_real_projector() -> None:
+    sc = load_scenario("historical")
+    s = GameSession(dataclasses.replace(sc, end=sc.start + 29), ["us"])
+    with Projector(seeds=2, workers=1) as projector:
+        s.attach_projector(projector)
+        deadline = time.monotonic() + TIMEOUT
+        while s.poll_projection() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        s.decide("hbm_controls", True)
+        assert s.fan_pending
+        while s.decisions[0].effect is None:
+            s.poll_projection()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    effect = s.decisions[0].effect
+    assert set(effect) == {"us", "china", "allies", "rest"}
+    assert effect["china"] < 0  # HBM controls starve China's domestic chips
+    assert s.fan is not None and not s.fan_pending
