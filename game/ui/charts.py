@@ -77,7 +77,8 @@ def render(
     if chart.log:
         finite = finite[finite > 0]
     if finite.size == 0:
-        surf.blit(small.render(chart.empty, True, text), (plot.x + 8, plot.centery))
+        img = small.render(chart.empty, True, text)
+        surf.blit(img, (max(4, size[0] // 2 - img.get_width() // 2), plot.centery))
         return surf, []
     lo, hi = float(finite.min()), float(finite.max())
     if chart.log:

@@ -119,14 +119,13 @@ class LeverPanel:
             self._row(lv, None, lv.name, y, name_w, ctl_w)
             y += ROW
         for lv in targeted:
-            title = (
-                S.SECTION_DESTINATIONS
-                if lv.id == "destination"
-                else lv.id.replace("_", " ").capitalize()
-            )
+            rows = self._targets(lv)
+            if not rows:  # e.g. no variant left to launch
+                continue
+            title = S.SECTION_DESTINATIONS if lv.id == "destination" else lv.name
             self._label(pygame.Rect(4, y + 6, width, ROW - 6), title, "@heading", tooltip=lv)
             y += ROW
-            for target, label in self._targets(lv):
+            for target, label in rows:
                 self._row(lv, target, label, y, name_w, ctl_w)
                 y += ROW
         self.container.set_scrollable_area_dimensions(
