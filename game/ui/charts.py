@@ -79,7 +79,7 @@ def render(
     if finite.size == 0:
         img = small.render(chart.empty, True, text)
         surf.blit(img, (max(4, size[0] // 2 - img.get_width() // 2), plot.centery))
-        return surf, []
+        return surf, _legend(surf, chart, small)
     lo, hi = float(finite.min()), float(finite.max())
     if chart.log:
         lo, hi = math.log10(lo), math.log10(hi)
@@ -130,28 +130,36 @@ def render(
     for s in chart.series:
         if s.ghost is not None and len(s.ghost):
             _polyline(surf, x_of(np.arange(len(s.ghost))), y_of(s.ghost), _dim(s.colour), 1)
-    legend = []
-    x = 8
-    y_leg = 26
+    legend = _legend(surf, chart, small)
     for s in chart.series:
         if len(s.values):
             _polyline(surf, x_of(np.arange(len(s.values))), y_of(s.values), s.colour, s.width)
+    if chart.note:
+        img = small.render(chart.note, True, text)
+        surf.blit(img, (size[0] - img.get_width() - 8, 6))
+    return surf, legend
+
+
+def _legend(
+    surf: pygame.Surface, chart: Chart, small: pygame.font.Font
+) -> list[tuple[str, pygame.Rect]]:
+    """Series names in their colours, underlined; returns where each one is."""
+    legend = []
+    x, y = 8, 26
+    for s in chart.series:
         img = small.render(s.label, True, s.colour)
-        rect = pygame.Rect(x, y_leg, img.get_width(), img.get_height())
+        rect = pygame.Rect(x, y, img.get_width(), img.get_height())
         pygame.draw.line(
             surf,
             s.colour,
-            (x, y_leg + img.get_height() - 1),
-            (x + img.get_width(), y_leg + img.get_height() - 1),
+            (x, y + img.get_height() - 1),
+            (x + img.get_width(), y + img.get_height() - 1),
             2,
         )
         surf.blit(img, rect)
         legend.append((s.label, rect))
         x += img.get_width() + chart.legend_gap
-    if chart.note:
-        img = small.render(chart.note, True, text)
-        surf.blit(img, (size[0] - img.get_width() - 8, 6))
-    return surf, legend
+    return legend
 
 
 def _dim(c: Colour) -> Colour:

@@ -15,10 +15,9 @@ import pygame_gui
 from pygame_gui.elements import (
     UIButton,
     UICheckBox,
-    UIDropDownMenu,
     UIHorizontalSlider,
     UILabel,
-    UIScrollingContainer,
+    UIPanel,
 )
 
 from game.objectives import ROLES
@@ -29,7 +28,9 @@ if TYPE_CHECKING:
     from game.session import GameSession
 
 ROW = 30
+PAGER = 34
 SETTLE_SECONDS = 0.3
+EMBARGO_W = 96
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Control:
     lever: LeverSpec
     target: str | None
     value_label: UILabel | None = None
+    step: float = 1.0  # a slider's click increment (arrow keys use it too)
 
 
 def element_id(lever: str, target: str | None = None) -> str:
@@ -56,12 +58,15 @@ class LeverPanel:
         self.session = session
         self.controls: list[Control] = []
         self.by_element: dict[Any, Control] = {}
+        self.embargo_boxes: dict[Any, tuple[LeverSpec, str | None]] = {}
+        self.before_embargo: dict[str, str] = {}
         self.pending: dict[tuple[str, str | None], tuple[Any, float]] = {}
         self.clock = 0.0
         self.focus = -1
-        self.container = UIScrollingContainer(
-            rect, manager, object_id="#lever_panel", allow_scroll_x=False
-        )
+        self.page = 0
+        self.container = UIPanel(rect, manager=manager, object_id="#lever_panel")
+        self.items = self._items()
+        self.pages = self._paginate(self.items, max(3, (rect.height - PAGER) // ROW))
         self._build()
 
     # ------------------------------------------------------------------ building
@@ -104,33 +109,94 @@ class LeverPanel:
             return [(chips.ids[i], chips.ids[i]) for i in range(len(chips)) if on_sale[i]]
         return [(None, lever.name)]  # type: ignore[list-item]
 
-    def _build(self) -> None:
-        width = self.rect.width - 24
-        name_w = int(width * 0.46)
-        ctl_w = width - name_w - 58
-        y = 0
+    def _items(self) -> list[tuple[str, LeverSpec | None, str | None, str]]:
+        """Every line of the panel, in order: ("row", lever, target, label) or a section
+        ("head", lever, None, title)."""
+        items: list[tuple[str, LeverSpec | None, str | None, str]] = []
         levers = self.session.levers()
-        if not levers:
-            self._label(pygame.Rect(4, y, width, ROW), S.LEVERS_NONE, "@small")
-            y += ROW
-        global_levers = [lv for lv in levers if lv.target == "none"]
-        targeted = [lv for lv in levers if lv.target != "none"]
-        for lv in global_levers:
-            self._row(lv, None, lv.name, y, name_w, ctl_w)
-            y += ROW
-        for lv in targeted:
+        for lv in levers:
+            if lv.target == "none":
+                items.append(("row", lv, None, lv.name))
+        for lv in levers:
+            if lv.target == "none":
+                continue
             rows = self._targets(lv)
             if not rows:  # e.g. no variant left to launch
                 continue
             title = S.SECTION_DESTINATIONS if lv.id == "destination" else lv.name
-            self._label(pygame.Rect(4, y + 6, width, ROW - 6), title, "@heading", tooltip=lv)
-            y += ROW
-            for target, label in rows:
+            items.append(("head", lv, None, title))
+            items += [("row", lv, target, label) for target, label in rows]
+        return items
+
+    @staticmethod
+    def _paginate(items: list, per_page: int) -> list[list]:
+        """Pages of at most per_page lines; a section heading never ends a page."""
+        pages: list[list] = [[]]
+        for item in items:
+            if len(pages[-1]) >= per_page or (item[0] == "head" and len(pages[-1]) >= per_page - 1):
+                pages.append([])
+            pages[-1].append(item)
+        return pages
+
+    def _build(self) -> None:
+        """Lay out the current page (the panel pages rather than scrolls: pygame_gui 0.6.14
+        misroutes clicks in a scrolled container)."""
+        for element in list(self.container.get_container().elements):
+            element.kill()
+        self.controls.clear()
+        self.by_element.clear()
+        self.embargo_boxes.clear()
+        width = self.rect.width - 12
+        name_w = int(width * 0.46)
+        ctl_w = width - name_w - 58
+        y = 2
+        if not self.items:
+            self._label(pygame.Rect(4, y, width, ROW), S.LEVERS_NONE, "@small")
+        for kind, lv, target, label in self.pages[self.page]:
+            if kind == "head":
+                self._label(pygame.Rect(4, y + 6, width, ROW - 6), label, "@heading", tooltip=lv)
+            else:
                 self._row(lv, target, label, y, name_w, ctl_w)
-                y += ROW
-        self.container.set_scrollable_area_dimensions(
-            (self.rect.width - 20, max(y + 8, self.rect.height - 4))
-        )
+            y += ROW
+        if len(self.pages) > 1:
+            bottom = self.rect.height - PAGER + 2
+            self.prev_button = UIButton(
+                pygame.Rect(4, bottom, 40, PAGER - 8),
+                "\u2039",
+                self.manager,
+                container=self.container,
+                object_id="#lever_prev",
+                tool_tip_text=S.PAGE_PREV,
+            )
+            UILabel(
+                pygame.Rect(48, bottom, width - 96, PAGER - 8),
+                S.PAGE.format(page=self.page + 1, pages=len(self.pages)),
+                self.manager,
+                container=self.container,
+                object_id="@small",
+            )
+            self.next_button = UIButton(
+                pygame.Rect(width - 40, bottom, 40, PAGER - 8),
+                "\u203a",
+                self.manager,
+                container=self.container,
+                object_id="#lever_next",
+                tool_tip_text=S.PAGE_NEXT,
+            )
+
+    def turn_page(self, step: int) -> None:
+        self.page = (self.page + step) % len(self.pages)
+        self._build()
+
+    def show(self, lever: str, target: str | None = None) -> None:
+        """Turn to the page holding a lever (for the keyboard and for tests)."""
+        for i, page in enumerate(self.pages):
+            if any(it[0] == "row" and it[1].id == lever and it[2] == target for it in page):
+                if i != self.page:
+                    self.page = i
+                    self._build()
+                return
+        raise KeyError(f"no lever {lever} {target or ''} in this panel")
 
     def _label(
         self, rect: pygame.Rect, text: str, object_id: str, tooltip: LeverSpec | None = None
@@ -197,21 +263,33 @@ class LeverPanel:
                 tool_tip_text=_tooltip(lv),
             )
         else:
-            options = _choices(lv, self.session)
-            current = str(value)
-            if current not in [o[1] for o in options]:
-                options.append((current, current))
-            start_opt = next(o for o in options if o[1] == current)
-            widget = UIDropDownMenu(
-                options,
-                start_opt,
+            # A button that cycles through the choices (left click: next, right click: back).
+            # Drop-down menus are not used here: inside a scrolling container their parts
+            # drift apart in pygame_gui 0.6.14.
+            embargo = lv.id == "destination"
+            if embargo:
+                rect.width -= EMBARGO_W
+            widget = UIButton(
                 rect,
+                _choice_label(value),
                 self.manager,
                 container=self.container,
                 object_id=oid,
-                expansion_height_limit=200,
+                generate_click_events_from=(1, 3),
+                tool_tip_text=_tooltip(lv) + "<br>" + S.CYCLE_HINT,
             )
-        control = Control(widget, lv, target, value_label)
+            if embargo:
+                box = UICheckBox(
+                    pygame.Rect(rect.right + 8, y + 6, 18, 18),
+                    S.EMBARGO,
+                    self.manager,
+                    container=self.container,
+                    object_id=f"#embargo-{target}",
+                    initial_state=value == "embargoed",
+                    tool_tip_text=_tooltip(lv),
+                )
+                self.embargo_boxes[box] = (lv, target)
+        control = Control(widget, lv, target, value_label, step if lv.kind == "number" else 1.0)
         self.controls.append(control)
         self.by_element[widget] = control
 
@@ -229,12 +307,45 @@ class LeverPanel:
             if control:
                 self._decide(control, event.type == pygame_gui.UI_CHECK_BOX_CHECKED)
                 return True
-        elif event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED:
+        elif event.type == pygame_gui.UI_BUTTON_PRESSED:
+            if len(self.pages) > 1 and event.ui_element in (self.prev_button, self.next_button):
+                self.turn_page(-1 if event.ui_element is self.prev_button else 1)
+                return True
             control = self.by_element.get(event.ui_element)
             if control:
-                self._decide(control, event.selected_option_id)
+                self.cycle(control, -1 if getattr(event, "mouse_button", 1) == 3 else 1)
+                return True
+        if event.type in (pygame_gui.UI_CHECK_BOX_CHECKED, pygame_gui.UI_CHECK_BOX_UNCHECKED):
+            if event.ui_element in self.embargo_boxes:
+                self.embargo(event.ui_element, event.type == pygame_gui.UI_CHECK_BOX_CHECKED)
                 return True
         return False
+
+    def cycle(self, control: Control, direction: int) -> None:
+        """The next (or previous) choice of a choice lever."""
+        options = [o[1] for o in _choices(control.lever, self.session)]
+        current = str(self.session.lever_value(control.lever.id, control.target))
+        i = options.index(current) if current in options else 0
+        choice = options[(i + direction) % len(options)]
+        self._decide(control, choice)
+        control.widget.set_text(_choice_label(choice))
+        self._sync_embargo(control.target, choice)
+
+    def embargo(self, box: Any, on: bool) -> None:
+        """The embargo toggle: embargo a country, or give it back the tier it had before."""
+        lv, target = self.embargo_boxes[box]
+        current = str(self.session.lever_value(lv.id, target))
+        if on and current != "embargoed":
+            self.before_embargo[str(target)] = current
+        choice = "embargoed" if on else self.before_embargo.pop(str(target), "restricted")
+        control = next(c for c in self.controls if (c.lever.id, c.target) == (lv.id, target))
+        self._decide(control, choice)
+        control.widget.set_text(_choice_label(choice))
+
+    def _sync_embargo(self, target: str | None, choice: str) -> None:
+        for box, (_, t) in self.embargo_boxes.items():
+            if t == target:
+                box.set_state(choice == "embargoed")
 
     def _settle(self, control: Control, value: Any) -> None:
         self.pending[(control.lever.id, control.target)] = (value, self.clock)
@@ -266,8 +377,15 @@ class LeverPanel:
 
     # ------------------------------------------------------------------ keyboard
     def focus_next(self, step: int = 1) -> None:
-        if self.controls:
-            self.focus = (self.focus + step) % len(self.controls)
+        """Tab through the levers, turning pages as the focus runs off one."""
+        if not self.controls:
+            return
+        nxt = self.focus + step
+        if 0 <= nxt < len(self.controls) or len(self.pages) == 1:
+            self.focus = nxt % len(self.controls)
+            return
+        self.turn_page(1 if step > 0 else -1)
+        self.focus = 0 if step > 0 else len(self.controls) - 1
 
     def focused(self) -> Control | None:
         return self.controls[self.focus] if 0 <= self.focus < len(self.controls) else None
@@ -279,21 +397,18 @@ class LeverPanel:
             return False
         lv, w = control.lever, control.widget
         if lv.kind == "number":
-            new = w.get_current_value() + direction * w.click_increment
+            new = w.get_current_value() + direction * control.step
             w.set_current_value(new, warn=False)
             new = w.get_current_value()
             if control.value_label:
                 control.value_label.set_text(_show(new, lv))
             self._settle(control, new)
         elif lv.kind == "bool":
-            self._decide(control, not bool(self.session.lever_value(lv.id, control.target)))
-            return True  # the caller rebuilds the panel to show it
+            on = not bool(self.session.lever_value(lv.id, control.target))
+            self._decide(control, on)
+            w.set_state(on)
         else:
-            options = [o[1] for o in _choices(lv, self.session)]
-            current = str(self.session.lever_value(lv.id, control.target))
-            i = options.index(current) if current in options else 0
-            self._decide(control, options[(i + direction) % len(options)])
-            return True
+            self.cycle(control, direction)
         return False
 
     def focus_rect(self) -> pygame.Rect | None:
@@ -312,6 +427,10 @@ def _choices(lv: LeverSpec, session: GameSession) -> list[tuple[str, str]]:
         list(session.model.spec.rules) if lv.choices == "rule_versions" else list(lv.choices or [])
     )
     return [(S.CHOICE_LABELS.get(c, c), c) for c in ids]
+
+
+def _choice_label(value: Any) -> str:
+    return S.CHOICE_LABELS.get(str(value), str(value)) + "  \u203a"
 
 
 def _tooltip(lv: LeverSpec) -> str:

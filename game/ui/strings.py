@@ -39,6 +39,7 @@ LEVERS = "Your levers"
 LEVERS_NONE = "This role has no levers."
 OBJECTIVE = "Objective"
 GOAL_MET = "Goal met. "
+SCORE = "Score {value:.1f}  (goal {target:.1f})"
 NEWS = "News"
 WHY = "why?"
 FAN_COMPUTING = "projecting..."
@@ -59,6 +60,11 @@ CHOICE_LABELS = {
     "allowed": "allowed",
 }
 SECTION_DESTINATIONS = "Export tier by country"
+EMBARGO = "embargo"
+PAGE = "levers, page {page} of {pages}"
+PAGE_PREV = "Previous page of levers"
+PAGE_NEXT = "Next page of levers"
+CYCLE_HINT = "<i>Click for the next choice, right-click for the previous one.</i>"
 SECTION_TARGETED = "Targeted measures"
 
 # windows

@@ -45,7 +45,7 @@ class Layout:
         self.map = pygame.Rect(0, BAR, map_w, map_h)
         self.charts = pygame.Rect(0, self.map.bottom, map_w, h - self.map.bottom)
         self.side = pygame.Rect(map_w, BAR, side, h - BAR)
-        self.objective = pygame.Rect(self.side.x + 8, BAR + 4, side - 16, 104)
+        self.objective = pygame.Rect(self.side.x + 8, BAR + 4, side - 16, 134)
         news_h = max(190, int(h * 0.27))
         self.levers = pygame.Rect(
             self.side.x + 4,
@@ -156,7 +156,11 @@ class PlayScene(Scene):
                 object_id="@heading",
             )
         )
+        page = self.panel.page if getattr(self, "panel", None) else 0
         self.panel = LeverPanel(m, L.levers, self.session)
+        if page < len(self.panel.pages):
+            self.panel.page = page
+            self.panel._build()
         self.keep(self.panel.container)
         self.keep(
             UILabel(
@@ -179,9 +183,9 @@ class PlayScene(Scene):
             for i in range(NEWS_LINES)
         ]
         self.why_buttons: dict[str, UIButton] = {}
+        self.legend = []
         self.charts_dirty = True
         self._render_charts()
-        self._place_why_buttons()
         self._refresh_texts()
         self._set_speed_buttons()
 
@@ -224,7 +228,11 @@ class PlayScene(Scene):
             )
         )
         score = s.score()
-        self.score_label.set_text((S.GOAL_MET if score.value >= score.target else "") + score.text)
+        self.score_label.set_text(
+            (S.GOAL_MET if score.value >= score.target else "")
+            + S.SCORE.format(value=score.value, target=score.target)
+        )
+        self.objective_text.set_text(f"{ROLES[s.current_role].objective} <i>{score.text}</i>")
         news = s.view.news(NEWS_LINES)[::-1]
         for label, item in zip(self.news_labels, news + [None] * NEWS_LINES, strict=False):
             label.set_text(f"{item['date']}  {item['text']}" if item else "")
@@ -274,7 +282,10 @@ class PlayScene(Scene):
         L = self.layout
         cap, compute, gray = self._chart_data()
         fonts = (self.small, self.title_font)
-        self.chart_surfaces["cap"], self.legend = render(cap, L.chart_cap.size, fonts)
+        self.chart_surfaces["cap"], legend = render(cap, L.chart_cap.size, fonts)
+        if [lbl for lbl, _ in legend] != [lbl for lbl, _ in self.legend] or not self.why_buttons:
+            self.legend = legend
+            self._place_why_buttons()
         self.chart_surfaces["compute"], _ = render(compute, L.chart_compute.size, fonts)
         self.chart_surfaces["gray"], _ = render(gray, L.chart_gray.size, fonts)
         self.charts_dirty = False
@@ -329,8 +340,9 @@ class PlayScene(Scene):
             self.seen_month = self.session.model.turn
         if not self.paused:
             self.clock += dt
-            if self.clock >= 1.0 / MONTHS_PER_SECOND[self.speed]:
-                self.clock = 0.0
+            interval = 1.0 / MONTHS_PER_SECOND[self.speed]
+            if self.clock >= interval:  # at most a month a frame; the remainder carries over
+                self.clock = min(self.clock - interval, interval)
                 self.advance()
         if self.charts_dirty:
             self._render_charts()
@@ -445,11 +457,7 @@ class PlayScene(Scene):
         elif event.key == pygame.K_TAB:
             self.panel.focus_next(-1 if event.mod & pygame.KMOD_SHIFT else 1)
         elif event.key in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_RETURN) and self.panel.focused():
-            direction = -1 if event.key == pygame.K_LEFT else 1
-            focus = self.panel.focus
-            if self.panel.adjust(direction):
-                self.rebuild()
-                self.panel.focus = focus
+            self.panel.adjust(-1 if event.key == pygame.K_LEFT else 1)
             self._after_decision()
         elif event.key in (pygame.K_F1, pygame.K_h):
             self.open_help()
@@ -536,9 +544,11 @@ class PlayScene(Scene):
         self, title: str, body: str, object_id: str, size: tuple[int, int] = (440, 420)
     ) -> UIWindow:
         w, h = self.app.size
+        self.windows = [win for win in self.windows if win.alive()]
+        cascade = 36 * (len(self.windows) % 6)  # each new window steps down and right of the last
         window = UIWindow(
             pygame.Rect(
-                min(w - size[0] - 10, self.layout.map.centerx - size[0] // 2), BAR + 20, *size
+                min(w - size[0] - 10, self.layout.map.x + 40 + cascade), BAR + 12 + cascade, *size
             ),
             self.manager,
             window_display_title=title,

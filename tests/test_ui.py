@@ -1,0 +1,291 @@
+"""The game, driven as a player drives it: real widgets clicked by their object ids, headless
+(SDL's dummy driver, set in conftest.py), at 1280x800 and 1920x1080."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pygame
+import pygame_gui
+import pytest
+
+from game.ledger import COMPLIANT, LEGAL
+from game.scenario import load_scenario
+from game.session import GameSession
+from game.ui.app import App
+from game.ui.scenes.debrief import DebriefScene
+from game.ui.scenes.handoff import HandoffScene
+from game.ui.scenes.play import PlayScene
+from game.ui.scenes.title import TitleScene
+from tests.cli_helpers import ROOT
+
+SIZES = [(1280, 800), (1920, 1080)]
+
+
+# ----------------------------------------------------------------------------- helpers
+def pump(app: App, frames: int = 3, dt: float = 1 / 60) -> None:
+    for _ in range(frames):
+        app.frame(dt)
+
+
+def find(app: App, object_id: str):
+    for element in app.manager.get_sprite_group().sprites():
+        ids = element.get_object_ids()
+        if ids and ids[-1] == object_id and element.alive():
+            return element
+    raise AssertionError(f"no widget {object_id}")
+
+
+def click(app: App, pos: tuple[int, int], frames: int = 3) -> None:
+    pygame.mouse.set_pos(pos)
+    pump(app, 1)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=pos))
+    pump(app, frames)
+
+
+def press(app: App, key: int, mod: int = 0) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=mod, unicode="", scancode=0))
+    pump(app, 2)
+
+
+def reveal(app: App, scene: PlayScene, object_id: str):
+    """Turn the lever panel's pages with its arrow button until the widget shows."""
+    for _ in range(len(scene.panel.pages) + 1):
+        try:
+            return find(app, object_id)
+        except AssertionError:
+            click(app, find(app, "#lever_next").rect.center)
+    raise AssertionError(f"{object_id} is on no page")
+
+
+def choose(app: App, dropdown, option_text: str) -> None:
+    """Open a drop-down (the title screen's) and click one of its options."""
+    click(app, dropdown.current_state.selected_option_button.rect.center)
+    items = dropdown.current_state.options_selection_list.item_list_container.elements
+    item = next(e for e in items if e.text == option_text)
+    click(app, item.rect.center, frames=6)
+
+
+@pytest.fixture(params=SIZES[:1])
+def app(request, tmp_path: Path):
+    application = App(request.param, saves_dir=tmp_path / "saves", projections=False)
+    yield application
+    application.close()
+    pygame.quit()
+
+
+def play_scene(app: App, roles: list[str] | None = None, scenario=None) -> PlayScene:
+    session = GameSession(scenario or "historical", roles=roles or ["us"], difficulty="easy", rng=3)
+    scene = PlayScene(app, session)
+    app.replace(scene)
+    pump(app, 3)
+    return scene
+
+
+# ----------------------------------------------------------------------------- levers
+def test_an_embargo_on_china_reaches_the_model_and_legal_deliveries_drop(app: App) -> None:
+    scene = play_scene(app)
+    session = scene.session
+    toggle = reveal(app, scene, "#embargo-china")
+    click(app, toggle.rect.center)
+    assert session.model.policy.get("destination", "china") == "embargoed"
+    assert find(app, "#lever-destination-china").text.startswith("embargoed")
+    assert [c.lever for _, c, src in session.model.command_log if src == "player"] == [
+        "destination"
+    ]
+    china = session.model.country_ids.index("china")
+    delivered, ghost_delivered = 0, 0
+    step = find(app, "#step")
+    for _ in range(4):
+        click(app, step.rect.center)
+        flows = scene.session.model.month_stats["flows"][:, china, [LEGAL, COMPLIANT]].sum()
+        ghost = scene.session.ghost.month_stats["flows"][:, china, [LEGAL, COMPLIANT]].sum()
+        delivered += int(flows)
+        ghost_delivered += int(ghost)
+    assert ghost_delivered > 10_000
+    assert delivered == 0, "an embargo lets no US chip in legally"
+
+
+def test_the_enforcement_slider_changes_the_model(app: App) -> None:
+    scene = play_scene(app)
+    slider = reveal(app, scene, "#lever-enforcement")
+    before = scene.session.model.policy.get("enforcement")
+    click(app, slider.right_button.rect.center)
+    click(app, slider.right_button.rect.center)
+    pump(app, 30, dt=1 / 30)  # the move settles, then becomes one decision
+    after = scene.session.model.policy.get("enforcement")
+    assert after > before
+    assert len(scene.session.decisions) == 1
+
+
+def test_keyboard_moves_a_lever_too(app: App) -> None:
+    scene = play_scene(app)
+    target = next(i for i, c in enumerate(scene.panel.controls) if c.lever.id == "enforcement")
+    for _ in range(target + 1):
+        press(app, pygame.K_TAB)
+    assert scene.panel.focused().lever.id == "enforcement"
+    press(app, pygame.K_RIGHT)
+    pump(app, 30, dt=1 / 30)
+    assert scene.session.model.policy.get("enforcement") > 1.0
+    assert scene.session.model.turn == 0, "arrows on a lever do not step time"
+
+
+# ----------------------------------------------------------------------------- time
+def test_pause_and_step_advance_exactly_one_month(app: App) -> None:
+    scene = play_scene(app)
+    assert scene.paused
+    click(app, find(app, "#step").rect.center)
+    assert scene.session.model.turn == 1
+    pump(app, 120, dt=1 / 30)  # four seconds pass, paused: nothing moves
+    assert scene.session.model.turn == 1
+    press(app, pygame.K_RIGHT)
+    assert scene.session.model.turn == 2
+    click(app, find(app, "#speed_16").rect.center)
+    assert not scene.paused
+    pump(app, 30, dt=1 / 30)  # one second at 16x: eight months
+    assert 8 <= scene.session.model.turn - 2 <= 10
+    click(app, find(app, "#pause").rect.center)
+    turn = scene.session.model.turn
+    pump(app, 30, dt=1 / 30)
+    assert scene.session.model.turn == turn
+
+
+def test_a_tier_button_cycles_and_undo_takes_it_back(app: App) -> None:
+    scene = play_scene(app)
+    tier = reveal(app, scene, "#lever-destination-china")
+    click(app, tier.rect.center)
+    click(app, tier.rect.center)
+    assert (
+        scene.session.model.policy.get("destination", "china") == "restricted"
+    )  # open > capped > restricted
+    assert find(app, "#lever-destination-china").text.startswith("restricted")
+    click(app, find(app, "#undo").rect.center)
+    assert scene.session.model.policy.get("destination", "china") == "capped"
+    assert len(scene.session.decisions) == 1
+
+
+# ----------------------------------------------------------------------------- save and load
+def test_save_then_load_gives_the_same_world(app: App) -> None:
+    scene = play_scene(app)
+    scene.session.decide("enforcement", 2.5)
+    for _ in range(3):
+        click(app, find(app, "#step").rect.center)
+    click(app, find(app, "#save").rect.center)
+    path = app.saves_dir / "quicksave.scgame"
+    assert path.exists()
+    saved = scene.session.model.results().copy()
+    click(app, find(app, "#step").rect.center)
+    click(app, find(app, "#step").rect.center)
+    pygame.event.post(pygame.event.Event(pygame_gui.UI_FILE_DIALOG_PATH_PICKED, text=str(path)))
+    pump(app, 3)
+    scene = app.scene
+    assert isinstance(scene, PlayScene)
+    assert scene.session.model.turn == 3
+    assert scene.session.model.results().equals(saved)
+    assert scene.session.model.policy.get("enforcement") == 2.5
+
+
+def test_a_corrupt_save_shows_an_error_and_the_game_goes_on(app: App) -> None:
+    scene = play_scene(app)
+    click(app, find(app, "#step").rect.center)
+    bad = app.saves_dir / "broken.scgame"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_bytes(b"PK\x03\x04 this is not a game")
+    pygame.event.post(pygame.event.Event(pygame_gui.UI_FILE_DIALOG_PATH_PICKED, text=str(bad)))
+    pump(app, 3)
+    assert find(app, "#error").alive()
+    assert app.running and app.scene is scene and scene.session.model.turn == 1
+    click(app, find(app, "#step").rect.center)
+    assert scene.session.model.turn == 2
+
+
+# ----------------------------------------------------------------------------- scenes
+def test_title_start_opens_the_game_with_the_chosen_role(app: App) -> None:
+    app.replace(TitleScene(app))
+    pump(app)
+    choose(app, find(app, "#role"), "China's government")
+    click(app, find(app, "#start").rect.center)
+    assert isinstance(app.scene, PlayScene)
+    assert app.scene.session.current_role == "china"
+    find(app, "#lever-domestic_subsidy")
+
+
+def test_hot_seat_hands_over_each_quarter(app: App) -> None:
+    scene = play_scene(app, roles=["us", "china"])
+    for _ in range(3):  # Oct, Nov, Dec: a quarter ends
+        if isinstance(app.scene, HandoffScene):
+            break
+        click(app, find(app, "#step").rect.center)
+    assert isinstance(app.scene, HandoffScene)
+    press(app, pygame.K_RETURN)
+    assert app.scene is scene and scene.session.current_role == "china"
+    find(app, "#lever-domestic_subsidy")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_scene_renders_at_both_sizes(size: tuple[int, int], tmp_path: Path) -> None:
+    app = App(size, saves_dir=tmp_path, projections=False)
+    try:
+        app.replace(TitleScene(app))
+        pump(app)
+        app.screenshot(tmp_path / "title.png")
+        scene = play_scene(app, roles=["us", "china"])
+        L = scene.layout
+        assert not L.map.colliderect(L.side) and not L.charts.colliderect(L.side)
+        assert not L.map.colliderect(L.charts) and L.levers.bottom <= L.news.top
+        bar = sorted((b.rect for b in scene.buttons.values()), key=lambda r: r.x)
+        assert all(a.right <= b.left for a, b in zip(bar, bar[1:], strict=False)), (
+            "top-bar buttons overlap"
+        )
+        assert scene.status.rect.right <= min(r.left for r in bar if r.x > scene.status.rect.x)
+        click(app, scene.map.anchor("china"))  # a country's details
+        find(app, "#country_china")
+        click(app, find(app, "#why_china").rect.center)
+        find(app, "#why_window_china")
+        press(app, pygame.K_F1)
+        find(app, "#help_window")
+        app.screenshot(tmp_path / "play.png")
+        press(app, pygame.K_ESCAPE)
+        app.push(HandoffScene(app, scene.session))
+        pump(app)
+        app.pop()
+        short = load_scenario("historical")
+        short = dataclasses.replace(short, end=short.start + 5)
+        session = GameSession(short, roles=["us"], rng=1)
+        while not session.finished:
+            session.step()
+        app.replace(DebriefScene(app, session))
+        pump(app)
+        find(app, "#again")
+        app.screenshot(tmp_path / "debrief.png")
+    finally:
+        app.close()
+        pygame.quit()
+
+
+def test_play_screenshot_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [sys.executable, "main.py", "play", "--screenshot", str(out), "--autoplay", "6"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    image = pygame.image.load(str(out))
+    assert image.get_size() == (1280, 800)
+
+
+def test_play_without_a_display_runs_the_headless_default() -> None:
+    proc = subprocess.run(
+        [sys.executable, "main.py", "play"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("No display found")
+    assert "2030" in proc.stdout
