@@ -96,13 +96,6 @@ class App:
             size, self.flags | (pygame.FULLSCREEN if fullscreen else 0)
         )
         self.manager = pygame_gui.UIManager(size, load_theme(), enable_live_theme_updates=False)
-        self.manager.preload_fonts(
-            [
-                {"name": "noto_sans", "point_size": 14, "style": "bold"},
-                {"name": "noto_sans", "point_size": 14, "style": "italic"},
-                {"name": "noto_sans", "point_size": 14, "style": "regular"},
-            ]
-        )
         self.clock = pygame.time.Clock()
         self.stack: list[Scene] = []
         self.running = True
