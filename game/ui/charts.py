@@ -134,9 +134,9 @@ def render(
     for s in chart.series:
         if len(s.values):
             _polyline(surf, x_of(np.arange(len(s.values))), y_of(s.values), s.colour, s.width)
-    if chart.note:
+    if chart.note:  # inside the plot, top right, clear of the title and the legend
         img = small.render(chart.note, True, text)
-        surf.blit(img, (size[0] - img.get_width() - 8, 6))
+        surf.blit(img, (max(plot.left + 4, plot.right - img.get_width() - 4), plot.top + 2))
     return surf, legend
 
 
