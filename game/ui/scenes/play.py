@@ -554,7 +554,9 @@ class PlayScene(Scene):
     ) -> UIWindow:
         w, h = self.app.size
         self.windows = [win for win in self.windows if win.alive()]
-        cascade = 36 * (len(self.windows) % 6)  # each new window steps down and right of the last
+        cascade = 36 * (len(self.windows) % 4)  # each new window steps down and right of the last
+        # windows stay over the map, so the charts and their why? buttons remain reachable
+        size = (size[0], min(size[1], self.layout.map.height - 16 - cascade))
         window = UIWindow(
             pygame.Rect(
                 min(w - size[0] - 10, self.layout.map.x + 40 + cascade), BAR + 12 + cascade, *size
