@@ -115,3 +115,18 @@ HELP_BODY = (
 )
 
 NO_DISPLAY = "No display found: running the headless default instead (python main.py run)."
+
+# the world map
+LEGEND_FLOWS = {
+    "legal": "legal exports",
+    "compliant": "compliant (downgraded) chips",
+    "rented": "rented (cloud) compute",
+    "smuggled": "smuggled chips",
+}
+LEGEND_SEIZED = "seized in transit"
+LEGEND_TIER = "restricted / embargoed"
+LEGEND_COMPUTE = "compute held (H100-equivalents)"
+LEGEND_BLOCS = "blocs"
+LEGEND_BLOC_NAMES = {"us": "US", "china": "China", "allies": "allies", "rest": "rest"}
+MAP_ATTRIBUTION = "Made with Natural Earth"
+SEIZED = "{chips:,} seized"

@@ -30,6 +30,7 @@ import numpy as np
 import pygame
 
 from game.ui import palette as P
+from game.ui import strings as S
 
 if TYPE_CHECKING:
     from game.data import CountrySpec
@@ -72,18 +73,14 @@ DASHES: dict[str, Dash | None] = {
 BULGE = {"legal": 0.10, "compliant": 0.16, "rented": 0.22, "smuggled": 0.28}
 BULGE_CHORD_CAP = 480.0  # px at 1x: beyond this chord length the bulge stops growing
 
-LEGEND_FLOWS = {
-    "legal": "legal exports",
-    "compliant": "compliant (downgraded) chips",
-    "rented": "rented (cloud) compute",
-    "smuggled": "smuggled chips",
-}
-LEGEND_SEIZED = "seized in transit"
-LEGEND_TIER = "restricted / embargoed"
-LEGEND_COMPUTE = "compute held (H100-equivalents)"
-LEGEND_BLOCS = "blocs"
-LEGEND_BLOC_NAMES = {"us": "US", "china": "China", "allies": "allies", "rest": "rest"}
-ATTRIBUTION = "Made with Natural Earth"
+# the legend's and markers' words live with the rest of the UI's text
+LEGEND_FLOWS = S.LEGEND_FLOWS
+LEGEND_SEIZED = S.LEGEND_SEIZED
+LEGEND_TIER = S.LEGEND_TIER
+LEGEND_COMPUTE = S.LEGEND_COMPUTE
+LEGEND_BLOCS = S.LEGEND_BLOCS
+LEGEND_BLOC_NAMES = S.LEGEND_BLOC_NAMES
+ATTRIBUTION = S.MAP_ATTRIBUTION
 
 
 # ----------------------------------------------------------------------------- data
@@ -716,7 +713,7 @@ class WorldMap:
         for cid, chips in sorted(state.seizures.items(), key=lambda kv: -kv[1]):
             if chips <= 0 or cid not in self.anchor_local:
                 continue
-            text = self._text(f"{chips:,} seized", P.SEIZURE_TEXT)
+            text = self._text(S.SEIZED.format(chips=chips), P.SEIZURE_TEXT)
             box = self._place(
                 text.get_size(), self.anchor_local[cid], seizure_radius(chips, u) + 3, taken
             )

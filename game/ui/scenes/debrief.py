@@ -33,7 +33,7 @@ class DebriefScene(Scene):
         s = self.session
         self.keep(
             UILabel(
-                pygame.Rect(20, 12, w - 40, 40),
+                pygame.Rect(20, 0, w - 40, 62),
                 S.DEBRIEF_TITLE.format(scenario=s.model.scenario.name),
                 m,
                 object_id="@title",
@@ -42,7 +42,7 @@ class DebriefScene(Scene):
         scores = "<br>".join(
             S.DEBRIEF_SCORE.format(role=ROLES[r].name, text=s.score(r).text) for r in s.roles
         )
-        self.keep(UITextBox(scores, pygame.Rect(20, 60, w // 2 - 30, 90), m, object_id="#scores"))
+        self.keep(UITextBox(scores, pygame.Rect(20, 64, w // 2 - 30, 88), m, object_id="#scores"))
         mattered = s.decisions_that_mattered(6)
         lines = [
             f"{d.date} {ROLES[d.role].name}: {d.change}"
@@ -55,7 +55,7 @@ class DebriefScene(Scene):
         ]
         self.keep(
             UILabel(
-                pygame.Rect(w // 2 + 10, 56, w // 2 - 30, 24),
+                pygame.Rect(w // 2 + 10, 62, w // 2 - 30, 24),
                 S.DEBRIEF_DECISIONS,
                 m,
                 object_id="@heading",
@@ -64,7 +64,7 @@ class DebriefScene(Scene):
         self.keep(
             UITextBox(
                 "<br>".join(lines) or S.DEBRIEF_NONE,
-                pygame.Rect(w // 2 + 10, 82, w // 2 - 30, 68),
+                pygame.Rect(w // 2 + 10, 88, w // 2 - 30, 64),
                 m,
                 object_id="#decisions",
             )
