@@ -27,14 +27,11 @@ with the next request (`extras`), so effects are filled in late rather than lost
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import itertools
 import json
 import logging
 import math
-import zipfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +49,7 @@ from game.policy import LeverSpec, PolicyChange, Value, check_change
 from game.projection import Fan, Projector, Snapshot
 from game.scenario import Scenario, load_scenario
 from game.state import FORMAT as MODEL_SAVE_FORMAT
-from game.state import _arrays_bytes, atomic_write_bytes, restore, snapshot
+from game.state import _arrays_bytes, read_save, restore, snapshot, write_save
 from game.view import WorldView
 
 FORMAT = "silicon-curtain-game"
@@ -158,15 +155,6 @@ def _forget(model: ChipWarModel) -> None:
     import mesa
 
     getattr(mesa.Agent, "_ids", {}).pop(model, None)
-
-
-def _digest(entries: dict[str, bytes]) -> str:
-    h = hashlib.sha256()
-    for name in PAYLOAD:
-        data = entries[name]
-        h.update(f"{name}:{len(data)}:".encode())
-        h.update(data)
-    return h.hexdigest()
 
 
 class GameSession:
@@ -490,11 +478,6 @@ class GameSession:
         """Write the game to `path` whole or not at all (temporary file, then rename): a
         failed save leaves an existing save as it was. Undo points and projections are not
         saved: a loaded game starts its month with nothing to undo."""
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise InputError(Problem(f"folder '{path.parent}' does not exist", file=str(path)))
-        if path.is_dir():
-            raise InputError(Problem("is a folder, expected a file name", file=str(path)))
         mplain, marrays = snapshot(self.model)
         gplain, garrays = snapshot(self.ghost)
         entries = {
@@ -504,30 +487,14 @@ class GameSession:
             "ghost.json": json.dumps(gplain).encode(),
             "ghost.npz": _arrays_bytes(garrays),
         }
-        meta = {
-            "format": FORMAT,
-            "version": VERSION,
-            "sha256": _digest(entries),
+        info = {
             "scenario": self.scenario.name,
             "date": self.model.date,
             "turn": self.model.turn,
             "roles": list(self.roles),
             "difficulty": self.difficulty,
         }
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("meta.json", json.dumps(meta, indent=1))
-            for name in PAYLOAD:
-                z.writestr(name, entries[name])
-        try:
-            atomic_write_bytes(path, buf.getvalue())
-        except OSError as exc:
-            raise InputError(
-                Problem(
-                    f"cannot save the game ({exc.strerror or exc}); any earlier save is intact",
-                    file=str(path),
-                )
-            ) from exc
+        write_save(path, FORMAT, VERSION, entries, info, what="game")
 
     @classmethod
     def load(cls, path: str | Path) -> GameSession:
@@ -538,32 +505,14 @@ class GameSession:
         def bad(msg: str) -> InputError:
             return InputError(Problem(msg, file=str(path)))
 
-        try:
-            with zipfile.ZipFile(path) as z:
-                meta = json.loads(z.read("meta.json"))
-                entries = {name: z.read(name) for name in PAYLOAD if name in z.namelist()}
-        except FileNotFoundError:
-            raise bad("save file not found") from None
-        except IsADirectoryError:
-            raise bad("is a folder, not a save file") from None
-        except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, EOFError, OSError):
-            raise bad("not a Silicon Curtain game save, or it is damaged") from None
-        if not isinstance(meta, dict):
-            raise bad("not a Silicon Curtain game save, or it is damaged")
-        if meta.get("format") == MODEL_SAVE_FORMAT:
-            raise bad("this is a saved model (ChipWarModel.save), not a saved game")
-        if meta.get("format") != FORMAT:
-            raise bad("not a Silicon Curtain game save")
-        if meta.get("version") != VERSION:
-            raise bad(
-                f"game save version {meta.get('version')} is not supported "
-                f"(this build reads version {VERSION})"
-            )
-        missing = [name for name in PAYLOAD if name not in entries]
-        if missing:
-            raise bad(f"the game save is damaged (missing {', '.join(missing)})")
-        if _digest(entries) != meta.get("sha256"):
-            raise bad("the game save is damaged (its checksum does not match)")
+        entries = read_save(
+            path,
+            FORMAT,
+            VERSION,
+            PAYLOAD,
+            what="game save",
+            others={MODEL_SAVE_FORMAT: "a saved model (ChipWarModel.save)"},
+        )
         try:
             plain = json.loads(entries["session.json"])
             roles = _check_setup(plain["roles"], plain["difficulty"])

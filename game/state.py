@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,32 +207,50 @@ def atomic_write_frame(frame: pd.DataFrame, path: str | Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def save_model(model: ChipWarModel, path: str | Path) -> None:
+def write_save(
+    path: str | Path,
+    fmt: str,
+    version: int,
+    entries: dict[str, bytes],
+    info: dict[str, Any] | None = None,
+    what: str = "save",
+) -> None:
+    """A versioned save: a zip of `entries` plus meta.json (format, version, SHA-256 of the
+    entries), written whole or not at all; an earlier file at `path` survives a failed write."""
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(Problem(f"folder {path.parent} does not exist", file=str(path)))
-    plain, arrays = snapshot(model)
-    state = json.dumps(plain).encode()
-    arr = _arrays_bytes(arrays)
-    digest = hashlib.sha256(state + arr).hexdigest()
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "sha256": digest,
-        "date": model.date,
-        "scenario": model.scenario.name,
-        "turn": model.turn,
-    }
+    if path.is_dir():
+        raise InputError(Problem("is a folder, expected a file name", file=str(path)))
+    if not path.parent.is_dir():
+        raise InputError(Problem(f"folder '{path.parent}' does not exist", file=str(path)))
+    meta = {"format": fmt, "version": version, "sha256": _digest(entries), **(info or {})}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("meta.json", json.dumps(meta, indent=1))
-        z.writestr("state.json", state)
-        z.writestr("arrays.npz", arr)
-    atomic_write_bytes(path, buf.getvalue())
+        for name, data in entries.items():
+            z.writestr(name, data)
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError as exc:
+        raise InputError(
+            Problem(
+                f"cannot write the {what} ({exc.strerror or exc}); any earlier "
+                f"file there is intact",
+                file=str(path),
+            )
+        ) from exc
 
 
-def load_model(path: str | Path) -> ChipWarModel:
-    path = Path(path)
+def read_save(
+    path: str | Path,
+    fmt: str,
+    version: int,
+    names: tuple[str, ...],
+    what: str = "save file",
+    others: dict[str, str] | None = None,
+) -> dict[str, bytes]:
+    """Open a save written by `write_save` and check it (format, version, every entry there,
+    checksum); any problem is an InputError naming the file. `others` maps formats of other
+    kinds of save to what to call them ("a saved model")."""
     shown = str(path)
 
     def bad(msg: str) -> InputError:
@@ -240,29 +259,76 @@ def load_model(path: str | Path) -> ChipWarModel:
     try:
         with zipfile.ZipFile(path) as z:
             meta = json.loads(z.read("meta.json"))
-            state = z.read("state.json")
-            arr = z.read("arrays.npz")
+            entries = {name: z.read(name) for name in names if name in z.namelist()}
     except FileNotFoundError:
-        raise bad("save file not found") from None
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError):
-        raise bad("not a Silicon Curtain save file, or it is damaged") from None
-    if meta.get("format") != FORMAT:
-        raise bad("not a Silicon Curtain save file")
-    if meta.get("version") != VERSION:
+        raise bad(f"{what} not found") from None
+    except IsADirectoryError:
+        raise bad(f"is a folder, not a {what}") from None
+    except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, EOFError, OSError):
+        raise bad(f"not a Silicon Curtain {what}, or it is damaged") from None
+    if not isinstance(meta, dict):
+        raise bad(f"not a Silicon Curtain {what}, or it is damaged")
+    if meta.get("format") in (others or {}):
+        raise bad(f"this is {others[meta['format']]}, not a {what}")  # type: ignore[index]
+    if meta.get("format") != fmt:
+        raise bad(f"not a Silicon Curtain {what}")
+    if meta.get("version") != version:
         raise bad(
-            f"save format version {meta.get('version')} is not supported "
-            f"(this build reads {VERSION})"
+            f"{what} version {meta.get('version')} is not supported "
+            f"(this build reads version {version})"
         )
-    if hashlib.sha256(state + arr).hexdigest() != meta.get("sha256"):
-        raise bad("the save file is damaged (its checksum does not match)")
+    missing = [name for name in names if name not in entries]
+    if missing:
+        raise bad(f"the {what} is damaged (missing {', '.join(missing)})")
+    if _digest(entries) != meta.get("sha256"):
+        raise bad(f"the {what} is damaged (its checksum does not match)")
+    return entries
+
+
+def _digest(entries: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(entries):
+        h.update(name.encode())
+        h.update(entries[name])
+    return h.hexdigest()
+
+
+MODEL_ENTRIES = ("state.json", "arrays.npz")
+
+
+def save_model(model: ChipWarModel, path: str | Path) -> None:
+    plain, arrays = snapshot(model)
+    entries = {"state.json": json.dumps(plain).encode(), "arrays.npz": _arrays_bytes(arrays)}
+    write_save(
+        path,
+        FORMAT,
+        VERSION,
+        entries,
+        {"date": model.date, "scenario": model.scenario.name, "turn": model.turn},
+        what="save",
+    )
+
+
+def load_model(path: str | Path) -> ChipWarModel:
+    entries = read_save(
+        path,
+        FORMAT,
+        VERSION,
+        MODEL_ENTRIES,
+        what="save file",
+        others={"silicon-curtain-game": "a saved game (load it in the game)"},
+    )
     try:
-        plain = json.loads(state)
-        with np.load(io.BytesIO(arr), allow_pickle=False) as npz:
+        plain = json.loads(entries["state.json"])
+        with np.load(io.BytesIO(entries["arrays.npz"]), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         return restore(plain, arrays)
     except InputError:
         raise
     except Exception as exc:  # a save from an incompatible build
-        raise bad(
-            f"the save file cannot be restored by this build ({type(exc).__name__}: {exc})"
+        raise InputError(
+            Problem(
+                f"the save file cannot be restored by this build ({type(exc).__name__}: {exc})",
+                file=str(path),
+            )
         ) from None

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import game.session as session_module
+import game.state as state_module
 from game.errors import CommandError, InputError
 from game.model import ChipWarModel
 from game.objectives import ROLES
@@ -265,7 +265,7 @@ def test_a_failed_save_leaves_the_old_save_intact(
     with pytest.raises(InputError, match="No space left on device"):
         s.save(path)
     monkeypatch.undo()
-    monkeypatch.setattr(session_module, "atomic_write_bytes", disk_full)
+    monkeypatch.setattr(state_module, "atomic_write_bytes", disk_full)
     with pytest.raises(InputError):
         s.save(path)
     assert path.read_bytes() == good
