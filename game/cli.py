@@ -350,6 +350,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_display() -> bool:
+    """True when no real display is available (CI, SSH, SDL's dummy driver); checked without
+    importing pygame, so the headless fallback stays fast and quiet."""
+    import os
+
+    if os.environ.get("SDL_VIDEODRIVER", "") in ("dummy", "offscreen"):
+        return True
+    if os.name == "posix" and sys.platform != "darwin":
+        return not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+    return False
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     import os
 
@@ -378,12 +390,8 @@ def cmd_play(args: argparse.Namespace) -> int:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     else:
-        from game.ui.app import headless_display_wanted
-
-        if headless_display_wanted():
-            from game.ui import strings
-
-            print(strings.NO_DISPLAY)
+        if _no_display():
+            print("No display found: running the headless default instead (python main.py run).")
             return cmd_run(build_parser().parse_args(["run"]))
     from game.ui.app import play
 

@@ -289,3 +289,13 @@ def test_play_without_a_display_runs_the_headless_default() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].startswith("No display found")
     assert "2030" in proc.stdout
+
+
+def test_the_window_can_be_resized(app: App) -> None:
+    scene = play_scene(app)
+    pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, w=1600, h=960, size=(1600, 960)))
+    pump(app, 3)
+    assert app.size == (1600, 960)
+    assert scene.layout.side.right == 1600 and scene.layout.charts.bottom == 960
+    click(app, find(app, "#step").rect.center)  # the rebuilt widgets work
+    assert scene.session.model.turn == 1

@@ -5,7 +5,6 @@ builds its widgets, handles events, updates and draws; the app only routes and f
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -209,20 +208,6 @@ class App:
         for callback in self.on_quit:
             callback()
         self.on_quit.clear()
-
-
-def headless_display_wanted() -> bool:
-    """True when no real display is available (CI, SSH, SDL's dummy driver)."""
-    driver = os.environ.get("SDL_VIDEODRIVER", "")
-    if driver in ("dummy", "offscreen"):
-        return True
-    if (
-        os.name == "posix"
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-    ):
-        return os.uname().sysname != "Darwin"
-    return False
 
 
 def play(

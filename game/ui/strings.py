@@ -114,7 +114,6 @@ HELP_BODY = (
     "Click a country for its labs, stock and policies; <b>why?</b> explains a bloc."
 )
 
-NO_DISPLAY = "No display found: running the headless default instead (python main.py run)."
 
 # the world map
 LEGEND_FLOWS = {
