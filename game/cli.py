@@ -172,6 +172,79 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also write the table as CSV: target, source, low, high, median, p10, p90, in_range",
     )
+    sweep = sub.add_parser(
+        "sweep",
+        help="run an experiment: many runs over levers, uncertainties and seeds",
+        description="Run every run of an experiment file (experiments/*.yaml: a scenario, levers, "
+        "uncertain parameters, a design and replications) on a process pool or a Dask cluster. "
+        "Results stream to the output folder as runs finish; running the same command again "
+        "resumes where it stopped. With --from-save, replay a saved game's decisions across "
+        "many futures instead.",
+    )
+    sweep.add_argument(
+        "experiment",
+        nargs="?",
+        default=None,
+        help="an experiment file, or a name from experiments/",
+    )
+    sweep.add_argument(
+        "--from-save",
+        dest="from_save",
+        metavar="GAME",
+        default=None,
+        help="a saved game (.scgame): how robust is the policy played in it?",
+    )
+    sweep.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="parallel processes (default: the number of cores)",
+    )
+    sweep.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="output folder (default: sweeps/<experiment name>)",
+    )
+    sweep.add_argument(
+        "--backend",
+        choices=["local", "dask"],
+        default="local",
+        help="local process pool (default) or Dask",
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="with --backend dask: an existing cluster's scheduler "
+        "(e.g. tcp://10.0.0.5:8786); without it, a local Dask cluster",
+    )
+    sweep.add_argument(
+        "--format",
+        choices=["parquet", "csv"],
+        default="parquet",
+        help="format of the experiments and outcomes tables (default: parquet)",
+    )
+    sweep.add_argument(
+        "--samples",
+        type=_positive,
+        default=16,
+        help="with --from-save: draws of the uncertain parameters (default: 16)",
+    )
+    sweep.add_argument(
+        "--replications",
+        type=_positive,
+        default=4,
+        help="with --from-save: seeds per draw (default: 4)",
+    )
+    analyze = sub.add_parser(
+        "analyze",
+        help="plots and a summary of a sweep's results",
+        description="Write plots (PNG) and a Markdown summary of a sweep folder into "
+        "DIR/analysis: fan charts of capability by policy, the gap by policy, smuggling against "
+        "enforcement, trade-offs between objectives and sensitivity indices.",
+    )
+    analyze.add_argument("folder", metavar="DIR", help="a folder written by 'sweep'")
     play = sub.add_parser(
         "play",
         help="open the game window (the default command)",
@@ -410,6 +483,93 @@ def cmd_play(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import os
+
+    workers = args.workers or max(1, os.cpu_count() or 1)
+    if args.scheduler and args.backend != "dask":
+        raise InputError(Problem("--scheduler needs --backend dask", key="--scheduler"))
+    if args.from_save:
+        if args.experiment:
+            raise InputError(
+                Problem("give an experiment or --from-save, not both", key="--from-save")
+            )
+        from game.robustness import describe, robustness
+
+        folder = Path(args.out or Path("sweeps") / (Path(args.from_save).stem + "-robustness"))
+        table, summary = robustness(
+            args.from_save,
+            folder,
+            args.samples,
+            args.replications,
+            workers,
+            args.backend,
+            args.scheduler,
+            progress=sys.stderr.isatty(),
+        )
+        d = describe(table)
+        if d.get("ok"):
+            print(
+                f"{d['ok']} of {d['futures']} futures ran: "
+                f"the objective's median {d['median']:.2f} "
+                f"(10-90%: {d['p10']:.2f} .. {d['p90']:.2f}); beats doing nothing in "
+                f"{d['beats_no_change']:.0%}, meets the goal in {d['meets_target']:.0%}."
+            )
+        print(f"Wrote {folder / 'robustness.parquet'} and {summary}")
+        return 0
+    if not args.experiment:
+        raise InputError(
+            Problem("give an experiment file (see experiments/) or --from-save GAME", key="sweep")
+        )
+    from game.experiment import load_experiment
+    from game.sweep import SweepStore, run_sweep
+
+    experiment = load_experiment(args.experiment)
+    folder = Path(args.out or Path("sweeps") / experiment.name)
+    record = experiment.record()
+    print(
+        f"{experiment.name}: {record['runs']} runs ({record['policies']} policies x "
+        f"{record['draws']} draws x {record['replications']} replications), {workers} workers "
+        f"({args.backend}), into {folder}",
+        file=sys.stderr,
+    )
+    try:
+        report = run_sweep(
+            experiment,
+            folder,
+            workers,
+            args.backend,
+            args.scheduler,
+            args.format,
+            progress=sys.stderr.isatty(),
+        )
+    except KeyboardInterrupt:
+        saved = len(SweepStore(folder, experiment, args.format).done())
+        print(
+            f"interrupted: {saved} of {record['runs']} runs are saved in {folder}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    rate = f", {report.ran / report.seconds:.1f} runs/s" if report.ran and report.seconds else ""
+    print(
+        f"{report.total} runs: {report.already} already done, {report.ran} run now "
+        f"({report.failed} failed) in {report.seconds:.1f} s{rate}"
+    )
+    print(f"Tables: {report.experiments} and {report.outcomes}")
+    print(f"Next: python main.py analyze {folder}")
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from game.analysis import analyze
+
+    written = analyze(args.folder)
+    for path in written:
+        print(f"Wrote {path}")
+    return 0
+
+
 def cmd_scenarios(_: argparse.Namespace) -> int:
     from game.scenario import load_scenario, scenario_names
 
@@ -439,6 +599,8 @@ def cmd_levers(_: argparse.Namespace) -> int:
 COMMANDS = {
     "run": cmd_run,
     "play": cmd_play,
+    "sweep": cmd_sweep,
+    "analyze": cmd_analyze,
     "calibrate": cmd_calibrate,
     "scenarios": cmd_scenarios,
     "levers": cmd_levers,

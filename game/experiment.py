@@ -1,0 +1,281 @@
+"""Experiment files (experiments/*.yaml): what a sweep varies and how.
+
+Following EMA Workbench's split, an experiment has *levers* (policy choices, compared as a full
+grid: every combination is a policy) and *uncertainties* (world parameters that nobody
+chooses, drawn by a design: a grid of values, a Latin hypercube or a Sobol design from SALib),
+times *replications* (seeds). The same replication seeds are reused for every policy and every
+draw (common random numbers), so differences between policies are not seed noise.
+
+    name: enforcement_vs_smuggling
+    description: "One line for the summary"
+    scenario: historical            # a scenario name or a path
+    months: 48                      # optional: shorter than the scenario's horizon
+    levers:                         # keys as in `--set`: a lever, or lever.target
+      enforcement: [0.5, 1, 2, 4]
+    uncertainties:                  # parameter names from assets/data/parameters.yaml
+      smuggling_detection: [0.02, 0.3]      # a range (sampled) ...
+      algo_doubling_months: {values: [6, 8, 12]}   # ... or values (a grid)
+    design: lhs                     # grid | lhs | sobol
+    samples: 16                     # lhs: draws; sobol: base samples N (N*(2D+2) draws)
+    replications: 5
+    seed: 2022
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from game.data import ROOT, Text, default_world_data
+from game.errors import InputError, Problem
+from game.scenario import load_scenario, with_overrides
+from game.validation import Strict, validate
+from game.yamlfile import YamlDoc, read_yaml
+
+EXPERIMENT_DIR = ROOT / "experiments"
+Scalar = bool | int | float | str
+
+
+class Values(Strict):
+    values: Annotated[list[Scalar], Field(min_length=1)]
+
+
+class ExperimentFile(Strict):
+    name: Text
+    description: Text
+    scenario: Text = "historical"
+    months: Annotated[int, Field(ge=1, le=1200)] | None = None
+    levers: dict[str, Annotated[list[Scalar], Field(min_length=1)]] = {}
+    uncertainties: dict[
+        str, Annotated[list[float], Field(min_length=2, max_length=2)] | Values
+    ] = {}
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    samples: Annotated[int, Field(ge=1, le=100_000)] = 8
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 1
+    seed: Annotated[int, Field(ge=0)] = 2022
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep: a policy, a draw of the uncertainties and a seed."""
+
+    run_id: str
+    policy: int
+    draw: int
+    replication: int
+    seed: int
+    levers: tuple[tuple[str, Scalar], ...]
+    parameters: tuple[tuple[str, float], ...]
+
+    def overrides(self) -> dict[str, Scalar]:
+        return {**dict(self.parameters), **dict(self.levers)}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    spec: ExperimentFile
+    source: str  # the file, for messages and the sweep's record
+    text: str  # its YAML, kept with the results
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def digest(self) -> str:
+        """Identifies the experiment: resuming into a folder made by another one is refused."""
+        return hashlib.sha256(self.text.encode()).hexdigest()[:16]
+
+    # ------------------------------------------------------------------ the design
+    def policies(self) -> list[tuple[tuple[str, Scalar], ...]]:
+        """Every combination of lever values (the empty policy if no levers)."""
+        keys = list(self.spec.levers)
+        return [
+            tuple(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(self.spec.levers[k] for k in keys))
+        ]
+
+    def draws(self) -> list[tuple[tuple[str, float], ...]]:
+        """The uncertainty draws: grid, Latin hypercube (scipy) or Sobol (SALib's Saltelli)."""
+        u = self.spec.uncertainties
+        if not u:
+            return [()]
+        names = list(u)
+        if self.spec.design == "grid":
+            axes = [spec.values if isinstance(spec, Values) else _grid(spec) for spec in u.values()]
+            return [tuple(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+        if self.spec.design == "lhs":
+            from scipy.stats import qmc
+
+            unit = qmc.LatinHypercube(
+                d=len(names), seed=np.random.default_rng(self.spec.seed)
+            ).random(self.spec.samples)
+            return [tuple(zip(names, _scale(row, u), strict=True)) for row in unit]
+        problem = self.salib_problem()
+        from SALib.sample import sobol as sobol_sample
+
+        points = sobol_sample.sample(
+            problem, self.spec.samples, calc_second_order=False, seed=self.spec.seed
+        )
+        return [tuple(zip(names, (float(v) for v in row), strict=True)) for row in points]
+
+    def salib_problem(self) -> dict[str, Any]:
+        u = self.spec.uncertainties
+        return {
+            "num_vars": len(u),
+            "names": list(u),
+            "bounds": [
+                [float(min(s.values)), float(max(s.values))]
+                if isinstance(s, Values)
+                else [float(s[0]), float(s[1])]
+                for s in u.values()
+            ],
+        }
+
+    def seeds(self) -> list[int]:
+        """Replication seeds from the master seed; the same for every policy and draw."""
+        return [
+            int(s.generate_state(1)[0])
+            for s in np.random.SeedSequence(self.spec.seed).spawn(self.spec.replications)
+        ]
+
+    def runs(self) -> list[Run]:
+        seeds = self.seeds()
+        out = []
+        for p, policy in enumerate(self.policies()):
+            for d, draw in enumerate(self.draws()):
+                for r, seed in enumerate(seeds):
+                    out.append(
+                        Run(
+                            f"p{p}-d{d}-r{r}",
+                            p,
+                            d,
+                            r,
+                            seed,
+                            policy,
+                            tuple((k, _plain(v)) for k, v in draw),
+                        )
+                    )
+        return out
+
+    def record(self) -> dict[str, Any]:
+        """What goes into the sweep folder's manifest."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "digest": self.digest(),
+            "scenario": self.spec.scenario,
+            "design": self.spec.design,
+            "policies": len(self.policies()),
+            "draws": len(self.draws()),
+            "replications": self.spec.replications,
+            "seed": self.spec.seed,
+            "runs": len(self.runs()),
+        }
+
+
+def _grid(bounds: list[float]) -> list[float]:
+    """A range on a grid design: low, middle, high."""
+    lo, hi = bounds
+    return [lo, (lo + hi) / 2, hi]
+
+
+def _scale(unit: np.ndarray, u: dict[str, Any]) -> list[float]:
+    out = []
+    for x, spec in zip(unit, u.values(), strict=True):
+        if isinstance(spec, Values):  # values on a sampled design: pick one
+            out.append(float(spec.values[min(int(x * len(spec.values)), len(spec.values) - 1)]))
+        else:
+            out.append(float(spec[0] + x * (spec[1] - spec[0])))
+    return out
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def experiment_names(folder: Path = EXPERIMENT_DIR) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def load_experiment(name_or_path: str) -> Experiment:
+    """Read and check an experiment file; every problem with its line and key."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml") and path.parent == Path("."):
+        candidate = EXPERIMENT_DIR / f"{name_or_path}.yaml"
+        if not candidate.exists():
+            raise InputError(
+                Problem(
+                    f"unknown experiment '{name_or_path}'; expected a path to a "
+                    f".yaml file or one of: {', '.join(experiment_names())}"
+                )
+            )
+        path = candidate
+    try:
+        shown = str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        shown = str(path)
+    doc = read_yaml(path, shown)
+    spec = validate(doc, ExperimentFile)
+    problems = _check(doc, spec)
+    if problems:
+        raise InputError(problems)
+    return Experiment(spec, shown, path.read_text(encoding="utf-8"))
+
+
+def experiment_from(spec: ExperimentFile, source: str) -> Experiment:
+    """An experiment built in code (the --from-save bridge); checked like a file."""
+    text = json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+    return Experiment(spec, source, text)
+
+
+def _check(doc: YamlDoc, spec: ExperimentFile) -> list[Problem]:
+    out: list[Problem] = []
+    try:
+        scenario = load_scenario(spec.scenario)
+    except InputError as exc:
+        return [doc.problem(("scenario",), exc.problems[0].message)]
+    params = default_world_data().parameters
+    for key, values in spec.levers.items():
+        for i, v in enumerate(values):
+            try:
+                with_overrides(scenario, {key: v})
+            except InputError as exc:
+                out.append(doc.problem(("levers", key, i), exc.problems[0].message))
+                break
+    for key, u in spec.uncertainties.items():
+        p = params.get(key)
+        if p is None:
+            out.append(
+                doc.problem(
+                    ("uncertainties", key),
+                    "unknown parameter; expected a name from assets/data/parameters.yaml",
+                )
+            )
+            continue
+        lo, hi = p.range
+        values = u.values if isinstance(u, Values) else list(u)
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
+            out.append(doc.problem(("uncertainties", key), f"expected numbers, got {values}"))
+        elif not all(lo <= float(v) <= hi for v in values):
+            out.append(
+                doc.problem(
+                    ("uncertainties", key),
+                    f"expected values within the parameter's range [{lo}, {hi}], got {values}",
+                )
+            )
+        elif not isinstance(u, Values) and u[0] >= u[1]:
+            out.append(
+                doc.problem(
+                    ("uncertainties", key), f"expected [low, high] with low < high, got {u}"
+                )
+            )
+    if spec.design == "sobol" and not spec.uncertainties:
+        out.append(doc.problem(("design",), "a Sobol design needs uncertainties to vary"))
+    return out

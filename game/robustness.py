@@ -1,0 +1,247 @@
+"""From a game to an experiment: how robust is the policy a player played?
+
+A saved game holds the player's dated decisions. Here they are replayed as a schedule across
+many futures: replication seeds times draws of the main uncertain parameters (a Latin
+hypercube over their plausible ranges). Each future is run twice with the same seed and
+parameters, with the decisions and without them (the game's ghost world), so the comparison
+is paired: "does this policy beat doing nothing in that same world?" The role's objective
+(game/objectives.py) is computed for both.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from game.calibration import parameter_draws, seeds_for
+from game.errors import InputError, Problem
+from game.scenario import Scenario, ScheduledChange
+from game.state import atomic_write_bytes, atomic_write_frame
+
+# The uncertainties that matter most (shared/calibration.md), drawn over their ranges.
+KEY_PARAMETERS = [
+    "algo_doubling_months",
+    "scarcity_efficiency_bonus",
+    "smuggling_detection",
+    "gray_markup",
+    "huawei_output_2025",
+    "variant_lag_months",
+    "budget_growth_frontier",
+    "mfu",
+    "largest_run_share",
+]
+
+
+@dataclass(frozen=True)
+class PairJob:
+    future: int
+    seed: int
+    parameters: tuple[tuple[str, float], ...]
+    played: Scenario
+    baseline: Scenario
+    role: str
+
+
+def run_pair(job: PairJob) -> dict[str, Any]:
+    """One future, with and without the player's decisions (a worker function)."""
+    from mesa import Agent
+
+    from game.model import ChipWarModel
+    from game.objectives import score
+
+    start = time.perf_counter()
+    out: dict[str, Any] = {
+        "future": job.future,
+        "seed": job.seed,
+        **dict(job.parameters),
+        "status": "ok",
+        "error": "",
+    }
+    models = []
+    try:
+        for scenario in (job.baseline, job.played):
+            model = ChipWarModel(scenario, rng=job.seed, overrides=dict(job.parameters))
+            model.run()
+            models.append(model)
+        base, played = models
+        mine, theirs = score(job.role, played, base), score(job.role, base, base)
+        china = played.bloc_ids.index("china")
+        out.update(
+            {
+                "objective_played": mine.value,
+                "objective_no_change": theirs.value,
+                "target": mine.target,
+                "beats_no_change": mine.value > theirs.value,
+                "meets_target": mine.value >= mine.target,
+                "china_gap_played": played.latest("gap_months", china),
+                "china_gap_no_change": base.latest("gap_months", china),
+                "china_frontier_played": played.latest("frontier_capability", china),
+                "china_frontier_no_change": base.latest("frontier_capability", china),
+            }
+        )
+    except Exception as exc:  # recorded, not raised
+        out["status"], out["error"] = "error", f"{type(exc).__name__}: {exc}"[:2000]
+    finally:
+        for model in models:
+            getattr(Agent, "_ids", {}).pop(model, None)
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def played_scenarios(save: str | Path) -> tuple[Scenario, Scenario, str, list[Any]]:
+    """The game's world without and with the player's decisions, the role they are judged as,
+    and the decisions."""
+    from game.session import GameSession
+
+    session = GameSession.load(save)
+    decisions = list(session.decisions)
+    if not decisions:
+        raise InputError(
+            Problem("the saved game has no decisions to test: play some first", file=str(save))
+        )
+    base = session.scenario
+    extra = tuple(
+        ScheduledChange(_month(d.date), d.change, f"(played) {d.change}") for d in decisions
+    )
+    played = replace(
+        base,
+        name=f"{base.name} (played)",
+        schedule=tuple(sorted(base.schedule + extra, key=lambda s: s.month)),
+    )
+    return base, played, session.roles[0], decisions
+
+
+def _month(date: str) -> int:
+    from game.dates import parse_month
+
+    return parse_month(date)
+
+
+def robustness(
+    save: str | Path,
+    folder: str | Path,
+    samples: int = 16,
+    replications: int = 4,
+    workers: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
+    seed: int = 2022,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, Path]:
+    """Run the paired futures and write `robustness.parquet` and `summary.md` in `folder`."""
+    from game.sweep import stream_dask, stream_local
+
+    base, played, role, decisions = played_scenarios(save)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    draws = parameter_draws(samples, seed, KEY_PARAMETERS)
+    seeds = seeds_for(replications, seed)
+    jobs = [
+        PairJob(
+            i * replications + r,
+            s,
+            tuple((k, float(v)) for k, v in draws.iloc[i].items()),
+            played,
+            base,
+            role,
+        )
+        for i in range(samples)
+        for r, s in enumerate(seeds)
+    ]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), unit="future", desc="robustness")
+    rows = []
+    stream = (
+        stream_dask(jobs, workers, scheduler, run_pair)
+        if backend == "dask"
+        else stream_local(jobs, workers, run_pair)
+    )
+    for row in stream:
+        rows.append(row)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    table = pd.DataFrame(rows).sort_values("future").reset_index(drop=True)
+    atomic_write_frame(table, folder / "robustness.parquet")
+    summary = folder / "summary.md"
+    atomic_write_bytes(summary, _summary(table, role, decisions, save).encode())
+    atomic_write_bytes(
+        folder / "manifest.json",
+        json.dumps(
+            {
+                "save": str(save),
+                "role": role,
+                "samples": samples,
+                "replications": replications,
+                "seed": seed,
+                "parameters": KEY_PARAMETERS,
+            },
+            indent=1,
+        ).encode(),
+    )
+    return table, summary
+
+
+def describe(table: pd.DataFrame) -> dict[str, float]:
+    ok = table[table["status"] == "ok"]
+    if ok.empty:
+        return {"futures": len(table), "ok": 0}
+    v = ok["objective_played"].to_numpy(float)
+    return {
+        "futures": len(table),
+        "ok": len(ok),
+        "median": float(np.median(v)),
+        "p10": float(np.percentile(v, 10)),
+        "p90": float(np.percentile(v, 90)),
+        "beats_no_change": float(ok["beats_no_change"].mean()),
+        "meets_target": float(ok["meets_target"].mean()),
+        "no_change_median": float(np.median(ok["objective_no_change"].to_numpy(float))),
+    }
+
+
+def _summary(table: pd.DataFrame, role: str, decisions: list[Any], save: str | Path) -> str:
+    from game.objectives import ROLES
+
+    d = describe(table)
+    lines = [
+        f"# How robust is the played policy? ({ROLES[role].name})",
+        "",
+        f"Saved game: `{save}`. {ROLES[role].objective}",
+        "",
+        "## The decisions replayed",
+        "",
+    ]
+    lines += [f"- {x.date}: {x.change}" for x in decisions]
+    lines += ["", f"## Across {d['futures']} futures ({d.get('ok', 0)} ran)", ""]
+    if d.get("ok"):
+        lines += [
+            "| | median | 10% | 90% |",
+            "|---|---|---|---|",
+            f"| objective with the decisions | {d['median']:.2f} "
+            f"| {d['p10']:.2f} | {d['p90']:.2f} |",
+            f"| objective without them | {d['no_change_median']:.2f} | | |",
+            "",
+            f"The played policy beats doing nothing in **{d['beats_no_change']:.0%}** "
+            "of the futures "
+            f"and meets the role's goal ({table['target'].iloc[0]:g}) in {d['meets_target']:.0%}.",
+            "",
+            "Each future is a seed and a draw of the main uncertain parameters "
+            f"({', '.join(KEY_PARAMETERS)}) over their plausible ranges, run with and without the "
+            "decisions.",
+        ]
+    failed = table[table["status"] != "ok"]
+    if len(failed):
+        lines += ["", "## Futures that failed", ""] + [
+            f"- future {r.future}: {r.error}" for r in failed.head(10).itertuples()
+        ]
+    return "\n".join(lines) + "\n"
