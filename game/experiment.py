@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from game.data import ROOT, Text, default_world_data
 from game.errors import InputError, Problem
@@ -47,15 +47,33 @@ class Values(Strict):
     values: Annotated[list[Scalar], Field(min_length=1)]
 
 
+def _uncertainty(value: Any) -> list[float] | Values:
+    """A range [low, high] or {values: [...]}, with one message for either shape."""
+    expected = "expected a range [low, high] or {values: [v1, v2, ...]}"
+    numbers = (int, float)
+    if isinstance(value, list):
+        if len(value) != 2 or not all(
+            isinstance(v, numbers) and not isinstance(v, bool) for v in value
+        ):
+            raise ValueError(f"{expected}, got {value}")
+        return [float(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) != {"values"} or not isinstance(value["values"], list) or not value["values"]:
+            raise ValueError(f"{expected}, got a mapping with keys {sorted(map(str, value))}")
+        return Values(values=value["values"])
+    raise ValueError(f"{expected}, got {value!r}")
+
+
+Uncertainty = Annotated[Any, AfterValidator(_uncertainty)]
+
+
 class ExperimentFile(Strict):
     name: Text
     description: Text
     scenario: Text = "historical"
     months: Annotated[int, Field(ge=1, le=1200)] | None = None
     levers: dict[str, Annotated[list[Scalar], Field(min_length=1)]] = {}
-    uncertainties: dict[
-        str, Annotated[list[float], Field(min_length=2, max_length=2)] | Values
-    ] = {}
+    uncertainties: dict[str, Uncertainty] = {}
     design: Literal["grid", "lhs", "sobol"] = "grid"
     samples: Annotated[int, Field(ge=1, le=100_000)] = 8
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1

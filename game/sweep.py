@@ -35,7 +35,8 @@ from game.experiment import Experiment, Run
 from game.scenario import Scenario
 from game.state import atomic_write_bytes, atomic_write_frame
 
-MAX_TASKS_PER_CHILD = 50  # recycle workers: bounds any slow leak (see Mesa 3.3's Agent._ids)
+MAX_TASKS_PER_CHILD = 200  # recycle workers: bounds any slow leak (run_one drops each model, see
+# Mesa 3.3's Agent._ids); a re-spawn costs about a second of imports, so not too often
 IN_FLIGHT_PER_WORKER = 4  # submitted ahead, so workers never wait on the main process
 
 
