@@ -265,10 +265,11 @@ class SweepStore:
         outcomes = (
             pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["run_id"])
         )
-        outcomes["_order"] = outcomes["run_id"].map(order)
-        outcomes = outcomes.sort_values(["_order", "step", "bloc"], kind="stable").drop(
-            columns="_order"
-        )
+        if parts:  # every run failed: an empty outcomes table, with the run_id column
+            outcomes["_order"] = outcomes["run_id"].map(order)
+            outcomes = outcomes.sort_values(["_order", "step", "bloc"], kind="stable").drop(
+                columns="_order"
+            )
         ext = ".parquet" if self.fmt == "parquet" else ".csv"
         exp_path, out_path = self.folder / f"experiments{ext}", self.folder / f"outcomes{ext}"
         atomic_write_frame(experiments, exp_path)

@@ -189,6 +189,20 @@ def test_a_failing_run_is_recorded_and_the_others_complete(
     assert set(outcomes["run_id"]) == set(experiments["run_id"]) - expected_failures
 
 
+def test_a_sweep_whose_every_run_fails_still_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: ChipWarModel, *args: object, **kwargs: object) -> None:
+        raise ValueError("nothing works")
+
+    monkeypatch.setattr(ChipWarModel, "__init__", broken)
+    report = run_sweep(load_experiment(str(_write(tmp_path))), tmp_path / "out", workers=1)
+    assert report.ran == report.failed == 8
+    experiments = pd.read_parquet(tmp_path / "out" / "experiments.parquet")
+    assert set(experiments["status"]) == {"error"}
+    assert pd.read_parquet(tmp_path / "out" / "outcomes.parquet").empty
+
+
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     ("change", "line", "message"),
