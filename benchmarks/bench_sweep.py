@@ -18,9 +18,11 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -106,10 +108,13 @@ def main() -> None:
     print(f"  target under 10 min: {'meets it' if wall < 600 else 'misses it'}")
 
     n = 400 if not args.quick else 150
-    print(f"\nmemory of one worker process over {n} runs (RSS, MB), no recycling:")
-    kept = memory_series(n, drop=True)
+    print(f"\nmemory of one fresh worker process over {n} runs (RSS, MB), no recycling:")
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:  # a fresh process for each series
+        kept = pool.submit(memory_series, n, True).result()
     print("  run_one (drops the model):       " + "  ".join(f"{i}:{m:.0f}" for i, m in kept))
-    leak = memory_series(min(n, 150), drop=False)
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        leak = pool.submit(memory_series, min(n, 150), False).result()
     print("  naive loop (Mesa keeps models):  " + "  ".join(f"{i}:{m:.0f}" for i, m in leak))
     first, last = kept[1][1], kept[-1][1]
     print(
