@@ -228,14 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--samples",
         type=_positive,
-        default=16,
-        help="with --from-save: draws of the uncertain parameters (default: 16)",
+        default=None,
+        help="with --from-save: draws of the uncertain parameters (default: 16; "
+        "an experiment file sets its own)",
     )
     sweep.add_argument(
         "--replications",
         type=_positive,
-        default=4,
-        help="with --from-save: seeds per draw (default: 4)",
+        default=None,
+        help="with --from-save: seeds per draw (default: 4; an experiment file sets its own)",
     )
     analyze = sub.add_parser(
         "analyze",
@@ -500,8 +501,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         table, summary = robustness(
             args.from_save,
             folder,
-            args.samples,
-            args.replications,
+            args.samples or 16,
+            args.replications or 4,
             workers,
             args.backend,
             args.scheduler,
@@ -521,6 +522,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError(
             Problem("give an experiment file (see experiments/) or --from-save GAME", key="sweep")
         )
+    for flag, value in (("--samples", args.samples), ("--replications", args.replications)):
+        if value is not None:
+            raise InputError(
+                Problem(
+                    "is for --from-save; an experiment file sets its own "
+                    f"({flag[2:]}: N in the file)",
+                    key=flag,
+                )
+            )
     from game.experiment import load_experiment
     from game.sweep import SweepStore, run_sweep
 

@@ -6,6 +6,11 @@ played game's decisions can be tested across many futures."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -123,6 +128,38 @@ def test_an_interrupted_sweep_resumes_to_exactly_the_expected_runs(
     third = run_sweep(experiment, folder, workers=1)
     assert third.ran == 0 and third.already == 8
     pd.testing.assert_frame_equal(_tables(folder)[1], outcomes)
+
+
+def test_ctrl_c_on_the_command_line_loses_only_runs_in_flight(tmp_path: Path) -> None:
+    """As a user does it: Ctrl-C in the terminal (SIGINT to the whole process group, workers
+    included) part-way, then the same command again."""
+    text = SMALL.replace("months: 8", "months: 60").replace("replications: 2", "replications: 5")
+    path = _write(tmp_path, text)
+    out = tmp_path / "out"
+    command = [sys.executable, "main.py", "sweep", str(path), "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("runs/*.json"))) < 4 and proc.poll() is None:
+        assert time.monotonic() < deadline, "the sweep never wrote a run"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    saved = {p.stem for p in out.glob("runs/*.json")}
+    assert 4 <= len(saved) < 20
+    assert not list(out.glob("runs/.*.tmp"))  # no half-written file left behind
+    again = run_cli("sweep", path, "--workers", "2", "--out", out, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"20 runs: {len(saved)} already done, {20 - len(saved)} run now" in again.stdout
+    experiment = load_experiment(str(path))
+    run_sweep(experiment, tmp_path / "clean", workers=1)
+    got, want = _tables(out), _tables(tmp_path / "clean")
+    pd.testing.assert_frame_equal(got[0], want[0])
+    pd.testing.assert_frame_equal(got[1], want[1])
 
 
 def test_a_folder_of_another_experiment_is_refused(
@@ -254,6 +291,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         (("nonesuch",), "unknown experiment 'nonesuch'"),
         (("small", "--scheduler", "tcp://x:1"), "--scheduler needs --backend dask"),
         (("small", "--workers", "0"), "--workers"),
+        (("small", "--samples", "64"), "--samples: is for --from-save"),
     ]:
         result = run_cli("sweep", *args)
         assert result.returncode == 2, args
