@@ -25,6 +25,7 @@ from pydantic import AfterValidator, Field
 from game.data import DATA_DIR, ROOT, Text, default_world_data
 from game.dates import format_month, parse_month
 from game.errors import InputError, Problem
+from game.experiment import parameter_draws, seeds_for
 from game.scenario import scenario_names
 from game.validation import Strict, validate
 from game.yamlfile import read_yaml
@@ -281,28 +282,6 @@ def run_job(job: Job) -> tuple[Job, dict[str, float]]:
     values = evaluate(targets, results, model.sales())
     getattr(Agent, "_ids", {}).pop(model, None)  # mesa 3.3 keeps every model alive otherwise
     return job, values
-
-
-def seeds_for(n: int, master: int) -> list[int]:
-    """Independent seeds from one master seed (numpy SeedSequence)."""
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(master).spawn(n)]
-
-
-def parameter_draws(n: int, master: int, names: list[str] | None = None) -> pd.DataFrame:
-    """n Latin-hypercube draws of the parameters over their plausible ranges (scipy.stats.qmc).
-    Parameters whose data value is a whole number are drawn as whole numbers."""
-    from scipy.stats import qmc
-
-    params = default_world_data().parameters
-    names = [k for k, p in params.items() if p.range[0] < p.range[1]] if names is None else names
-    unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(master)).random(n)
-    lo = np.array([params[k].range[0] for k in names])
-    hi = np.array([params[k].range[1] for k in names])
-    draws = pd.DataFrame(lo + unit * (hi - lo), columns=names)
-    for k in names:
-        if isinstance(params[k].value, int) and not isinstance(params[k].value, bool):
-            draws[k] = draws[k].round().astype(int)
-    return draws
 
 
 def run_jobs(

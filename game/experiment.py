@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import AfterValidator, Field
 
 from game.data import ROOT, Text, default_world_data
@@ -158,10 +159,7 @@ class Experiment:
 
     def seeds(self) -> list[int]:
         """Replication seeds from the master seed; the same for every policy and draw."""
-        return [
-            int(s.generate_state(1)[0])
-            for s in np.random.SeedSequence(self.spec.seed).spawn(self.spec.replications)
-        ]
+        return seeds_for(self.spec.replications, self.spec.seed)
 
     def runs(self) -> list[Run]:
         seeds = self.seeds()
@@ -216,6 +214,28 @@ def _scale(unit: np.ndarray, u: dict[str, Any]) -> list[float]:
 
 def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
+
+
+def seeds_for(n: int, master: int) -> list[int]:
+    """Independent seeds from one master seed (numpy SeedSequence)."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(master).spawn(n)]
+
+
+def parameter_draws(n: int, master: int, names: list[str] | None = None) -> pd.DataFrame:
+    """n Latin-hypercube draws of the parameters over their plausible ranges (scipy.stats.qmc).
+    Parameters whose data value is a whole number are drawn as whole numbers."""
+    from scipy.stats import qmc
+
+    params = default_world_data().parameters
+    names = [k for k, p in params.items() if p.range[0] < p.range[1]] if names is None else names
+    unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(master)).random(n)
+    lo = np.array([params[k].range[0] for k in names])
+    hi = np.array([params[k].range[1] for k in names])
+    draws = pd.DataFrame(lo + unit * (hi - lo), columns=names)
+    for k in names:
+        if isinstance(params[k].value, int) and not isinstance(params[k].value, bool):
+            draws[k] = draws[k].round().astype(int)
+    return draws
 
 
 def experiment_names(folder: Path = EXPERIMENT_DIR) -> list[str]:

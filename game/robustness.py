@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from game.calibration import parameter_draws, seeds_for
 from game.errors import InputError, Problem
+from game.experiment import parameter_draws, seeds_for
 from game.scenario import Scenario, ScheduledChange
 from game.state import atomic_write_bytes, atomic_write_frame
 
-# The uncertainties that matter most (shared/calibration.md), drawn over their ranges.
+# The uncertainties that matter most (the ten named with sources in the shared notes), drawn
+# over their plausible ranges.
 KEY_PARAMETERS = [
     "algo_doubling_months",
     "scarcity_efficiency_bonus",
