@@ -54,7 +54,7 @@ def run_pair(job: PairJob) -> dict[str, Any]:
     from mesa import Agent
 
     from game.model import ChipWarModel
-    from game.objectives import score
+    from game.objectives import ROLES, score
 
     start = time.perf_counter()
     out: dict[str, Any] = {
@@ -72,6 +72,10 @@ def run_pair(job: PairJob) -> dict[str, Any]:
             models.append(model)
         base, played = models
         mine, theirs = score(job.role, played, base), score(job.role, base, base)
+        for role in ROLES:  # every side's objective: a policy good for one can cost another
+            with_it, without = score(role, played, base), score(role, base, base)
+            out[f"{role}_played"], out[f"{role}_no_change"] = with_it.value, without.value
+            out[f"{role}_target"] = with_it.target
         china = played.bloc_ids.index("china")
         out.update(
             {
@@ -207,7 +211,35 @@ def describe(table: pd.DataFrame) -> dict[str, float]:
         "beats_no_change": float(ok["beats_no_change"].mean()),
         "meets_target": float(ok["meets_target"].mean()),
         "no_change_median": float(np.median(ok["objective_no_change"].to_numpy(float))),
+        "no_change_p10": float(np.percentile(ok["objective_no_change"].to_numpy(float), 10)),
+        "no_change_p90": float(np.percentile(ok["objective_no_change"].to_numpy(float), 90)),
     }
+
+
+def by_role(table: pd.DataFrame) -> pd.DataFrame:
+    """Every role's objective with and without the decisions: median, 10-90%, how often the
+    decisions leave that role better off, how often its goal is met."""
+    from game.objectives import ROLES
+
+    ok = table[table["status"] == "ok"]
+    rows = []
+    for role in ROLES:
+        if f"{role}_played" not in ok or ok.empty:
+            continue
+        played, base = ok[f"{role}_played"].astype(float), ok[f"{role}_no_change"].astype(float)
+        rows.append(
+            {
+                "role": role,
+                "median": played.median(),
+                "p10": played.quantile(0.1),
+                "p90": played.quantile(0.9),
+                "no_change_median": base.median(),
+                "better_off": float((played > base).mean()),
+                "meets_goal": float((played >= ok[f"{role}_target"]).mean()),
+                "goal": float(ok[f"{role}_target"].median()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _summary(table: pd.DataFrame, role: str, decisions: list[Any], save: str | Path) -> str:
@@ -230,7 +262,8 @@ def _summary(table: pd.DataFrame, role: str, decisions: list[Any], save: str | P
             "|---|---|---|---|",
             f"| objective with the decisions | {d['median']:.2f} "
             f"| {d['p10']:.2f} | {d['p90']:.2f} |",
-            f"| objective without them | {d['no_change_median']:.2f} | | |",
+            f"| objective without them | {d['no_change_median']:.2f} "
+            f"| {d['no_change_p10']:.2f} | {d['no_change_p90']:.2f} |",
             "",
             f"The played policy beats doing nothing in **{d['beats_no_change']:.0%}** "
             "of the futures "
@@ -239,6 +272,24 @@ def _summary(table: pd.DataFrame, role: str, decisions: list[Any], save: str | P
             "Each future is a seed and a draw of the main uncertain parameters "
             f"({', '.join(KEY_PARAMETERS)}) over their plausible ranges, run with and without the "
             "decisions.",
+        ]
+    roles = by_role(table)
+    if len(roles):
+        lines += [
+            "",
+            "## Every side's objective",
+            "",
+            "A policy judged by one role's goal can cost another. Median (10-90%) of each role's "
+            "objective across the futures, with the decisions and without them (goals: higher "
+            "is better).",
+            "",
+            "| role | with the decisions | without | better off in | goal | goal met in |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {ROLES[r.role].name} | {r.median:.2f} ({r.p10:.2f} to {r.p90:.2f}) "
+            f"| {r.no_change_median:.2f} | {r.better_off:.0%} | {r.goal:.1f} | {r.meets_goal:.0%} |"
+            for r in roles.itertuples()
         ]
     failed = table[table["status"] != "ok"]
     if len(failed):

@@ -363,6 +363,13 @@ def test_a_played_policy_is_tested_across_futures(tmp_path: Path, played_game: P
     assert d["ok"] == 4 and d["beats_no_change"] >= 0.75
     text = summary.read_text()
     assert "enforcement" in text and "futures" in text
+    from game.robustness import by_role
+
+    roles = by_role(table).set_index("role")
+    assert list(roles.index) == ["us", "china", "vendor", "lab"]  # every side's objective
+    assert roles.loc["us", "better_off"] == d["beats_no_change"]
+    pd.testing.assert_series_equal(table["us_played"], table["objective_played"], check_names=False)
+    assert "## Every side's objective" in text and "| China's government |" in text
     again, _ = robustness(played_game, tmp_path / "rob2", samples=2, replications=2)
     pd.testing.assert_frame_equal(
         table.drop(columns="seconds"), again.drop(columns="seconds")
