@@ -551,7 +551,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             args.backend,
             args.scheduler,
             args.format,
-            progress=sys.stderr.isatty(),
+            progress=True if sys.stderr.isatty() else "log",
         )
     except KeyboardInterrupt:
         saved = len(SweepStore(folder, experiment, args.format).done())

@@ -20,6 +20,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -302,10 +303,12 @@ def run_sweep(
     backend: str = "local",
     scheduler: str | None = None,
     fmt: str = "parquet",
-    progress: bool = False,
+    progress: bool | str = False,
     limit: int | None = None,
 ) -> SweepReport:
     """Run every run of the experiment not yet recorded in `folder`, then compact the tables.
+    `progress`: True for a progress bar with an ETA (a terminal), "log" for a plain line at
+    every tenth of the runs (a log file, where a bar's carriage returns make one long line).
     `limit` stops after that many new runs (to test resuming)."""
     store = SweepStore(folder, experiment, fmt)
     runs = experiment.runs()
@@ -319,7 +322,8 @@ def run_sweep(
         total=len(runs), already=len(done & {r.run_id for r in runs}), ran=0, failed=0, seconds=0.0
     )
     bar = None
-    if progress and jobs:
+    every = max(1, len(jobs) // 10)
+    if progress is True and jobs:
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), unit="run", desc=experiment.name, smoothing=0.1)
@@ -337,6 +341,15 @@ def run_sweep(
             )
             if bar is not None:
                 bar.update()
+            elif progress == "log" and (report.ran % every == 0 or report.ran == len(jobs)):
+                elapsed = time.perf_counter() - start
+                left = elapsed / report.ran * (len(jobs) - report.ran)
+                print(
+                    f"{experiment.name}: {report.ran}/{len(jobs)} runs ({report.failed} failed), "
+                    f"{elapsed:.0f} s, about {left:.0f} s left",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         if bar is not None:
             bar.close()

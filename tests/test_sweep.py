@@ -306,6 +306,7 @@ def test_the_cli_runs_resumes_and_writes_csv(tmp_path: Path) -> None:
     result = run_cli("sweep", path, "--workers", "2", "--out", out, "--format", "csv", timeout=180)
     assert result.returncode == 0, result.stderr
     assert "8 runs: 0 already done, 8 run now (0 failed)" in result.stdout
+    assert "small: 8/8 runs (0 failed)" in result.stderr  # progress lines when not a terminal
     assert f"Next: python main.py analyze {out}" in result.stdout
     experiments = pd.read_csv(out / "experiments.csv")
     assert len(experiments) == 8 and set(experiments["status"]) == {"ok"}
