@@ -187,6 +187,25 @@ def test_two_workers_and_a_local_dask_cluster_give_the_same_tables(
     pd.testing.assert_frame_equal(_tables(tmp_path / "dask")[1], outcomes)
 
 
+def test_an_existing_dask_cluster_gives_the_same_tables(
+    tmp_path: Path, clean_run: tuple[Path, pd.DataFrame, pd.DataFrame]
+) -> None:
+    """--scheduler ADDRESS: a cluster started elsewhere (here a local one, by its address)."""
+    from distributed import LocalCluster
+
+    _, experiments, outcomes = clean_run
+    experiment = load_experiment(str(_write(tmp_path)))
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        report = run_sweep(
+            experiment, tmp_path / "remote", backend="dask", scheduler=cluster.scheduler_address
+        )
+    assert report.ran == 8 and report.failed == 0
+    pd.testing.assert_frame_equal(_tables(tmp_path / "remote")[0], experiments)
+    pd.testing.assert_frame_equal(_tables(tmp_path / "remote")[1], outcomes)
+
+
 def test_an_unreachable_scheduler_is_a_clear_error() -> None:
     result = run_cli(
         "sweep", "enforcement_vs_smuggling", "--backend", "dask", "--scheduler",
