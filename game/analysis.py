@@ -987,17 +987,14 @@ def _ranking_sobol(sens: Sensitivity, labels: dict[int, str]) -> list[str]:
                 f"`{r.factor}` (ST = {r.ST:.2f} ± {r.ST_conf:.2f}, S1 = {r.S1:.2f})"
                 for r in big.itertuples()
             ]
-            text = f"- {METRICS[outcome][0]}: "
-            if parts:
-                text += "most sensitive to " + parts[0]
-                if len(parts) > 1:
-                    text += ", then " + ", ".join(parts[1:])
-            else:
-                text += f"no parameter has ST >= {SMALL_EFFECT}"
-            if len(small):
-                text += f"; little influence (ST < {SMALL_EFFECT}): " + ", ".join(
-                    f"`{f}`" for f in small["factor"]
-                )
+            text = _ranked(
+                METRICS[outcome][0],
+                "most sensitive to",
+                parts,
+                f"no parameter has ST >= {SMALL_EFFECT}",
+                f"little influence (ST < {SMALL_EFFECT})",
+                list(small["factor"]),
+            )
             s1 = t["S1"].sum()
             if t["ST_conf"].max() > 0.5:
                 verdict = "too uncertain at this N to tell whether the parameters interact."
@@ -1035,19 +1032,32 @@ def _ranking_spearman(sens: Sensitivity) -> list[str]:
             f"`{r.factor}` (rho = {r.rho:+.2f}, 95% CI {r.rho_low:+.2f} to {r.rho_high:+.2f})"
             for r in big.itertuples()
         ]
-        text = f"- {METRICS[outcome][0]}: "
-        if parts:
-            text += "strongest rank correlation with " + parts[0]
-            if len(parts) > 1:
-                text += ", then " + ", ".join(parts[1:])
-        else:
-            text += f"no factor has |rho| >= {SMALL_RHO}"
-        if len(small):
-            text += f"; no visible association (|rho| < {SMALL_RHO}): " + ", ".join(
-                f"`{f}`" for f in small["factor"]
-            )
+        text = _ranked(
+            METRICS[outcome][0],
+            "strongest rank correlation with",
+            parts,
+            f"no factor has |rho| >= {SMALL_RHO}",
+            f"no visible association (|rho| < {SMALL_RHO})",
+            list(small["factor"]),
+        )
         lines.append(text + ".")
     return lines
+
+
+def _ranked(
+    outcome: str, lead: str, parts: list[str], none: str, small_label: str, small: list[str]
+) -> str:
+    """One line of the ranking: the factors that matter in order, then those that do not."""
+    text = f"- {outcome}: "
+    if parts:
+        text += f"{lead} {parts[0]}"
+        if len(parts) > 1:
+            text += ", then " + ", ".join(parts[1:])
+    else:
+        text += none
+    if small:
+        text += f"; {small_label}: " + ", ".join(f"`{f}`" for f in small)
+    return text
 
 
 def summary_text(

@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field
 
-from game.data import DATA_DIR, ROOT, Text, default_world_data
+from game.data import DATA_DIR, Text, default_world_data
 from game.dates import format_month, parse_month
 from game.errors import InputError, Problem
 from game.experiment import parameter_draws, seeds_for
 from game.scenario import scenario_names
 from game.validation import Strict, validate
-from game.yamlfile import read_yaml
+from game.yamlfile import read_yaml, shown_path
 
 TARGETS_FILE = DATA_DIR / "targets.yaml"
 TABLE_COLUMNS = ["target", "source", "low", "high", "median", "p10", "p90", "in_range"]
@@ -88,10 +88,7 @@ class Targets:
 def load_targets(path: str | Path = TARGETS_FILE) -> Targets:
     """Read and check the targets file; every problem reported with its line."""
     path = Path(path)
-    try:
-        shown = str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        shown = str(path)
+    shown = shown_path(path)
     doc = read_yaml(path, shown)
     tf = validate(doc, TargetsFile)
     world = default_world_data()

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from game.dates import format_month, parse_month
 from game.errors import InputError, Problem
 from game.validation import Strict, validate
-from game.yamlfile import YamlDoc, read_yaml
+from game.yamlfile import YamlDoc, read_yaml, shown_path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "assets" / "data"
@@ -200,11 +200,7 @@ def load_world_data(data_dir: str | Path = DATA_DIR) -> WorldData:
 
     def read(name: str) -> YamlDoc:
         path = data_dir / name
-        try:
-            shown = str(path.relative_to(ROOT))
-        except ValueError:
-            shown = str(path)
-        return read_yaml(path, shown)
+        return read_yaml(path, shown_path(path))
 
     problems: list[Problem] = []
     docs = {}

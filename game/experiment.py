@@ -38,7 +38,7 @@ from game.data import ROOT, Text, default_world_data
 from game.errors import InputError, Problem
 from game.scenario import load_scenario, with_overrides
 from game.validation import Strict, validate
-from game.yamlfile import YamlDoc, read_yaml
+from game.yamlfile import YamlDoc, read_yaml, shown_path
 
 EXPERIMENT_DIR = ROOT / "experiments"
 Scalar = bool | int | float | str
@@ -255,10 +255,7 @@ def load_experiment(name_or_path: str) -> Experiment:
                 )
             )
         path = candidate
-    try:
-        shown = str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        shown = str(path)
+    shown = shown_path(path)
     doc = read_yaml(path, shown)
     spec = validate(doc, ExperimentFile)
     problems = _check(doc, spec)

@@ -21,7 +21,7 @@ from game.dates import format_month, parse_month
 from game.errors import InputError, Problem
 from game.policy import LeverSpec, PolicyChange, check_change
 from game.validation import Strict, validate
-from game.yamlfile import YamlDoc, parse_yaml, read_yaml
+from game.yamlfile import YamlDoc, parse_yaml, read_yaml, shown_path
 
 POLICY_DIR = ROOT / "policies"
 SPEC_FILES = ("levers.yaml", "rules.yaml")
@@ -58,20 +58,13 @@ class PolicySpec:
     rule_sources: dict[str, str]
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
 def load_policy_spec(
     policy_dir: str | Path = POLICY_DIR, world: WorldData | None = None
 ) -> PolicySpec:
     policy_dir = Path(policy_dir)
     world = world or default_world_data()
-    ldoc = read_yaml(policy_dir / "levers.yaml", _shown(policy_dir / "levers.yaml"))
-    rdoc = read_yaml(policy_dir / "rules.yaml", _shown(policy_dir / "rules.yaml"))
+    ldoc = read_yaml(policy_dir / "levers.yaml", shown_path(policy_dir / "levers.yaml"))
+    rdoc = read_yaml(policy_dir / "rules.yaml", shown_path(policy_dir / "rules.yaml"))
     problems: list[Problem] = []
     lf = rf = None
     try:
@@ -297,7 +290,7 @@ def load_scenario(
     world = world or default_world_data()
     spec = spec or default_policy_spec()
     path = scenario_path(name_or_path, policy_dir)
-    doc = read_yaml(path, _shown(path))
+    doc = read_yaml(path, shown_path(path))
     return _build(doc, world, spec, policy_dir, _chain)
 
 

@@ -64,6 +64,18 @@ def key_string(key_path: tuple[Any, ...] | list[Any]) -> str | None:
     return out or None
 
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shown_path(path: str | Path) -> str:
+    """How messages name a file: relative to the project when inside it (short and the same on
+    every machine), as given otherwise."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def read_yaml(path: str | Path, display: str | None = None) -> YamlDoc:
     """Load a YAML file or raise InputError naming the file, the line and what is wrong."""
     shown = display or str(path)

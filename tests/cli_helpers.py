@@ -18,3 +18,20 @@ def run_cli(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProce
         text=True,
         timeout=timeout,
     )
+
+
+# A sweep small enough for a test: 2 policies x 2 draws x 2 seeds, 8 months each.
+SMALL_EXPERIMENT = """\
+name: small
+description: "Two enforcement levels, two draws of detectability, two seeds."
+scenario: historical
+months: 8
+levers:
+  enforcement: [0.5, 3.0]
+uncertainties:
+  smuggling_detection: [0.02, 0.3]
+design: lhs
+samples: 2
+replications: 2
+seed: 7
+"""

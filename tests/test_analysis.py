@@ -16,24 +16,11 @@ from game.errors import InputError
 from game.experiment import load_experiment
 from game.model import ChipWarModel
 from game.sweep import run_sweep
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import SMALL_EXPERIMENT, run_cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-LHS = """\
-name: tiny_lhs
-description: "Two enforcement levels, two draws of detectability, two seeds."
-scenario: historical
-months: 8
-levers:
-  enforcement: [0.5, 3.0]
-uncertainties:
-  smuggling_detection: [0.02, 0.3]
-design: lhs
-samples: 2
-replications: 2
-seed: 7
-"""
+LHS = SMALL_EXPERIMENT.replace("name: small", "name: tiny_lhs")
 
 SOBOL = """\
 name: tiny_sobol

@@ -20,22 +20,9 @@ from game.errors import InputError
 from game.experiment import load_experiment
 from game.model import ChipWarModel
 from game.sweep import SweepStore, run_sweep
-from tests.cli_helpers import ROOT, run_cli
+from tests.cli_helpers import ROOT, SMALL_EXPERIMENT, run_cli
 
-SMALL = """\
-name: small
-description: "Two enforcement levels, two draws of detectability, two seeds."
-scenario: historical
-months: 8
-levers:
-  enforcement: [0.5, 3.0]
-uncertainties:
-  smuggling_detection: [0.02, 0.3]
-design: lhs
-samples: 2
-replications: 2
-seed: 7
-"""
+SMALL = SMALL_EXPERIMENT
 
 
 def _write(tmp_path: Path, text: str = SMALL, name: str = "small.yaml") -> Path:
