@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 from game.errors import InputError, Problem
+from game.yamlfile import shown_path
 
 EXIT_USAGE = 2
 DEFAULT_SEED = 2022
@@ -253,23 +254,31 @@ def build_parser() -> argparse.ArgumentParser:
         "month by month. Without a display it says so and runs the headless default instead.",
     )
     play.add_argument(
-        "--scenario", default="historical", help="scenario preselected (default: historical)"
+        "--lesson",
+        default=None,
+        metavar="NAME",
+        help="start a lesson (see `python main.py lessons`): its scenario, teams, turn length "
+        "and horizon are set",
     )
+    play.add_argument("--scenario", default=None, help="scenario preselected (default: historical)")
     play.add_argument(
         "--role",
         choices=["us", "china", "vendor", "lab"],
-        default="us",
+        default=None,
         help="role preselected (default: us)",
     )
-    play.add_argument("--difficulty", choices=["easy", "normal", "hard"], default="normal")
+    play.add_argument("--difficulty", choices=["easy", "normal", "hard"], default=None)
     play.add_argument(
         "--teams",
-        default="",
+        default=None,
         metavar="ROLE,ROLE",
         help="other roles played by people in turn (hot seat), e.g. china,vendor",
     )
     play.add_argument(
-        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
+        "--seed",
+        type=_seed,
+        default=None,
+        help=f"random seed (default: {DEFAULT_SEED}, or the lesson's)",
     )
     play.add_argument(
         "--size", default="1280x800", metavar="WxH", help="window size (default: 1280x800)"
@@ -301,6 +310,41 @@ def build_parser() -> argparse.ArgumentParser:
         "scenarios",
         help="list the scenarios with a one-line description",
         description="List the scenarios in policies/ with their descriptions.",
+    )
+    sub.add_parser(
+        "lessons",
+        help="list the lessons for a class, with their teams and teacher's pages",
+        description="List the lessons in lessons/: title, teams, months and turn length, and "
+        "the teacher's page to read before class. Start one with play --lesson NAME.",
+    )
+    report = sub.add_parser(
+        "report",
+        help="write the debrief report of a saved game or a results file (HTML)",
+        description="Write one self-contained HTML file (charts embedded, prints on A4) that "
+        "explains a game: what happened, where each bloc's compute came from, the decisions "
+        "and events, the comparison with the world without the players' changes and the "
+        "lesson's discussion questions. SOURCE is a saved game (.scgame) or a results table "
+        "written by `run --out` (.csv or .parquet).",
+    )
+    report.add_argument("source", metavar="SAVE_OR_RESULTS", help="a .scgame, .csv or .parquet")
+    report.add_argument(
+        "--out",
+        metavar="FILE.html",
+        default="report.html",
+        help="where to write the report (default: report.html)",
+    )
+    report.add_argument(
+        "--baseline",
+        metavar="SCENARIO",
+        default="historical",
+        help="for a results file: the scenario to compare with (default: historical; a saved "
+        "game is compared with its own world without the players' decisions)",
+    )
+    report.add_argument(
+        "--seed",
+        type=_seed,
+        default=DEFAULT_SEED,
+        help=f"for a results file: the baseline run's seed (default: {DEFAULT_SEED})",
     )
     sub.add_parser(
         "levers",
@@ -443,8 +487,25 @@ def cmd_play(args: argparse.Namespace) -> int:
     from game.scenario import load_scenario
 
     size = _size(args.size)
+    if args.lesson is not None:
+        from game.lesson import load_lesson
+
+        given = [f for f in ("scenario", "role", "teams") if getattr(args, f) is not None]
+        if given:
+            raise InputError(
+                Problem(
+                    "a lesson sets the scenario, the teams and their order; leave out "
+                    + ", ".join(f"--{f}" for f in given),
+                    key="--lesson",
+                )
+            )
+        load_lesson(args.lesson)  # a bad lesson fails here, clearly
+    args.scenario = args.scenario or "historical"
+    args.role = args.role or "us"
+    args.difficulty = args.difficulty or ("normal" if args.lesson is None else None)
+    args.seed = args.seed if args.seed is not None or args.lesson else DEFAULT_SEED
     load_scenario(args.scenario)  # a bad name fails here, clearly
-    teams = [t.strip() for t in args.teams.split(",") if t.strip()]
+    teams = [t.strip() for t in (args.teams or "").split(",") if t.strip()]
     unknown = [t for t in teams if t not in ROLES]
     if unknown:
         raise InputError(
@@ -481,7 +542,42 @@ def cmd_play(args: argparse.Namespace) -> int:
         args.scene,
         args.saves,
         args.fullscreen,
+        args.lesson,
     )
+
+
+def cmd_lessons(_: argparse.Namespace) -> int:
+    from game.lesson import lesson_names, load_lesson
+    from game.objectives import ROLES
+
+    for name in lesson_names():
+        lesson = load_lesson(name)
+        spec = lesson.spec
+        teams = ", ".join(ROLES[r].name for r in spec.roles)
+        print(f"{name}: {spec.title}")
+        print(f"    {spec.summary}")
+        print(
+            f"    teams: {teams}; {lesson.months} months from {lesson.scenario.name}, "
+            f"{spec.turn_months} months a turn"
+            + ("; teams' decisions hidden" if spec.hidden else "")
+        )
+        print(f"    teacher's page: {shown_path(lesson.teacher_page)}")
+        print(f"    start: python main.py play --lesson {name}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from game.report import write_report
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(Problem(f"expected a file ending in .html, got '{out.name}'", key="--out"))
+    from game.state import check_writable
+
+    check_writable(out, "--out")
+    written = write_report(args.source, out, baseline=args.baseline, seed=args.seed)
+    print(f"Wrote {written}")
+    return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -610,6 +706,8 @@ COMMANDS = {
     "run": cmd_run,
     "play": cmd_play,
     "sweep": cmd_sweep,
+    "lessons": cmd_lessons,
+    "report": cmd_report,
     "analyze": cmd_analyze,
     "calibrate": cmd_calibrate,
     "scenarios": cmd_scenarios,

@@ -36,6 +36,7 @@ from game.catalogue import ChipTable
 from game.data import WorldData, default_world_data
 from game.dates import format_month, month_of_year, parse_month, year_of
 from game.errors import CommandError, Problem
+from game.events import EventSpec, Shock
 from game.ledger import DOMESTIC, LEGAL, PROVENANCES, RENTED, SMUGGLED, Ledger
 from game.market import interdiction_probability
 from game.policy import PolicyChange, PolicyState, check_change
@@ -183,6 +184,7 @@ class ChipWarModel(mesa.Model):
         self.hbm_stockpile = self.p.hbm_stockpile_chips
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
+        self.shocks: list[Shock] = []  # facilitator events in force or past (game/events.py)
         self.month_stats = self._fresh_stats()
         self._schedule: dict[int, list[ScheduledChange]] = {}
         for item in sc.schedule:
@@ -346,6 +348,39 @@ class ChipWarModel(mesa.Model):
         if not self._in_step:  # a player's command between months: show its effect at once
             self.refresh_view()
 
+    def inject(self, event: EventSpec, source: str = "facilitator") -> None:
+        """A shock nobody at the table chose (a facilitator's event), from next month on: lever
+        changes for a policy event, else a Shock that scales customs or vendors' output for
+        its months. Its headline goes to the news."""
+        effective = self.month if self._in_step else self.month + 1
+        if event.kind == "policy":
+            changes = event.policy_changes()
+            for i, change in enumerate(changes):
+                self.apply(change, source=source, news=event.headline if i == 0 else None)
+            return
+        self.shocks.append(
+            Shock(
+                event.id,
+                event.kind,
+                tuple(event.targets),
+                float(event.factor),
+                effective,
+                effective + int(event.months) - 1,
+            )
+        )
+        self.news("shock", event.headline, list(event.targets), month=effective)
+        if not self._in_step:
+            self.refresh_view()
+
+    def _shock_factors(self, kind: str, ids: list[str]) -> np.ndarray:
+        """The product of the factors of this kind's shocks in force this month, per id."""
+        out = np.ones(len(ids))
+        for shock in self.shocks:
+            if shock.kind == kind and shock.active(self.month):
+                for t in shock.targets:
+                    out[ids.index(t)] *= shock.factor
+        return out
+
     def scheduled(self, actor: str) -> list[ScheduledChange]:
         """This month's scheduled changes for one actor, in the scenario's order."""
         return [s for s in self._schedule.get(self.month, []) if s.change.actor == actor]
@@ -508,7 +543,12 @@ class ChipWarModel(mesa.Model):
         pressure = np.array([float(policy.get("transit_pressure", c)) for c in self.country_ids])
         border = p.china_border_detection * (1.0 - float(policy.get("smuggling_tolerance")))
         view.route_risk = interdiction_probability(
-            p.smuggling_detection, view.enforcement, self.customs, pressure, p.detection_max, border
+            p.smuggling_detection,
+            view.enforcement,
+            self.customs * self._shock_factors("customs", self.country_ids),
+            pressure,
+            p.detection_max,
+            border,
         )
         if view.gray_chip >= 0:
             open_ = (
@@ -530,6 +570,7 @@ class ChipWarModel(mesa.Model):
 
     def _vendor_capacity(self) -> np.ndarray:
         cap = np.array([v.capacity for v in self.vendors])
+        cap = cap * self._shock_factors("capacity", self.vendor_ids)
         if bool(self.policy.get("hbm_controls")):
             china = np.array([v.domestic_china for v in self.vendors])
             hbm = self._domestic_hbm() + self.hbm_stockpile

@@ -35,12 +35,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from game.data import WorldData, default_world_data
-from game.dates import format_month, month_of_year
+from game.dates import format_month
 from game.errors import CommandError, InputError, Problem
 from game.model import ChipWarModel
 from game.objectives import ROLES, Role, Score
@@ -52,11 +52,14 @@ from game.state import FORMAT as MODEL_SAVE_FORMAT
 from game.state import _arrays_bytes, read_save, restore, snapshot, write_save
 from game.view import WorldView
 
+if TYPE_CHECKING:
+    from game.lesson import Lesson
+
 FORMAT = "silicon-curtain-game"
 VERSION = 1
 PAYLOAD = ("session.json", "model.json", "model.npz", "ghost.json", "ghost.npz")
 BOT_FOR_DIFFICULTY = {"easy": "none", "normal": "reactive", "hard": "reactive"}
-QUARTER_END_MONTHS = (3, 6, 9, 12)
+DEFAULT_TURN_MONTHS = 3  # a team's turn in hot seat: a quarter
 MAX_EXTRA_STATES = 2  # states owed a projection sent along with one request (cost: 1 run each)
 MAX_PENDING_DECISIONS = 4  # decisions whose effect we still try to measure
 MAX_FANS_KEPT = 8
@@ -150,6 +153,10 @@ def _plain_value(value: Any) -> Value:
     return value
 
 
+def _role_of(actor: str) -> str | None:
+    return next((r.id for r in ROLES.values() if r.actor == actor), None)
+
+
 def _forget(model: ChipWarModel) -> None:
     """Mesa 3.3 keeps every model alive in its agent-id counters; drop a discarded one."""
     import mesa
@@ -176,11 +183,38 @@ class GameSession:
         roles: Sequence[str] = ("us",),
         difficulty: str = "normal",
         rng: int = 2022,
+        *,
+        months: int | None = None,
+        turn_months: int = DEFAULT_TURN_MONTHS,
+        hidden: bool = False,
+        lesson: dict[str, Any] | None = None,
     ) -> None:
         roles = _check_setup(roles, difficulty)
+        if not 1 <= int(turn_months) <= 24:
+            raise ValueError(f"turn_months must be 1 to 24, got {turn_months}")
         chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        model = ChipWarModel(game_scenario(chosen, roles, difficulty), rng=int(rng))
+        model = ChipWarModel(game_scenario(chosen, roles, difficulty), rng=int(rng), months=months)
         self._setup(chosen, roles, difficulty, int(rng), model, model.fork())
+        self.turn_months = int(turn_months)
+        self.hidden = bool(hidden)
+        self.lesson = dict(lesson) if lesson else None
+
+    @classmethod
+    def from_lesson(
+        cls, lesson: Lesson, difficulty: str | None = None, rng: int | None = None
+    ) -> GameSession:
+        """A lesson's game: its scenario, teams in order, turn length, horizon and secrecy."""
+        spec = lesson.spec
+        return cls(
+            lesson.scenario,
+            list(spec.roles),
+            difficulty or spec.difficulty,
+            spec.seed if rng is None else rng,
+            months=lesson.months,
+            turn_months=spec.turn_months,
+            hidden=spec.hidden,
+            lesson=lesson.record(),
+        )
 
     def _setup(
         self,
@@ -200,6 +234,10 @@ class GameSession:
         self.current_role = self.roles[0]
         self.handoff_due = False
         self.decisions = []
+        self.turn_months = DEFAULT_TURN_MONTHS
+        self.hidden = False
+        self.lesson: dict[str, Any] | None = None
+        self.injected: list[dict[str, str]] = []  # facilitator events: date, id, name, headline
         self.fan = None
         self.projector: Projector | None = None
         self._version = next(_versions)  # names the model's current state
@@ -287,7 +325,7 @@ class GameSession:
         if self.finished:
             raise RuntimeError("the game is over: no more decisions")
         if self.handoff_due:
-            raise RuntimeError("the quarter is over: hand over with next_player() first")
+            raise RuntimeError("the turn is over: hand over with next_player() first")
         role = self.role
         spec = self._spec(lever)
         if spec.owner != role.owner:
@@ -343,9 +381,10 @@ class GameSession:
     # ------------------------------------------------------------------ time
     def step(self) -> None:
         """Play one month in the world and its ghost. Decisions of the month become final (no
-        undo). With several teams, a month that ends a quarter makes `handoff_due` True."""
+        undo). With several teams, a month that ends a team's turn (every `turn_months`)
+        makes `handoff_due` True."""
         if self.handoff_due:
-            raise RuntimeError("the quarter is over: hand over with next_player() first")
+            raise RuntimeError("the turn is over: hand over with next_player() first")
         if self.finished:
             raise RuntimeError("the game is over")
         self.model.step()
@@ -354,13 +393,91 @@ class GameSession:
         self._version = next(_versions)
         self._score_cache.clear()
         self._prune()
-        if (
-            len(self.roles) > 1
-            and not self.finished
-            and month_of_year(self.model.month) in QUARTER_END_MONTHS
-        ):
+        if len(self.roles) > 1 and not self.finished and self.model.turn % self.turn_months == 0:
             self.handoff_due = True
         self._request_projection()
+
+    # ------------------------------------------------------------------ the facilitator
+    @property
+    def allowed_events(self) -> list[str]:
+        """The events the facilitator may inject: the lesson's menu, or every event."""
+        from game.events import default_events
+
+        if self.lesson and self.lesson.get("events") is not None:
+            return list(self.lesson["events"])
+        return list(default_events())
+
+    def inject(self, event_id: str) -> None:
+        """A facilitator's event, from next month on, in the world and in its ghost alike (the
+        comparison stays about the players). It cannot be undone, and it ends the undo of the
+        decisions made before it: an undo would otherwise take the event back with them."""
+        from game.events import event
+
+        if self.finished:
+            raise RuntimeError("the game is over: no more events")
+        ev = event(event_id)
+        if event_id not in self.allowed_events:
+            raise CommandError(
+                Problem(
+                    f"event '{event_id}' is not in this lesson; expected one of: "
+                    + ", ".join(self.allowed_events),
+                    key="event",
+                )
+            )
+        self.model.inject(ev)
+        self.ghost.inject(ev)
+        self.injected.append(
+            {
+                "date": format_month(self.model.month + 1),
+                "id": ev.id,
+                "name": ev.name,
+                "headline": ev.headline,
+            }
+        )
+        self._undo.clear()
+        self._version = next(_versions)
+        self._score_cache.clear()
+        self._prune()
+        self._request_projection()
+
+    def set_hidden(self, hidden: bool) -> None:
+        """Hide (or reveal) the teams' decisions from each other: the news and the decision
+        lists show a team only its own decisions while hidden."""
+        self.hidden = bool(hidden)
+
+    def visible(self, role_id: str | None = None) -> set[str]:
+        """The actors whose decisions a team may see: all, unless hidden (then its own and the
+        bots')."""
+        rid = role_id or self.current_role
+        humans = {ROLES[r].actor for r in self.roles}
+        if not self.hidden:
+            return set()  # empty: nothing is masked
+        return humans - {ROLES[rid].actor}
+
+    def news(self, n: int, role_id: str | None = None) -> list[dict[str, Any]]:
+        """The latest n news items as the current team may see them: while hidden, another
+        team's decisions read 'a decision (hidden)'."""
+        masked = self.visible(role_id)
+        items = self.view.news(n)
+        if not masked:
+            return items
+        out = []
+        for item in items:
+            if item.get("kind") == "policy" and set(item.get("actors", [])) & masked:
+                actor = next(iter(set(item["actors"]) & masked))
+                rid = _role_of(actor)
+                who = ROLES[rid].name if rid else actor
+                text = f"{who}: a decision (hidden until the facilitator reveals it)"
+                item = {**item, "text": text}
+            out.append(item)
+        return out
+
+    def decisions_seen(self, role_id: str | None = None) -> list[Decision]:
+        """The decisions the current team may see (all, unless hidden)."""
+        rid = role_id or self.current_role
+        if not self.hidden:
+            return list(self.decisions)
+        return [d for d in self.decisions if d.role == rid]
 
     # ------------------------------------------------------------------ scores
     def score(self, role_id: str | None = None) -> Score:
@@ -472,6 +589,10 @@ class GameSession:
             "rng": self.rng,
             "scenario": self.scenario.to_plain(),
             "decisions": [d.to_plain() for d in self.decisions],
+            "turn_months": self.turn_months,
+            "hidden": self.hidden,
+            "lesson": self.lesson,
+            "injected": list(self.injected),
         }
 
     def save(self, path: str | Path) -> None:
@@ -535,6 +656,10 @@ class GameSession:
             session.current_role = str(plain["current_role"])
             session.handoff_due = bool(plain["handoff_due"])
             session.decisions = [Decision.from_plain(d) for d in plain["decisions"]]
+            session.turn_months = int(plain.get("turn_months", DEFAULT_TURN_MONTHS))
+            session.hidden = bool(plain.get("hidden", False))
+            session.lesson = plain.get("lesson")
+            session.injected = [dict(x) for x in plain.get("injected", [])]
             # Effects still unknown cannot be measured any more (their states are gone).
             session._links = [(-1, -1)] * len(session.decisions)
         except InputError:

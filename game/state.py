@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from game.errors import InputError, Problem
+from game.events import Shock
 from game.policy import PolicyChange
 from game.scenario import Scenario
 
@@ -73,6 +74,7 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
         "policy": model.policy.to_plain(),
         "command_log": [[m, c.to_plain(), src] for m, c, src in model.command_log],
         "events": [dict(e) for e in model.events],
+        "shocks": [x.to_plain() for x in model.shocks],
         "gray": dict(model.gray.__dict__),
         "broker_serial": model.broker_serial,
         "hbm_stockpile": model.hbm_stockpile,
@@ -122,6 +124,7 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
         (int(m), PolicyChange.from_plain(ch), src) for m, ch, src in plain["command_log"]
     ]
     model.events = [dict(e) for e in plain["events"]]
+    model.shocks = [Shock.from_plain(x) for x in plain.get("shocks", [])]
     model.gray.__dict__.update(plain["gray"])
     model.broker_serial = int(plain["broker_serial"])
     model.hbm_stockpile = float(plain["hbm_stockpile"])
