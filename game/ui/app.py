@@ -86,6 +86,7 @@ class App:
         saves_dir: str | Path | None = None,
         fullscreen: bool = False,
         projections: bool = True,
+        auto_report: bool = True,
     ) -> None:
         pygame.init()
         pygame.display.set_caption("Silicon Curtain")
@@ -95,6 +96,12 @@ class App:
             size, self.flags | (pygame.FULLSCREEN if fullscreen else 0)
         )
         self.manager = pygame_gui.UIManager(size, load_theme(), enable_live_theme_updates=False)
+        self.manager.preload_fonts(  # italic, which text boxes use (<i>): no load mid-game
+            [
+                {"name": "noto_sans", "point_size": 14, "style": style, "antialiased": "1"}
+                for style in ("italic",)
+            ]
+        )
         self.clock = pygame.time.Clock()
         self.stack: list[Scene] = []
         self.running = True
@@ -103,6 +110,7 @@ class App:
         self.on_quit: list[Callable[[], None]] = []
         self.projections = projections
         self.projector: Any = None
+        self.auto_report = auto_report  # the debrief writes the HTML report into saves/reports
 
     def start_projector(self, session: Any) -> None:
         """One background process for the "what will this do" fans, shared by every game."""
@@ -213,33 +221,64 @@ class App:
 def play(
     scenario: str = "historical",
     role: str = "us",
-    difficulty: str = "normal",
+    difficulty: str | None = "normal",
     teams: list[str] | None = None,
-    seed: int = 2022,
+    seed: int | None = 2022,
     size: tuple[int, int] = DEFAULT_SIZE,
     screenshot: str | None = None,
     autoplay: int = 0,
     scene: str = "play",
     saves_dir: str | None = None,
     fullscreen: bool = False,
+    lesson: str | None = None,
 ) -> int:
     """Open the game. With `screenshot`, play `autoplay` months headless, draw the chosen scene
-    and save it as a PNG (for docs, tests and bug reports) instead of opening the title."""
+    and save it as a PNG (for docs, tests and bug reports) instead of opening the title. With
+    `lesson`, the lesson's game starts at once, behind a screen that introduces it."""
     from game.session import GameSession
     from game.ui.scenes.debrief import DebriefScene
+    from game.ui.scenes.lesson_intro import LessonIntroScene
     from game.ui.scenes.play import PlayScene
     from game.ui.scenes.title import TitleScene
 
-    app = App(size, saves_dir=saves_dir, fullscreen=fullscreen, projections=screenshot is None)
+    app = App(
+        size,
+        saves_dir=saves_dir,
+        fullscreen=fullscreen,
+        projections=screenshot is None,
+        auto_report=screenshot is None,
+    )
+    session = None
+    if lesson is not None:
+        from game.lesson import load_lesson
+
+        session = GameSession.from_lesson(load_lesson(lesson), difficulty, seed)
     if screenshot is None:
-        app.replace(TitleScene(app, scenario, role, difficulty, seed))
+        if session is not None:
+            app.replace(PlayScene(app, session))
+            app.start_projector(session)
+            app.push(LessonIntroScene(app, session))
+        else:
+            app.replace(
+                TitleScene(
+                    app, scenario, role, difficulty or "normal", 2022 if seed is None else seed
+                )
+            )
         app.run()
         pygame.quit()
         return 0
-    roles = [role] + [t for t in (teams or []) if t != role]
-    session = GameSession(scenario, roles=roles, difficulty=difficulty, rng=seed)
+    if session is None:
+        roles = [role] + [t for t in (teams or []) if t != role]
+        session = GameSession(
+            scenario,
+            roles=roles,
+            difficulty=difficulty or "normal",
+            rng=2022 if seed is None else seed,
+        )
     if scene == "title":
-        app.replace(TitleScene(app, scenario, role, difficulty, seed))
+        app.replace(
+            TitleScene(app, scenario, role, difficulty or "normal", 2022 if seed is None else seed)
+        )
     else:
         months = (
             session.model.horizon if scene == "debrief" else min(autoplay, session.model.horizon)
@@ -249,6 +288,8 @@ def play(
             if session.handoff_due:
                 session.next_player()
         app.replace(DebriefScene(app, session) if scene == "debrief" else PlayScene(app, session))
+        if lesson is not None and scene == "play" and months == 0:
+            app.push(LessonIntroScene(app, session))
     for _ in range(3):  # let widgets settle (tooltips, text layout) before the picture
         app.frame(1 / 60)
     app.screenshot(screenshot)

@@ -88,8 +88,35 @@ UNDONE = "Undid: {what}"
 NOTHING_TO_UNDO = "Nothing to undo this month."
 LOAD_TITLE = "Load a saved game"
 
+# a lesson's first screen
+LESSON_BODY = (
+    "{summary}<br><br><b>{months} months</b> from {start}, <b>{turn} months a turn</b>; the "
+    "teams play in this order:<br>{teams}<br>{hidden}<br><b>First: {first}.</b> Bots play "
+    "the other roles."
+)
+LESSON_TEAM = "{n}. <b>{role}</b>: {objective}"
+LESSON_HIDDEN = (
+    "<i>The teams do not see each other's decisions until the facilitator reveals them.</i>"
+)
+LESSON_START = "Start"
+
+# the facilitator (a teacher's controls)
+FACILITATOR = "Teacher"
+FACILITATOR_TIP = "Facilitator controls (F9): pause everyone, inject an event, hide or reveal"
+FACILITATOR_TITLE = "Facilitator"
+FAC_PAUSE = "Pause everyone"
+FAC_RESUME = "Resume the game"
+FAC_EVENTS = "Inject an event (from next month):"
+FAC_HIDE = "Hide the teams' decisions"
+FAC_REVEAL = "Reveal the teams' decisions"
+FAC_INJECTED = "Injected: {name}"
+FAC_FROZEN = "Paused by the facilitator"
+FAC_FROZEN_HINT = "Eyes to the front. The teacher resumes the game (F9)."
+FAC_HIDDEN_ON = "Decisions hidden between teams."
+FAC_HIDDEN_OFF = "Decisions revealed to every team."
+
 # hot seat
-HANDOFF_TITLE = "End of the quarter"
+HANDOFF_TITLE = "End of the turn"
 HANDOFF_BODY = "Pass the controls to the next team: {role}.<br>{objective}"
 HANDOFF_CONTINUE = "Continue"
 
@@ -100,6 +127,11 @@ DEBRIEF_DECISIONS = "Decisions that mattered"
 DEBRIEF_NONE = "You made no decisions: this is history (or the bots') as it would have run."
 DEBRIEF_AGAIN = "Play again"
 DEBRIEF_QUIT = "Quit"
+DEBRIEF_REPORT_WRITING = "Writing the debrief report..."
+DEBRIEF_REPORT = "Report: {path}"
+DEBRIEF_REPORT_FAILED = "The report could not be written: {error}"
+DEBRIEF_OPEN = "Open the report"
+DEBRIEF_QUESTIONS = "Discuss"
 
 # help overlay
 HELP_TITLE = "Keys"
@@ -111,6 +143,7 @@ HELP_BODY = (
     "<b>Left / Right</b> (on a lever) change it; <b>Enter</b> toggle<br>"
     "<b>Ctrl+S</b> save, <b>Ctrl+L</b> load, <b>Ctrl+Z</b> undo<br>"
     "<b>F11</b> fullscreen, <b>F1</b> or <b>H</b> this help, <b>Esc</b> close a window<br>"
+    "<b>F9</b> the facilitator's controls (pause everyone, events, hide or reveal)<br>"
     "Click a country for its labs, stock and policies; <b>why?</b> explains a bloc."
 )
 

@@ -1,13 +1,17 @@
 """The end: every team's score, the charts of what happened against the world without the
-players' decisions, and the decisions that mattered most."""
+players' decisions, and the decisions that mattered most. The debrief report (HTML, for the
+class and for printing) is written in the background into saves/reports as the screen opens."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pygame
 import pygame_gui
-from pygame_gui.elements import UIButton, UILabel, UITextBox
+from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 
 from game.dates import month_of_year, year_of
 from game.objectives import ROLES
@@ -16,6 +20,7 @@ from game.ui import strings as S
 from game.ui.app import App, Scene, font
 from game.ui.charts import Chart, Series, render
 from game.view import WorldView
+from game.yamlfile import shown_path
 
 if TYPE_CHECKING:
     from game.session import GameSession
@@ -26,6 +31,32 @@ class DebriefScene(Scene):
         super().__init__(app)
         self.session = session
         self.surfaces: list[tuple[pygame.Surface, pygame.Rect]] = []
+        self.report_path: Path | None = None
+        self.report_error: str | None = None
+        self.report_future: Future[Path] | None = None
+        self.report_label: UILabel | None = None
+        self.open_button: UIButton | None = None
+        self.questions_button: UIButton | None = None
+        if app.auto_report:
+            self._start_report()
+
+    def _start_report(self) -> None:
+        """Write the report without holding the screen: a thread (matplotlib's Agg canvas and
+        the file write release the screen's loop)."""
+        s = self.session
+        name = (s.lesson or {}).get("name") or s.scenario.name
+        folder = self.app.saves_dir / "reports"
+        path = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.html"
+
+        def write() -> Path:
+            from game.report import write_report
+
+            folder.mkdir(parents=True, exist_ok=True)
+            return write_report(s, path)
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report")
+        self.report_future = pool.submit(write)
+        pool.shutdown(wait=False)
 
     def build(self) -> None:
         w, h = self.app.size
@@ -34,7 +65,9 @@ class DebriefScene(Scene):
         self.keep(
             UILabel(
                 pygame.Rect(20, 0, w - 40, 62),
-                S.DEBRIEF_TITLE.format(scenario=s.model.scenario.name),
+                S.DEBRIEF_TITLE.format(
+                    scenario=(s.lesson or {}).get("title") or s.model.scenario.name
+                ),
                 m,
                 object_id="@title",
             )
@@ -43,7 +76,7 @@ class DebriefScene(Scene):
             S.DEBRIEF_SCORE.format(role=ROLES[r].name, text=s.score(r).text) for r in s.roles
         )
         self.keep(UITextBox(scores, pygame.Rect(20, 64, w // 2 - 30, 88), m, object_id="#scores"))
-        mattered = s.decisions_that_mattered(6)
+        mattered = s.decisions_that_mattered(6) or s.decisions[-6:]  # effects need projections
         lines = [
             f"{d.date} {ROLES[d.role].name}: {d.change}"
             + (
@@ -79,6 +112,23 @@ class DebriefScene(Scene):
                 pygame.Rect(w // 2 + 10, h - 56, 160, 42), S.DEBRIEF_QUIT, m, object_id="#quit"
             )
         )
+        self.report_label = self.keep(
+            UILabel(pygame.Rect(20, h - 56, w // 2 - 200, 20), "", m, object_id="#report_status")
+        )
+        self.open_button = self.keep(
+            UIButton(pygame.Rect(20, h - 34, 160, 28), S.DEBRIEF_OPEN, m, object_id="#open_report")
+        )
+        self.questions_button = None
+        if (s.lesson or {}).get("questions"):
+            self.questions_button = self.keep(
+                UIButton(
+                    pygame.Rect(w - 180, h - 56, 160, 42),
+                    S.DEBRIEF_QUESTIONS,
+                    m,
+                    object_id="#questions",
+                )
+            )
+        self._show_report_state()
         self._charts(w, h)
 
     def _charts(self, w: int, h: int) -> None:
@@ -111,9 +161,57 @@ class DebriefScene(Scene):
         for img, rect in self.surfaces:
             surface.blit(img, rect)
 
+    def _show_report_state(self) -> None:
+        if self.report_label is None or self.open_button is None:
+            return
+        if self.report_path is not None:
+            self.report_label.set_text(S.DEBRIEF_REPORT.format(path=shown_path(self.report_path)))
+            self.open_button.enable()
+            return
+        self.open_button.disable()
+        if self.report_error is not None:
+            self.report_label.set_text(S.DEBRIEF_REPORT_FAILED.format(error=self.report_error))
+        elif self.report_future is not None:
+            self.report_label.set_text(S.DEBRIEF_REPORT_WRITING)
+
+    def update(self, dt: float) -> None:
+        future = self.report_future
+        if future is not None and future.done():
+            self.report_future = None
+            try:
+                self.report_path = future.result()
+            except Exception as exc:  # shown on screen; the debrief itself goes on
+                self.report_error = f"{type(exc).__name__}: {exc}"
+            self._show_report_state()
+
+    def open_report(self) -> None:
+        import webbrowser
+
+        if self.report_path is not None:
+            webbrowser.open(self.report_path.resolve().as_uri())
+
+    def open_questions(self) -> None:
+        w, h = self.app.size
+        questions = (self.session.lesson or {}).get("questions", [])
+        body = "<br>".join(f"<b>{i}.</b> {q}" for i, q in enumerate(questions, start=1))
+        window = UIWindow(
+            pygame.Rect(w // 2 - 300, 120, 600, min(420, h - 200)),
+            self.manager,
+            window_display_title=S.DEBRIEF_QUESTIONS,
+            object_id="#questions_window",
+        )
+        UITextBox(
+            body, pygame.Rect(0, 0, 568, min(420, h - 200) - 60), self.manager, container=window
+        )
+        self.keep(window)
+
     def process_event(self, event: pygame.event.Event) -> bool:
         if event.type == pygame_gui.UI_BUTTON_PRESSED:
-            if event.ui_element is self.again:
+            if event.ui_element is self.open_button:
+                self.open_report()
+            elif event.ui_element is self.questions_button:
+                self.open_questions()
+            elif event.ui_element is self.again:
                 from game.ui.scenes.title import TitleScene
 
                 self.app.replace(TitleScene(self.app))

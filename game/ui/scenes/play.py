@@ -88,6 +88,10 @@ class PlayScene(Scene):
         self.windows: list[UIWindow] = []
         self.message = ""
         self.seen_month = session.model.turn
+        self.frozen = False  # "pause everyone": the facilitator holds the game
+        self.fac_window: UIWindow | None = None
+        self.fac_buttons: dict[str, UIButton] = {}
+        self.fac_status: UILabel | None = None
 
     # ------------------------------------------------------------------ building
     def build(self) -> None:
@@ -113,9 +117,10 @@ class PlayScene(Scene):
         button("step", S.STEP, 60, "Right arrow")
         x += 8
         self.status = self.keep(
-            UILabel(pygame.Rect(x, 6, w - x - 330, 32), "", m, object_id="@status")
+            UILabel(pygame.Rect(x, 6, w - x - 410, 32), "", m, object_id="@status")
         )
-        x = w - 318
+        x = w - 398
+        button("facilitator", S.FACILITATOR, 76, S.FACILITATOR_TIP)
         button("undo", S.UNDO, 60, "Ctrl+Z")
         button("save", S.SAVE, 56, "Ctrl+S")
         button("load", S.LOAD, 56, "Ctrl+L")
@@ -197,6 +202,10 @@ class PlayScene(Scene):
         self._render_charts()
         self._refresh_texts()
         self._set_speed_buttons()
+        if self.fac_window is not None:  # a rebuild (resize, hand-over) keeps it open
+            self.fac_window = None
+            self.open_facilitator()
+        self._apply_freeze()
 
     def _place_why_buttons(self) -> None:
         for b in self.why_buttons.values():
@@ -242,7 +251,7 @@ class PlayScene(Scene):
             + S.SCORE.format(value=score.value, target=score.target)
         )
         self.score_text.set_text(score.text)
-        news = s.view.news(NEWS_LINES)[::-1]
+        news = s.news(NEWS_LINES)[::-1]  # another team's decisions masked while hidden
         for label, item in zip(self.news_labels, news + [None] * NEWS_LINES, strict=False):
             label.set_text(f"{item['date']}  {item['text']}" if item else "")
         self.state = s.view.map_state()
@@ -309,7 +318,7 @@ class PlayScene(Scene):
                 else pygame_gui.core.ObjectID(f"#speed_{speed}", "@speed_on")
             )
         self.buttons["pause"].set_text(S.PLAY if self.paused else S.PAUSE)
-        if self.session.difficulty == "hard" or not self.session.can_undo():
+        if self.session.difficulty == "hard" or not self.session.can_undo() or self.frozen:
             self.buttons["undo"].disable()
         else:
             self.buttons["undo"].enable()
@@ -370,6 +379,8 @@ class PlayScene(Scene):
             surface.blit(img, (L.chart_cap.right - img.get_width() - 8, L.chart_cap.y + 6))
 
     def draw_overlay(self, surface: pygame.Surface) -> None:
+        if self.frozen:
+            self._draw_frozen(surface)
         rect = self.panel.focus_rect()
         if rect is not None:
             pygame.draw.rect(surface, palette.SELECTED, rect, 2)
@@ -381,6 +392,20 @@ class PlayScene(Scene):
 
     # ------------------------------------------------------------------ events
     def process_event(self, event: pygame.event.Event) -> bool:
+        if self._facilitator_event(event):
+            return True
+        if self.frozen:  # everyone waits for the facilitator: levers and time are held
+            if event.type == pygame_gui.UI_BUTTON_PRESSED and event.ui_element in (
+                self.buttons["help"],
+                self.buttons["save"],
+            ):
+                return self._button(event.ui_element)
+            return event.type in (
+                pygame.KEYDOWN,
+                pygame.MOUSEBUTTONDOWN,
+                pygame_gui.UI_BUTTON_PRESSED,
+                pygame_gui.UI_HORIZONTAL_SLIDER_MOVED,
+            )
         if self.panel.process_event(event):
             self._after_decision()
             return True
@@ -431,6 +456,8 @@ class PlayScene(Scene):
                     self.open_load_dialog()
                 elif key == "help":
                     self.open_help()
+                elif key == "facilitator":
+                    self.toggle_facilitator()
                 elif key == "menu":
                     from game.ui.scenes.title import TitleScene
 
@@ -628,7 +655,12 @@ class PlayScene(Scene):
             if np.isfinite(now)
             else "not yet"
         )
-        moved = [d for d in s.decisions_that_mattered(10) if d.effect and bloc in d.effect][:5]
+        seen = {id(d) for d in s.decisions_seen()}  # while hidden: this team's own only
+        moved = [
+            d
+            for d in s.decisions_that_mattered(10)
+            if d.effect and bloc in d.effect and id(d) in seen
+        ][:5]
         decisions = "<br>".join(
             f"{d.date} {d.change}: {d.effect[bloc]:+.1f} points by the end" for d in moved
         )
@@ -644,3 +676,145 @@ class PlayScene(Scene):
             f"#why_window_{bloc}",
             (480, 360),
         )
+
+    # ------------------------------------------------------------------ the facilitator
+    def toggle_facilitator(self) -> None:
+        """The teacher's window: open it, or close it if open."""
+        if self.fac_window is not None and self.fac_window.alive():
+            self.fac_window.kill()
+            self.fac_window = None
+            return
+        self.open_facilitator()
+
+    def open_facilitator(self) -> None:
+        s = self.session
+        m = self.manager
+        events = s.allowed_events
+        from game.events import default_events
+
+        specs = default_events()
+        width = 340
+        height = min(150 + 38 * len(events), self.app.size[1] - BAR - 20)
+        rect = pygame.Rect(self.layout.map.right - width - 12, BAR + 8, width, height)
+        window = UIWindow(
+            rect, m, window_display_title=S.FACILITATOR_TITLE, object_id="#facilitator_window"
+        )
+        self.fac_window = self.keep(window)
+        inner = width - 32
+        self.fac_buttons = {
+            "pause": UIButton(
+                pygame.Rect(0, 4, inner, 32),
+                S.FAC_RESUME if self.frozen else S.FAC_PAUSE,
+                m,
+                container=window,
+                object_id="#fac_pause",
+            )
+        }
+        UILabel(pygame.Rect(0, 42, inner, 22), S.FAC_EVENTS, m, container=window)
+        y = 66
+        for ev in events:
+            spec = specs[ev]
+            self.fac_buttons[f"event_{ev}"] = UIButton(
+                pygame.Rect(0, y, inner, 32),
+                spec.name,
+                m,
+                container=window,
+                object_id=f"#event_{ev}",
+                tool_tip_text=f"{spec.headline}<br><i>Like: {spec.mirrors}</i>",
+            )
+            y += 36
+        self.fac_buttons["hidden"] = UIButton(
+            pygame.Rect(0, y + 4, inner, 32),
+            S.FAC_REVEAL if s.hidden else S.FAC_HIDE,
+            m,
+            container=window,
+            object_id="#fac_hidden",
+        )
+        self.fac_status = UILabel(
+            pygame.Rect(0, y + 40, inner, 22), "", m, container=window, object_id="#fac_status"
+        )
+
+    def _facilitator_event(self, event: pygame.event.Event) -> bool:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_F9:
+            self.toggle_facilitator()
+            return True
+        if event.type == pygame_gui.UI_WINDOW_CLOSE and event.ui_element is self.fac_window:
+            self.fac_window = None
+            return True
+        if event.type != pygame_gui.UI_BUTTON_PRESSED:
+            return False
+        key = next((k for k, b in self.fac_buttons.items() if b is event.ui_element), None)
+        if key is None:
+            if event.ui_element is self.buttons.get("facilitator"):
+                self.toggle_facilitator()
+                return True
+            return False
+        s = self.session
+        if key == "pause":
+            self.freeze(not self.frozen)
+        elif key == "hidden":
+            s.set_hidden(not s.hidden)
+            self.fac_buttons["hidden"].set_text(S.FAC_REVEAL if s.hidden else S.FAC_HIDE)
+            self._fac_say(S.FAC_HIDDEN_ON if s.hidden else S.FAC_HIDDEN_OFF)
+            self._refresh_texts()
+        elif key.startswith("event_"):
+            self.inject(key.removeprefix("event_"))
+        return True
+
+    def inject(self, event_id: str) -> None:
+        from game.events import event
+
+        try:
+            self.session.inject(event_id)
+        except (InputError, RuntimeError, ValueError) as exc:
+            self.error(str(exc))
+            return
+        self._fac_say(S.FAC_INJECTED.format(name=event(event_id).name))
+        self.charts_dirty = True
+        self._after_decision()
+
+    def freeze(self, on: bool) -> None:
+        """Pause everyone: time stops and no team can move a lever until the facilitator
+        resumes."""
+        self.frozen = bool(on)
+        if on:
+            self.paused = True
+        if "pause" in self.fac_buttons:
+            self.fac_buttons["pause"].set_text(S.FAC_RESUME if on else S.FAC_PAUSE)
+        self._apply_freeze()
+        self._set_speed_buttons()
+        self._refresh_texts()
+
+    def _apply_freeze(self) -> None:
+        for key, b in self.buttons.items():
+            if key in ("facilitator", "help", "save"):
+                continue
+            if self.frozen:
+                b.disable()
+            elif key != "undo":
+                b.enable()
+        if self.frozen:
+            self.panel.container.disable()
+        else:
+            self.panel.container.enable()
+            self._set_speed_buttons()
+
+    def _fac_say(self, text: str) -> None:
+        if self.fac_status is not None and self.fac_status.alive():
+            self.fac_status.set_text(text)
+        self.show_message(text)
+
+    def _draw_frozen(self, surface: pygame.Surface) -> None:
+        r = self.layout.charts  # below the map: the facilitator's window stays clear
+        big = font(30, bold=True)
+        title = big.render(S.FAC_FROZEN, True, palette.SELECTED)
+        hint = self.small.render(S.FAC_FROZEN_HINT, True, (230, 230, 230))
+        w = max(title.get_width(), hint.get_width()) + 48
+        box = pygame.Rect(0, 0, w, title.get_height() + hint.get_height() + 36)
+        box.center = r.center
+        shade = pygame.Surface(box.size, pygame.SRCALPHA)
+        shade.fill((10, 12, 18, 225))
+        surface.blit(shade, box)
+        pygame.draw.rect(surface, palette.SELECTED, box, 2)
+        surface.blit(title, (box.centerx - title.get_width() // 2, box.y + 12))
+        surface.blit(hint, (box.centerx - hint.get_width() // 2, box.y + 20 + title.get_height()))
