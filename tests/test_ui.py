@@ -299,3 +299,126 @@ def test_the_window_can_be_resized(app: App) -> None:
     assert scene.layout.side.right == 1600 and scene.layout.charts.bottom == 960
     click(app, find(app, "#step").rect.center)  # the rebuilt widgets work
     assert scene.session.model.turn == 1
+
+
+# ----------------------------------------------------------------------------- the classroom
+def lesson_scene(app: App, hidden: bool = False) -> PlayScene:
+    session = GameSession(
+        "historical", roles=["us", "china"], difficulty="easy", rng=3, months=24, hidden=hidden
+    )
+    scene = PlayScene(app, session)
+    app.replace(scene)
+    pump(app, 3)
+    return scene
+
+
+def test_the_facilitator_injects_an_event_that_reaches_the_model_and_the_news(app: App) -> None:
+    scene = lesson_scene(app)
+    click(app, find(app, "#facilitator").rect.center)
+    find(app, "#facilitator_window")
+    click(app, find(app, "#event_customs_crackdown").rect.center)
+    session = scene.session
+    assert [x["id"] for x in session.injected] == ["customs_crackdown"]
+    assert session.model.shocks[-1].event == "customs_crackdown"
+    assert session.ghost.shocks[-1].event == "customs_crackdown"
+    click(app, find(app, "#step").rect.center)
+    headline = "Singapore, Malaysia and the UAE tighten checks on re-exported AI servers"
+    assert any(headline in label.text for label in scene.news_labels), "not in the news feed"
+    singapore = session.model.country_ids.index("singapore")
+    ghost_free = GameSession("historical", ["us", "china"], difficulty="easy", rng=3, months=24)
+    ghost_free.step()
+    assert (
+        session.model.view.route_risk[singapore] > 2 * ghost_free.model.view.route_risk[singapore]
+    )
+    press(app, pygame.K_F9)  # the same key closes it
+    with pytest.raises(AssertionError):
+        find(app, "#facilitator_window")
+
+
+def test_pause_everyone_holds_time_and_levers_until_resumed(app: App) -> None:
+    scene = lesson_scene(app)
+    session = scene.session
+    press(app, pygame.K_F9)
+    click(app, find(app, "#fac_pause").rect.center)
+    assert scene.frozen and scene.paused
+    month = session.model.turn
+    press(app, pygame.K_SPACE)  # a team tries to play on
+    click(app, find(app, "#step").rect.center)
+    press(app, pygame.K_RIGHT)
+    pump(app, 120, dt=1 / 30)
+    assert session.model.turn == month and scene.paused
+    slider = reveal(app, scene, "#lever-enforcement")
+    click(app, slider.right_button.rect.center)
+    pump(app, 30, dt=1 / 30)
+    assert session.decisions == [] and session.model.policy.get("enforcement") == 1.0
+    app.screenshot(app.saves_dir.parent / "frozen.png")
+    click(app, find(app, "#fac_pause").rect.center)
+    assert not scene.frozen
+    click(app, find(app, "#step").rect.center)
+    assert session.model.turn == month + 1
+    click(app, slider.right_button.rect.center)
+    pump(app, 30, dt=1 / 30)
+    assert [d.change.lever for d in session.decisions] == ["enforcement"]
+
+
+def test_hide_and_reveal_the_teams_decisions(app: App) -> None:
+    scene = lesson_scene(app)
+    session = scene.session
+    session.decide("enforcement", 3.0)
+    for _ in range(3):
+        click(app, find(app, "#step").rect.center)
+    assert isinstance(app.scene, HandoffScene)
+    click(app, find(app, "#handoff").rect.center)  # the panel; its button is inside
+    press(app, pygame.K_RETURN)
+    assert session.current_role == "china" and app.scene is scene
+    texts = " ".join(label.text for label in scene.news_labels)
+    assert "enforcement" in texts  # not hidden yet
+    press(app, pygame.K_F9)
+    click(app, find(app, "#fac_hidden").rect.center)
+    assert session.hidden
+    texts = " ".join(label.text for label in scene.news_labels)
+    assert "enforcement" not in texts and "a decision (hidden" in texts
+    click(app, find(app, "#fac_hidden").rect.center)
+    assert not session.hidden
+    assert "enforcement" in " ".join(label.text for label in scene.news_labels)
+
+
+def test_a_lesson_opens_on_its_introduction(app: App, tmp_path: Path) -> None:
+    from game.lesson import lesson_names, load_lesson
+    from game.ui.scenes.lesson_intro import LessonIntroScene
+
+    lesson = load_lesson(lesson_names()[0])
+    session = GameSession.from_lesson(lesson)
+    app.replace(PlayScene(app, session))
+    app.push(LessonIntroScene(app, session))
+    pump(app)
+    body = find(app, "#lesson_body")
+    assert lesson.spec.summary.split()[0] in body.html_text
+    press(app, pygame.K_SPACE)  # the game waits: space does not start time
+    assert isinstance(app.scene, LessonIntroScene)
+    click(app, find(app, "#lesson_start").rect.center)
+    assert isinstance(app.scene, PlayScene) and session.model.turn == 0
+
+
+def test_the_end_of_a_game_writes_the_debrief_report(app: App) -> None:
+    import time
+
+    session = GameSession("historical", roles=["us"], rng=1, months=6)
+    session.decide("enforcement", 2.0)
+    session.lesson = {"name": "tiny", "title": "Tiny", "questions": ["Why?"], "events": None}
+    while not session.finished:
+        session.step()
+    scene = DebriefScene(app, session)
+    app.replace(scene)
+    deadline = time.monotonic() + 60
+    while scene.report_path is None and scene.report_error is None:
+        assert time.monotonic() < deadline
+        pump(app, 2)
+    assert scene.report_error is None, scene.report_error
+    assert scene.report_path.parent == app.saves_dir / "reports"
+    text = scene.report_path.read_text(encoding="utf-8")
+    assert "Why?" in text and "data:image/png;base64," in text
+    assert find(app, "#open_report").is_enabled
+    assert "Report: " in find(app, "#report_status").text
+    click(app, find(app, "#questions").rect.center)
+    find(app, "#questions_window")
