@@ -526,6 +526,18 @@ def cmd_play(args: argparse.Namespace) -> int:
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     else:
         if _no_display():
+            if args.lesson is not None:  # the lesson's world, without its teams' decisions
+                from game.lesson import load_lesson
+
+                lesson = load_lesson(args.lesson)
+                ref = ",".join(lesson.scenario.files[-1:]) or lesson.scenario.name
+                print(
+                    f"No display found: running the lesson's scenario headless instead "
+                    f"(python main.py run {ref} --months {lesson.months})."
+                )
+                return cmd_run(
+                    build_parser().parse_args(["run", ref, "--months", str(lesson.months)])
+                )
             print("No display found: running the headless default instead (python main.py run).")
             return cmd_run(build_parser().parse_args(["run"]))
     from game.ui.app import play

@@ -338,10 +338,7 @@ class ChipWarModel(mesa.Model):
         if source != "initial":
             self.news(
                 "policy",
-                news
-                or f"{self._actor_name(change.actor)} sets {change.lever}"
-                + (f" for {change.target}" if change.target else "")
-                + f" to {change.value}",
+                news or self._change_news(change),
                 [change.actor],
                 month=effective,
             )
@@ -388,7 +385,25 @@ class ChipWarModel(mesa.Model):
     def _actor_name(self, actor: str) -> str:
         if actor in self.governments:
             return self.governments[actor].name
-        return actor
+        names = {v.id: v.name for v in self.world.vendors} | {
+            lab.id: lab.name for lab in self.world.labs
+        }
+        return names.get(actor, actor)
+
+    def _change_news(self, change: PolicyChange) -> str:
+        """A lever change as the news reads it: names, not ids."""
+        lever = self.spec.levers.get(change.lever)
+        what = lever.name if lever is not None else change.lever
+        value = change.value
+        if isinstance(value, bool):
+            value = "on" if value else "off"
+        target = ""
+        if change.target:
+            names = dict(zip(self.country_ids, self.country_names, strict=True))
+            names |= {lab.id: lab.name for lab in self.world.labs}
+            names |= {v.id: v.name for v in self.world.vendors}
+            target = f" for {names.get(change.target, change.target)}"
+        return f"{self._actor_name(change.actor)}: {what}{target} set to {value}"
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

@@ -300,3 +300,11 @@ def test_the_lesson_folder_holds_only_lessons_and_their_pages() -> None:
         load_lesson(path.stem)
     pages = {p.stem for p in LESSON_DIR.glob("*.md")}
     assert set(LESSONS) <= pages
+
+
+def test_a_lesson_without_a_display_runs_its_scenario_headless() -> None:
+    result = run_cli("play", "--lesson", "leaky_borders", timeout=120)
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("No display found") and "leaky_borders.yaml --months 36" in first
+    assert "2025-09" in result.stdout  # the lesson's 36 months, not the default's

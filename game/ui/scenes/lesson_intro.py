@@ -75,7 +75,8 @@ class LessonIntroScene(Scene):
 
     def process_event(self, event: pygame.event.Event) -> bool:
         pressed = event.type == pygame_gui.UI_BUTTON_PRESSED and event.ui_element is self.button
-        keyed = event.type == pygame.KEYDOWN and event.key in (pygame.K_RETURN, pygame.K_SPACE)
+        keyed = event.type == pygame.KEYDOWN and event.key == pygame.K_RETURN  # not Space: it
+        # means "play" in the game, and a team pressing it early would skip the introduction
         if pressed or keyed:
             self.app.pop()
             return True
