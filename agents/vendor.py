@@ -136,8 +136,8 @@ class ChipVendor(mesa.Agent):
                 )
                 model.news(
                     "variant_design",
-                    f"{self.name} starts a {chips.ids[parent]} variant "
-                    f"for {model.country_names[market]}: {chips.ids[c]} {why}",
+                    f"{self.name} starts designing a variant of the {chips.ids[parent]} "
+                    f"for {model.country_names[market]}: the {chips.ids[c]} {why}",
                     [self.vendor_id],
                 )
         for design in [d for d in self.pending if d["ready"] <= model.month]:

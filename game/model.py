@@ -437,7 +437,7 @@ class ChipWarModel(mesa.Model):
         for i in lab_rules.train(self):
             self.news(
                 "training_run",
-                f"{self.labs.names[i]} finishes a model that leads "
+                f"{self.labs.names[i]}: a new model leads "
                 f"{self.bloc_names[self.labs.bloc[i]]} (capability {self.labs.capability[i]:.1f})",
                 [self.labs.ids[i]],
             )
