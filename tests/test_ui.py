@@ -416,6 +416,7 @@ def test_the_end_of_a_game_writes_the_debrief_report(app: App) -> None:
         pump(app, 2)
     assert scene.report_error is None, scene.report_error
     assert scene.report_path.parent == app.saves_dir / "reports"
+    assert GameSession.load(scene.report_path.with_suffix(".scgame")).model.turn == 6
     text = scene.report_path.read_text(encoding="utf-8")
     assert "Why?" in text and "data:image/png;base64," in text
     assert find(app, "#open_report").is_enabled

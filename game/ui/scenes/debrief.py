@@ -5,7 +5,7 @@ class and for printing) is written in the background into saves/reports as the s
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,21 +41,28 @@ class DebriefScene(Scene):
             self._start_report()
 
     def _start_report(self) -> None:
-        """Write the report without holding the screen: a thread (matplotlib's Agg canvas and
-        the file write release the screen's loop)."""
+        """Save the game beside its report, then write the report from that file in another
+        process. Why not a thread: the report is numpy and matplotlib work, and beside a frame
+        loop that never sleeps a thread waits for the GIL at every release (a 0.4 s report
+        took over a minute). The save is kept: a teacher can remake the report or reopen the
+        game from it."""
+        import multiprocessing as mp
+
+        from game.report import write_report  # the worker imports it too; a check it loads
+
         s = self.session
         name = (s.lesson or {}).get("name") or s.scenario.name
         folder = self.app.saves_dir / "reports"
-        path = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.html"
-
-        def write() -> Path:
-            from game.report import write_report
-
+        stem = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        try:
             folder.mkdir(parents=True, exist_ok=True)
-            return write_report(s, path)
-
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report")
-        self.report_future = pool.submit(write)
+            save = folder / f"{stem}.scgame"
+            s.save(save)
+        except Exception as exc:  # a full disk or a read-only folder: said on screen
+            self.report_error = f"{type(exc).__name__}: {exc}"
+            return
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+        self.report_future = pool.submit(write_report, str(save), str(folder / f"{stem}.html"))
         pool.shutdown(wait=False)
 
     def build(self) -> None:
