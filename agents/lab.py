@@ -215,6 +215,11 @@ def procure(model: ChipWarModel) -> None:
     price_d = np.where(
         restricted_lab[:, None] & view.subject[None, :], price_d * (1.0 + levy), price_d
     )
+    # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
+    checks = np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
+    price_d = np.where(
+        ~domestic & view.subject[None, :], price_d * (1.0 + checks[:, None]), price_d
+    )
     # Compliant variants are made for, and sold only in, the markets the rules closed.
     variant = chips.variant_of >= 0
     ok_d = (

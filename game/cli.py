@@ -263,8 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--scenario", default=None, help="scenario preselected (default: historical)")
     play.add_argument(
         "--role",
-        choices=["us", "china", "vendor", "lab"],
-        default=None,
+        choices=["us", "china", "transit", "vendor", "lab"],  # game.objectives.ROLES (a test
+        default=None,  # checks), spelt out so that building the parser imports nothing heavy
         help="role preselected (default: us)",
     )
     play.add_argument("--difficulty", choices=["easy", "normal", "hard"], default=None)

@@ -123,6 +123,9 @@ class GovernmentSpec(Strict):
     id: Text
     name: Text
     country: Text
+    # The countries whose own levers (target: country, owner: this government) it sets; a
+    # government for one country leaves it empty. The transit team sets several hubs' customs.
+    countries: list[Text] = []
 
 
 class LabSpec(Strict):
@@ -256,6 +259,8 @@ def load_world_data(data_dir: str | Path = DATA_DIR) -> WorldData:
         problems += _unique(ad, items, section)
         for i, a in enumerate(items):
             problems += _ref(ad, (section, i, "country"), a.country, country_ids, "country")
+            for j, c in enumerate(getattr(a, "countries", [])):
+                problems += _ref(ad, (section, i, "countries", j), c, country_ids, "country")
             if hasattr(a, "source"):
                 problems += _ref(ad, (section, i, "source"), a.source, af.sources, "source")
     for i, v in enumerate(af.vendors):

@@ -39,7 +39,6 @@ from game.validation import Strict, validate
 from game.yamlfile import YamlDoc, read_yaml, shown_path
 
 LESSON_DIR = ROOT / "lessons"
-ROLE_IDS = ("us", "china", "vendor", "lab")
 TEACHER_SECTIONS = (
     "Learning objectives",
     "45-minute plan",
@@ -56,7 +55,7 @@ class LessonFile(Strict):
     summary: Text
     scenario: Text = "historical"
     months: Annotated[int, Field(ge=3, le=240)] | None = None
-    roles: Annotated[list[Literal["us", "china", "vendor", "lab"]], Field(min_length=1)]
+    roles: Annotated[list[Literal["us", "china", "transit", "vendor", "lab"]], Field(min_length=1)]
     difficulty: Literal["easy", "normal", "hard"] = "normal"
     turn_months: Annotated[int, Field(ge=1, le=24)] = 3
     hidden: bool = False

@@ -106,6 +106,7 @@ class MarketView:
     gray_price: float = 0.0
     transit_price: float = 0.0
     route_risk: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    customs_effort: np.ndarray = field(default_factory=lambda: np.ones(0))  # [country]
     routes_open: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     enforcement: float = 1.0
     rental_host: int = -1
@@ -181,6 +182,8 @@ class ChipWarModel(mesa.Model):
         self.efficiency = np.ones(len(self.bloc_ids))
         self.scarcity = np.zeros(len(self.bloc_ids))
         self.cap_used = np.zeros(len(self.country_ids))
+        # smuggled chips delivered into China through each transit country, since the start
+        self.smuggled_via = np.zeros(len(self.country_ids), np.int64)
         self.hbm_stockpile = self.p.hbm_stockpile_chips
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
@@ -433,6 +436,8 @@ class ChipWarModel(mesa.Model):
         broker_rules.choose_routes(self)
         broker_rules.ship(self)
         broker_rules.exit_idle(self)
+        into_china = self.country_bloc == self.china_bloc
+        self.smuggled_via += self.month_stats["flows"][:, into_china, SMUGGLED].sum(axis=1)
         self.view.lab_flops = self._lab_flops()
         for i in lab_rules.train(self):
             self.news(
@@ -556,11 +561,14 @@ class ChipWarModel(mesa.Model):
         else:
             view.gray_chip, view.gray_price, view.transit_price = -1, 0.0, 0.0
         pressure = np.array([float(policy.get("transit_pressure", c)) for c in self.country_ids])
+        view.customs_effort = np.array(
+            [float(policy.get("transit_customs", c)) for c in self.country_ids]
+        )
         border = p.china_border_detection * (1.0 - float(policy.get("smuggling_tolerance")))
         view.route_risk = interdiction_probability(
             p.smuggling_detection,
             view.enforcement,
-            self.customs * self._shock_factors("customs", self.country_ids),
+            self.customs * view.customs_effort * self._shock_factors("customs", self.country_ids),
             pressure,
             p.detection_max,
             border,

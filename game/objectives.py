@@ -29,6 +29,8 @@ CHINA_DOMESTIC_WEIGHT = 10.0  # points per 100% of China's compute from domestic
 CHINA_TARGET = 6.5  # points
 VENDOR = "nvidia"
 LAB = "deepseek"
+TRANSIT = "transit"  # the government in actors.yaml that plays the transit hubs
+TRANSIT_SMUGGLING_POINTS = 20.0  # points off for letting through as much as without you
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,10 @@ class Role:
     """A seat at the table: the model actor the player acts as, and the owner of the levers
     (policies/levers.yaml) that player may move."""
 
-    id: str  # "us" | "china" | "vendor" | "lab"
+    id: str  # "us" | "china" | "transit" | "vendor" | "lab"
     name: str
-    actor: str  # the model actor it plays: "us", "china", "nvidia", "deepseek"
-    owner: str  # lever owner in levers.yaml it may move: "us", "china", "vendor", "lab"
+    actor: str  # the model actor it plays: "us", "china", "transit", "nvidia", "deepseek"
+    owner: str  # lever owner in levers.yaml it may move: "us", "china", "transit", "vendor", "lab"
     objective: str  # one sentence shown to the player
 
 
@@ -61,6 +63,15 @@ ROLES: dict[str, Role] = {
             "china",
             "Close the gap to America's frontier and build your own chip industry: "
             "12 - gap in months + 10 x domestic share of compute, 6.5 or more.",
+        ),
+        Role(
+            "transit",
+            "The transit hubs",
+            TRANSIT,
+            TRANSIT,
+            "Singapore, Malaysia, the UAE and Vietnam: stay AI hubs the world trusts. Keep your "
+            "data centres' compute as large as without you, and let fewer smuggled chips "
+            "through your ports (20 points off for as many as without you).",
         ),
         Role(
             "vendor",
@@ -196,7 +207,55 @@ def score_lab(model: ChipWarModel, ghost: ChipWarModel) -> Score:
     )
 
 
-SCORERS = {"us": score_us, "china": score_china, "vendor": score_vendor, "lab": score_lab}
+def _hubs(model: ChipWarModel) -> np.ndarray:
+    """Indices of the transit government's countries."""
+    gov = next(g for g in model.world.governments if g.id == TRANSIT)
+    return np.array([model.country_ids.index(c) for c in gov.countries], np.int64)
+
+
+def hub_compute(model: ChipWarModel) -> float:
+    """H100-equivalents held now by the labs and data centres in the transit hubs (including
+    what they rent out to foreign labs: that is their business)."""
+    per_lab = model.ledger.chips_held() @ model.chips.h100e
+    return float(per_lab[np.isin(model.labs.country, _hubs(model))].sum())
+
+
+def smuggled_through_hubs(model: ChipWarModel) -> int:
+    """Smuggled chips delivered into China through the hubs since the start."""
+    return int(model.smuggled_via[_hubs(model)].sum())
+
+
+def score_transit(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+    """Transit hubs: value = 100 x the hubs' compute / the ghost's
+    - 20 x (smuggled chips through the hubs / the ghost's); target 80, what doing nothing
+    scores.
+
+    Why: a hub lives on trade and on the trust of the countries that sell it chips. Its
+    customs stop smugglers, but permits and inspections make its own data centres' chips
+    dearer (customs_compliance_cost), and a US that thinks it leaks can cut it off (a
+    destination tier): the team has to find the level that keeps both. Measured over the
+    historical world (48 months, 3 seeds): customs x1 scores 80, x2 about 88, x3 about 87."""
+    hub, hub_o = hub_compute(model), hub_compute(ghost)
+    via, via_o = smuggled_through_hubs(model), smuggled_through_hubs(ghost)
+    kept = hub / hub_o if hub_o > 0 else 1.0
+    let = via / via_o if via_o > 0 else (1.0 if via > 0 else 0.0)
+    value = 100.0 * kept - TRANSIT_SMUGGLING_POINTS * min(let, 2.0)
+    target = 100.0 - TRANSIT_SMUGGLING_POINTS
+    return Score(
+        value,
+        target,
+        f"Your hubs hold {kept:.0%} of their compute without you and pass {via:,} smuggled "
+        f"chips ({let:.0%} of it): {value:.1f} points (goal: {target:g})",
+    )
+
+
+SCORERS = {
+    "us": score_us,
+    "china": score_china,
+    "transit": score_transit,
+    "vendor": score_vendor,
+    "lab": score_lab,
+}
 
 
 def score(role_id: str, model: ChipWarModel, ghost: ChipWarModel) -> Score:

@@ -25,7 +25,7 @@ Value = bool | int | float | str
 class LeverSpec(Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    owner: Literal["us", "china", "vendor", "lab"]
+    owner: Literal["us", "china", "transit", "vendor", "lab"]
     kind: Literal["number", "bool", "choice"]
     target: Literal["none", "country", "lab", "chip", "vendor"]
     range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
@@ -100,6 +100,15 @@ def _suggest(word: str, options: list[str]) -> str:
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 
+GOVERNMENT_OWNERS = ("us", "china", "transit")
+
+
+def _own_countries(owner: str, world: WorldData) -> list[str]:
+    """The countries a government sets its per-country levers for, when it is limited to some
+    (the transit hubs set their own customs only); [] for no limit."""
+    return next((list(g.countries) for g in world.governments if g.id == owner), [])
+
+
 def check_change(
     change: PolicyChange, spec: PolicySpec, world: WorldData, chip_ids: list[str] | None = None
 ) -> list[tuple[str, str]]:
@@ -118,7 +127,7 @@ def check_change(
     governments = [g.id for g in world.governments]
     vendors = [v.id for v in world.vendors]
     labs = [lab.id for lab in world.labs]
-    if lv.owner in ("us", "china"):
+    if lv.owner in GOVERNMENT_OWNERS:
         if change.actor != lv.owner:
             out.append(
                 (
@@ -170,6 +179,15 @@ def check_change(
                 f"('{change.actor}'), not for '{change.target}'",
             )
         )
+    elif lv.target == "country" and (own := _own_countries(lv.owner, world)):
+        if change.target not in own:
+            out.append(
+                (
+                    "target",
+                    f"'{change.lever}' is set by {lv.owner} for its own countries "
+                    f"({', '.join(own)}), not for '{change.target}'",
+                )
+            )
     elif lv.owner == "vendor" and lv.target == "chip":
         maker = next((c.vendor for c in world.chips if c.id == change.target), change.actor)
         if maker != change.actor:

@@ -19,7 +19,7 @@ from pydantic import Field
 from game.data import ROOT, Month, Text, WorldData, default_world_data
 from game.dates import format_month, parse_month
 from game.errors import InputError, Problem
-from game.policy import LeverSpec, PolicyChange, check_change
+from game.policy import GOVERNMENT_OWNERS, LeverSpec, PolicyChange, check_change
 from game.validation import Strict, validate
 from game.yamlfile import YamlDoc, parse_yaml, read_yaml, shown_path
 
@@ -473,7 +473,7 @@ def with_overrides(
         lever, _, target = key.partition(".")
         if lever in spec.levers:
             lv = spec.levers[lever]
-            actor = lv.owner if lv.owner in ("us", "china") else (target or lv.owner)
+            actor = lv.owner if lv.owner in GOVERNMENT_OWNERS else (target or lv.owner)
             change = PolicyChange(actor, lever, value, target or None)
             errs = check_change(change, spec, world)
             problems += [Problem(msg, key=where) for _, msg in errs]

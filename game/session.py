@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 OWNER_NAMES = {
     "us": "the US government",
     "china": "China's government",
+    "transit": "the transit hubs",
     "vendor": "a chip vendor",
     "lab": "a lab",
 }
@@ -282,7 +283,8 @@ class GameSession:
         if spec.target == "none":
             return []
         if spec.target == "country":
-            return list(m.country_ids)
+            own = next((g.countries for g in m.world.governments if g.id == spec.owner), [])
+            return list(own) or list(m.country_ids)
         if spec.target in ("lab", "vendor") and role.owner == spec.owner:
             return [role.actor]
         if spec.target == "lab":

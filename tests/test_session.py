@@ -121,7 +121,7 @@ def test_easy_bots_follow_the_schedule_only() -> None:
     [
         (["pope"], "normal", "unknown role 'pope'"),
         (["us", "us"], "normal", "once"),
-        ([], "normal", "1 to 4 roles"),
+        ([], "normal", "1 to 5 roles"),
         (["us"], "brutal", "unknown difficulty"),
     ],
 )

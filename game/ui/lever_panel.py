@@ -75,8 +75,11 @@ class LeverPanel:
         m = self.session.model
         role_actor = ROLES[self.session.current_role].actor
         if lever.target == "country":
+            own = set(self.session.lever_targets(lever.id))
             rows = [
-                (c, n) for c, n in zip(m.country_ids, m.country_names, strict=True) if c != "us"
+                (c, n)
+                for c, n in zip(m.country_ids, m.country_names, strict=True)
+                if c != "us" and c in own
             ]
             if lever.id == "transit_pressure":
                 rows = [

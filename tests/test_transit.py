@@ -1,0 +1,123 @@
+"""The transit hubs' team: its own customs lever, what it does to the smugglers and to the hubs'
+data centres, its score, and its seat in the game."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from game.cli import build_parser
+from game.errors import CommandError
+from game.model import ChipWarModel
+from game.objectives import ROLES, hub_compute, smuggled_through_hubs
+from game.policy import PolicyChange, check_change
+from game.session import GameSession
+from game.ui.app import App
+from game.ui.scenes.play import PlayScene
+from tests.test_ui import click, find, pump, reveal
+
+HUBS = ("singapore", "malaysia", "uae", "vietnam")
+
+
+def _world(customs: float, months: int = 36, rng: int = 1) -> ChipWarModel:
+    model = ChipWarModel(rng=rng, months=months)
+    for country in HUBS:
+        model.apply(PolicyChange("transit", "transit_customs", customs, country))
+    model.run()
+    return model
+
+
+@pytest.fixture(scope="module")
+def worlds() -> dict[float, ChipWarModel]:
+    return {c: _world(c) for c in (1.0, 3.0)}
+
+
+def test_every_smuggled_chip_is_counted_once_by_the_country_it_passed(worlds) -> None:
+    for model in worlds.values():
+        results = model.results()
+        smuggled = int(results.loc[results.bloc == "china", "chips_smuggled"].sum())
+        assert smuggled > 0
+        assert int(model.smuggled_via.sum()) == smuggled
+        assert (model.smuggled_via >= 0).all()
+
+
+def test_stricter_hub_customs_let_fewer_chips_through_the_hubs(worlds) -> None:
+    lax, strict = worlds[1.0], worlds[3.0]
+    assert smuggled_through_hubs(strict) < 0.2 * smuggled_through_hubs(lax)
+
+
+def test_the_smugglers_move_to_the_routes_the_hubs_do_not_police(worlds) -> None:
+    others = [i for i, c in enumerate(worlds[1.0].country_ids) if c not in HUBS]
+    assert worlds[3.0].smuggled_via[others].sum() > worlds[1.0].smuggled_via[others].sum()
+
+
+def test_checks_make_the_hubs_data_centres_smaller(worlds) -> None:
+    assert hub_compute(worlds[3.0]) < 0.97 * hub_compute(worlds[1.0])
+
+
+def test_the_hubs_set_only_their_own_customs() -> None:
+    model = ChipWarModel(rng=1, months=2)
+    errs = check_change(
+        PolicyChange("transit", "transit_customs", 2.0, "china"), model.spec, model.world
+    )
+    assert errs and "own countries" in errs[0][1]
+    errs = check_change(
+        PolicyChange("us", "transit_customs", 2.0, "malaysia"), model.spec, model.world
+    )
+    assert errs and errs[0][0] == "actor"
+    session = GameSession("historical", roles=["transit"], rng=1, months=6)
+    assert session.lever_targets("transit_customs") == list(HUBS)
+    with pytest.raises(CommandError, match="own countries"):
+        session.decide("transit_customs", 2.0, "taiwan")
+
+
+def test_the_score_is_its_goal_when_the_hubs_do_nothing_and_rises_with_some_customs() -> None:
+    idle = GameSession("historical", roles=["transit"], rng=2, months=30)
+    busy = GameSession("historical", roles=["transit"], rng=2, months=30)
+    for country in HUBS:
+        busy.decide("transit_customs", 2.0, country)
+    for s in (idle, busy):
+        while not s.finished:
+            s.step()
+    nothing, some = idle.score("transit"), busy.score("transit")
+    assert nothing.value == pytest.approx(nothing.target)
+    assert some.value > nothing.target + 2, some.text
+
+
+def test_a_save_keeps_the_count_through_the_hubs(tmp_path: Path) -> None:
+    session = GameSession("historical", roles=["transit"], rng=1, months=12)
+    while not session.finished:
+        session.step()
+    session.save(tmp_path / "g.scgame")
+    loaded = GameSession.load(tmp_path / "g.scgame")
+    assert loaded.model.smuggled_via.sum() > 0
+    np.testing.assert_array_equal(loaded.model.smuggled_via, session.model.smuggled_via)
+
+
+def test_the_cli_offers_every_role() -> None:
+    for role in ROLES:
+        assert build_parser().parse_args(["play", "--role", role]).role == role
+
+
+def test_the_hubs_team_moves_its_customs_in_the_game(tmp_path: Path) -> None:
+    app = App((1280, 800), saves_dir=tmp_path / "saves", projections=False)
+    try:
+        session = GameSession("historical", roles=["transit"], difficulty="easy", rng=3)
+        scene = PlayScene(app, session)
+        app.replace(scene)
+        pump(app, 3)
+        slider = reveal(app, scene, "#lever-transit_customs-malaysia")
+        with pytest.raises(AssertionError):
+            find(app, "#lever-transit_customs-china")
+        click(app, slider.right_button.rect.center)
+        click(app, slider.right_button.rect.center)
+        pump(app, 30, dt=1 / 30)
+        assert session.model.policy.get("transit_customs", "malaysia") > 1.0
+        assert session.model.policy.get("transit_customs", "singapore") == 1.0
+        assert [d.change.lever for d in session.decisions] == ["transit_customs"]
+    finally:
+        app.close()
+        pygame.quit()
