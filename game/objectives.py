@@ -65,15 +65,6 @@ ROLES: dict[str, Role] = {
             "12 - gap in months + 10 x domestic share of compute, 6.5 or more.",
         ),
         Role(
-            "transit",
-            "The transit hubs",
-            TRANSIT,
-            TRANSIT,
-            "Singapore, Malaysia, the UAE and Vietnam: stay AI hubs the world trusts. Keep your "
-            "data centres' compute as large as without you, and let fewer smuggled chips "
-            "through your ports (20 points off for as many as without you).",
-        ),
-        Role(
             "vendor",
             "A chip vendor (NVIDIA)",
             VENDOR,
@@ -86,6 +77,15 @@ ROLES: dict[str, Role] = {
             LAB,
             "lab",
             "Give DeepSeek a better model than it would have had without you.",
+        ),
+        Role(
+            "transit",
+            "The transit hubs",
+            TRANSIT,
+            TRANSIT,
+            "Singapore, Malaysia, the UAE and Vietnam: stay AI hubs the world trusts. Keep your "
+            "data centres' compute as large as without you, and let fewer smuggled chips "
+            "through your ports (20 points off for as many as without you).",
         ),
     )
 }
@@ -244,8 +244,8 @@ def score_transit(model: ChipWarModel, ghost: ChipWarModel) -> Score:
     return Score(
         value,
         target,
-        f"Your hubs hold {kept:.0%} of their compute without you and pass {via:,} smuggled "
-        f"chips ({let:.0%} of it): {value:.1f} points (goal: {target:g})",
+        f"Compute kept {kept:.0%}; smuggling let through {let:.0%} ({via:,} chips): "
+        f"{value:.1f} (goal: {target:g})",
     )
 
 

@@ -97,11 +97,13 @@ class TitleScene(Scene):
         self.keep(UILabel(pygame.Rect(x, y, col, 26), S.SETUP_TEAMS, m, object_id="@small"))
         y += 28
         self.team_boxes: dict[str, UICheckBox] = {}
-        bx = x + 10
-        for role in ROLES.values():
+        per_row = 3  # five roles do not fit one row at 1280 wide
+        for i, role in enumerate(ROLES.values()):
+            bx = x + 10 + (i % per_row) * (col // per_row)
+            by = y + (i // per_row) * 30
             box = self.keep(
                 UICheckBox(
-                    pygame.Rect(bx, y + 4, 18, 18),
+                    pygame.Rect(bx, by + 4, 18, 18),
                     role.name,
                     m,
                     object_id=f"#team_{role.id}",
@@ -109,8 +111,7 @@ class TitleScene(Scene):
                 )
             )
             self.team_boxes[role.id] = box
-            bx += max(170, col // len(ROLES))
-        y += 36
+        y += 6 + 30 * -(-len(ROLES) // per_row)
         self.keep(UILabel(pygame.Rect(x, y, col, 24), S.SETUP_BOTS, m, object_id="@small"))
         y += 40
         bw = 150
