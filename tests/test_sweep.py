@@ -373,7 +373,7 @@ def test_a_played_policy_is_tested_across_futures(tmp_path: Path, played_game: P
     from game.robustness import by_role
 
     roles = by_role(table).set_index("role")
-    assert list(roles.index) == ["us", "china", "vendor", "lab"]  # every side's objective
+    assert list(roles.index) == ["us", "china", "vendor", "lab", "transit"]  # every side
     assert roles.loc["us", "better_off"] == d["beats_no_change"]
     pd.testing.assert_series_equal(table["us_played"], table["objective_played"], check_names=False)
     assert "## Every side's objective" in text and "| China's government |" in text
