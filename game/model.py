@@ -395,6 +395,11 @@ class ChipWarModel(mesa.Model):
 
     def _change_news(self, change: PolicyChange) -> str:
         """A lever change as the news reads it: names, not ids."""
+        return f"{self._actor_name(change.actor)}: {self.describe_change(change)}"
+
+    def describe_change(self, change: PolicyChange) -> str:
+        """'Customs on AI chips for Malaysia set to 2.0': a lever change in the names players
+        see on screen (the news and the debrief), not the ids of the lever spec."""
         lever = self.spec.levers.get(change.lever)
         what = lever.name if lever is not None else change.lever
         value = change.value
@@ -406,7 +411,7 @@ class ChipWarModel(mesa.Model):
             names |= {lab.id: lab.name for lab in self.world.labs}
             names |= {v.id: v.name for v in self.world.vendors}
             target = f" for {names.get(change.target, change.target)}"
-        return f"{self._actor_name(change.actor)}: {what}{target} set to {value}"
+        return f"{what}{target} set to {value}"
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

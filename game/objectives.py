@@ -148,7 +148,7 @@ def score_us(model: ChipWarModel, ghost: ChipWarModel) -> Score:
     lost = revenue_lost_share(model, ghost)
     value = gap - US_REVENUE_PENALTY * lost
     text = f"China trails by {gap:.1f} months on average"
-    if lost > 0.0005:
+    if lost >= 0.005:  # a loss that shows as at least 1%
         text += f", less {US_REVENUE_PENALTY * lost:.1f} for NVIDIA's {lost:.0%} revenue loss"
     return Score(value, US_GAP_TARGET, f"{text}: {value:.1f} (goal: {US_GAP_TARGET:g})")
 

@@ -85,7 +85,7 @@ class DebriefScene(Scene):
         self.keep(UITextBox(scores, pygame.Rect(20, 64, w // 2 - 30, 88), m, object_id="#scores"))
         mattered = s.decisions_that_mattered(6) or s.decisions[-6:]  # effects need projections
         lines = [
-            f"{d.date} {ROLES[d.role].name}: {d.change}"
+            f"{d.date} {ROLES[d.role].name}: {s.model.describe_change(d.change)}"
             + (
                 ", " + ", ".join(f"{b} {v:+.1f}" for b, v in sorted(d.effect.items()))
                 if d.effect

@@ -662,7 +662,8 @@ class PlayScene(Scene):
             if d.effect and bloc in d.effect and id(d) in seen
         ][:5]
         decisions = "<br>".join(
-            f"{d.date} {d.change}: {d.effect[bloc]:+.1f} points by the end" for d in moved
+            f"{d.date} {s.model.describe_change(d.change)}: {d.effect[bloc]:+.1f} points by the end"
+            for d in moved
         )
         body = S.WHY_BODY.format(
             bloc=s.view.bloc_names[bloc],
