@@ -27,38 +27,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nTry '{self.prog} --help'.\n")
 
 
+def _whole_number(text: str, low: int, high: int, expected: str) -> int:
+    """An argparse value: a whole number in [low, high], else one line naming what was expected."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+    return value
+
+
 def _months(text: str) -> int:
     from game.scenario import MAX_MONTHS
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_MONTHS:
-        raise argparse.ArgumentTypeError(
-            f"expected a number of months from 1 to {MAX_MONTHS}, got {value}"
-        )
-    return value
+    return _whole_number(text, 1, MAX_MONTHS, f"a number of months from 1 to {MAX_MONTHS}")
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to 100000, got {value}")
-    return value
+    return _whole_number(text, 1, 100_000, "a number from 1 to 100000")
 
 
 def _nonnegative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value <= 1200:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1200, got {value}")
-    return value
+    return _whole_number(text, 0, 1200, "a number from 0 to 1200")
+
+
+def _seed(text: str) -> int:
+    return _whole_number(text, 0, 2**63 - 1, "a seed from 0 to 2^63-1")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -73,16 +68,6 @@ def _size(text: str) -> tuple[int, int]:
             Problem(f"expected a size from 1024x700 to 7680x4320, got {text}", key="--size")
         )
     return w, h
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2^63-1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

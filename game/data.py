@@ -164,6 +164,11 @@ class WorldData(Strict):
     labs: list[LabSpec]
     sources: dict[str, str]
 
+    def own_countries(self, government: str) -> list[str]:
+        """The countries a government sets its per-country levers for, when it is limited to
+        some (the transit hubs set their own customs only); [] for no limit or no such one."""
+        return next((list(g.countries) for g in self.governments if g.id == government), [])
+
     def country_index(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.countries)}
 

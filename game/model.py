@@ -385,7 +385,8 @@ class ChipWarModel(mesa.Model):
         """This month's scheduled changes for one actor, in the scenario's order."""
         return [s for s in self._schedule.get(self.month, []) if s.change.actor == actor]
 
-    def _actor_name(self, actor: str) -> str:
+    def actor_name(self, actor: str) -> str:
+        """A government's, vendor's or lab's name as players read it (the id if unknown)."""
         if actor in self.governments:
             return self.governments[actor].name
         names = {v.id: v.name for v in self.world.vendors} | {
@@ -393,9 +394,15 @@ class ChipWarModel(mesa.Model):
         }
         return names.get(actor, actor)
 
+    def target_name(self, target: str) -> str:
+        """A lever target's name: a country, else an actor (lab or vendor)."""
+        if target in self.country_ids:
+            return self.country_names[self.country_ids.index(target)]
+        return self.actor_name(target)
+
     def _change_news(self, change: PolicyChange) -> str:
         """A lever change as the news reads it: names, not ids."""
-        return f"{self._actor_name(change.actor)}: {self.describe_change(change)}"
+        return f"{self.actor_name(change.actor)}: {self.describe_change(change)}"
 
     def describe_change(self, change: PolicyChange) -> str:
         """'Customs on AI chips for Malaysia set to 2.0': a lever change in the names players
@@ -405,12 +412,7 @@ class ChipWarModel(mesa.Model):
         value = change.value
         if isinstance(value, bool):
             value = "on" if value else "off"
-        target = ""
-        if change.target:
-            names = dict(zip(self.country_ids, self.country_names, strict=True))
-            names |= {lab.id: lab.name for lab in self.world.labs}
-            names |= {v.id: v.name for v in self.world.vendors}
-            target = f" for {names.get(change.target, change.target)}"
+        target = f" for {self.target_name(str(change.target))}" if change.target else ""
         return f"{what}{target} set to {value}"
 
     # ------------------------------------------------------------------ the month

@@ -111,13 +111,17 @@ def _china_series(model: ChipWarModel, column: str) -> np.ndarray:
     return WorldView(model).series(column).get(CHINA_BLOC, np.zeros(0))
 
 
-def _revenue_bn(model: ChipWarModel, vendor: str = VENDOR) -> float:
-    """The vendor's revenue over the game so far, USD bn, at vendor prices (the sales table)."""
+def vendor_revenue_usd(model: ChipWarModel, vendor: str = VENDOR) -> float:
+    """The vendor's revenue over the game so far, USD, at vendor prices (the sales table)."""
     table = model.datacollector.tables["sales"]
     revenue = np.asarray(table.get("revenue_usd", []), float)
     if revenue.size == 0:
         return 0.0
-    return float(revenue[np.asarray(table["vendor"]) == vendor].sum()) / 1e9
+    return float(revenue[np.asarray(table["vendor"]) == vendor].sum())
+
+
+def _revenue_bn(model: ChipWarModel, vendor: str = VENDOR) -> float:
+    return vendor_revenue_usd(model, vendor) / 1e9
 
 
 def _lab_capability(model: ChipWarModel, lab: str = LAB) -> float:
@@ -209,14 +213,14 @@ def score_lab(model: ChipWarModel, ghost: ChipWarModel) -> Score:
 
 def _hubs(model: ChipWarModel) -> np.ndarray:
     """Indices of the transit government's countries."""
-    gov = next(g for g in model.world.governments if g.id == TRANSIT)
-    return np.array([model.country_ids.index(c) for c in gov.countries], np.int64)
+    own = model.world.own_countries(TRANSIT)
+    return np.array([model.country_ids.index(c) for c in own], np.int64)
 
 
 def hub_compute(model: ChipWarModel) -> float:
     """H100-equivalents held now by the labs and data centres in the transit hubs (including
     what they rent out to foreign labs: that is their business)."""
-    per_lab = model.ledger.chips_held() @ model.chips.h100e
+    per_lab = WorldView(model).h100e_by_lab()
     return float(per_lab[np.isin(model.labs.country, _hubs(model))].sum())
 
 

@@ -103,12 +103,6 @@ def _suggest(word: str, options: list[str]) -> str:
 GOVERNMENT_OWNERS = ("us", "china", "transit")
 
 
-def _own_countries(owner: str, world: WorldData) -> list[str]:
-    """The countries a government sets its per-country levers for, when it is limited to some
-    (the transit hubs set their own customs only); [] for no limit."""
-    return next((list(g.countries) for g in world.governments if g.id == owner), [])
-
-
 def check_change(
     change: PolicyChange, spec: PolicySpec, world: WorldData, chip_ids: list[str] | None = None
 ) -> list[tuple[str, str]]:
@@ -179,7 +173,7 @@ def check_change(
                 f"('{change.actor}'), not for '{change.target}'",
             )
         )
-    elif lv.target == "country" and (own := _own_countries(lv.owner, world)):
+    elif lv.target == "country" and (own := world.own_countries(lv.owner)):
         if change.target not in own:
             out.append(
                 (

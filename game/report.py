@@ -48,7 +48,7 @@ from game.data import default_world_data
 from game.dates import format_month, parse_month
 from game.errors import InputError, Problem
 from game.model import ChipWarModel
-from game.objectives import CHINA_BLOC, ROLES, VENDOR
+from game.objectives import CHINA_BLOC, ROLES, vendor_revenue_usd
 from game.scenario import load_scenario
 from game.session import GameSession
 from game.state import atomic_write_bytes, check_writable
@@ -330,7 +330,7 @@ def _game_story(s: GameSession, shown: str) -> _Story:
         "facilitator's events, but without the teams' decisions."
     )
     if dropped:
-        who = " and ".join(sorted({_actor_name(model, x.change.actor) for x in dropped}))
+        who = " and ".join(sorted({model.actor_name(x.change.actor) for x in dropped}))
         long += (
             f" Because people played them, the scenario's {len(dropped)} dated changes by "
             f"{who} were applied in neither world: the teams decided instead."
@@ -377,7 +377,7 @@ def _read_table(path: Path, kind: str) -> pd.DataFrame:
     frame = frame.copy()
     frame["date"] = frame["date"].astype(str).str.strip()
     frame["bloc"] = frame["bloc"].astype(str).str.strip()
-    bad_dates = sorted({d for d in frame["date"] if not _is_month(d, parse_month)})
+    bad_dates = sorted({d for d in frame["date"] if not _is_month(d)})
     if bad_dates:
         raise bad(f"date: expected months as YYYY-MM, got {bad_dates[0]!r}")
     frame["date"] = [format_month(parse_month(d)) for d in frame["date"]]  # 2022-1 -> 2022-01
@@ -395,7 +395,7 @@ def _read_table(path: Path, kind: str) -> pd.DataFrame:
     return frame
 
 
-def _is_month(value: str, parse_month: Any) -> bool:
+def _is_month(value: str) -> bool:
     try:
         parse_month(value)
     except ValueError:
@@ -598,17 +598,6 @@ def _month_text(date: str) -> str:
 
 def _esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
-
-
-def _actor_name(model: ChipWarModel, actor: str) -> str:
-    if actor in model.governments:
-        return model.governments[actor].name
-    for v in model.vendors:
-        if getattr(v, "vendor_id", None) == actor:
-            return str(v.name)
-    if actor in model.lab_index:
-        return str(model.labs.names[model.lab_index[actor]])
-    return actor
 
 
 # ----------------------------------------------------------------------------- charts
@@ -1299,14 +1288,8 @@ def _decision_html(model: ChipWarModel, change: Any) -> str:
         shown = str(value)
     target = ""
     if change.target:
-        target = f" for {_target_name(model, str(change.target))}"
+        target = f" for {model.target_name(str(change.target))}"
     return f"{_esc(name)}{_esc(target)}: {_esc(shown)} <code>({_esc(change.lever)})</code>"
-
-
-def _target_name(model: ChipWarModel, target: str) -> str:
-    if target in model.country_ids:
-        return str(model.country_names[model.country_ids.index(target)])
-    return _actor_name(model, target)
 
 
 def _effect_text(effect: dict[str, float] | None, model: ChipWarModel) -> str:
@@ -1377,8 +1360,8 @@ def outcome_rows(story: _Story) -> list[tuple[str, str, float, float, Any]]:
             (
                 "nvidia_revenue",
                 "NVIDIA's revenue, all markets (whole game)",
-                _vendor_revenue(s.model),
-                _vendor_revenue(s.ghost),
+                vendor_revenue_usd(s.model),
+                vendor_revenue_usd(s.ghost),
                 _money,
             )
         )
@@ -1392,16 +1375,6 @@ def outcome_rows(story: _Story) -> list[tuple[str, str, float, float, Any]]:
         )
     )
     return rows
-
-
-def _vendor_revenue(model: ChipWarModel, vendor: str = VENDOR) -> float:
-    """The vendor's revenue over the game, from the collector's sales table (as the vendor's
-    score reads it, game/objectives.py)."""
-    table = model.datacollector.tables["sales"]
-    revenue = np.asarray(table.get("revenue_usd", []), float)
-    if revenue.size == 0:
-        return 0.0
-    return float(revenue[np.asarray(table["vendor"]) == vendor].sum())
 
 
 def _section_comparison(story: _Story) -> str:

@@ -283,8 +283,7 @@ class GameSession:
         if spec.target == "none":
             return []
         if spec.target == "country":
-            own = next((g.countries for g in m.world.governments if g.id == spec.owner), [])
-            return list(own) or list(m.country_ids)
+            return m.world.own_countries(spec.owner) or list(m.country_ids)
         if spec.target in ("lab", "vendor") and role.owner == spec.owner:
             return [role.actor]
         if spec.target == "lab":

@@ -106,12 +106,13 @@ class WorldView:
         return list(self._m.country_ids)
 
     # ------------------------------------------------------------------ the map
-    def _h100e_by_lab(self) -> np.ndarray:
+    def h100e_by_lab(self) -> np.ndarray:
+        """H100-equivalents each lab holds now."""
         return self._m.ledger.chips_held() @ self._m.chips.h100e
 
     def map_state(self) -> MapState:
         m = self._m
-        per_lab = self._h100e_by_lab()
+        per_lab = self.h100e_by_lab()
         per_country = np.bincount(m.labs.country, weights=per_lab, minlength=len(m.country_ids))
         flows_arr = m.month_stats["flows"]
         flows = []
@@ -135,7 +136,7 @@ class WorldView:
         m = self._m
         k = m.country_ids.index(country_id)
         mine = np.flatnonzero(m.labs.country == k)
-        per_lab = self._h100e_by_lab()
+        per_lab = self.h100e_by_lab()
         labs = tuple(
             LabRow(
                 m.labs.ids[i],
