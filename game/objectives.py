@@ -248,8 +248,7 @@ def score_transit(model: ChipWarModel, ghost: ChipWarModel) -> Score:
     return Score(
         value,
         target,
-        f"Compute kept {kept:.0%}; smuggling let through {let:.0%} ({via:,} chips): "
-        f"{value:.1f} (goal: {target:g})",
+        f"Compute kept {kept:.0%}, smuggling let through {let:.0%}: {value:.1f} (goal: {target:g})",
     )
 
 
