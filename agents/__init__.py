@@ -1,5 +1,5 @@
 """Mesa agents of the chip war: vendors, labs, governments and brokers. They hold the decisions;
-bulk quantities live in the numpy ledger and tables (game/ledger.py)."""
+bulk quantities live in the numpy ledger and tables (game/core/ledger.py)."""
 
 from agents.broker import Broker
 from agents.government import Government

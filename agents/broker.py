@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from game.market import capacity_scale, capped_share, next_markup
+from game.core.market import capacity_scale, capped_share, next_markup
 
 if TYPE_CHECKING:
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
 ROUTE_SWITCH_CHANCE = 0.1  # a broker reconsiders its route this often even when it still works
 MAX_CAUGHT_NEWS = 4  # more catches in a month than this make one summary news item

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from game.policy import PolicyChange
+from game.config.commands import PolicyChange
 
 if TYPE_CHECKING:
-    from game.data import GovernmentSpec
-    from game.model import ChipWarModel
+    from game.config.world import GovernmentSpec
+    from game.sim.model import ChipWarModel
 
 TIGHTENING_LEVERS = (
     "export_rule",

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from game.capability import SECONDS_PER_MONTH, capability_index
-from game.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED
-from game.market import capacity_scale, whole_units
-from game.rules import CONTROLLED, EMBARGOED, RESTRICTED
+from game.core.capability import SECONDS_PER_MONTH, capability_index
+from game.core.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED
+from game.core.market import capacity_scale, whole_units
+from game.core.rules import CONTROLLED, EMBARGOED, RESTRICTED
 
 if TYPE_CHECKING:
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
 CASH_CAP_MONTHS = 3.0  # a lab holds at most this many months of budget unspent
 

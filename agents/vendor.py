@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from game.catalogue import NEVER
-from game.dates import parse_month
-from game.rules import EMBARGOED, Thresholds, classify, design_compliant
+from game.config.dates import parse_month
+from game.core.catalogue import NEVER
+from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
 
 if TYPE_CHECKING:
-    from game.data import VendorSpec
-    from game.model import ChipWarModel
+    from game.config.world import VendorSpec
+    from game.sim.model import ChipWarModel
 
 PREMIUM_SMOOTHING = 0.5  # share of the gap to the target price premium closed each month
 MAX_PREMIUM = 1.0

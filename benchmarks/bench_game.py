@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO_ROOT))
 import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
-from game.session import GameSession  # noqa: E402
+from game.play.session import GameSession  # noqa: E402
 from game.ui.app import App  # noqa: E402
 from game.ui.scenes.play import PlayScene  # noqa: E402
 

@@ -1,11 +1,11 @@
 """The compute ledger's whole-array month against a per-agent Python loop doing the same work.
 
-Why: the ledger (game/ledger.py) books every chip in one int64 array
+Why: the ledger (game/core/ledger.py) books every chip in one int64 array
 stock[holder, chip, provenance, vintage slot] so that a month's accounting for thousands of
 holders is a few numpy calls instead of a Python loop over agents. The project expects that to
 be at least 30x faster than the per-agent way. This script measures it.
 
-A month's accounting, as the model does it (agents/lab.py `procure`, game/model.py
+A month's accounting, as the model does it (agents/lab.py `procure`, game/sim/model.py
 `_lab_flops`):
   1. install the month's purchases: (holder, chip, provenance, quantity) rows added into this
      year's vintage slot, and counted as produced per chip (`Ledger.install_new`, np.add.at);
@@ -43,7 +43,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from game.ledger import PROVENANCES, Ledger  # noqa: E402  (needs the sys.path line above)
+from game.core.ledger import PROVENANCES, Ledger  # noqa: E402  (needs the sys.path line above)
 
 SEED = 7
 N_HOLDERS = 10_000

@@ -62,7 +62,7 @@ def shown(path: str) -> str:
 
 def time_model(seed: int) -> tuple[float, float, int]:
     """Build and run one model; return (construction s, run s, steps taken)."""
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
     t0 = time.perf_counter()
     model = ChipWarModel(SCENARIO, rng=seed)
@@ -87,13 +87,13 @@ def print_row(label: str, values: list[float], fmt: str) -> None:
 
 def main() -> None:
     t0 = time.perf_counter()
-    import game.model  # noqa: F401  (timed: the import cost of the simulation)
+    import game.sim.model  # noqa: F401  (timed: the import cost of the simulation)
 
     import_s = time.perf_counter() - t0
     print(f"bench_run: scenario {SCENARIO!r}, default horizon")
     print(describe_machine())
     print()
-    print(f"import game.model (with numpy, pandas, mesa, pydantic): {import_s * 1e3:.0f} ms")
+    print(f"import game.sim.model (with numpy, pandas, mesa, pydantic): {import_s * 1e3:.0f} ms")
 
     build_s, run_s, steps = time_model(FIRST_SEED)
     print(

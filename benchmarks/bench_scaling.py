@@ -76,7 +76,7 @@ class Measurement:
 
 
 def measure_once(total: int, overrides: dict[str, Any], label: str) -> Measurement:
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
     n_labs = total // 2
     n_brokers = total - n_labs

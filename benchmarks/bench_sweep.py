@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from game.experiment import ExperimentFile, experiment_from  # noqa: E402
-from game.sweep import MAX_TASKS_PER_CHILD, Job, run_one, run_sweep  # noqa: E402
+from game.batch.sweep import MAX_TASKS_PER_CHILD, Job, run_one, run_sweep  # noqa: E402
+from game.config.experiment import ExperimentFile, experiment_from  # noqa: E402
 
 
 def experiment(runs: int, seed: int = 1):
@@ -62,7 +62,7 @@ def throughput(workers: int, runs: int) -> tuple[float, float]:
 def memory_series(runs: int, drop: bool) -> list[tuple[int, float]]:
     from mesa import Agent
 
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
     exp = experiment(runs, seed=3)
     out = []

@@ -12,8 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from game.errors import InputError, Problem
-from game.yamlfile import shown_path
+from game.config.errors import InputError, Problem
+from game.config.yamlfile import shown_path
 
 EXIT_USAGE = 2
 DEFAULT_SEED = 2022
@@ -39,7 +39,7 @@ def _whole_number(text: str, low: int, high: int, expected: str) -> int:
 
 
 def _months(text: str) -> int:
-    from game.scenario import MAX_MONTHS
+    from game.config.scenario import MAX_MONTHS
 
     return _whole_number(text, 1, MAX_MONTHS, f"a number of months from 1 to {MAX_MONTHS}")
 
@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------------------- commands
 def _check_out(path: str) -> Path:
-    from game.state import check_writable
+    from game.config.files import check_writable
 
     out = Path(path)
     if path and out.suffix.lower() not in OUT_FORMATS:
@@ -356,7 +356,7 @@ def _check_out(path: str) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from game.scenario import load_scenario, with_overrides
+    from game.config.scenario import load_scenario, with_overrides
 
     # Check every input before the (slower) model is even imported.
     out = _check_out(args.out) if args.out is not None else None
@@ -364,9 +364,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sets:
         scenario = with_overrides(scenario, args.sets)
 
-    from game.model import ChipWarModel
-    from game.results import format_summary, yearly_summary
-    from game.state import atomic_write_frame
+    from game.config.files import atomic_write_frame
+    from game.sim.model import ChipWarModel
+    from game.sim.results import format_summary, yearly_summary
 
     model = ChipWarModel(scenario, rng=args.seed, months=args.months)
     results = model.run()
@@ -401,7 +401,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from game.calibration import TABLE_COLUMNS, calibrate, format_table, load_targets
+    from game.batch.calibration import TABLE_COLUMNS, calibrate, format_table, load_targets
 
     out = None
     if args.out is not None:
@@ -410,7 +410,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             raise InputError(
                 Problem(f"expected a file ending in .csv, got '{out.name}'", key="--out")
             )
-        from game.state import check_writable
+        from game.config.files import check_writable
 
         check_writable(out, "--out")
     targets = load_targets()
@@ -440,7 +440,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"within the accepted range). Sources: assets/data/targets.yaml."
     )
     if out is not None:
-        from game.state import atomic_write_frame
+        from game.config.files import atomic_write_frame
 
         columns = TABLE_COLUMNS + [c for c in ("share_in_range", "most_sensitive_to") if c in table]
         try:
@@ -468,12 +468,12 @@ def _no_display() -> bool:
 def cmd_play(args: argparse.Namespace) -> int:
     import os
 
-    from game.objectives import ROLES
-    from game.scenario import load_scenario
+    from game.config.scenario import load_scenario
+    from game.play.objectives import ROLES
 
     size = _size(args.size)
     if args.lesson is not None:
-        from game.lesson import load_lesson
+        from game.config.lesson import load_lesson
 
         given = [f for f in ("scenario", "role", "teams") if getattr(args, f) is not None]
         if given:
@@ -504,7 +504,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             raise InputError(
                 Problem(f"expected a file ending in .png, got '{out.name}'", key="--screenshot")
             )
-        from game.state import check_writable
+        from game.config.files import check_writable
 
         check_writable(out, "--screenshot")
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -512,7 +512,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     else:
         if _no_display():
             if args.lesson is not None:  # the lesson's world, without its teams' decisions
-                from game.lesson import load_lesson
+                from game.config.lesson import load_lesson
 
                 lesson = load_lesson(args.lesson)
                 ref = ",".join(lesson.scenario.files[-1:]) or lesson.scenario.name
@@ -544,8 +544,8 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(_: argparse.Namespace) -> int:
-    from game.lesson import lesson_names, load_lesson
-    from game.objectives import ROLES
+    from game.config.lesson import lesson_names, load_lesson
+    from game.play.objectives import ROLES
 
     for name in lesson_names():
         lesson = load_lesson(name)
@@ -564,12 +564,12 @@ def cmd_lessons(_: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from game.report import write_report
+    from game.reports.debrief import write_report
 
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(Problem(f"expected a file ending in .html, got '{out.name}'", key="--out"))
-    from game.state import check_writable
+    from game.config.files import check_writable
 
     check_writable(out, "--out")
     written = write_report(args.source, out, baseline=args.baseline, seed=args.seed)
@@ -588,7 +588,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise InputError(
                 Problem("give an experiment or --from-save, not both", key="--from-save")
             )
-        from game.robustness import describe, robustness
+        from game.batch.robustness import describe, robustness
 
         folder = Path(args.out or Path("sweeps") / (Path(args.from_save).stem + "-robustness"))
         table, summary = robustness(
@@ -624,8 +624,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                     key=flag,
                 )
             )
-    from game.experiment import load_experiment
-    from game.sweep import SweepStore, run_sweep
+    from game.batch.sweep import SweepStore, run_sweep
+    from game.config.experiment import load_experiment
 
     experiment = load_experiment(args.experiment)
     folder = Path(args.out or Path("sweeps") / experiment.name)
@@ -665,7 +665,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from game.analysis import analyze
+    from game.reports.analysis import analyze
 
     written = analyze(args.folder)
     for path in written:
@@ -674,7 +674,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(_: argparse.Namespace) -> int:
-    from game.scenario import load_scenario, scenario_names
+    from game.config.scenario import load_scenario, scenario_names
 
     for name in scenario_names():
         sc = load_scenario(name)
@@ -683,7 +683,7 @@ def cmd_scenarios(_: argparse.Namespace) -> int:
 
 
 def cmd_levers(_: argparse.Namespace) -> int:
-    from game.scenario import default_policy_spec
+    from game.config.levers import default_policy_spec
 
     spec = default_policy_spec()
     rule_ids = list(spec.rules)

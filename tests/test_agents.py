@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from agents import Broker
-from game.ledger import COMPLIANT, RENTED, SMUGGLED
-from game.model import ChipWarModel
-from game.policy import PolicyChange
-from game.scenario import parse_scenario_text
+from game.config.commands import PolicyChange
+from game.config.scenario import parse_scenario_text
+from game.core.ledger import COMPLIANT, RENTED, SMUGGLED
+from game.sim.model import ChipWarModel
 
 REACTIVE = """
 name: reactive

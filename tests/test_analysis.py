@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from game.analysis import FIGURES, analyze, load_sweep, run_metrics, sensitivity
-from game.errors import InputError
-from game.experiment import load_experiment
-from game.model import ChipWarModel
-from game.sweep import run_sweep
+from game.batch.sweep import run_sweep
+from game.config.errors import InputError
+from game.config.experiment import load_experiment
+from game.reports.analysis import FIGURES, analyze, load_sweep, run_metrics, sensitivity
+from game.sim.model import ChipWarModel
 from tests.cli_helpers import SMALL_EXPERIMENT, run_cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

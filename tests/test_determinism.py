@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from game.model import ChipWarModel
+from game.sim.model import ChipWarModel
 
 ROOT = Path(__file__).resolve().parent.parent
 MONTHS = 36

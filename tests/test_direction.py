@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game.model import ChipWarModel
-from game.policy import PolicyChange
-from game.rules import UNCONTROLLED
-from game.scenario import parse_scenario_text
+from game.config.commands import PolicyChange
+from game.config.scenario import parse_scenario_text
+from game.core.rules import UNCONTROLLED
+from game.sim.model import ChipWarModel
 
 SEEDS = (1, 2, 3)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game.data import default_world_data
-from game.model import ChipWarModel
-from game.scenario import scenario_names
+from game.config.scenario import scenario_names
+from game.config.world import default_world_data
+from game.sim.model import ChipWarModel
 
 
 def _check_every_month(model: ChipWarModel, months: int) -> None:

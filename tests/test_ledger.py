@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from game.ledger import LEGAL, RENTED, SMUGGLED, Ledger
+from game.core.ledger import LEGAL, RENTED, SMUGGLED, Ledger
 
 
 def _balanced(led: Ledger) -> bool:

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from game.errors import CommandError, InputError
-from game.events import default_events, event, load_events
-from game.lesson import LESSON_DIR, TEACHER_SECTIONS, lesson_names, load_lesson
-from game.model import ChipWarModel
-from game.session import GameSession
+from game.config.errors import CommandError, InputError
+from game.config.events import default_events, event, load_events
+from game.config.lesson import LESSON_DIR, TEACHER_SECTIONS, lesson_names, load_lesson
+from game.play.session import GameSession
+from game.sim.model import ChipWarModel
 from tests.cli_helpers import ROOT, run_cli
 
 LESSONS = lesson_names()

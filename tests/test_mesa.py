@@ -8,7 +8,7 @@ import inspect
 import mesa
 
 from agents import AILab, Broker, ChipVendor, Government
-from game.model import ChipWarModel
+from game.sim.model import ChipWarModel
 
 
 def test_runs_with_defaults() -> None:

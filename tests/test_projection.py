@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from game.model import ChipWarModel
-from game.projection import Fan, Projector, project
-from game.scenario import load_scenario
-from game.session import GameSession
-from game.state import snapshot
+from game.config.scenario import load_scenario
+from game.play.projection import Fan, Projector, project
+from game.play.session import GameSession
+from game.sim.model import ChipWarModel
+from game.sim.state import snapshot
 
 TIMEOUT = 60.0  # seconds; a projection here takes well under one
 

@@ -1,4 +1,4 @@
-"""The debrief report (game/report.py): one self-contained HTML file from a saved game or a
+"""The debrief report (game/reports/debrief.py): one self-contained HTML file from a saved game or a
 results table, that parses, embeds its charts, prints on A4, and shows numbers that agree with
 the model's own results. The expectations are computed from the session and the results, never
 copied from a report, so a wrong comparison or a wrong table fails here."""
@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from game.errors import InputError
-from game.model import ChipWarModel
-from game.report import write_report
-from game.session import GameSession
+from game.config.errors import InputError
+from game.play.session import GameSession
+from game.reports.debrief import write_report
+from game.sim.model import ChipWarModel
 from tests.cli_helpers import run_cli
 
 MONTHS = 24

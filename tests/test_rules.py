@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game.catalogue import ChipTable
-from game.data import default_world_data
-from game.policy import PolicyState
-from game.rules import (
+from game.config.levers import default_policy_spec
+from game.config.world import default_world_data
+from game.core.catalogue import ChipTable
+from game.core.policy_state import PolicyState
+from game.core.rules import (
     CONTROLLED,
     EMBARGOED,
     NOTIFIED,
@@ -21,7 +22,6 @@ from game.rules import (
     classify,
     design_compliant,
 )
-from game.scenario import default_policy_spec
 
 WORLD = default_world_data()
 CHIPS = ChipTable(WORLD, [v.id for v in WORLD.vendors])
@@ -30,7 +30,7 @@ SUBJECT = np.array([v in (0, 1) for v in CHIPS.vendor]) & CHIPS.used  # nvidia, 
 
 def thresholds(version: str) -> Thresholds:
     state = PolicyState(default_policy_spec())
-    from game.policy import PolicyChange
+    from game.config.commands import PolicyChange
 
     state.set(PolicyChange("us", "export_rule", version))
     return Thresholds.from_policy(state)

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from game.data import default_world_data
-from game.errors import InputError
-from game.scenario import (
-    default_policy_spec,
-    load_scenario,
-    parse_scenario_text,
-    scenario_names,
-    with_overrides,
-)
+from game.config.errors import InputError
+from game.config.levers import default_policy_spec
+from game.config.scenario import load_scenario, parse_scenario_text, scenario_names, with_overrides
+from game.config.world import default_world_data
 
 
 def test_the_five_required_scenarios_ship() -> None:
@@ -50,7 +45,7 @@ def test_a_set_lever_holds_for_the_whole_run() -> None:
     )
     assert not [s for s in sc.schedule if s.change.lever == "domestic_subsidy"]
     assert sc.parameters["smuggling_detection"] == 0.2
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
     model = ChipWarModel(sc, rng=1, months=24)
     model.run()
@@ -114,7 +109,7 @@ def test_every_parameter_is_read_by_the_model() -> None:
     source = "\n".join(
         p.read_text()
         for d in ("game", "agents")
-        for p in Path(__file__).resolve().parent.parent.joinpath(d).glob("*.py")
+        for p in Path(__file__).resolve().parent.parent.joinpath(d).rglob("*.py")
     )
     unused = [
         n
@@ -130,9 +125,9 @@ def test_every_lever_is_read_by_the_model() -> None:
     source = "\n".join(
         p.read_text()
         for d in ("game", "agents")
-        for p in Path(__file__).resolve().parent.parent.joinpath(d).glob("*.py")
+        for p in Path(__file__).resolve().parent.parent.joinpath(d).rglob("*.py")
     )
-    from game.rules import Thresholds
+    from game.core.rules import Thresholds
 
     read_as_thresholds = set(Thresholds.__dataclass_fields__)
     unused = [

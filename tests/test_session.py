@@ -16,14 +16,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import game.state as state_module
-from game.errors import CommandError, InputError
-from game.model import ChipWarModel
-from game.objectives import ROLES
-from game.policy import PolicyChange
-from game.projection import Fan, Projector
-from game.scenario import load_scenario
-from game.session import Decision, GameSession
+import game.sim.state as state_module
+from game.config.commands import PolicyChange
+from game.config.errors import CommandError, InputError
+from game.config.scenario import load_scenario
+from game.play.objectives import ROLES
+from game.play.projection import Fan, Projector
+from game.play.session import Decision, GameSession
+from game.sim.model import ChipWarModel
 
 
 def _same_world(a: ChipWarModel, b: ChipWarModel) -> None:

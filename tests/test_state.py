@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from game.errors import InputError
-from game.model import ChipWarModel
-from game.policy import PolicyChange
+from game.config.commands import PolicyChange
+from game.config.errors import InputError
+from game.sim.model import ChipWarModel
 
 
 def _future(model: ChipWarModel, months: int = 12) -> tuple[pd.DataFrame, list, np.ndarray]:

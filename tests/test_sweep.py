@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from game.errors import InputError
-from game.experiment import load_experiment
-from game.model import ChipWarModel
-from game.sweep import SweepStore, run_sweep
+from game.batch.sweep import SweepStore, run_sweep
+from game.config.errors import InputError
+from game.config.experiment import load_experiment
+from game.sim.model import ChipWarModel
 from tests.cli_helpers import ROOT, SMALL_EXPERIMENT, run_cli
 
 SMALL = SMALL_EXPERIMENT
@@ -346,7 +346,7 @@ def test_the_shipped_experiments_load() -> None:
 # ----------------------------------------------------------------------------- from a game
 @pytest.fixture(scope="module")
 def played_game(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from game.session import GameSession
+    from game.play.session import GameSession
 
     session = GameSession("historical", ["us"])
     session.decide("enforcement", 4.0)
@@ -358,7 +358,7 @@ def played_game(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_played_policy_is_tested_across_futures(tmp_path: Path, played_game: Path) -> None:
-    from game.robustness import describe, robustness
+    from game.batch.robustness import describe, robustness
 
     table, summary = robustness(played_game, tmp_path / "rob", samples=2, replications=2)
     assert len(table) == 4 and set(table["status"]) == {"ok"}
@@ -370,7 +370,7 @@ def test_a_played_policy_is_tested_across_futures(tmp_path: Path, played_game: P
     assert d["ok"] == 4 and d["beats_no_change"] >= 0.75
     text = summary.read_text()
     assert "enforcement" in text and "futures" in text
-    from game.robustness import by_role
+    from game.batch.robustness import by_role
 
     roles = by_role(table).set_index("role")
     assert list(roles.index) == ["us", "china", "vendor", "lab", "transit"]  # every side
@@ -402,7 +402,7 @@ def test_from_save_on_the_command_line(tmp_path: Path, played_game: Path) -> Non
 
 
 def test_a_game_without_decisions_has_nothing_to_test(tmp_path: Path) -> None:
-    from game.session import GameSession
+    from game.play.session import GameSession
 
     session = GameSession("historical", ["us"])
     session.step()

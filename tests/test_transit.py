@@ -10,11 +10,11 @@ import pygame
 import pytest
 
 from game.cli import build_parser
-from game.errors import CommandError
-from game.model import ChipWarModel
-from game.objectives import ROLES, hub_compute, smuggled_through_hubs
-from game.policy import PolicyChange, check_change
-from game.session import GameSession
+from game.config.commands import PolicyChange, check_change
+from game.config.errors import CommandError
+from game.play.objectives import ROLES, hub_compute, smuggled_through_hubs
+from game.play.session import GameSession
+from game.sim.model import ChipWarModel
 from game.ui.app import App
 from game.ui.scenes.play import PlayScene
 from tests.test_ui import click, find, pump, reveal

@@ -12,9 +12,9 @@ import pygame
 import pygame_gui
 import pytest
 
-from game.ledger import COMPLIANT, LEGAL
-from game.scenario import load_scenario
-from game.session import GameSession
+from game.config.scenario import load_scenario
+from game.core.ledger import COMPLIANT, LEGAL
+from game.play.session import GameSession
 from game.ui.app import App
 from game.ui.scenes.debrief import DebriefScene
 from game.ui.scenes.handoff import HandoffScene
@@ -384,7 +384,7 @@ def test_hide_and_reveal_the_teams_decisions(app: App) -> None:
 
 
 def test_a_lesson_opens_on_its_introduction(app: App, tmp_path: Path) -> None:
-    from game.lesson import lesson_names, load_lesson
+    from game.config.lesson import lesson_names, load_lesson
     from game.ui.scenes.lesson_intro import LessonIntroScene
 
     lesson = load_lesson(lesson_names()[0])

@@ -15,8 +15,9 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 import pygame  # noqa: E402
 import pytest  # noqa: E402
 
-from game.data import default_world_data  # noqa: E402
-from game.model import ChipWarModel  # noqa: E402
+from game.config.world import default_world_data  # noqa: E402
+from game.play.view import FLOW_KINDS, Flow, MapState, WorldView  # noqa: E402
+from game.sim.model import ChipWarModel  # noqa: E402
 from game.ui import palette as P  # noqa: E402
 from game.ui.world_map import (  # noqa: E402
     DASHES,
@@ -26,7 +27,6 @@ from game.ui.world_map import (  # noqa: E402
     load_map_data,
     project,
 )
-from game.view import FLOW_KINDS, Flow, MapState, WorldView  # noqa: E402
 
 SIZE = (1280, 800)
 

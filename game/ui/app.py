@@ -13,10 +13,10 @@ from typing import Any
 import pygame
 import pygame_gui
 
-from game.data import ROOT
+from game.config.paths import ASSETS_DIR, DATA_ROOT, user_dir
 
-THEME_FILE = ROOT / "assets" / "ui" / "theme.json"
-FONT_DIR = ROOT / "assets" / "fonts"
+THEME_FILE = ASSETS_DIR / "ui" / "theme.json"
+FONT_DIR = ASSETS_DIR / "fonts"
 DEFAULT_SIZE = (1280, 800)
 MIN_SIZE = (1024, 700)
 FPS = 60
@@ -30,7 +30,7 @@ def load_theme() -> dict[str, Any]:
         if font:
             for key, value in list(font.items()):
                 if key.endswith("_path"):
-                    font[key] = str(ROOT / value)
+                    font[key] = str(DATA_ROOT / value)
     return theme
 
 
@@ -105,7 +105,7 @@ class App:
         self.clock = pygame.time.Clock()
         self.stack: list[Scene] = []
         self.running = True
-        self.saves_dir = Path(saves_dir) if saves_dir else ROOT / "saves"
+        self.saves_dir = Path(saves_dir) if saves_dir else user_dir("saves")
         self.frame_times: list[float] = []
         self.on_quit: list[Callable[[], None]] = []
         self.projections = projections
@@ -117,7 +117,7 @@ class App:
         if not self.projections:
             return
         if self.projector is None:
-            from game.projection import Projector
+            from game.play.projection import Projector
 
             self.projector = Projector(workers=2)  # a job splits its seeds: ~0.5 s, not ~1 s
             self.projector.warm_up()
@@ -235,7 +235,7 @@ def play(
     """Open the game. With `screenshot`, play `autoplay` months headless, draw the chosen scene
     and save it as a PNG (for docs, tests and bug reports) instead of opening the title. With
     `lesson`, the lesson's game starts at once, behind a screen that introduces it."""
-    from game.session import GameSession
+    from game.play.session import GameSession
     from game.ui.scenes.debrief import DebriefScene
     from game.ui.scenes.lesson_intro import LessonIntroScene
     from game.ui.scenes.play import PlayScene
@@ -250,7 +250,7 @@ def play(
     )
     session = None
     if lesson is not None:
-        from game.lesson import load_lesson
+        from game.config.lesson import load_lesson
 
         session = GameSession.from_lesson(load_lesson(lesson), difficulty, seed)
     if screenshot is None:

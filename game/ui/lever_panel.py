@@ -20,12 +20,12 @@ from pygame_gui.elements import (
     UIPanel,
 )
 
-from game.objectives import ROLES
+from game.play.objectives import ROLES
 from game.ui import strings as S
 
 if TYPE_CHECKING:
-    from game.policy import LeverSpec
-    from game.session import GameSession
+    from game.config.levers import LeverSpec
+    from game.play.session import GameSession
 
 ROW = 30
 PAGER = 34

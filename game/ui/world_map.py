@@ -29,16 +29,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pygame
 
+from game.config.paths import ASSETS_DIR
 from game.ui import palette as P
 from game.ui import strings as S
 
 if TYPE_CHECKING:
-    from game.data import CountrySpec
-    from game.view import Flow, MapState
+    from game.config.world import CountrySpec
+    from game.play.view import Flow, MapState
 
-ROOT = Path(__file__).resolve().parents[2]
-MAP_PATH = ROOT / "assets" / "map" / "world.json"
-FONT_PATH = ROOT / "assets" / "fonts" / "NotoSans-Regular.ttf"
+MAP_PATH = ASSETS_DIR / "map" / "world.json"
+FONT_PATH = ASSETS_DIR / "fonts" / "NotoSans-Regular.ttf"
 
 Point = tuple[float, float]
 

@@ -13,17 +13,17 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 
-from game.dates import month_of_year, year_of
-from game.objectives import ROLES
+from game.config.dates import month_of_year, year_of
+from game.config.yamlfile import shown_path
+from game.play.objectives import ROLES
+from game.play.view import WorldView
 from game.ui import palette
 from game.ui import strings as S
 from game.ui.app import App, Scene, font
 from game.ui.charts import Chart, Series, render
-from game.view import WorldView
-from game.yamlfile import shown_path
 
 if TYPE_CHECKING:
-    from game.session import GameSession
+    from game.play.session import GameSession
 
 
 class DebriefScene(Scene):
@@ -48,7 +48,7 @@ class DebriefScene(Scene):
         game from it."""
         import multiprocessing as mp
 
-        from game.report import write_report  # the worker imports it too; a check it loads
+        from game.reports.debrief import write_report  # the worker imports it too; a check it loads
 
         s = self.session
         name = (s.lesson or {}).get("name") or s.scenario.name

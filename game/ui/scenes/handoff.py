@@ -8,12 +8,12 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UIPanel, UITextBox
 
-from game.objectives import ROLES
+from game.play.objectives import ROLES
 from game.ui import strings as S
 from game.ui.app import App, Scene
 
 if TYPE_CHECKING:
-    from game.session import GameSession
+    from game.play.session import GameSession
 
 
 class HandoffScene(Scene):

@@ -10,13 +10,13 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UIPanel, UITextBox
 
-from game.dates import format_month
-from game.objectives import ROLES
+from game.config.dates import format_month
+from game.play.objectives import ROLES
 from game.ui import strings as S
 from game.ui.app import App, Scene
 
 if TYPE_CHECKING:
-    from game.session import GameSession
+    from game.play.session import GameSession
 
 
 class LessonIntroScene(Scene):

@@ -14,19 +14,19 @@ import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
-from game.dates import month_of_year, year_of
-from game.errors import InputError
-from game.objectives import ROLES
+from game.config.dates import month_of_year, year_of
+from game.config.errors import InputError
+from game.play.objectives import ROLES
+from game.play.view import WorldView
 from game.ui import palette
 from game.ui import strings as S
 from game.ui.app import App, Scene, font
 from game.ui.charts import Chart, Series, render
 from game.ui.lever_panel import LeverPanel
 from game.ui.world_map import WorldMap, load_map_data
-from game.view import WorldView
 
 if TYPE_CHECKING:
-    from game.session import GameSession
+    from game.play.session import GameSession
 
 MONTHS_PER_SECOND = {1: 0.5, 4: 2.0, 16: 8.0}
 NEWS_LINES = 9
@@ -548,7 +548,7 @@ class PlayScene(Scene):
         self.keep(dialog)
 
     def load(self, path: Path) -> None:
-        from game.session import GameSession
+        from game.play.session import GameSession
 
         try:
             session = GameSession.load(path)
@@ -691,7 +691,7 @@ class PlayScene(Scene):
         s = self.session
         m = self.manager
         events = s.allowed_events
-        from game.events import default_events
+        from game.config.events import default_events
 
         specs = default_events()
         width = 340
@@ -763,7 +763,7 @@ class PlayScene(Scene):
         return True
 
     def inject(self, event_id: str) -> None:
-        from game.events import event
+        from game.config.events import event
 
         try:
             self.session.inject(event_id)

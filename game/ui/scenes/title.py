@@ -8,9 +8,9 @@ import pygame_gui
 from pygame_gui.elements import UIButton, UICheckBox, UIDropDownMenu, UILabel, UITextBox
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
-from game.errors import InputError
-from game.objectives import ROLES
-from game.scenario import load_scenario, scenario_names
+from game.config.errors import InputError
+from game.config.scenario import load_scenario, scenario_names
+from game.play.objectives import ROLES
 from game.ui import strings as S
 from game.ui.app import App, Scene
 
@@ -132,7 +132,7 @@ class TitleScene(Scene):
         return [self.role] + [r for r in ROLES if r in self.teams and r != self.role]
 
     def start(self) -> None:
-        from game.session import GameSession
+        from game.play.session import GameSession
         from game.ui.scenes.play import PlayScene
 
         session = GameSession(
@@ -188,7 +188,7 @@ class TitleScene(Scene):
         return False
 
     def load(self, path: str) -> None:
-        from game.session import GameSession
+        from game.play.session import GameSession
         from game.ui.scenes.play import PlayScene
 
         try:

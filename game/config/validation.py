@@ -11,8 +11,8 @@ from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from game.errors import InputError, Problem
-from game.yamlfile import YamlDoc
+from game.config.errors import InputError, Problem
+from game.config.yamlfile import YamlDoc
 
 M = TypeVar("M", bound=BaseModel)
 _EXP = re.compile(r"^[-+]?[0-9.]+[eE][0-9]+$")

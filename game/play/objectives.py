@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from game.view import WorldView
+from game.play.view import WorldView
 
 if TYPE_CHECKING:
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
 CHINA_BLOC = "china"
 US_GAP_TARGET = 9.0  # months

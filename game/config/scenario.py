@@ -10,126 +10,22 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from game.config.commands import GOVERNMENT_OWNERS, PolicyChange, check_change
+from game.config.dates import format_month, parse_month
+from game.config.errors import InputError, Problem
+from game.config.levers import SPEC_FILES, PolicySpec, default_policy_spec
+from game.config.paths import POLICY_DIR
+from game.config.validation import Strict, validate
+from game.config.world import Month, Text, WorldData, default_world_data
+from game.config.yamlfile import YamlDoc, parse_yaml, read_yaml, shown_path
 
-from game.data import ROOT, Month, Text, WorldData, default_world_data
-from game.dates import format_month, parse_month
-from game.errors import InputError, Problem
-from game.policy import GOVERNMENT_OWNERS, LeverSpec, PolicyChange, check_change
-from game.validation import Strict, validate
-from game.yamlfile import YamlDoc, parse_yaml, read_yaml, shown_path
-
-POLICY_DIR = ROOT / "policies"
-SPEC_FILES = ("levers.yaml", "rules.yaml")
 BOT_STRATEGIES = ("none", "reactive")
 MAX_MONTHS = 1200
 
 Value = bool | int | float | str
-
-
-# ----------------------------------------------------------------------------- lever spec file
-class LeversFile(Strict):
-    levers: Annotated[list[LeverSpec], Field(min_length=1)]
-
-
-class RuleVersion(Strict):
-    id: Text
-    name: Text
-    source: Text
-    levers: dict[str, float]
-    destinations: dict[str, Literal["open", "capped", "restricted", "embargoed"]]
-
-
-class RulesFile(Strict):
-    sources: dict[str, Text]
-    rule_versions: Annotated[list[RuleVersion], Field(min_length=1)]
-
-
-@dataclass(frozen=True)
-class PolicySpec:
-    """The lever spec and the rule versions, which every command is checked against."""
-
-    levers: dict[str, LeverSpec]
-    rules: dict[str, RuleVersion]
-    rule_sources: dict[str, str]
-
-
-def load_policy_spec(
-    policy_dir: str | Path = POLICY_DIR, world: WorldData | None = None
-) -> PolicySpec:
-    policy_dir = Path(policy_dir)
-    world = world or default_world_data()
-    ldoc = read_yaml(policy_dir / "levers.yaml", shown_path(policy_dir / "levers.yaml"))
-    rdoc = read_yaml(policy_dir / "rules.yaml", shown_path(policy_dir / "rules.yaml"))
-    problems: list[Problem] = []
-    lf = rf = None
-    try:
-        lf = validate(ldoc, LeversFile)
-    except InputError as exc:
-        problems += exc.problems
-    try:
-        rf = validate(rdoc, RulesFile)
-    except InputError as exc:
-        problems += exc.problems
-    if problems or lf is None or rf is None:
-        raise InputError(problems)
-    levers: dict[str, LeverSpec] = {}
-    for i, lv in enumerate(lf.levers):
-        if lv.id in levers:
-            problems.append(ldoc.problem(("levers", i, "id"), f"duplicate lever '{lv.id}'"))
-        levers[lv.id] = lv
-        problems += [ldoc.problem(("levers", i) + p[0], p[1]) for p in lv.self_check()]
-    countries = [c.id for c in world.countries]
-    rules: dict[str, RuleVersion] = {}
-    for i, rv in enumerate(rf.rule_versions):
-        if rv.id in rules:
-            problems.append(
-                rdoc.problem(("rule_versions", i, "id"), f"duplicate rule version '{rv.id}'")
-            )
-        rules[rv.id] = rv
-        if rv.source not in rf.sources:
-            problems.append(
-                rdoc.problem(
-                    ("rule_versions", i, "source"),
-                    f"unknown source '{rv.source}'; expected one of: " + ", ".join(rf.sources),
-                )
-            )
-        for key, value in rv.levers.items():
-            spec = levers.get(key)
-            if spec is None or spec.kind != "number" or spec.target != "none" or spec.owner != "us":
-                problems.append(
-                    rdoc.problem(
-                        ("rule_versions", i, "levers", key),
-                        "expected a numeric US lever without target",
-                    )
-                )
-            elif not spec.range[0] <= value <= spec.range[1]:
-                problems.append(
-                    rdoc.problem(
-                        ("rule_versions", i, "levers", key),
-                        f"expected a value in [{spec.range[0]}, {spec.range[1]}], got {value}",
-                    )
-                )
-        for key in rv.destinations:
-            if key not in countries:
-                problems.append(
-                    rdoc.problem(
-                        ("rule_versions", i, "destinations", key),
-                        f"unknown country '{key}'; expected one of: {', '.join(countries)}",
-                    )
-                )
-    if problems:
-        raise InputError(problems)
-    return PolicySpec(levers=levers, rules=rules, rule_sources=dict(rf.sources))
-
-
-@cache
-def default_policy_spec() -> PolicySpec:
-    return load_policy_spec(POLICY_DIR, default_world_data())
 
 
 # ----------------------------------------------------------------------------- scenario files

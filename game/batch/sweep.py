@@ -31,10 +31,10 @@ from typing import Any
 
 import pandas as pd
 
-from game.errors import InputError, Problem
-from game.experiment import Experiment, Run
-from game.scenario import Scenario
-from game.state import atomic_write_bytes, atomic_write_frame
+from game.config.errors import InputError, Problem
+from game.config.experiment import Experiment, Run
+from game.config.files import atomic_write_bytes, atomic_write_frame
+from game.config.scenario import Scenario
 
 MAX_TASKS_PER_CHILD = 200  # recycle workers: bounds any slow leak (run_one drops each model, see
 # Mesa 3.3's Agent._ids); a re-spawn costs about a second of imports, so not too often
@@ -55,7 +55,7 @@ def run_one(job: Job) -> dict[str, Any]:
     with its error, never raised: the sweep goes on."""
     from mesa import Agent
 
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
     start = time.perf_counter()
     out: dict[str, Any] = {"run_id": job.run.run_id, "status": "ok", "error": "", "rows": None}

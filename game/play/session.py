@@ -8,7 +8,7 @@ governments nobody plays are bots: "easy" leaves them to the schedule, "normal" 
 also let them react every quarter (agents/government.py).
 
 The ghost is the same world, seed and bots without the players' decisions, stepped in
-lockstep. Scores compare with it (game/objectives.py), so a score measures the player, not
+lockstep. Scores compare with it (game/play/objectives.py), so a score measures the player, not
 the scenario.
 
 Undo keeps a snapshot (game.state.snapshot) before each decision of the current month and
@@ -39,21 +39,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from game.data import WorldData, default_world_data
-from game.dates import format_month
-from game.errors import CommandError, InputError, Problem
-from game.model import ChipWarModel
-from game.objectives import ROLES, Role, Score
-from game.objectives import score as score_role
-from game.policy import LeverSpec, PolicyChange, Value, check_change
-from game.projection import Fan, Projector, Snapshot
-from game.scenario import Scenario, load_scenario
-from game.state import FORMAT as MODEL_SAVE_FORMAT
-from game.state import _arrays_bytes, read_save, restore, snapshot, write_save
-from game.view import WorldView
+from game.config.commands import PolicyChange, check_change
+from game.config.dates import format_month
+from game.config.errors import CommandError, InputError, Problem
+from game.config.levers import LeverSpec, Value
+from game.config.scenario import Scenario, load_scenario
+from game.config.world import WorldData, default_world_data
+from game.play.objectives import ROLES, Role, Score
+from game.play.objectives import score as score_role
+from game.play.projection import Fan, Projector, Snapshot
+from game.play.view import WorldView
+from game.sim.model import ChipWarModel
+from game.sim.state import FORMAT as MODEL_SAVE_FORMAT
+from game.sim.state import _arrays_bytes, read_save, restore, snapshot, write_save
 
 if TYPE_CHECKING:
-    from game.lesson import Lesson
+    from game.config.lesson import Lesson
 
 FORMAT = "silicon-curtain-game"
 VERSION = 1
@@ -402,7 +403,7 @@ class GameSession:
     @property
     def allowed_events(self) -> list[str]:
         """The events the facilitator may inject: the lesson's menu, or every event."""
-        from game.events import default_events
+        from game.config.events import default_events
 
         if self.lesson and self.lesson.get("events") is not None:
             return list(self.lesson["events"])
@@ -412,7 +413,7 @@ class GameSession:
         """A facilitator's event, from next month on, in the world and in its ghost alike (the
         comparison stays about the players). It cannot be undone, and it ends the undo of the
         decisions made before it: an undo would otherwise take the event back with them."""
-        from game.events import event
+        from game.config.events import event
 
         if self.finished:
             raise RuntimeError("the game is over: no more events")
@@ -482,7 +483,7 @@ class GameSession:
 
     # ------------------------------------------------------------------ scores
     def score(self, role_id: str | None = None) -> Score:
-        """A role's score now (default: the current role); see game/objectives.py."""
+        """A role's score now (default: the current role); see game/play/objectives.py."""
         rid = role_id or self.current_role
         if rid not in self._score_cache:
             self._score_cache[rid] = score_role(rid, self.model, self.ghost)

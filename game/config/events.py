@@ -1,26 +1,25 @@
 """Facilitator events (assets/data/events.yaml): shocks a teacher injects into a game.
 
 An event is data, not code: a customs crackdown multiplies transit states' customs, a fab fire
-scales vendors' output, a new rule is a set of lever changes. `Shock` is the running form the
-model keeps (what, where, how much, until when); the model consults it where customs and
-capacity are used, so a shock acts through the same paths as the rest of the world.
+scales vendors' output, a new rule is a set of lever changes. The running form the model
+keeps is `game.core.shocks.Shock`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from game.data import DATA_DIR, Text, WorldData, default_world_data
-from game.errors import InputError, Problem
-from game.policy import PolicyChange, check_change
-from game.scenario import PolicySpec, default_policy_spec
-from game.validation import Strict, validate
-from game.yamlfile import read_yaml, shown_path
+from game.config.commands import PolicyChange, check_change
+from game.config.errors import InputError, Problem
+from game.config.levers import PolicySpec, default_policy_spec
+from game.config.paths import DATA_DIR
+from game.config.validation import Strict, validate
+from game.config.world import Text, WorldData, default_world_data
+from game.config.yamlfile import read_yaml, shown_path
 
 EVENTS_FILE = DATA_DIR / "events.yaml"
 
@@ -51,42 +50,6 @@ class EventSpec(Strict):
 class EventsFile(Strict):
     sources: dict[str, Text]
     events: list[EventSpec]
-
-
-@dataclass(frozen=True)
-class Shock:
-    """An event in force: `factor` on `kind` for `targets`, months `start` to `end` inclusive."""
-
-    event: str
-    kind: str
-    targets: tuple[str, ...]
-    factor: float
-    start: int
-    end: int
-
-    def active(self, month: int) -> bool:
-        return self.start <= month <= self.end
-
-    def to_plain(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "kind": self.kind,
-            "targets": list(self.targets),
-            "factor": self.factor,
-            "start": self.start,
-            "end": self.end,
-        }
-
-    @classmethod
-    def from_plain(cls, d: dict[str, Any]) -> Shock:
-        return cls(
-            str(d["event"]),
-            str(d["kind"]),
-            tuple(d["targets"]),
-            float(d["factor"]),
-            int(d["start"]),
-            int(d["end"]),
-        )
 
 
 def load_events(

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from game.ledger import PROVENANCES
-from game.rules import TIERS
+from game.core.ledger import PROVENANCES
+from game.core.rules import TIERS
 
 if TYPE_CHECKING:
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
 FLOW_KINDS = (
     "legal",

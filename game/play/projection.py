@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def _trajectories(
 ) -> tuple[list[str], list[str], list[np.ndarray]]:
     """Run every state to its horizon once per seed. Returns the dates and bloc ids of the
     first state and, per state, frontier capability as an array [seed, month, bloc]."""
-    from game.state import restore
+    from game.sim.state import restore
 
     dates: list[str] = []
     blocs: list[str] = []
@@ -171,7 +171,7 @@ def _warm(_: int = 0) -> float:
     """Import the model and build and step a world once in a worker, so that the caches
     (world data, lever spec, numpy code paths) are ready before the first real projection."""
     t0 = time.perf_counter()
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
     model = ChipWarModel("historical", rng=0, months=2)
     model.step()
@@ -279,7 +279,7 @@ class Projector:
         if isinstance(model, tuple):
             snap: Snapshot = model
         else:
-            from game.state import snapshot
+            from game.sim.state import snapshot
 
             snap = snapshot(model)
         rid = next(self._ids)

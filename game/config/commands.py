@@ -1,4 +1,4 @@
-"""Lever changes as commands, and the current value of every lever.
+"""Lever changes as commands, and the check of a command against the lever spec.
 
 `PolicyChange` is the only way a lever moves: scenario schedules, bot strategies, the player and
 the classroom log all issue them, so a run is its seed plus its list of commands. That is what
@@ -9,60 +9,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Any
 
-from pydantic import Field
-
-from game.validation import Strict
-
-if TYPE_CHECKING:
-    from game.data import WorldData
-    from game.scenario import PolicySpec
-
-Value = bool | int | float | str
-
-
-class LeverSpec(Strict):
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    owner: Literal["us", "china", "transit", "vendor", "lab"]
-    kind: Literal["number", "bool", "choice"]
-    target: Literal["none", "country", "lab", "chip", "vendor"]
-    range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
-    unit: str | None = None
-    choices: list[str] | Literal["rule_versions"] | None = None
-    default: Value
-    does: str = Field(min_length=1)
-    mirrors: str = Field(min_length=1)
-
-    def self_check(self) -> list[tuple[tuple[str, ...], str]]:
-        out = []
-        if self.kind == "number":
-            if self.range is None or self.unit is None:
-                out.append((("range",), "a number lever needs a range and a unit"))
-            elif isinstance(self.default, bool) or not isinstance(self.default, int | float):
-                out.append((("default",), f"expected a number, got {self.default!r}"))
-            elif not self.range[0] <= self.default <= self.range[1]:
-                out.append(
-                    (("default",), f"expected a value in {list(self.range)}, got {self.default}")
-                )
-        elif self.kind == "choice":
-            if self.choices is None:
-                out.append((("choices",), "a choice lever needs choices"))
-            elif isinstance(self.choices, list) and self.default not in self.choices:
-                out.append((("default",), f"expected one of {self.choices}, got {self.default!r}"))
-        elif self.kind == "bool" and not isinstance(self.default, bool):
-            out.append((("default",), f"expected true or false, got {self.default!r}"))
-        return out
-
-    def describe_range(self, rule_ids: list[str] | None = None) -> str:
-        if self.kind == "number" and self.range is not None:
-            lo, hi = (int(v) if float(v).is_integer() else v for v in self.range)
-            return f"{lo} .. {hi}"
-        if self.kind == "bool":
-            return "true | false"
-        choices = rule_ids if self.choices == "rule_versions" else self.choices
-        return " | ".join(choices or [])
+from game.config.levers import PolicySpec, Value
+from game.config.world import WorldData
 
 
 @dataclass(frozen=True)
@@ -211,66 +161,3 @@ def check_change(
     return out
 
 
-class PolicyState:
-    """The value of every lever now. Plain data (JSON-able), so saves and forks copy it exactly."""
-
-    def __init__(
-        self, spec: PolicySpec, pinned: frozenset[tuple[str, str | None]] = frozenset()
-    ) -> None:
-        self.spec = spec
-        self.pinned = pinned  # levers fixed for the run (--set): rule versions leave them be
-        self.global_values: dict[str, Value] = {}
-        self.by_target: dict[str, dict[str, Value]] = {}
-
-    def get(self, lever: str, target: str | None = None) -> Any:
-        if target is None:
-            if lever in self.global_values:
-                return self.global_values[lever]
-        else:
-            per = self.by_target.get(lever, {})
-            if target in per:
-                return per[target]
-        return self.spec.levers[lever].default
-
-    def targets(self, lever: str) -> dict[str, Value]:
-        return dict(self.by_target.get(lever, {}))
-
-    def set(self, change: PolicyChange) -> list[PolicyChange]:
-        """Store a checked change; a rule version expands into the lever settings it bundles.
-        Returns the elementary changes that took effect."""
-        if change.lever == "export_rule":
-            rule = self.spec.rules[str(change.value)]
-            done = [change]
-            self.global_values["export_rule"] = change.value
-            for lever, value in rule.levers.items():
-                if (lever, None) not in self.pinned:
-                    self.global_values[lever] = value
-                    done.append(PolicyChange(change.actor, lever, value))
-            tiers = self.by_target.setdefault("destination", {})
-            wanted = {c: str(t) for c, t in rule.destinations.items()}
-            for country in sorted(set(tiers) | set(wanted)):
-                if ("destination", country) in self.pinned:
-                    continue
-                tier = wanted.get(country, "open")
-                if tiers.get(country, "open") != tier or country in wanted:
-                    done.append(PolicyChange(change.actor, "destination", tier, country))
-                if tier == "open":
-                    tiers.pop(country, None)
-                else:
-                    tiers[country] = tier
-            return done
-        if change.target is None:
-            self.global_values[change.lever] = change.value
-        else:
-            self.by_target.setdefault(change.lever, {})[change.target] = change.value
-        return [change]
-
-    def to_plain(self) -> dict[str, Any]:
-        return {
-            "global": dict(self.global_values),
-            "by_target": {k: dict(v) for k, v in self.by_target.items()},
-        }
-
-    def load_plain(self, d: dict[str, Any]) -> None:
-        self.global_values = dict(d["global"])
-        self.by_target = {k: dict(v) for k, v in d["by_target"].items()}

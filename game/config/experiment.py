@@ -34,13 +34,13 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field
 
-from game.data import ROOT, Text, default_world_data
-from game.errors import InputError, Problem
-from game.scenario import load_scenario, with_overrides
-from game.validation import Strict, validate
-from game.yamlfile import YamlDoc, read_yaml, shown_path
+from game.config.errors import InputError, Problem
+from game.config.paths import EXPERIMENT_DIR
+from game.config.scenario import load_scenario, with_overrides
+from game.config.validation import Strict, validate
+from game.config.world import Text, default_world_data
+from game.config.yamlfile import YamlDoc, read_yaml, shown_path
 
-EXPERIMENT_DIR = ROOT / "experiments"
 Scalar = bool | int | float | str
 
 

@@ -19,7 +19,7 @@ A report reads one of two sources:
   comparison world is then a fresh run of a baseline scenario, and the report says so.
 
 China is the report's focus throughout (the gap, the smuggling, the provenance chart): every
-role's objective is about China's access to compute (game/objectives.py).
+role's objective is about China's access to compute (game/play/objectives.py).
 """
 
 from __future__ import annotations
@@ -44,14 +44,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from game.data import default_world_data
-from game.dates import format_month, parse_month
-from game.errors import InputError, Problem
-from game.model import ChipWarModel
-from game.objectives import CHINA_BLOC, ROLES, vendor_revenue_usd
-from game.scenario import load_scenario
-from game.session import GameSession
-from game.state import atomic_write_bytes, check_writable
+from game.config.dates import format_month, parse_month
+from game.config.errors import InputError, Problem
+from game.config.files import atomic_write_bytes, check_writable
+from game.config.scenario import load_scenario
+from game.config.world import default_world_data
+from game.play.objectives import CHINA_BLOC, ROLES, vendor_revenue_usd
+from game.play.session import GameSession
+from game.sim.model import ChipWarModel
 
 PROVENANCE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("legal_share", "Legal"),

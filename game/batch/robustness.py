@@ -5,7 +5,7 @@ many futures: replication seeds times draws of the main uncertain parameters (a 
 hypercube over their plausible ranges). Each future is run twice with the same seed and
 parameters, with the decisions and without them (the game's ghost world), so the comparison
 is paired: "does this policy beat doing nothing in that same world?" The role's objective
-(game/objectives.py) is computed for both.
+(game/play/objectives.py) is computed for both.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from game.errors import InputError, Problem
-from game.experiment import parameter_draws, seeds_for
-from game.scenario import Scenario, ScheduledChange
-from game.state import atomic_write_bytes, atomic_write_frame
+from game.config.errors import InputError, Problem
+from game.config.experiment import parameter_draws, seeds_for
+from game.config.files import atomic_write_bytes, atomic_write_frame
+from game.config.scenario import Scenario, ScheduledChange
 
 # The uncertainties that matter most (the ten named with sources in the shared notes), drawn
 # over their plausible ranges.
@@ -53,8 +53,8 @@ def run_pair(job: PairJob) -> dict[str, Any]:
     """One future, with and without the player's decisions (a worker function)."""
     from mesa import Agent
 
-    from game.model import ChipWarModel
-    from game.objectives import ROLES, score
+    from game.play.objectives import ROLES, score
+    from game.sim.model import ChipWarModel
 
     start = time.perf_counter()
     out: dict[str, Any] = {
@@ -102,7 +102,7 @@ def run_pair(job: PairJob) -> dict[str, Any]:
 def played_scenarios(save: str | Path) -> tuple[Scenario, Scenario, str, list[Any]]:
     """The game's world without and with the player's decisions, the role they are judged as,
     and the decisions."""
-    from game.session import GameSession
+    from game.play.session import GameSession
 
     session = GameSession.load(save)
     decisions = list(session.decisions)
@@ -123,7 +123,7 @@ def played_scenarios(save: str | Path) -> tuple[Scenario, Scenario, str, list[An
 
 
 def _month(date: str) -> int:
-    from game.dates import parse_month
+    from game.config.dates import parse_month
 
     return parse_month(date)
 
@@ -140,7 +140,7 @@ def robustness(
     progress: bool = False,
 ) -> tuple[pd.DataFrame, Path]:
     """Run the paired futures and write `robustness.parquet` and `summary.md` in `folder`."""
-    from game.sweep import stream_dask, stream_local
+    from game.batch.sweep import stream_dask, stream_local
 
     base, played, role, decisions = played_scenarios(save)
     folder = Path(folder)
@@ -219,7 +219,7 @@ def describe(table: pd.DataFrame) -> dict[str, float]:
 def by_role(table: pd.DataFrame) -> pd.DataFrame:
     """Every role's objective with and without the decisions: median, 10-90%, how often the
     decisions leave that role better off, how often its goal is met."""
-    from game.objectives import ROLES
+    from game.play.objectives import ROLES
 
     ok = table[table["status"] == "ok"]
     rows = []
@@ -243,7 +243,7 @@ def by_role(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summary(table: pd.DataFrame, role: str, decisions: list[Any], save: str | Path) -> str:
-    from game.objectives import ROLES
+    from game.play.objectives import ROLES
 
     d = describe(table)
     lines = [

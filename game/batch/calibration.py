@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field
 
-from game.data import DATA_DIR, Text, default_world_data
-from game.dates import format_month, parse_month
-from game.errors import InputError, Problem
-from game.experiment import parameter_draws, seeds_for
-from game.scenario import scenario_names
-from game.validation import Strict, validate
-from game.yamlfile import read_yaml, shown_path
+from game.config.dates import format_month, parse_month
+from game.config.errors import InputError, Problem
+from game.config.experiment import parameter_draws, seeds_for
+from game.config.paths import DATA_DIR
+from game.config.scenario import scenario_names
+from game.config.validation import Strict, validate
+from game.config.world import Text, default_world_data
+from game.config.yamlfile import read_yaml, shown_path
 
 TARGETS_FILE = DATA_DIR / "targets.yaml"
 TABLE_COLUMNS = ["target", "source", "low", "high", "median", "p10", "p90", "in_range"]
@@ -152,7 +153,7 @@ def load_targets(path: str | Path = TARGETS_FILE) -> Targets:
 
 @cache
 def _results_columns() -> tuple[str, ...]:
-    from game.results import COLUMN_NAMES
+    from game.sim.results import COLUMN_NAMES
 
     return tuple(COLUMN_NAMES)
 
@@ -271,7 +272,7 @@ def run_job(job: Job) -> tuple[Job, dict[str, float]]:
     """One run in a worker process: plain arguments in, plain numbers out."""
     from mesa import Agent
 
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
     targets = [t for t in load_targets().targets if t.scenario == job.scenario]
     model = ChipWarModel(job.scenario, rng=job.seed, overrides=dict(job.overrides) or None)

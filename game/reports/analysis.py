@@ -32,8 +32,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from game.errors import InputError, Problem
-from game.state import atomic_write_bytes
+from game.config.errors import InputError, Problem
+from game.config.files import atomic_write_bytes
 
 CHINA = "china"
 DPI = 120

@@ -12,7 +12,7 @@ The month, in order:
 
 Everything random draws from `self.rng` (seeded by `rng=`), and levers move only through
 `apply(PolicyChange)`, so a run is reproduced by its scenario, seed and list of commands, and
-`snapshot`/`restore` (game/state.py) copy a world exactly.
+`snapshot`/`restore` (game/sim/state.py) copy a world exactly.
 """
 
 from __future__ import annotations
@@ -31,17 +31,19 @@ from agents.broker import Broker, BrokerTable
 from agents.government import Government
 from agents.lab import AILab, LabTable
 from agents.vendor import ChipVendor
-from game.capability import capability_index, grow_efficiency
-from game.catalogue import ChipTable
-from game.data import WorldData, default_world_data
-from game.dates import format_month, month_of_year, parse_month, year_of
-from game.errors import CommandError, Problem
-from game.events import EventSpec, Shock
-from game.ledger import DOMESTIC, LEGAL, PROVENANCES, RENTED, SMUGGLED, Ledger
-from game.market import interdiction_probability
-from game.policy import PolicyChange, PolicyState, check_change
-from game.results import COLUMN_NAMES, SALES_COLUMNS, bloc_rows, sales_rows
-from game.rules import (
+from game.config.commands import PolicyChange, check_change
+from game.config.dates import format_month, month_of_year, parse_month, year_of
+from game.config.errors import CommandError, Problem
+from game.config.events import EventSpec
+from game.config.levers import PolicySpec, default_policy_spec
+from game.config.scenario import Scenario, ScheduledChange, load_scenario, with_overrides
+from game.config.world import WorldData, default_world_data
+from game.core.capability import capability_index, grow_efficiency
+from game.core.catalogue import ChipTable
+from game.core.ledger import DOMESTIC, LEGAL, PROVENANCES, RENTED, SMUGGLED, Ledger
+from game.core.market import interdiction_probability
+from game.core.policy_state import PolicyState
+from game.core.rules import (
     CAPPED,
     CHIP_EXPORT,
     EMBARGOED,
@@ -51,14 +53,8 @@ from game.rules import (
     access,
     classify,
 )
-from game.scenario import (
-    PolicySpec,
-    Scenario,
-    ScheduledChange,
-    default_policy_spec,
-    load_scenario,
-    with_overrides,
-)
+from game.core.shocks import Shock
+from game.sim.results import COLUMN_NAMES, SALES_COLUMNS, bloc_rows, sales_rows
 
 H100_BANDWIDTH_REFERENCE = 3.35  # TB/s; purchase value counts bandwidth relative to an H100
 INTERCONNECT_REFERENCE = 900.0  # GB/s; NVLink 4, no cluster penalty at or above it
@@ -187,7 +183,7 @@ class ChipWarModel(mesa.Model):
         self.hbm_stockpile = self.p.hbm_stockpile_chips
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
-        self.shocks: list[Shock] = []  # facilitator events in force or past (game/events.py)
+        self.shocks: list[Shock] = []  # facilitator events in force or past (game/config/events.py)
         self.month_stats = self._fresh_stats()
         self._schedule: dict[int, list[ScheduledChange]] = {}
         for item in sc.schedule:
@@ -815,7 +811,7 @@ class ChipWarModel(mesa.Model):
             )
 
     def results(self) -> pd.DataFrame:
-        """The tidy results table: one row per (month, bloc); see game/results.py for columns."""
+        """The tidy results table: one row per (month, bloc); columns in game/sim/results.py."""
         df = self.datacollector.get_table_dataframe("blocs")
         if df.empty:
             return pd.DataFrame(columns=COLUMN_NAMES)
@@ -871,17 +867,17 @@ class ChipWarModel(mesa.Model):
     # ------------------------------------------------------------------ save, restore, fork
     def fork(self) -> ChipWarModel:
         """An independent copy: stepped with the same commands it has the same future."""
-        from game.state import restore, snapshot
+        from game.sim.state import restore, snapshot
 
         return restore(*snapshot(self))
 
     def save(self, path: str) -> None:
-        from game.state import save_model
+        from game.sim.state import save_model
 
         save_model(self, path)
 
     @classmethod
     def load(cls, path: str) -> ChipWarModel:
-        from game.state import load_model
+        from game.sim.state import load_model
 
         return load_model(path)

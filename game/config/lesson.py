@@ -31,14 +31,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from game.data import ROOT, Text
-from game.errors import InputError, Problem
-from game.events import default_events
-from game.scenario import Scenario, load_scenario, scenario_names
-from game.validation import Strict, validate
-from game.yamlfile import YamlDoc, read_yaml, shown_path
+from game.config.errors import InputError, Problem
+from game.config.events import default_events
+from game.config.paths import LESSON_DIR
+from game.config.scenario import Scenario, load_scenario, scenario_names
+from game.config.validation import Strict, validate
+from game.config.world import Text
+from game.config.yamlfile import YamlDoc, read_yaml, shown_path
 
-LESSON_DIR = ROOT / "lessons"
 TEACHER_SECTIONS = (
     "Learning objectives",
     "45-minute plan",

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from game.capability import gap_months
-from game.ledger import PROVENANCES
+from game.core.capability import gap_months
+from game.core.ledger import PROVENANCES
 
 if TYPE_CHECKING:
-    from game.model import ChipWarModel
+    from game.sim.model import ChipWarModel
 
 # (column, meaning) - the README's table of columns is generated from this list.
 COLUMNS: list[tuple[str, str]] = [

@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from game.errors import InputError, Problem
+from game.config.errors import InputError, Problem
+from game.config.paths import DATA_ROOT
 
 
 @dataclass
@@ -64,14 +65,13 @@ def key_string(key_path: tuple[Any, ...] | list[Any]) -> str | None:
     return out or None
 
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def shown_path(path: str | Path) -> str:
     """How messages name a file: relative to the project when inside it (short and the same on
     every machine), as given otherwise."""
     try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+        return str(Path(path).resolve().relative_to(DATA_ROOT))
     except ValueError:
         return str(path)
 

@@ -10,13 +10,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from game.dates import format_month, parse_month
-from game.errors import InputError, Problem
-from game.validation import Strict, validate
-from game.yamlfile import YamlDoc, read_yaml, shown_path
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "assets" / "data"
+from game.config.dates import format_month, parse_month
+from game.config.errors import InputError, Problem
+from game.config.paths import DATA_DIR
+from game.config.validation import Strict, validate
+from game.config.yamlfile import YamlDoc, read_yaml, shown_path
 
 
 def _month(value: Any) -> str:

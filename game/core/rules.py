@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from game.policy import PolicyState
+from game.core.policy_state import PolicyState
 
 UNCONTROLLED, NOTIFIED, CONTROLLED = 0, 1, 2
 TIERS = ("open", "capped", "restricted", "embargoed")

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from game.data import WorldData
-from game.dates import parse_month
+from game.config.dates import parse_month
+from game.config.world import WorldData
 
 BITS_BF16 = 16  # TPP = dense TOPS x bit length of the operation (3A090 technical note)
 NEVER = 10**7  # a month index after any horizon
