@@ -21,7 +21,7 @@ import numpy as np
 from game.core.market import capacity_scale, capped_share, next_markup
 
 if TYPE_CHECKING:
-    from game.sim.model import ChipWarModel
+    from agents.context import MonthContext
 
 ROUTE_SWITCH_CHANCE = 0.1  # a broker reconsiders its route this often even when it still works
 MAX_CAUGHT_NEWS = 4  # more catches in a month than this make one summary news item
@@ -87,7 +87,7 @@ class BrokerTable:
 class Broker(mesa.Agent):
     """A smuggling ring: one route at a time, one shipment a month."""
 
-    def __init__(self, model: ChipWarModel, slot: int) -> None:
+    def __init__(self, model: MonthContext, slot: int) -> None:
         super().__init__(model)
         self.slot = slot
 
@@ -118,11 +118,11 @@ class Broker(mesa.Agent):
 
 
 # ------------------------------------------------------------------------------- the month
-def resolve_shipments(model: ChipWarModel) -> None:
+def resolve_shipments(model: MonthContext) -> None:
     """Last month's shipments arrive or are seized; buyers pay or are refunded."""
     b, labs, view = model.brokers, model.labs, model.view
     moving = np.flatnonzero(b.alive & (b.ship_qty > 0))
-    stats = model.month_stats
+    books = model.books
     if moving.size == 0:
         return
     risk = view.route_risk[b.route[moving]]
@@ -140,27 +140,50 @@ def resolve_shipments(model: ChipWarModel) -> None:
         price = labs.gray_price_paid[c]
         labs.escrow -= inflight * price
         labs.cash += lost * price
-        stats["smuggled_by_lab"] += arrived
-        stats["seized_by_lab"] += lost
+        books.smuggled_by_lab += arrived
+        books.seized_by_lab += lost
         labs.gray_inflight[:, c] = 0
     np.maximum(labs.escrow, 0.0, out=labs.escrow)
     ok = moving[~caught]
     b.cash[ok] += b.ship_qty[ok] * b.ship_price[ok]
     b.delivered[ok] += b.ship_qty[ok]
-    np.add.at(stats["seized_by_route"], b.route[moving[caught]], b.ship_qty[moving[caught]])
+    np.add.at(books.seized_by_route, b.route[moving[caught]], b.ship_qty[moving[caught]])
     received = np.bincount(
-        labs.country, weights=stats["smuggled_by_lab"], minlength=len(model.country_ids)
+        labs.country, weights=books.smuggled_by_lab, minlength=len(model.country_ids)
     )
     if received.any():  # the last leg, drawn to where most of the chips went
         dest = np.full(ok.size, int(np.argmax(received)))
-        model.record_smuggling(b.route[ok], dest, b.ship_qty[ok])
+        books.record_smuggling(b.route[ok], dest, b.ship_qty[ok])
     for slot in moving[caught]:
-        model.news_broker_caught(int(slot), int(caught.sum()))
+        _news_caught(model, int(slot), int(caught.sum()))
         model.broker_agents[int(slot)].remove()
     b.ship_qty[moving] = 0
 
 
-def enter(model: ChipWarModel) -> None:
+def _news_caught(model: MonthContext, slot: int, caught_this_month: int) -> None:
+    """One news item a ring caught, or one summary when more are caught than make news."""
+    b, books = model.brokers, model.books
+    route = model.country_names[int(b.route[slot])]
+    chip = model.chips.ids[int(b.ship_chip[slot])]
+    qty = int(b.ship_qty[slot])
+    books.caught.append((route, qty))
+    enforcer = model.spec.levers["enforcement"].owner
+    if caught_this_month <= MAX_CAUGHT_NEWS:
+        model.news(
+            "broker_caught",
+            f"Broker ring #{int(b.serial[slot])} caught in {route} with {qty:,} {chip} chips",
+            [enforcer, route],
+        )
+    elif len(books.caught) == caught_this_month:
+        total = sum(q for _, q in books.caught)
+        model.news(
+            "broker_caught",
+            f"{caught_this_month} broker rings caught this month, {total:,} chips seized",
+            [enforcer],
+        )
+
+
+def enter(model: MonthContext) -> None:
     """New brokers come in while margins are high and buyers go unserved."""
     p, gray = model.p, model.gray
     if model.view.gray_chip < 0:
@@ -176,17 +199,21 @@ def enter(model: ChipWarModel) -> None:
     recruit(model, n_new, model.view.transit_price)
 
 
-def recruit(model: ChipWarModel, n: int, price: float) -> None:
+def recruit(model: MonthContext, n: int, price: float) -> None:
     """Bring in n brokers: capacity log-normal around `broker_capacity_median`, cash for
     `broker_capital_months` of that capacity at `price` a chip."""
     p = model.p
     for _ in range(n):
         draw = model.rng.lognormal(np.log(p.broker_capacity_median), p.broker_capacity_sigma)
         capacity = int(max(10, round(draw)))
-        model.add_broker(capacity, capacity * price * p.broker_capital_months)
+        model.broker_serial += 1
+        slot = model.brokers.add(
+            model.broker_serial, capacity, capacity * price * p.broker_capital_months, model.month
+        )
+        model.broker_agents[slot] = Broker(model, slot)
 
 
-def choose_routes(model: ChipWarModel) -> None:
+def choose_routes(model: MonthContext) -> None:
     """Each broker picks the transit country with the best expected margin for its risk;
     routes differ by interdiction probability, and brokers by taste (Gumbel noise)."""
     p, b, view = model.p, model.brokers, model.view
@@ -213,7 +240,7 @@ def choose_routes(model: ChipWarModel) -> None:
     b.route[who] = routes[np.argmax(base[None, :] + noise, axis=1)]
 
 
-def ship(model: ChipWarModel) -> None:
+def ship(model: MonthContext) -> None:
     """Brokers fill this month's gray orders as far as their capacity, cash and routes allow;
     unfilled orders are refunded at once."""
     b, labs, view, gray = model.brokers, model.labs, model.view, model.gray
@@ -246,13 +273,13 @@ def ship(model: ChipWarModel) -> None:
         sent = np.zeros(len(model.chips), np.int64)
         sent[g] = shipped
         model.ledger.dispatch(sent)
-        maker = model.vendors[int(model.chips.vendor[g])].country
-        model.record_smuggling(np.full(alive.size, maker), b.route[alive], q)
+        maker = model.vendor_country[int(model.chips.vendor[g])]
+        model.books.record_smuggling(np.full(alive.size, maker), b.route[alive], q)
         billed = np.zeros((len(model.chips), len(model.bloc_ids)), np.int64)  # where bought
         np.add.at(billed[g], model.country_bloc[b.route[alive]], q)
-        model.book_sales(billed)
-        if np.isfinite(view.cap_left).any():
-            model.use_cap_transit(b.route[alive], q * model.chips.h100e[g])
+        model.books.book_sales(billed)
+        if np.isfinite(view.cap_left).any():  # bought in a capped hub: counts against its cap
+            np.add.at(model.cap_used, b.route[alive], q * model.chips.h100e[g])
         for_lab = capped_share(orders, shipped, model.rng)
         labs.gray_inflight[:, g] += for_lab
         labs.gray_price_paid[g] = view.gray_price
@@ -265,9 +292,9 @@ def ship(model: ChipWarModel) -> None:
     labs.escrow -= refund
     np.maximum(labs.escrow, 0.0, out=labs.escrow)
     labs.gray_order[:] = 0
-    model.month_stats["gray_demand"] = demand
-    model.month_stats["gray_supply"] = supply
-    model.month_stats["gray_shipped"] = shipped
+    model.books.gray_demand = demand
+    model.books.gray_supply = supply
+    model.books.gray_shipped = shipped
 
     # The price moves with the balance of orders and capacity, above the brokers' cost.
     if g >= 0:
@@ -288,8 +315,17 @@ def ship(model: ChipWarModel) -> None:
         gray.unmet_share = max(0.0, demand - supply) / max(demand, 1)
 
 
-def exit_idle(model: ChipWarModel) -> None:
+def exit_idle(model: MonthContext) -> None:
+    """Brokers with no business for `broker_idle_exit_months` leave the market."""
     b = model.brokers
     gone = np.flatnonzero(b.alive & (b.idle >= int(model.p.broker_idle_exit_months)))
     for slot in gone:
         model.broker_agents[int(slot)].remove()
+
+
+def busiest_route(model: MonthContext) -> str | None:
+    """The transit country most brokers ship through now (where pressure would bite)."""
+    routes = model.brokers.route[model.brokers.alive & (model.brokers.route >= 0)]
+    if routes.size == 0:
+        return None
+    return model.country_ids[int(np.bincount(routes).argmax())]

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from agents.broker import busiest_route
 from game.config.commands import PolicyChange
 
 if TYPE_CHECKING:
+    from agents.context import MonthContext
     from game.config.world import GovernmentSpec
-    from game.sim.model import ChipWarModel
 
 TIGHTENING_LEVERS = (
     "export_rule",
@@ -38,7 +39,7 @@ TIGHTENING_LEVERS = (
 
 
 class Government(mesa.Agent):
-    def __init__(self, model: ChipWarModel, spec: GovernmentSpec, strategy: str = "none") -> None:
+    def __init__(self, model: MonthContext, spec: GovernmentSpec, strategy: str = "none") -> None:
         super().__init__(model)
         self.gov_id = spec.id
         self.name = spec.name
@@ -65,7 +66,7 @@ class Government(mesa.Agent):
             smuggled = model.latest("smuggled_share", china)
             if (np.isfinite(gap) and gap < 6) or smuggled > 0.15:
                 moves.append(PolicyChange("us", "enforcement", round(min(5.0, enf + 0.25), 2)))
-                route = model.busiest_route()
+                route = busiest_route(model)
                 if route is not None:
                     now = float(model.policy.get("transit_pressure", route))
                     moves.append(

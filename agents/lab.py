@@ -26,13 +26,19 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from game.core.capability import SECONDS_PER_MONTH, capability_index
+from game.core.capability import (
+    SECONDS_PER_MONTH,
+    bloc_frontier,
+    capability_index,
+    grow_efficiency,
+    released_foreign,
+)
 from game.core.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED
 from game.core.market import capacity_scale, whole_units
 from game.core.rules import CONTROLLED, EMBARGOED, RESTRICTED
 
 if TYPE_CHECKING:
-    from game.sim.model import ChipWarModel
+    from agents.context import MonthContext
 
 CASH_CAP_MONTHS = 3.0  # a lab holds at most this many months of budget unspent
 
@@ -103,7 +109,7 @@ class LabTable:
 class AILab(mesa.Agent):
     """A lab or an aggregate buyer (a bloc's cloud and enterprise market)."""
 
-    def __init__(self, model: ChipWarModel, idx: int) -> None:
+    def __init__(self, model: MonthContext, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
@@ -184,7 +190,7 @@ def _hold_to_mandate(
     return np.where(domestic, units, units * scale[:, None])
 
 
-def procure(model: ChipWarModel) -> None:
+def procure(model: MonthContext) -> None:
     """Every active lab spends its cash on compute this month (see the module docstring)."""
     p, labs, chips, view = model.p, model.labs, model.chips, model.view
     n_labs, n_chips = len(labs), len(chips)
@@ -347,7 +353,7 @@ def procure(model: ChipWarModel) -> None:
         utility = np.where(exhausted, -np.inf, utility)
 
     # What buyers asked each vendor for over both passes: the demand it plans capacity for.
-    model.record_vendor_demand(asked)
+    model.books.asked_per_chip = asked
     if mandate > 0:
         units = _hold_to_mandate(units, unit_paid, is_domestic, in_china, mandate)
     want_d, want_r, want_g = units[:, :n_chips], units[:, n_chips : 2 * n_chips], units[:, -1]
@@ -376,10 +382,10 @@ def procure(model: ChipWarModel) -> None:
         h, c = np.nonzero(got_r)
         model.ledger.install_new(h, c, np.full(h.size, RENTED), got_r[h, c], year)
     if np.isfinite(view.cap_left).any():
-        model.use_cap(got_d, got_r, controlled_h)
-    model.record_sales(got_d, price_d, got_r, price_r)
-    model.record_flows(got_d, prov, got_r)
-    model.month_stats["bought_by_lab"] = got_d.sum(axis=1) + got_r.sum(axis=1)
+        _charge_cap(model, got_d, got_r, controlled_h)
+    model.books.record_sales(got_d, price_d, got_r, price_r)
+    model.books.record_flows(got_d, prov, got_r, model.vendor_country[chips.vendor])
+    model.books.bought_by_lab = got_d.sum(axis=1) + got_r.sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.
     if g >= 0:
@@ -394,8 +400,21 @@ def procure(model: ChipWarModel) -> None:
         labs.gray_order[:] = 0
 
 
+def _charge_cap(
+    model: MonthContext, got_d: np.ndarray, got_r: np.ndarray, h100e_controlled: np.ndarray
+) -> None:
+    """Controlled chips count against the buyer's country's diffusion cap; rented ones
+    against the host data centre's."""
+    labs = model.labs
+    direct = (got_d * h100e_controlled[None, :]).sum(axis=1)
+    np.add.at(model.cap_used, labs.country, direct)
+    host = model.view.rental_host
+    if host >= 0:
+        model.cap_used[labs.country[host]] += float((got_r * h100e_controlled[None, :]).sum())
+
+
 # ------------------------------------------------------------------------------- training
-def train(model: ChipWarModel) -> list[int]:
+def train(model: MonthContext) -> list[int]:
     """Frontier labs put a share of their compute into a training run; when a run ends its
     model sets the lab's capability (or not, if it is no better). Returns labs whose new model
     beat their bloc's frontier, for the news."""
@@ -409,10 +428,11 @@ def train(model: ChipWarModel) -> list[int]:
         return []
     eff = labs.run_flop * model.efficiency[labs.bloc]
     own = capability_index(eff, p.capability_points_per_decade)
-    released = model.released_foreign_capability()  # [B] best foreign model one could distil
+    # [B] the best foreign model one could distil
+    released = released_foreign(model.frontier_hist, int(p.distillation_lag_months))
     target = released[labs.bloc]
     distilled = own + p.distillation_share * np.maximum(0.0, np.nan_to_num(target - own, nan=0.0))
-    before = model.frontier_now()
+    before = bloc_frontier(labs.capability, labs.frontier, labs.bloc, len(model.bloc_ids))
     new_cap = np.where(done, np.fmax(labs.capability, distilled), labs.capability)
     records = np.flatnonzero(done & (new_cap > np.nan_to_num(before[labs.bloc], nan=-np.inf)))
     labs.capability[:] = new_cap
@@ -422,13 +442,63 @@ def train(model: ChipWarModel) -> list[int]:
     )
     labs.run_age[done] = 0
     labs.run_flop[done] = 0.0
+    for i in records:
+        model.news(
+            "training_run",
+            f"{labs.names[i]}: a new model leads "
+            f"{model.bloc_names[labs.bloc[i]]} (capability {labs.capability[i]:.1f})",
+            [labs.ids[i]],
+        )
     return [int(i) for i in records]
 
 
-def budget_growth(model: ChipWarModel) -> None:
+def progress_algorithms(model: MonthContext) -> None:
+    """Algorithmic efficiency grows every month, faster for a bloc whose frontier labs may
+    legally buy less compute per dollar than anyone could (scarcity, see grow_efficiency)."""
+    p, view, labs = model.p, model.view, model.labs
+    value = view.purchase_value[0] / np.maximum(view.price, 1.0)
+    on_sale = model.chips.on_sale(model.month)
+    world_best = np.max(np.where(on_sale, value, 0.0))
+    legal = np.where(on_sale[None, :] & (view.lab_access >= 1.0), value[None, :], 0.0).max(axis=1)
+    ratio = np.clip(legal / max(world_best, 1e-30), 0.0, 1.0)
+    for b in range(len(model.bloc_ids)):
+        mine = labs.frontier & (labs.bloc == b)
+        model.scarcity[b] = 1.0 - ratio[mine].mean() if mine.any() else 0.0
+    model.efficiency = grow_efficiency(
+        model.efficiency,
+        model.turn,
+        p.algo_doubling_months,
+        model.scarcity,
+        p.scarcity_efficiency_bonus,
+        p.efficiency_lead_decay,
+    )
+
+
+def cut_remote_access(model: MonthContext) -> None:
+    """Rented capacity of labs that may no longer rent reverts to the host data centres."""
+    host = model.view.rental_host
+    if host < 0:
+        return
+    labs, view = model.labs, model.view
+    tier = view.tier[labs.country]
+    cut = view.listed.copy()
+    if bool(model.policy.get("remote_access_controls")):
+        cut |= (tier == RESTRICTED) | (tier == EMBARGOED)
+    cut[host] = False
+    if cut.any():
+        moved = model.ledger.transfer_provenance(np.flatnonzero(cut), RENTED, host, LEGAL)
+        if moved:
+            model.news(
+                "remote_access",
+                f"{moved:,} rented chips revert to {labs.names[host]} as remote access is cut",
+                [model.spec.levers["remote_access_controls"].owner],
+            )
+
+
+def budget_growth(model: MonthContext) -> None:
     """Budgets grow fast at first and slow toward the long-run rate (the boom matures)."""
     p, labs = model.p, model.labs
-    years = (model.month - model.scenario.start) / 12.0
+    years = (model.month - model.start) / 12.0
     decay = np.exp(-years / p.budget_growth_decay_years)
     long_run = np.log(p.budget_growth_long_run)
     rate = np.where(

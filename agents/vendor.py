@@ -21,8 +21,8 @@ from game.core.catalogue import NEVER
 from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
 
 if TYPE_CHECKING:
+    from agents.context import MonthContext
     from game.config.world import VendorSpec
-    from game.sim.model import ChipWarModel
 
 PREMIUM_SMOOTHING = 0.5  # share of the gap to the target price premium closed each month
 MAX_PREMIUM = 1.0
@@ -32,7 +32,7 @@ HUAWEI_REFERENCE = "2025-07"  # huawei_output_2025 is the output rate at mid-202
 
 
 class ChipVendor(mesa.Agent):
-    def __init__(self, model: ChipWarModel, index: int, spec: VendorSpec) -> None:
+    def __init__(self, model: MonthContext, index: int, spec: VendorSpec) -> None:
         super().__init__(model)
         p = model.p
         self.index = index
@@ -43,7 +43,7 @@ class ChipVendor(mesa.Agent):
         if spec.capacity_per_month is None:
             # Huawei: the capacity path passes through huawei_output_2025 at mid-2025.
             self.base_growth = p.domestic_capacity_growth
-            years_to_ref = (parse_month(HUAWEI_REFERENCE) - model.scenario.start) / 12.0
+            years_to_ref = (parse_month(HUAWEI_REFERENCE) - model.start) / 12.0
             self.capacity = p.huawei_output_2025 / 12.0 * self.base_growth ** (-years_to_ref)
         else:
             self.base_growth = float(spec.capacity_growth or 1.0)
@@ -189,12 +189,12 @@ class ChipVendor(mesa.Agent):
             )
             if cls[0] == 0:
                 chips.available_from[i] = model.month
-                model.refresh_view()
+                model.refresh_market_view()
                 if model.view.country_access[market, i] >= 1.0:
                     self._announce(i, market)
                     return
                 chips.available_from[i] = NEVER
-                model.refresh_view()
+                model.refresh_market_view()
         tflops, ic = design_compliant(
             chips.tflops[parent],
             chips.interconnect[parent],
@@ -217,7 +217,7 @@ class ChipVendor(mesa.Agent):
             price,
             model.month,
         )
-        model.refresh_view()
+        model.refresh_market_view()
         if model.view.country_access[market, i] >= 1.0:
             self._announce(i, market)
         else:

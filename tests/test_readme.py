@@ -27,3 +27,16 @@ def test_readme_has_the_main_command() -> None:
 def test_every_results_column_is_documented() -> None:
     missing = [c for c in COLUMN_NAMES if f"| `{c}` |" not in README]
     assert missing == []
+
+
+def test_the_python_example_runs(tmp_path, monkeypatch) -> None:
+    """The README's 'Using the model from Python' block runs as written."""
+    section = README.split("## Using the model from Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    model = namespace["model"]
+    assert namespace["again"].turn == 24 and model.turn == model.horizon
+    assert len(namespace["df"]) == model.horizon * len(model.bloc_ids)
+    assert (tmp_path / "game.save").is_file()

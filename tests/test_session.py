@@ -24,6 +24,7 @@ from game.play.objectives import ROLES
 from game.play.projection import Fan, Projector
 from game.play.session import Decision, GameSession
 from game.sim.model import ChipWarModel
+from game.sim.state import save_model
 
 
 def _same_world(a: ChipWarModel, b: ChipWarModel) -> None:
@@ -309,7 +310,7 @@ def test_damaged_or_foreign_files_are_refused_clearly(tmp_path: Path) -> None:
     meta = json.loads(zipfile.ZipFile(good).read("meta.json"))
     _rewrite(future, {"meta.json": json.dumps({**meta, "version": 99}).encode()})
     cases["future.sav"] = "version 99 is not supported"
-    s.model.save(str(tmp_path / "model.sav"))
+    save_model(s.model, str(tmp_path / "model.sav"))
     cases["model.sav"] = "saved model"
     cases["missing.sav"] = "not found"
 

@@ -14,6 +14,7 @@ import pytest
 from game.config.commands import PolicyChange
 from game.config.errors import InputError
 from game.sim.model import ChipWarModel
+from game.sim.state import fork, load_model, save_model
 
 
 def _future(model: ChipWarModel, months: int = 12) -> tuple[pd.DataFrame, list, np.ndarray]:
@@ -45,34 +46,34 @@ def midgame() -> ChipWarModel:
 
 
 def test_fork_has_the_same_future(midgame: ChipWarModel) -> None:
-    fork = midgame.fork()
-    assert int(fork.brokers.alive.sum()) == int(midgame.brokers.alive.sum()) > 0
-    _assert_same_future(midgame, fork)
+    copy = fork(midgame)
+    assert int(copy.brokers.alive.sum()) == int(midgame.brokers.alive.sum()) > 0
+    _assert_same_future(midgame, copy)
 
 
 def test_fork_does_not_touch_the_original(midgame: ChipWarModel) -> None:
     results = midgame.results().copy()
     stock = midgame.ledger.stock.copy()
-    fork = midgame.fork()
-    fork.apply(PolicyChange("us", "destination", "embargoed", "china"))
-    fork.run(6)
+    copy = fork(midgame)
+    copy.apply(PolicyChange("us", "destination", "embargoed", "china"))
+    copy.run(6)
     pd.testing.assert_frame_equal(midgame.results(), results)
     assert np.array_equal(midgame.ledger.stock, stock)
     assert midgame.policy.get("destination", "china") != "embargoed"
 
 
 def test_fork_with_other_commands_diverges(midgame: ChipWarModel) -> None:
-    fork = midgame.fork()
-    fork.apply(PolicyChange("us", "licence_approval", 1.0))  # the schedule never sets this
+    copy = fork(midgame)
+    copy.apply(PolicyChange("us", "licence_approval", 1.0))  # the schedule never sets this
     a, _, _ = _future(midgame)
-    b, _, _ = _future(fork)
+    b, _, _ = _future(copy)
     assert not a.equals(b)
 
 
 def test_save_and_load_have_the_same_future(midgame: ChipWarModel, tmp_path: Path) -> None:
     path = tmp_path / "game.save"
-    midgame.save(str(path))
-    loaded = ChipWarModel.load(str(path))
+    save_model(midgame, str(path))
+    loaded = load_model(str(path))
     pd.testing.assert_frame_equal(loaded.results(), midgame.results())
     assert loaded.command_log == midgame.command_log
     _assert_same_future(midgame, loaded)
@@ -80,10 +81,10 @@ def test_save_and_load_have_the_same_future(midgame: ChipWarModel, tmp_path: Pat
 
 def test_saving_over_a_save_replaces_it_whole(midgame: ChipWarModel, tmp_path: Path) -> None:
     path = tmp_path / "game.save"
-    midgame.save(str(path))
+    save_model(midgame, str(path))
     midgame.run(3)
-    midgame.save(str(path))
-    assert ChipWarModel.load(str(path)).turn == midgame.turn
+    save_model(midgame, str(path))
+    assert load_model(str(path)).turn == midgame.turn
     assert [p.name for p in tmp_path.iterdir()] == ["game.save"]  # no temporary files left
 
 
@@ -91,11 +92,11 @@ def test_a_damaged_save_is_refused_with_a_clear_message(
     midgame: ChipWarModel, tmp_path: Path
 ) -> None:
     path = tmp_path / "game.save"
-    midgame.save(str(path))
+    save_model(midgame, str(path))
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 2])
     with pytest.raises(InputError, match="damaged|not a Silicon Curtain save"):
-        ChipWarModel.load(str(path))
+        load_model(str(path))
     # a payload edited behind the checksum's back
     path.write_bytes(good)
     with zipfile.ZipFile(path) as z:
@@ -107,11 +108,11 @@ def test_a_damaged_save_is_refused_with_a_clear_message(
         for n, data in parts.items():
             z.writestr(n, data)
     with pytest.raises(InputError, match="checksum"):
-        ChipWarModel.load(str(tmp_path / "edited.save"))
+        load_model(str(tmp_path / "edited.save"))
 
 
 def test_missing_save_and_missing_folder(tmp_path: Path, midgame: ChipWarModel) -> None:
     with pytest.raises(InputError, match="not found"):
-        ChipWarModel.load(str(tmp_path / "nothing.save"))
+        load_model(str(tmp_path / "nothing.save"))
     with pytest.raises(InputError, match="does not exist"):
-        midgame.save(str(tmp_path / "no" / "such" / "folder.save"))
+        save_model(midgame, str(tmp_path / "no" / "such" / "folder.save"))

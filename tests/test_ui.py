@@ -102,8 +102,8 @@ def test_an_embargo_on_china_reaches_the_model_and_legal_deliveries_drop(app: Ap
     step = find(app, "#step")
     for _ in range(4):
         click(app, step.rect.center)
-        flows = scene.session.model.month_stats["flows"][:, china, [LEGAL, COMPLIANT]].sum()
-        ghost = scene.session.ghost.month_stats["flows"][:, china, [LEGAL, COMPLIANT]].sum()
+        flows = scene.session.model.books.flows[:, china, [LEGAL, COMPLIANT]].sum()
+        ghost = scene.session.ghost.books.flows[:, china, [LEGAL, COMPLIANT]].sum()
         delivered += int(flows)
         ghost_delivered += int(ghost)
     assert ghost_delivered > 10_000

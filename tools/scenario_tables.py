@@ -36,7 +36,7 @@ def write(out: Path) -> None:
             done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
             if done.returncode:
                 sys.exit(f"{scenario} seed {seed}: {done.stderr}")
-            (out / f"{stem}.txt").write_text(done.stdout)
+            (out / f"{stem}.txt").write_text(done.stdout.replace(str(out), "OUT"))
             print(stem)
 
 

@@ -73,3 +73,57 @@ def gap_months(
             frac = (c - lo) / (hi - lo) if np.isfinite(lo) and hi > lo else 1.0
             out[b] = now - (i - 1 + frac)
     return out
+
+
+def bloc_frontier(
+    capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
+) -> np.ndarray:
+    """[bloc] the best capability among a bloc's frontier labs (NaN where none has a model)."""
+    out = np.full(n_blocs, np.nan)
+    cap = np.where(frontier, capability, np.nan)
+    for b in range(n_blocs):
+        mine = cap[bloc == b]
+        if np.isfinite(mine).any():
+            out[b] = np.nanmax(mine)
+    return out
+
+
+def bloc_median(
+    capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
+) -> np.ndarray:
+    """[bloc] the median capability of a bloc's frontier labs (NaN where none has a model)."""
+    out = np.full(n_blocs, np.nan)
+    for b in range(n_blocs):
+        mine = capability[(bloc == b) & frontier]
+        if np.isfinite(mine).any():
+            out[b] = np.nanmedian(mine)
+    return out
+
+
+def released_foreign(history: list[np.ndarray], lag_months: int) -> np.ndarray:
+    """[bloc] the best model of any other bloc old enough to have been released (`lag_months`
+    ago): what a follower can distil from."""
+    then = history[max(0, len(history) - 1 - lag_months)]
+    out = np.full(then.size, np.nan)
+    for b in range(then.size):
+        others = np.delete(then, b)
+        if np.isfinite(others).any():
+            out[b] = np.nanmax(others)
+    return out
+
+
+def usable_flops(
+    held: np.ndarray,
+    flops_per_chip: np.ndarray,
+    ecosystem: np.ndarray,
+    n_ecosystems: int,
+    heterogeneity_penalty: float,
+) -> np.ndarray:
+    """[holder] FLOP/s a holder can use from its chips [holder, chip]: clusters that mix
+    software ecosystems (CUDA and CANN) lose up to `heterogeneity_penalty` of it."""
+    onehot = np.eye(n_ecosystems)[ecosystem]  # [C, E]
+    by_eco = held @ (flops_per_chip[:, None] * onehot)  # [L, E]
+    total = by_eco.sum(axis=1)
+    top = np.divide(by_eco.max(axis=1), total, out=np.ones_like(total), where=total > 0)
+    mixed = np.minimum(1.0, 2.0 * (1.0 - top))
+    return total * (1.0 - heterogeneity_penalty * mixed)

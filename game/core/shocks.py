@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Shock:
@@ -42,3 +44,13 @@ class Shock:
             int(d["start"]),
             int(d["end"]),
         )
+
+
+def shock_factors(shocks: list[Shock], kind: str, ids: list[str], month: int) -> np.ndarray:
+    """[id] the product of the factors of this kind's shocks in force in `month`."""
+    out = np.ones(len(ids))
+    for shock in shocks:
+        if shock.kind == kind and shock.active(month):
+            for t in shock.targets:
+                out[ids.index(t)] *= shock.factor
+    return out

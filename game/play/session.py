@@ -50,8 +50,9 @@ from game.play.objectives import score as score_role
 from game.play.projection import Fan, Projector, Snapshot
 from game.play.view import WorldView
 from game.sim.model import ChipWarModel
+from game.sim.runner import forget
 from game.sim.state import FORMAT as MODEL_SAVE_FORMAT
-from game.sim.state import _arrays_bytes, read_save, restore, snapshot, write_save
+from game.sim.state import _arrays_bytes, fork, read_save, restore, snapshot, write_save
 
 if TYPE_CHECKING:
     from game.config.lesson import Lesson
@@ -159,13 +160,6 @@ def _role_of(actor: str) -> str | None:
     return next((r.id for r in ROLES.values() if r.actor == actor), None)
 
 
-def _forget(model: ChipWarModel) -> None:
-    """Mesa 3.3 keeps every model alive in its agent-id counters; drop a discarded one."""
-    import mesa
-
-    getattr(mesa.Agent, "_ids", {}).pop(model, None)
-
-
 class GameSession:
     """One game: see the module docstring for the rules it keeps."""
 
@@ -196,7 +190,7 @@ class GameSession:
             raise ValueError(f"turn_months must be 1 to 24, got {turn_months}")
         chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         model = ChipWarModel(game_scenario(chosen, roles, difficulty), rng=int(rng), months=months)
-        self._setup(chosen, roles, difficulty, int(rng), model, model.fork())
+        self._setup(chosen, roles, difficulty, int(rng), model, fork(model))
         self.turn_months = int(turn_months)
         self.hidden = bool(hidden)
         self.lesson = dict(lesson) if lesson else None
@@ -368,7 +362,7 @@ class GameSession:
         old = self.model
         self.model = restore(*self._snaps[before])
         self.view = WorldView(self.model)
-        _forget(old)
+        forget(old)  # Mesa 3.3 would keep the discarded world alive
         self.decisions.pop()
         _, after = self._links.pop()
         self._snaps.pop(after, None)

@@ -114,7 +114,7 @@ class WorldView:
         m = self._m
         per_lab = self.h100e_by_lab()
         per_country = np.bincount(m.labs.country, weights=per_lab, minlength=len(m.country_ids))
-        flows_arr = m.month_stats["flows"]
+        flows_arr = m.books.flows
         flows = []
         for s, d, k in zip(*np.nonzero(flows_arr), strict=True):
             kind = PROVENANCES[k]
@@ -122,7 +122,7 @@ class WorldView:
                 flows.append(
                     Flow(m.country_ids[s], m.country_ids[d], kind, int(flows_arr[s, d, k]))
                 )
-        seized = m.month_stats["seized_by_route"]
+        seized = m.books.seized_by_route
         return MapState(
             date=m.date,
             compute_h100e={c: float(per_country[i]) for i, c in enumerate(m.country_ids)},

@@ -1,10 +1,11 @@
 """ChipWarModel: the world of the chip war, one step per month.
 
-The month, in order:
+The model orders the month; the agents act (agents/, through `agents.context.MonthContext`):
   1. New year: the oldest cohort of chips retires and some chips fail.
   2. Budgets grow; governments apply scheduled, bot or player lever changes (`apply`).
-  3. The rule engine classifies chips and decides access; vendors set capacity and prices,
-     and release compliant variants when a rule has closed a market to them.
+  3. The rule engine classifies chips and decides access (the market view, derived in
+     game/sim/market_view.py); vendors set capacity and prices, and release compliant
+     variants when a rule has closed a market to them.
   4. Last month's smuggled shipments land or are seized.
   5. Labs buy compute (legal, compliant, domestic, rented, gray-market orders in escrow).
   6. Brokers enter, choose routes and ship this month's gray orders.
@@ -17,7 +18,6 @@ Everything random draws from `self.rng` (seeded by `rng=`), and levers move only
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import mesa
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from mesa.datacollection import DataCollector
 
-from agents import broker as broker_rules
-from agents import lab as lab_rules
+from agents import broker as broker_phase
+from agents import lab as lab_phase
 from agents.broker import Broker, BrokerTable
 from agents.government import Government
 from agents.lab import AILab, LabTable
@@ -38,76 +38,18 @@ from game.config.events import EventSpec
 from game.config.levers import PolicySpec, default_policy_spec
 from game.config.scenario import Scenario, ScheduledChange, load_scenario, with_overrides
 from game.config.world import WorldData, default_world_data
-from game.core.capability import capability_index, grow_efficiency
+from game.core.books import MonthBooks
+from game.core.capability import bloc_frontier, bloc_median, capability_index, usable_flops
 from game.core.catalogue import ChipTable
-from game.core.ledger import DOMESTIC, LEGAL, PROVENANCES, RENTED, SMUGGLED, Ledger
-from game.core.market import interdiction_probability
+from game.core.ledger import DOMESTIC, LEGAL, SMUGGLED, Ledger
+from game.core.market_view import GrayMarket, MarketView
+from game.core.params import Params
 from game.core.policy_state import PolicyState
-from game.core.rules import (
-    CAPPED,
-    CHIP_EXPORT,
-    EMBARGOED,
-    RESTRICTED,
-    TIERS,
-    Thresholds,
-    access,
-    classify,
-)
 from game.core.shocks import Shock
+from game.sim.invariants import invariant_problems
+from game.sim.market_view import derive_market_view, domestic_hbm
+from game.sim.names import Names
 from game.sim.results import COLUMN_NAMES, SALES_COLUMNS, bloc_rows, sales_rows
-
-H100_BANDWIDTH_REFERENCE = 3.35  # TB/s; purchase value counts bandwidth relative to an H100
-INTERCONNECT_REFERENCE = 900.0  # GB/s; NVLink 4, no cluster penalty at or above it
-
-
-class Params:
-    """Merged parameter values (parameters.yaml, then scenario, then --set), as attributes."""
-
-    def __init__(self, values: dict[str, float]) -> None:
-        self.__dict__.update({k: float(v) for k, v in values.items()})
-
-    def as_dict(self) -> dict[str, float]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class GrayMarket:
-    opened: bool = False
-    markup: float = 1.5
-    expected_margin: float = 0.0
-    unmet_share: float = 1.0
-
-
-@dataclass
-class MarketView:
-    """What the rules and prices are this month: derived from the state, never saved."""
-
-    chip_class: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    subject: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    tier: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    listed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    country_access: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    lab_access: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    price: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    purchase_value: np.ndarray = field(
-        default_factory=lambda: np.zeros((2, 0))
-    )  # [buyer kind, chip]
-    flops_per_chip: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    vendor_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    vendor_bloc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    vendor_markets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
-    cap_left: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    variant_market: int = -1
-    gray_chip: int = -1
-    gray_price: float = 0.0
-    transit_price: float = 0.0
-    route_risk: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    customs_effort: np.ndarray = field(default_factory=lambda: np.ones(0))  # [country]
-    routes_open: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    enforcement: float = 1.0
-    rental_host: int = -1
-    rental_capacity: float = 0.0
-    lab_flops: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _gray_price(model: ChipWarModel) -> float:
@@ -145,6 +87,7 @@ class ChipWarModel(mesa.Model):
         self.rng_seed = int(rng)
         self.world = world or default_world_data()
         self.spec = spec or default_policy_spec()
+        self.names = Names(self.world, self.spec)
         sc = (
             scenario
             if isinstance(scenario, Scenario)
@@ -160,11 +103,15 @@ class ChipWarModel(mesa.Model):
         values.update(sc.parameters)
         self.p = Params(values)
         self.turn = 0
+        self.start = sc.start
         self.month = sc.start - 1
         self._in_step = False
 
         self._build_geography()
         self.vendor_ids = [v.id for v in self.world.vendors]
+        self.vendor_country = np.array(  # [vendor] the country it makes its chips in
+            [self.country_ids.index(v.country) for v in self.world.vendors]
+        )
         self.chips = ChipTable(self.world, self.vendor_ids)
         self.labs = LabTable(len(self.world.labs) + self.synthetic_labs, len(self.chips))
         self.ledger = Ledger(
@@ -184,7 +131,6 @@ class ChipWarModel(mesa.Model):
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
         self.shocks: list[Shock] = []  # facilitator events in force or past (game/config/events.py)
-        self.month_stats = self._fresh_stats()
         self._schedule: dict[int, list[ScheduledChange]] = {}
         for item in sc.schedule:
             self._schedule.setdefault(item.month, []).append(item)
@@ -200,8 +146,9 @@ class ChipWarModel(mesa.Model):
             g.id: Government(self, g, sc.bots.get(g.id, "none")) for g in self.world.governments
         }
         self._build_labs()
+        self.books = self._open_books()
         reference_price = self.chips.price[self.chips.reference] * (1.0 + self.p.transit_premium)
-        broker_rules.recruit(self, self.synthetic_brokers, reference_price)
+        broker_phase.recruit(self, self.synthetic_brokers, reference_price)
         self.frontier_hist: list[np.ndarray] = [self.frontier_now()]
         self.datacollector = DataCollector(
             model_reporters={
@@ -211,7 +158,7 @@ class ChipWarModel(mesa.Model):
             },
             tables={"blocs": COLUMN_NAMES, "sales": SALES_COLUMNS},
         )
-        self.refresh_view()
+        self.refresh_market_view()
         for vendor in self.vendors:
             vendor.remember_markets()
         for change in sc.initial:
@@ -289,25 +236,16 @@ class ChipWarModel(mesa.Model):
         hosts = np.flatnonzero(labs.hosts)
         self.host_budget0 = float(labs.budget[hosts[0]]) if hosts.size else 1.0
 
-    def _fresh_stats(self) -> dict[str, Any]:
-        n_labs = len(self.labs.country) if hasattr(self, "labs") else 0
-        return {
-            "smuggled_by_lab": np.zeros(n_labs, np.int64),
-            "seized_by_lab": np.zeros(n_labs, np.int64),
-            "bought_by_lab": np.zeros(n_labs, np.int64),
-            "revenue_by_bloc": np.zeros(len(self.bloc_ids)),
-            "caught": [],
-            "sales_units": np.zeros((len(self.chips), len(self.bloc_ids)), np.int64)
-            if hasattr(self, "chips")
-            else None,
-            # chips moving this month: [from country, to country, provenance], and seizures
-            # by the transit country where they happen (the map draws both)
-            "flows": np.zeros((len(self.country_ids),) * 2 + (len(PROVENANCES),), np.int64),
-            "seized_by_route": np.zeros(len(self.country_ids), np.int64),
-            "gray_demand": 0,
-            "gray_supply": 0,
-            "gray_shipped": 0,
-        }
+    def _open_books(self) -> MonthBooks:
+        hosts = np.flatnonzero(self.labs.hosts)
+        return MonthBooks(
+            self.labs.bloc,
+            self.labs.country,
+            len(self.chips),
+            len(self.bloc_ids),
+            len(self.country_ids),
+            int(hosts[0]) if hosts.size else -1,
+        )
 
     # ------------------------------------------------------------------ clock
     @property
@@ -335,14 +273,9 @@ class ChipWarModel(mesa.Model):
                 vendor.release_now(self.chips.index(str(done.target)), effective)
         self.command_log.append((effective, change, source))
         if source != "initial":
-            self.news(
-                "policy",
-                news or self._change_news(change),
-                [change.actor],
-                month=effective,
-            )
+            self.news("policy", news or self.names.news(change), [change.actor], month=effective)
         if not self._in_step:  # a player's command between months: show its effect at once
-            self.refresh_view()
+            self.refresh_market_view()
 
     def inject(self, event: EventSpec, source: str = "facilitator") -> None:
         """A shock nobody at the table chose (a facilitator's event), from next month on: lever
@@ -366,100 +299,62 @@ class ChipWarModel(mesa.Model):
         )
         self.news("shock", event.headline, list(event.targets), month=effective)
         if not self._in_step:
-            self.refresh_view()
-
-    def _shock_factors(self, kind: str, ids: list[str]) -> np.ndarray:
-        """The product of the factors of this kind's shocks in force this month, per id."""
-        out = np.ones(len(ids))
-        for shock in self.shocks:
-            if shock.kind == kind and shock.active(self.month):
-                for t in shock.targets:
-                    out[ids.index(t)] *= shock.factor
-        return out
+            self.refresh_market_view()
 
     def scheduled(self, actor: str) -> list[ScheduledChange]:
         """This month's scheduled changes for one actor, in the scenario's order."""
         return [s for s in self._schedule.get(self.month, []) if s.change.actor == actor]
 
+    # names as players read them (the news, the debrief and the report share them)
     def actor_name(self, actor: str) -> str:
-        """A government's, vendor's or lab's name as players read it (the id if unknown)."""
-        if actor in self.governments:
-            return self.governments[actor].name
-        names = {v.id: v.name for v in self.world.vendors} | {
-            lab.id: lab.name for lab in self.world.labs
-        }
-        return names.get(actor, actor)
+        return self.names.actor(actor)
 
     def target_name(self, target: str) -> str:
-        """A lever target's name: a country, else an actor (lab or vendor)."""
-        if target in self.country_ids:
-            return self.country_names[self.country_ids.index(target)]
-        return self.actor_name(target)
-
-    def _change_news(self, change: PolicyChange) -> str:
-        """A lever change as the news reads it: names, not ids."""
-        return f"{self.actor_name(change.actor)}: {self.describe_change(change)}"
+        return self.names.target(target)
 
     def describe_change(self, change: PolicyChange) -> str:
-        """'Customs on AI chips for Malaysia set to 2.0': a lever change in the names players
-        see on screen (the news and the debrief), not the ids of the lever spec."""
-        lever = self.spec.levers.get(change.lever)
-        what = lever.name if lever is not None else change.lever
-        value = change.value
-        if isinstance(value, bool):
-            value = "on" if value else "off"
-        target = f" for {self.target_name(str(change.target))}" if change.target else ""
-        return f"{what}{target} set to {value}"
+        return self.names.change(change)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
         self._in_step = True
         self.turn += 1
-        self.month = self.scenario.start + self.turn - 1
-        self.month_stats = self._fresh_stats()
+        self.month = self.start + self.turn - 1
+        self.books = self._open_books()
         if month_of_year(self.month) == 1:
             self.ledger.retire_cohort(self.year)
             self.ledger.fail(self.rng, self.p.annual_failure_rate)
         if self.turn > 1:
-            lab_rules.budget_growth(self)
+            lab_phase.budget_growth(self)
         for gov in self.governments.values():
             gov.step()
         for lab_id in self.labs.ids if self._schedule.get(self.month) else ():
             for item in self.scheduled(lab_id):  # labs decide as one table
                 self.apply(item.change, source="schedule", news=item.news)
-        self.refresh_view()
-        self._cut_remote_access()
+        self.refresh_market_view()
+        lab_phase.cut_remote_access(self)
         for vendor in self.vendors:
             vendor.step()
-        self.refresh_view()
-        broker_rules.resolve_shipments(self)
-        lab_rules.procure(self)
-        self._use_hbm()
-        broker_rules.enter(self)
-        broker_rules.choose_routes(self)
-        broker_rules.ship(self)
-        broker_rules.exit_idle(self)
+        self.refresh_market_view()
+        broker_phase.resolve_shipments(self)
+        lab_phase.procure(self)
+        self._tell_vendors_demand()
+        self._draw_hbm_stockpile()
+        broker_phase.enter(self)
+        broker_phase.choose_routes(self)
+        broker_phase.ship(self)
+        broker_phase.exit_idle(self)
         into_china = self.country_bloc == self.china_bloc
-        self.smuggled_via += self.month_stats["flows"][:, into_china, SMUGGLED].sum(axis=1)
-        self.view.lab_flops = self._lab_flops()
-        for i in lab_rules.train(self):
-            self.news(
-                "training_run",
-                f"{self.labs.names[i]}: a new model leads "
-                f"{self.bloc_names[self.labs.bloc[i]]} (capability {self.labs.capability[i]:.1f})",
-                [self.labs.ids[i]],
-            )
-        self._grow_efficiency()
-        self.datacollector.collect(self)
-        for row in bloc_rows(self):
-            self.datacollector.add_table_row("blocs", row)
-        for row in sales_rows(self):
-            self.datacollector.add_table_row("sales", row)
+        self.smuggled_via += self.books.flows[:, into_china, SMUGGLED].sum(axis=1)
+        self.view.lab_flops = self.lab_flops()
+        lab_phase.train(self)
+        lab_phase.progress_algorithms(self)
+        self._record()
         if self.turn >= self.horizon:
             self.running = False
         self._in_step = False
         if self.check_invariants:
-            problems = self.invariant_problems()
+            problems = invariant_problems(self)
             if problems:
                 raise AssertionError(f"{self.date}: " + "; ".join(problems))
 
@@ -469,312 +364,62 @@ class ChipWarModel(mesa.Model):
             self.step()
         return self.results()
 
-    # ------------------------------------------------------------------ rules and prices
-    def refresh_view(self) -> None:
-        view = getattr(self, "view", None) or MarketView()
-        chips, labs, p, policy = self.chips, self.labs, self.p, self.policy
-        vendor_country = np.array([v.country for v in self.vendors])
-        view.vendor_bloc = self.country_bloc[vendor_country]
-        view.vendor_markets = self.vendor_markets
-        view.subject = view.vendor_bloc[chips.vendor] == self.us_bloc
-        view.subject &= chips.used
-        th = Thresholds.from_policy(policy)
-        view.chip_class = classify(chips.tpp, chips.density, chips.interconnect, view.subject, th)
-        tiers = policy.targets("destination")
-        view.tier = np.array([TIERS.index(str(tiers.get(c, "open"))) for c in self.country_ids])
-        exports = policy.targets("chip_export")
-        chip_export = np.array(
-            [CHIP_EXPORT.index(str(exports.get(cid, "rule"))) for cid in chips.ids]
-        )
-        view.listed = np.zeros(len(labs.ids), bool)
-        for lab_id, on in policy.targets("entity_list").items():
-            if on and lab_id in self.lab_index:
-                view.listed[self.lab_index[lab_id]] = True
-        view.country_access = access(
-            view.chip_class,
-            view.subject,
-            chip_export,
-            view.tier,
-            np.zeros(len(self.country_ids), bool),
-            float(policy.get("licence_approval")),
-            p.notify_approval,
-        )
-        view.lab_access = view.country_access[labs.country]
-        if view.listed.any():
-            view.lab_access[view.listed] = np.where(view.subject, 0.0, 1.0)[None, :]
+    def refresh_market_view(self) -> None:
+        """Derive the market view again (game/sim/market_view.py) from the state now."""
+        self.view = derive_market_view(self, getattr(self, "view", None) or MarketView())
 
-        years = (self.month - self.scenario.start) / 12.0
-        gap = (1.0 - chips.ecosystem_base) * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
-        eco = (1.0 - gap)[chips.ecosystem]
-        link = (
-            np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
-        )
-        view.flops_per_chip = chips.tflops * 1e12 * eco * link
-        compute = chips.h100e * eco * link
-        bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
-        training = compute ** (1.0 + p.chip_scale_exponent)
-        w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
-        view.purchase_value = np.where(
-            chips.used[None, :],
-            np.vstack(
-                [
-                    training ** (1 - w_f) * bandwidth**w_f,  # row 0: frontier labs (train)
-                    compute ** (1 - w_o) * bandwidth**w_o,  # row 1: clouds and enterprise (serve)
-                ]
-            ),
-            0.0,
-        )
-        premium = np.array([v.premium for v in self.vendors])
-        minerals = 1.0 + p.mineral_price_effect * float(policy.get("mineral_controls"))
-        foreign = view.vendor_bloc != self.china_bloc
-        view.price = (
-            chips.price
-            * (1.0 + premium[chips.vendor])
-            * np.where(foreign[chips.vendor], minerals, 1.0)
-        )
-        view.vendor_capacity = self._vendor_capacity()
-
-        cap = float(policy.get("diffusion_cap_h100e"))
-        view.cap_left = np.where(
-            (view.tier == CAPPED) & (cap > 0), np.maximum(cap - self.cap_used, 0.0), np.inf
-        )
-        closed = (view.tier == RESTRICTED) | (view.tier == EMBARGOED)
-        active = labs.founded <= self.month
-        demand = np.bincount(
-            labs.country,
-            weights=np.where(active, labs.budget, 0.0),
-            minlength=len(self.country_ids),
-        )
-        view.variant_market = int(np.argmax(np.where(closed, demand, -1))) if closed.any() else -1
-        host = np.flatnonzero(labs.hosts)
-        view.rental_host = int(host[0]) if host.size else -1
-        # Foreign data centres grow their rentals to restricted countries with their business.
-        view.rental_capacity = (
-            p.rental_capacity_h100e * labs.budget[host[0]] / self.host_budget0 if host.size else 0.0
-        )
-        view.enforcement = float(policy.get("enforcement"))
-
-        on_sale = chips.on_sale(self.month)
-        wanted = view.subject & on_sale & (view.lab_access < 1.0).any(axis=0)
-        if wanted.any():
-            g = int(np.argmax(np.where(wanted, view.purchase_value[0] / view.price, -1.0)))
-            view.gray_chip = g
-            view.gray_price = float(view.price[g] * self.gray.markup)
-            view.transit_price = float(view.price[g] * (1.0 + p.transit_premium))
-        else:
-            view.gray_chip, view.gray_price, view.transit_price = -1, 0.0, 0.0
-        pressure = np.array([float(policy.get("transit_pressure", c)) for c in self.country_ids])
-        view.customs_effort = np.array(
-            [float(policy.get("transit_customs", c)) for c in self.country_ids]
-        )
-        border = p.china_border_detection * (1.0 - float(policy.get("smuggling_tolerance")))
-        view.route_risk = interdiction_probability(
-            p.smuggling_detection,
-            view.enforcement,
-            self.customs * view.customs_effort * self._shock_factors("customs", self.country_ids),
-            pressure,
-            p.detection_max,
-            border,
-        )
-        if view.gray_chip >= 0:
-            open_ = (
-                self.transit
-                & (view.country_access[:, view.gray_chip] >= 1.0)
-                & (self.country_bloc != self.china_bloc)
-                & (view.cap_left > 0)
-            )
-            view.routes_open = np.flatnonzero(open_)
-        else:
-            view.routes_open = np.zeros(0, np.int64)
-        if view.lab_flops.shape != labs.budget.shape:
-            view.lab_flops = np.zeros(labs.budget.shape)
-        self.view = view
-
-    def _domestic_hbm(self) -> float:
-        years = (self.month - parse_month("2026-01")) / 12.0
-        return self.p.domestic_hbm_chips_2026 * self.p.domestic_capacity_growth**years
-
-    def _vendor_capacity(self) -> np.ndarray:
-        cap = np.array([v.capacity for v in self.vendors])
-        cap = cap * self._shock_factors("capacity", self.vendor_ids)
-        if bool(self.policy.get("hbm_controls")):
-            china = np.array([v.domestic_china for v in self.vendors])
-            hbm = self._domestic_hbm() + self.hbm_stockpile
-            total = cap[china].sum()
-            if total > hbm:
-                cap[china] *= hbm / total
-        return cap
-
-    def _use_hbm(self) -> None:
-        if not bool(self.policy.get("hbm_controls")):
-            return
-        china = np.array([v.domestic_china for v in self.vendors])
-        sold = np.bincount(
-            self.chips.vendor[self.chips.used],
-            weights=self._bought_per_chip()[self.chips.used],
-            minlength=len(self.vendors),
-        )
-        draw = max(0.0, sold[china].sum() - self._domestic_hbm())
-        self.hbm_stockpile = max(0.0, self.hbm_stockpile - draw)
-
-    def _bought_per_chip(self) -> np.ndarray:
-        return self.month_stats.get("bought_per_chip", np.zeros(len(self.chips)))
-
-    # ------------------------------------------------------------------ hooks for agents
-    def record_vendor_demand(self, per_chip: np.ndarray) -> None:
+    def _tell_vendors_demand(self) -> None:
+        """Each vendor hears what buyers asked of it this month: the demand it plans for."""
+        asked = self.books.asked_per_chip
         units = np.bincount(
             self.chips.vendor[self.chips.used],
-            weights=per_chip[self.chips.used],
+            weights=asked[self.chips.used],
             minlength=len(self.vendors),
         )
         for v in self.vendors:
             v.record_demand(float(units[v.index]), float(self.view.vendor_capacity[v.index]))
 
-    def record_sales(
-        self, got_d: np.ndarray, price_d: np.ndarray, got_r: np.ndarray, price_r: np.ndarray
-    ) -> None:
-        per_lab = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
-        self.month_stats["revenue_by_bloc"] = np.bincount(
-            self.labs.bloc, weights=per_lab, minlength=len(self.bloc_ids)
-        )
-        self.month_stats["bought_per_chip"] = got_d.sum(axis=0) + got_r.sum(axis=0)
-        # Vendors book a sale where it is billed: direct sales to the buyer's bloc, rented
-        # capacity to the host data centre's bloc.
-        units = np.zeros((len(self.chips), len(self.bloc_ids)), np.int64)
-        np.add.at(units.T, self.labs.bloc, got_d)
-        host = self.view.rental_host
-        if host >= 0:
-            units[:, self.labs.bloc[host]] += got_r.sum(axis=0)
-        self.book_sales(units)
-
-    def record_flows(self, got_d: np.ndarray, prov: np.ndarray, got_r: np.ndarray) -> None:
-        """This month's legal deliveries by route: from the vendor's country to the buyer's
-        (rented capacity: from the host's country to the renter's)."""
-        flows = self.month_stats["flows"]
-        vendor_country = np.array([v.country for v in self.vendors])[self.chips.vendor]
-        h, c = np.nonzero(got_d)
-        np.add.at(flows, (vendor_country[c], self.labs.country[h], prov[h, c]), got_d[h, c])
-        host = self.view.rental_host
-        if host >= 0:
-            h, c = np.nonzero(got_r)
-            np.add.at(flows, (self.labs.country[host], self.labs.country[h], RENTED), got_r[h, c])
-
-    def record_smuggling(self, src: np.ndarray, dst: np.ndarray, qty: np.ndarray) -> None:
-        """Smuggled chips on one leg of their way (vendor -> transit, or transit -> buyer)."""
-        np.add.at(self.month_stats["flows"], (src, dst, SMUGGLED), qty)
-
-    def book_sales(self, units: np.ndarray) -> None:
-        """Add [chip, bloc] units sold this month, at this month's vendor prices."""
-        self.month_stats["sales_units"] += units
-
-    def use_cap(self, got_d: np.ndarray, got_r: np.ndarray, h100e_controlled: np.ndarray) -> None:
-        direct = (got_d * h100e_controlled[None, :]).sum(axis=1)
-        np.add.at(self.cap_used, self.labs.country, direct)
-        host = self.view.rental_host
-        if host >= 0:
-            self.cap_used[self.labs.country[host]] += float(
-                (got_r * h100e_controlled[None, :]).sum()
-            )
-
-    def use_cap_transit(self, route: np.ndarray, h100e: np.ndarray) -> None:
-        np.add.at(self.cap_used, route, h100e)
-
-    def add_broker(self, capacity: int, cash: float) -> Broker:
-        self.broker_serial += 1
-        slot = self.brokers.add(self.broker_serial, capacity, cash, self.month)
-        agent = Broker(self, slot)
-        self.broker_agents[slot] = agent
-        return agent
-
-    def busiest_route(self) -> str | None:
-        routes = self.brokers.route[self.brokers.alive & (self.brokers.route >= 0)]
-        if routes.size == 0:
-            return None
-        return self.country_ids[int(np.bincount(routes).argmax())]
-
-    def _cut_remote_access(self) -> None:
-        """Rented capacity of labs that may no longer rent reverts to the host data centres."""
-        host = self.view.rental_host if hasattr(self, "view") else -1
-        if host < 0:
+    def _draw_hbm_stockpile(self) -> None:
+        """Under HBM controls, China's vendors draw on the stockpile for what domestic HBM
+        output does not cover."""
+        if not bool(self.policy.get("hbm_controls")):
             return
-        tier = self.view.tier[self.labs.country]
-        cut = self.view.listed.copy()
-        if bool(self.policy.get("remote_access_controls")):
-            cut |= (tier == RESTRICTED) | (tier == EMBARGOED)
-        cut[host] = False
-        if cut.any():
-            moved = self.ledger.transfer_provenance(np.flatnonzero(cut), RENTED, host, LEGAL)
-            if moved:
-                self.news(
-                    "remote_access",
-                    f"{moved:,} rented chips revert to "
-                    f"{self.labs.names[host]} as remote access is cut",
-                    ["us"],
-                )
+        china = np.array([v.domestic_china for v in self.vendors])
+        sold = np.bincount(
+            self.chips.vendor[self.chips.used],
+            weights=self.books.bought_per_chip[self.chips.used],
+            minlength=len(self.vendors),
+        )
+        draw = max(0.0, sold[china].sum() - domestic_hbm(self))
+        self.hbm_stockpile = max(0.0, self.hbm_stockpile - draw)
+
+    def _record(self) -> None:
+        """The month's rows of the results and sales tables."""
+        self.frontier_hist.append(self.frontier_now())
+        self.datacollector.collect(self)
+        for row in bloc_rows(self):
+            self.datacollector.add_table_row("blocs", row)
+        for row in sales_rows(self):
+            self.datacollector.add_table_row("sales", row)
 
     # ------------------------------------------------------------------ compute and capability
-    def _lab_flops(self) -> np.ndarray:
-        held = self.ledger.chips_held().astype(float)  # [L, C]
-        per_chip = self.view.flops_per_chip
-        onehot = np.eye(len(self.chips.ecosystem_ids))[self.chips.ecosystem]  # [C, E]
-        by_eco = held @ (per_chip[:, None] * onehot)  # [L, E]
-        total = by_eco.sum(axis=1)
-        top = np.divide(by_eco.max(axis=1), total, out=np.ones_like(total), where=total > 0)
-        mixed = np.minimum(1.0, 2.0 * (1.0 - top))
-        return total * (1.0 - self.p.heterogeneity_penalty * mixed)
+    def lab_flops(self) -> np.ndarray:
+        """[lab] FLOP/s each lab can use from the chips it holds."""
+        return usable_flops(
+            self.ledger.chips_held().astype(float),
+            self.view.flops_per_chip,
+            self.chips.ecosystem,
+            len(self.chips.ecosystem_ids),
+            self.p.heterogeneity_penalty,
+        )
 
     def frontier_now(self) -> np.ndarray:
         labs = self.labs
-        out = np.full(len(self.bloc_ids), np.nan)
-        cap = np.where(labs.frontier, labs.capability, np.nan)
-        for b in range(len(self.bloc_ids)):
-            mine = cap[labs.bloc == b]
-            if np.isfinite(mine).any():
-                out[b] = np.nanmax(mine)
-        return out
+        return bloc_frontier(labs.capability, labs.frontier, labs.bloc, len(self.bloc_ids))
 
     def median_capability(self) -> np.ndarray:
         labs = self.labs
-        out = np.full(len(self.bloc_ids), np.nan)
-        for b in range(len(self.bloc_ids)):
-            mine = labs.capability[(labs.bloc == b) & labs.frontier]
-            if np.isfinite(mine).any():
-                out[b] = np.nanmedian(mine)
-        return out
-
-    def released_foreign_capability(self) -> np.ndarray:
-        """Per bloc: the best model of any other bloc old enough to have been released."""
-        hist = self.frontier_hist
-        then = hist[max(0, len(hist) - 1 - int(self.p.distillation_lag_months))]
-        out = np.full(len(self.bloc_ids), np.nan)
-        for b in range(len(self.bloc_ids)):
-            others = np.delete(then, b)
-            if np.isfinite(others).any():
-                out[b] = np.nanmax(others)
-        return out
-
-    def _grow_efficiency(self) -> None:
-        """Scarcity = how much less compute per dollar a bloc's frontier labs may legally buy
-        than anyone could; it speeds up their algorithmic progress."""
-        value = self.view.purchase_value[0] / np.maximum(self.view.price, 1.0)
-        on_sale = self.chips.on_sale(self.month)
-        world_best = np.max(np.where(on_sale, value, 0.0))
-        legal = np.where(on_sale[None, :] & (self.view.lab_access >= 1.0), value[None, :], 0.0).max(
-            axis=1
-        )
-        ratio = np.clip(legal / max(world_best, 1e-30), 0.0, 1.0)
-        labs = self.labs
-        for b in range(len(self.bloc_ids)):
-            mine = labs.frontier & (labs.bloc == b)
-            self.scarcity[b] = 1.0 - ratio[mine].mean() if mine.any() else 0.0
-        self.efficiency = grow_efficiency(
-            self.efficiency,
-            self.turn,
-            self.p.algo_doubling_months,
-            self.scarcity,
-            self.p.scarcity_efficiency_bonus,
-            self.p.efficiency_lead_decay,
-        )
+        return bloc_median(labs.capability, labs.frontier, labs.bloc, len(self.bloc_ids))
 
     # ------------------------------------------------------------------ news and outputs
     def news(self, kind: str, text: str, actors: list[str], month: int | None = None) -> None:
@@ -788,27 +433,6 @@ class ChipWarModel(mesa.Model):
                 "text": text,
             }
         )
-
-    def news_broker_caught(self, slot: int, caught_this_month: int) -> None:
-        b = self.brokers
-        route = self.country_names[int(b.route[slot])]
-        chip = self.chips.ids[int(b.ship_chip[slot])]
-        qty = int(b.ship_qty[slot])
-        stats = self.month_stats
-        stats["caught"].append((route, qty))
-        if caught_this_month <= broker_rules.MAX_CAUGHT_NEWS:
-            self.news(
-                "broker_caught",
-                f"Broker ring #{int(b.serial[slot])} caught in {route} with {qty:,} {chip} chips",
-                ["us", route],
-            )
-        elif len(stats["caught"]) == caught_this_month:
-            total = sum(q for _, q in stats["caught"])
-            self.news(
-                "broker_caught",
-                f"{caught_this_month} broker rings caught this month, {total:,} chips seized",
-                ["us"],
-            )
 
     def results(self) -> pd.DataFrame:
         """The tidy results table: one row per (month, bloc); columns in game/sim/results.py."""
@@ -825,59 +449,11 @@ class ChipWarModel(mesa.Model):
             return pd.DataFrame(columns=SALES_COLUMNS)
         return df[SALES_COLUMNS].reset_index(drop=True)
 
-    def events_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.events, columns=["date", "step", "kind", "actors", "text"])
-
     def latest(self, column: str, bloc: int) -> float:
+        """The last recorded value of a results column for one bloc (NaN before the first)."""
         table = self.datacollector.tables["blocs"]
         values = table.get(column, [])
         n = len(self.bloc_ids)
         if len(values) < n:
             return float("nan")
         return float(values[len(values) - n + bloc])
-
-    def invariant_problems(self) -> list[str]:
-        """Accounting that must hold after every step (the tests check it on random worlds)."""
-        out = []
-        err = self.ledger.conservation_error()
-        if err.any():
-            bad = {self.chips.ids[i]: int(err[i]) for i in np.flatnonzero(err)}
-            out.append(f"chips not conserved: {bad}")
-        if (self.ledger.stock < 0).any():
-            out.append("negative stock")
-        if self.ledger.totals_error():
-            out.append("the ledger's running totals have drifted from its stock")
-        if (self.ledger.in_transit < 0).any():
-            out.append("negative chips in transit")
-        shipping = np.bincount(
-            self.brokers.ship_chip[self.brokers.ship_qty > 0],
-            weights=self.brokers.ship_qty[self.brokers.ship_qty > 0],
-            minlength=len(self.chips),
-        ).astype(np.int64)
-        if not np.array_equal(shipping, self.ledger.in_transit):
-            out.append("brokers' shipments do not match chips in transit")
-        if (self.labs.cash < -1e-6).any() or (self.labs.escrow < -1e-6).any():
-            out.append("negative lab cash")
-        if (self.brokers.cash[self.brokers.alive] < -1e-6).any():
-            out.append("negative broker cash")
-        if self.hbm_stockpile < 0:
-            out.append("negative HBM stockpile")
-        return out
-
-    # ------------------------------------------------------------------ save, restore, fork
-    def fork(self) -> ChipWarModel:
-        """An independent copy: stepped with the same commands it has the same future."""
-        from game.sim.state import restore, snapshot
-
-        return restore(*snapshot(self))
-
-    def save(self, path: str) -> None:
-        from game.sim.state import save_model
-
-        save_model(self, path)
-
-    @classmethod
-    def load(cls, path: str) -> ChipWarModel:
-        from game.sim.state import load_model
-
-        return load_model(path)

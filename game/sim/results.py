@@ -62,7 +62,7 @@ COLUMN_NAMES = [c for c, _ in COLUMNS]
 
 def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
     """The month's row for every bloc, read from the model at the end of a step."""
-    labs, chips, stats = model.labs, model.chips, model.month_stats
+    labs, chips, books = model.labs, model.chips, model.books
     n_blocs = len(model.bloc_ids)
     held = model.ledger.by_provenance()  # [L, C, P]
     h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
@@ -76,18 +76,17 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
     def by_bloc(values: np.ndarray) -> np.ndarray:
         return np.bincount(labs.bloc, weights=values, minlength=n_blocs)
 
-    frontier = model.frontier_now()
-    model.frontier_hist.append(frontier)
+    frontier = model.frontier_hist[-1]  # the model appended this month's
     history = np.array(model.frontier_hist)
     leader = int(np.nanargmax(frontier)) if np.isfinite(frontier).any() else 0
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
     gaps = gap_months(frontier, history, leader, ppm)
     median = model.median_capability()
     eff = by_bloc(model.view.lab_flops) / (chips.tflops[chips.reference] * 1e12)
-    smuggled = by_bloc(stats["smuggled_by_lab"])
-    seized = by_bloc(stats["seized_by_lab"])
-    revenue = stats["revenue_by_bloc"]
-    bought = by_bloc(stats["bought_by_lab"])
+    smuggled = by_bloc(books.smuggled_by_lab)
+    seized = by_bloc(books.seized_by_lab)
+    revenue = books.revenue_by_bloc
+    bought = by_bloc(books.bought_by_lab)
     spent = by_bloc(labs.spent_month)
     budget = by_bloc(np.where(labs.founded <= model.month, labs.budget, 0.0))
     runs = np.full(n_blocs, np.nan)
@@ -131,7 +130,7 @@ SALES_COLUMNS = ["date", "step", "chip", "vendor", "bloc", "units", "revenue_usd
 
 def sales_rows(model: ChipWarModel) -> list[dict[str, Any]]:
     """The month's sales, one row per (chip, bloc) that sold anything, at vendor prices."""
-    units = model.month_stats["sales_units"]
+    units = model.books.sales_units
     rows = []
     for c, b in zip(*np.nonzero(units), strict=True):
         n = int(units[c, b])

@@ -140,8 +140,8 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
     model.rng.bit_generator.state = plain["rng"]["numpy"]
     rv, rs, rg = plain["rng"]["random"]
     model.random.setstate((rv, tuple(rs), rg))
-    model.refresh_view()
-    model.view.lab_flops = model._lab_flops()
+    model.refresh_market_view()
+    model.view.lab_flops = model.lab_flops()
     return model
 
 
@@ -277,3 +277,8 @@ def load_model(path: str | Path) -> ChipWarModel:
                 file=str(path),
             )
         ) from None
+
+
+def fork(model: ChipWarModel) -> ChipWarModel:
+    """An independent copy: stepped with the same commands it has the same future."""
+    return restore(*snapshot(model))

@@ -1,0 +1,191 @@
+"""The market view derived from the world's state, in one place: what the rules allow, what
+chips cost and are worth, what vendors can make, where the gray market runs and how risky
+each route is. Every phase reads the result (game/core/market_view.py); the model derives it
+again at the points of the month where its inputs change (see ChipWarModel.step)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from game.config.dates import parse_month
+from game.core.market import interdiction_probability
+from game.core.market_view import MarketView
+from game.core.rules import (
+    CAPPED,
+    CHIP_EXPORT,
+    EMBARGOED,
+    RESTRICTED,
+    TIERS,
+    Thresholds,
+    access,
+    classify,
+)
+from game.core.shocks import shock_factors
+
+if TYPE_CHECKING:
+    from game.sim.model import ChipWarModel
+
+H100_BANDWIDTH_REFERENCE = 3.35  # TB/s; purchase value counts bandwidth relative to an H100
+INTERCONNECT_REFERENCE = 900.0  # GB/s; NVLink 4, no cluster penalty at or above it
+HBM_REFERENCE = "2026-01"  # domestic_hbm_chips_2026 is the output rate at the start of 2026
+
+
+def derive_market_view(model: ChipWarModel, view: MarketView) -> MarketView:
+    """Fill `view` (reused, so that its lab_flops survive) from the model's state now."""
+    _rules(model, view)
+    _prices_and_value(model, view)
+    view.vendor_capacity = vendor_capacity(model)
+    _markets(model, view)
+    _gray_market(model, view)
+    if view.lab_flops.shape != model.labs.budget.shape:
+        view.lab_flops = np.zeros(model.labs.budget.shape)
+    return view
+
+
+def _rules(model: ChipWarModel, view: MarketView) -> None:
+    """The rule engine: each chip's control class, each country's tier and access."""
+    chips, labs, policy = model.chips, model.labs, model.policy
+    view.vendor_bloc = model.country_bloc[model.vendor_country]
+    view.vendor_markets = model.vendor_markets
+    view.subject = (view.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
+    th = Thresholds.from_policy(policy)
+    view.chip_class = classify(chips.tpp, chips.density, chips.interconnect, view.subject, th)
+    tiers = policy.targets("destination")
+    view.tier = np.array([TIERS.index(str(tiers.get(c, "open"))) for c in model.country_ids])
+    exports = policy.targets("chip_export")
+    chip_export = np.array([CHIP_EXPORT.index(str(exports.get(cid, "rule"))) for cid in chips.ids])
+    view.listed = np.zeros(len(labs.ids), bool)
+    for lab_id, on in policy.targets("entity_list").items():
+        if on and lab_id in model.lab_index:
+            view.listed[model.lab_index[lab_id]] = True
+    view.country_access = access(
+        view.chip_class,
+        view.subject,
+        chip_export,
+        view.tier,
+        np.zeros(len(model.country_ids), bool),
+        float(policy.get("licence_approval")),
+        model.p.notify_approval,
+    )
+    view.lab_access = view.country_access[labs.country]
+    if view.listed.any():
+        view.lab_access[view.listed] = np.where(view.subject, 0.0, 1.0)[None, :]
+
+
+def _prices_and_value(model: ChipWarModel, view: MarketView) -> None:
+    """Usable FLOP/s per chip (software ecosystem, cluster links), what a chip is worth to a
+    trainer and to a server, and its price (scarcity premium, mineral controls)."""
+    chips, p, policy = model.chips, model.p, model.policy
+    years = (model.month - model.start) / 12.0
+    gap = (1.0 - chips.ecosystem_base) * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
+    eco = (1.0 - gap)[chips.ecosystem]
+    link = np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
+    view.flops_per_chip = chips.tflops * 1e12 * eco * link
+    compute = chips.h100e * eco * link
+    bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
+    training = compute ** (1.0 + p.chip_scale_exponent)
+    w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
+    view.purchase_value = np.where(
+        chips.used[None, :],
+        np.vstack(
+            [
+                training ** (1 - w_f) * bandwidth**w_f,  # row 0: frontier labs (train)
+                compute ** (1 - w_o) * bandwidth**w_o,  # row 1: clouds and enterprise (serve)
+            ]
+        ),
+        0.0,
+    )
+    premium = np.array([v.premium for v in model.vendors])
+    minerals = 1.0 + p.mineral_price_effect * float(policy.get("mineral_controls"))
+    foreign = view.vendor_bloc != model.china_bloc
+    view.price = (
+        chips.price
+        * (1.0 + premium[chips.vendor])
+        * np.where(foreign[chips.vendor], minerals, 1.0)
+    )
+
+
+def _markets(model: ChipWarModel, view: MarketView) -> None:
+    """The diffusion cap left per country, the closed market vendors design variants for,
+    and renting abroad."""
+    labs, policy, p = model.labs, model.policy, model.p
+    cap = float(policy.get("diffusion_cap_h100e"))
+    view.cap_left = np.where(
+        (view.tier == CAPPED) & (cap > 0), np.maximum(cap - model.cap_used, 0.0), np.inf
+    )
+    closed = (view.tier == RESTRICTED) | (view.tier == EMBARGOED)
+    active = labs.founded <= model.month
+    demand = np.bincount(
+        labs.country,
+        weights=np.where(active, labs.budget, 0.0),
+        minlength=len(model.country_ids),
+    )
+    view.variant_market = int(np.argmax(np.where(closed, demand, -1))) if closed.any() else -1
+    host = np.flatnonzero(labs.hosts)
+    view.rental_host = int(host[0]) if host.size else -1
+    # Foreign data centres grow their rentals to restricted countries with their business.
+    view.rental_capacity = (
+        p.rental_capacity_h100e * labs.budget[host[0]] / model.host_budget0 if host.size else 0.0
+    )
+    view.enforcement = float(policy.get("enforcement"))
+
+
+def _gray_market(model: ChipWarModel, view: MarketView) -> None:
+    """The chip brokers deal in (the best value a restricted buyer lacks), its prices, and
+    the interdiction risk and openness of each transit route."""
+    chips, p, policy = model.chips, model.p, model.policy
+    on_sale = chips.on_sale(model.month)
+    wanted = view.subject & on_sale & (view.lab_access < 1.0).any(axis=0)
+    if wanted.any():
+        g = int(np.argmax(np.where(wanted, view.purchase_value[0] / view.price, -1.0)))
+        view.gray_chip = g
+        view.gray_price = float(view.price[g] * model.gray.markup)
+        view.transit_price = float(view.price[g] * (1.0 + p.transit_premium))
+    else:
+        view.gray_chip, view.gray_price, view.transit_price = -1, 0.0, 0.0
+    pressure = np.array([float(policy.get("transit_pressure", c)) for c in model.country_ids])
+    view.customs_effort = np.array(
+        [float(policy.get("transit_customs", c)) for c in model.country_ids]
+    )
+    border = p.china_border_detection * (1.0 - float(policy.get("smuggling_tolerance")))
+    customs = shock_factors(model.shocks, "customs", model.country_ids, model.month)
+    view.route_risk = interdiction_probability(
+        p.smuggling_detection,
+        view.enforcement,
+        model.customs * view.customs_effort * customs,
+        pressure,
+        p.detection_max,
+        border,
+    )
+    if view.gray_chip >= 0:
+        open_ = (
+            model.transit
+            & (view.country_access[:, view.gray_chip] >= 1.0)
+            & (model.country_bloc != model.china_bloc)
+            & (view.cap_left > 0)
+        )
+        view.routes_open = np.flatnonzero(open_)
+    else:
+        view.routes_open = np.zeros(0, np.int64)
+
+
+def domestic_hbm(model: ChipWarModel) -> float:
+    """China's own HBM output this month (chips' worth), growing with domestic capacity."""
+    years = (model.month - parse_month(HBM_REFERENCE)) / 12.0
+    return model.p.domestic_hbm_chips_2026 * model.p.domestic_capacity_growth**years
+
+
+def vendor_capacity(model: ChipWarModel) -> np.ndarray:
+    """[vendor] chips a month: each vendor's capacity, scaled by shocks in force; under HBM
+    controls China's vendors make no more than domestic HBM and the stockpile allow."""
+    cap = np.array([v.capacity for v in model.vendors])
+    cap = cap * shock_factors(model.shocks, "capacity", model.vendor_ids, model.month)
+    if bool(model.policy.get("hbm_controls")):
+        china = np.array([v.domestic_china for v in model.vendors])
+        hbm = domestic_hbm(model) + model.hbm_stockpile
+        total = cap[china].sum()
+        if total > hbm:
+            cap[china] *= hbm / total
+    return cap
