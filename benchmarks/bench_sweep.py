@@ -7,9 +7,9 @@
 2. A 1,000-run sweep of the default scenario with 2 workers: total wall time.
 3. Memory per worker over many runs: one process runs 400 models back to back exactly as a
    worker does (`run_one`), and its resident memory is sampled every 50 runs. Mesa 3.3 keeps
-   every model alive through Agent._ids unless it is dropped; run_one drops it, and the pool
-   also recycles workers every MAX_TASKS_PER_CHILD runs. The same loop without the drop is
-   shown for comparison.
+   every model alive through Agent._ids unless it is dropped; run_one drops it
+   (game.sim.runner.forget), and the pool also recycles workers every MAX_TASKS_PER_CHILD
+   runs. The same loop without the drop is shown for comparison.
 
     .venv/bin/python benchmarks/bench_sweep.py            # ~3 min on 2 cores
     .venv/bin/python benchmarks/bench_sweep.py --quick    # 200 runs instead of 1,000
@@ -18,17 +18,16 @@
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from game.batch.sweep import MAX_TASKS_PER_CHILD, Job, run_one, run_sweep  # noqa: E402
+from game.batch.sweep import Job, run_one, run_sweep  # noqa: E402
 from game.config.experiment import ExperimentFile, experiment_from  # noqa: E402
+from game.sim.runner import MAX_TASKS_PER_CHILD, spawn_pool  # noqa: E402
 
 
 def experiment(runs: int, seed: int = 1):
@@ -109,11 +108,10 @@ def main() -> None:
 
     n = 400 if not args.quick else 150
     print(f"\nmemory of one fresh worker process over {n} runs (RSS, MB), no recycling:")
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=ctx) as pool:  # a fresh process for each series
+    with spawn_pool(1, max_tasks_per_child=None) as pool:  # a fresh process for each series
         kept = pool.submit(memory_series, n, True).result()
     print("  run_one (drops the model):       " + "  ".join(f"{i}:{m:.0f}" for i, m in kept))
-    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+    with spawn_pool(1, max_tasks_per_child=None) as pool:
         leak = pool.submit(memory_series, min(n, 150), False).result()
     print("  naive loop (Mesa keeps models):  " + "  ".join(f"{i}:{m:.0f}" for i, m in leak))
     first, last = kept[1][1], kept[-1][1]

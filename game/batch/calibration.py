@@ -9,10 +9,8 @@ a process pool: each job builds its model from plain arguments and returns plain
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,6 +28,7 @@ from game.config.scenario import scenario_names
 from game.config.validation import Strict, validate
 from game.config.world import Text, default_world_data
 from game.config.yamlfile import read_yaml, shown_path
+from game.sim.runner import forget, stream
 
 TARGETS_FILE = DATA_DIR / "targets.yaml"
 TABLE_COLUMNS = ["target", "source", "low", "high", "median", "p10", "p90", "in_range"]
@@ -270,44 +269,38 @@ class Job:
 
 def run_job(job: Job) -> tuple[Job, dict[str, float]]:
     """One run in a worker process: plain arguments in, plain numbers out."""
-    from mesa import Agent
-
     from game.sim.model import ChipWarModel
 
     targets = [t for t in load_targets().targets if t.scenario == job.scenario]
     model = ChipWarModel(job.scenario, rng=job.seed, overrides=dict(job.overrides) or None)
-    results = model.run()
-    values = evaluate(targets, results, model.sales())
-    getattr(Agent, "_ids", {}).pop(model, None)  # mesa 3.3 keeps every model alive otherwise
-    return job, values
+    try:
+        results = model.run()
+        return job, evaluate(targets, results, model.sales())
+    finally:
+        forget(model)
 
 
 def run_jobs(
     jobs: list[Job], workers: int, progress: bool = False
 ) -> list[tuple[Job, dict[str, float]]]:
-    """Run jobs in a process pool (spawn, as Mesa 3.3 sets it), or in this process if workers
-    is 1. Results come back in the order of the jobs."""
+    """Run jobs in worker processes (or in this process if workers is 1). Results come back in
+    the order of the jobs, whichever finishes first, so a caller may zip them with its jobs."""
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc="runs", unit="run", leave=False)
-    out = []
-    if workers <= 1:
-        for job in jobs:
-            out.append(run_job(job))
+    order = {job: i for i, job in enumerate(jobs)}
+    out: list[tuple[Job, dict[str, float]]] = []
+    try:
+        for result in stream(run_job, jobs, workers):
+            out.append(result)
             if bar is not None:
                 bar.update()
-    else:
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=50) as ex:
-            for result in ex.map(run_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))):
-                out.append(result)
-                if bar is not None:
-                    bar.update()
-    if bar is not None:
-        bar.close()
-    return out
+    finally:
+        if bar is not None:
+            bar.close()
+    return sorted(out, key=lambda result: order[result[0]])
 
 
 def default_workers() -> int:

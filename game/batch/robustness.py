@@ -23,6 +23,7 @@ from game.config.errors import InputError, Problem
 from game.config.experiment import parameter_draws, seeds_for
 from game.config.files import atomic_write_bytes, atomic_write_frame
 from game.config.scenario import Scenario, ScheduledChange
+from game.sim.runner import forget, stream
 
 # The uncertainties that matter most (the ten named with sources in the shared notes), drawn
 # over their plausible ranges.
@@ -51,8 +52,6 @@ class PairJob:
 
 def run_pair(job: PairJob) -> dict[str, Any]:
     """One future, with and without the player's decisions (a worker function)."""
-    from mesa import Agent
-
     from game.play.objectives import ROLES, score
     from game.sim.model import ChipWarModel
 
@@ -68,8 +67,8 @@ def run_pair(job: PairJob) -> dict[str, Any]:
     try:
         for scenario in (job.baseline, job.played):
             model = ChipWarModel(scenario, rng=job.seed, overrides=dict(job.parameters))
+            models.append(model)  # before it runs: a run that raises must be forgotten too
             model.run()
-            models.append(model)
         base, played = models
         mine, theirs = score(job.role, played, base), score(job.role, base, base)
         for role in ROLES:  # every side's objective: a policy good for one can cost another
@@ -93,8 +92,7 @@ def run_pair(job: PairJob) -> dict[str, Any]:
     except Exception as exc:  # recorded, not raised
         out["status"], out["error"] = "error", f"{type(exc).__name__}: {exc}"[:2000]
     finally:
-        for model in models:
-            getattr(Agent, "_ids", {}).pop(model, None)
+        forget(*models)
     out["seconds"] = time.perf_counter() - start
     return out
 
@@ -140,8 +138,6 @@ def robustness(
     progress: bool = False,
 ) -> tuple[pd.DataFrame, Path]:
     """Run the paired futures and write `robustness.parquet` and `summary.md` in `folder`."""
-    from game.batch.sweep import stream_dask, stream_local
-
     base, played, role, decisions = played_scenarios(save)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -165,12 +161,7 @@ def robustness(
 
         bar = tqdm(total=len(jobs), unit="future", desc="robustness")
     rows = []
-    stream = (
-        stream_dask(jobs, workers, scheduler, run_pair)
-        if backend == "dask"
-        else stream_local(jobs, workers, run_pair)
-    )
-    for row in stream:
+    for row in stream(run_pair, jobs, workers, backend, scheduler):
         rows.append(row)
         if bar is not None:
             bar.update()

@@ -17,14 +17,11 @@ recorded, failed ones included (their error is in the table), and never duplicat
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import resource
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,10 +32,7 @@ from game.config.errors import InputError, Problem
 from game.config.experiment import Experiment, Run
 from game.config.files import atomic_write_bytes, atomic_write_frame
 from game.config.scenario import Scenario
-
-MAX_TASKS_PER_CHILD = 200  # recycle workers: bounds any slow leak (run_one drops each model, see
-# Mesa 3.3's Agent._ids); a re-spawn costs about a second of imports, so not too often
-IN_FLIGHT_PER_WORKER = 4  # submitted ahead, so workers never wait on the main process
+from game.sim.runner import forget, stream
 
 
 @dataclass(frozen=True)
@@ -53,8 +47,6 @@ class Job:
 def run_one(job: Job) -> dict[str, Any]:
     """Build and run one model in a worker; plain numbers out. A run that raises is reported
     with its error, never raised: the sweep goes on."""
-    from mesa import Agent
-
     from game.sim.model import ChipWarModel
 
     start = time.perf_counter()
@@ -70,89 +62,11 @@ def run_one(job: Job) -> dict[str, Any]:
         out["error"] = f"{type(exc).__name__}: {exc}".strip()[:2000]
         out["traceback"] = traceback.format_exc(limit=4)[-4000:]
     finally:
-        if model is not None:
-            getattr(Agent, "_ids", {}).pop(
-                model, None
-            )  # Mesa 3.3 keeps every model alive otherwise
+        forget(model)
     out["seconds"] = time.perf_counter() - start
     out["worker_pid"] = os.getpid()
     out["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return out
-
-
-# ----------------------------------------------------------------------------- backends
-def stream_local(
-    jobs: list[Any], workers: int, fn: Callable[[Any], dict[str, Any]] = run_one
-) -> Iterator[dict[str, Any]]:
-    """Results as they finish, from a spawn process pool (or in this process with 1 worker).
-    `fn` must be a module-level function (it is pickled by name)."""
-    if workers <= 1:
-        for job in jobs:
-            yield fn(job)
-        return
-    ctx = mp.get_context("spawn")
-    pending = iter(jobs)
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, max_tasks_per_child=MAX_TASKS_PER_CHILD
-    ) as pool:
-        running = set()
-        try:
-            for job in pending:
-                running.add(pool.submit(fn, job))
-                if len(running) >= workers * IN_FLIGHT_PER_WORKER:
-                    break
-            while running:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    for job in pending:  # keep the queue topped up
-                        running.add(pool.submit(fn, job))
-                        break
-                    yield future.result()
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-
-def stream_dask(
-    jobs: list[Any],
-    workers: int,
-    scheduler: str | None,
-    fn: Callable[[Any], dict[str, Any]] = run_one,
-) -> Iterator[dict[str, Any]]:
-    """The same on Dask: an existing cluster (scheduler address) or a local one."""
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise InputError(
-            Problem(
-                "the dask backend needs the 'distributed' package (pip install distributed)",
-                key="--backend",
-            )
-        ) from None
-    cluster = None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise InputError(
-                Problem(
-                    f"cannot reach the Dask scheduler at {scheduler} ({exc})", key="--scheduler"
-                )
-            ) from None
-    else:
-        cluster = LocalCluster(
-            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
-    try:
-        futures = client.map(fn, jobs, pure=False)
-        for future in as_completed(futures):
-            yield future.result()
-            future.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # ----------------------------------------------------------------------------- the folder
@@ -328,11 +242,8 @@ def run_sweep(
 
         bar = tqdm(total=len(jobs), unit="run", desc=experiment.name, smoothing=0.1)
     start = time.perf_counter()
-    stream = (
-        stream_dask(jobs, workers, scheduler) if backend == "dask" else stream_local(jobs, workers)
-    )
     try:
-        for result in stream:
+        for result in stream(run_one, jobs, workers, backend, scheduler):
             store.write(by_id[result["run_id"]], result)
             report.ran += 1
             report.failed += result["status"] != "ok"

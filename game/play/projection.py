@@ -8,7 +8,7 @@ from the game's own seed), so two projections of two states of the same month di
 the player changed, not by luck (common random numbers): that difference is a decision's effect.
 
 A full projection takes about a second, which would freeze a window, so it runs in a process
-pool (spawn, as Mesa 3.3 sets it) fed with plain snapshots (game.state.snapshot). The UI asks
+pool (game.sim.runner's spawn pool) fed with plain snapshots (game.state.snapshot). The UI asks
 with `Projector.request(model)` and calls the non-blocking `Projector.poll()` every frame.
 Only one job is in flight at a time: a request made while another computes waits in a single
 slot, and a newer request replaces the waiting one, so however fast the player clicks, the
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing as mp
 import time
 import warnings
 from collections.abc import Hashable, Mapping
@@ -29,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from game.sim.runner import forget, spawn_pool
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -81,14 +82,6 @@ def seed_list(seeds: int, base_seed: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(base_seed).spawn(seeds)]
 
 
-def _forget(model: ChipWarModel) -> None:
-    """Mesa 3.3 keys its agent-id counters by model and so keeps every model alive; a worker
-    that builds thousands of models must drop them."""
-    import mesa
-
-    getattr(mesa.Agent, "_ids", {}).pop(model, None)
-
-
 def _trajectories(
     states: list[Snapshot], seeds: list[int]
 ) -> tuple[list[str], list[str], list[np.ndarray]]:
@@ -117,7 +110,7 @@ def _trajectories(
             if k == 0 and not runs:
                 dates, blocs = month_dates, list(model.bloc_ids)
             runs.append(np.array(rows, float).reshape(len(rows), n_blocs))
-            _forget(model)
+            forget(model)
         out.append(np.stack(runs))
     return dates, blocs, out
 
@@ -175,7 +168,7 @@ def _warm(_: int = 0) -> float:
 
     model = ChipWarModel("historical", rng=0, months=2)
     model.step()
-    _forget(model)
+    forget(model)
     return time.perf_counter() - t0
 
 
@@ -224,10 +217,8 @@ class Projector:
         if self.closed:
             raise RuntimeError("this Projector is closed")
         if self._pool is None:
-            # No max_tasks_per_child: a fresh worker would import the model again (~1 s).
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=mp.get_context("spawn")
-            )
+            # Workers kept for good: a fresh one would import the model again (~1 s).
+            self._pool = spawn_pool(self.workers, max_tasks_per_child=None)
         return self._pool
 
     def warm_up(self, wait: bool = False, timeout: float | None = 60.0) -> None:

@@ -1,0 +1,158 @@
+"""The one way a model is run in another process: sweeps, the check against public figures,
+robustness tests and the game's projections all go through here.
+
+Three things every such run needs, kept here once because each copy had to get them right:
+
+- `forget`: Mesa 3.3 keeps every model it has seen alive, so a worker that builds models one
+  after another must drop each one or grow without bound.
+- `spawn_pool`: worker processes are spawned, never forked. Importing Mesa already switches the
+  whole program to spawn (mesa.batchrunner sets the start method), so asking for it explicitly
+  gives the same workers whether or not Mesa was imported first; and forking a process that
+  holds threads (a Dask client, a game window) is unsafe anyway. Spawned workers import the
+  worker function by name, so it must be a module-level function fed plain data.
+- `stream`: results as they finish, from a local pool, this process, or Dask, so that a caller
+  can write each one to disk at once (a crash loses only the runs in flight) and Ctrl-C stops
+  promptly without waiting for the queued runs.
+
+Dask (the `distributed` package) is an optional backend and slow to import: it is imported only
+when asked for.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from game.config.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from game.sim.model import ChipWarModel
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+Backend = Literal["local", "dask"]
+
+# Recycling workers bounds any slow leak that `forget` does not cover; a re-spawn costs about a
+# second of imports, so not too often.
+MAX_TASKS_PER_CHILD = 200
+# Jobs submitted ahead of the results taken, so that workers never wait on the main process,
+# yet an interrupted run leaves little queued work to cancel.
+IN_FLIGHT_PER_WORKER = 4
+
+
+def forget(*models: ChipWarModel | None) -> None:
+    """Let finished models be freed.
+
+    Mesa 3.3 numbers agents with a counter per model in a class-level dict (`Agent._ids`) keyed
+    by the model itself, so every model ever built stays reachable from the class. Dropping the
+    key is the only way out short of ending the process; later Mesa versions without that dict
+    make this a no-op. `None` is accepted so that a worker can call it in a `finally` whether or
+    not its model was ever built."""
+    from mesa import Agent
+
+    ids = getattr(Agent, "_ids", None)
+    if ids is None:
+        return
+    for model in models:
+        if model is not None:
+            ids.pop(model, None)
+
+
+def spawn_pool(
+    workers: int, max_tasks_per_child: int | None = MAX_TASKS_PER_CHILD
+) -> ProcessPoolExecutor:
+    """A process pool of `workers` spawned processes.
+
+    `max_tasks_per_child=None` keeps workers for good: right for a long-lived pool whose jobs
+    must not pay the model's import time again (the game's projections)."""
+    return ProcessPoolExecutor(
+        max_workers=max(1, workers),
+        mp_context=mp.get_context("spawn"),
+        max_tasks_per_child=max_tasks_per_child,
+    )
+
+
+def stream(
+    fn: Callable[[J], R],
+    jobs: Iterable[J],
+    workers: int = 1,
+    backend: Backend | str = "local",
+    scheduler: str | None = None,
+) -> Iterator[R]:
+    """`fn(job)` for every job, yielded as each finishes (not in the jobs' order unless run in
+    this process). `backend` "local": a spawn pool of `workers` processes, or this process with
+    one worker (no start-up cost, and a debugger or a test's monkeypatch still applies).
+    "dask": a Dask cluster, an existing one at `scheduler` or a local one of `workers`."""
+    if backend == "dask":
+        return stream_dask(fn, jobs, workers, scheduler)
+    return stream_local(fn, jobs, workers)
+
+
+def stream_local(fn: Callable[[J], R], jobs: Iterable[J], workers: int = 1) -> Iterator[R]:
+    """Results as they finish, from a spawn pool (or in this process with 1 worker)."""
+    if workers <= 1:
+        for job in jobs:
+            yield fn(job)
+        return
+    pending = iter(jobs)
+    with spawn_pool(workers) as pool:
+        running: set[Future[R]] = set()
+        try:
+            for job in pending:
+                running.add(pool.submit(fn, job))
+                if len(running) >= workers * IN_FLIGHT_PER_WORKER:
+                    break
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    for job in pending:  # keep the queue topped up
+                        running.add(pool.submit(fn, job))
+                        break
+                    yield future.result()
+        except BaseException:  # Ctrl-C, a failed job, or the caller stopped reading
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def stream_dask(
+    fn: Callable[[J], R], jobs: Iterable[J], workers: int = 1, scheduler: str | None = None
+) -> Iterator[R]:
+    """Results as they finish, from an existing Dask cluster (`scheduler`, an address) or a
+    local one started for these jobs and closed after them. A missing `distributed` package or
+    an unreachable scheduler is the user's input to fix, so it is reported as such."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError(
+            Problem(
+                "the dask backend needs the 'distributed' package (pip install distributed)",
+                key="--backend",
+            )
+        ) from None
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise InputError(
+                Problem(
+                    f"cannot reach the Dask scheduler at {scheduler} ({exc})", key="--scheduler"
+                )
+            ) from None
+    else:
+        cluster = LocalCluster(
+            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    try:
+        futures = client.map(fn, list(jobs), pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()  # the result is the caller's now: free the cluster's copy
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
