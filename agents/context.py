@@ -46,7 +46,8 @@ class MonthContext(Protocol):
     country_ids: list[str]
     country_names: list[str]
     country_bloc: np.ndarray  # [country] bloc index
-    china_bloc: int
+    china_bloc: int  # the target's bloc (actors.yaml: side: target)
+    controller: str  # the government whose export rules apply (side: controller)
     vendor_country: np.ndarray  # [vendor] country index
     spec: PolicySpec
 

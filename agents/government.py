@@ -3,12 +3,14 @@ decisions, or a bot strategy, always through `model.apply(PolicyChange(...))`.
 
 Bot strategies (chosen per government in a scenario's `bots:`):
   none      follow the schedule only (the default; the historical record).
-  reactive  every quarter, respond to the state of the contest:
-            US: if China's gap falls under 6 months or smuggled chips pass 15% of China's
-                compute, raise enforcement and press the busiest transit route;
-            China: if the gap exceeds 9 months, raise subsidies and the buy-domestic mandate;
-                if the US tightened chip controls in the last quarter, retaliate with mineral
-                export controls.
+  reactive  every `bot_period_months`, respond to the state of the contest (the thresholds and
+            steps are the `bot_*` parameters in assets/data/parameters.yaml):
+            the controller (the US): if the target's gap falls under a trigger or smuggled
+                chips pass a share of its compute, raise enforcement and press the busiest
+                transit route;
+            the target (China): if its gap exceeds a trigger, raise subsidies and the
+                buy-domestic mandate; if the controller tightened chip controls in the last
+                period, retaliate with mineral export controls.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Government(mesa.Agent):
         super().__init__(model)
         self.gov_id = spec.id
         self.name = spec.name
+        self.side = spec.side
         self.country = model.country_ids.index(spec.country)
         self.bloc = int(model.country_bloc[self.country])
         self.strategy = strategy
@@ -50,49 +53,64 @@ class Government(mesa.Agent):
     def step(self) -> None:
         for item in self.model.scheduled(self.gov_id):
             self.model.apply(item.change, source="schedule", news=item.news)
-        if self.strategy == "reactive" and self.model.turn % 3 == 0:
+        period = int(self.model.p.bot_period_months)
+        if self.strategy == "reactive" and self.model.turn % period == 0:
             for change in self.decide():
                 self.model.apply(change, source="bot")
 
     # ------------------------------------------------------------------ bot strategy
     def decide(self) -> list[PolicyChange]:
-        """The reactive bot's moves this quarter (also what a 'suggest' button would show)."""
-        model = self.model
-        china = model.china_bloc
-        gap = model.latest("gap_months", china)
+        """The reactive bot's moves this period (also what a 'suggest' button would show)."""
+        if self.side == "controller":
+            return self._press_smugglers()
+        if self.side == "target":
+            return self._support_and_retaliate()
+        return []
+
+    def _raise(
+        self, lever: str, step: float, most: float, target: str | None = None
+    ) -> PolicyChange:
+        now = float(self.model.policy.get(lever, target))
+        return PolicyChange(self.gov_id, lever, round(min(most, now + step), 2), target)
+
+    def _ceiling(self, lever: str) -> float:
+        spec = self.model.spec.levers[lever]
+        assert spec.range is not None
+        return float(spec.range[1])
+
+    def _press_smugglers(self) -> list[PolicyChange]:
+        """When the target closes in or smuggled chips grow, enforce harder and press the
+        busiest route."""
+        model, p = self.model, self.model.p
+        gap = model.latest("gap_months", model.china_bloc)
+        smuggled = model.latest("smuggled_share", model.china_bloc)
+        closing = np.isfinite(gap) and gap < p.bot_controller_gap_trigger_months
+        if not (closing or smuggled > p.bot_controller_smuggled_share_trigger):
+            return []
+        moves = [self._raise("enforcement", p.bot_enforcement_step, self._ceiling("enforcement"))]
+        route = busiest_route(model)
+        if route is not None:
+            most = self._ceiling("transit_pressure")
+            moves.append(self._raise("transit_pressure", p.bot_transit_pressure_step, most, route))
+        return moves
+
+    def _support_and_retaliate(self) -> list[PolicyChange]:
+        """When far behind, subsidise domestic chips and mandate their use; answer a recent
+        tightening by the controller with mineral export controls."""
+        model, p = self.model, self.model.p
         moves: list[PolicyChange] = []
-        if self.gov_id == "us":
-            enf = float(model.policy.get("enforcement"))
-            smuggled = model.latest("smuggled_share", china)
-            if (np.isfinite(gap) and gap < 6) or smuggled > 0.15:
-                moves.append(PolicyChange("us", "enforcement", round(min(5.0, enf + 0.25), 2)))
-                route = busiest_route(model)
-                if route is not None:
-                    now = float(model.policy.get("transit_pressure", route))
-                    moves.append(
-                        PolicyChange("us", "transit_pressure", round(min(3.0, now + 0.5), 2), route)
-                    )
-        elif self.gov_id == "china":
-            if np.isfinite(gap) and gap > 9:
-                sub = float(model.policy.get("domestic_subsidy"))
-                mandate = float(model.policy.get("buy_domestic_mandate"))
-                moves.append(
-                    PolicyChange("china", "domestic_subsidy", round(min(0.6, sub + 0.1), 2))
-                )
-                moves.append(
-                    PolicyChange("china", "buy_domestic_mandate", round(min(0.6, mandate + 0.1), 2))
-                )
-            recent = [
-                c
-                for m, c, _ in model.command_log
-                if m > model.month - 3 and c.actor == "us" and c.lever in TIGHTENING_LEVERS
-            ]
-            if recent:
-                level = float(model.policy.get("mineral_controls"))
-                if level < 1.0:
-                    moves.append(
-                        PolicyChange("china", "mineral_controls", round(min(1.0, level + 0.2), 2))
-                    )
+        gap = model.latest("gap_months", model.china_bloc)
+        if np.isfinite(gap) and gap > p.bot_target_gap_trigger_months:
+            for lever in ("domestic_subsidy", "buy_domestic_mandate"):
+                moves.append(self._raise(lever, p.bot_support_step, p.bot_support_max))
+        since = model.month - int(p.bot_period_months)
+        tightened = any(
+            m > since and c.actor == model.controller and c.lever in TIGHTENING_LEVERS
+            for m, c, _ in model.command_log
+        )
+        most = self._ceiling("mineral_controls")
+        if tightened and float(model.policy.get("mineral_controls")) < most:
+            moves.append(self._raise("mineral_controls", p.bot_retaliation_step, most))
         return moves
 
     def state(self) -> dict[str, Any]:

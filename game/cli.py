@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 from game.config.errors import InputError, Problem
+from game.config.paths import user_dir
 from game.config.yamlfile import shown_path
 
 EXIT_USAGE = 2
@@ -54,6 +55,16 @@ def _nonnegative(text: str) -> int:
 
 def _seed(text: str) -> int:
     return _whole_number(text, 0, 2**63 - 1, "a seed from 0 to 2^63-1")
+
+
+def _role_id(text: str) -> str:
+    from game.config.roles import default_roles
+
+    if text not in default_roles():
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {text!r} (choose from {', '.join(map(repr, default_roles()))})"
+        )
+    return text
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -248,9 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--scenario", default=None, help="scenario preselected (default: historical)")
     play.add_argument(
         "--role",
-        choices=["us", "china", "transit", "vendor", "lab"],  # game.objectives.ROLES (a test
-        default=None,  # checks), spelt out so that building the parser imports nothing heavy
-        help="role preselected (default: us)",
+        type=_role_id,
+        default=None,
+        help="role preselected: us, china, transit, vendor or lab (assets/data/roles.yaml; "
+        "default: the first there, us)",
     )
     play.add_argument("--difficulty", choices=["easy", "normal", "hard"], default=None)
     play.add_argument(
@@ -270,7 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--fullscreen", action="store_true", help="start in fullscreen (F11 toggles)")
     play.add_argument(
-        "--saves", default=None, metavar="DIR", help="where saved games go (default: saves/)"
+        "--saves",
+        default=None,
+        metavar="DIR",
+        help="where saved games and their debrief reports go "
+        f"(default: {str(user_dir('saves')).replace('%', '%%')})",
     )
     play.add_argument(
         "--screenshot",
@@ -486,7 +502,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             )
         load_lesson(args.lesson)  # a bad lesson fails here, clearly
     args.scenario = args.scenario or "historical"
-    args.role = args.role or "us"
+    args.role = args.role or next(iter(ROLES))
     args.difficulty = args.difficulty or ("normal" if args.lesson is None else None)
     args.seed = args.seed if args.seed is not None or args.lesson else DEFAULT_SEED
     load_scenario(args.scenario)  # a bad name fails here, clearly

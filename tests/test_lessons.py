@@ -148,7 +148,7 @@ def test_a_lesson_sets_teams_turns_horizon_and_secrecy(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "line", "message"),
     [
-        (("roles: [us, china]", "roles: [us, russia]"), 6, "roles[1]: expected one of"),
+        (("roles: [us, china]", "roles: [us, russia]"), 6, "roles[1]: unknown role 'russia'"),
         (("events: [customs_crackdown, hbm_ban]", "events: [meteor]"), 9, "unknown event 'meteor'"),
         (("months: 9", "months: 900"), 5, "months: expected a value <= 240"),
         (("months: 9", "months: 200"), 5, "expected at most the scenario's 99 months"),

@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from game.config.levers import PolicySpec, Value
+from game.config.levers import LeverSpec, PolicySpec, Value
 from game.config.world import WorldData
 
 
@@ -50,7 +50,7 @@ def _suggest(word: str, options: list[str]) -> str:
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 
-GOVERNMENT_OWNERS = ("us", "china", "transit")
+ACTOR_KINDS = ("vendor", "lab")  # lever owners that are a kind of actor, not one government
 
 
 def check_change(
@@ -67,97 +67,115 @@ def check_change(
                 f"expected one of: {', '.join(names)}",
             )
         ]
-    out: list[tuple[str, str]] = []
+    return (
+        _check_actor(change, lv, world)
+        + _check_target(change, lv, world, chip_ids)
+        + _check_value(change, lv, spec)
+    )
+
+
+def _check_actor(change: PolicyChange, lv: LeverSpec, world: WorldData) -> list[tuple[str, str]]:
+    """A government's lever is its own; a vendor's or lab's lever is set by one of those (or
+    by a government acting on it)."""
     governments = [g.id for g in world.governments]
-    vendors = [v.id for v in world.vendors]
-    labs = [lab.id for lab in world.labs]
-    if lv.owner in GOVERNMENT_OWNERS:
+    if lv.owner not in ACTOR_KINDS:
         if change.actor != lv.owner:
-            out.append(
+            return [
                 (
                     "actor",
                     f"'{change.lever}' is a lever of the {lv.owner} government, "
                     f"not of '{change.actor}'",
                 )
+            ]
+        return []
+    actors = [v.id for v in world.vendors] if lv.owner == "vendor" else [x.id for x in world.labs]
+    if change.actor not in actors and change.actor not in governments:
+        return [
+            (
+                "actor",
+                f"'{change.lever}' is set by a {lv.owner}; expected one of: {', '.join(actors)}",
             )
-    else:
-        actors = vendors if lv.owner == "vendor" else labs
-        if change.actor not in actors and change.actor not in governments:
-            out.append(
-                (
-                    "actor",
-                    f"'{change.lever}' is set by a {lv.owner}; expected one of: "
-                    f"{', '.join(actors)}",
-                )
-            )
+        ]
+    return []
+
+
+def _check_target(
+    change: PolicyChange, lv: LeverSpec, world: WorldData, chip_ids: list[str] | None
+) -> list[tuple[str, str]]:
+    """The target exists, is of the lever's kind, and is one the actor may set it for."""
+    governments = [g.id for g in world.governments]
     targets: dict[str, list[str]] = {
         "country": [c.id for c in world.countries],
-        "lab": labs,
+        "lab": [x.id for x in world.labs],
         "chip": chip_ids if chip_ids is not None else [c.id for c in world.chips],
-        "vendor": vendors,
+        "vendor": [v.id for v in world.vendors],
     }
     if lv.target == "none":
         if change.target is not None:
-            out.append(("target", f"'{change.lever}' takes no target, got '{change.target}'"))
-    elif change.target is None:
-        out.append(("target", f"'{change.lever}' needs a target: a {lv.target} id"))
-    elif change.target not in targets[lv.target]:
+            return [("target", f"'{change.lever}' takes no target, got '{change.target}'")]
+        return []
+    if change.target is None:
+        return [("target", f"'{change.lever}' needs a target: a {lv.target} id")]
+    if change.target not in targets[lv.target]:
         options = targets[lv.target]
-        out.append(
+        return [
             (
                 "target",
                 f"unknown {lv.target} '{change.target}'{_suggest(change.target, options)}; "
                 f"expected one of: {', '.join(options)}",
             )
-        )
-    elif (
-        lv.owner in ("vendor", "lab")
-        and lv.target in ("vendor", "lab")
+        ]
+    if (
+        lv.owner in ACTOR_KINDS
+        and lv.target in ACTOR_KINDS
         and change.actor not in governments
         and change.actor != change.target
     ):
-        out.append(
+        return [
             (
                 "target",
                 f"a {lv.owner} sets '{change.lever}' only for itself "
                 f"('{change.actor}'), not for '{change.target}'",
             )
-        )
-    elif lv.target == "country" and (own := world.own_countries(lv.owner)):
+        ]
+    if lv.target == "country" and (own := world.own_countries(lv.owner)):
         if change.target not in own:
-            out.append(
+            return [
                 (
                     "target",
                     f"'{change.lever}' is set by {lv.owner} for its own countries "
                     f"({', '.join(own)}), not for '{change.target}'",
                 )
-            )
-    elif lv.owner == "vendor" and lv.target == "chip":
+            ]
+        return []
+    if lv.owner == "vendor" and lv.target == "chip":
         maker = next((c.vendor for c in world.chips if c.id == change.target), change.actor)
         if maker != change.actor:
-            out.append(("target", f"'{change.target}' is made by {maker}, not by '{change.actor}'"))
+            return [("target", f"'{change.target}' is made by {maker}, not by '{change.actor}'")]
+    return []
+
+
+def _check_value(change: PolicyChange, lv: LeverSpec, spec: PolicySpec) -> list[tuple[str, str]]:
+    """The value is of the lever's kind and in its range or choices."""
     v = change.value
     if lv.kind == "bool":
         if not isinstance(v, bool):
-            out.append(("value", f"expected true or false for '{change.lever}', got {v!r}"))
-    elif lv.kind == "number":
+            return [("value", f"expected true or false for '{change.lever}', got {v!r}")]
+        return []
+    if lv.kind == "number":
         assert lv.range is not None
         if isinstance(v, bool) or not isinstance(v, int | float):
-            out.append(("value", f"expected a number ({lv.unit}) for '{change.lever}', got {v!r}"))
-        elif not lv.range[0] <= v <= lv.range[1]:
-            out.append(
+            return [("value", f"expected a number ({lv.unit}) for '{change.lever}', got {v!r}")]
+        if not lv.range[0] <= v <= lv.range[1]:
+            return [
                 (
                     "value",
                     f"expected a value in [{lv.describe_range()}] ({lv.unit}) "
                     f"for '{change.lever}', got {v}",
                 )
-            )
-    else:
-        choices = list(spec.rules) if lv.choices == "rule_versions" else list(lv.choices or [])
-        if not isinstance(v, str) or v not in choices:
-            out.append(
-                ("value", f"expected one of {', '.join(choices)} for '{change.lever}', got {v!r}")
-            )
-    return out
-
-
+            ]
+        return []
+    choices = list(spec.rules) if lv.choices == "rule_versions" else list(lv.choices or [])
+    if not isinstance(v, str) or v not in choices:
+        return [("value", f"expected one of {', '.join(choices)} for '{change.lever}', got {v!r}")]
+    return []

@@ -227,7 +227,8 @@ def parameter_draws(n: int, master: int, names: list[str] | None = None) -> pd.D
     from scipy.stats import qmc
 
     params = default_world_data().parameters
-    names = [k for k, p in params.items() if p.range[0] < p.range[1]] if names is None else names
+    if names is None:
+        names = [k for k, p in params.items() if p.drawn and p.range[0] < p.range[1]]
     unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(master)).random(n)
     lo = np.array([params[k].range[0] for k in names])
     hi = np.array([params[k].range[1] for k in names])

@@ -34,6 +34,7 @@ from pydantic import Field
 from game.config.errors import InputError, Problem
 from game.config.events import default_events
 from game.config.paths import LESSON_DIR
+from game.config.roles import default_roles
 from game.config.scenario import Scenario, load_scenario, scenario_names
 from game.config.validation import Strict, validate
 from game.config.world import Text
@@ -55,7 +56,7 @@ class LessonFile(Strict):
     summary: Text
     scenario: Text = "historical"
     months: Annotated[int, Field(ge=3, le=240)] | None = None
-    roles: Annotated[list[Literal["us", "china", "transit", "vendor", "lab"]], Field(min_length=1)]
+    roles: Annotated[list[Text], Field(min_length=1)]  # role ids (assets/data/roles.yaml)
     difficulty: Literal["easy", "normal", "hard"] = "normal"
     turn_months: Annotated[int, Field(ge=1, le=24)] = 3
     hidden: bool = False
@@ -165,6 +166,16 @@ def _check(doc: YamlDoc, spec: LessonFile, path: Path) -> list[Problem]:
         out.append(doc.problem(("name",), f"expected the file's name '{path.stem}'"))
     if len(set(spec.roles)) != len(spec.roles):
         out.append(doc.problem(("roles",), f"each role can be played once, got {spec.roles}"))
+    roles = default_roles()
+    for i, role in enumerate(spec.roles):
+        if role not in roles:
+            out.append(
+                doc.problem(
+                    ("roles", i),
+                    f"unknown role '{role}'; expected one of: {', '.join(roles)} "
+                    "(assets/data/roles.yaml)",
+                )
+            )
     known = default_events()
     for i, ev in enumerate(spec.events or []):
         if ev not in known:

@@ -25,7 +25,7 @@ SPEC_FILES = ("levers.yaml", "rules.yaml")
 class LeverSpec(Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    owner: Literal["us", "china", "transit", "vendor", "lab"]
+    owner: Text  # a government id (actors.yaml), or "vendor" or "lab" for any of those
     kind: Literal["number", "bool", "choice"]
     target: Literal["none", "country", "lab", "chip", "vendor"]
     range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
@@ -116,6 +116,16 @@ def load_policy_spec(
             problems.append(ldoc.problem(("levers", i, "id"), f"duplicate lever '{lv.id}'"))
         levers[lv.id] = lv
         problems += [ldoc.problem(("levers", i) + p[0], p[1]) for p in lv.self_check()]
+    owners = [g.id for g in world.governments] + ["vendor", "lab"]
+    for i, lv in enumerate(lf.levers):
+        if lv.owner not in owners:
+            problems.append(
+                ldoc.problem(
+                    ("levers", i, "owner"),
+                    f"unknown owner '{lv.owner}'; expected one of: {', '.join(owners)}",
+                )
+            )
+    controller = world.government_on("controller").id
     countries = [c.id for c in world.countries]
     rules: dict[str, RuleVersion] = {}
     for i, rv in enumerate(rf.rule_versions):
@@ -133,11 +143,16 @@ def load_policy_spec(
             )
         for key, value in rv.levers.items():
             spec = levers.get(key)
-            if spec is None or spec.kind != "number" or spec.target != "none" or spec.owner != "us":
+            if (
+                spec is None
+                or spec.kind != "number"
+                or spec.target != "none"
+                or spec.owner != controller
+            ):
                 problems.append(
                     rdoc.problem(
                         ("rule_versions", i, "levers", key),
-                        "expected a numeric US lever without target",
+                        f"expected a numeric {controller} lever without target",
                     )
                 )
             elif not spec.range[0] <= value <= spec.range[1]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from game.config.commands import GOVERNMENT_OWNERS, PolicyChange, check_change
+from game.config.commands import ACTOR_KINDS, PolicyChange, check_change
 from game.config.dates import format_month, parse_month
 from game.config.errors import InputError, Problem
 from game.config.levers import SPEC_FILES, PolicySpec, default_policy_spec
@@ -369,7 +369,7 @@ def with_overrides(
         lever, _, target = key.partition(".")
         if lever in spec.levers:
             lv = spec.levers[lever]
-            actor = lv.owner if lv.owner in GOVERNMENT_OWNERS else (target or lv.owner)
+            actor = lv.owner if lv.owner not in ACTOR_KINDS else (target or lv.owner)
             change = PolicyChange(actor, lever, value, target or None)
             errs = check_change(change, spec, world)
             problems += [Problem(msg, key=where) for _, msg in errs]

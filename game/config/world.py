@@ -41,6 +41,9 @@ class ParamSpec(Strict):
     unit: Text
     source: Text
     description: Text
+    # false: left at its value when calibration samples the parameters (the bots' thresholds:
+    # no calibration run has a bot, so drawing them would only thin the sample)
+    drawn: bool = True
 
 
 class ParametersFile(Strict):
@@ -124,6 +127,9 @@ class GovernmentSpec(Strict):
     # The countries whose own levers (target: country, owner: this government) it sets; a
     # government for one country leaves it empty. The transit team sets several hubs' customs.
     countries: list[Text] = []
+    # Its side in the contest: the controller writes the export rules the rule engine applies,
+    # the target's bloc is what they aim at, hubs are where the gray market changes hands.
+    side: Literal["controller", "target", "hubs"]
 
 
 class LabSpec(Strict):
@@ -167,11 +173,22 @@ class WorldData(Strict):
         some (the transit hubs set their own customs only); [] for no limit or no such one."""
         return next((list(g.countries) for g in self.governments if g.id == government), [])
 
-    def country_index(self) -> dict[str, int]:
-        return {c.id: i for i, c in enumerate(self.countries)}
+    def government_on(self, side: str) -> GovernmentSpec:
+        """The government on one side of the contest (the data has exactly one per side)."""
+        return next(g for g in self.governments if g.side == side)
 
-    def bloc_index(self) -> dict[str, int]:
-        return {b.id: i for i, b in enumerate(self.blocs)}
+    def bloc_of(self, country: str) -> str:
+        return next(c.bloc for c in self.countries if c.id == country)
+
+    @property
+    def controller_bloc(self) -> str:
+        """The bloc whose export rules apply (the US in the shipped world)."""
+        return self.bloc_of(self.government_on("controller").country)
+
+    @property
+    def target_bloc(self) -> str:
+        """The bloc the rules aim at (China in the shipped world)."""
+        return self.bloc_of(self.government_on("target").country)
 
     def parameter_values(self) -> dict[str, float]:
         return {k: p.value for k, p in self.parameters.items()}
@@ -225,67 +242,94 @@ def load_world_data(data_dir: str | Path = DATA_DIR) -> WorldData:
     if problems:
         raise InputError(problems)
 
-    pf: ParametersFile = files["parameters.yaml"]
-    cf: ChipsFile = files["chips.yaml"]
-    kf: CountriesFile = files["countries.yaml"]
-    af: ActorsFile = files["actors.yaml"]
-    pd_, cd, kd, ad = (
-        docs[n] for n in ("parameters.yaml", "chips.yaml", "countries.yaml", "actors.yaml")
+    params: ParametersFile = files["parameters.yaml"]
+    chips: ChipsFile = files["chips.yaml"]
+    geo: CountriesFile = files["countries.yaml"]
+    actors: ActorsFile = files["actors.yaml"]
+    problems += _check_parameters(docs["parameters.yaml"], params)
+    problems += _check_chips(docs["chips.yaml"], chips, [v.id for v in actors.vendors])
+    problems += _check_countries(docs["countries.yaml"], geo)
+    problems += _check_actors(docs["actors.yaml"], actors, chips, geo)
+    if problems:
+        raise InputError(problems)
+    return WorldData(
+        parameters=params.parameters,
+        chips=chips.chips,
+        ecosystems=chips.ecosystems,
+        blocs=geo.blocs,
+        countries=geo.countries,
+        vendors=actors.vendors,
+        governments=actors.governments,
+        labs=actors.labs,
+        sources={**params.sources, **chips.sources, **geo.sources, **actors.sources},
     )
 
-    for key, p in pf.parameters.items():
-        problems += _ref(pd_, ("parameters", key, "source"), p.source, pf.sources, "source")
+
+def _check_parameters(doc: YamlDoc, params: ParametersFile) -> list[Problem]:
+    problems = []
+    for key, p in params.parameters.items():
+        problems += _ref(doc, ("parameters", key, "source"), p.source, params.sources, "source")
         lo, hi = p.range
         if not lo <= p.value <= hi:
             problems.append(
-                pd_.problem(
+                doc.problem(
                     ("parameters", key, "value"),
                     f"value {p.value} outside its own range [{lo}, {hi}]",
                 )
             )
-    chip_ids = [c.id for c in cf.chips]
-    vendor_ids = [v.id for v in af.vendors]
-    country_ids = [c.id for c in kf.countries]
-    bloc_ids = [b.id for b in kf.blocs]
-    problems += _unique(cd, cf.chips, "chips")
-    for i, c in enumerate(cf.chips):
-        problems += _ref(cd, ("chips", i, "vendor"), c.vendor, vendor_ids, "vendor")
-        problems += _ref(cd, ("chips", i, "ecosystem"), c.ecosystem, cf.ecosystems, "ecosystem")
-        problems += _ref(cd, ("chips", i, "variant_of"), c.variant_of, chip_ids, "chip")
-        problems += _ref(cd, ("chips", i, "source"), c.source, cf.sources, "source")
-    problems += _unique(kd, kf.countries, "countries") + _unique(kd, kf.blocs, "blocs")
-    for i, c in enumerate(kf.countries):
-        problems += _ref(kd, ("countries", i, "bloc"), c.bloc, bloc_ids, "bloc")
-        problems += _ref(kd, ("countries", i, "source"), c.source, kf.sources, "source")
+    return problems
+
+
+def _check_chips(doc: YamlDoc, chips: ChipsFile, vendor_ids: list[str]) -> list[Problem]:
+    chip_ids = [c.id for c in chips.chips]
+    problems = _unique(doc, chips.chips, "chips")
+    for i, c in enumerate(chips.chips):
+        problems += _ref(doc, ("chips", i, "vendor"), c.vendor, vendor_ids, "vendor")
+        problems += _ref(doc, ("chips", i, "ecosystem"), c.ecosystem, chips.ecosystems, "ecosystem")
+        problems += _ref(doc, ("chips", i, "variant_of"), c.variant_of, chip_ids, "chip")
+        problems += _ref(doc, ("chips", i, "source"), c.source, chips.sources, "source")
+    return problems
+
+
+def _check_countries(doc: YamlDoc, geo: CountriesFile) -> list[Problem]:
+    bloc_ids = [b.id for b in geo.blocs]
+    problems = _unique(doc, geo.countries, "countries") + _unique(doc, geo.blocs, "blocs")
+    for i, c in enumerate(geo.countries):
+        problems += _ref(doc, ("countries", i, "bloc"), c.bloc, bloc_ids, "bloc")
+        problems += _ref(doc, ("countries", i, "source"), c.source, geo.sources, "source")
+    return problems
+
+
+def _check_actors(
+    doc: YamlDoc, actors: ActorsFile, chips: ChipsFile, geo: CountriesFile
+) -> list[Problem]:
+    chip_ids = [c.id for c in chips.chips]
+    country_ids = [c.id for c in geo.countries]
+    bloc_ids = [b.id for b in geo.blocs]
+    problems: list[Problem] = []
     for section in ("vendors", "governments", "labs"):
-        items = getattr(af, section)
-        problems += _unique(ad, items, section)
+        items = getattr(actors, section)
+        problems += _unique(doc, items, section)
         for i, a in enumerate(items):
-            problems += _ref(ad, (section, i, "country"), a.country, country_ids, "country")
+            problems += _ref(doc, (section, i, "country"), a.country, country_ids, "country")
             for j, c in enumerate(getattr(a, "countries", [])):
-                problems += _ref(ad, (section, i, "countries", j), c, country_ids, "country")
+                problems += _ref(doc, (section, i, "countries", j), c, country_ids, "country")
             if hasattr(a, "source"):
-                problems += _ref(ad, (section, i, "source"), a.source, af.sources, "source")
-    for i, v in enumerate(af.vendors):
+                problems += _ref(doc, (section, i, "source"), a.source, actors.sources, "source")
+    for side in ("controller", "target"):
+        on_side = [i for i, g in enumerate(actors.governments) if g.side == side]
+        if len(on_side) != 1:
+            where = ("governments", on_side[1], "side") if on_side else ("governments",)
+            problems.append(
+                doc.problem(where, f"expected exactly one government with side: {side}")
+            )
+    for i, v in enumerate(actors.vendors):
         for j, bloc in enumerate(v.sells_to or []):
-            problems += _ref(ad, ("vendors", i, "sells_to", j), bloc, bloc_ids, "bloc")
-    for i, lab in enumerate(af.labs):
+            problems += _ref(doc, ("vendors", i, "sells_to", j), bloc, bloc_ids, "bloc")
+    for i, lab in enumerate(actors.labs):
         for chip in lab.initial_stock:
-            problems += _ref(ad, ("labs", i, "initial_stock", chip), chip, chip_ids, "chip")
-    if problems:
-        raise InputError(problems)
-    sources = {**pf.sources, **cf.sources, **kf.sources, **af.sources}
-    return WorldData(
-        parameters=pf.parameters,
-        chips=cf.chips,
-        ecosystems=cf.ecosystems,
-        blocs=kf.blocs,
-        countries=kf.countries,
-        vendors=af.vendors,
-        governments=af.governments,
-        labs=af.labs,
-        sources=sources,
-    )
+            problems += _ref(doc, ("labs", i, "initial_stock", chip), chip, chip_ids, "chip")
+    return problems
 
 
 @cache

@@ -16,79 +16,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from game.config.roles import RoleSpec as Role
+from game.config.roles import default_roles
+from game.config.world import default_world_data
 from game.play.view import WorldView
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
 
-CHINA_BLOC = "china"
-US_GAP_TARGET = 9.0  # months
-US_REVENUE_PENALTY = 10.0  # months of gap per 100% of NVIDIA's revenue lost against the ghost
-CHINA_GAP_BASE = 12.0  # months
-CHINA_DOMESTIC_WEIGHT = 10.0  # points per 100% of China's compute from domestic chips
-CHINA_TARGET = 6.5  # points
-VENDOR = "nvidia"
-LAB = "deepseek"
-TRANSIT = "transit"  # the government in actors.yaml that plays the transit hubs
-TRANSIT_SMUGGLING_POINTS = 20.0  # points off for letting through as much as without you
-
-
-@dataclass(frozen=True)
-class Role:
-    """A seat at the table: the model actor the player acts as, and the owner of the levers
-    (policies/levers.yaml) that player may move."""
-
-    id: str  # "us" | "china" | "transit" | "vendor" | "lab"
-    name: str
-    actor: str  # the model actor it plays: "us", "china", "transit", "nvidia", "deepseek"
-    owner: str  # lever owner in levers.yaml it may move: "us", "china", "transit", "vendor", "lab"
-    objective: str  # one sentence shown to the player
-
-
-ROLES: dict[str, Role] = {
-    r.id: r
-    for r in (
-        Role(
-            "us",
-            "US government",
-            "us",
-            "us",
-            "Keep China's best AI models at least 9 months behind America's on average, "
-            "without costing NVIDIA its revenue (each 10% lost counts as a month).",
-        ),
-        Role(
-            "china",
-            "China's government",
-            "china",
-            "china",
-            "Close the gap to America's frontier and build your own chip industry: "
-            "12 - gap in months + 10 x domestic share of compute, 6.5 or more.",
-        ),
-        Role(
-            "vendor",
-            "A chip vendor (NVIDIA)",
-            VENDOR,
-            "vendor",
-            "Sell at least as much as NVIDIA would have sold without you, whatever the rules.",
-        ),
-        Role(
-            "lab",
-            "A frontier lab (DeepSeek)",
-            LAB,
-            "lab",
-            "Give DeepSeek a better model than it would have had without you.",
-        ),
-        Role(
-            "transit",
-            "The transit hubs",
-            TRANSIT,
-            TRANSIT,
-            "Singapore, Malaysia, the UAE and Vietnam: stay AI hubs the world trusts. Keep your "
-            "data centres' compute as large as without you, and let fewer smuggled chips "
-            "through your ports (20 points off for as many as without you).",
-        ),
-    )
-}
+# The roles and their goals are data (assets/data/roles.yaml); the two sides are the world's.
+ROLES: dict[str, Role] = default_roles()
+CHINA_BLOC = default_world_data().target_bloc  # the bloc the rules aim at
 
 
 @dataclass(frozen=True)
@@ -111,8 +49,10 @@ def _china_series(model: ChipWarModel, column: str) -> np.ndarray:
     return WorldView(model).series(column).get(CHINA_BLOC, np.zeros(0))
 
 
-def vendor_revenue_usd(model: ChipWarModel, vendor: str = VENDOR) -> float:
-    """The vendor's revenue over the game so far, USD, at vendor prices (the sales table)."""
+def vendor_revenue_usd(model: ChipWarModel, vendor: str | None = None) -> float:
+    """The vendor's revenue over the game so far, USD, at vendor prices (the sales table); by
+    default the vendor the vendor role plays."""
+    vendor = vendor or next(r.actor for r in ROLES.values() if r.score == "vendor")
     table = model.datacollector.tables["sales"]
     revenue = np.asarray(table.get("revenue_usd", []), float)
     if revenue.size == 0:
@@ -120,44 +60,46 @@ def vendor_revenue_usd(model: ChipWarModel, vendor: str = VENDOR) -> float:
     return float(revenue[np.asarray(table["vendor"]) == vendor].sum())
 
 
-def _revenue_bn(model: ChipWarModel, vendor: str = VENDOR) -> float:
+def _revenue_bn(model: ChipWarModel, vendor: str) -> float:
     return vendor_revenue_usd(model, vendor) / 1e9
 
 
-def _lab_capability(model: ChipWarModel, lab: str = LAB) -> float:
+def _lab_capability(model: ChipWarModel, lab: str) -> float:
     """The lab's best model so far (capability index; 10 points per tenfold compute)."""
     value = float(model.labs.capability[model.lab_index[lab]])
     return value if math.isfinite(value) else 0.0
 
 
-def revenue_lost_share(model: ChipWarModel, ghost: ChipWarModel) -> float:
+def revenue_lost_share(model: ChipWarModel, ghost: ChipWarModel, vendor: str) -> float:
     """Share of the ghost's NVIDIA revenue that the real world has not earned (0 if it earned
     as much or more): the cost of controls as the US role is charged for it."""
-    ghost_rev = _revenue_bn(ghost)
+    ghost_rev = _revenue_bn(ghost, vendor)
     if ghost_rev <= 0:
         return 0.0
-    return max(0.0, 1.0 - _revenue_bn(model) / ghost_rev)
+    return max(0.0, 1.0 - _revenue_bn(model, vendor) / ghost_rev)
 
 
-def score_us(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+def score_controller(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """US: value = mean of China's gap_months over the months played
     - 10 x (share of NVIDIA's revenue lost against the ghost); target 9 (months).
 
     Why: controls are judged by how far behind they keep China for the whole game, not just
     at the end, and what they cost America's own industry is charged in the same unit."""
+    goal_gap, penalty = role.number("gap_target_months"), role.number("revenue_penalty_months")
+    vendor = role.vendor_name or "its vendor"
     gaps = _china_series(model, "gap_months")
     if gaps.size == 0:
-        return Score(0.0, US_GAP_TARGET, f"No months played yet (goal: {US_GAP_TARGET:g} months)")
+        return Score(0.0, goal_gap, f"No months played yet (goal: {goal_gap:g} months)")
     gap = float(np.nanmean(gaps)) if np.isfinite(gaps).any() else 0.0
-    lost = revenue_lost_share(model, ghost)
-    value = gap - US_REVENUE_PENALTY * lost
+    lost = revenue_lost_share(model, ghost, str(role.goal["vendor"]))
+    value = gap - penalty * lost
     text = f"China trails by {gap:.1f} months on average"
     if lost >= 0.005:  # a loss that shows as at least 1%
-        text += f", less {US_REVENUE_PENALTY * lost:.1f} for NVIDIA's {lost:.0%} revenue loss"
-    return Score(value, US_GAP_TARGET, f"{text}: {value:.1f} (goal: {US_GAP_TARGET:g})")
+        text += f", less {penalty * lost:.1f} for {vendor}'s {lost:.0%} revenue loss"
+    return Score(value, goal_gap, f"{text}: {value:.1f} (goal: {goal_gap:g})")
 
 
-def score_china(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+def score_target(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """China: value = 12 - China's gap_months in the latest month
     + 10 x China's domestic_share of compute in the latest month; target 6.5.
 
@@ -166,54 +108,58 @@ def score_china(model: ChipWarModel, ghost: ChipWarModel) -> Score:
     ghost is not used: China's goal is absolute. Measured over the historical game (US bot
     reactive): doing nothing ends at a 9.5-month gap and 7% domestic compute, 3.2 points;
     subsidy 0.8 with a 0.8 mandate ends at 14 months and 89%, 6.9 points."""
+    base, weight = role.number("gap_base_months"), role.number("domestic_weight")
+    goal = role.number("target_points")
     gaps = _china_series(model, "gap_months")
     if gaps.size == 0:
-        return Score(0.0, CHINA_TARGET, f"No months played yet (goal: {CHINA_TARGET:g} points)")
+        return Score(0.0, goal, f"No months played yet (goal: {goal:g} points)")
     gap = float(gaps[-1])
     domestic = float(_china_series(model, "domestic_share")[-1])
-    gap = gap if math.isfinite(gap) else CHINA_GAP_BASE
+    gap = gap if math.isfinite(gap) else base
     domestic = domestic if math.isfinite(domestic) else 0.0
-    value = CHINA_GAP_BASE - gap + CHINA_DOMESTIC_WEIGHT * domestic
+    value = base - gap + weight * domestic
     return Score(
         value,
-        CHINA_TARGET,
+        goal,
         f"Gap {gap:.1f} months, {domestic:.0%} domestic compute: {value:.1f} points "
-        f"(goal: {CHINA_TARGET:g})",
+        f"(goal: {goal:g})",
     )
 
 
-def score_vendor(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+def score_vendor(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """Vendor: value = NVIDIA's revenue over the game so far (USD bn, model.sales());
     target = the ghost's NVIDIA revenue over the same months.
 
     Why: the vendor cannot set the rules, only play them (variants, launch dates); doing at
     least as well as the world without its decisions is the fair bar."""
-    value, target = _revenue_bn(model), _revenue_bn(ghost)
+    value, target = _revenue_bn(model, role.actor), _revenue_bn(ghost, role.actor)
     return Score(
         value,
         target,
-        f"NVIDIA has sold ${value:,.1f}bn (goal: ${target:,.1f}bn, what it sells without you)",
+        f"{role.plays} has sold ${value:,.1f}bn "
+        f"(goal: ${target:,.1f}bn, what it sells without you)",
     )
 
 
-def score_lab(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+def score_lab(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """Lab: value = DeepSeek's best model now (capability index); target = the ghost
     DeepSeek's best model.
 
     Why: a lab's lever (its appetite for gray-market and rented chips) can only be judged
     against what the same lab would have trained without it. 10 points are a tenfold of
     effective training compute, so one point is about 26% more."""
-    value, target = _lab_capability(model), _lab_capability(ghost)
+    value, target = _lab_capability(model, role.actor), _lab_capability(ghost, role.actor)
     return Score(
         value,
         target,
-        f"DeepSeek's best model scores {value:.1f} (goal: {target:.1f}, its best without you)",
+        f"{role.plays}'s best model scores {value:.1f} "
+        f"(goal: {target:.1f}, its best without you)",
     )
 
 
 def _hubs(model: ChipWarModel) -> np.ndarray:
-    """Indices of the transit government's countries."""
-    own = model.world.own_countries(TRANSIT)
+    """Indices of the hubs' countries (the government on the hubs' side in actors.yaml)."""
+    own = model.world.own_countries(model.world.government_on("hubs").id)
     return np.array([model.country_ids.index(c) for c in own], np.int64)
 
 
@@ -229,7 +175,7 @@ def smuggled_through_hubs(model: ChipWarModel) -> int:
     return int(model.smuggled_via[_hubs(model)].sum())
 
 
-def score_transit(model: ChipWarModel, ghost: ChipWarModel) -> Score:
+def score_hubs(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """Transit hubs: value = 100 x the hubs' compute / the ghost's
     - 20 x (smuggled chips through the hubs / the ghost's); target 80, what doing nothing
     scores.
@@ -243,8 +189,9 @@ def score_transit(model: ChipWarModel, ghost: ChipWarModel) -> Score:
     via, via_o = smuggled_through_hubs(model), smuggled_through_hubs(ghost)
     kept = hub / hub_o if hub_o > 0 else 1.0
     let = via / via_o if via_o > 0 else (1.0 if via > 0 else 0.0)
-    value = 100.0 * kept - TRANSIT_SMUGGLING_POINTS * min(let, 2.0)
-    target = 100.0 - TRANSIT_SMUGGLING_POINTS
+    points = role.number("smuggling_points")
+    value = 100.0 * kept - points * min(let, 2.0)
+    target = 100.0 - points
     return Score(
         value,
         target,
@@ -253,9 +200,9 @@ def score_transit(model: ChipWarModel, ghost: ChipWarModel) -> Score:
 
 
 SCORERS = {
-    "us": score_us,
-    "china": score_china,
-    "transit": score_transit,
+    "controller": score_controller,
+    "target": score_target,
+    "hubs": score_hubs,
     "vendor": score_vendor,
     "lab": score_lab,
 }
@@ -263,6 +210,7 @@ SCORERS = {
 
 def score(role_id: str, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """The role's score now (see the score_* functions for each formula)."""
-    if role_id not in SCORERS:
+    if role_id not in ROLES:
         raise ValueError(f"unknown role '{role_id}'; expected one of: {', '.join(ROLES)}")
-    return SCORERS[role_id](model, ghost)
+    role = ROLES[role_id]
+    return SCORERS[role.score](role, model, ghost)

@@ -66,13 +66,6 @@ MAX_EXTRA_STATES = 2  # states owed a projection sent along with one request (co
 MAX_PENDING_DECISIONS = 4  # decisions whose effect we still try to measure
 MAX_FANS_KEPT = 8
 log = logging.getLogger(__name__)
-OWNER_NAMES = {
-    "us": "the US government",
-    "china": "China's government",
-    "transit": "the transit hubs",
-    "vendor": "a chip vendor",
-    "lab": "a lab",
-}
 
 # State versions are unique across all sessions of a process, so that one Projector (kept warm
 # between games) never mixes up two games' states.
@@ -154,6 +147,11 @@ def _plain_value(value: Any) -> Value:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _owner_name(owner: str) -> str:
+    """Whose lever it is, in words ('the US government', 'a chip vendor')."""
+    return next((r.owner_name for r in ROLES.values() if r.owner == owner), owner)
 
 
 def _role_of(actor: str) -> str | None:
@@ -327,7 +325,7 @@ class GameSession:
         if spec.owner != role.owner:
             raise CommandError(
                 Problem(
-                    f"'{lever}' belongs to {OWNER_NAMES[spec.owner]}, not to your role "
+                    f"'{lever}' belongs to {_owner_name(spec.owner)}, not to your role "
                     f"({role.name}); your levers: {', '.join(lv.id for lv in self.levers())}",
                     key=f"{role.id}: {lever}",
                 )

@@ -176,17 +176,10 @@ class ChipWarModel(mesa.Model):
         self.country_bloc = np.array([self.bloc_ids.index(c.bloc) for c in w.countries])
         self.customs = np.array([c.customs for c in w.countries])
         self.transit = np.array(["transit" in c.roles for c in w.countries])
-        govs = {g.id: g for g in w.governments}
-        self.us_bloc = (
-            int(self.country_bloc[self.country_ids.index(govs["us"].country)])
-            if "us" in govs
-            else -1
-        )
-        self.china_bloc = (
-            int(self.country_bloc[self.country_ids.index(govs["china"].country)])
-            if "china" in govs
-            else -1
-        )
+        # the two sides of the contest (actors.yaml, side:): whose rules, aimed at whom
+        self.controller = w.government_on("controller").id
+        self.us_bloc = self.bloc_ids.index(w.controller_bloc)
+        self.china_bloc = self.bloc_ids.index(w.target_bloc)
 
     def _build_labs(self) -> None:
         labs, chips, p = self.labs, self.chips, self.p

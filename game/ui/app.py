@@ -220,7 +220,7 @@ class App:
 
 def play(
     scenario: str = "historical",
-    role: str = "us",
+    role: str | None = None,
     difficulty: str | None = "normal",
     teams: list[str] | None = None,
     seed: int | None = 2022,
@@ -235,6 +235,7 @@ def play(
     """Open the game. With `screenshot`, play `autoplay` months headless, draw the chosen scene
     and save it as a PNG (for docs, tests and bug reports) instead of opening the title. With
     `lesson`, the lesson's game starts at once, behind a screen that introduces it."""
+    from game.play.objectives import ROLES
     from game.play.session import GameSession
     from game.ui.scenes.debrief import DebriefScene
     from game.ui.scenes.lesson_intro import LessonIntroScene
@@ -268,6 +269,7 @@ def play(
         pygame.quit()
         return 0
     if session is None:
+        role = role or next(iter(ROLES))
         roles = [role] + [t for t in (teams or []) if t != role]
         session = GameSession(
             scenario,

@@ -20,13 +20,13 @@ class TitleScene(Scene):
         self,
         app: App,
         scenario: str = "historical",
-        role: str = "us",
+        role: str | None = None,
         difficulty: str = "normal",
         seed: int = 2022,
     ) -> None:
         super().__init__(app)
         self.scenario = scenario
-        self.role = role
+        self.role = role or next(iter(ROLES))  # the first role in roles.yaml
         self.difficulty = difficulty
         self.seed = seed
         self.teams: set[str] = set()
