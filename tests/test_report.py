@@ -1,4 +1,4 @@
-"""The debrief report (game/reports/debrief.py): one self-contained HTML file from a saved game or a
+"""The debrief report (game/reports/debrief/): one self-contained HTML file from a saved game or a
 results table, that parses, embeds its charts, prints on A4, and shows numbers that agree with
 the model's own results. The expectations are computed from the session and the results, never
 copied from a report, so a wrong comparison or a wrong table fails here."""

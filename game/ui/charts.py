@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pygame
 
+from game.reports import format as F
+
 Colour = tuple[int, int, int]
 
 
@@ -39,17 +41,6 @@ class Chart:
     note: str = ""
     empty: str = "no data yet"
     legend_gap: int = 14  # room after each legend entry (for buttons beside them)
-
-
-def _fmt(v: float, money: bool) -> str:
-    a = abs(v)
-    if a >= 1e6:
-        s = f"{v / 1e6:.0f}M" if a >= 1e7 else f"{v / 1e6:.1f}M"
-    elif a >= 1e3:
-        s = f"{v / 1e3:.0f}k"
-    else:
-        s = f"{v:.0f}"
-    return ("$" + s) if money else s
 
 
 def render(
@@ -98,11 +89,11 @@ def render(
         return plot.left + np.asarray(i, float) / max(1, chart.months - 1) * plot.width
 
     # grid: years on x, a few values on y
-    for k in range(5):
+    ticks = [lo + k / 4 * (hi - lo) for k in range(5)]
+    labels = F.tick_labels([10**v if chart.log else v for v in ticks], money=chart.money)
+    for k, label in enumerate(labels):
         y = plot.bottom - k / 4 * plot.height
         pygame.draw.line(surf, grid, (plot.left, y), (plot.right, y))
-        v = lo + k / 4 * (hi - lo)
-        label = _fmt(10**v if chart.log else v, chart.money)
         img = small.render(label, True, text)
         surf.blit(img, (plot.left - img.get_width() - 4, y - img.get_height() / 2))
     first_jan = (13 - chart.start_month) % 12

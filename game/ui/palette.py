@@ -90,11 +90,6 @@ RAMP_LOG10_MAX = 8.0
 ROW_STRENGTH = 0.45  # the rest of the world is shaded lightly: it is many countries at once
 
 
-def hex_colour(colour: Colour) -> str:
-    """'#rrggbb', for pygame_gui themes and HTML exports."""
-    return "#{:02x}{:02x}{:02x}".format(*colour)
-
-
 def mix(a: Colour, b: Colour, t: float) -> Colour:
     """Linear blend from a (t=0) to b (t=1), clamped."""
     t = min(1.0, max(0.0, t))

@@ -49,7 +49,6 @@ BLOC_SHORT = {"us": "US", "china": "China", "allies": "Allies", "rest": "Rest"}
 NO_GRAY_MARKET = "no gray market: nothing is restricted"
 CHART_COMPUTE = "Compute, H100e"
 CHART_GRAY = "Gray-market price, USD"
-TARGET_ALL = "all"
 CHOICE_LABELS = {
     "open": "open",
     "capped": "capped",
@@ -65,7 +64,6 @@ PAGE = "levers, page {page} of {pages}"
 PAGE_PREV = "Previous page of levers"
 PAGE_NEXT = "Next page of levers"
 CYCLE_HINT = "<i>Click for the next choice, right-click for the previous one.</i>"
-SECTION_TARGETED = "Targeted measures"
 
 # windows
 COUNTRY_TITLE = "{name}"
@@ -161,4 +159,4 @@ LEGEND_COMPUTE = "compute held (H100-equivalents)"
 LEGEND_BLOCS = "blocs"
 LEGEND_BLOC_NAMES = {"us": "US", "china": "China", "allies": "allies", "rest": "rest"}
 MAP_ATTRIBUTION = "Made with Natural Earth"
-SEIZED = "{chips:,} seized"
+SEIZED = "{chips} seized"  # chips: format.count()

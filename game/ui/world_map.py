@@ -30,6 +30,7 @@ import numpy as np
 import pygame
 
 from game.config.paths import ASSETS_DIR
+from game.reports import format as F
 from game.ui import palette as P
 from game.ui import strings as S
 
@@ -434,7 +435,9 @@ class WorldMap:
         sample = round(34 * u)
         items = self.legend_items()
         texts = {k: self._text(t, P.TEXT_DIM, halo=False) for k, t in items}
-        ticks = [_short(10**e) for e in range(int(P.RAMP_LOG10_MIN), int(P.RAMP_LOG10_MAX) + 1)]
+        ticks = F.tick_labels(
+            [10**e for e in range(int(P.RAMP_LOG10_MIN), int(P.RAMP_LOG10_MAX) + 1)]
+        )
         tick_imgs = [self._text(t, P.TEXT_DIM, halo=False) for t in ticks]
         bar_w = (len(ticks) - 1) * (max(i.get_width() for i in tick_imgs) + round(10 * u))
         bloc_imgs = [self._text(t, P.TEXT_DIM, halo=False) for t in LEGEND_BLOC_NAMES.values()]
@@ -713,7 +716,7 @@ class WorldMap:
         for cid, chips in sorted(state.seizures.items(), key=lambda kv: -kv[1]):
             if chips <= 0 or cid not in self.anchor_local:
                 continue
-            text = self._text(S.SEIZED.format(chips=chips), P.SEIZURE_TEXT)
+            text = self._text(S.SEIZED.format(chips=F.count(chips)), P.SEIZURE_TEXT)
             box = self._place(
                 text.get_size(), self.anchor_local[cid], seizure_radius(chips, u) + 3, taken
             )
@@ -801,14 +804,6 @@ def _polyline(surf: pygame.Surface, colour: P.Colour, points: list[Point], width
     if width >= 3:
         for p in points[1:-1]:
             pygame.draw.circle(surf, colour, p, width / 2)
-
-
-def _short(n: float) -> str:
-    """1000 -> '1k', 10**6 -> '1M': tick labels that fit under a short bar."""
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if n >= div:
-            return f"{n / div:g}{suffix}"
-    return f"{n:g}"
 
 
 def _shrink(points: Sequence[Point], k: float) -> list[Point]:

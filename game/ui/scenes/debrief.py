@@ -17,6 +17,7 @@ from game.config.dates import month_of_year, year_of
 from game.config.yamlfile import shown_path
 from game.play.objectives import ROLES
 from game.play.view import WorldView
+from game.reports import format as F
 from game.ui import palette
 from game.ui import strings as S
 from game.ui.app import App, Scene, font
@@ -87,7 +88,7 @@ class DebriefScene(Scene):
         lines = [
             f"{d.date} {ROLES[d.role].name}: {s.model.describe_change(d.change)}"
             + (
-                ", " + ", ".join(f"{b} {v:+.1f}" for b, v in sorted(d.effect.items()))
+                ", " + ", ".join(f"{b} {F.signed(v)}" for b, v in sorted(d.effect.items()))
                 if d.effect
                 else ""
             )

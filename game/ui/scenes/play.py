@@ -18,6 +18,7 @@ from game.config.dates import month_of_year, year_of
 from game.config.errors import InputError
 from game.play.objectives import ROLES
 from game.play.view import WorldView
+from game.reports import format as F
 from game.ui import palette
 from game.ui import strings as S
 from game.ui.app import App, Scene, font
@@ -604,14 +605,14 @@ class PlayScene(Scene):
     def open_country(self, country: str) -> None:
         d = self.session.view.country(country)
         provenance = (
-            "<br>".join(f"{k}: {v:,.0f}" for k, v in d.stock_by_provenance.items() if v >= 1)
+            "<br>".join(f"{k}: {F.count(v)}" for k, v in d.stock_by_provenance.items() if v >= 1)
             or "none"
         )
         labs = (
             "<br>".join(
-                f"{lab.name}: {lab.compute_h100e:,.0f} H100e"
+                f"{lab.name}: {F.count(lab.compute_h100e)} H100e"
                 + (
-                    f", capability {lab.capability:.1f}"
+                    f", capability {F.number(lab.capability)}"
                     if lab.frontier and not math.isnan(lab.capability)
                     else ""
                 )
@@ -636,7 +637,7 @@ class PlayScene(Scene):
         lines = []
         for who, shares in sources.items():
             parts = ", ".join(
-                f"{k} {v:.0%}"
+                f"{k} {F.percent(v, 0)}"
                 for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
                 if v >= 0.005
             )
@@ -650,8 +651,8 @@ class PlayScene(Scene):
             self.ghost_view.latest("gap_months", bloc),
         )
         ghost = (
-            f"capability {now:.1f} here, {then:.1f} without your decisions; "
-            f"gap {gap_now:.1f} vs {gap_then:.1f} months"
+            f"capability {F.number(now)} here, {F.number(then)} without your decisions; "
+            f"gap {F.number(gap_now)} vs {F.months(gap_then)}"
             if np.isfinite(now)
             else "not yet"
         )
@@ -662,7 +663,8 @@ class PlayScene(Scene):
             if d.effect and bloc in d.effect and id(d) in seen
         ][:5]
         decisions = "<br>".join(
-            f"{d.date} {s.model.describe_change(d.change)}: {d.effect[bloc]:+.1f} points by the end"
+            f"{d.date} {s.model.describe_change(d.change)}: "
+            f"{F.signed(d.effect[bloc])} points by the end"
             for d in moved
         )
         body = S.WHY_BODY.format(
