@@ -21,6 +21,7 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -190,153 +191,202 @@ def _hold_to_mandate(
     return np.where(domestic, units, units * scale[:, None])
 
 
+@dataclass
+class _Offers:
+    """Every source of compute each lab may buy this month, one column per source: buying
+    each chip directly, renting each chip abroad, and the gray market (the last column)."""
+
+    utility: np.ndarray  # [lab, source] logit utility, -inf where the source is closed
+    unit_price: np.ndarray  # [lab, source] price of one chip (inf: the gray market is shut)
+    allowed: np.ndarray  # [lab, source] share of a purchase the rules allow (licences)
+    domestic: np.ndarray  # [lab, source] a domestic chip on offer (the mandate counts them)
+    buyer_country: np.ndarray  # [lab, chip source] the country whose diffusion cap it counts in
+    direct_price: np.ndarray  # [lab, chip] after subsidy, levy and customs checks
+    rental_price: np.ndarray  # [chip]
+    provenance: np.ndarray  # [lab, chip] how a direct purchase is booked in the ledger
+
+
 def procure(model: MonthContext) -> None:
     """Every active lab spends its cash on compute this month (see the module docstring)."""
-    p, labs, chips, view = model.p, model.labs, model.chips, model.view
-    n_labs, n_chips = len(labs), len(chips)
+    labs = model.labs
     active = labs.founded <= model.month
     labs.cash[active] = np.minimum(
         labs.cash[active] + labs.budget[active], CASH_CAP_MONTHS * labs.budget[active]
     )
     spend = np.where(active, labs.cash, 0.0)
+    offers = _offers(model, active)
+    mandate = float(model.policy.get("buy_domestic_mandate"))
+    units, asked = _allocate(model, offers, spend, mandate)
+    # What buyers asked each vendor for over both passes: the demand it plans capacity for.
+    model.books.asked_per_chip = asked
+    if mandate > 0:
+        units = _hold_to_mandate(
+            units, _paid(offers), offers.domestic, labs.bloc == model.china_bloc, mandate
+        )
+    _deliver(model, offers, units)
 
+
+def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
+    p, labs, chips, view = model.p, model.labs, model.chips, model.view
+    n_labs, n_chips = len(labs), len(chips)
     on_sale = chips.on_sale(model.month)
-    value = view.purchase_value[
-        labs.growth_kind
-    ]  # [L, C]: trainers and servers value chips differently
-    price = view.price  # [C] vendor price this month
-    lab_tier = view.tier[labs.country]  # [L]
-    listed = view.listed  # [L]
-    acc = view.lab_access  # [L, C] share allowed
+    value = view.purchase_value[labs.growth_kind]  # [L, C]: trainers and servers differ
+    allowed = view.lab_access  # [L, C] share allowed
     domestic = view.vendor_bloc[chips.vendor][None, :] == labs.bloc[:, None]
-    prov = np.where(domestic, DOMESTIC, np.where(chips.variant_of[None, :] >= 0, COMPLIANT, LEGAL))
-    in_china = labs.bloc == model.china_bloc
+    variant = chips.variant_of >= 0
+    provenance = np.where(domestic, DOMESTIC, np.where(variant[None, :], COMPLIANT, LEGAL))
+    in_target = labs.bloc == model.china_bloc
+    lab_tier = view.tier[labs.country]
+    restricted = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
+    beta = p.choice_sharpness
 
     # Direct purchases ------------------------------------------------------------
-    price_d = np.broadcast_to(price, (n_labs, n_chips)).copy()
+    direct_price = np.broadcast_to(view.price, (n_labs, n_chips)).copy()
     subsidy = float(model.policy.get("domestic_subsidy"))
-    price_d = np.where(domestic & in_china[:, None], price_d * (1.0 - subsidy), price_d)
+    subsidised = domestic & in_target[:, None]
+    direct_price = np.where(subsidised, direct_price * (1.0 - subsidy), direct_price)
     levy = float(model.policy.get("revenue_share")) * p.revenue_share_pass_through
-    restricted_lab = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
-    price_d = np.where(
-        restricted_lab[:, None] & view.subject[None, :], price_d * (1.0 + levy), price_d
-    )
+    levied = restricted[:, None] & view.subject[None, :]
+    direct_price = np.where(levied, direct_price * (1.0 + levy), direct_price)
     # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
     checks = np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
-    price_d = np.where(
-        ~domestic & view.subject[None, :], price_d * (1.0 + checks[:, None]), price_d
-    )
+    checked = ~domestic & view.subject[None, :]
+    direct_price = np.where(checked, direct_price * (1.0 + checks[:, None]), direct_price)
     # Compliant variants are made for, and sold only in, the markets the rules closed.
-    variant = chips.variant_of >= 0
-    ok_d = (
+    may_buy = (
         on_sale[None, :]
         & view.vendor_markets[chips.vendor][:, labs.bloc].T
-        & (acc > 0)
+        & (allowed > 0)
         & active[:, None]
-        & ~(variant[None, :] & ~restricted_lab[:, None])
+        & ~(variant[None, :] & ~restricted[:, None])
     )
-    beta = p.choice_sharpness
     with np.errstate(divide="ignore"):
-        u_d = beta * np.log(value / price_d) + np.log(np.where(acc > 0, acc, 1.0))
-    u_d = u_d + np.where(domestic & in_china[:, None], p.domestic_preference, 0.0)
-    u_d = u_d - np.where(
-        (prov == COMPLIANT) & in_china[:, None],
+        buy_utility = beta * np.log(value / direct_price) + np.log(
+            np.where(allowed > 0, allowed, 1.0)
+        )
+    buy_utility = buy_utility + np.where(subsidised, p.domestic_preference, 0.0)
+    buy_utility = buy_utility - np.where(
+        (provenance == COMPLIANT) & in_target[:, None],
         p.discouragement_cost * float(model.policy.get("foreign_chip_discouragement")),
         0.0,
     )
-    u_d = np.where(ok_d, u_d, -np.inf)
+    buy_utility = np.where(may_buy, buy_utility, -np.inf)
 
     # Renting abroad ------------------------------------------------------------------
     host = view.rental_host
-    u_r = np.full((n_labs, n_chips), -np.inf)
-    acc_host = np.zeros(n_chips)
-    price_r = price * p.rental_premium
+    rent_utility = np.full((n_labs, n_chips), -np.inf)
+    host_allowed = np.zeros(n_chips)
+    rental_price = view.price * p.rental_premium
     if host >= 0:
-        acc_host = view.lab_access[host]
-        cut_off = listed | (bool(model.policy.get("remote_access_controls")) & restricted_lab)
+        host_allowed = view.lab_access[host]
+        remote_cut = bool(model.policy.get("remote_access_controls")) & restricted
+        cut_off = view.listed | remote_cut
         may_rent = active & (labs.risk > 0) & ~cut_off & (labs.country != labs.country[host])
-        ok_r = (
-            may_rent[:, None] & (on_sale & ~variant)[None, :] & (acc_host[None, :] > 0) & (acc < 1)
+        rentable = (
+            may_rent[:, None]
+            & (on_sale & ~variant)[None, :]
+            & (host_allowed[None, :] > 0)
+            & (allowed < 1)
         )
         with np.errstate(divide="ignore"):
-            u_r = (
-                beta * np.log(value / price_r[None, :])
-                + np.log(np.where(acc_host > 0, acc_host, 1.0))[None, :]
+            rent_utility = (
+                beta * np.log(value / rental_price[None, :])
+                + np.log(np.where(host_allowed > 0, host_allowed, 1.0))[None, :]
                 - p.rental_risk_cost * (1.0 - labs.risk)[:, None]
             )
-        u_r = np.where(ok_r, u_r, -np.inf)
+        rent_utility = np.where(rentable, rent_utility, -np.inf)
 
     # The gray market -----------------------------------------------------------------
     g = view.gray_chip
-    u_g = np.full((n_labs, 1), -np.inf)
-    gray_price = view.gray_price
+    gray_utility = np.full((n_labs, 1), -np.inf)
     if g >= 0:
-        wants = active & (labs.risk > 0) & (acc[:, g] < 1)
+        wants = active & (labs.risk > 0) & (allowed[:, g] < 1)
         risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
-        u_g[:, 0] = np.where(wants, beta * np.log(value[:, g] / gray_price) - risk_cost, -np.inf)
+        gray_utility[:, 0] = np.where(
+            wants, beta * np.log(value[:, g] / view.gray_price) - risk_cost, -np.inf
+        )
 
-    # Two passes: spend by preference; then re-spend what sold-out sources (rationed supply,
-    # denied licences) left over on the remaining ones: buy the best, then the next best.
-    n_opt = 2 * n_chips + 1
-    utility = np.concatenate([u_d, u_r, u_g], axis=1)
-    unit = np.concatenate(
-        [
-            price_d,
-            np.broadcast_to(price_r, (n_labs, n_chips)),
-            np.full((n_labs, 1), gray_price if g >= 0 else np.inf),
-        ],
-        axis=1,
+    return _Offers(
+        utility=np.concatenate([buy_utility, rent_utility, gray_utility], axis=1),
+        unit_price=np.concatenate(
+            [
+                direct_price,
+                np.broadcast_to(rental_price, (n_labs, n_chips)),
+                np.full((n_labs, 1), view.gray_price if g >= 0 else np.inf),
+            ],
+            axis=1,
+        ),
+        allowed=np.concatenate(
+            [allowed, np.broadcast_to(host_allowed, (n_labs, n_chips)), np.ones((n_labs, 1))],
+            axis=1,
+        ),
+        domestic=np.concatenate(
+            [domestic & may_buy, np.zeros((n_labs, n_chips + 1), bool)], axis=1
+        ),
+        buyer_country=np.concatenate(
+            [
+                np.broadcast_to(labs.country[:, None], (n_labs, n_chips)),
+                np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0),
+            ],
+            axis=1,
+        ),
+        direct_price=direct_price,
+        rental_price=rental_price,
+        provenance=provenance,
     )
-    grant = np.concatenate(
-        [acc, np.broadcast_to(acc_host, (n_labs, n_chips)), np.ones((n_labs, 1))], axis=1
-    )
-    is_domestic = np.concatenate([domestic & ok_d, np.zeros((n_labs, n_chips + 1), bool)], axis=1)
-    mandate = float(model.policy.get("buy_domestic_mandate"))
+
+
+def _paid(offers: _Offers) -> np.ndarray:
+    """Unit prices with the gray column at 0 when there is no gray chip to price it."""
+    return np.where(np.isfinite(offers.unit_price), offers.unit_price, 0.0)
+
+
+def _allocate(
+    model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two passes: spend by preference; then re-spend what sold-out sources (rationed supply,
+    denied licences, the diffusion cap, the hosts' rental room) left over on the remaining
+    ones: buy the best, then the next best. Returns units [lab, source] (fractional) and the
+    chips asked of vendors [chip] over both passes."""
+    labs, chips, view = model.labs, model.chips, model.view
+    n_labs, n_chips = len(labs), len(chips)
+    n_sources = 2 * n_chips + 1
+    rent = slice(n_chips, 2 * n_chips)
+    in_target = labs.bloc == model.china_bloc
     h100e = chips.h100e
     controlled_h = (view.chip_class == CONTROLLED) * h100e
-    rent_room = view.rental_capacity if host >= 0 else 0.0
+    utility, unit, allowed = offers.utility, offers.unit_price, offers.allowed
+    unit_paid = _paid(offers)
+    rent_room = view.rental_capacity if view.rental_host >= 0 else 0.0
     cap_left = view.cap_left.copy()  # [K] H100e, inf where uncapped
     vendor_left = view.vendor_capacity.copy()
-    buyer_country = np.concatenate(
-        [
-            np.broadcast_to(labs.country[:, None], (n_labs, n_chips)),
-            np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0),
-        ],
-        axis=1,
-    )
-    unit_paid = np.where(
-        np.isfinite(unit), unit, 0.0
-    )  # the gray column is unpriced without a gray chip
-    units = np.zeros((n_labs, n_opt))
+    units = np.zeros((n_labs, n_sources))
     money = spend.copy()
     asked = np.zeros(n_chips)
     for _ in range(2):
         shares = _softmax_rows(utility)
         if mandate > 0:
-            shares = _domestic_floor(shares, is_domestic, in_china, mandate)
+            shares = _domestic_floor(shares, offers.domestic, in_target, mandate)
         with np.errstate(invalid="ignore"):
-            want = np.nan_to_num(money[:, None] * shares / unit * grant)
-        room = np.ones((n_labs, n_opt))
-        rent_h = (want[:, n_chips : 2 * n_chips] * h100e).sum()
+            want = np.nan_to_num(money[:, None] * shares / unit * allowed)
+        room = np.ones((n_labs, n_sources))
+        rent_h = (want[:, rent] * h100e).sum()
         if rent_h > rent_room:
-            room[:, n_chips : 2 * n_chips] = max(rent_room, 0.0) / rent_h
+            room[:, rent] = max(rent_room, 0.0) / rent_h
         if np.isfinite(cap_left).any():  # diffusion cap: controlled imports of capped countries
             need = want[:, : 2 * n_chips] * np.tile(controlled_h, 2) * room[:, : 2 * n_chips]
             limit = np.where(np.isfinite(cap_left), cap_left, 1e30)
-            cell = capacity_scale(need.ravel(), buyer_country.ravel(), limit).reshape(need.shape)
-            room[:, : 2 * n_chips] *= np.where(need > 0, cell, 1.0)
-        made = (
-            want[:, :n_chips] * room[:, :n_chips]
-            + want[:, n_chips : 2 * n_chips] * room[:, n_chips : 2 * n_chips]
-        )
+            cell = capacity_scale(need.ravel(), offers.buyer_country.ravel(), limit)
+            room[:, : 2 * n_chips] *= np.where(need > 0, cell.reshape(need.shape), 1.0)
+        made = want[:, :n_chips] * room[:, :n_chips] + want[:, rent] * room[:, rent]
         asked += made.sum(axis=0)
         share = capacity_scale(made.sum(axis=0), chips.vendor, vendor_left)
         room[:, : 2 * n_chips] *= np.tile(share, 2)
         got = want * room
         units += got
         money = np.maximum(money - (got * unit_paid).sum(axis=1), 0.0)
-        rent_room = max(0.0, rent_room - (got[:, n_chips : 2 * n_chips] * h100e).sum())
-        made = got[:, :n_chips] + got[:, n_chips : 2 * n_chips]
+        rent_room = max(0.0, rent_room - (got[:, rent] * h100e).sum())
+        made = got[:, :n_chips] + got[:, rent]
         vendor_left = np.maximum(
             vendor_left
             - np.bincount(chips.vendor, weights=made.sum(axis=0), minlength=vendor_left.size),
@@ -344,52 +394,51 @@ def procure(model: MonthContext) -> None:
         )
         if np.isfinite(cap_left).any():
             used = np.bincount(
-                buyer_country.ravel(),
+                offers.buyer_country.ravel(),
                 weights=(got[:, : 2 * n_chips] * np.tile(controlled_h, 2)).ravel(),
                 minlength=cap_left.size,
             )
             cap_left = np.maximum(cap_left - used, 0.0)
-        exhausted = (room < 1.0 - 1e-9) | (grant < 1.0)
+        exhausted = (room < 1.0 - 1e-9) | (allowed < 1.0)
         utility = np.where(exhausted, -np.inf, utility)
+    return units, asked
 
-    # What buyers asked each vendor for over both passes: the demand it plans capacity for.
-    model.books.asked_per_chip = asked
-    if mandate > 0:
-        units = _hold_to_mandate(units, unit_paid, is_domestic, in_china, mandate)
-    want_d, want_r, want_g = units[:, :n_chips], units[:, n_chips : 2 * n_chips], units[:, -1]
-    got_d = whole_units(want_d, model.rng)
-    got_r = whole_units(want_r, model.rng)
+
+def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
+    """Whole chips, paid for and installed; gray orders paid into escrow for the brokers."""
+    labs, chips, view = model.labs, model.chips, model.view
+    n_chips = len(chips)
+    direct_price, rental_price = offers.direct_price, offers.rental_price
+    got_d = whole_units(units[:, :n_chips], model.rng)
+    got_r = whole_units(units[:, n_chips : 2 * n_chips], model.rng)
 
     # Whole chips cannot cost more than the cash: drop the rounding overshoot.
-    cost = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
+    cost = (got_d * direct_price).sum(axis=1) + (got_r * rental_price[None, :]).sum(axis=1)
     over = cost > labs.cash + 1e-6
     if over.any():
-        got_d[over] = np.floor(got_d[over] * (labs.cash[over] / cost[over])[:, None]).astype(
-            np.int64
-        )
-        got_r[over] = np.floor(got_r[over] * (labs.cash[over] / cost[over])[:, None]).astype(
-            np.int64
-        )
-        cost = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
+        scale = (labs.cash[over] / cost[over])[:, None]
+        got_d[over] = np.floor(got_d[over] * scale).astype(np.int64)
+        got_r[over] = np.floor(got_r[over] * scale).astype(np.int64)
+        cost = (got_d * direct_price).sum(axis=1) + (got_r * rental_price[None, :]).sum(axis=1)
     labs.cash -= cost
     labs.spent_month[:] = cost
     np.maximum(labs.cash, 0.0, out=labs.cash)
 
-    year = model.year
     h, c = np.nonzero(got_d)
-    model.ledger.install_new(h, c, prov[h, c], got_d[h, c], year)
-    if host >= 0:
+    model.ledger.install_new(h, c, offers.provenance[h, c], got_d[h, c], model.year)
+    if view.rental_host >= 0:
         h, c = np.nonzero(got_r)
-        model.ledger.install_new(h, c, np.full(h.size, RENTED), got_r[h, c], year)
+        model.ledger.install_new(h, c, np.full(h.size, RENTED), got_r[h, c], model.year)
     if np.isfinite(view.cap_left).any():
-        _charge_cap(model, got_d, got_r, controlled_h)
-    model.books.record_sales(got_d, price_d, got_r, price_r)
-    model.books.record_flows(got_d, prov, got_r, model.vendor_country[chips.vendor])
+        _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * chips.h100e)
+    model.books.record_sales(got_d, direct_price, got_r, rental_price)
+    model.books.record_flows(got_d, offers.provenance, got_r, model.vendor_country[chips.vendor])
     model.books.bought_by_lab = got_d.sum(axis=1) + got_r.sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.
-    if g >= 0:
-        orders = whole_units(want_g, model.rng)
+    if view.gray_chip >= 0:
+        gray_price = view.gray_price
+        orders = whole_units(units[:, -1], model.rng)
         orders = np.minimum(orders, np.floor(labs.cash / gray_price).astype(np.int64))
         labs.gray_order[:] = orders
         pay = orders * gray_price
