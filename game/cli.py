@@ -3,6 +3,10 @@
 Usage and input errors (a bad flag, a bad scenario file, an unknown lever) print one clear
 message naming the place and exit with status 2; they never show a traceback. Results files are
 written whole or not at all.
+
+Each command imports the layer it runs when it runs (the model, the batch runner, the reports,
+the game window): pygame, matplotlib, Mesa and Dask take seconds to import between them, and
+`--help`, `scenarios` or a usage error should not wait for them.
 """
 
 from __future__ import annotations
@@ -11,9 +15,16 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from game.config.errors import InputError, Problem
+from game.config.experiment import load_experiment
+from game.config.files import atomic_write_frame, check_writable
+from game.config.lesson import lesson_names, load_lesson
+from game.config.levers import default_policy_spec
 from game.config.paths import user_dir
+from game.config.roles import default_roles
+from game.config.scenario import MAX_MONTHS, load_scenario, scenario_names, with_overrides
 from game.config.yamlfile import shown_path
 
 EXIT_USAGE = 2
@@ -40,7 +51,6 @@ def _whole_number(text: str, low: int, high: int, expected: str) -> int:
 
 
 def _months(text: str) -> int:
-    from game.config.scenario import MAX_MONTHS
 
     return _whole_number(text, 1, MAX_MONTHS, f"a number of months from 1 to {MAX_MONTHS}")
 
@@ -58,7 +68,6 @@ def _seed(text: str) -> int:
 
 
 def _role_id(text: str) -> str:
-    from game.config.roles import default_roles
 
     if text not in default_roles():
         raise argparse.ArgumentTypeError(
@@ -89,6 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
         "display, runs the default scenario headless).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_run(sub)
+    _add_calibrate(sub)
+    _add_sweep(sub)
+    _add_analyze(sub)
+    _add_play(sub)
+    _add_scenarios(sub)
+    _add_lessons(sub)
+    _add_report(sub)
+    _add_levers(sub)
+    return parser
+
+
+def _add_run(sub: Any) -> None:
     run = sub.add_parser(
         "run",
         help="run a scenario headless and print a yearly table",
@@ -133,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         "to FILE.csv or FILE.parquet",
     )
     run.add_argument("--events", action="store_true", help="also print the event log (the news)")
+
+
+def _add_calibrate(sub: Any) -> None:
     cal = sub.add_parser(
         "calibrate",
         help="compare the historical scenario with public figures, over many seeds",
@@ -169,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also write the table as CSV: target, source, low, high, median, p10, p90, in_range",
     )
+
+
+def _add_sweep(sub: Any) -> None:
     sweep = sub.add_parser(
         "sweep",
         help="run an experiment: many runs over levers, uncertainties and seeds",
@@ -235,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="with --from-save: seeds per draw (default: 4; an experiment file sets its own)",
     )
+
+
+def _add_analyze(sub: Any) -> None:
     analyze = sub.add_parser(
         "analyze",
         help="plots and a summary of a sweep's results",
@@ -243,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
         "enforcement, trade-offs between objectives and sensitivity indices.",
     )
     analyze.add_argument("folder", metavar="DIR", help="a folder written by 'sweep'")
+
+
+def _add_play(sub: Any) -> None:
     play = sub.add_parser(
         "play",
         help="open the game window (the default command)",
@@ -307,17 +341,26 @@ def build_parser() -> argparse.ArgumentParser:
         default="play",
         help="with --screenshot: which screen to picture (default: play)",
     )
+
+
+def _add_scenarios(sub: Any) -> None:
     sub.add_parser(
         "scenarios",
         help="list the scenarios with a one-line description",
         description="List the scenarios in policies/ with their descriptions.",
     )
+
+
+def _add_lessons(sub: Any) -> None:
     sub.add_parser(
         "lessons",
         help="list the lessons for a class, with their teams and teacher's pages",
         description="List the lessons in lessons/: title, teams, months and turn length, and "
         "the teacher's page to read before class. Start one with play --lesson NAME.",
     )
+
+
+def _add_report(sub: Any) -> None:
     report = sub.add_parser(
         "report",
         help="write the debrief report of a saved game or a results file (HTML)",
@@ -347,18 +390,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SEED,
         help=f"for a results file: the baseline run's seed (default: {DEFAULT_SEED})",
     )
+
+
+def _add_levers(sub: Any) -> None:
     sub.add_parser(
         "levers",
         help="list every lever with its range, unit and meaning",
         description="List every policy lever: who sets it, its range and unit, what it "
         "does in the model and the real policy it mirrors.",
     )
-    return parser
 
 
 # ----------------------------------------------------------------------------- commands
 def _check_out(path: str) -> Path:
-    from game.config.files import check_writable
 
     out = Path(path)
     if path and out.suffix.lower() not in OUT_FORMATS:
@@ -372,7 +416,6 @@ def _check_out(path: str) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from game.config.scenario import load_scenario, with_overrides
 
     # Check every input before the (slower) model is even imported.
     out = _check_out(args.out) if args.out is not None else None
@@ -380,7 +423,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sets:
         scenario = with_overrides(scenario, args.sets)
 
-    from game.config.files import atomic_write_frame
     from game.sim.model import ChipWarModel
     from game.sim.results import format_summary, yearly_summary
 
@@ -426,7 +468,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             raise InputError(
                 Problem(f"expected a file ending in .csv, got '{out.name}'", key="--out")
             )
-        from game.config.files import check_writable
 
         check_writable(out, "--out")
     targets = load_targets()
@@ -456,7 +497,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"within the accepted range). Sources: assets/data/targets.yaml."
     )
     if out is not None:
-        from game.config.files import atomic_write_frame
 
         columns = TABLE_COLUMNS + [c for c in ("share_in_range", "most_sensitive_to") if c in table]
         try:
@@ -484,12 +524,10 @@ def _no_display() -> bool:
 def cmd_play(args: argparse.Namespace) -> int:
     import os
 
-    from game.config.scenario import load_scenario
     from game.play.objectives import ROLES
 
     size = _size(args.size)
     if args.lesson is not None:
-        from game.config.lesson import load_lesson
 
         given = [f for f in ("scenario", "role", "teams") if getattr(args, f) is not None]
         if given:
@@ -520,7 +558,6 @@ def cmd_play(args: argparse.Namespace) -> int:
             raise InputError(
                 Problem(f"expected a file ending in .png, got '{out.name}'", key="--screenshot")
             )
-        from game.config.files import check_writable
 
         check_writable(out, "--screenshot")
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -528,7 +565,6 @@ def cmd_play(args: argparse.Namespace) -> int:
     else:
         if _no_display():
             if args.lesson is not None:  # the lesson's world, without its teams' decisions
-                from game.config.lesson import load_lesson
 
                 lesson = load_lesson(args.lesson)
                 ref = ",".join(lesson.scenario.files[-1:]) or lesson.scenario.name
@@ -560,7 +596,6 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(_: argparse.Namespace) -> int:
-    from game.config.lesson import lesson_names, load_lesson
     from game.play.objectives import ROLES
 
     for name in lesson_names():
@@ -585,7 +620,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(Problem(f"expected a file ending in .html, got '{out.name}'", key="--out"))
-    from game.config.files import check_writable
 
     check_writable(out, "--out")
     written = write_report(args.source, out, baseline=args.baseline, seed=args.seed)
@@ -641,7 +675,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 )
             )
     from game.batch.sweep import SweepStore, run_sweep
-    from game.config.experiment import load_experiment
 
     experiment = load_experiment(args.experiment)
     folder = Path(args.out or Path("sweeps") / experiment.name)
@@ -690,7 +723,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(_: argparse.Namespace) -> int:
-    from game.config.scenario import load_scenario, scenario_names
 
     for name in scenario_names():
         sc = load_scenario(name)
@@ -699,7 +731,6 @@ def cmd_scenarios(_: argparse.Namespace) -> int:
 
 
 def cmd_levers(_: argparse.Namespace) -> int:
-    from game.config.levers import default_policy_spec
 
     spec = default_policy_spec()
     rule_ids = list(spec.rules)
