@@ -18,9 +18,12 @@ APP_NAME = "silicon-curtain"
 
 
 def _data_root() -> Path:
+    # An installed wheel carries the data as game/_data/ (builds leave out any game/_data in a
+    # checkout, so an editable install reads the checkout's). Resolved, like the paths that
+    # shown_path compares with it (a symlinked /tmp or site-packages would not match otherwise).
     packaged = Path(str(resources.files("game") / "_data"))
     if packaged.is_dir():
-        return packaged
+        return packaged.resolve()
     return Path(__file__).resolve().parents[2]  # a checkout or an editable install
 
 

@@ -68,8 +68,8 @@ def key_string(key_path: tuple[Any, ...] | list[Any]) -> str | None:
 
 
 def shown_path(path: str | Path) -> str:
-    """How messages name a file: relative to the project when inside it (short and the same on
-    every machine), as given otherwise."""
+    """How messages name a file: a shipped one relative to the data root (the checkout, or
+    game/_data in an installed wheel: short and the same on every machine), others as given."""
     try:
         return str(Path(path).resolve().relative_to(DATA_ROOT))
     except ValueError:
