@@ -225,6 +225,7 @@ class GameSession:
         self.rng = rng
         self.model, self.ghost = model, ghost
         self.view = WorldView(model)
+        self.ghost_view = WorldView(ghost)  # the world without the players' decisions
         self.current_role = self.roles[0]
         self.handoff_due = False
         self.decisions = []
@@ -288,6 +289,48 @@ class GameSession:
             mine = m.vendor_ids.index(role.actor) if role.actor in m.vendor_ids else -1
             return [c for c in chips if int(m.chips.vendor[m.chips.index(c)]) == mine]
         return chips
+
+    def lever_rows(self, lever: str, role_id: str | None = None) -> list[tuple[str | None, str]]:
+        """The lines a role's lever panel shows for a lever: (target id, label), or one
+        (None, lever name) for a lever without target. Narrower than lever_targets where a
+        choice would do nothing: no destination tier for the controller's own country,
+        pressure only on transit countries, the entity list only for foreign frontier labs,
+        a vendor's variants only while not yet launched, chip exports only for controlled
+        chips on sale."""
+        spec = self._spec(lever)
+        m = self.model
+        if spec.target == "none":
+            return [(None, spec.name)]
+        allowed = set(self.lever_targets(lever, role_id))
+        if spec.target == "country":
+            home = m.world.government_on("controller").country
+            rows = [
+                (c, name)
+                for i, (c, name) in enumerate(zip(m.country_ids, m.country_names, strict=True))
+                if c != home and c in allowed and (lever != "transit_pressure" or m.transit[i])
+            ]
+            return rows
+        if spec.target == "lab":
+            labs = m.labs
+            return [
+                (lab_id, name)
+                for i, (lab_id, name) in enumerate(zip(labs.ids, labs.names, strict=True))
+                if lab_id in allowed
+                and (spec.owner == "lab" or (labs.bloc[i] != m.us_bloc and labs.frontier[i]))
+            ]
+        if spec.target == "vendor":
+            return [(v.vendor_id, v.name) for v in m.vendors if v.vendor_id in allowed]
+        chips = m.chips
+        if spec.owner == "vendor":  # launch a catalogue variant of one's own
+            return [
+                (chips.ids[i], chips.ids[i])
+                for i in range(chips.n_catalogue)
+                if chips.ids[i] in allowed
+                and chips.variant_of[i] >= 0
+                and chips.available_from[i] > m.month
+            ]
+        on_sale = chips.on_sale(m.month) & m.view.subject
+        return [(chips.ids[i], chips.ids[i]) for i in range(len(chips)) if on_sale[i]]
 
     def _spec(self, lever: str) -> LeverSpec:
         spec = self.model.spec.levers.get(lever)

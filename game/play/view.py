@@ -15,6 +15,8 @@ from game.core.ledger import PROVENANCES
 from game.core.rules import TIERS
 
 if TYPE_CHECKING:
+    from game.config.commands import PolicyChange
+    from game.config.world import CountrySpec
     from game.sim.model import ChipWarModel
 
 FLOW_KINDS = (
@@ -86,8 +88,18 @@ class WorldView:
         return self._m.turn
 
     @property
-    def months_left(self) -> int:
-        return max(0, self._m.horizon - self._m.turn)
+    def horizon(self) -> int:
+        """The game's length in months."""
+        return self._m.horizon
+
+    @property
+    def start(self) -> int:
+        """The first month (game.config.dates: months since year 0)."""
+        return self._m.start
+
+    @property
+    def scenario_name(self) -> str:
+        return self._m.scenario.name
 
     @property
     def finished(self) -> bool:
@@ -104,6 +116,24 @@ class WorldView:
     @property
     def country_ids(self) -> list[str]:
         return list(self._m.country_ids)
+
+    @property
+    def countries(self) -> list[CountrySpec]:
+        return list(self._m.world.countries)
+
+    @property
+    def target_bloc(self) -> str:
+        """The bloc the export rules aim at (China in the shipped world)."""
+        return self._m.bloc_ids[self._m.china_bloc]
+
+    @property
+    def rule_ids(self) -> list[str]:
+        """The export-control rule versions a player can put in force."""
+        return list(self._m.spec.rules)
+
+    def describe(self, change: PolicyChange) -> str:
+        """A lever change in the names players read ('Customs ... for Malaysia set to 2.0')."""
+        return self._m.names.change(change)
 
     # ------------------------------------------------------------------ the map
     def h100e_by_lab(self) -> np.ndarray:

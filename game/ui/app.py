@@ -283,7 +283,7 @@ def play(
         )
     else:
         months = (
-            session.model.horizon if scene == "debrief" else min(autoplay, session.model.horizon)
+            session.view.horizon if scene == "debrief" else min(autoplay, session.view.horizon)
         )
         for _ in range(months):
             session.step()

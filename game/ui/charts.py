@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pygame
 
+from game.config.dates import month_of_year, year_of
 from game.reports import format as F
+from game.ui import palette
+from game.ui.strings import BLOC_SHORT
+
+if TYPE_CHECKING:
+    from game.play.view import WorldView
 
 Colour = tuple[int, int, int]
 
@@ -173,3 +180,31 @@ def _polyline(
         return
     for i in range(0, len(pts) - 1, 2):
         pygame.draw.line(surf, colour, pts[i], pts[i + 1], width + 1)
+
+
+def chart_axis(view: WorldView) -> dict[str, int]:
+    """The x axis every chart of a game shares: the whole game, from its first month."""
+    return {
+        "months": view.horizon,
+        "start_year": year_of(view.start),
+        "start_month": month_of_year(view.start),
+    }
+
+
+def bloc_chart(
+    title: str,
+    column: str,
+    view: WorldView,
+    ghost: WorldView | None,
+    **options: Any,
+) -> Chart:
+    """One line a bloc of a results column, with the ghost's (the world without the players'
+    decisions) beside it when given: the play screen and the debrief draw the same charts."""
+    chart = Chart(title, **chart_axis(view), **options)
+    mine = view.series(column)
+    theirs = ghost.series(column) if ghost is not None else {}
+    for b in view.bloc_ids:
+        label = BLOC_SHORT.get(b, view.bloc_names[b])
+        chart.series.append(Series(label, mine[b], palette.BLOC[b], ghost=theirs.get(b)))
+    return chart
+

@@ -20,7 +20,6 @@ from pygame_gui.elements import (
     UIPanel,
 )
 
-from game.play.objectives import ROLES
 from game.ui import strings as S
 
 if TYPE_CHECKING:
@@ -72,45 +71,7 @@ class LeverPanel:
     # ------------------------------------------------------------------ building
     def _targets(self, lever: LeverSpec) -> list[tuple[str, str]]:
         """(target id, label) rows a per-target lever gets in this role's panel."""
-        m = self.session.model
-        role_actor = ROLES[self.session.current_role].actor
-        if lever.target == "country":
-            own = set(self.session.lever_targets(lever.id))
-            rows = [
-                (c, n)
-                for c, n in zip(m.country_ids, m.country_names, strict=True)
-                if c != "us" and c in own
-            ]
-            if lever.id == "transit_pressure":
-                rows = [
-                    (c, n) for i, (c, n) in enumerate(rows) if m.transit[m.country_ids.index(c)]
-                ]
-            return rows
-        if lever.target == "lab":
-            if lever.owner == "lab":
-                return [(role_actor, m.labs.names[m.lab_index[role_actor]])]
-            us = m.bloc_ids.index("us") if "us" in m.bloc_ids else -1
-            return [
-                (lid, name)
-                for i, (lid, name) in enumerate(zip(m.labs.ids, m.labs.names, strict=True))
-                if m.labs.bloc[i] != us and m.labs.frontier[i]
-            ]
-        if lever.target == "vendor":
-            return [(role_actor, next(v.name for v in m.vendors if v.vendor_id == role_actor))]
-        if lever.target == "chip":
-            chips = m.chips
-            if lever.owner == "vendor":  # launch a catalogue variant of one's own
-                mine = m.vendor_ids.index(role_actor)
-                return [
-                    (chips.ids[i], chips.ids[i])
-                    for i in range(chips.n_catalogue)
-                    if chips.vendor[i] == mine
-                    and chips.variant_of[i] >= 0
-                    and chips.available_from[i] > m.month
-                ]
-            on_sale = chips.on_sale(m.month) & m.view.subject
-            return [(chips.ids[i], chips.ids[i]) for i in range(len(chips)) if on_sale[i]]
-        return [(None, lever.name)]  # type: ignore[list-item]
+        return self.session.lever_rows(lever.id)  # type: ignore[return-value]
 
     def _items(self) -> list[tuple[str, LeverSpec | None, str | None, str]]:
         """Every line of the panel, in order: ("row", lever, target, label) or a section
@@ -427,7 +388,7 @@ class LeverPanel:
 
 def _choices(lv: LeverSpec, session: GameSession) -> list[tuple[str, str]]:
     ids = (
-        list(session.model.spec.rules) if lv.choices == "rule_versions" else list(lv.choices or [])
+        session.view.rule_ids if lv.choices == "rule_versions" else list(lv.choices or [])
     )
     return [(S.CHOICE_LABELS.get(c, c), c) for c in ids]
 

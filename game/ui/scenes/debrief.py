@@ -13,15 +13,12 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 
-from game.config.dates import month_of_year, year_of
 from game.config.yamlfile import shown_path
 from game.play.objectives import ROLES
-from game.play.view import WorldView
 from game.reports import format as F
-from game.ui import palette
 from game.ui import strings as S
 from game.ui.app import App, Scene, font
-from game.ui.charts import Chart, Series, render
+from game.ui.charts import bloc_chart, render
 
 if TYPE_CHECKING:
     from game.play.session import GameSession
@@ -74,7 +71,7 @@ class DebriefScene(Scene):
             UILabel(
                 pygame.Rect(20, 0, w - 40, 62),
                 S.DEBRIEF_TITLE.format(
-                    scenario=(s.lesson or {}).get("title") or s.model.scenario.name
+                    scenario=(s.lesson or {}).get("title") or s.view.scenario_name
                 ),
                 m,
                 object_id="@title",
@@ -86,7 +83,7 @@ class DebriefScene(Scene):
         self.keep(UITextBox(scores, pygame.Rect(20, 64, w // 2 - 30, 88), m, object_id="#scores"))
         mattered = s.decisions_that_mattered(6) or s.decisions[-6:]  # effects need projections
         lines = [
-            f"{d.date} {ROLES[d.role].name}: {s.model.describe_change(d.change)}"
+            f"{d.date} {ROLES[d.role].name}: {s.view.describe(d.change)}"
             + (
                 ", " + ", ".join(f"{b} {F.signed(v)}" for b, v in sorted(d.effect.items()))
                 if d.effect
@@ -140,22 +137,9 @@ class DebriefScene(Scene):
         self._charts(w, h)
 
     def _charts(self, w: int, h: int) -> None:
-        view, ghost = self.session.view, WorldView(self.session.ghost)
-        m = self.session.model
-        args = {
-            "months": m.horizon,
-            "start_year": year_of(m.scenario.start),
-            "start_month": month_of_year(m.scenario.start),
-        }
-        names = S.BLOC_SHORT
-        cap = Chart(S.CHART_CAPABILITY, **args)
-        a, b = view.series("frontier_capability"), ghost.series("frontier_capability")
-        for bloc in view.bloc_ids:
-            cap.series.append(Series(names[bloc], a[bloc], palette.BLOC[bloc], ghost=b[bloc]))
-        compute = Chart(S.CHART_COMPUTE, log=True, **args)
-        c, d = view.series("compute_h100e"), ghost.series("compute_h100e")
-        for bloc in view.bloc_ids:
-            compute.series.append(Series(names[bloc], c[bloc], palette.BLOC[bloc], ghost=d[bloc]))
+        view, ghost = self.session.view, self.session.ghost_view
+        cap = bloc_chart(S.CHART_CAPABILITY, "frontier_capability", view, ghost)
+        compute = bloc_chart(S.CHART_COMPUTE, "compute_h100e", view, ghost, log=True)
         fonts = (font(12), font(13, bold=True))
         top, bottom = 160, h - 70
         left = pygame.Rect(20, top, (w - 50) * 3 // 5, bottom - top)

@@ -46,8 +46,8 @@ class LessonIntroScene(Scene):
         )
         body = S.LESSON_BODY.format(
             summary=lesson.get("summary", s.scenario.description),
-            months=s.model.horizon,
-            start=format_month(s.model.scenario.start),
+            months=s.view.horizon,
+            start=format_month(s.view.start),
             turn=s.turn_months,
             teams=teams,
             hidden=S.LESSON_HIDDEN if s.hidden else "",

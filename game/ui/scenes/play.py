@@ -14,15 +14,13 @@ import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
-from game.config.dates import month_of_year, year_of
 from game.config.errors import InputError
 from game.play.objectives import ROLES
-from game.play.view import WorldView
 from game.reports import format as F
 from game.ui import palette
 from game.ui import strings as S
 from game.ui.app import App, Scene, font
-from game.ui.charts import Chart, Series, render
+from game.ui.charts import Chart, Series, bloc_chart, chart_axis, render
 from game.ui.lever_panel import LeverPanel
 from game.ui.world_map import WorldMap, load_map_data
 
@@ -73,13 +71,13 @@ class PlayScene(Scene):
     def __init__(self, app: App, session: GameSession) -> None:
         super().__init__(app)
         self.session = session
-        self.ghost_view = WorldView(session.ghost)
+        self.ghost_view = session.ghost_view
         self.speed = 1
         self.paused = True
         self.clock = 0.0
         self.t = 0.0
         self.selected: str | None = None
-        self.map = WorldMap(load_map_data(), session.model.world.countries)
+        self.map = WorldMap(load_map_data(), session.view.countries)
         self.small = font(12)
         self.title_font = font(13, bold=True)
         self.charts_dirty = True
@@ -88,7 +86,7 @@ class PlayScene(Scene):
         self.state = session.view.map_state()
         self.windows: list[UIWindow] = []
         self.message = ""
-        self.seen_month = session.model.turn
+        self.seen_month = session.view.turn
         self.frozen = False  # "pause everyone": the facilitator holds the game
         self.fac_window: UIWindow | None = None
         self.fac_buttons: dict[str, UIButton] = {}
@@ -240,8 +238,8 @@ class PlayScene(Scene):
         self.status.set_text(
             S.STATUS.format(
                 date=s.view.date or "start",
-                turn=s.model.turn,
-                horizon=s.model.horizon,
+                turn=s.view.turn,
+                horizon=s.view.horizon,
                 speed=speed,
                 role=ROLES[s.current_role].name,
             )
@@ -260,37 +258,30 @@ class PlayScene(Scene):
     def _chart_data(self) -> tuple[Chart, Chart, Chart]:
         s = self.session
         view, ghost_view = s.view, self.ghost_view
-        m = s.model
-        start = m.scenario.start
-        months = m.horizon
-        args = {"months": months, "start_year": year_of(start), "start_month": month_of_year(start)}
-        names = S.BLOC_SHORT
-        cap, ghost_cap = (
-            view.series("frontier_capability"),
-            ghost_view.series("frontier_capability"),
-        )
         fan = s.fan
-        cap_chart = Chart(
-            S.CHART_CAPABILITY, note=S.FAN_READY if fan else "", legend_gap=52, **args
+        cap_chart = bloc_chart(
+            S.CHART_CAPABILITY,
+            "frontier_capability",
+            view,
+            ghost_view,
+            note=S.FAN_READY if fan else "",
+            legend_gap=52,
         )
-        for b in view.bloc_ids:
-            series = Series(names[b], cap[b], palette.BLOC[b], ghost=ghost_cap[b])
+        for series, b in zip(cap_chart.series, view.bloc_ids, strict=True):
             if fan is not None and b in fan.median:
                 series.fan = (fan.median[b], fan.p10[b], fan.p90[b])
-                series.fan_start = months - len(fan.median[b])
-            cap_chart.series.append(series)
-        compute = view.series("compute_h100e")
-        compute_chart = Chart(S.CHART_COMPUTE, log=True, **args)
-        for b in view.bloc_ids:
-            compute_chart.series.append(Series(names[b], compute[b], palette.BLOC[b], width=2))
-        gray = view.series("gray_price_usd").get("china", np.zeros(0))
-        gray_chart = Chart(S.CHART_GRAY, money=True, empty=S.NO_GRAY_MARKET, **args)
+                series.fan_start = view.horizon - len(fan.median[b])
+        compute_chart = bloc_chart(S.CHART_COMPUTE, "compute_h100e", view, None, log=True)
+        target = view.target_bloc  # the gray market serves the bloc the rules aim at
+        gray_chart = Chart(
+            S.CHART_GRAY, money=True, empty=S.NO_GRAY_MARKET, **chart_axis(view)
+        )
         gray_chart.series.append(
             Series(
-                "China",
-                gray,
+                S.BLOC_SHORT.get(target, view.bloc_names[target]),
+                view.series("gray_price_usd").get(target, np.zeros(0)),
                 palette.FLOW["smuggled"],
-                ghost=ghost_view.series("gray_price_usd").get("china"),
+                ghost=ghost_view.series("gray_price_usd").get(target),
             )
         )
         return cap_chart, compute_chart, gray_chart
@@ -355,8 +346,8 @@ class PlayScene(Scene):
         if self.session.poll_projection() is not None:
             self.charts_dirty = True
             self._refresh_texts()
-        if self.session.model.turn != self.seen_month:
-            self.seen_month = self.session.model.turn
+        if self.session.view.turn != self.seen_month:
+            self.seen_month = self.session.view.turn
         if not self.paused:
             self.clock += dt
             interval = 1.0 / MONTHS_PER_SECOND[self.speed]
@@ -560,7 +551,7 @@ class PlayScene(Scene):
         if projector is not None:
             session.attach_projector(projector)
         self.session = session
-        self.ghost_view = WorldView(session.ghost)
+        self.ghost_view = session.ghost_view
         self.paused = True
         self.rebuild()
         self.show_message(S.LOADED.format(path=path))
@@ -663,7 +654,7 @@ class PlayScene(Scene):
             if d.effect and bloc in d.effect and id(d) in seen
         ][:5]
         decisions = "<br>".join(
-            f"{d.date} {s.model.describe_change(d.change)}: "
+            f"{d.date} {s.view.describe(d.change)}: "
             f"{F.signed(d.effect[bloc])} points by the end"
             for d in moved
         )
