@@ -75,7 +75,7 @@ def run_pair(job: PairJob) -> dict[str, Any]:
             with_it, without = score(role, played, base), score(role, base, base)
             out[f"{role}_played"], out[f"{role}_no_change"] = with_it.value, without.value
             out[f"{role}_target"] = with_it.target
-        china = played.bloc_ids.index("china")
+        china = played.china_bloc
         out.update(
             {
                 "objective_played": mine.value,

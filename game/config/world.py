@@ -41,8 +41,8 @@ class ParamSpec(Strict):
     unit: Text
     source: Text
     description: Text
-    # false: left at its value when calibration samples the parameters (the bots' thresholds:
-    # no calibration run has a bot, so drawing them would only thin the sample)
+    # false: left at its value when the parameters are sampled for the historical runs (the
+    # bots' thresholds: no historical run has a bot, so drawing them would only thin the sample)
     drawn: bool = True
 
 

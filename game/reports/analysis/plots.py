@@ -29,7 +29,7 @@ from game.reports.analysis.metrics import (
     quantile,
     smuggling_x,
 )
-from game.reports.analysis.sweep import CHINA, Sweep
+from game.reports.analysis.sweep import CHINA, LEADER, Sweep
 from game.reports.format import tick_labels
 
 DPI = 120
@@ -118,7 +118,8 @@ def capability_fan(sweep: Sweep, path: Path, labels: dict[int, str], colours: di
     policy_of = sweep.experiments.set_index("run_id")["policy"]
     out = out.assign(policy=out["run_id"].map(policy_of))
     seen = list(dict.fromkeys(out["bloc"]))
-    blocs = [b for b in ("us", CHINA) if b in seen] + [b for b in seen if b not in ("us", CHINA)]
+    first = (LEADER, CHINA)
+    blocs = [b for b in first if b in seen] + [b for b in seen if b not in first]
     dates = out.groupby("step")["date"].first()
     when = pd.Series(pd.to_datetime(dates, format="%Y-%m", errors="coerce"), index=dates.index)
     q = (

@@ -16,8 +16,10 @@ from typing import Any
 import pandas as pd
 
 from game.config.errors import InputError, Problem
+from game.config.world import default_world_data
 
-CHINA = "china"
+CHINA = default_world_data().target_bloc  # the bloc the rules aim at (actors.yaml)
+LEADER = default_world_data().controller_bloc  # the bloc whose rules they are
 OUTCOME_COLUMNS = [
     "run_id",
     "date",

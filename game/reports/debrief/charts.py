@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from game.play.objectives import CHINA_BLOC
 from game.reports.debrief.source import Story
 from game.reports.debrief.table import PROVENANCE_COLUMNS, PROVENANCE_WORDS
 from game.reports.format import count
@@ -133,7 +134,7 @@ def chart_gap(story: Story) -> bytes:
     on, and the first thing a class asks about."""
     fig, ax = _figure(60)
     played, other = story.played.series("gap_months"), story.other.series("gap_months")
-    colour, marker = BLOC_STYLE["china"]
+    colour, marker = BLOC_STYLE.get(CHINA_BLOC, OTHER_STYLES[0])
     ax.plot(
         story.played.x,
         played,

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from game.config.world import default_world_data
 from game.play.objectives import ROLES, vendor_revenue_usd
 from game.play.session import GameSession
 from game.reports.debrief.source import Story
@@ -24,6 +25,8 @@ from game.reports.format import (
     usd,
 )
 from game.sim.model import ChipWarModel
+
+LEADER_BLOC = default_world_data().controller_bloc  # whose export rules (actors.yaml)
 
 MAX_MATTERED = 5
 
@@ -180,8 +183,8 @@ def outcome_rows(story: Story) -> list[tuple[str, str, float, float, Formatter]]
         (
             "us_frontier",
             "America's best model (capability index, end)",
-            p.end("frontier_capability", "us"),
-            o.end("frontier_capability", "us"),
+            p.end("frontier_capability", LEADER_BLOC),
+            o.end("frontier_capability", LEADER_BLOC),
             number,
         )
     )

@@ -5,7 +5,7 @@ class and for printing) is written in the background into saves/reports as the s
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 from game.config.yamlfile import shown_path
 from game.play.objectives import ROLES
 from game.reports import format as F
+from game.sim.runner import spawn_pool
 from game.ui import strings as S
 from game.ui.app import App, Scene, font
 from game.ui.charts import bloc_chart, render
@@ -44,10 +45,8 @@ class DebriefScene(Scene):
         loop that never sleeps a thread waits for the GIL at every release (a 0.4 s report
         took over a minute). The save is kept: a teacher can remake the report or reopen the
         game from it."""
-        import multiprocessing as mp
-
-        from game.reports.debrief import write_report  # the worker imports it too; a check it loads
-
+        # imported here, not at the top: matplotlib would add half a second to the game's start
+        from game.reports.debrief import write_report
         s = self.session
         name = (s.lesson or {}).get("name") or s.scenario.name
         folder = self.app.saves_dir / "reports"
@@ -59,7 +58,7 @@ class DebriefScene(Scene):
         except Exception as exc:  # a full disk or a read-only folder: said on screen
             self.report_error = f"{type(exc).__name__}: {exc}"
             return
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+        pool = spawn_pool(1, max_tasks_per_child=None)
         self.report_future = pool.submit(write_report, str(save), str(folder / f"{stem}.html"))
         pool.shutdown(wait=False)
 
