@@ -577,7 +577,7 @@ def cmd_play(args: argparse.Namespace) -> int:
                 )
             print("No display found: running the headless default instead (python main.py run).")
             return cmd_run(build_parser().parse_args(["run"]))
-    from game.ui.app import play
+    from game.ui.launch import play
 
     return play(
         args.scenario,

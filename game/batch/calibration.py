@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field
+from tqdm import tqdm
 
 from game.config.dates import format_month, parse_month
 from game.config.errors import InputError, Problem
@@ -28,6 +29,8 @@ from game.config.scenario import scenario_names
 from game.config.validation import Strict, validate
 from game.config.world import Text, default_world_data
 from game.config.yamlfile import read_yaml, shown_path
+from game.sim.model import ChipWarModel
+from game.sim.results import COLUMN_NAMES
 from game.sim.runner import forget, stream
 
 TARGETS_FILE = DATA_DIR / "targets.yaml"
@@ -152,7 +155,6 @@ def load_targets(path: str | Path = TARGETS_FILE) -> Targets:
 
 @cache
 def _results_columns() -> tuple[str, ...]:
-    from game.sim.results import COLUMN_NAMES
 
     return tuple(COLUMN_NAMES)
 
@@ -269,7 +271,6 @@ class Job:
 
 def run_job(job: Job) -> tuple[Job, dict[str, float]]:
     """One run in a worker process: plain arguments in, plain numbers out."""
-    from game.sim.model import ChipWarModel
 
     targets = [t for t in load_targets().targets if t.scenario == job.scenario]
     model = ChipWarModel(job.scenario, rng=job.seed, overrides=dict(job.overrides) or None)
@@ -287,8 +288,6 @@ def run_jobs(
     the order of the jobs, whichever finishes first, so a caller may zip them with its jobs."""
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(jobs), desc="runs", unit="run", leave=False)
     order = {job: i for i, job in enumerate(jobs)}
     out: list[tuple[Job, dict[str, float]]] = []

@@ -18,11 +18,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
+from game.config.dates import parse_month
 from game.config.errors import InputError, Problem
 from game.config.experiment import parameter_draws, seeds_for
 from game.config.files import atomic_write_bytes, atomic_write_frame
 from game.config.scenario import Scenario, ScheduledChange
+from game.play.objectives import ROLES, score
+from game.play.session import GameSession
+from game.sim.model import ChipWarModel
 from game.sim.runner import forget, stream
 
 # The uncertainties that matter most (the ten named with sources in the shared notes), drawn
@@ -52,8 +57,6 @@ class PairJob:
 
 def run_pair(job: PairJob) -> dict[str, Any]:
     """One future, with and without the player's decisions (a worker function)."""
-    from game.play.objectives import ROLES, score
-    from game.sim.model import ChipWarModel
 
     start = time.perf_counter()
     out: dict[str, Any] = {
@@ -100,7 +103,6 @@ def run_pair(job: PairJob) -> dict[str, Any]:
 def played_scenarios(save: str | Path) -> tuple[Scenario, Scenario, str, list[Any]]:
     """The game's world without and with the player's decisions, the role they are judged as,
     and the decisions."""
-    from game.play.session import GameSession
 
     session = GameSession.load(save)
     decisions = list(session.decisions)
@@ -121,7 +123,6 @@ def played_scenarios(save: str | Path) -> tuple[Scenario, Scenario, str, list[An
 
 
 def _month(date: str) -> int:
-    from game.config.dates import parse_month
 
     return parse_month(date)
 
@@ -157,8 +158,6 @@ def robustness(
     ]
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(jobs), unit="future", desc="robustness")
     rows = []
     for row in stream(run_pair, jobs, workers, backend, scheduler):
@@ -210,7 +209,6 @@ def describe(table: pd.DataFrame) -> dict[str, float]:
 def by_role(table: pd.DataFrame) -> pd.DataFrame:
     """Every role's objective with and without the decisions: median, 10-90%, how often the
     decisions leave that role better off, how often its goal is met."""
-    from game.play.objectives import ROLES
 
     ok = table[table["status"] == "ok"]
     rows = []
@@ -234,7 +232,6 @@ def by_role(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summary(table: pd.DataFrame, role: str, decisions: list[Any], save: str | Path) -> str:
-    from game.play.objectives import ROLES
 
     d = describe(table)
     lines = [

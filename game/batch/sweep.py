@@ -26,12 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import mesa
+import numpy
 import pandas as pd
+from tqdm import tqdm
 
 from game.config.errors import InputError, Problem
 from game.config.experiment import Experiment, Run
 from game.config.files import atomic_write_bytes, atomic_write_frame
 from game.config.scenario import Scenario
+from game.sim.model import ChipWarModel
 from game.sim.runner import forget, stream
 
 
@@ -47,7 +51,6 @@ class Job:
 def run_one(job: Job) -> dict[str, Any]:
     """Build and run one model in a worker; plain numbers out. A run that raises is reported
     with its error, never raised: the sweep goes on."""
-    from game.sim.model import ChipWarModel
 
     start = time.perf_counter()
     out: dict[str, Any] = {"run_id": job.run.run_id, "status": "ok", "error": "", "rows": None}
@@ -104,9 +107,6 @@ class SweepStore:
                 Problem(f"cannot create the sweep folder ({exc.strerror})", file=str(self.folder))
             ) from None
         if not manifest.exists():
-            import mesa
-            import numpy
-
             record = {
                 "experiment": experiment.record(),
                 "levers": list(experiment.spec.levers),
@@ -238,8 +238,6 @@ def run_sweep(
     bar = None
     every = max(1, len(jobs) // 10)
     if progress is True and jobs:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(jobs), unit="run", desc=experiment.name, smoothing=0.1)
     start = time.perf_counter()
     try:

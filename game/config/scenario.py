@@ -22,7 +22,6 @@ from game.config.validation import Strict, validate
 from game.config.world import Month, Text, WorldData, default_world_data
 from game.config.yamlfile import YamlDoc, parse_yaml, read_yaml, shown_path
 
-BOT_STRATEGIES = ("none", "reactive")
 MAX_MONTHS = 1200
 
 Value = bool | int | float | str

@@ -22,18 +22,6 @@ def capacity_scale(demand: np.ndarray, group: np.ndarray, capacity: np.ndarray) 
     return share[group]
 
 
-def share_out(total: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Split `total` whole units among buyers in proportion to weights (at most what each asked
-    for when weights are their requests)."""
-    weights = np.maximum(np.asarray(weights, float), 0.0)
-    s = weights.sum()
-    if total <= 0 or s <= 0:
-        return np.zeros(weights.shape, np.int64)
-    if total >= s and np.all(np.equal(np.mod(weights, 1), 0)):
-        return weights.astype(np.int64)
-    return rng.multinomial(int(total), weights / s).astype(np.int64)
-
-
 HYPERGEOMETRIC_LIMIT = 10**9 - 1  # numpy's bound on the pool of a multivariate hypergeometric draw
 
 

@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from game.sim.model import ChipWarModel
 from game.sim.runner import forget, spawn_pool
+from game.sim.state import restore, snapshot
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -87,7 +89,6 @@ def _trajectories(
 ) -> tuple[list[str], list[str], list[np.ndarray]]:
     """Run every state to its horizon once per seed. Returns the dates and bloc ids of the
     first state and, per state, frontier capability as an array [seed, month, bloc]."""
-    from game.sim.state import restore
 
     dates: list[str] = []
     blocs: list[str] = []
@@ -164,7 +165,6 @@ def _warm(_: int = 0) -> float:
     """Import the model and build and step a world once in a worker, so that the caches
     (world data, lever spec, numpy code paths) are ready before the first real projection."""
     t0 = time.perf_counter()
-    from game.sim.model import ChipWarModel
 
     model = ChipWarModel("historical", rng=0, months=2)
     model.step()
@@ -270,8 +270,6 @@ class Projector:
         if isinstance(model, tuple):
             snap: Snapshot = model
         else:
-            from game.sim.state import snapshot
-
             snap = snapshot(model)
         rid = next(self._ids)
         self._newest = rid

@@ -42,6 +42,7 @@ import numpy as np
 from game.config.commands import PolicyChange, check_change
 from game.config.dates import format_month
 from game.config.errors import CommandError, InputError, Problem
+from game.config.events import default_events, event
 from game.config.levers import LeverSpec, Value
 from game.config.scenario import Scenario, load_scenario
 from game.config.world import WorldData, default_world_data
@@ -438,7 +439,6 @@ class GameSession:
     @property
     def allowed_events(self) -> list[str]:
         """The events the facilitator may inject: the lesson's menu, or every event."""
-        from game.config.events import default_events
 
         if self.lesson and self.lesson.get("events") is not None:
             return list(self.lesson["events"])
@@ -448,7 +448,6 @@ class GameSession:
         """A facilitator's event, from next month on, in the world and in its ghost alike (the
         comparison stays about the players). It cannot be undone, and it ends the undo of the
         decisions made before it: an undo would otherwise take the event back with them."""
-        from game.config.events import event
 
         if self.finished:
             raise RuntimeError("the game is over: no more events")

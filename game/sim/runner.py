@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from mesa import Agent
+
 from game.config.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -51,7 +53,6 @@ def forget(*models: ChipWarModel | None) -> None:
     key is the only way out short of ending the process; later Mesa versions without that dict
     make this a no-op. `None` is accepted so that a worker can call it in a `finally` whether or
     not its model was ever built."""
-    from mesa import Agent
 
     ids = getattr(Agent, "_ids", None)
     if ids is None:

@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agents.broker import Broker
 from game.config.commands import PolicyChange
 from game.config.errors import InputError, Problem
 from game.config.files import atomic_write_bytes
 from game.config.scenario import Scenario
 from game.core.shocks import Shock
+from game.sim.model import ChipWarModel
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -92,7 +94,6 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
 
 
 def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarModel:
-    from game.sim.model import ChipWarModel
 
     c = plain["construct"]
     model = ChipWarModel(
@@ -108,7 +109,6 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
     model.ledger.load_state(plain["parts"]["ledger"], arrays)
     model.labs.load_state(plain["parts"]["labs"], arrays)
     model.brokers.load_state(plain["parts"]["brokers"], arrays)
-    from agents.broker import Broker
 
     for slot in np.flatnonzero(model.brokers.alive):
         model.broker_agents[int(slot)] = Broker(model, int(slot))

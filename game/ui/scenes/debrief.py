@@ -18,13 +18,14 @@ from game.play.objectives import ROLES
 from game.reports import format as F
 from game.sim.runner import spawn_pool
 from game.ui import strings as S
-from game.ui.app import App, Scene, font
+from game.ui.app import App, Scene, font, scene
 from game.ui.charts import bloc_chart, render
 
 if TYPE_CHECKING:
     from game.play.session import GameSession
 
 
+@scene("debrief")
 class DebriefScene(Scene):
     def __init__(self, app: App, session: GameSession) -> None:
         super().__init__(app)
@@ -203,9 +204,7 @@ class DebriefScene(Scene):
             elif event.ui_element is self.questions_button:
                 self.open_questions()
             elif event.ui_element is self.again:
-                from game.ui.scenes.title import TitleScene
-
-                self.app.replace(TitleScene(self.app))
+                self.app.replace(self.app.make("title"))
             elif event.ui_element is self.quit:
                 self.app.running = False
             return True

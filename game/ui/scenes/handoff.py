@@ -10,12 +10,13 @@ from pygame_gui.elements import UIButton, UILabel, UIPanel, UITextBox
 
 from game.play.objectives import ROLES
 from game.ui import strings as S
-from game.ui.app import App, Scene
+from game.ui.app import App, Scene, scene
 
 if TYPE_CHECKING:
     from game.play.session import GameSession
 
 
+@scene("handoff")
 class HandoffScene(Scene):
     def __init__(self, app: App, session: GameSession) -> None:
         super().__init__(app)

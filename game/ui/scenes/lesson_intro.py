@@ -13,12 +13,13 @@ from pygame_gui.elements import UIButton, UILabel, UIPanel, UITextBox
 from game.config.dates import format_month
 from game.play.objectives import ROLES
 from game.ui import strings as S
-from game.ui.app import App, Scene
+from game.ui.app import App, Scene, scene
 
 if TYPE_CHECKING:
     from game.play.session import GameSession
 
 
+@scene("lesson_intro")
 class LessonIntroScene(Scene):
     def __init__(self, app: App, session: GameSession) -> None:
         super().__init__(app)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pygame
@@ -15,17 +14,16 @@ from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
 from game.config.errors import InputError
+from game.config.events import default_events
 from game.play.objectives import ROLES
+from game.play.session import GameSession
 from game.reports import format as F
 from game.ui import palette
 from game.ui import strings as S
-from game.ui.app import App, Scene, font
+from game.ui.app import App, Scene, font, scene
 from game.ui.charts import Chart, Series, bloc_chart, chart_axis, render
 from game.ui.lever_panel import LeverPanel
 from game.ui.world_map import WorldMap, load_map_data
-
-if TYPE_CHECKING:
-    from game.play.session import GameSession
 
 MONTHS_PER_SECOND = {1: 0.5, 4: 2.0, 16: 8.0}
 NEWS_LINES = 9
@@ -67,6 +65,7 @@ class Layout:
         )
 
 
+@scene("play")
 class PlayScene(Scene):
     def __init__(self, app: App, session: GameSession) -> None:
         super().__init__(app)
@@ -326,14 +325,10 @@ class PlayScene(Scene):
         self._refresh_texts()
         self._set_speed_buttons()
         if self.session.finished:
-            from game.ui.scenes.debrief import DebriefScene
-
-            self.app.replace(DebriefScene(self.app, self.session))
+            self.app.replace(self.app.make("debrief", self.session))
         elif self.session.handoff_due:
-            from game.ui.scenes.handoff import HandoffScene
-
             self.paused = True
-            self.app.push(HandoffScene(self.app, self.session))
+            self.app.push(self.app.make("handoff", self.session))
 
     def resume(self) -> None:
         """Back from the hand-off screen: the next team's levers."""
@@ -451,9 +446,7 @@ class PlayScene(Scene):
                 elif key == "facilitator":
                     self.toggle_facilitator()
                 elif key == "menu":
-                    from game.ui.scenes.title import TitleScene
-
-                    self.app.replace(TitleScene(self.app))
+                    self.app.replace(self.app.make("title"))
                     return True
                 self._set_speed_buttons()
                 self._refresh_texts()
@@ -540,8 +533,6 @@ class PlayScene(Scene):
         self.keep(dialog)
 
     def load(self, path: Path) -> None:
-        from game.play.session import GameSession
-
         try:
             session = GameSession.load(path)
         except InputError as exc:
@@ -684,8 +675,6 @@ class PlayScene(Scene):
         s = self.session
         m = self.manager
         events = s.allowed_events
-        from game.config.events import default_events
-
         specs = default_events()
         width = 340
         height = min(150 + 38 * len(events), self.app.size[1] - BAR - 20)
@@ -756,14 +745,12 @@ class PlayScene(Scene):
         return True
 
     def inject(self, event_id: str) -> None:
-        from game.config.events import event
-
         try:
             self.session.inject(event_id)
         except (InputError, RuntimeError, ValueError) as exc:
             self.error(str(exc))
             return
-        self._fac_say(S.FAC_INJECTED.format(name=event(event_id).name))
+        self._fac_say(S.FAC_INJECTED.format(name=default_events()[event_id].name))
         self.charts_dirty = True
         self._after_decision()
 

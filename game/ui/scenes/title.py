@@ -11,10 +11,12 @@ from pygame_gui.windows import UIFileDialog, UIMessageWindow
 from game.config.errors import InputError
 from game.config.scenario import load_scenario, scenario_names
 from game.play.objectives import ROLES
+from game.play.session import GameSession
 from game.ui import strings as S
-from game.ui.app import App, Scene
+from game.ui.app import App, Scene, scene
 
 
+@scene("title")
 class TitleScene(Scene):
     def __init__(
         self,
@@ -132,14 +134,11 @@ class TitleScene(Scene):
         return [self.role] + [r for r in ROLES if r in self.teams and r != self.role]
 
     def start(self) -> None:
-        from game.play.session import GameSession
-        from game.ui.scenes.play import PlayScene
-
         session = GameSession(
             self.scenario, roles=self.roles(), difficulty=self.difficulty, rng=self.seed
         )
         self.app.start_projector(session)
-        self.app.replace(PlayScene(self.app, session))
+        self.app.replace(self.app.make("play", session))
 
     def process_event(self, event: pygame.event.Event) -> bool:
         if event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED:
@@ -188,9 +187,6 @@ class TitleScene(Scene):
         return False
 
     def load(self, path: str) -> None:
-        from game.play.session import GameSession
-        from game.ui.scenes.play import PlayScene
-
         try:
             session = GameSession.load(path)
         except InputError as exc:
@@ -206,4 +202,4 @@ class TitleScene(Scene):
             )
             return
         self.app.start_projector(session)
-        self.app.replace(PlayScene(self.app, session))
+        self.app.replace(self.app.make("play", session))
