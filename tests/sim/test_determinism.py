@@ -13,7 +13,7 @@ import pandas as pd
 
 from game.sim.model import ChipWarModel
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MONTHS = 36
 
 
@@ -40,7 +40,7 @@ def test_other_seeds_differ() -> None:
 def test_same_seed_across_processes() -> None:
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-        "from tests.test_determinism import _digest; print(_digest(5))"
+        "from tests.sim.test_determinism import _digest; print(_digest(5))"
     )
     outputs = set()
     for hash_seed in ("0", "12345"):

@@ -109,7 +109,7 @@ def test_every_parameter_is_read_by_the_model() -> None:
     source = "\n".join(
         p.read_text()
         for d in ("game", "agents")
-        for p in Path(__file__).resolve().parent.parent.joinpath(d).rglob("*.py")
+        for p in Path(__file__).resolve().parents[2].joinpath(d).rglob("*.py")
     )
     unused = [
         n
@@ -125,7 +125,7 @@ def test_every_lever_is_read_by_the_model() -> None:
     source = "\n".join(
         p.read_text()
         for d in ("game", "agents")
-        for p in Path(__file__).resolve().parent.parent.joinpath(d).rglob("*.py")
+        for p in Path(__file__).resolve().parents[2].joinpath(d).rglob("*.py")
     )
     from game.core.rules import Thresholds
 

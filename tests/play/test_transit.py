@@ -17,7 +17,7 @@ from game.play.session import GameSession
 from game.sim.model import ChipWarModel
 from game.ui.app import App
 from game.ui.scenes.play import PlayScene
-from tests.test_ui import click, find, pump, reveal
+from tests.ui.test_ui import click, find, pump, reveal
 
 HUBS = ("singapore", "malaysia", "uae", "vietnam")
 
