@@ -5,8 +5,9 @@ message naming the place and exit with status 2; they never show a traceback. Re
 written whole or not at all.
 
 Each command imports the layer it runs when it runs (the model, the batch runner, the reports,
-the game window): pygame, matplotlib, Mesa and Dask take seconds to import between them, and
-`--help`, `scenarios` or a usage error should not wait for them.
+the game window, and experiment files, which need pandas): pygame, matplotlib, pandas, Mesa
+and Dask take seconds to import between them, and `--help`, `scenarios` or a usage error should
+not wait for them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from game.config.errors import InputError, Problem
-from game.config.experiment import load_experiment
 from game.config.files import atomic_write_frame, check_writable
 from game.config.lesson import lesson_names, load_lesson
 from game.config.levers import default_policy_spec
@@ -675,6 +675,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 )
             )
     from game.batch.sweep import SweepStore, run_sweep
+    from game.config.experiment import load_experiment  # pandas, SALib: only for a sweep
 
     experiment = load_experiment(args.experiment)
     folder = Path(args.out or Path("sweeps") / experiment.name)

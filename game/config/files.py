@@ -6,10 +6,12 @@ import io
 import os
 import tempfile
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from game.config.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _umask() -> int:
