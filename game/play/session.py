@@ -175,7 +175,7 @@ class GameSession:
     def __init__(
         self,
         scenario: str | Scenario = "historical",
-        roles: Sequence[str] = ("us",),
+        roles: Sequence[str] | None = None,  # default: the first role in roles.yaml
         difficulty: str = "normal",
         rng: int = 2022,
         *,
@@ -184,7 +184,7 @@ class GameSession:
         hidden: bool = False,
         lesson: dict[str, Any] | None = None,
     ) -> None:
-        roles = _check_setup(roles, difficulty)
+        roles = _check_setup([next(iter(ROLES))] if roles is None else roles, difficulty)
         if not 1 <= int(turn_months) <= 24:
             raise ValueError(f"turn_months must be 1 to 24, got {turn_months}")
         chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

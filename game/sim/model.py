@@ -106,6 +106,8 @@ class ChipWarModel(mesa.Model):
         self.start = sc.start
         self.month = sc.start - 1
         self._in_step = False
+        self._view: MarketView | None = None
+        self._view_stale = True
 
         self._build_geography()
         self.vendor_ids = [v.id for v in self.world.vendors]
@@ -343,6 +345,9 @@ class ChipWarModel(mesa.Model):
         lab_phase.train(self)
         lab_phase.progress_algorithms(self)
         self._record()
+        # Brokers moved the gray markup and labs' budgets grew after the view was derived:
+        # it told this month's market; whoever reads it before next month gets it anew.
+        self._view_stale = True
         if self.turn >= self.horizon:
             self.running = False
         self._in_step = False
@@ -357,9 +362,20 @@ class ChipWarModel(mesa.Model):
             self.step()
         return self.results()
 
+    @property
+    def view(self) -> MarketView:
+        """What the rules allow and what chips cost (game/core/market_view.py). Derived in one
+        place (game/sim/market_view.py): by the month's order at the points where its inputs
+        change, and between months whenever it is read after a month or a command."""
+        if self._view_stale or self._view is None:
+            self.refresh_market_view()
+        assert self._view is not None
+        return self._view
+
     def refresh_market_view(self) -> None:
         """Derive the market view again (game/sim/market_view.py) from the state now."""
-        self.view = derive_market_view(self, getattr(self, "view", None) or MarketView())
+        self._view = derive_market_view(self, self._view or MarketView())
+        self._view_stale = False
 
     def _tell_vendors_demand(self) -> None:
         """Each vendor hears what buyers asked of it this month: the demand it plans for."""
