@@ -94,8 +94,25 @@ class PlayScene(Scene):
     # ------------------------------------------------------------------ building
     def build(self) -> None:
         w, h = self.app.size
-        L = self.layout = Layout(w, h, self.map.aspect)
-        self.map.layout(L.map)
+        self.layout = Layout(w, h, self.map.aspect)
+        self.map.layout(self.layout.map)
+        self._build_top_bar(w)
+        self._build_objective()
+        self._build_levers()
+        self._build_news()
+        self.why_buttons: dict[str, UIButton] = {}
+        self.legend = []
+        self.charts_dirty = True
+        self._render_charts()
+        self._refresh_texts()
+        self._set_speed_buttons()
+        if self.fac_window is not None:  # a rebuild (resize, hand-over) keeps it open
+            self.fac_window = None
+            self.open_facilitator()
+        self._apply_freeze()
+
+    def _build_top_bar(self, w: int) -> None:
+        """Time controls on the left, the status line, the game's commands on the right."""
         m = self.manager
         x = 8
         self.buttons: dict[str, UIButton] = {}
@@ -124,10 +141,14 @@ class PlayScene(Scene):
         button("load", S.LOAD, 56, "Ctrl+L")
         button("help", S.HELP, 56, "F1")
         button("menu", S.MENU, 60)
+
+    def _build_objective(self) -> None:
+        """The role's goal in a sentence, and the score against it."""
+        m, box = self.manager, self.layout.objective
         role = ROLES[self.session.current_role]
         self.objective_title = self.keep(
             UILabel(
-                pygame.Rect(L.objective.x, L.objective.y, L.objective.width, 22),
+                pygame.Rect(box.x, box.y, box.width, 22),
                 f"{S.OBJECTIVE}: {role.name}",
                 m,
                 object_id="@heading",
@@ -136,57 +157,44 @@ class PlayScene(Scene):
         self.objective_text = self.keep(
             UITextBox(
                 role.objective,
-                pygame.Rect(
-                    L.objective.x, L.objective.y + 22, L.objective.width, L.objective.height - 68
-                ),
+                pygame.Rect(box.x, box.y + 22, box.width, box.height - 68),
                 m,
                 object_id="#objective",
             )
         )
         self.score_label = self.keep(
-            UILabel(
-                pygame.Rect(L.objective.x, L.objective.bottom - 44, L.objective.width, 22),
-                "",
-                m,
-                object_id="#score",
-            )
+            UILabel(pygame.Rect(box.x, box.bottom - 44, box.width, 22), "", m, object_id="#score")
         )
         # the score's explanation: a label, not a text box (a text box costs ~12 ms to re-set)
         self.score_text = self.keep(
-            UILabel(
-                pygame.Rect(L.objective.x, L.objective.bottom - 22, L.objective.width, 20),
-                "",
-                m,
-                object_id="@small",
-            )
+            UILabel(pygame.Rect(box.x, box.bottom - 22, box.width, 20), "", m, object_id="@small")
         )
+
+    def _build_levers(self) -> None:
+        """The role's levers, on the page the player was on before a rebuild."""
+        m, box = self.manager, self.layout.levers
         self.keep(
             UILabel(
-                pygame.Rect(L.levers.x + 4, L.levers.y - 24, L.levers.width, 22),
-                S.LEVERS,
-                m,
-                object_id="@heading",
+                pygame.Rect(box.x + 4, box.y - 24, box.width, 22), S.LEVERS, m, object_id="@heading"
             )
         )
         page = self.panel.page if getattr(self, "panel", None) else 0
-        self.panel = LeverPanel(m, L.levers, self.session)
+        self.panel = LeverPanel(m, box, self.session)
         if page < len(self.panel.pages):
             self.panel.page = page
             self.panel._build()
         self.keep(self.panel.container)
+
+    def _build_news(self) -> None:
+        m, box = self.manager, self.layout.news
         self.keep(
-            UILabel(
-                pygame.Rect(L.news.x, L.news.y - 24, L.news.width, 22),
-                S.NEWS,
-                m,
-                object_id="@heading",
-            )
+            UILabel(pygame.Rect(box.x, box.y - 24, box.width, 22), S.NEWS, m, object_id="@heading")
         )
-        line_h = max(18, L.news.height // NEWS_LINES)
+        line_h = max(18, box.height // NEWS_LINES)
         self.news_labels = [
             self.keep(
                 UILabel(
-                    pygame.Rect(L.news.x, L.news.y + i * line_h, L.news.width, line_h),
+                    pygame.Rect(box.x, box.y + i * line_h, box.width, line_h),
                     "",
                     m,
                     object_id="@small",
@@ -194,16 +202,6 @@ class PlayScene(Scene):
             )
             for i in range(NEWS_LINES)
         ]
-        self.why_buttons: dict[str, UIButton] = {}
-        self.legend = []
-        self.charts_dirty = True
-        self._render_charts()
-        self._refresh_texts()
-        self._set_speed_buttons()
-        if self.fac_window is not None:  # a rebuild (resize, hand-over) keeps it open
-            self.fac_window = None
-            self.open_facilitator()
-        self._apply_freeze()
 
     def _place_why_buttons(self) -> None:
         for b in self.why_buttons.values():
