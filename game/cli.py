@@ -25,9 +25,10 @@ from game.config.levers import default_policy_spec
 from game.config.paths import user_dir
 from game.config.roles import default_roles
 from game.config.scenario import MAX_MONTHS, load_scenario, scenario_names, with_overrides
-from game.config.yamlfile import shown_path
 
 EXIT_USAGE = 2
+# how the user started us: the console script of an installed package, or main.py in a checkout
+PROG = "silicon-curtain" if Path(sys.argv[0]).name == "silicon-curtain" else "python main.py"
 DEFAULT_SEED = 2022
 OUT_FORMATS = (".csv", ".parquet")
 
@@ -67,6 +68,16 @@ def _seed(text: str) -> int:
     return _whole_number(text, 0, 2**63 - 1, "a seed from 0 to 2^63-1")
 
 
+def _openable(path: Path) -> Path:
+    """A file the user is to open: relative to the current folder when it is inside it (a
+    checkout), else in full (an installed package's data)."""
+    path = path.resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def _role_id(text: str) -> str:
 
     if text not in default_roles():
@@ -92,7 +103,7 @@ def _size(text: str) -> tuple[int, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python main.py",
+        prog=PROG,
         description="Silicon Curtain: export controls on AI chips, the gray market around them, "
         "and what they do to each bloc's AI models. With no command, opens the game (or, with no "
         "display, runs the default scenario headless).",
@@ -570,12 +581,12 @@ def cmd_play(args: argparse.Namespace) -> int:
                 ref = ",".join(lesson.scenario.files[-1:]) or lesson.scenario.name
                 print(
                     f"No display found: running the lesson's scenario headless instead "
-                    f"(python main.py run {ref} --months {lesson.months})."
+                    f"({PROG} run {ref} --months {lesson.months})."
                 )
                 return cmd_run(
                     build_parser().parse_args(["run", ref, "--months", str(lesson.months)])
                 )
-            print("No display found: running the headless default instead (python main.py run).")
+            print(f"No display found: running the headless default instead ({PROG} run).")
             return cmd_run(build_parser().parse_args(["run"]))
     from game.ui.launch import play
 
@@ -609,8 +620,8 @@ def cmd_lessons(_: argparse.Namespace) -> int:
             f"{spec.turn_months} months a turn"
             + ("; teams' decisions hidden" if spec.hidden else "")
         )
-        print(f"    teacher's page: {shown_path(lesson.teacher_page)}")
-        print(f"    start: python main.py play --lesson {name}")
+        print(f"    teacher's page: {_openable(lesson.teacher_page)}")
+        print(f"    start: {PROG} play --lesson {name}")
     return 0
 
 
@@ -710,7 +721,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"({report.failed} failed) in {report.seconds:.1f} s{rate}"
     )
     print(f"Tables: {report.experiments} and {report.outcomes}")
-    print(f"Next: python main.py analyze {folder}")
+    print(f"Next: {PROG} analyze {folder}")
     return 0
 
 

@@ -89,7 +89,6 @@ def _trajectories(
 ) -> tuple[list[str], list[str], list[np.ndarray]]:
     """Run every state to its horizon once per seed. Returns the dates and bloc ids of the
     first state and, per state, frontier capability as an array [seed, month, bloc]."""
-
     dates: list[str] = []
     blocs: list[str] = []
     out: list[np.ndarray] = []
@@ -97,21 +96,23 @@ def _trajectories(
         runs = []
         for seed in seeds:
             model = restore(plain, arrays)
-            # Reseed in place: agents and tables may hold the generator objects themselves,
-            # so replacing model.rng would leave them drawing from the old stream.
-            model.rng.bit_generator.state = np.random.PCG64(seed).state
-            model.random.seed(seed)
-            n_blocs = len(model.bloc_ids)
-            rows: list[np.ndarray] = []
-            month_dates: list[str] = []
-            while model.turn < model.horizon:
-                model.step()
-                rows.append(np.array(model.frontier_hist[-1], float))
-                month_dates.append(model.date)
+            try:
+                # Reseed in place: agents and tables may hold the generator objects themselves,
+                # so replacing model.rng would leave them drawing from the old stream.
+                model.rng.bit_generator.state = np.random.PCG64(seed).state
+                model.random.seed(seed)
+                n_blocs = len(model.bloc_ids)
+                rows: list[np.ndarray] = []
+                month_dates: list[str] = []
+                while model.turn < model.horizon:
+                    model.step()
+                    rows.append(np.array(model.frontier_hist[-1], float))
+                    month_dates.append(model.date)
+            finally:
+                forget(model)  # a step that raises must not leave the world alive either
             if k == 0 and not runs:
                 dates, blocs = month_dates, list(model.bloc_ids)
             runs.append(np.array(rows, float).reshape(len(rows), n_blocs))
-            forget(model)
         out.append(np.stack(runs))
     return dates, blocs, out
 
