@@ -203,7 +203,16 @@ def _add_calibrate(sub: Any) -> None:
         "--out",
         metavar="FILE.csv",
         default=None,
-        help="also write the table as CSV: target, source, low, high, median, p10, p90, in_range",
+        help="also write the table as CSV: target, source, low, high, median, p10, p90, "
+        "in_range, open",
+    )
+    cal.add_argument(
+        "--record",
+        metavar="DIR",
+        default=None,
+        help="also write the validation record into DIR: a Markdown page (what was compared "
+        "with what, how well, what still fails and why) and a chart of each trajectory "
+        "against the model's band (the project keeps one in docs/validation/)",
     )
 
 
@@ -470,7 +479,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from game.batch.calibration import TABLE_COLUMNS, calibrate, format_table, load_targets
+    from game.batch.calibration import (
+        TABLE_COLUMNS,
+        calibrate_trajectories,
+        format_table,
+        load_targets,
+    )
 
     out = None
     if args.out is not None:
@@ -481,6 +495,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             )
 
         check_writable(out, "--out")
+    if args.record is not None and Path(args.record).exists() and not Path(args.record).is_dir():
+        raise InputError(Problem(f"'{args.record}' is a file, expected a folder", key="--record"))
     targets = load_targets()
     runs = args.sample or args.seeds
     how = (
@@ -493,7 +509,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"{how}, master seed {args.seed}",
         file=sys.stderr,
     )
-    table = calibrate(
+    result = calibrate_trajectories(
         seeds=args.seeds,
         sample=args.sample or 0,
         workers=args.workers,
@@ -501,6 +517,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         targets=targets,
         progress=sys.stderr.isatty(),
     )
+    table = result.table
     print(format_table(table))
     print()
     print(
@@ -517,6 +534,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
             ) from None
         print(f"Wrote {len(table)} rows to {out}")
+    if args.record is not None:
+        from game.reports.validation import write_record  # matplotlib: only for a record
+
+        folder = Path(args.record)
+        try:
+            files = write_record(table, result.bands, folder, how)
+        except OSError as exc:
+            raise InputError(
+                Problem(f"cannot write in '{folder}' ({exc.strerror or exc})", key="--record")
+            ) from None
+        print(f"Wrote the validation record: {files[0]} and {len(files) - 1} charts")
     return 0
 
 

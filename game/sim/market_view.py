@@ -25,6 +25,8 @@ from game.core.rules import (
 from game.core.shocks import shock_factors
 
 if TYPE_CHECKING:
+    from game.core.catalogue import ChipTable
+    from game.core.params import Params
     from game.sim.model import ChipWarModel
 
 H100_BANDWIDTH_REFERENCE = 3.35  # TB/s; purchase value counts bandwidth relative to an H100
@@ -78,10 +80,7 @@ def _prices_and_value(model: ChipWarModel, view: MarketView) -> None:
     """Usable FLOP/s per chip (software ecosystem, cluster links), what a chip is worth to a
     trainer and to a server, and its price (scarcity premium, mineral controls)."""
     chips, p, policy = model.chips, model.p, model.policy
-    years = (model.month - model.start) / 12.0
-    gap = (1.0 - chips.ecosystem_base) * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
-    eco = (1.0 - gap)[chips.ecosystem]
-    link = np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
+    eco, link = chip_factors(chips, p, model.month - model.start)
     view.flops_per_chip = chips.tflops * 1e12 * eco * link
     compute = chips.h100e * eco * link
     bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
@@ -105,6 +104,23 @@ def _prices_and_value(model: ChipWarModel, view: MarketView) -> None:
         * (1.0 + premium[chips.vendor])
         * np.where(foreign[chips.vendor], minerals, 1.0)
     )
+
+
+def chip_factors(chips: ChipTable, p: Params, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """[chip] what a chip keeps of its peak: its software ecosystem's maturity (the gap to
+    CUDA closing at `ecosystem_catchup` a year from the start) and its links (clusters of
+    chips slower than NVLink 4 lose `interconnect_exponent` of the shortfall)."""
+    years = months / 12.0
+    gap = (1.0 - chips.ecosystem_base) * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
+    eco = (1.0 - gap)[chips.ecosystem]
+    link = np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
+    return eco, link
+
+
+def usable_flops_per_chip(chips: ChipTable, p: Params, months: int) -> np.ndarray:
+    """[chip] training FLOP/s a chip delivers, `months` after the start."""
+    eco, link = chip_factors(chips, p, months)
+    return chips.tflops * 1e12 * eco * link
 
 
 def _markets(model: ChipWarModel, view: MarketView) -> None:
