@@ -13,8 +13,9 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
   2. Legality comes from the rule engine as the share of a purchase allowed (licences); risky
      sources carry a cost that falls with the lab's risk appetite: labs with none never rent
      abroad nor buy smuggled chips.
-  3. China's levers shift the weights: domestic preference, discouragement of foreign compliant
-     chips, and a buy-domestic mandate that sets a floor on the domestic share of spending.
+  3. China's levers shift the weights: domestic preference, guidance that stops a share of its
+     labs' purchases of foreign controlled chips, and a buy-domestic mandate that sets a floor
+     on the domestic share of spending.
   4. Vendors ration scarce chips; the diffusion cap limits controlled imports of capped
      countries; gray-market orders are paid into escrow and filled by brokers next month.
 """
@@ -236,6 +237,12 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     variant = chips.variant_of >= 0
     provenance = np.where(domestic, DOMESTIC, np.where(variant[None, :], COMPLIANT, LEGAL))
     in_target = labs.bloc == model.china_bloc
+    # The target's own guidance against foreign chips the controller's rules cover (the 2025
+    # H20 guidance, the January 2026 customs order on the H200) stops that share of its labs'
+    # purchases of them, as a licence refused at home would.
+    stopped = float(model.policy.get("foreign_chip_discouragement"))
+    guided = ~domestic & view.subject[None, :] & in_target[:, None]
+    buy_allowed = np.where(guided, allowed * (1.0 - stopped), allowed)
     lab_tier = view.tier[labs.country]
     restricted = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
     beta = p.choice_sharpness
@@ -256,20 +263,15 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     may_buy = (
         on_sale[None, :]
         & view.vendor_markets[chips.vendor][:, labs.bloc].T
-        & (allowed > 0)
+        & (buy_allowed > 0)
         & active[:, None]
         & ~(variant[None, :] & ~restricted[:, None])
     )
     with np.errstate(divide="ignore"):
         buy_utility = beta * np.log(value / direct_price) + np.log(
-            np.where(allowed > 0, allowed, 1.0)
+            np.where(buy_allowed > 0, buy_allowed, 1.0)
         )
     buy_utility = buy_utility + np.where(subsidised, p.domestic_preference, 0.0)
-    buy_utility = buy_utility - np.where(
-        (provenance == COMPLIANT) & in_target[:, None],
-        p.discouragement_cost * float(model.policy.get("foreign_chip_discouragement")),
-        0.0,
-    )
     buy_utility = np.where(may_buy, buy_utility, -np.inf)
 
     # Renting abroad ------------------------------------------------------------------
@@ -317,7 +319,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
             axis=1,
         ),
         allowed=np.concatenate(
-            [allowed, np.broadcast_to(host_allowed, (n_labs, n_chips)), np.ones((n_labs, 1))],
+            [buy_allowed, np.broadcast_to(host_allowed, (n_labs, n_chips)), np.ones((n_labs, 1))],
             axis=1,
         ),
         domestic=np.concatenate(
