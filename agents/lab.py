@@ -33,6 +33,7 @@ from game.core.capability import (
     capability_index,
     grow_efficiency,
     released_foreign,
+    training_flops,
 )
 from game.core.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED
 from game.core.market import capacity_scale, whole_units
@@ -469,7 +470,8 @@ def train(model: MonthContext) -> list[int]:
     beat their bloc's frontier, for the news."""
     p, labs = model.p, model.labs
     active = labs.frontier & (labs.founded <= model.month)
-    flop = model.view.lab_flops * p.mfu * p.largest_run_share * SECONDS_PER_MONTH
+    run = training_flops(model.view.lab_pool_flops, p.largest_run_share, p.heterogeneity_penalty)
+    flop = run * p.mfu * SECONDS_PER_MONTH
     labs.run_flop += np.where(active, flop, 0.0)
     labs.run_age += active
     done = active & (labs.run_age >= int(p.run_months)) & (labs.run_flop > 0)

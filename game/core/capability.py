@@ -112,18 +112,30 @@ def released_foreign(history: list[np.ndarray], lag_months: int) -> np.ndarray:
     return out
 
 
-def usable_flops(
-    held: np.ndarray,
-    flops_per_chip: np.ndarray,
-    ecosystem: np.ndarray,
-    n_ecosystems: int,
-    heterogeneity_penalty: float,
+def pool_flops(
+    held: np.ndarray, flops_per_chip: np.ndarray, ecosystem: np.ndarray, n_ecosystems: int
 ) -> np.ndarray:
-    """[holder] FLOP/s a holder can use from its chips [holder, chip]: clusters that mix
-    software ecosystems (CUDA and CANN) lose up to `heterogeneity_penalty` of it."""
+    """[holder, ecosystem] usable FLOP/s of each holder's chips [holder, chip] in each software
+    ecosystem's pool (CUDA, ROCm, CANN): a pool runs its own workloads, so holding several
+    costs nothing by itself (each chip's own ecosystem factor is already in flops_per_chip)."""
     onehot = np.eye(n_ecosystems)[ecosystem]  # [C, E]
-    by_eco = held @ (flops_per_chip[:, None] * onehot)  # [L, E]
-    total = by_eco.sum(axis=1)
-    top = np.divide(by_eco.max(axis=1), total, out=np.ones_like(total), where=total > 0)
-    mixed = np.minimum(1.0, 2.0 * (1.0 - top))
-    return total * (1.0 - heterogeneity_penalty * mixed)
+    return held @ (flops_per_chip[:, None] * onehot)
+
+
+def training_flops(
+    pools: np.ndarray, run_share: float, heterogeneity_penalty: float
+) -> np.ndarray:
+    """[holder] FLOP/s of each holder's largest training run, from its pools [holder, ecosystem].
+
+    The run takes `run_share` of the fleet's FLOP/s and is built in the largest single-ecosystem
+    pool: the rest of the fleet serves models and trains smaller runs, which any pool can do.
+    Only the part of a run too big for that pool spills into other ecosystems, and the run's
+    cluster then mixes them: a cluster split evenly loses `heterogeneity_penalty`, less as the
+    split is lopsided (the whole fleet is no longer penalised for holding two ecosystems).
+    """
+    total = pools.sum(axis=1)
+    want = run_share * total
+    top = pools.max(axis=1) if pools.shape[1] else np.zeros_like(total)
+    in_top = np.divide(np.minimum(want, top), want, out=np.ones_like(want), where=want > 0)
+    mixed = np.minimum(1.0, 2.0 * (1.0 - in_top))
+    return want * (1.0 - heterogeneity_penalty * mixed)

@@ -97,6 +97,17 @@ def test_no_variant_when_vendors_do_not_make_them() -> None:
     ]
 
 
+def test_a_mixed_fleet_does_not_shrink_the_largest_run() -> None:
+    """US labs hold Nvidia (CUDA) and AMD (ROCm) chips from 2026: their largest runs fit in
+    the CUDA pool, so the mixed-cluster penalty does not touch them (it used to take up to 30%
+    off the whole fleet)."""
+    runs = []
+    for penalty in (0.0, 0.5):
+        df = ChipWarModel("historical", rng=1, overrides={"heterogeneity_penalty": penalty}).run()
+        runs.append(df.loc[df.bloc == "us", "largest_run_flop"].iloc[-1])
+    assert runs[1] == pytest.approx(runs[0], rel=1e-9), runs
+
+
 def _with_subsidy(value: float):
     text = f"""
 name: subsidy_{value}
