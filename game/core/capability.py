@@ -122,9 +122,7 @@ def pool_flops(
     return held @ (flops_per_chip[:, None] * onehot)
 
 
-def training_flops(
-    pools: np.ndarray, run_share: float, heterogeneity_penalty: float
-) -> np.ndarray:
+def training_flops(pools: np.ndarray, run_share: float, heterogeneity_penalty: float) -> np.ndarray:
     """[holder] FLOP/s of each holder's largest training run, from its pools [holder, ecosystem].
 
     The run takes `run_share` of the fleet's FLOP/s and is built in the largest single-ecosystem

@@ -12,6 +12,7 @@ from game.core.rules import UNCONTROLLED
 from game.sim.model import ChipWarModel
 
 SEEDS = (1, 2, 3)
+SUBSIDIES = (0.0, 0.2, 0.4, 0.6, 0.8)
 
 
 def _china(df):
@@ -124,6 +125,29 @@ def test_a_china_subsidy_raises_its_domestic_share() -> None:
         low = _china(ChipWarModel(_with_subsidy(0.0), rng=seed, months=60).run())
         high = _china(ChipWarModel(_with_subsidy(0.6), rng=seed, months=60).run())
         assert high.domestic_share.iloc[-1] > low.domestic_share.iloc[-1] + 0.05
+
+
+def _china_end_compute(subsidy: float, seed: int) -> tuple[float, float]:
+    """China's domestic and total compute (H100e) at the end, with a buy-domestic mandate of
+    0.5 and a fixed subsidy over the whole run."""
+    overrides = {"domestic_subsidy": subsidy, "buy_domestic_mandate": 0.5}
+    end = _china(ChipWarModel("domestic_push", rng=seed, overrides=overrides).run()).iloc[-1]
+    return end.compute_h100e * end.domestic_share, end.compute_h100e
+
+
+def test_under_a_mandate_more_subsidy_never_means_less_compute() -> None:
+    """The mandate counts compute, not dollars: a deeper subsidy makes domestic chips cheaper and
+    leaves more money for the rest. Counted in dollars it tightened the cap on foreign compute,
+    and China's compute at the end fell by a quarter from subsidy 0.3 to 0.8. Seeds differ by
+    about 0.1%; domestic output at the end is bound by domestic HBM whatever the subsidy (a
+    deeper one spends the stockpile earlier, on chips that retire sooner), hence 1%."""
+    means = np.array(
+        [np.mean([_china_end_compute(s, seed) for seed in SEEDS], axis=0) for s in SUBSIDIES]
+    )
+    for i in range(1, len(SUBSIDIES)):
+        (d0, t0), (d1, t1) = means[i - 1], means[i]
+        assert d1 >= 0.99 * d0, ("domestic", SUBSIDIES[i - 1 : i + 1], d0, d1)
+        assert t1 >= 0.99 * t0, ("total", SUBSIDIES[i - 1 : i + 1], t0, t1)
 
 
 def test_a_buy_domestic_mandate_raises_domestic_purchases() -> None:
