@@ -32,6 +32,7 @@ from game.core.capability import (
     SECONDS_PER_MONTH,
     bloc_frontier,
     capability_index,
+    compute_scarcity,
     grow_efficiency,
     released_foreign,
     training_flops,
@@ -543,17 +544,20 @@ def train(model: MonthContext) -> list[int]:
 
 
 def progress_algorithms(model: MonthContext) -> None:
-    """Algorithmic efficiency grows every month, faster for a bloc whose frontier labs may
-    legally buy less compute per dollar than anyone could (scarcity, see grow_efficiency)."""
-    p, view, labs = model.p, model.view, model.labs
-    value = view.purchase_value[0] / np.maximum(view.price, 1.0)
-    on_sale = model.chips.on_sale(model.month)
-    world_best = np.max(np.where(on_sale, value, 0.0))
-    legal = np.where(on_sale[None, :] & (view.lab_access >= 1.0), value[None, :], 0.0).max(axis=1)
-    ratio = np.clip(legal / max(world_best, 1e-30), 0.0, 1.0)
-    for b in range(len(model.bloc_ids)):
-        mine = labs.frontier & (labs.bloc == b)
-        model.scarcity[b] = 1.0 - ratio[mine].mean() if mine.any() else 0.0
+    """Algorithmic efficiency grows every month, faster for a bloc whose frontier labs hold
+    less usable compute per dollar of budget than the best-supplied bloc's (scarcity, see
+    compute_scarcity and grow_efficiency). Scarcity is measured on the compute labs actually
+    obtained, by any route, not on what they may legally buy: smuggled or rented chips relieve
+    it, so a control that leaks does not buy the target an efficiency bonus."""
+    p, labs = model.p, model.labs
+    counted = labs.frontier & (labs.founded <= model.month)
+    model.scarcity[:] = compute_scarcity(
+        model.view.lab_pool_flops.sum(axis=1),
+        labs.budget,
+        counted,
+        labs.bloc,
+        len(model.bloc_ids),
+    )
     model.efficiency = grow_efficiency(
         model.efficiency,
         model.turn,
