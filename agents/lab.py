@@ -15,7 +15,7 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
      abroad nor buy smuggled chips.
   3. China's levers shift the weights: domestic preference, guidance that stops a share of its
      labs' purchases of foreign controlled chips, and a buy-domestic mandate that sets a floor
-     on the domestic share of spending.
+     on the domestic share of the compute (H100e) its labs obtain.
   4. Vendors ration scarce chips; the diffusion cap limits controlled imports of capped
      countries; gray-market orders are paid into escrow and filled by brokers next month.
 """
@@ -32,8 +32,10 @@ from game.core.capability import (
     SECONDS_PER_MONTH,
     bloc_frontier,
     capability_index,
+    compute_scarcity,
     grow_efficiency,
     released_foreign,
+    training_flops,
 )
 from game.core.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED
 from game.core.market import capacity_scale, whole_units
@@ -161,28 +163,55 @@ def _softmax_rows(u: np.ndarray) -> np.ndarray:
 
 
 def _domestic_floor(
-    shares: np.ndarray, domestic: np.ndarray, bound: np.ndarray, floor: float
+    shares: np.ndarray,
+    domestic: np.ndarray,
+    bound: np.ndarray,
+    floor: float,
+    h100e_per_share: np.ndarray,
 ) -> np.ndarray:
-    """China's buy-domestic mandate: lift the domestic share of spending of bound labs to the
-    floor (where domestic chips are to be had), scaling the other sources down."""
-    dom = np.where(domestic, shares, 0.0).sum(axis=1)
-    lift = bound & (dom > 0) & (dom < floor)
+    """China's buy-domestic mandate: lift the domestic share of the compute bound labs obtain
+    to the floor (where domestic chips are to be had), moving spending from the other sources.
+
+    The floor counts compute (H100e), not dollars: a subsidy that makes domestic chips cheaper
+    then needs fewer dollars to meet it and leaves more for the rest, instead of tightening
+    the cap on everything else. `h100e_per_share` [lab, source] is the compute a unit of
+    spending share buys (allowed share x H100e per chip / unit price)."""
+    dom_money = np.where(domestic, shares, 0.0).sum(axis=1)
+    other_money = shares.sum(axis=1) - dom_money
+    bought = shares * h100e_per_share
+    dom_c = np.where(domestic, bought, 0.0).sum(axis=1)
+    other_c = bought.sum(axis=1) - dom_c
+    lift = bound & (dom_c > 0) & (dom_c < floor * (dom_c + other_c))
     if not lift.any():
         return shares
-    up = np.where(lift, floor / np.maximum(dom, 1e-12), 1.0)
-    down = np.where(lift, (1 - floor) / np.maximum(1 - dom, 1e-12), 1.0)
+    # H100e per unit of money share on each side; the domestic money share that meets the floor
+    per_dom = dom_c / np.maximum(dom_money, 1e-12)
+    per_other = other_c / np.maximum(other_money, 1e-12)
+    total = dom_money + other_money
+    weight = floor * per_other + (1.0 - floor) * per_dom  # > 0 where lifted
+    target = np.divide(
+        total * floor * per_other, weight, out=dom_money.copy(), where=lift & (weight > 0)
+    )
+    up = np.where(lift, target / np.maximum(dom_money, 1e-12), 1.0)
+    down = np.where(lift, (total - target) / np.maximum(other_money, 1e-12), 1.0)
     return np.where(domestic, shares * up[:, None], shares * down[:, None])
 
 
 def _hold_to_mandate(
-    units: np.ndarray, unit_paid: np.ndarray, domestic: np.ndarray, bound: np.ndarray, floor: float
+    units: np.ndarray,
+    source_h100e: np.ndarray,
+    domestic: np.ndarray,
+    bound: np.ndarray,
+    floor: float,
 ) -> np.ndarray:
-    """The mandate binds after rationing too: a bound lab that could get only so many domestic
-    chips may spend at most (1 - floor) / floor times as much on foreign ones; the rest of its
-    money waits. Labs with no domestic chip on offer at all are not held back."""
-    spent = units * unit_paid
-    dom = np.where(domestic, spent, 0.0).sum(axis=1)
-    foreign = spent.sum(axis=1) - dom
+    """The mandate binds after rationing too: a bound lab that could get only so much domestic
+    compute may obtain at most (1 - floor) / floor times as much (in H100e) from other sources;
+    the rest of its money waits. Counting compute, not dollars, means a deeper subsidy (cheaper
+    domestic chips, the same compute) never tightens this cap. Labs with no domestic chip on
+    offer at all are not held back."""
+    got = units * source_h100e[None, :]
+    dom = np.where(domestic, got, 0.0).sum(axis=1)
+    foreign = got.sum(axis=1) - dom
     allowed = dom * (1.0 - floor) / floor
     offered = domestic.any(axis=1)
     cut = bound & offered & (foreign > allowed)
@@ -190,6 +219,15 @@ def _hold_to_mandate(
         return units
     scale = np.where(cut, allowed / np.maximum(foreign, 1e-12), 1.0)
     return np.where(domestic, units, units * scale[:, None])
+
+
+def _source_h100e(model: MonthContext) -> np.ndarray:
+    """[source] H100e of one unit of each source: each chip bought, each chip rented, and
+    the gray market's chip (0 when there is none)."""
+    h100e = model.chips.h100e
+    g = model.view.gray_chip
+    gray = h100e[g] if g >= 0 else 0.0
+    return np.concatenate([h100e, h100e, [gray]])
 
 
 @dataclass
@@ -222,7 +260,7 @@ def procure(model: MonthContext) -> None:
     model.books.asked_per_chip = asked
     if mandate > 0:
         units = _hold_to_mandate(
-            units, _paid(offers), offers.domestic, labs.bloc == model.china_bloc, mandate
+            units, _source_h100e(model), offers.domestic, labs.bloc == model.china_bloc, mandate
         )
     _deliver(model, offers, units)
 
@@ -359,6 +397,8 @@ def _allocate(
     controlled_h = (view.chip_class == CONTROLLED) * h100e
     utility, unit, allowed = offers.utility, offers.unit_price, offers.allowed
     unit_paid = _paid(offers)
+    with np.errstate(divide="ignore", invalid="ignore"):  # H100e a unit of spending buys
+        h100e_per_money = np.nan_to_num(allowed * _source_h100e(model)[None, :] / unit)
     rent_room = view.rental_capacity if view.rental_host >= 0 else 0.0
     cap_left = view.cap_left.copy()  # [K] H100e, inf where uncapped
     vendor_left = view.vendor_capacity.copy()
@@ -368,7 +408,7 @@ def _allocate(
     for _ in range(2):
         shares = _softmax_rows(utility)
         if mandate > 0:
-            shares = _domestic_floor(shares, offers.domestic, in_target, mandate)
+            shares = _domestic_floor(shares, offers.domestic, in_target, mandate, h100e_per_money)
         with np.errstate(invalid="ignore"):
             want = np.nan_to_num(money[:, None] * shares / unit * allowed)
         room = np.ones((n_labs, n_sources))
@@ -471,7 +511,8 @@ def train(model: MonthContext) -> list[int]:
     beat their bloc's frontier, for the news."""
     p, labs = model.p, model.labs
     active = labs.frontier & (labs.founded <= model.month)
-    flop = model.view.lab_flops * p.mfu * p.largest_run_share * SECONDS_PER_MONTH
+    run = training_flops(model.view.lab_pool_flops, p.largest_run_share, p.heterogeneity_penalty)
+    flop = run * p.mfu * SECONDS_PER_MONTH
     labs.run_flop += np.where(active, flop, 0.0)
     labs.run_age += active
     done = active & (labs.run_age >= int(p.run_months)) & (labs.run_flop > 0)
@@ -504,17 +545,20 @@ def train(model: MonthContext) -> list[int]:
 
 
 def progress_algorithms(model: MonthContext) -> None:
-    """Algorithmic efficiency grows every month, faster for a bloc whose frontier labs may
-    legally buy less compute per dollar than anyone could (scarcity, see grow_efficiency)."""
-    p, view, labs = model.p, model.view, model.labs
-    value = view.purchase_value[0] / np.maximum(view.price, 1.0)
-    on_sale = model.chips.on_sale(model.month)
-    world_best = np.max(np.where(on_sale, value, 0.0))
-    legal = np.where(on_sale[None, :] & (view.lab_access >= 1.0), value[None, :], 0.0).max(axis=1)
-    ratio = np.clip(legal / max(world_best, 1e-30), 0.0, 1.0)
-    for b in range(len(model.bloc_ids)):
-        mine = labs.frontier & (labs.bloc == b)
-        model.scarcity[b] = 1.0 - ratio[mine].mean() if mine.any() else 0.0
+    """Algorithmic efficiency grows every month, faster for a bloc whose frontier labs hold
+    less usable compute per dollar of budget than the best-supplied bloc's (scarcity, see
+    compute_scarcity and grow_efficiency). Scarcity is measured on the compute labs actually
+    obtained, by any route, not on what they may legally buy: smuggled or rented chips relieve
+    it, so a control that leaks does not buy the target an efficiency bonus."""
+    p, labs = model.p, model.labs
+    counted = labs.frontier & (labs.founded <= model.month)
+    model.scarcity[:] = compute_scarcity(
+        model.view.lab_pool_flops.sum(axis=1),
+        labs.budget,
+        counted,
+        labs.bloc,
+        len(model.bloc_ids),
+    )
     model.efficiency = grow_efficiency(
         model.efficiency,
         model.turn,

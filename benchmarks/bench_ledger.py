@@ -6,13 +6,13 @@ holders is a few numpy calls instead of a Python loop over agents. The project e
 be at least 30x faster than the per-agent way. This script measures it.
 
 A month's accounting, as the model does it (agents/lab.py `procure`, game/sim/model.py
-`_lab_flops`):
+`lab_pool_flops`):
   1. install the month's purchases: (holder, chip, provenance, quantity) rows added into this
      year's vintage slot, and counted as produced per chip (`Ledger.install_new`, np.add.at);
   2. chips held per holder and chip (`Ledger.chips_held`: running totals that every flow
      updates, so reading them costs nothing);
   3. effective FLOP/s per holder: chips held times a per-chip FLOP/s vector (a matrix product;
-     the model then applies an ecosystem-mix penalty, left out here on both sides).
+     the model splits it by software ecosystem, left out here on both sides).
 
 Three implementations, checked to give the same results before they are timed:
   * vectorised: a `Ledger` and the three steps above over whole arrays;

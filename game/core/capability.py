@@ -35,16 +35,37 @@ def grow_efficiency(
     """Algorithmic efficiency per bloc after one more month.
 
     Everyone rides the common frontier, doubling every `doubling_months` (Ho et al. measure the
-    world's progress). A bloc whose labs can legally buy only a fraction of the compute per
-    dollar others can (scarcity 0..1) progresses up to `bonus` faster (quantisation, sparsity,
-    distillation), but its lead over the common frontier fades by `decay` a month as the ideas
-    spread, so scarcity buys a lasting but bounded edge, not a runaway.
+    world's progress). A bloc whose labs hold only a fraction of the compute per dollar others
+    do (scarcity 0..1, see compute_scarcity) progresses up to `bonus` faster (quantisation,
+    sparsity, distillation), but its lead over the common frontier fades by `decay` a month as
+    the ideas spread, so scarcity buys a lasting but bounded edge, not a runaway.
     """
     rate = np.log(2.0) / doubling_months
     common = rate * months_elapsed
     lead = np.log(efficiency) - (common - rate)
     lead = lead * (1.0 - decay) + bonus * np.clip(scarcity, 0.0, 1.0) * rate
     return np.exp(common + lead)
+
+
+def compute_scarcity(
+    flops: np.ndarray, budget: np.ndarray, counted: np.ndarray, bloc: np.ndarray, n_blocs: int
+) -> np.ndarray:
+    """[bloc] scarcity 0..1: one minus the usable compute (FLOP/s held) per dollar of monthly
+    budget of the bloc's counted labs (its active frontier labs), over the best-supplied bloc's.
+
+    It measures compute actually obtained, whatever the route: smuggled and rented chips relieve
+    scarcity, and so do a stockpile or a subsidy; controls that are evaded do not create it.
+    Per dollar of budget rather than per lab, so that a poorer bloc is not scarce for being
+    poor: what drives efficiency under constraint ('necessity breeds innovation') is getting
+    less compute for the money. 0 for the best-supplied bloc and for blocs with no such labs.
+    """
+    held = np.bincount(bloc, weights=np.where(counted, flops, 0.0), minlength=n_blocs)
+    money = np.bincount(bloc, weights=np.where(counted, budget, 0.0), minlength=n_blocs)
+    per_dollar = np.divide(held, money, out=np.full(n_blocs, np.nan), where=money > 0)
+    if not np.isfinite(per_dollar).any() or np.nanmax(per_dollar) <= 0:
+        return np.zeros(n_blocs)
+    ratio = per_dollar / np.nanmax(per_dollar)
+    return np.where(np.isfinite(ratio), 1.0 - np.clip(ratio, 0.0, 1.0), 0.0)
 
 
 def gap_months(
@@ -112,18 +133,28 @@ def released_foreign(history: list[np.ndarray], lag_months: int) -> np.ndarray:
     return out
 
 
-def usable_flops(
-    held: np.ndarray,
-    flops_per_chip: np.ndarray,
-    ecosystem: np.ndarray,
-    n_ecosystems: int,
-    heterogeneity_penalty: float,
+def pool_flops(
+    held: np.ndarray, flops_per_chip: np.ndarray, ecosystem: np.ndarray, n_ecosystems: int
 ) -> np.ndarray:
-    """[holder] FLOP/s a holder can use from its chips [holder, chip]: clusters that mix
-    software ecosystems (CUDA and CANN) lose up to `heterogeneity_penalty` of it."""
+    """[holder, ecosystem] usable FLOP/s of each holder's chips [holder, chip] in each software
+    ecosystem's pool (CUDA, ROCm, CANN): a pool runs its own workloads, so holding several
+    costs nothing by itself (each chip's own ecosystem factor is already in flops_per_chip)."""
     onehot = np.eye(n_ecosystems)[ecosystem]  # [C, E]
-    by_eco = held @ (flops_per_chip[:, None] * onehot)  # [L, E]
-    total = by_eco.sum(axis=1)
-    top = np.divide(by_eco.max(axis=1), total, out=np.ones_like(total), where=total > 0)
-    mixed = np.minimum(1.0, 2.0 * (1.0 - top))
-    return total * (1.0 - heterogeneity_penalty * mixed)
+    return held @ (flops_per_chip[:, None] * onehot)
+
+
+def training_flops(pools: np.ndarray, run_share: float, heterogeneity_penalty: float) -> np.ndarray:
+    """[holder] FLOP/s of each holder's largest training run, from its pools [holder, ecosystem].
+
+    The run takes `run_share` of the fleet's FLOP/s and is built in the largest single-ecosystem
+    pool: the rest of the fleet serves models and trains smaller runs, which any pool can do.
+    Only the part of a run too big for that pool spills into other ecosystems, and the run's
+    cluster then mixes them: a cluster split evenly loses `heterogeneity_penalty`, less as the
+    split is lopsided (the whole fleet is no longer penalised for holding two ecosystems).
+    """
+    total = pools.sum(axis=1)
+    want = run_share * total
+    top = pools.max(axis=1) if pools.shape[1] else np.zeros_like(total)
+    in_top = np.divide(np.minimum(want, top), want, out=np.ones_like(want), where=want > 0)
+    mixed = np.minimum(1.0, 2.0 * (1.0 - in_top))
+    return want * (1.0 - heterogeneity_penalty * mixed)

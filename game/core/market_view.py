@@ -57,4 +57,5 @@ class MarketView:
     # renting abroad: the host lab (or -1) and the H100e it rents out
     rental_host: int = -1
     rental_capacity: float = 0.0
-    lab_flops: np.ndarray = field(default_factory=lambda: _empty(0))  # [lab] usable FLOP/s
+    # [lab, software ecosystem] usable FLOP/s of the chips each lab holds, set after buying
+    lab_pool_flops: np.ndarray = field(default_factory=lambda: _empty(0, 0))

@@ -35,14 +35,15 @@ HBM_REFERENCE = "2026-01"  # domestic_hbm_chips_2026 is the output rate at the s
 
 
 def derive_market_view(model: ChipWarModel, view: MarketView) -> MarketView:
-    """Fill `view` (reused, so that its lab_flops survive) from the model's state now."""
+    """Fill `view` (reused, so that its lab_pool_flops survive) from the model's state now."""
     _rules(model, view)
     _prices_and_value(model, view)
     view.vendor_capacity = vendor_capacity(model)
     _markets(model, view)
     _gray_market(model, view)
-    if view.lab_flops.shape != model.labs.budget.shape:
-        view.lab_flops = np.zeros(model.labs.budget.shape)
+    pools = (len(model.labs), len(model.chips.ecosystem_ids))
+    if view.lab_pool_flops.shape != pools:
+        view.lab_pool_flops = np.zeros(pools)
     return view
 
 

@@ -39,7 +39,7 @@ from game.config.levers import PolicySpec, default_policy_spec
 from game.config.scenario import Scenario, ScheduledChange, load_scenario, with_overrides
 from game.config.world import WorldData, default_world_data
 from game.core.books import MonthBooks
-from game.core.capability import bloc_frontier, bloc_median, capability_index, usable_flops
+from game.core.capability import bloc_frontier, bloc_median, capability_index, pool_flops
 from game.core.catalogue import ChipTable
 from game.core.ledger import DOMESTIC, LEGAL, SMUGGLED, Ledger
 from game.core.market_view import GrayMarket, MarketView
@@ -341,7 +341,7 @@ class ChipWarModel(mesa.Model):
         broker_phase.exit_idle(self)
         into_china = self.country_bloc == self.china_bloc
         self.smuggled_via += self.books.flows[:, into_china, SMUGGLED].sum(axis=1)
-        self.view.lab_flops = self.lab_flops()
+        self.view.lab_pool_flops = self.lab_pool_flops()
         lab_phase.train(self)
         lab_phase.progress_algorithms(self)
         self._record()
@@ -412,14 +412,14 @@ class ChipWarModel(mesa.Model):
             self.datacollector.add_table_row("sales", row)
 
     # ------------------------------------------------------------------ compute and capability
-    def lab_flops(self) -> np.ndarray:
-        """[lab] FLOP/s each lab can use from the chips it holds."""
-        return usable_flops(
+    def lab_pool_flops(self) -> np.ndarray:
+        """[lab, ecosystem] FLOP/s each lab can use from the chips it holds, by software
+        ecosystem (training builds its largest run in one pool: agents/lab.py train)."""
+        return pool_flops(
             self.ledger.chips_held().astype(float),
             self.view.flops_per_chip,
             self.chips.ecosystem,
             len(self.chips.ecosystem_ids),
-            self.p.heterogeneity_penalty,
         )
 
     def frontier_now(self) -> np.ndarray:

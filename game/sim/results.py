@@ -35,7 +35,9 @@ COLUMNS: list[tuple[str, str]] = [
     ),
     (
         "effective_compute_h100e",
-        "the same after software ecosystem, interconnect and mixed-cluster losses",
+        "the same after each chip's software-ecosystem and interconnect losses: what the bloc's "
+        "labs can use, each chip in its own ecosystem's pool (mixing ecosystems costs only a "
+        "training run too big for one pool, see largest_run_flop)",
     ),
     ("legal_share", "share of compute_h100e bought legally from foreign vendors"),
     ("compliant_share", "share of compute_h100e that is compliant variants (A800, H800, H20, ...)"),
@@ -82,7 +84,7 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
     gaps = gap_months(frontier, history, leader, ppm)
     median = model.median_capability()
-    eff = by_bloc(model.view.lab_flops) / (chips.tflops[chips.reference] * 1e12)
+    eff = by_bloc(model.view.lab_pool_flops.sum(axis=1)) / (chips.tflops[chips.reference] * 1e12)
     smuggled = by_bloc(books.smuggled_by_lab)
     seized = by_bloc(books.seized_by_lab)
     revenue = books.revenue_by_bloc

@@ -4,6 +4,7 @@ risk appetite and to the rules."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from agents import Broker
 from game.config.commands import PolicyChange
@@ -98,3 +99,28 @@ def test_an_entity_listed_lab_buys_no_us_chips_legally() -> None:
     legal_like = gained[:, [0, COMPLIANT, RENTED]]  # legal, compliant, rented
     assert legal_like[us_chip].max() <= 0
     assert np.isfinite(model.labs.capability[i])  # it keeps training on what it has
+
+
+def test_the_buy_domestic_mandate_counts_compute_not_dollars() -> None:
+    """One lab, two sources: a domestic chip (0.5 H100e) and a foreign one (1 H100e, $20k).
+    After rationing it got 10 domestic chips (5 H100e): at a floor of 0.5 it may take 5 H100e
+    of foreign chips whatever the domestic chip costs, where a floor on spending cut that
+    allowance in step with the domestic price (a subsidy tightened it). Before rationing, the
+    floor lifts the domestic share of compute to one half, and a cheaper domestic chip needs
+    less of the money to do it."""
+    from agents.lab import _domestic_floor, _hold_to_mandate
+
+    domestic = np.array([[True, False]])
+    h100e = np.array([0.5, 1.0])
+    bound = np.array([True])
+    held = _hold_to_mandate(np.array([[10.0, 20.0]]), h100e, domestic, bound, 0.5)
+    np.testing.assert_allclose(held, [[10.0, 5.0]])
+    money_share = {}
+    for domestic_price in (10.0, 5.0):  # before and after a subsidy of one half
+        per_share = h100e / np.array([domestic_price, 20.0])
+        shares = _domestic_floor(np.array([[0.1, 0.9]]), domestic, bound, 0.5, per_share)
+        bought = shares[0] * per_share
+        assert bought[0] == pytest.approx(bought[1])
+        assert shares.sum() == pytest.approx(1.0)
+        money_share[domestic_price] = shares[0, 0]
+    assert money_share[5.0] < money_share[10.0]
