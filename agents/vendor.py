@@ -120,29 +120,34 @@ class ChipVendor(mesa.Agent):
         launched = (
             on_sale & (chips.available_from == model.month) & (chips.variant_of < 0) & ~has_variant
         )
-        lost = [
-            int(c)
-            for c in np.flatnonzero((before[market] | launched) & on_sale & ~free & view.subject)
-        ]
+        # A variant that sold there and leaves sale this month (a designed one goes with its
+        # parent's die, see ChipTable.add_variant) takes the vendor's product out of the market
+        # as surely as a rule would: its successor is designed from a chip still being made.
+        retired = before[market] & (chips.variant_of >= 0) & (chips.end_of_sale == model.month)
+        caught = (before[market] | launched) & on_sale & ~free & view.subject
+        lost = [int(c) for c in np.flatnonzero(caught | retired)]
         ready = model.month + int(model.p.variant_lag_months)
         for c in lost:
             parent = self._parent_for(int(c), ready)
             if parent >= 0 and all(d["parent"] != parent for d in self.pending):
                 self.pending.append({"parent": parent, "lost": int(c), "ready": ready})
-                why = (
-                    "launches into a closed market"
-                    if chips.available_from[c] == model.month
-                    else "is caught by the rules"
-                )
+                if chips.available_from[c] == model.month:
+                    why = "launches into a closed market"
+                elif retired[c]:
+                    why = "leaves sale"
+                else:
+                    why = "is caught by the rules"
                 model.news(
                     "variant_design",
                     f"{self.name} starts designing a variant of the {chips.ids[parent]} "
                     f"for {model.country_names[market]}: the {chips.ids[c]} {why}",
                     [self.vendor_id],
                 )
+        selling = chips.on_sale(model.month)
         for design in [d for d in self.pending if d["ready"] <= model.month]:
             self.pending.remove(design)
-            if view.country_access[market, design["lost"]] >= 1.0:
+            gone = design["lost"]
+            if selling[gone] and view.country_access[market, gone] >= 1.0:
                 continue  # the rule was relaxed again: no need
             if (free & (chips.variant_of == design["parent"])).any():
                 continue  # a variant of that parent already sells there

@@ -110,7 +110,9 @@ class ChipTable:
         self.ecosystem[i] = self.ecosystem[parent]
         self.variant_of[i] = parent
         self.released[i] = self.available_from[i] = month
-        self.end_of_sale[i] = NEVER
+        # A derated part is cut from the parent's die: it is made as long as the parent is, and
+        # no longer (an MI300X derivative is not sold five years after the MI300X).
+        self.end_of_sale[i] = self.end_of_sale[parent]
         self.tflops[i] = tflops
         self.interconnect[i] = interconnect
         self.memory_gb[i] = self.memory_gb[parent]
