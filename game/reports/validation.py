@@ -28,6 +28,9 @@ def write_record(
     table: pd.DataFrame, bands: pd.DataFrame, folder: Path, runs: str
 ) -> list[Path]:
     """Write the record and its charts into `folder`; returns the files written."""
+    # Stamped before anything is written: a record written over its own tracked charts would
+    # otherwise read the tree as dirty and say "with uncommitted changes" of a clean commit.
+    stamp = _commit()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in sorted(set(table["series"]) - {""}):
@@ -36,11 +39,11 @@ def write_record(
         atomic_write_bytes(path, trajectory_png(name, points, bands[bands["series"] == name]))
         written.append(path)
     page = folder / RECORD_NAME
-    atomic_write_bytes(page, record_markdown(table, runs).encode())
+    atomic_write_bytes(page, record_markdown(table, runs, stamp).encode())
     return [page, *written]
 
 
-def record_markdown(table: pd.DataFrame, runs: str) -> str:
+def record_markdown(table: pd.DataFrame, runs: str, commit: str | None = None) -> str:
     total, inside = len(table), int(table["in_range"].sum())
     known = table[table["open"] != ""]
     missed = table[(~table["in_range"]) & (table["open"] == "")]
@@ -49,8 +52,8 @@ def record_markdown(table: pd.DataFrame, runs: str) -> str:
         "# Validation record",
         "",
         f"Written by `python main.py calibrate --record` on {date.today().isoformat()} at "
-        f"commit {_commit()}: {runs}. Each public figure (assets/data/targets.yaml, with its "
-        "source) against the model's median and 10-90% band over the runs.",
+        f"commit {commit or _commit()}: {runs}. Each public figure (assets/data/targets.yaml, "
+        "with its source) against the model's median and 10-90% band over the runs.",
         "",
         f"**{inside} of {total} figures in range.** "
         f"{len(known)} are marked open: the model is known to miss them, and why is said "
