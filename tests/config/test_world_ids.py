@@ -81,3 +81,15 @@ def test_an_objective_naming_a_number_its_goal_lacks_is_refused(tmp_path: Path) 
     roles.write_text(text)
     with pytest.raises(InputError, match=r"objective: names 'gap'"):
         load_roles(roles)
+
+
+def test_every_source_a_data_comment_cites_is_defined() -> None:
+    """A figure's comment may cite its source as [key]; the key must be in that file's sources."""
+    import yaml
+
+    for path in sorted(DATA_DIR.glob("*.yaml")):
+        text = path.read_text()
+        sources = (yaml.safe_load(text) or {}).get("sources", {}) or {}
+        cited = set(re.findall(r"#[^\n]*\[([a-z][a-z0-9_]+)\]", text))
+        missing = sorted(cited - set(sources))
+        assert missing == [], f"{path.name}: {missing}"
