@@ -145,25 +145,17 @@ def _month(at: str) -> str:
 
 
 def _commit() -> str:
+    """The commit the record was written at, and whether the tree differed from it."""
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} with uncommitted changes" if dirty else commit
+
+
+def _git(*args: str) -> str:
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=DATA_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
+            ["git", *args], cwd=DATA_ROOT, capture_output=True, text=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    commit = done.stdout.strip() or "unknown"
-    try:
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=DATA_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        dirty = ""
-    return f"{commit} with uncommitted changes" if dirty else commit
+        return ""
+    return done.stdout.strip()
