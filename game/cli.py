@@ -563,7 +563,7 @@ def _no_display() -> bool:
 def cmd_play(args: argparse.Namespace) -> int:
     import os
 
-    from game.play.objectives import ROLES
+    from game.play.objectives import DEFAULT_ROLE, ROLES
 
     size = _size(args.size)
     if args.lesson is not None:
@@ -579,7 +579,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             )
         load_lesson(args.lesson)  # a bad lesson fails here, clearly
     args.scenario = args.scenario or "historical"
-    args.role = args.role or next(iter(ROLES))
+    args.role = args.role or DEFAULT_ROLE
     args.difficulty = args.difficulty or ("normal" if args.lesson is None else None)
     args.seed = args.seed if args.seed is not None or args.lesson else DEFAULT_SEED
     load_scenario(args.scenario)  # a bad name fails here, clearly

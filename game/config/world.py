@@ -173,6 +173,14 @@ class WorldData(Strict):
         some (the transit hubs set their own customs only); [] for no limit or no such one."""
         return next((list(g.countries) for g in self.governments if g.id == government), [])
 
+    def actor_names(self) -> dict[str, str]:
+        """Every vendor's, lab's and government's name by id (a government's wins a clash)."""
+        return (
+            {v.id: v.name for v in self.vendors}
+            | {lab.id: lab.name for lab in self.labs}
+            | {g.id: g.name for g in self.governments}
+        )
+
     def government_on(self, side: str) -> GovernmentSpec:
         """The government on one side of the contest (the data has exactly one per side)."""
         return next(g for g in self.governments if g.side == side)

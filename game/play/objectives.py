@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from game.config.roles import RoleSpec as Role
-from game.config.roles import default_roles
+from game.config.roles import Role, default_roles
 from game.config.world import default_world_data
 from game.play.view import WorldView
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 
 # The roles and their goals are data (assets/data/roles.yaml); the two sides are the world's.
 ROLES: dict[str, Role] = default_roles()
+DEFAULT_ROLE = next(iter(ROLES))  # the first in roles.yaml: who plays when nobody says
 CHINA_BLOC = default_world_data().target_bloc  # the bloc the rules aim at
 
 

@@ -46,7 +46,7 @@ from game.config.events import default_events, event
 from game.config.levers import LeverSpec, Value
 from game.config.scenario import Scenario, load_scenario
 from game.config.world import WorldData, default_world_data
-from game.play.objectives import ROLES, Role, Score
+from game.play.objectives import DEFAULT_ROLE, ROLES, Role, Score
 from game.play.objectives import score as score_role
 from game.play.projection import Fan, Projector, Snapshot
 from game.play.view import WorldView
@@ -184,7 +184,7 @@ class GameSession:
         hidden: bool = False,
         lesson: dict[str, Any] | None = None,
     ) -> None:
-        roles = _check_setup([next(iter(ROLES))] if roles is None else roles, difficulty)
+        roles = _check_setup([DEFAULT_ROLE] if roles is None else roles, difficulty)
         if not 1 <= int(turn_months) <= 24:
             raise ValueError(f"turn_months must be 1 to 24, got {turn_months}")
         chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

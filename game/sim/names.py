@@ -11,11 +11,7 @@ from game.config.world import WorldData
 class Names:
     def __init__(self, world: WorldData, spec: PolicySpec) -> None:
         self.spec = spec
-        self.actors = (
-            {v.id: v.name for v in world.vendors}
-            | {lab.id: lab.name for lab in world.labs}
-            | {g.id: g.name for g in world.governments}
-        )
+        self.actors = world.actor_names()
         self.countries = {c.id: c.name for c in world.countries}
 
     def actor(self, actor: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pygame
 
 from game.config.lesson import load_lesson
-from game.play.objectives import ROLES
+from game.play.objectives import DEFAULT_ROLE
 from game.play.session import GameSession
 from game.ui.app import DEFAULT_SIZE, App
 from game.ui.scenes.debrief import DebriefScene
@@ -58,7 +58,7 @@ def play(
         pygame.quit()
         return 0
     if session is None:
-        role = role or next(iter(ROLES))
+        role = role or DEFAULT_ROLE
         roles = [role] + [t for t in (teams or []) if t != role]
         session = GameSession(
             scenario,

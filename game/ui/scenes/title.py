@@ -10,7 +10,7 @@ from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
 from game.config.errors import InputError
 from game.config.scenario import load_scenario, scenario_names
-from game.play.objectives import ROLES
+from game.play.objectives import DEFAULT_ROLE, ROLES
 from game.play.session import GameSession
 from game.ui import strings as S
 from game.ui.app import App, Scene, scene
@@ -28,7 +28,7 @@ class TitleScene(Scene):
     ) -> None:
         super().__init__(app)
         self.scenario = scenario
-        self.role = role or next(iter(ROLES))  # the first role in roles.yaml
+        self.role = role or DEFAULT_ROLE
         self.difficulty = difficulty
         self.seed = seed
         self.teams: set[str] = set()
