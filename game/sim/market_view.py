@@ -140,11 +140,10 @@ def _markets(model: ChipWarModel, view: MarketView) -> None:
         minlength=len(model.country_ids),
     )
     view.variant_market = int(np.argmax(np.where(closed, demand, -1))) if closed.any() else -1
-    host = np.flatnonzero(labs.hosts)
-    view.rental_host = int(host[0]) if host.size else -1
+    host = view.rental_host = model.rental_host
     # Foreign data centres grow their rentals to restricted countries with their business.
     view.rental_capacity = (
-        p.rental_capacity_h100e * labs.budget[host[0]] / model.host_budget0 if host.size else 0.0
+        p.rental_capacity_h100e * labs.budget[host] / model.host_budget0 if host >= 0 else 0.0
     )
     view.enforcement = float(policy.get("enforcement"))
 

@@ -229,17 +229,18 @@ class ChipWarModel(mesa.Model):
         self.lab_agents = [AILab(self, i) for i in range(len(labs.country))]
         self.lab_index = {lab_id: i for i, lab_id in enumerate(labs.ids)}
         hosts = np.flatnonzero(labs.hosts)
+        # the lab whose data centres rent compute abroad (the first that hosts; -1 if none)
+        self.rental_host = int(hosts[0]) if hosts.size else -1
         self.host_budget0 = float(labs.budget[hosts[0]]) if hosts.size else 1.0
 
     def _open_books(self) -> MonthBooks:
-        hosts = np.flatnonzero(self.labs.hosts)
         return MonthBooks(
             self.labs.bloc,
             self.labs.country,
             len(self.chips),
             len(self.bloc_ids),
             len(self.country_ids),
-            int(hosts[0]) if hosts.size else -1,
+            self.rental_host,
         )
 
     # ------------------------------------------------------------------ clock
@@ -269,8 +270,8 @@ class ChipWarModel(mesa.Model):
         self.command_log.append((effective, change, source))
         if source != "initial":
             self.news("policy", news or self.names.news(change), [change.actor], month=effective)
-        if not self._in_step:  # a player's command between months: show its effect at once
-            self.refresh_market_view()
+        if not self._in_step:  # a player's command between months: the next read shows it
+            self._view_stale = True
 
     def inject(self, event: EventSpec, source: str = "facilitator") -> None:
         """A shock nobody at the table chose (a facilitator's event), from next month on: lever
@@ -294,7 +295,7 @@ class ChipWarModel(mesa.Model):
         )
         self.news("shock", event.headline, list(event.targets), month=effective)
         if not self._in_step:
-            self.refresh_market_view()
+            self._view_stale = True
 
     def scheduled(self, actor: str) -> list[ScheduledChange]:
         """This month's scheduled changes for one actor, in the scenario's order."""
