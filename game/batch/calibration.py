@@ -510,6 +510,19 @@ def _most_sensitive(draws: pd.DataFrame, values: np.ndarray) -> str:
     return f"{best} ({corr[best]:.2f})"
 
 
+def format_value(v: float) -> str:
+    """A figure or a model value as the tables show it: two significant digits for the very
+    large and very small (FLOP, revenue), separators for counts, two decimals for shares."""
+    if not np.isfinite(v):
+        return "-"
+    a = abs(v)
+    if a >= 1e6 or (0 < a < 1e-3):
+        return f"{v:.2g}"
+    if a >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.2f}"
+
+
 def _verdict(in_range: bool, known_open: bool) -> str:
     """'open' marks a figure the model is known to miss (targets.yaml says why)."""
     if known_open:
@@ -520,26 +533,17 @@ def _verdict(in_range: bool, known_open: bool) -> str:
 def format_table(table: pd.DataFrame) -> str:
     """The calibration table for a terminal."""
 
-    def num(v: float) -> str:
-        if not np.isfinite(v):
-            return "-"
-        a = abs(v)
-        if a >= 1e6 or (0 < a < 1e-3):
-            return f"{v:.2g}"
-        if a >= 100:
-            return f"{v:,.0f}"
-        return f"{v:.2f}"
-
     shown = pd.DataFrame(
         {
             "target": table["target"],
             "range": [
-                f"{num(lo)} .. {num(hi)}"
+                f"{format_value(lo)} .. {format_value(hi)}"
                 for lo, hi in zip(table["low"], table["high"], strict=True)
             ],
-            "median": table["median"].map(num),
+            "median": table["median"].map(format_value),
             "10-90% band": [
-                f"{num(a)} .. {num(b)}" for a, b in zip(table["p10"], table["p90"], strict=True)
+                f"{format_value(a)} .. {format_value(b)}"
+                for a, b in zip(table["p10"], table["p90"], strict=True)
             ],
             "in range": [
                 _verdict(ok, bool(why))

@@ -16,9 +16,9 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from game.batch.calibration import format_value
 from game.config.files import atomic_write_bytes
 from game.config.paths import DATA_ROOT
-from game.reports import format as F
 
 RECORD_NAME = "README.md"
 LOG_SCALE_ABOVE = 1e3  # a trajectory whose values span more than this is drawn on a log axis
@@ -134,10 +134,7 @@ def _verdict(in_range: bool, known_open: bool) -> str:
 def _num(v: float) -> str:
     if not isinstance(v, float | int) or not np.isfinite(v):
         return "–"
-    a = abs(v)
-    if a >= 1e6 or 0 < a < 1e-3:
-        return f"{v:.2g}"
-    return F.number(v, 2 if a < 100 else 0)
+    return format_value(v)
 
 
 def _month(at: str) -> str:
