@@ -511,7 +511,7 @@ def train(model: MonthContext) -> list[int]:
     beat their bloc's frontier, for the news."""
     p, labs = model.p, model.labs
     active = labs.frontier & (labs.founded <= model.month)
-    run = training_flops(model.view.lab_pool_flops, p.largest_run_share, p.heterogeneity_penalty)
+    run = training_flops(model.view.lab_cluster_flops, p.largest_run_share)
     flop = run * p.mfu * SECONDS_PER_MONTH
     labs.run_flop += np.where(active, flop, 0.0)
     labs.run_age += active

@@ -143,18 +143,41 @@ def pool_flops(
     return held @ (flops_per_chip[:, None] * onehot)
 
 
-def training_flops(pools: np.ndarray, run_share: float, heterogeneity_penalty: float) -> np.ndarray:
-    """[holder] FLOP/s of each holder's largest training run, from its pools [holder, ecosystem].
+def site_flops(
+    by_provenance: np.ndarray, flops_per_chip: np.ndarray, site_of: np.ndarray, n_sites: int
+) -> np.ndarray:
+    """[holder, site, chip] usable FLOP/s of each chip model at each site, from the counts
+    [holder, chip, provenance] and the site each provenance stands at (ledger.SITES)."""
+    onehot = np.eye(n_sites)[site_of]  # [P, S]
+    return np.einsum("hcp,ps->hsc", by_provenance.astype(float), onehot) * flops_per_chip
 
-    The run takes `run_share` of the fleet's FLOP/s and is built in the largest single-ecosystem
-    pool: the rest of the fleet serves models and trains smaller runs, which any pool can do.
-    Only the part of a run too big for that pool spills into other ecosystems, and the run's
-    cluster then mixes them: a cluster split evenly loses `heterogeneity_penalty`, less as the
-    split is lopsided (the whole fleet is no longer penalised for holding two ecosystems).
+
+def largest_cluster(
+    sites: np.ndarray, ecosystem: np.ndarray, n_ecosystems: int, heterogeneity_penalty: float
+) -> np.ndarray:
+    """[holder] FLOP/s of the largest cluster each holder can train one model on, from its
+    chips [holder, site, chip] (site_flops).
+
+    A large run needs one tightly linked cluster in one place, so a cluster never spans sites
+    (chips at home, rented abroad, smuggled lots), nor software ecosystems. Within a site and an
+    ecosystem, a lab either trains on its largest pool of one chip model or mixes the models it
+    has there ("older and newer chips") and loses up to `heterogeneity_penalty`, all of it when
+    the cluster is split evenly, less as one model dominates. A fleet bought in one generation
+    at home is one cluster; a fleet pieced together from stock, compliant variants, rentals and
+    smuggled lots is several small ones: that, not its size, is what limits its largest run.
     """
-    total = pools.sum(axis=1)
-    want = run_share * total
-    top = pools.max(axis=1) if pools.shape[1] else np.zeros_like(total)
-    in_top = np.divide(np.minimum(want, top), want, out=np.ones_like(want), where=want > 0)
-    mixed = np.minimum(1.0, 2.0 * (1.0 - in_top))
-    return want * (1.0 - heterogeneity_penalty * mixed)
+    single = sites.max(axis=(1, 2)) if sites.size else np.zeros(sites.shape[0])
+    onehot = np.eye(n_ecosystems, dtype=bool)[ecosystem]  # [C, E]
+    per_eco = np.where(onehot[None, None], sites[..., None], 0.0)  # [H, S, C, E]
+    total = per_eco.sum(axis=2)  # [H, S, E]
+    top = per_eco.max(axis=2) if sites.shape[2] else total
+    in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
+    mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
+    best_mix = mixed.max(axis=(1, 2)) if mixed.size else np.zeros_like(single)
+    return np.maximum(single, best_mix)
+
+
+def training_flops(cluster: np.ndarray, run_share: float) -> np.ndarray:
+    """[holder] FLOP/s of each holder's largest training run: `run_share` of its largest
+    cluster (largest_cluster); the rest of the fleet serves models and trains smaller runs."""
+    return run_share * cluster

@@ -20,6 +20,11 @@ import numpy as np
 
 PROVENANCES = ("legal", "compliant", "domestic", "smuggled", "rented")
 LEGAL, COMPLIANT, DOMESTIC, SMUGGLED, RENTED = range(len(PROVENANCES))
+# Where a holder's chips stand, by provenance: chips bought openly (legal, compliant variants,
+# domestic) in its own data centres; rented chips in the host's abroad; smuggled chips in the
+# scattered lots they arrived in. A training cluster is built at one site (capability.py).
+SITES = ("home", "abroad", "smuggled")
+SITE_OF_PROVENANCE = np.array([0, 0, 0, 2, 1])
 
 
 class Ledger:

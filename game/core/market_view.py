@@ -59,3 +59,5 @@ class MarketView:
     rental_capacity: float = 0.0
     # [lab, software ecosystem] usable FLOP/s of the chips each lab holds, set after buying
     lab_pool_flops: np.ndarray = field(default_factory=lambda: _empty(0, 0))
+    # [lab] usable FLOP/s of the largest cluster each lab can train one model on
+    lab_cluster_flops: np.ndarray = field(default_factory=lambda: _empty(0))

@@ -35,15 +35,17 @@ HBM_REFERENCE = "2026-01"  # domestic_hbm_chips_2026 is the output rate at the s
 
 
 def derive_market_view(model: ChipWarModel, view: MarketView) -> MarketView:
-    """Fill `view` (reused, so that its lab_pool_flops survive) from the model's state now."""
+    """Fill `view` (reused, so that the labs' compute set after buying survives) from the
+    model's state now."""
     _rules(model, view)
     _prices_and_value(model, view)
     view.vendor_capacity = vendor_capacity(model)
     _markets(model, view)
     _gray_market(model, view)
     pools = (len(model.labs), len(model.chips.ecosystem_ids))
-    if view.lab_pool_flops.shape != pools:
+    if view.lab_pool_flops.shape != pools or view.lab_cluster_flops.shape != pools[:1]:
         view.lab_pool_flops = np.zeros(pools)
+        view.lab_cluster_flops = np.zeros(pools[0])
     return view
 
 

@@ -39,9 +39,16 @@ from game.config.levers import PolicySpec, default_policy_spec
 from game.config.scenario import Scenario, ScheduledChange, load_scenario, with_overrides
 from game.config.world import WorldData, default_world_data
 from game.core.books import MonthBooks
-from game.core.capability import bloc_frontier, bloc_median, capability_index, pool_flops
+from game.core.capability import (
+    bloc_frontier,
+    bloc_median,
+    capability_index,
+    largest_cluster,
+    pool_flops,
+    site_flops,
+)
 from game.core.catalogue import ChipTable
-from game.core.ledger import DOMESTIC, LEGAL, SMUGGLED, Ledger
+from game.core.ledger import DOMESTIC, LEGAL, SITE_OF_PROVENANCE, SITES, SMUGGLED, Ledger
 from game.core.market_view import GrayMarket, MarketView
 from game.core.params import Params
 from game.core.policy_state import PolicyState
@@ -342,7 +349,7 @@ class ChipWarModel(mesa.Model):
         broker_phase.exit_idle(self)
         into_china = self.country_bloc == self.china_bloc
         self.smuggled_via += self.books.flows[:, into_china, SMUGGLED].sum(axis=1)
-        self.view.lab_pool_flops = self.lab_pool_flops()
+        self.measure_lab_compute()
         lab_phase.train(self)
         lab_phase.progress_algorithms(self)
         self._record()
@@ -413,14 +420,19 @@ class ChipWarModel(mesa.Model):
             self.datacollector.add_table_row("sales", row)
 
     # ------------------------------------------------------------------ compute and capability
-    def lab_pool_flops(self) -> np.ndarray:
-        """[lab, ecosystem] FLOP/s each lab can use from the chips it holds, by software
-        ecosystem (training builds its largest run in one pool: agents/lab.py train)."""
-        return pool_flops(
-            self.ledger.chips_held().astype(float),
-            self.view.flops_per_chip,
-            self.chips.ecosystem,
-            len(self.chips.ecosystem_ids),
+    def measure_lab_compute(self) -> None:
+        """Set the view's usable FLOP/s of each lab: by software ecosystem (what it holds) and
+        in its largest trainable cluster (what its largest run is built on: agents/lab.py)."""
+        view, chips = self.view, self.chips
+        n_eco = len(chips.ecosystem_ids)
+        view.lab_pool_flops = pool_flops(
+            self.ledger.chips_held().astype(float), view.flops_per_chip, chips.ecosystem, n_eco
+        )
+        sites = site_flops(
+            self.ledger.by_provenance(), view.flops_per_chip, SITE_OF_PROVENANCE, len(SITES)
+        )
+        view.lab_cluster_flops = largest_cluster(
+            sites, chips.ecosystem, n_eco, self.p.heterogeneity_penalty
         )
 
     def frontier_now(self) -> np.ndarray:

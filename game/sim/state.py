@@ -141,7 +141,7 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
     rv, rs, rg = plain["rng"]["random"]
     model.random.setstate((rv, tuple(rs), rg))
     model.refresh_market_view()
-    model.view.lab_pool_flops = model.lab_pool_flops()
+    model.measure_lab_compute()
     return model
 
 

@@ -1,11 +1,18 @@
-"""Training compute from a lab's pools: the run is built in one software ecosystem."""
+"""Training compute from a lab's chips: the run is built on one cluster at one site."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from game.core.capability import compute_scarcity, pool_flops, training_flops
+from game.core.capability import (
+    compute_scarcity,
+    largest_cluster,
+    pool_flops,
+    site_flops,
+    training_flops,
+)
+from game.core.ledger import SITE_OF_PROVENANCE, SITES
 
 
 def test_pools_split_a_fleet_by_ecosystem() -> None:
@@ -15,22 +22,50 @@ def test_pools_split_a_fleet_by_ecosystem() -> None:
     np.testing.assert_allclose(pool_flops(held, flops, ecosystem, 3), [[24.0, 5.0, 0.0]])
 
 
-def test_a_mixed_fleet_whose_largest_pool_holds_the_run_loses_nothing() -> None:
-    """70% CUDA, 30% ROCm: a run of 12% of the fleet fits in the CUDA pool; the ROCm chips
-    serve. The old whole-fleet penalty took 0.3 x 0.6 = 18% off the run."""
-    pools = np.array([[70.0, 30.0], [100.0, 0.0]])
-    np.testing.assert_allclose(training_flops(pools, 0.12, 0.3), [12.0, 12.0])
+def _sites(*cells: tuple[int, int, float], n_sites: int = 3, n_chips: int = 3) -> np.ndarray:
+    """One holder's [site, chip] FLOP/s from (site, chip, flops) cells, as a [1, S, C] array."""
+    out = np.zeros((1, n_sites, n_chips))
+    for site, chip, flops in cells:
+        out[0, site, chip] = flops
+    return out
 
 
-def test_only_the_part_of_a_run_too_big_for_one_pool_mixes() -> None:
-    pools = np.array([[40.0, 30.0, 30.0], [50.0, 50.0, 0.0], [0.0, 0.0, 0.0]])
-    # 50 wanted, 40 in the largest pool: the cluster is 80/20, mixed = 0.4
-    run = training_flops(pools, 0.5, 0.3)
-    assert run[0] == pytest.approx(50.0 * (1 - 0.3 * 0.4))
-    assert run[1] == pytest.approx(50.0)  # exactly fits
-    assert run[2] == 0.0
-    # a run of the whole fleet split evenly between two ecosystems loses the whole penalty
-    assert training_flops(np.array([[50.0, 50.0]]), 1.0, 0.3)[0] == pytest.approx(70.0)
+def test_sites_group_chips_by_where_their_provenance_puts_them() -> None:
+    # one holder, two chip models, provenances legal, compliant, domestic, smuggled, rented
+    by_prov = np.array([[[1, 2, 0, 3, 4], [0, 0, 5, 0, 0]]])
+    sites = site_flops(by_prov, np.array([10.0, 1.0]), SITE_OF_PROVENANCE, len(SITES))
+    np.testing.assert_allclose(sites[0], [[30.0, 5.0], [40.0, 0.0], [30.0, 0.0]])
+
+
+def test_one_generation_at_home_is_one_cluster() -> None:
+    eco = np.array([0, 0, 1])
+    assert largest_cluster(_sites((0, 0, 100.0)), eco, 2, 0.3)[0] == pytest.approx(100.0)
+
+
+def test_a_fleet_pieced_together_trains_on_its_largest_piece() -> None:
+    """The same 100 units of compute held as stock at home, rentals abroad and smuggled lots
+    (a Chinese lab's fleet in 2024) train a run a third the size of one cluster's."""
+    eco = np.array([0, 0, 1])
+    pieced = _sites((0, 0, 34.0), (1, 0, 33.0), (2, 0, 33.0))
+    assert largest_cluster(pieced, eco, 2, 0.3)[0] == pytest.approx(34.0)
+    # nor do two software ecosystems at one site make one cluster: 60 CUDA and 40 CANN
+    assert largest_cluster(_sites((0, 0, 60.0), (0, 2, 40.0)), eco, 2, 0.0)[0] == 60.0
+
+
+def test_older_and_newer_chips_at_one_site_mix_at_a_cost() -> None:
+    eco = np.array([0, 0, 1])
+    # 50/50 in one ecosystem: mixing loses the whole penalty and still beats either half
+    even = _sites((0, 0, 50.0), (0, 1, 50.0))
+    assert largest_cluster(even, eco, 2, 0.3)[0] == pytest.approx(70.0)
+    # at a penalty of one half or more, a lab keeps to its larger model
+    assert largest_cluster(even, eco, 2, 0.6)[0] == pytest.approx(50.0)
+    # 80/20: the mix loses 0.3 x 0.4
+    lopsided = _sites((0, 0, 80.0), (0, 1, 20.0))
+    assert largest_cluster(lopsided, eco, 2, 0.3)[0] == pytest.approx(100.0 * (1 - 0.3 * 0.4))
+
+
+def test_the_run_is_a_share_of_the_largest_cluster() -> None:
+    np.testing.assert_allclose(training_flops(np.array([100.0, 0.0]), 0.12), [12.0, 0.0])
 
 
 def test_scarcity_is_compute_held_per_dollar_against_the_best_supplied_bloc() -> None:

@@ -18,7 +18,13 @@ from game.sim.state import fork
 
 
 def assert_fresh(model: ChipWarModel) -> None:
-    fresh = derive_market_view(model, MarketView(lab_pool_flops=model.view.lab_pool_flops))
+    fresh = derive_market_view(
+        model,
+        MarketView(
+            lab_pool_flops=model.view.lab_pool_flops,
+            lab_cluster_flops=model.view.lab_cluster_flops,
+        ),
+    )
     for f in dataclasses.fields(MarketView):
         a, b = getattr(model.view, f.name), getattr(fresh, f.name)
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=f.name)
