@@ -545,15 +545,17 @@ def train(model: MonthContext) -> list[int]:
 
 
 def progress_algorithms(model: MonthContext) -> None:
-    """Algorithmic efficiency grows every month, faster for a bloc whose frontier labs hold
-    less usable compute per dollar of budget than the best-supplied bloc's (scarcity, see
-    compute_scarcity and grow_efficiency). Scarcity is measured on the compute labs actually
-    obtained, by any route, not on what they may legally buy: smuggled or rented chips relieve
-    it, so a control that leaks does not buy the target an efficiency bonus."""
+    """Algorithmic efficiency grows every month, faster for a bloc whose frontier labs can train
+    on less compute per dollar of budget than the best-supplied bloc's (scarcity, see
+    compute_scarcity and grow_efficiency). Scarcity is measured on the clusters labs can train
+    on, built from the chips they actually obtained by any route, not on what they may legally
+    buy: smuggled or rented chips relieve it, so a control that leaks does not buy the target
+    an efficiency bonus; a fleet in pieces that trains small runs is what presses a lab to get
+    more out of each run."""
     p, labs = model.p, model.labs
     counted = labs.frontier & (labs.founded <= model.month)
     model.scarcity[:] = compute_scarcity(
-        model.view.lab_pool_flops.sum(axis=1),
+        model.view.lab_cluster_flops,
         labs.budget,
         counted,
         labs.bloc,

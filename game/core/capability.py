@@ -68,6 +68,25 @@ def compute_scarcity(
     return np.where(np.isfinite(ratio), 1.0 - np.clip(ratio, 0.0, 1.0), 0.0)
 
 
+def cycle_mean(history: np.ndarray, window: int) -> np.ndarray:
+    """[month, bloc] each bloc's frontier averaged over the `window` months to each month (one
+    training cycle; fewer at the start), ignoring months without a model.
+
+    A bloc's frontier moves in steps when its best lab's run ends, every `run_months`: read
+    month by month, the gap between two blocs then jumps by a whole run's progress and back
+    within one cycle (bands about 3.7 months apart in 2030). Averaged over one cycle, the
+    steps' timing drops out and what remains is how far behind the bloc is."""
+    h = np.asarray(history, float)
+    ok = np.isfinite(h)
+    pad = np.zeros((1, h.shape[1]))
+    total = np.concatenate([pad, np.cumsum(np.where(ok, h, 0.0), axis=0)])
+    count = np.concatenate([pad, np.cumsum(ok, axis=0)])
+    w = max(1, int(window))
+    lo = np.maximum(np.arange(1, len(h) + 1) - w, 0)
+    n = count[1:] - count[lo]
+    return np.divide(total[1:] - total[lo], n, out=np.full(h.shape, np.nan), where=n > 0)
+
+
 def gap_months(
     current: np.ndarray, history: np.ndarray, leader: int, points_per_month_before: float
 ) -> np.ndarray:

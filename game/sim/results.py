@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from game.core.capability import gap_months
+from game.core.capability import cycle_mean, gap_months
 from game.core.ledger import PROVENANCES
 
 if TYPE_CHECKING:
@@ -26,8 +26,9 @@ COLUMNS: list[tuple[str, str]] = [
     ("median_capability", "median capability index of the bloc's frontier labs that have a model"),
     (
         "gap_months",
-        "months since the leading bloc first reached this bloc's frontier capability "
-        "(0 for the leader)",
+        "months since the leading bloc first reached this bloc's frontier capability, both "
+        "averaged over one training cycle (run_months) so that the gap does not jump when a "
+        "single run ends (0 for the leader)",
     ),
     (
         "compute_h100e",
@@ -36,8 +37,8 @@ COLUMNS: list[tuple[str, str]] = [
     (
         "effective_compute_h100e",
         "the same after each chip's software-ecosystem and interconnect losses: what the bloc's "
-        "labs can use, each chip in its own ecosystem's pool (mixing ecosystems costs only a "
-        "training run too big for one pool, see largest_run_flop)",
+        "labs can use (their largest runs are built on one cluster at one site: see "
+        "largest_run_flop)",
     ),
     ("legal_share", "share of compute_h100e bought legally from foreign vendors"),
     ("compliant_share", "share of compute_h100e that is compliant variants (A800, H800, H20, ...)"),
@@ -79,10 +80,10 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
         return np.bincount(labs.bloc, weights=values, minlength=n_blocs)
 
     frontier = model.frontier_hist[-1]  # the model appended this month's
-    history = np.array(model.frontier_hist)
-    leader = int(np.nanargmax(frontier)) if np.isfinite(frontier).any() else 0
+    smoothed = cycle_mean(np.array(model.frontier_hist), int(model.p.run_months))
+    leader = int(np.nanargmax(smoothed[-1])) if np.isfinite(smoothed[-1]).any() else 0
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
-    gaps = gap_months(frontier, history, leader, ppm)
+    gaps = gap_months(smoothed[-1], smoothed, leader, ppm)
     median = model.median_capability()
     eff = by_bloc(model.view.lab_pool_flops.sum(axis=1)) / (chips.tflops[chips.reference] * 1e12)
     smuggled = by_bloc(books.smuggled_by_lab)

@@ -7,6 +7,8 @@ import pytest
 
 from game.core.capability import (
     compute_scarcity,
+    cycle_mean,
+    gap_months,
     largest_cluster,
     pool_flops,
     site_flops,
@@ -81,3 +83,33 @@ def test_scarcity_is_compute_held_per_dollar_against_the_best_supplied_bloc() ->
     one_each = (np.ones(2), np.ones(2, bool), np.arange(2), 2)
     np.testing.assert_allclose(compute_scarcity(np.array([5.0, 0.0]), *one_each), [0.0, 1.0])
     np.testing.assert_allclose(compute_scarcity(np.zeros(2), *one_each), [0.0, 0.0])
+
+
+def test_a_cycle_mean_turns_a_staircase_into_its_trend() -> None:
+    """A frontier that climbs 4 points at the end of every 4-month run, read month by month,
+    is a staircase; averaged over one cycle it rises a point a month, like its trend."""
+    stairs = np.repeat(np.arange(0.0, 40.0, 4.0), 4)[:, None]  # [month, bloc]
+    smooth = cycle_mean(stairs, 4)
+    np.testing.assert_allclose(np.diff(smooth[4:, 0]), 1.0)
+    # months before a bloc has a model are skipped, not averaged in as zero
+    young = np.array([[np.nan], [np.nan], [6.0], [8.0]])
+    np.testing.assert_allclose(cycle_mean(young, 4)[:, 0], [np.nan, np.nan, 6.0, 7.0])
+
+
+def test_the_gap_on_cycle_means_does_not_jump_when_a_run_ends() -> None:
+    """The leader climbs a point a month smoothly; the follower 12 points behind climbs in
+    4-point steps every 4 months. Read raw, the follower's gap swings by 3 months within each
+    cycle; on cycle means it holds at about 12 months."""
+    months = 48
+    leader = np.arange(months, dtype=float) + 20.0
+    follower = np.repeat(np.arange(8.0, 8.0 + months, 4.0), 4)[:months]
+    history = np.column_stack([leader, follower])
+    raw, smooth = [], []
+    for t in range(24, months):
+        h = history[: t + 1]
+        raw.append(gap_months(h[-1], h, 0, 1.0)[1])
+        s = cycle_mean(h, 4)
+        smooth.append(gap_months(s[-1], s, 0, 1.0)[1])
+    assert np.ptp(raw) >= 3.0
+    assert np.ptp(smooth) <= 0.5
+    assert np.mean(smooth) == pytest.approx(np.mean(raw), abs=1.0)
