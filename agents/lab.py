@@ -63,6 +63,7 @@ class LabTable:
         "founded",
         "hosts",
         "budget",
+        "budget_factor",
         "cash",
         "risk",
         "run_age",
@@ -87,6 +88,7 @@ class LabTable:
         self.founded = np.zeros(n, np.int64)
         self.hosts = np.zeros(n, bool)
         self.budget = np.zeros(n)  # USD a month
+        self.budget_factor = np.ones(n)  # the state-funding multiplier in `budget` (budget_growth)
         self.cash = np.zeros(n)
         self.risk = np.zeros(n)
         self.run_age = np.zeros(n, np.int64)
@@ -112,7 +114,12 @@ class LabTable:
     def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.ids, self.names = list(plain["ids"]), list(plain["names"])
         for k in self.ARRAYS:
-            setattr(self, k, arrays[f"labs.{k}"].copy())
+            if f"labs.{k}" in arrays:
+                setattr(self, k, arrays[f"labs.{k}"].copy())
+            elif k == "budget_factor":  # a save from before state funding: no multiplier
+                self.budget_factor = np.ones(len(self.ids))
+            else:
+                raise KeyError(f"labs.{k}")
 
 
 class AILab(mesa.Agent):
@@ -619,7 +626,12 @@ def cut_remote_access(model: MonthContext) -> None:
 
 
 def budget_growth(model: MonthContext) -> None:
-    """Budgets grow fast at first and slow toward the long-run rate (the boom matures)."""
+    """Budgets grow fast at first and slow toward the long-run rate (the boom matures), unless
+    the scenario sets a bloc's growth for the year (`budget_growth:`, e.g. from capex
+    filings). China's state answers a domestic subsidy deeper than the record's with money
+    for its labs' compute too: their budgets are `1 + state_budget_response x (subsidy -
+    state_budget_subsidy_baseline)` times the path (a level, not a rate, so it does not
+    compound, and nothing changes while the subsidy stays at the historical level)."""
     p, labs = model.p, model.labs
     years = (model.month - model.start) / 12.0
     decay = np.exp(-years / p.budget_growth_decay_years)
@@ -629,4 +641,11 @@ def budget_growth(model: MonthContext) -> None:
         long_run + (np.log(p.budget_growth_frontier) - long_run) * decay,
         long_run + (np.log(p.budget_growth_other) - long_run) * decay,
     )
-    labs.budget *= np.exp(rate / 12.0)
+    path = model.budget_path.get(model.year)
+    if path is not None:
+        set_rate = np.log(path)[labs.bloc]
+        rate = np.where(np.isfinite(set_rate), set_rate, rate)
+    excess = max(0.0, float(model.policy.get("domestic_subsidy")) - p.state_budget_subsidy_baseline)
+    factor = np.where(labs.bloc == model.china_bloc, 1.0 + p.state_budget_response * excess, 1.0)
+    labs.budget *= np.exp(rate / 12.0) * factor / labs.budget_factor
+    labs.budget_factor[:] = factor

@@ -134,6 +134,11 @@ class ChipWarModel(mesa.Model):
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
         self.shocks: list[Shock] = []  # facilitator events in force or past (game/config/events.py)
+        # calendar year -> [bloc] the scenario's yearly budget growth (NaN: the default curve)
+        self.budget_path = {
+            year: np.array([sc.budget_growth.get(b, {}).get(year, np.nan) for b in self.bloc_ids])
+            for year in sorted({y for path in sc.budget_growth.values() for y in path})
+        }
         self._schedule: dict[int, list[ScheduledChange]] = {}
         for item in sc.schedule:
             self._schedule.setdefault(item.month, []).append(item)
