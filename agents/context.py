@@ -63,6 +63,7 @@ class MonthContext(Protocol):
     efficiency: np.ndarray  # [bloc] algorithmic efficiency
     scarcity: np.ndarray  # [bloc]
     cap_used: np.ndarray  # [country] H100e imported under the diffusion cap
+    budget_path: dict[int, np.ndarray]  # year -> [bloc] scenario's budget growth (NaN: default)
     frontier_hist: list[np.ndarray]  # [bloc] frontier capability, one entry a month
     command_log: list[tuple[int, PolicyChange, str]]
 

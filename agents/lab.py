@@ -18,6 +18,11 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
      on the domestic share of the compute (H100e) its labs obtain.
   4. Vendors ration scarce chips; the diffusion cap limits controlled imports of capped
      countries; gray-market orders are paid into escrow and filled by brokers next month.
+  5. Demand can say no: the logit has an outside option, keeping the cash (up to
+     `CASH_CAP_MONTHS` of budget; the rest goes to other uses), worth as much as a source
+     `reservation_markup` times dearer per unit of value than the best chip on the open
+     market at list price (`outside_option`). At list prices it takes a fraction of a percent;
+     facing only the gray market near its ceiling a lab keeps most of its money.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ class LabTable:
         "founded",
         "hosts",
         "budget",
+        "budget_factor",
         "cash",
         "risk",
         "run_age",
@@ -82,6 +88,7 @@ class LabTable:
         self.founded = np.zeros(n, np.int64)
         self.hosts = np.zeros(n, bool)
         self.budget = np.zeros(n)  # USD a month
+        self.budget_factor = np.ones(n)  # the state-funding multiplier in `budget` (budget_growth)
         self.cash = np.zeros(n)
         self.risk = np.zeros(n)
         self.run_age = np.zeros(n, np.int64)
@@ -107,7 +114,12 @@ class LabTable:
     def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.ids, self.names = list(plain["ids"]), list(plain["names"])
         for k in self.ARRAYS:
-            setattr(self, k, arrays[f"labs.{k}"].copy())
+            if f"labs.{k}" in arrays:
+                setattr(self, k, arrays[f"labs.{k}"].copy())
+            elif k == "budget_factor":  # a save from before state funding: no multiplier
+                self.budget_factor = np.ones(len(self.ids))
+            else:
+                raise KeyError(f"labs.{k}")
 
 
 class AILab(mesa.Agent):
@@ -243,6 +255,7 @@ class _Offers:
     direct_price: np.ndarray  # [lab, chip] after subsidy, levy and customs checks
     rental_price: np.ndarray  # [chip]
     provenance: np.ndarray  # [lab, chip] how a direct purchase is booked in the ledger
+    outside: np.ndarray  # [lab] logit utility of not buying this month (keeping the cash)
 
 
 def procure(model: MonthContext) -> None:
@@ -347,6 +360,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         )
 
     return _Offers(
+        outside=outside_option(value, view.price, on_sale & chips.used, beta, p.reservation_markup),
         utility=np.concatenate([buy_utility, rent_utility, gray_utility], axis=1),
         unit_price=np.concatenate(
             [
@@ -376,6 +390,24 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     )
 
 
+def outside_option(
+    value: np.ndarray, price: np.ndarray, on_sale: np.ndarray, beta: float, markup: float
+) -> np.ndarray:
+    """[lab] Utility of not buying compute this month (keeping the cash), on the scale of the
+    sources' utilities beta x log(value per dollar): that of a source `markup` times dearer,
+    per unit of value, than the best chip on sale anywhere at list price (`value` [lab, chip]
+    is what each chip is worth to each lab). Why: at list prices a lab should spend nearly all
+    it has (the outside option takes about 1 / (1 + markup^beta) of it), but one facing only
+    sources several times dearer than the compute it could have had (the gray market near
+    its ceiling, no legal chip) should keep most of its money instead of paying any price;
+    without it demand never says no and the gray price sits at its ceiling."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_dollar = np.where(on_sale[None, :] & (price > 0)[None, :], value / price, 0.0)
+    best = per_dollar.max(axis=1, initial=0.0)
+    with np.errstate(divide="ignore"):
+        return beta * np.log(best / markup)
+
+
 def _paid(offers: _Offers) -> np.ndarray:
     """Unit prices with the gray column at 0 when there is no gray chip to price it."""
     return np.where(np.isfinite(offers.unit_price), offers.unit_price, 0.0)
@@ -384,10 +416,11 @@ def _paid(offers: _Offers) -> np.ndarray:
 def _allocate(
     model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two passes: spend by preference; then re-spend what sold-out sources (rationed supply,
-    denied licences, the diffusion cap, the hosts' rental room) left over on the remaining
-    ones: buy the best, then the next best. Returns units [lab, source] (fractional) and the
-    chips asked of vendors [chip] over both passes."""
+    """Two passes: spend by preference; then weigh what sold-out sources (rationed supply,
+    denied licences, the diffusion cap, the hosts' rental room) left over between the
+    remaining ones and keeping it: buy the best, then the next best if it is worth its price.
+    What a lab chose to keep in the first pass stays kept. Returns units [lab, source]
+    (fractional) and the chips asked of vendors [chip] over both passes."""
     labs, chips, view = model.labs, model.chips, model.view
     n_labs, n_chips = len(labs), len(chips)
     n_sources = 2 * n_chips + 1
@@ -406,7 +439,9 @@ def _allocate(
     money = spend.copy()
     asked = np.zeros(n_chips)
     for _ in range(2):
-        shares = _softmax_rows(utility)
+        # the last column is the outside option: the money a lab keeps rather than buy
+        with_outside = _softmax_rows(np.column_stack([utility, offers.outside]))
+        shares, kept = with_outside[:, :-1], with_outside[:, -1]
         if mandate > 0:
             shares = _domestic_floor(shares, offers.domestic, in_target, mandate, h100e_per_money)
         with np.errstate(invalid="ignore"):
@@ -426,7 +461,7 @@ def _allocate(
         room[:, : 2 * n_chips] *= np.tile(share, 2)
         got = want * room
         units += got
-        money = np.maximum(money - (got * unit_paid).sum(axis=1), 0.0)
+        money = np.maximum(money * (1.0 - kept) - (got * unit_paid).sum(axis=1), 0.0)
         rent_room = max(0.0, rent_room - (got[:, rent] * h100e).sum())
         made = got[:, :n_chips] + got[:, rent]
         vendor_left = np.maximum(
@@ -593,7 +628,12 @@ def cut_remote_access(model: MonthContext) -> None:
 
 
 def budget_growth(model: MonthContext) -> None:
-    """Budgets grow fast at first and slow toward the long-run rate (the boom matures)."""
+    """Budgets grow fast at first and slow toward the long-run rate (the boom matures), unless
+    the scenario sets a bloc's growth for the year (`budget_growth:`, e.g. from capex
+    filings). China's state answers a domestic subsidy deeper than the record's with money
+    for its labs' compute too: their budgets are `1 + state_budget_response x (subsidy -
+    state_budget_subsidy_baseline)` times the path (a level, not a rate, so it does not
+    compound, and nothing changes while the subsidy stays at the historical level)."""
     p, labs = model.p, model.labs
     years = (model.month - model.start) / 12.0
     decay = np.exp(-years / p.budget_growth_decay_years)
@@ -603,4 +643,11 @@ def budget_growth(model: MonthContext) -> None:
         long_run + (np.log(p.budget_growth_frontier) - long_run) * decay,
         long_run + (np.log(p.budget_growth_other) - long_run) * decay,
     )
-    labs.budget *= np.exp(rate / 12.0)
+    path = model.budget_path.get(model.year)
+    if path is not None:
+        set_rate = np.log(path)[labs.bloc]
+        rate = np.where(np.isfinite(set_rate), set_rate, rate)
+    excess = max(0.0, float(model.policy.get("domestic_subsidy")) - p.state_budget_subsidy_baseline)
+    factor = np.where(labs.bloc == model.china_bloc, 1.0 + p.state_budget_response * excess, 1.0)
+    labs.budget *= np.exp(rate / 12.0) * factor / labs.budget_factor
+    labs.budget_factor[:] = factor

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from game.config.commands import ACTOR_KINDS, PolicyChange, check_change
-from game.config.dates import format_month, parse_month
+from game.config.dates import format_month, parse_month, year_of
 from game.config.errors import InputError, Problem
 from game.config.levers import SPEC_FILES, PolicySpec, default_policy_spec
 from game.config.paths import POLICY_DIR
@@ -23,6 +23,8 @@ from game.config.world import Month, Text, WorldData, default_world_data
 from game.config.yamlfile import YamlDoc, parse_yaml, read_yaml, shown_path
 
 MAX_MONTHS = 1200
+# A yearly budget growth factor outside (0, MAX_BUDGET_GROWTH] is a typo, not a scenario.
+MAX_BUDGET_GROWTH = 10.0
 
 Value = bool | int | float | str
 
@@ -55,6 +57,9 @@ class ScenarioFile(Strict):
     levers: list[InitialLever] = []
     bots: dict[str, Literal["none", "reactive"]] = {}
     schedule: list[ScheduleEntry] = []
+    # bloc -> {calendar year: yearly growth factor of its labs' budgets}; years not listed
+    # follow the default curve (parameters budget_growth_*)
+    budget_growth: dict[str, dict[int, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ class Scenario:
     bots: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     pinned: frozenset[tuple[str, str | None]] = frozenset()  # levers fixed by --set
+    # bloc -> {calendar year: yearly budget growth factor}, set by the scenario
+    budget_growth: dict[str, dict[int, float]] = field(default_factory=dict)
 
     @property
     def months(self) -> int:
@@ -99,6 +106,10 @@ class Scenario:
             "bots": dict(self.bots),
             "files": list(self.files),
             "pinned": sorted([list(p) for p in self.pinned], key=str),
+            "budget_growth": {
+                bloc: {str(y): g for y, g in path.items()}
+                for bloc, path in self.budget_growth.items()
+            },
         }
 
     @classmethod
@@ -117,6 +128,10 @@ class Scenario:
             bots=dict(d["bots"]),
             files=tuple(d["files"]),
             pinned=frozenset((p[0], p[1]) for p in d.get("pinned", [])),
+            budget_growth={
+                bloc: {int(y): float(g) for y, g in path.items()}
+                for bloc, path in d.get("budget_growth", {}).items()
+            },
         )
 
 
@@ -170,6 +185,39 @@ def _check_parameters(
                     f"got {value}",
                 )
             )
+    return out
+
+
+def _check_budget_growth(
+    doc: YamlDoc, paths: dict[str, dict[int, float]], world: WorldData, years: range | None
+) -> list[Problem]:
+    """Every bloc known, every year within the scenario, every factor a plausible number."""
+    out = []
+    blocs = [b.id for b in world.blocs]
+    for bloc, path in paths.items():
+        if bloc not in blocs:
+            near = difflib.get_close_matches(bloc, blocs, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            out.append(
+                doc.problem(
+                    ("budget_growth", bloc),
+                    f"unknown bloc{hint}; expected one of: {', '.join(blocs)}",
+                )
+            )
+        for year, growth in path.items():
+            key = ("budget_growth", bloc, year)
+            if years is not None and year not in years:
+                out.append(
+                    doc.problem(key, f"expected a year from {years[0]} to {years[-1]}, got {year}")
+                )
+            if not 0.0 < growth <= MAX_BUDGET_GROWTH:
+                out.append(
+                    doc.problem(
+                        key,
+                        "expected a yearly growth factor of the budgets (x per year) above 0 "
+                        f"and at most {MAX_BUDGET_GROWTH:g}, got {growth}",
+                    )
+                )
     return out
 
 
@@ -265,6 +313,10 @@ def _build(
                 f"and within {MAX_MONTHS} months of it, got {format_month(end)}",
             )
         )
+    years = (
+        range(year_of(start), year_of(end) + 1) if start is not None and end is not None else None
+    )
+    problems += _check_budget_growth(doc, sf.budget_growth, world, years)
     own: list[ScheduledChange] = []
     for i, entry in enumerate(sf.schedule):
         change = PolicyChange(entry.actor, entry.lever, entry.value, entry.target)
@@ -296,6 +348,11 @@ def _build(
     )
     # Stable sort: within a month, parent entries first, then this file's, each in file order.
     schedule = tuple(sorted(inherited + tuple(own), key=lambda s: s.month))
+    budget_growth = {
+        bloc: dict(path) for bloc, path in (parent.budget_growth if parent else {}).items()
+    }
+    for bloc, path in sf.budget_growth.items():
+        budget_growth.setdefault(bloc, {}).update(path)
     files = (parent.files if parent else ()) + (doc.path,)
     return Scenario(
         name=sf.name,
@@ -307,6 +364,7 @@ def _build(
         schedule=schedule,
         bots=bots,
         files=files,
+        budget_growth=budget_growth,
     )
 
 

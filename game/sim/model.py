@@ -18,6 +18,7 @@ Everything random draws from `self.rng` (seeded by `rng=`), and levers move only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -140,6 +141,11 @@ class ChipWarModel(mesa.Model):
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
         self.shocks: list[Shock] = []  # facilitator events in force or past (game/config/events.py)
+        # calendar year -> [bloc] the scenario's yearly budget growth (NaN: the default curve)
+        self.budget_path = {
+            year: np.array([sc.budget_growth.get(b, {}).get(year, np.nan) for b in self.bloc_ids])
+            for year in sorted({y for path in sc.budget_growth.values() for y in path})
+        }
         self._schedule: dict[int, list[ScheduledChange]] = {}
         for item in sc.schedule:
             self._schedule.setdefault(item.month, []).append(item)
@@ -339,13 +345,16 @@ class ChipWarModel(mesa.Model):
         for vendor in self.vendors:
             vendor.step()
         self.refresh_market_view()
-        broker_phase.resolve_shipments(self)
+        refunded = self._cash_back(broker_phase.resolve_shipments)
         lab_phase.procure(self)
         self._tell_vendors_demand()
         self._draw_hbm_stockpile()
         broker_phase.enter(self)
         broker_phase.choose_routes(self)
-        broker_phase.ship(self)
+        refunded += self._cash_back(broker_phase.ship)
+        # Gray orders are paid into escrow when placed; what comes back (orders brokers could
+        # not fill, chips seized on the way) was not spent: a lab spends no more than it had.
+        self.labs.spent_month -= refunded
         broker_phase.exit_idle(self)
         into_china = self.country_bloc == self.china_bloc
         self.smuggled_via += self.books.flows[:, into_china, SMUGGLED].sum(axis=1)
@@ -384,6 +393,12 @@ class ChipWarModel(mesa.Model):
         """Derive the market view again (game/sim/market_view.py) from the state now."""
         self._view = derive_market_view(self, self._view or MarketView())
         self._view_stale = False
+
+    def _cash_back(self, phase: Callable[[ChipWarModel], None]) -> np.ndarray:
+        """Run a brokers' phase; return [lab] the cash it paid back to labs (gray refunds)."""
+        before = self.labs.cash.copy()
+        phase(self)
+        return self.labs.cash - before
 
     def _tell_vendors_demand(self) -> None:
         """Each vendor hears what buyers asked of it this month: the demand it plans for."""

@@ -54,7 +54,11 @@ COLUMNS: list[tuple[str, str]] = [
     ("gray_chip", "that chip's id (empty if no gray market)"),
     ("brokers_active", "smuggling brokers in business (market-wide)"),
     ("chips_bought", "chips the bloc's labs bought or rented legally this month"),
-    ("spending_usd", "what the bloc's labs spent on compute this month, gray orders included"),
+    (
+        "spending_usd",
+        "what the bloc's labs spent on compute this month, gray orders included, net of the "
+        "refunds of gray orders brokers could not fill or that were seized",
+    ),
     ("vendor_revenue_usd", "vendors' revenue from sales to the bloc's labs this month"),
     ("budget_usd", "the bloc's labs' monthly compute budgets"),
     ("algorithmic_efficiency", "the bloc's algorithmic efficiency multiplier (1 at the start)"),
