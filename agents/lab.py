@@ -555,10 +555,7 @@ def train(model: MonthContext) -> list[int]:
         return []
     eff = labs.run_flop * model.efficiency[labs.bloc]
     own = capability_index(eff, p.capability_points_per_decade)
-    # [B] the best foreign model one could distil
-    released = released_foreign(model.frontier_hist, int(p.distillation_lag_months))
-    target = released[labs.bloc]
-    distilled = own + p.distillation_share * np.maximum(0.0, np.nan_to_num(target - own, nan=0.0))
+    distilled = own + distillation_share(model) * _gap_to_released(model, own)
     before = bloc_frontier(labs.capability, labs.frontier, labs.bloc, len(model.bloc_ids))
     new_cap = np.where(done, np.fmax(labs.capability, distilled), labs.capability)
     records = np.flatnonzero(done & (new_cap > np.nan_to_num(before[labs.bloc], nan=-np.inf)))
@@ -577,6 +574,25 @@ def train(model: MonthContext) -> list[int]:
             [labs.ids[i]],
         )
     return [int(i) for i in records]
+
+
+def _gap_to_released(model: MonthContext, own: np.ndarray) -> np.ndarray:
+    """[lab] capability points between a lab's own new model and the best foreign model
+    released `distillation_lag_months` ago (0 where the lab is ahead or there is none)."""
+    released = released_foreign(model.frontier_hist, int(model.p.distillation_lag_months))
+    return np.maximum(0.0, np.nan_to_num(released[model.labs.bloc] - own, nan=0.0))
+
+
+def distillation_share(model: MonthContext) -> np.ndarray:
+    """[lab] share of the gap to the best released foreign model a lab closes by distilling it
+    (training on its outputs, building on its weights). Limits on model access (API use, closed
+    weights) cut it for labs in restricted or embargoed countries, in proportion: intermediaries
+    and open-weight models keep the rest, and the lever cannot reach what is already out."""
+    labs = model.labs
+    tier = model.view.tier[labs.country]
+    cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
+    cut = float(model.policy.get("model_access_controls"))
+    return np.where(cut_off, model.p.distillation_share * (1.0 - cut), model.p.distillation_share)
 
 
 def progress_algorithms(model: MonthContext) -> None:

@@ -9,6 +9,7 @@ import pytest
 from game.config.commands import PolicyChange
 from game.config.scenario import parse_scenario_text
 from game.core.rules import UNCONTROLLED
+from agents.lab import distillation_share
 from game.sim.model import ChipWarModel
 
 SEEDS = (1, 2, 3)
@@ -213,3 +214,22 @@ def test_a_buy_domestic_mandate_raises_domestic_purchases() -> None:
         ChipWarModel("historical", rng=1, months=48, overrides={"buy_domestic_mandate": 0.8}).run()
     )
     assert pushed.domestic_share.iloc[-1] > base.domestic_share.iloc[-1] + 0.05
+
+
+def test_limits_on_model_access_cut_chinas_distillation_and_widen_the_gap() -> None:
+    """Model access limits act on distillation alone: China's labs close less of the gap to
+    the released US frontier, so the gap widens; they buy the same chips as before."""
+    runs = {}
+    for cut in (0.0, 1.0):
+        model = ChipWarModel("historical", rng=4, overrides={"model_access_controls": cut})
+        df = model.run()
+        runs[cut] = df[(df.bloc == "china") & (df.date >= "2026-01")]
+        shares = distillation_share(model)
+        china = model.labs.bloc == model.china_bloc
+        assert (shares[china] == pytest.approx(model.p.distillation_share * (1 - cut))), cut
+        assert (shares[~china] == model.p.distillation_share).all()
+    assert runs[1.0].gap_months.mean() > runs[0.0].gap_months.mean() + 1.0
+    # the lever moves no chip
+    np.testing.assert_allclose(
+        runs[1.0].compute_h100e.to_numpy(), runs[0.0].compute_h100e.to_numpy(), rtol=0.05
+    )
