@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.lab import distillation_share
 from game.config.commands import PolicyChange
 from game.config.scenario import parse_scenario_text
 from game.core.rules import UNCONTROLLED
-from agents.lab import distillation_share
 from game.sim.model import ChipWarModel
 
 SEEDS = (1, 2, 3)
