@@ -7,6 +7,15 @@ enforcement, the transit state's customs and the pressure on it, and China's own
 does not look away. A caught broker loses the shipment and leaves the market; buyers get their
 escrow back. Margins draw new brokers in; brokers with no business for months leave.
 
+A ring's capacity is in dollars a month, not chips: what it can buy through fronts, launder
+and ship without drawing attention is a sum of money (the prosecuted cases are orders of $100M
+or so, CNAS 2025), whatever chip the money buys. A chip that ships only as part of a big,
+liquid-cooled rack (GB200 NVL72 and later: 1.4 t, 120 kW and up, installed and serviced by the
+vendor) takes more of that capacity per dollar than one in an 8-GPU server: the catalogue's
+`smuggling_difficulty` (game/sim/market_view.py smuggling_load). Counting chips instead let a
+ring move as many $100k rack-scale chips as it moved H100s, so smuggled compute grew with each
+generation's performance.
+
 Brokers are Mesa agents (identity, route, capacity, cash); their numbers live in a `BrokerTable`
 row so that the month's shipping is done for all of them at once.
 """
@@ -37,6 +46,7 @@ class BrokerTable:
         "ship_chip",
         "ship_qty",
         "ship_price",
+        "ship_load",
         "idle",
         "entered",
         "delivered",
@@ -45,17 +55,18 @@ class BrokerTable:
     def __init__(self, n: int = 64) -> None:
         self.alive = np.zeros(n, bool)
         self.serial = np.zeros(n, np.int64)
-        self.capacity = np.zeros(n, np.int64)  # chips a month
+        self.capacity = np.zeros(n)  # USD a month (a rack-scale system counts its difficulty)
         self.cash = np.zeros(n)
         self.route = np.full(n, -1, np.int64)  # transit country index
         self.ship_chip = np.full(n, -1, np.int64)
         self.ship_qty = np.zeros(n, np.int64)  # chips in transit
         self.ship_price = np.zeros(n)  # price the buyers paid per chip
+        self.ship_load = np.zeros(n)  # capacity the shipment took, USD
         self.idle = np.zeros(n, np.int64)  # months in a row without business
         self.entered = np.zeros(n, np.int64)
         self.delivered = np.zeros(n, np.int64)  # chips delivered over its career
 
-    def add(self, serial: int, capacity: int, cash: float, month: int) -> int:
+    def add(self, serial: int, capacity: float, cash: float, month: int) -> int:
         free = np.flatnonzero(~self.alive)
         if free.size == 0:
             grow = max(64, self.alive.size)
@@ -69,11 +80,13 @@ class BrokerTable:
         self.serial[i], self.capacity[i], self.cash[i] = serial, capacity, cash
         self.route[i], self.ship_chip[i], self.ship_qty[i] = -1, -1, 0
         self.ship_price[i], self.idle[i], self.entered[i], self.delivered[i] = 0.0, 0, month, 0
+        self.ship_load[i] = 0.0
         return i
 
     def free(self, slot: int) -> None:
         self.alive[slot] = False
         self.ship_qty[slot] = 0
+        self.ship_load[slot] = 0.0
         self.route[slot] = self.ship_chip[slot] = -1
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -101,8 +114,9 @@ class Broker(mesa.Agent):
         return self.model.country_ids[r] if r >= 0 else None
 
     @property
-    def capacity(self) -> int:
-        return int(self.model.brokers.capacity[self.slot])
+    def capacity(self) -> float:
+        """USD a month the ring can move (see the module docstring)."""
+        return float(self.model.brokers.capacity[self.slot])
 
     @property
     def cash(self) -> float:
@@ -158,6 +172,7 @@ def resolve_shipments(model: MonthContext) -> None:
         _news_caught(model, int(slot), int(caught.sum()))
         model.broker_agents[int(slot)].remove()
     b.ship_qty[moving] = 0
+    b.ship_load[moving] = 0.0
 
 
 def _news_caught(model: MonthContext, slot: int, caught_this_month: int) -> None:
@@ -196,19 +211,20 @@ def enter(model: MonthContext) -> None:
         unmet = gray.unmet_share
         lam = p.broker_entry_rate * max(0.0, margin) * unmet
         n_new = min(int(model.rng.poisson(lam)), int(p.broker_max_entry))
-    recruit(model, n_new, model.view.transit_price)
+    recruit(model, n_new)
 
 
-def recruit(model: MonthContext, n: int, price: float) -> None:
-    """Bring in n brokers: capacity log-normal around `broker_capacity_median`, cash for
-    `broker_capital_months` of that capacity at `price` a chip."""
+def recruit(model: MonthContext, n: int) -> None:
+    """Bring in n brokers: capacity (USD a month) log-normal around
+    `broker_capacity_median_usd`, cash for `broker_capital_months` of that capacity."""
     p = model.p
     for _ in range(n):
-        draw = model.rng.lognormal(np.log(p.broker_capacity_median), p.broker_capacity_sigma)
-        capacity = int(max(10, round(draw)))
+        capacity = float(
+            model.rng.lognormal(np.log(p.broker_capacity_median_usd), p.broker_capacity_sigma)
+        )
         model.broker_serial += 1
         slot = model.brokers.add(
-            model.broker_serial, capacity, capacity * price * p.broker_capital_months, model.month
+            model.broker_serial, capacity, capacity * p.broker_capital_months, model.month
         )
         model.broker_agents[slot] = Broker(model, slot)
 
@@ -242,7 +258,8 @@ def choose_routes(model: MonthContext) -> None:
 
 def ship(model: MonthContext) -> None:
     """Brokers fill this month's gray orders as far as their capacity, cash and routes allow;
-    unfilled orders are refunded at once."""
+    unfilled orders are refunded at once. A broker ships at most capacity / `view.gray_load`
+    chips: its dollars a month over what one gray chip takes of them."""
     b, labs, view, gray = model.brokers, model.labs, model.view, model.gray
     g = view.gray_chip
     orders = labs.gray_order.copy()
@@ -251,9 +268,10 @@ def ship(model: MonthContext) -> None:
     supply = 0
     shipped = 0
     if g >= 0 and alive.size:
-        can = np.minimum(b.capacity[alive], np.floor(b.cash[alive] / view.transit_price)).astype(
-            np.int64
-        )
+        can = np.minimum(
+            np.floor(b.capacity[alive] / view.gray_load),
+            np.floor(b.cash[alive] / view.transit_price),
+        ).astype(np.int64)
         can = np.maximum(can, 0)
         cap_left = view.cap_left[b.route[alive]]
         if np.isfinite(cap_left).any():
@@ -268,6 +286,7 @@ def ship(model: MonthContext) -> None:
         b.ship_chip[alive] = np.where(q > 0, g, -1)
         b.ship_qty[alive] = q
         b.ship_price[alive] = view.gray_price
+        b.ship_load[alive] = q * view.gray_load
         b.cash[alive] -= q * view.transit_price
         b.idle[alive] = np.where(q > 0, 0, b.idle[alive] + 1)
         sent = np.zeros(len(model.chips), np.int64)

@@ -68,6 +68,10 @@ class ChipSpec(Strict):
     price_usd: Positive
     ecosystem: Text
     source: Text
+    # How much of a smuggling ring's capacity one chip takes per dollar, against a chip sold as
+    # a card or in an air-cooled 8-GPU server (the kind prosecuted rings moved): 1 unless the
+    # catalogue says the chip ships only in bigger, liquid-cooled systems (agents/broker.py).
+    smuggling_difficulty: Annotated[float, Field(ge=1)] = 1.0
 
 
 class Ecosystem(Strict):

@@ -21,7 +21,15 @@ class ChipTable:
     """Specs of every chip, column-wise. Mutable only by `add_variant` (vendors) and
     `available_from` (vendors release chips); everything else is fixed at load."""
 
-    NUMERIC = ("tflops", "memory_gb", "bandwidth", "interconnect", "die_area", "price")
+    NUMERIC = (
+        "tflops",
+        "memory_gb",
+        "bandwidth",
+        "interconnect",
+        "die_area",
+        "price",
+        "smuggling_difficulty",
+    )
 
     def __init__(self, world: WorldData, vendor_ids: list[str]) -> None:
         chips = world.chips
@@ -57,9 +65,11 @@ class ChipTable:
             self.interconnect[i] = c.interconnect_gbps
             self.die_area[i] = c.die_area_mm2
             self.price[i] = c.price_usd
+            self.smuggling_difficulty[i] = c.smuggling_difficulty
         # Spare rows: placeholders never on sale, so whole-array arithmetic needs no masks.
         self.die_area[~self.used] = 1.0
         self.price[~self.used] = 1.0
+        self.smuggling_difficulty[~self.used] = 1.0
         self.vendor[~self.used] = 0
         self.reference = self.ids.index(REFERENCE_CHIP)
 
@@ -119,6 +129,8 @@ class ChipTable:
         self.bandwidth[i] = self.bandwidth[parent]
         self.die_area[i] = self.die_area[parent]
         self.price[i] = price
+        # the parent's silicon in the parent's systems: as hard to smuggle
+        self.smuggling_difficulty[i] = self.smuggling_difficulty[parent]
         return i
 
     # ------------------------------------------------------------------ state

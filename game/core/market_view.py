@@ -50,6 +50,9 @@ class MarketView:
     gray_chip: int = -1
     gray_price: float = 0.0
     transit_price: float = 0.0
+    # USD of a broker's monthly capacity one gray chip takes: its transit price, scaled by how
+    # much harder its systems are to move and run than an 8-GPU server's (agents/broker.py)
+    gray_load: float = 0.0
     route_risk: np.ndarray = field(default_factory=lambda: _empty(0))
     customs_effort: np.ndarray = field(default_factory=lambda: np.ones(0))  # [country]
     routes_open: np.ndarray = field(default_factory=lambda: _empty(0, dtype=np.int64))

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+CAPACITY_TOLERANCE = 1e-9  # relative: floating-point rounding of chips x load against capacity
+
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
 
@@ -30,6 +32,9 @@ def invariant_problems(model: ChipWarModel) -> list[str]:
     ).astype(np.int64)
     if not np.array_equal(shipping, model.ledger.in_transit):
         out.append("brokers' shipments do not match chips in transit")
+    over = brokers.ship_load > brokers.capacity * (1.0 + CAPACITY_TOLERANCE)
+    if over.any():
+        out.append(f"brokers shipping more than their capacity: {np.flatnonzero(over).tolist()}")
     if (model.labs.cash < -1e-6).any() or (model.labs.escrow < -1e-6).any():
         out.append("negative lab cash")
     if (brokers.cash[brokers.alive] < -1e-6).any():

@@ -151,18 +151,27 @@ def _markets(model: ChipWarModel, view: MarketView) -> None:
 
 
 def _gray_market(model: ChipWarModel, view: MarketView) -> None:
-    """The chip brokers deal in (the best value a restricted buyer lacks), its prices, and
-    the interdiction risk and openness of each transit route."""
+    """The chip brokers deal in, its prices, and the interdiction risk and openness of each
+    transit route.
+
+    Brokers' capacity is counted in dollars a month, and a chip that ships only in a big,
+    liquid-cooled system takes `smuggling_difficulty` times its price of it (agents/broker.py).
+    Capacity is what binds the trade, so the chip that crosses is the one that gives a
+    restricted trainer the most value per unit of capacity: value / (price x load factor). With
+    every chip an 8-GPU server this is the best value for money, as buyers would choose."""
     chips, p, policy = model.chips, model.p, model.policy
     on_sale = chips.on_sale(model.month)
     wanted = view.subject & on_sale & (view.lab_access < 1.0).any(axis=0)
+    load = smuggling_load(chips, p)
     if wanted.any():
-        g = int(np.argmax(np.where(wanted, view.purchase_value[0] / view.price, -1.0)))
+        per_capacity = view.purchase_value[0] / (view.price * load)
+        g = int(np.argmax(np.where(wanted, per_capacity, -1.0)))
         view.gray_chip = g
         view.gray_price = float(view.price[g] * model.gray.markup)
         view.transit_price = float(view.price[g] * (1.0 + p.transit_premium))
+        view.gray_load = float(view.transit_price * load[g])
     else:
-        view.gray_chip, view.gray_price, view.transit_price = -1, 0.0, 0.0
+        view.gray_chip, view.gray_price, view.transit_price, view.gray_load = -1, 0.0, 0.0, 0.0
     pressure = np.array([float(policy.get("transit_pressure", c)) for c in model.country_ids])
     view.customs_effort = np.array(
         [float(policy.get("transit_customs", c)) for c in model.country_ids]
@@ -187,6 +196,14 @@ def _gray_market(model: ChipWarModel, view: MarketView) -> None:
         view.routes_open = np.flatnonzero(open_)
     else:
         view.routes_open = np.zeros(0, np.int64)
+
+
+def smuggling_load(chips: ChipTable, p: Params) -> np.ndarray:
+    """[chip] dollars of a broker's capacity each dollar of the chip takes: the catalogue's
+    `smuggling_difficulty` (1 for cards and 8-GPU servers, more for rack-scale systems that
+    cross whole, need liquid cooling and run poorly without the vendor's service), raised to
+    `smuggling_system_weight` (0: value alone bounds a ring; 1: the catalogue's factors)."""
+    return chips.smuggling_difficulty**p.smuggling_system_weight
 
 
 def domestic_hbm(model: ChipWarModel) -> float:

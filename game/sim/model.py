@@ -162,8 +162,7 @@ class ChipWarModel(mesa.Model):
         }
         self._build_labs()
         self.books = self._open_books()
-        reference_price = self.chips.price[self.chips.reference] * (1.0 + self.p.transit_premium)
-        broker_phase.recruit(self, self.synthetic_brokers, reference_price)
+        broker_phase.recruit(self, self.synthetic_brokers)
         self.frontier_hist: list[np.ndarray] = [self.frontier_now()]
         self.datacollector = DataCollector(
             model_reporters={

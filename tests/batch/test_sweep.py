@@ -67,7 +67,7 @@ def test_the_design_crosses_policies_draws_and_shared_seeds(tmp_path: Path) -> N
 def test_a_sobol_design_has_n_times_d_plus_2_draws(tmp_path: Path) -> None:
     text = SMALL.replace("design: lhs", "design: sobol").replace(
         "  smuggling_detection: [0.02, 0.3]",
-        "  smuggling_detection: [0.02, 0.3]\n  broker_capacity_median: [100, 2000]",
+        "  smuggling_detection: [0.02, 0.3]\n  broker_capacity_median_usd: [3000000, 60000000]",
     )
     experiment = load_experiment(str(_write(tmp_path, text.replace("samples: 2", "samples: 4"))))
     assert len(experiment.draws()) == 4 * (2 + 2)
