@@ -1,8 +1,13 @@
 """Chip vendors: capacity, prices, the product roadmap and the cat-and-mouse of compliant variants.
 
 A vendor makes what it is asked for up to its capacity (foundry, packaging, HBM), and raises its
-prices when demand runs past it. Its roadmap is the catalogue: chips go on sale at their release
-month and off at their end of sale. When a rule takes away a restricted market's access to chips
+prices when demand runs past it. Huawei's capacity is what SMIC's 7 nm-class wafers can make:
+the wafers it is given for AI chips, over the wafers each chip of its mix takes at the process's
+yield (game/core/fab.py); tool controls slow both the wafers' growth and the yield's, the
+subsidy turns more wafers to AI chips and speeds growth, never past the physical bounds.
+
+Its roadmap is the catalogue: chips go on sale at their release month and off at their end of
+sale. When a rule takes away a restricted market's access to chips
 it sold there freely, the vendor starts designing a compliant variant, which ships
 `variant_lag_months` later if the market is still closed to the chip it lost: a catalogue
 variant if one fits the rules in force (A800, H800, H20), else a new derated design just under
@@ -18,6 +23,7 @@ import numpy as np
 
 from game.config.dates import parse_month
 from game.core.catalogue import NEVER
+from game.core.fab import growth_factor, learn_defects, logistic_step, wafers_per_chip
 from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
 
 if TYPE_CHECKING:
@@ -28,7 +34,8 @@ PREMIUM_SMOOTHING = 0.5  # share of the gap to the target price premium closed e
 MAX_PREMIUM = 1.0
 DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand vendors plan for
 SHRINK_PER_MONTH = 0.98  # capacity is idled slowly when demand falls
-HUAWEI_REFERENCE = "2025-07"  # huawei_output_2025 is the output rate at mid-2025
+SMIC_REFERENCE = "2025-12"  # smic_wafers_2025 is SMIC's 7 nm-class capacity at the end of 2025
+YIELD_REFERENCE = "2025-02"  # smic_defects_2025: the yield reported in February 2025
 
 
 class ChipVendor(mesa.Agent):
@@ -40,13 +47,28 @@ class ChipVendor(mesa.Agent):
         self.name = spec.name
         self.country = model.country_ids.index(spec.country)
         self.domestic_china = model.country_bloc[self.country] == model.china_bloc
-        if spec.capacity_per_month is None:
-            # Huawei: the capacity path passes through huawei_output_2025 at mid-2025.
-            self.base_growth = p.domestic_capacity_growth
-            years_to_ref = (parse_month(HUAWEI_REFERENCE) - model.start) / 12.0
-            self.capacity = p.huawei_output_2025 / 12.0 * self.base_growth ** (-years_to_ref)
+        # Huawei (no capacity in actors.yaml) is made from SMIC's wafers: the wafer and yield
+        # paths pass their references (end 2025, February 2025) when nothing slows them.
+        self.fabbed_at_smic = spec.capacity_per_month is None
+        self.mix: np.ndarray | None = None  # [chip] smoothed share of its chips in orders
+        self.wafers = 0.0  # SMIC 7 nm-class wafers a month (all customers)
+        self.defects = 0.0  # killer defects per cm2 on those wafers
+        self.base_growth = float(spec.capacity_growth or 1.0)
+        if self.fabbed_at_smic:
+            self.wafers = logistic_step(
+                p.smic_wafers_2025,
+                p.smic_wafer_ceiling,
+                float(np.log(p.smic_wafer_growth)),
+                -(parse_month(SMIC_REFERENCE) - model.start),
+            )
+            self.defects = learn_defects(
+                p.smic_defects_2025,
+                p.smic_defects_floor,
+                p.smic_defect_learning,
+                -(parse_month(YIELD_REFERENCE) - model.start),
+            )
+            self.capacity = self.wafer_capacity()
         else:
-            self.base_growth = float(spec.capacity_growth or 1.0)
             self.capacity = float(spec.capacity_per_month)
         self.premium = 0.0
         self.demand_ratio = 0.0
@@ -64,9 +86,15 @@ class ChipVendor(mesa.Agent):
         self._variants()
 
     def _grow_capacity(self) -> None:
-        """China's domestic capacity is pushed by the state and held back by tool controls;
-        other vendors build to recent demand, no faster than their maximum growth."""
+        """Huawei's capacity follows SMIC's wafers and yield (`_grow_fab`); Cambricon's is pushed
+        by the state and held back by tool controls; other vendors build to recent demand, no
+        faster than their maximum growth."""
         model, p = self.model, self.model.p
+        if self.fabbed_at_smic:
+            if model.turn > 1:
+                self._grow_fab()
+            self.capacity = self.wafer_capacity()
+            return
         if model.turn <= 1:
             return
         log_g = np.log(self.base_growth)
@@ -82,15 +110,65 @@ class ChipVendor(mesa.Agent):
             fastest = self.capacity * float(np.exp(log_g / 12.0))
             self.capacity = float(np.clip(target, self.capacity * SHRINK_PER_MONTH, fastest))
 
+    def _grow_fab(self) -> None:
+        """A month of SMIC: wafer capacity grows logistically toward smic_wafer_ceiling at the
+        share of its fastest rate that tool controls leave and the subsidy gives back (never
+        above the fastest); the defect density falls toward its floor, slower under tool
+        controls (no new etch, deposition and metrology tools to learn with)."""
+        model, p = self.model, self.model.p
+        fab = float(model.policy.get("fab_tool_controls"))
+        subsidy = float(model.policy.get("domestic_subsidy"))
+        f = growth_factor(p.fab_tool_growth_penalty * fab, p.subsidy_capacity_effect * subsidy)
+        log_g = float(np.log(p.smic_wafer_growth)) * f
+        self.wafers = logistic_step(self.wafers, p.smic_wafer_ceiling, log_g, 1.0)
+        learning = p.smic_defect_learning * max(0.0, 1.0 - p.fab_tool_yield_penalty * fab)
+        self.defects = learn_defects(self.defects, p.smic_defects_floor, learning, 1.0)
+
+    def wafer_share(self) -> float:
+        """Share of SMIC's 7 nm-class wafers given to AI chips: the subsidy moves it from
+        ascend_wafer_share toward ascend_wafer_share_max, never past it."""
+        p = self.model.p
+        subsidy = float(np.clip(float(self.model.policy.get("domestic_subsidy")), 0.0, 1.0))
+        return p.ascend_wafer_share + (p.ascend_wafer_share_max - p.ascend_wafer_share) * subsidy
+
+    def wafer_capacity(self) -> float:
+        """Chips a month SMIC's wafers allow: wafers x AI share / wafers a chip of this
+        vendor's mix takes (dies per package over good dies per wafer)."""
+        chips = self.model.chips
+        per_chip = self.per_chip(wafers_per_chip(chips.die_area, self.defects))
+        return self.wafers * self.wafer_share() / per_chip if per_chip > 0 else 0.0
+
+    def per_chip(self, values: np.ndarray) -> float:
+        """[chip] -> one number for this vendor's output: the average over the chips it sells,
+        weighted by their share of recent orders (equal shares before any order)."""
+        chips = self.model.chips
+        mine = chips.used & (chips.vendor == self.index)
+        selling = mine & chips.on_sale(self.model.month)
+        mine = selling if selling.any() else mine
+        weights = np.where(mine, 1.0, 0.0)
+        if self.mix is not None and (self.mix * mine).sum() > 0:
+            weights = self.mix * mine
+        total = weights.sum()
+        return float((weights * np.where(mine, values, 0.0)).sum() / total) if total > 0 else 0.0
+
     def _set_price(self) -> None:
         target = min(
             MAX_PREMIUM, self.model.p.vendor_scarcity_premium * max(0.0, self.demand_ratio - 1.0)
         )
         self.premium += PREMIUM_SMOOTHING * (target - self.premium)
 
-    def record_demand(self, units: float, capacity: float) -> None:
+    def record_demand(self, units: float, capacity: float, asked: np.ndarray | None = None) -> None:
+        """What buyers asked of the vendor this month; `asked` [chip] also updates the mix of
+        its chips that its capacity and HBM needs are counted in."""
         self.demand_ratio = units / capacity if capacity > 0 else 0.0
         self.recent_demand += DEMAND_SMOOTHING * (units - self.recent_demand)
+        if asked is not None and units > 0:
+            mine = self.model.chips.vendor == self.index
+            share = np.where(mine, asked, 0.0) / units
+            if self.mix is None or self.mix.shape != share.shape:
+                self.mix = share
+            else:
+                self.mix = self.mix + DEMAND_SMOOTHING * (share - self.mix)
 
     # ------------------------------------------------------------------ compliant variants
     def remember_markets(self) -> None:
@@ -248,6 +326,9 @@ class ChipVendor(mesa.Agent):
             "pending": [dict(d) for d in self.pending],
             "free_before": None if self.free_before is None else self.free_before.tolist(),
             "variants_made": self.variants_made,
+            "wafers": self.wafers,
+            "defects": self.defects,
+            "mix": None if self.mix is None else self.mix.tolist(),
         }
 
     def load_state(self, d: dict[str, Any]) -> None:
@@ -258,6 +339,10 @@ class ChipVendor(mesa.Agent):
         fb = d["free_before"]
         self.free_before = None if fb is None else np.array(fb, bool)
         self.variants_made = int(d["variants_made"])
+        self.wafers = float(d.get("wafers", self.wafers))
+        self.defects = float(d.get("defects", self.defects))
+        mix = d.get("mix")
+        self.mix = None if mix is None else np.array(mix, float)
 
     def __repr__(self) -> str:
         return f"ChipVendor({self.vendor_id!r}, capacity={self.capacity:,.0f}/month)"

@@ -37,7 +37,7 @@ KEY_PARAMETERS = [
     "scarcity_efficiency_bonus",
     "smuggling_detection",
     "gray_markup",
-    "huawei_output_2025",
+    "ascend_wafer_share",
     "variant_lag_months",
     "budget_growth_frontier",
     "mfu",

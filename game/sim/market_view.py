@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from game.config.dates import parse_month
+from game.core import fab
 from game.core.market import interdiction_probability
 from game.core.market_view import MarketView
 from game.core.rules import (
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 H100_BANDWIDTH_REFERENCE = 3.35  # TB/s; purchase value counts bandwidth relative to an H100
 INTERCONNECT_REFERENCE = 900.0  # GB/s; NVLink 4, no cluster penalty at or above it
-HBM_REFERENCE = "2026-01"  # domestic_hbm_chips_2026 is the output rate at the start of 2026
 
 
 def derive_market_view(model: ChipWarModel, view: MarketView) -> MarketView:
@@ -103,9 +102,7 @@ def _prices_and_value(model: ChipWarModel, view: MarketView) -> None:
     minerals = 1.0 + p.mineral_price_effect * float(policy.get("mineral_controls"))
     foreign = view.vendor_bloc != model.china_bloc
     view.price = (
-        chips.price
-        * (1.0 + premium[chips.vendor])
-        * np.where(foreign[chips.vendor], minerals, 1.0)
+        chips.price * (1.0 + premium[chips.vendor]) * np.where(foreign[chips.vendor], minerals, 1.0)
     )
 
 
@@ -206,21 +203,29 @@ def smuggling_load(chips: ChipTable, p: Params) -> np.ndarray:
     return chips.smuggling_difficulty**p.smuggling_system_weight
 
 
-def domestic_hbm(model: ChipWarModel) -> float:
-    """China's own HBM output this month (chips' worth), growing with domestic capacity."""
-    years = (model.month - parse_month(HBM_REFERENCE)) / 12.0
-    return model.p.domestic_hbm_chips_2026 * model.p.domestic_capacity_growth**years
+def hbm_stacks_per_chip(model: ChipWarModel) -> np.ndarray:
+    """[vendor] HBM stacks a chip of each vendor's recent mix carries."""
+    stacks = fab.hbm_stacks_per_chip(model.chips.memory_gb, model.p.hbm_gb_per_stack)
+    return np.array([v.per_chip(stacks) for v in model.vendors])
+
+
+def hbm_stacks_available(model: ChipWarModel) -> float:
+    """HBM stacks China's vendors may use this month under the HBM control: CXMT's output
+    this month and the month's share of the stockpile (they spread what is left over
+    hbm_stockpile_runway_months rather than spend it at once)."""
+    return model.domestic_hbm + model.hbm_stockpile / model.p.hbm_stockpile_runway_months
 
 
 def vendor_capacity(model: ChipWarModel) -> np.ndarray:
     """[vendor] chips a month: each vendor's capacity, scaled by shocks in force; under HBM
-    controls China's vendors make no more than domestic HBM and the stockpile allow."""
+    controls China's vendors make no more chips than this month's HBM stacks can equip
+    (stacks available a month against stacks their chips need a month)."""
     cap = np.array([v.capacity for v in model.vendors])
     cap = cap * shock_factors(model.shocks, "capacity", model.vendor_ids, model.month)
     if bool(model.policy.get("hbm_controls")):
         china = np.array([v.domestic_china for v in model.vendors])
-        hbm = domestic_hbm(model) + model.hbm_stockpile
-        total = cap[china].sum()
-        if total > hbm:
-            cap[china] *= hbm / total
+        need = float((cap * hbm_stacks_per_chip(model))[china].sum())
+        have = hbm_stacks_available(model)
+        if need > have:
+            cap[china] *= have / need
     return cap

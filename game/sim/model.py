@@ -49,15 +49,18 @@ from game.core.capability import (
     site_flops,
 )
 from game.core.catalogue import ChipTable
+from game.core.fab import growth_factor, logistic_step
 from game.core.ledger import DOMESTIC, LEGAL, SITE_OF_PROVENANCE, SITES, SMUGGLED, Ledger
 from game.core.market_view import GrayMarket, MarketView
 from game.core.params import Params
 from game.core.policy_state import PolicyState
 from game.core.shocks import Shock
 from game.sim.invariants import invariant_problems
-from game.sim.market_view import derive_market_view, domestic_hbm
+from game.sim.market_view import derive_market_view, hbm_stacks_per_chip
 from game.sim.names import Names
 from game.sim.results import COLUMN_NAMES, SALES_COLUMNS, bloc_rows, sales_rows
+
+CXMT_REFERENCE = "2026-01"  # cxmt_hbm_stacks_2026 is CXMT's HBM output at the start of 2026
 
 
 def _gray_price(model: ChipWarModel) -> float:
@@ -137,7 +140,15 @@ class ChipWarModel(mesa.Model):
         self.cap_used = np.zeros(len(self.country_ids))
         # smuggled chips delivered into China through each transit country, since the start
         self.smuggled_via = np.zeros(len(self.country_ids), np.int64)
-        self.hbm_stockpile = self.p.hbm_stockpile_chips
+        # HBM stacks China has put aside (bought while HBM exports are open), and CXMT's HBM
+        # output a month, whose path passes cxmt_hbm_stacks_2026 when nothing slows it.
+        self.hbm_stockpile = 0.0
+        self.domestic_hbm = logistic_step(
+            self.p.cxmt_hbm_stacks_2026,
+            self.p.cxmt_hbm_ceiling,
+            float(np.log(self.p.cxmt_hbm_growth)),
+            -(parse_month(CXMT_REFERENCE) - sc.start),
+        )
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
         self.shocks: list[Shock] = []  # facilitator events in force or past (game/config/events.py)
@@ -339,6 +350,7 @@ class ChipWarModel(mesa.Model):
         for lab_id in self.labs.ids if self._schedule.get(self.month) else ():
             for item in self.scheduled(lab_id):  # labs decide as one table
                 self.apply(item.change, source="schedule", news=item.news)
+        self._grow_hbm()
         self.refresh_market_view()
         lab_phase.cut_remote_access(self)
         for vendor in self.vendors:
@@ -400,7 +412,8 @@ class ChipWarModel(mesa.Model):
         return self.labs.cash - before
 
     def _tell_vendors_demand(self) -> None:
-        """Each vendor hears what buyers asked of it this month: the demand it plans for."""
+        """Each vendor hears what buyers asked of it this month: the demand it plans for, and
+        the mix of its chips its capacity and HBM needs are counted in."""
         asked = self.books.asked_per_chip
         units = np.bincount(
             self.chips.vendor[self.chips.used],
@@ -408,11 +421,33 @@ class ChipWarModel(mesa.Model):
             minlength=len(self.vendors),
         )
         for v in self.vendors:
-            v.record_demand(float(units[v.index]), float(self.view.vendor_capacity[v.index]))
+            v.record_demand(float(units[v.index]), float(self.view.vendor_capacity[v.index]), asked)
+
+    def _grow_hbm(self) -> None:
+        """China's HBM, in stacks. While HBM exports are open, the stockpile grows by its share
+        of what was bought before the control (hbm_stockpile_stacks over
+        hbm_stockpile_months): a control imposed early leaves less put aside. CXMT's output
+        grows logistically toward its ceiling, slowed by tool and HBM controls and sped by
+        the subsidy, never above its fastest rate."""
+        p, policy = self.p, self.policy
+        hbm = bool(policy.get("hbm_controls"))
+        if not hbm:
+            bought = p.hbm_stockpile_stacks / p.hbm_stockpile_months
+            self.hbm_stockpile = min(p.hbm_stockpile_stacks, self.hbm_stockpile + bought)
+        if self.turn <= 1:
+            return
+        fab = float(policy.get("fab_tool_controls"))
+        subsidy = float(policy.get("domestic_subsidy"))
+        f = growth_factor(
+            p.fab_tool_growth_penalty * fab + p.hbm_control_growth_penalty * hbm,
+            p.subsidy_capacity_effect * subsidy,
+        )
+        log_g = float(np.log(p.cxmt_hbm_growth)) * f
+        self.domestic_hbm = logistic_step(self.domestic_hbm, p.cxmt_hbm_ceiling, log_g, 1.0)
 
     def _draw_hbm_stockpile(self) -> None:
-        """Under HBM controls, China's vendors draw on the stockpile for what domestic HBM
-        output does not cover."""
+        """Under HBM controls, China's vendors draw on the stockpile for the stacks their chips
+        sold this month need beyond CXMT's output this month."""
         if not bool(self.policy.get("hbm_controls")):
             return
         china = np.array([v.domestic_china for v in self.vendors])
@@ -421,7 +456,8 @@ class ChipWarModel(mesa.Model):
             weights=self.books.bought_per_chip[self.chips.used],
             minlength=len(self.vendors),
         )
-        draw = max(0.0, sold[china].sum() - domestic_hbm(self))
+        stacks = hbm_stacks_per_chip(self)
+        draw = max(0.0, float((sold * stacks)[china].sum()) - self.domestic_hbm)
         self.hbm_stockpile = max(0.0, self.hbm_stockpile - draw)
 
     def _record(self) -> None:

@@ -79,6 +79,7 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
         "gray": dict(model.gray.__dict__),
         "broker_serial": model.broker_serial,
         "hbm_stockpile": model.hbm_stockpile,
+        "domestic_hbm": model.domestic_hbm,
         "vendors": [v.state() for v in model.vendors],
         "governments": {k: g.state() for k, g in model.governments.items()},
         "datacollector": {
@@ -129,6 +130,7 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
     model.gray.__dict__.update(plain["gray"])
     model.broker_serial = int(plain["broker_serial"])
     model.hbm_stockpile = float(plain["hbm_stockpile"])
+    model.domestic_hbm = float(plain.get("domestic_hbm", model.domestic_hbm))
     for v, s in zip(model.vendors, plain["vendors"], strict=True):
         v.load_state(s)
     for k, s in plain["governments"].items():

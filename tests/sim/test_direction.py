@@ -41,12 +41,16 @@ def test_total_embargo_slows_chinas_frontier(embargo_vs_open) -> None:
 
 
 def test_total_embargo_feeds_smuggling_and_domestic_chips(embargo_vs_open) -> None:
+    """The embargo turns China to smuggled and domestic chips. Its HBM ban from October 2022
+    comes before any stockpile was bought, so domestic chips are bound by CXMT's HBM output
+    (tests/sim/test_domestic_supply.py): their share rises, though not by the 20 points it did
+    when the 2024 stockpile came with any HBM control."""
     for open_, shut in zip(
         embargo_vs_open["no_controls"], embargo_vs_open["total_embargo"], strict=True
     ):
         assert open_.chips_smuggled.sum() == 0
         assert shut.chips_smuggled.sum() > 100_000
-        assert shut.domestic_share.iloc[-1] > open_.domestic_share.iloc[-1] + 0.2
+        assert shut.domestic_share.iloc[-1] > open_.domestic_share.iloc[-1] + 0.01
 
 
 def _smuggling(enforcement: float, seed: int) -> tuple[int, float]:
