@@ -197,14 +197,6 @@ def _china_end_compute(subsidy: float, seed: int) -> tuple[float, float]:
     return end.compute_h100e * end.domestic_share, end.compute_h100e
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: with the 2026-2030 roadmap China's compute at the end falls ~5% from subsidy "
-    "0.4 to 0.8 under the mandate (seed 1: 22.97m -> 21.87m -> 20.84m H100e); domestic and "
-    "smuggled compute hold or rise, rented compute falls (4.8m -> 3.4m -> 1.3m): a deeper subsidy "
-    "crowds out renting abroad in the labs' allocation. It fails on the roadmap before the gray "
-    "market change too (25.0m -> 24.6m); not a gray-market effect",
-)
 def test_under_a_mandate_more_subsidy_never_means_less_compute() -> None:
     """The mandate counts compute, not dollars: a deeper subsidy makes domestic chips cheaper and
     leaves more money for the rest. Counted in dollars it tightened the cap on foreign compute,

@@ -1,7 +1,8 @@
 """The gray market is bounded by value and system size, not by chip count: with the 2026-2030
 roadmap (Rubin-, Feynman- and MI500-class chips sold as racks) a ring moves no more value than
-its capacity, smuggled chips stay a bounded share of China's compute, and a total embargo leaves
-China with less compute than the historical controls. Counting chips, brokers moved as many
+its capacity, smuggled chips stay a bounded share of China's compute under the historical
+controls, enforcement lowers what gets through, and a total embargo leaves China with less
+compute than the historical controls. Counting chips, brokers moved as many
 $100k rack-scale chips as they had moved H100s, and each of these failed."""
 
 from __future__ import annotations
@@ -14,16 +15,21 @@ from game.sim.model import ChipWarModel
 
 SEEDS = (1, 2, 3)
 END = "2030-12"
-# Under a total embargo the gray market is the only way in for foreign chips: before the roadmap
-# smuggled chips held ~0.52-0.55 of China's 2030 compute; counting chips, the roadmap took it to
-# ~0.75-0.78. Bounded by value and system size it is ~0.54.
-EMBARGO_SMUGGLED_SHARE_MAX = 0.6
+# Under the historical controls, counting chips, the roadmap made smuggled chips 0.45-0.49 of
+# China's 2030 compute; bounded by value and system size they are about a third. (Under a total
+# embargo that also shuts HBM from October 2022 China's own chips starve for memory, so the gray
+# market is most of what little it has: a share there says little; its size is tested below.)
+HISTORICAL_SMUGGLED_SHARE_MAX = 0.4
 
 
 def _china_end(scenario: str, seed: int, **overrides: float) -> dict[str, float]:
     df = ChipWarModel(scenario, rng=seed, overrides=overrides or None).run()
     row = df[(df.bloc == "china") & (df.date == END)].iloc[0]
-    return {"compute": float(row.compute_h100e), "smuggled": float(row.smuggled_share)}
+    return {
+        "compute": float(row.compute_h100e),
+        "smuggled": float(row.smuggled_share),
+        "smuggled_h100e": float(row.compute_h100e * row.smuggled_share),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +71,15 @@ def test_the_gray_market_moves_no_more_value_than_its_capacity(
     assert not over, f"rings shipped more value than their capacity: {over[:3]}"
 
 
-def test_smuggled_chips_are_a_bounded_share_of_an_embargoed_chinas_2030_compute(ends) -> None:
-    shares = [e["smuggled"] for e in ends["total_embargo"]]
-    assert max(shares) <= EMBARGO_SMUGGLED_SHARE_MAX, shares
-    # and stronger enforcement lowers it
-    enforced = [e["smuggled"] for e in ends["total_embargo_enforced"]]
-    assert np.mean(enforced) < np.mean(shares) - 0.05, (shares, enforced)
+def test_smuggled_chips_are_a_bounded_share_of_chinas_2030_compute(ends) -> None:
+    shares = [e["smuggled"] for e in ends["historical"]]
+    assert max(shares) <= HISTORICAL_SMUGGLED_SHARE_MAX, shares
+
+
+def test_stronger_enforcement_lets_less_compute_through_an_embargo(ends) -> None:
+    smuggled = [e["smuggled_h100e"] for e in ends["total_embargo"]]
+    enforced = [e["smuggled_h100e"] for e in ends["total_embargo_enforced"]]
+    assert np.mean(enforced) < 0.8 * np.mean(smuggled), (smuggled, enforced)
 
 
 def test_a_total_embargo_leaves_china_less_compute_than_the_historical_controls(ends) -> None:
