@@ -48,6 +48,7 @@ Metric = Literal[
     "gray_markup",
     "results_ratio",
     "chip_speed",
+    "capability_per_flop",
 ]
 ARGS_NEEDED: dict[str, set[str]] = {
     "revenue_share": {"vendor", "bloc", "start", "end"},
@@ -60,6 +61,7 @@ ARGS_NEEDED: dict[str, set[str]] = {
     "gray_markup": {"chip", "start", "end"},
     "results_ratio": {"column", "bloc", "over", "at"},
     "chip_speed": {"chip", "reference", "at"},
+    "capability_per_flop": {"bloc", "over", "at"},
 }
 # metrics read monthly from the results table: their series is drawn against the model's band
 MONTHLY = ("results_at", "results_ratio", "results_mean")
@@ -269,6 +271,24 @@ def m_results_ratio(
     return mine / theirs if theirs and math.isfinite(theirs) else math.nan
 
 
+def m_capability_per_flop(
+    r: pd.DataFrame, sales: pd.DataFrame, bloc: str, over: str, at: str
+) -> float:
+    """How much more capability a bloc gets per FLOP of its largest run than `over` does: the
+    effective compute its frontier capability stands for (capability.capability_index read
+    backwards) over its largest physical run, relative to the same for `over`. It is what
+    efficiency under constraint and distillation add up to, as the record can measure it
+    (a model's benchmarks against its disclosed training compute)."""
+    ppd = float(default_world_data().parameter_values()["capability_points_per_decade"])
+
+    def log_multiplier(b: str) -> float:
+        cap = m_results_at(r, sales, "frontier_capability", b, at)
+        run = m_results_at(r, sales, "largest_run_flop", b, at)
+        return cap / ppd + 20.0 - math.log10(run) if run > 0 else math.nan
+
+    return float(10.0 ** (log_multiplier(bloc) - log_multiplier(over)))
+
+
 def m_chip_speed(
     r: pd.DataFrame, sales: pd.DataFrame, chip: str, reference: str, at: str, *, model: Any = None
 ) -> float:
@@ -292,6 +312,7 @@ METRICS: dict[str, Callable[..., float]] = {
     "gray_markup": m_gray_markup,
     "results_ratio": m_results_ratio,
     "chip_speed": m_chip_speed,
+    "capability_per_flop": m_capability_per_flop,
 }
 NEEDS_MODEL = {"chip_speed"}
 

@@ -349,10 +349,10 @@ def played_game(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from game.play.session import GameSession
 
     session = GameSession("historical", ["us"])
-    # A played government inherits none of its scheduled rules: this US player writes no
-    # export rule and halves enforcement, so China buys what it likes from the start.
-    session.decide("export_rule", "none")
-    session.decide("enforcement", 0.5)
+    # The US player bans cloud access for China's labs and quadruples enforcement from the start:
+    # tighter than history, which never banned renting abroad.
+    session.decide("remote_access_controls", True)
+    session.decide("enforcement", 4.0)
     for _ in range(3):
         session.step()
     path = tmp_path_factory.mktemp("game") / "mine.scgame"
@@ -366,11 +366,11 @@ def test_a_played_policy_is_tested_across_futures(tmp_path: Path, played_game: P
     table, summary = robustness(played_game, tmp_path / "rob", samples=2, replications=2)
     assert len(table) == 4 and set(table["status"]) == {"ok"}
     assert table["seed"].nunique() == 2  # the same two seeds under each draw
-    # without controls China's labs buy one generation at home and train on one large cluster:
-    # the US role's objective (the lead in months) is worse than history's in every future
-    assert (table["objective_played"] < table["objective_no_change"]).all()
+    # without rented clusters abroad and with fewer smuggled lots, China's labs train smaller
+    # runs: the US role's objective (the lead in months) beats history's in every future
+    assert (table["objective_played"] > table["objective_no_change"]).all()
     d = describe(table)
-    assert d["ok"] == 4 and d["beats_no_change"] == 0.0
+    assert d["ok"] == 4 and d["beats_no_change"] == 1.0
     text = summary.read_text()
     assert "enforcement" in text and "futures" in text
     from game.batch.robustness import by_role

@@ -46,12 +46,17 @@ def screen(display) -> pygame.Surface:
 
 @pytest.fixture(scope="module")
 def states() -> dict[int, MapState]:
-    """Real months from the model: 30 (as the UI sees it early on) and 42 (with seizures)."""
+    """Real months from the model: 30 (as the UI sees it early on) and, under the key 42, the
+    first month from 42 on with seizures on the map."""
     model = ChipWarModel("historical", rng=1)
     model.run(30)
     early = WorldView(model).map_state()
     model.run(12)
-    return {30: early, 42: WorldView(model).map_state()}
+    late = WorldView(model).map_state()
+    while not late.seizures and model.turn < 72:
+        model.run(1)
+        late = WorldView(model).map_state()
+    return {30: early, 42: late}
 
 
 @pytest.fixture(scope="module")
