@@ -87,15 +87,38 @@ def cycle_mean(history: np.ndarray, window: int) -> np.ndarray:
     return np.divide(total[1:] - total[lo], n, out=np.full(h.shape, np.nan), where=n > 0)
 
 
+def leader_path(series: np.ndarray) -> np.ndarray:
+    """[month] the leader's path: its best capability so far, rising in a straight line from
+    each record to the next rather than in a step when the next model is done.
+
+    Between two records the leader's next model was being trained: reading its progress as a
+    step would make a follower just past the old record jump from "behind since the start" to
+    "behind since the new record" (in the model the US frontier stands at GPT-4's level for
+    its first eight months, and China's gap fell from 14 to 6 months the month it passed it).
+    After the last record the path stays flat: nobody knows the next one yet."""
+    lead = np.fmax.accumulate(np.nan_to_num(np.asarray(series, float), nan=-np.inf))
+    finite = np.isfinite(lead)
+    if not finite.any():
+        return lead
+    rises = np.concatenate([[True], lead[1:] > lead[:-1]])
+    records = np.flatnonzero(finite & rises)
+    t = np.arange(len(lead))
+    between = (t >= records[0]) & (t <= records[-1])
+    path = lead.copy()
+    path[between] = np.interp(t[between], records, lead[records])
+    return path
+
+
 def gap_months(
     current: np.ndarray, history: np.ndarray, leader: int, points_per_month_before: float
 ) -> np.ndarray:
-    """For each bloc, how many months ago the leader first reached that bloc's capability now.
+    """For each bloc, how many months ago the leader's path (leader_path) first reached that
+    bloc's capability now.
 
     history: [months so far, bloc] frontier capability, last row = now. Before the first month
     the leader's capability is extrapolated back at `points_per_month_before` (the pre-2022 trend).
     """
-    lead = np.fmax.accumulate(np.nan_to_num(history[:, leader], nan=-np.inf))
+    lead = leader_path(history[:, leader])
     now = len(lead) - 1
     out = np.full(current.shape, np.nan)
     for b, c in enumerate(current):
@@ -162,38 +185,46 @@ def pool_flops(
     return held @ (flops_per_chip[:, None] * onehot)
 
 
-def site_flops(
-    by_provenance: np.ndarray, flops_per_chip: np.ndarray, site_of: np.ndarray, n_sites: int
-) -> np.ndarray:
-    """[holder, site, chip] usable FLOP/s of each chip model at each site, from the counts
-    [holder, chip, provenance] and the site each provenance stands at (ledger.SITES)."""
+def site_counts(by_provenance: np.ndarray, site_of: np.ndarray, n_sites: int) -> np.ndarray:
+    """[holder, site, chip] chips of each model at each site, from the counts [holder, chip,
+    provenance] and the site each provenance stands at (ledger.SITES)."""
     onehot = np.eye(n_sites)[site_of]  # [P, S]
-    return np.einsum("hcp,ps->hsc", by_provenance.astype(float), onehot) * flops_per_chip
+    return np.einsum("hcp,ps->hsc", by_provenance.astype(float), onehot)
 
 
 def largest_cluster(
-    sites: np.ndarray, ecosystem: np.ndarray, n_ecosystems: int, heterogeneity_penalty: float
+    counts: np.ndarray,
+    flops_per_chip: np.ndarray,
+    ecosystem: np.ndarray,
+    n_ecosystems: int,
+    heterogeneity_penalty: float,
+    site_cap: np.ndarray,
 ) -> np.ndarray:
     """[holder] FLOP/s of the largest cluster each holder can train one model on, from its
-    chips [holder, site, chip] (site_flops).
+    chips [holder, site, chip] (site_counts).
 
     A large run needs one tightly linked cluster in one place, so a cluster never spans sites
     (chips at home, rented abroad, smuggled lots), nor software ecosystems. Within a site and an
     ecosystem, a lab either trains on its largest pool of one chip model or mixes the models it
     has there ("older and newer chips") and loses up to `heterogeneity_penalty`, all of it when
-    the cluster is split evenly, less as one model dominates. A fleet bought in one generation
-    at home is one cluster; a fleet pieced together from stock, compliant variants, rentals and
-    smuggled lots is several small ones: that, not its size, is what limits its largest run.
+    the cluster is split evenly, less as one model dominates. A site may cap how many chips one
+    cluster holds (`site_cap` [site], inf for none): smuggled chips arrive in lots and stand in
+    places that must stay hidden. A fleet bought in one generation at home is one cluster; a
+    fleet pieced together from stock, compliant variants, rentals and smuggled lots is several
+    small ones: that, not its size, is what limits its largest run.
     """
-    single = sites.max(axis=(1, 2)) if sites.size else np.zeros(sites.shape[0])
+    cap = np.asarray(site_cap, float)[None, :, None]
+    flops = counts * flops_per_chip
+    single = (np.minimum(counts, cap) * flops_per_chip).max(axis=(1, 2), initial=0.0)
     onehot = np.eye(n_ecosystems, dtype=bool)[ecosystem]  # [C, E]
-    per_eco = np.where(onehot[None, None], sites[..., None], 0.0)  # [H, S, C, E]
+    per_eco = np.where(onehot[None, None], flops[..., None], 0.0)  # [H, S, C, E]
     total = per_eco.sum(axis=2)  # [H, S, E]
-    top = per_eco.max(axis=2) if sites.shape[2] else total
+    top = per_eco.max(axis=2, initial=0.0)
+    chips_in = np.where(onehot[None, None], counts[..., None], 0.0).sum(axis=2)  # [H, S, E]
+    room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
-    mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
-    best_mix = mixed.max(axis=(1, 2)) if mixed.size else np.zeros_like(single)
-    return np.maximum(single, best_mix)
+    mixed = total * room * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
+    return np.maximum(single, mixed.max(axis=(1, 2), initial=0.0))
 
 
 def training_flops(cluster: np.ndarray, run_share: float) -> np.ndarray:

@@ -25,6 +25,7 @@ LEGAL, COMPLIANT, DOMESTIC, SMUGGLED, RENTED = range(len(PROVENANCES))
 # scattered lots they arrived in. A training cluster is built at one site (capability.py).
 SITES = ("home", "abroad", "smuggled")
 SITE_OF_PROVENANCE = np.array([0, 0, 0, 2, 1])
+SMUGGLED_SITE = SITES.index("smuggled")
 
 
 class Ledger:

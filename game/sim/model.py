@@ -46,11 +46,19 @@ from game.core.capability import (
     capability_index,
     largest_cluster,
     pool_flops,
-    site_flops,
+    site_counts,
 )
 from game.core.catalogue import ChipTable
 from game.core.fab import growth_factor, logistic_step
-from game.core.ledger import DOMESTIC, LEGAL, SITE_OF_PROVENANCE, SITES, SMUGGLED, Ledger
+from game.core.ledger import (
+    DOMESTIC,
+    LEGAL,
+    SITE_OF_PROVENANCE,
+    SITES,
+    SMUGGLED,
+    SMUGGLED_SITE,
+    Ledger,
+)
 from game.core.market_view import GrayMarket, MarketView
 from game.core.params import Params
 from game.core.policy_state import PolicyState
@@ -478,11 +486,11 @@ class ChipWarModel(mesa.Model):
         view.lab_pool_flops = pool_flops(
             self.ledger.chips_held().astype(float), view.flops_per_chip, chips.ecosystem, n_eco
         )
-        sites = site_flops(
-            self.ledger.by_provenance(), view.flops_per_chip, SITE_OF_PROVENANCE, len(SITES)
-        )
+        counts = site_counts(self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES))
+        cap = np.full(len(SITES), np.inf)  # chips one cluster may hold at each site
+        cap[SMUGGLED_SITE] = self.p.smuggled_cluster_chips
         view.lab_cluster_flops = largest_cluster(
-            sites, chips.ecosystem, n_eco, self.p.heterogeneity_penalty
+            counts, view.flops_per_chip, chips.ecosystem, n_eco, self.p.heterogeneity_penalty, cap
         )
 
     def frontier_now(self) -> np.ndarray:

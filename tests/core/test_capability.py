@@ -10,8 +10,9 @@ from game.core.capability import (
     cycle_mean,
     gap_months,
     largest_cluster,
+    leader_path,
     pool_flops,
-    site_flops,
+    site_counts,
     training_flops,
 )
 from game.core.ledger import SITE_OF_PROVENANCE, SITES
@@ -24,46 +25,61 @@ def test_pools_split_a_fleet_by_ecosystem() -> None:
     np.testing.assert_allclose(pool_flops(held, flops, ecosystem, 3), [[24.0, 5.0, 0.0]])
 
 
+NO_CAP = np.full(3, np.inf)
+
+
 def _sites(*cells: tuple[int, int, float], n_sites: int = 3, n_chips: int = 3) -> np.ndarray:
-    """One holder's [site, chip] FLOP/s from (site, chip, flops) cells, as a [1, S, C] array."""
+    """One holder's [site, chip] chip counts from (site, chip, count) cells, as [1, S, C]."""
     out = np.zeros((1, n_sites, n_chips))
-    for site, chip, flops in cells:
-        out[0, site, chip] = flops
+    for site, chip, count in cells:
+        out[0, site, chip] = count
     return out
+
+
+def _cluster(counts: np.ndarray, penalty: float, cap: np.ndarray = NO_CAP) -> float:
+    """Largest cluster with one FLOP/s a chip, chips 0 and 1 in ecosystem 0, chip 2 in 1."""
+    return float(largest_cluster(counts, np.ones(3), np.array([0, 0, 1]), 2, penalty, cap)[0])
 
 
 def test_sites_group_chips_by_where_their_provenance_puts_them() -> None:
     # one holder, two chip models, provenances legal, compliant, domestic, smuggled, rented
     by_prov = np.array([[[1, 2, 0, 3, 4], [0, 0, 5, 0, 0]]])
-    sites = site_flops(by_prov, np.array([10.0, 1.0]), SITE_OF_PROVENANCE, len(SITES))
-    np.testing.assert_allclose(sites[0], [[30.0, 5.0], [40.0, 0.0], [30.0, 0.0]])
+    sites = site_counts(by_prov, SITE_OF_PROVENANCE, len(SITES))
+    np.testing.assert_allclose(sites[0], [[3.0, 5.0], [4.0, 0.0], [3.0, 0.0]])
 
 
 def test_one_generation_at_home_is_one_cluster() -> None:
-    eco = np.array([0, 0, 1])
-    assert largest_cluster(_sites((0, 0, 100.0)), eco, 2, 0.3)[0] == pytest.approx(100.0)
+    assert _cluster(_sites((0, 0, 100.0)), 0.3) == pytest.approx(100.0)
 
 
 def test_a_fleet_pieced_together_trains_on_its_largest_piece() -> None:
-    """The same 100 units of compute held as stock at home, rentals abroad and smuggled lots
-    (a Chinese lab's fleet in 2024) train a run a third the size of one cluster's."""
-    eco = np.array([0, 0, 1])
+    """The same 100 chips held as stock at home, rentals abroad and smuggled lots (a Chinese
+    lab's fleet in 2024) train a run a third the size of one cluster's."""
     pieced = _sites((0, 0, 34.0), (1, 0, 33.0), (2, 0, 33.0))
-    assert largest_cluster(pieced, eco, 2, 0.3)[0] == pytest.approx(34.0)
+    assert _cluster(pieced, 0.3) == pytest.approx(34.0)
     # nor do two software ecosystems at one site make one cluster: 60 CUDA and 40 CANN
-    assert largest_cluster(_sites((0, 0, 60.0), (0, 2, 40.0)), eco, 2, 0.0)[0] == 60.0
+    assert _cluster(_sites((0, 0, 60.0), (0, 2, 40.0)), 0.0) == 60.0
 
 
 def test_older_and_newer_chips_at_one_site_mix_at_a_cost() -> None:
-    eco = np.array([0, 0, 1])
     # 50/50 in one ecosystem: mixing loses the whole penalty and still beats either half
     even = _sites((0, 0, 50.0), (0, 1, 50.0))
-    assert largest_cluster(even, eco, 2, 0.3)[0] == pytest.approx(70.0)
+    assert _cluster(even, 0.3) == pytest.approx(70.0)
     # at a penalty of one half or more, a lab keeps to its larger model
-    assert largest_cluster(even, eco, 2, 0.6)[0] == pytest.approx(50.0)
+    assert _cluster(even, 0.6) == pytest.approx(50.0)
     # 80/20: the mix loses 0.3 x 0.4
-    lopsided = _sites((0, 0, 80.0), (0, 1, 20.0))
-    assert largest_cluster(lopsided, eco, 2, 0.3)[0] == pytest.approx(100.0 * (1 - 0.3 * 0.4))
+    assert _cluster(_sites((0, 0, 80.0), (0, 1, 20.0)), 0.3) == pytest.approx(100.0 * 0.88)
+
+
+def test_smuggled_lots_make_a_cluster_no_bigger_than_the_sites_cap() -> None:
+    cap = np.array([np.inf, np.inf, 30.0])
+    smuggled = _sites((2, 0, 100.0))
+    assert _cluster(smuggled, 0.3, cap) == pytest.approx(30.0)
+    # mixed there too: 60 + 40 chips scaled to 30, less the mixing penalty (split 60/40)
+    mixed = _sites((2, 0, 60.0), (2, 1, 40.0))
+    assert _cluster(mixed, 0.3, cap) == pytest.approx(max(30.0, 100 * 0.3 * (1 - 0.3 * 0.8)))
+    # the same chips at home are one cluster
+    assert _cluster(_sites((0, 0, 100.0)), 0.3, cap) == pytest.approx(100.0)
 
 
 def test_the_run_is_a_share_of_the_largest_cluster() -> None:
@@ -113,3 +129,23 @@ def test_the_gap_on_cycle_means_does_not_jump_when_a_run_ends() -> None:
     assert np.ptp(raw) >= 3.0
     assert np.ptp(smooth) <= 0.5
     assert np.mean(smooth) == pytest.approx(np.mean(raw), abs=1.0)
+
+
+def test_the_leaders_path_rises_between_its_records() -> None:
+    series = np.array([np.nan, 50.0, 50.0, 50.0, 50.0, 54.0, 54.0, 53.0])
+    path = leader_path(series)
+    assert np.isneginf(path[0])
+    np.testing.assert_allclose(path[1:], [50.0, 51.0, 52.0, 53.0, 54.0, 54.0, 54.0])
+
+
+def test_passing_an_old_record_does_not_halve_the_gap() -> None:
+    """The leader holds 50 for nine months, then sets 54. A follower that creeps from 49.9
+    to 50.1 meanwhile was about a year behind and still is: read against the leader's steps, its
+    gap fell from 13 months to 6 the month it passed 50."""
+    leader = np.r_[np.full(9, 50.0), np.full(6, 54.0)]
+    gaps = []
+    for follower in (49.9, 50.1):
+        history = np.column_stack([leader, np.full(leader.size, follower)])
+        gaps.append(gap_months(history[-1], history, 0, 1.0)[1])
+    assert gaps[0] == pytest.approx(14 + 0.1)
+    assert gaps[1] == pytest.approx(14 - 0.1 / 4 * 9, abs=1e-9)  # 4 points over 9 months

@@ -154,16 +154,16 @@ def _embargo_scarcity(enforcement: float, seed: int) -> tuple[float, float]:
 
 
 def test_smuggled_compute_relieves_scarcity() -> None:
-    """Scarcity is measured on the compute China's labs obtain, by any route, not on what they
-    may legally buy. An embargo nobody enforces (enforcement 0) leaves about 63% of China's
-    compute smuggled at the end, a hard-enforced one (4) about 45%: the leaky embargo must buy a
-    smaller efficiency bonus, and scarcity must fall by a tenth or more. Measured on legal access
-    it hardly moved (mean 0.84 against 0.88, only through domestic chips' prices) and China got
-    +35% efficiency either way."""
+    """Scarcity is measured on the clusters China's labs can build from the compute they obtain,
+    by any route, not on what they may legally buy: an embargo nobody enforces (enforcement 0)
+    must leave China less scarce, and with a smaller efficiency bonus, than a hard-enforced one
+    (4). Only a little less: smuggled lots make clusters of at most `smuggled_cluster_chips`
+    chips, so smuggling relieves training scarcity far less than its share of compute (over
+    half of China's, embargoed) suggests."""
     leaky = np.mean([_embargo_scarcity(0.0, s) for s in SEEDS], axis=0)
     tight = np.mean([_embargo_scarcity(4.0, s) for s in SEEDS], axis=0)
     assert leaky[1] < tight[1], (leaky, tight)
-    assert leaky[0] < tight[0] - 0.1, (leaky, tight)
+    assert leaky[0] < tight[0], (leaky, tight)
 
 
 def _with_subsidy(value: float):
