@@ -42,7 +42,7 @@ from game.core.capability import (
     released_foreign,
     training_flops,
 )
-from game.core.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED
+from game.core.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED, SMUGGLED
 from game.core.market import capacity_scale, whole_units
 from game.core.rules import CONTROLLED, EMBARGOED, RESTRICTED
 
@@ -342,8 +342,10 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
             & (allowed < 1)
         )
         with np.errstate(divide="ignore"):
+            rented = model.ledger.by_provenance()[:, :, RENTED].sum(axis=1)
+            worth = _cluster_worth(model, rented, p.rented_cluster_chips)[:, None]
             rent_utility = (
-                beta * np.log(value / rental_price[None, :])
+                beta * np.log(value * worth / rental_price[None, :])
                 + np.log(np.where(host_allowed > 0, host_allowed, 1.0))[None, :]
                 - p.rental_risk_cost * (1.0 - labs.risk)[:, None]
             )
@@ -355,8 +357,10 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     if g >= 0:
         wants = active & (labs.risk > 0) & (allowed[:, g] < 1)
         risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
+        smuggled = model.ledger.by_provenance()[:, :, SMUGGLED].sum(axis=1)
+        worth = value[:, g] * _cluster_worth(model, smuggled, p.smuggled_cluster_chips)
         gray_utility[:, 0] = np.where(
-            wants, beta * np.log(value[:, g] / view.gray_price) - risk_cost, -np.inf
+            wants, beta * np.log(worth / view.gray_price) - risk_cost, -np.inf
         )
 
     return _Offers(
@@ -406,6 +410,21 @@ def outside_option(
     best = per_dollar.max(axis=1, initial=0.0)
     with np.errstate(divide="ignore"):
         return beta * np.log(best / markup)
+
+
+def _cluster_worth(model: MonthContext, held: np.ndarray, cap: float) -> np.ndarray:
+    """[lab] what one more chip from a source whose chips join a training cluster only up to
+    `cap` is worth to a lab, as a share of its value, when it already holds `held` [lab] of
+    them (smuggled chips at home; chips rented abroad: capability.largest_cluster).
+
+    A frontier lab buys training compute for the cluster it trains its models on: of a new
+    chip, only the share that can still join one is worth its training value to it (the
+    serving part of its value, `inference_weight_frontier`, stays). So a lab that already holds
+    many times the cap turns to chips it can cluster, while clouds, which train no frontier
+    models, value these chips as before."""
+    p, labs = model.p, model.labs
+    joins = np.minimum(1.0, cap / np.maximum(held, 1.0))
+    return np.where(labs.frontier, joins ** (1.0 - p.inference_weight_frontier), 1.0)
 
 
 def _paid(offers: _Offers) -> np.ndarray:

@@ -185,45 +185,66 @@ def pool_flops(
     return held @ (flops_per_chip[:, None] * onehot)
 
 
-def site_counts(by_provenance: np.ndarray, site_of: np.ndarray, n_sites: int) -> np.ndarray:
-    """[holder, site, chip] chips of each model at each site, from the counts [holder, chip,
-    provenance] and the site each provenance stands at (ledger.SITES)."""
+def site_counts(
+    by_provenance: np.ndarray, site_of: np.ndarray, n_sites: int, contraband: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chips by where they stand, from the counts [holder, chip, provenance]: [holder, site,
+    chip] of every provenance but the `contraband` one, at the site each provenance stands at
+    (ledger.SITES), and [holder, chip] contraband (smuggled) chips, which stand at home."""
+    by_prov = by_provenance.astype(float)
     onehot = np.eye(n_sites)[site_of]  # [P, S]
-    return np.einsum("hcp,ps->hsc", by_provenance.astype(float), onehot)
+    onehot[contraband] = 0.0
+    return np.einsum("hcp,ps->hsc", by_prov, onehot), by_prov[:, :, contraband]
 
 
 def largest_cluster(
     counts: np.ndarray,
+    site_cap: np.ndarray,
+    contraband: np.ndarray,
+    contraband_cap: float,
     flops_per_chip: np.ndarray,
     ecosystem: np.ndarray,
     n_ecosystems: int,
     heterogeneity_penalty: float,
-    site_cap: np.ndarray,
 ) -> np.ndarray:
     """[holder] FLOP/s of the largest cluster each holder can train one model on, from its
-    chips [holder, site, chip] (site_counts).
+    chips [holder, site, chip] bought openly or rented and its contraband chips [holder, chip]
+    at home (site_counts).
 
     A large run needs one tightly linked cluster in one place, so a cluster never spans sites
-    (chips at home, rented abroad, smuggled lots), nor software ecosystems. Within a site and an
-    ecosystem, a lab either trains on its largest pool of one chip model or mixes the models it
-    has there ("older and newer chips") and loses up to `heterogeneity_penalty`, all of it when
-    the cluster is split evenly, less as one model dominates. A site may cap how many chips one
-    cluster holds (`site_cap` [site], inf for none): smuggled chips arrive in lots and stand in
-    places that must stay hidden. A fleet bought in one generation at home is one cluster; a
+    (the lab's own data centres at home, a host's abroad), nor software ecosystems. A site the
+    lab does not control holds at most `site_cap` [site] of its chips in one cluster (inf at
+    home): a foreign data centre rents a restricted customer a few hundred servers, not a
+    frontier cluster. Smuggled chips stand at home but join a cluster only up to
+    `contraband_cap` chips: they arrive in broker lots, and a cluster built on many of them is
+    hard to hide, power and keep serviced. Within a site and an ecosystem, a lab either trains
+    on its largest pool of one chip model or mixes the models it has there ("older and newer
+    chips") and loses up to `heterogeneity_penalty`, all of it when the cluster is split evenly,
+    less as one model dominates. A fleet bought in one generation at home is one cluster; a
     fleet pieced together from stock, compliant variants, rentals and smuggled lots is several
-    small ones: that, not its size, is what limits its largest run.
+    smaller ones: that, not its size, is what limits its largest run.
     """
     cap = np.asarray(site_cap, float)[None, :, None]
-    flops = counts * flops_per_chip
-    single = (np.minimum(counts, cap) * flops_per_chip).max(axis=(1, 2), initial=0.0)
     onehot = np.eye(n_ecosystems, dtype=bool)[ecosystem]  # [C, E]
-    per_eco = np.where(onehot[None, None], flops[..., None], 0.0)  # [H, S, C, E]
-    total = per_eco.sum(axis=2)  # [H, S, E]
-    top = per_eco.max(axis=2, initial=0.0)
+    # one chip model: its chips at a site up to the site's cap, plus contraband at home
+    usable = np.minimum(counts, cap)
+    usable[:, 0, :] += np.minimum(contraband, contraband_cap)
+    single = (usable * flops_per_chip).max(axis=(1, 2), initial=0.0)
+    # models mixed at a site: each source scaled down together to its cap
     chips_in = np.where(onehot[None, None], counts[..., None], 0.0).sum(axis=2)  # [H, S, E]
     room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
+    contra_in = contraband @ onehot  # [H, E]
+    contra_room = np.minimum(
+        1.0, np.divide(contraband_cap, contra_in, out=np.ones_like(contra_in), where=contra_in > 0)
+    )
+    per_eco = np.where(onehot[None, None], (counts * flops_per_chip)[..., None], 0.0)
+    per_eco = per_eco * room[:, :, None, :]  # [H, S, C, E]
+    home_contra = np.where(onehot[None], (contraband * flops_per_chip)[..., None], 0.0)
+    per_eco[:, 0] += home_contra * contra_room[:, None, :]
+    total = per_eco.sum(axis=2)  # [H, S, E]
+    top = per_eco.max(axis=2, initial=0.0)
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
-    mixed = total * room * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
+    mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
     return np.maximum(single, mixed.max(axis=(1, 2), initial=0.0))
 
 

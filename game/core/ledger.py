@@ -21,11 +21,10 @@ import numpy as np
 PROVENANCES = ("legal", "compliant", "domestic", "smuggled", "rented")
 LEGAL, COMPLIANT, DOMESTIC, SMUGGLED, RENTED = range(len(PROVENANCES))
 # Where a holder's chips stand, by provenance: chips bought openly (legal, compliant variants,
-# domestic) in its own data centres; rented chips in the host's abroad; smuggled chips in the
-# scattered lots they arrived in. A training cluster is built at one site (capability.py).
-SITES = ("home", "abroad", "smuggled")
-SITE_OF_PROVENANCE = np.array([0, 0, 0, 2, 1])
-SMUGGLED_SITE = SITES.index("smuggled")
+# domestic) and smuggled ones in its own country; rented chips in the host's data centres
+# abroad. A training cluster is built at one site (capability.largest_cluster).
+SITES = ("home", "abroad")
+SITE_OF_PROVENANCE = np.array([0, 0, 0, 0, 1])
 
 
 class Ledger:

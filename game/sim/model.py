@@ -56,7 +56,6 @@ from game.core.ledger import (
     SITE_OF_PROVENANCE,
     SITES,
     SMUGGLED,
-    SMUGGLED_SITE,
     Ledger,
 )
 from game.core.market_view import GrayMarket, MarketView
@@ -486,11 +485,20 @@ class ChipWarModel(mesa.Model):
         view.lab_pool_flops = pool_flops(
             self.ledger.chips_held().astype(float), view.flops_per_chip, chips.ecosystem, n_eco
         )
-        counts = site_counts(self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES))
-        cap = np.full(len(SITES), np.inf)  # chips one cluster may hold at each site
-        cap[SMUGGLED_SITE] = self.p.smuggled_cluster_chips
+        counts, contraband = site_counts(
+            self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES), SMUGGLED
+        )
+        site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
+        site_cap[SITES.index("abroad")] = self.p.rented_cluster_chips
         view.lab_cluster_flops = largest_cluster(
-            counts, view.flops_per_chip, chips.ecosystem, n_eco, self.p.heterogeneity_penalty, cap
+            counts,
+            site_cap,
+            contraband,
+            self.p.smuggled_cluster_chips,
+            view.flops_per_chip,
+            chips.ecosystem,
+            n_eco,
+            self.p.heterogeneity_penalty,
         )
 
     def frontier_now(self) -> np.ndarray:

@@ -15,7 +15,7 @@ from game.core.capability import (
     site_counts,
     training_flops,
 )
-from game.core.ledger import SITE_OF_PROVENANCE, SITES
+from game.core.ledger import SITE_OF_PROVENANCE, SITES, SMUGGLED
 
 
 def test_pools_split_a_fleet_by_ecosystem() -> None:
@@ -25,61 +25,88 @@ def test_pools_split_a_fleet_by_ecosystem() -> None:
     np.testing.assert_allclose(pool_flops(held, flops, ecosystem, 3), [[24.0, 5.0, 0.0]])
 
 
-NO_CAP = np.full(3, np.inf)
+NO_CAP = np.full(2, np.inf)
+HOME, ABROAD = 0, 1
 
 
-def _sites(*cells: tuple[int, int, float], n_sites: int = 3, n_chips: int = 3) -> np.ndarray:
-    """One holder's [site, chip] chip counts from (site, chip, count) cells, as [1, S, C]."""
-    out = np.zeros((1, n_sites, n_chips))
+def _sites(*cells: tuple[int, int, float], n_chips: int = 3) -> np.ndarray:
+    """One holder's [site, chip] chip counts (home, abroad) from (site, chip, count) cells."""
+    out = np.zeros((1, 2, n_chips))
     for site, chip, count in cells:
         out[0, site, chip] = count
     return out
 
 
-def _cluster(counts: np.ndarray, penalty: float, cap: np.ndarray = NO_CAP) -> float:
+def _cluster(
+    counts: np.ndarray,
+    penalty: float,
+    site_cap: np.ndarray = NO_CAP,
+    contraband: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    contraband_cap: float = np.inf,
+) -> float:
     """Largest cluster with one FLOP/s a chip, chips 0 and 1 in ecosystem 0, chip 2 in 1."""
-    return float(largest_cluster(counts, np.ones(3), np.array([0, 0, 1]), 2, penalty, cap)[0])
+    return float(
+        largest_cluster(
+            counts,
+            site_cap,
+            np.array([contraband]),
+            contraband_cap,
+            np.ones(3),
+            np.array([0, 0, 1]),
+            2,
+            penalty,
+        )[0]
+    )
 
 
 def test_sites_group_chips_by_where_their_provenance_puts_them() -> None:
     # one holder, two chip models, provenances legal, compliant, domestic, smuggled, rented
     by_prov = np.array([[[1, 2, 0, 3, 4], [0, 0, 5, 0, 0]]])
-    sites = site_counts(by_prov, SITE_OF_PROVENANCE, len(SITES))
-    np.testing.assert_allclose(sites[0], [[3.0, 5.0], [4.0, 0.0], [3.0, 0.0]])
+    sites, contraband = site_counts(by_prov, SITE_OF_PROVENANCE, len(SITES), SMUGGLED)
+    np.testing.assert_allclose(sites[0], [[3.0, 5.0], [4.0, 0.0]])
+    np.testing.assert_allclose(contraband[0], [3.0, 0.0])
 
 
 def test_one_generation_at_home_is_one_cluster() -> None:
-    assert _cluster(_sites((0, 0, 100.0)), 0.3) == pytest.approx(100.0)
+    assert _cluster(_sites((HOME, 0, 100.0)), 0.3) == pytest.approx(100.0)
 
 
 def test_a_fleet_pieced_together_trains_on_its_largest_piece() -> None:
-    """The same 100 chips held as stock at home, rentals abroad and smuggled lots (a Chinese
-    lab's fleet in 2024) train a run a third the size of one cluster's."""
-    pieced = _sites((0, 0, 34.0), (1, 0, 33.0), (2, 0, 33.0))
-    assert _cluster(pieced, 0.3) == pytest.approx(34.0)
-    # nor do two software ecosystems at one site make one cluster: 60 CUDA and 40 CANN
-    assert _cluster(_sites((0, 0, 60.0), (0, 2, 40.0)), 0.0) == 60.0
+    """The same 100 chips held at home and rented abroad train a run half the size of one
+    cluster's; two software ecosystems at one site do not make one cluster either."""
+    assert _cluster(_sites((HOME, 0, 50.0), (ABROAD, 0, 50.0)), 0.3) == pytest.approx(50.0)
+    assert _cluster(_sites((HOME, 0, 60.0), (HOME, 2, 40.0)), 0.0) == 60.0
 
 
 def test_older_and_newer_chips_at_one_site_mix_at_a_cost() -> None:
     # 50/50 in one ecosystem: mixing loses the whole penalty and still beats either half
-    even = _sites((0, 0, 50.0), (0, 1, 50.0))
+    even = _sites((HOME, 0, 50.0), (HOME, 1, 50.0))
     assert _cluster(even, 0.3) == pytest.approx(70.0)
     # at a penalty of one half or more, a lab keeps to its larger model
     assert _cluster(even, 0.6) == pytest.approx(50.0)
     # 80/20: the mix loses 0.3 x 0.4
-    assert _cluster(_sites((0, 0, 80.0), (0, 1, 20.0)), 0.3) == pytest.approx(100.0 * 0.88)
+    assert _cluster(_sites((HOME, 0, 80.0), (HOME, 1, 20.0)), 0.3) == pytest.approx(88.0)
 
 
-def test_smuggled_lots_make_a_cluster_no_bigger_than_the_sites_cap() -> None:
-    cap = np.array([np.inf, np.inf, 30.0])
-    smuggled = _sites((2, 0, 100.0))
-    assert _cluster(smuggled, 0.3, cap) == pytest.approx(30.0)
-    # mixed there too: 60 + 40 chips scaled to 30, less the mixing penalty (split 60/40)
-    mixed = _sites((2, 0, 60.0), (2, 1, 40.0))
-    assert _cluster(mixed, 0.3, cap) == pytest.approx(max(30.0, 100 * 0.3 * (1 - 0.3 * 0.8)))
-    # the same chips at home are one cluster
-    assert _cluster(_sites((0, 0, 100.0)), 0.3, cap) == pytest.approx(100.0)
+def test_a_foreign_host_rents_one_lab_a_cluster_no_bigger_than_its_cap() -> None:
+    cap = np.array([np.inf, 30.0])
+    assert _cluster(_sites((ABROAD, 0, 100.0)), 0.3, cap) == pytest.approx(30.0)
+    # the same chips bought at home are one cluster
+    assert _cluster(_sites((HOME, 0, 100.0)), 0.3, cap) == pytest.approx(100.0)
+    # models mixed abroad are scaled down together: 60 + 40 chips to 30, less the penalty
+    mixed = _sites((ABROAD, 0, 60.0), (ABROAD, 1, 40.0))
+    assert _cluster(mixed, 0.3, cap) == pytest.approx(30.0)  # 30 x (1 - 0.3 x 0.8) < 30
+
+
+def test_smuggled_chips_join_a_cluster_at_home_up_to_their_cap() -> None:
+    home = _sites((HOME, 0, 20.0))
+    # 100 smuggled chips of the same model: 30 of them join the 20 bought openly
+    assert _cluster(home, 0.3, contraband=(100.0, 0.0, 0.0), contraband_cap=30.0) == 50.0
+    # uncapped they would all join
+    assert _cluster(home, 0.3, contraband=(100.0, 0.0, 0.0)) == pytest.approx(120.0)
+    # smuggled chips of another ecosystem make a cluster of their own, capped too
+    alone = _cluster(home, 0.3, contraband=(0.0, 0.0, 100.0), contraband_cap=30.0)
+    assert alone == pytest.approx(30.0)
 
 
 def test_the_run_is_a_share_of_the_largest_cluster() -> None:
