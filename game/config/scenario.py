@@ -221,6 +221,24 @@ def _check_budget_growth(
     return out
 
 
+# Scenarios read with the default world and lever spec, by file and the state of every file
+# they may extend: a sweep or a projection builds hundreds of models from one scenario, and
+# parsing its YAML again each time cost about as much as running half of the model.
+_LOADED: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...], Scenario]] = {}
+
+
+def _stamps(path: Path, policy_dir: str | Path) -> tuple[tuple[str, int, int], ...]:
+    """(file, mtime, size) of the scenario file and every scenario it may extend."""
+    out = []
+    for f in (path, *sorted(Path(policy_dir).glob("*.yaml"))):
+        try:
+            st = f.stat()
+        except OSError:
+            return ()
+        out.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
 def load_scenario(
     name_or_path: str = "historical",
     *,
@@ -229,12 +247,22 @@ def load_scenario(
     spec: PolicySpec | None = None,
     _chain: tuple[str, ...] = (),
 ) -> Scenario:
-    """Load, merge (extends) and check a scenario; raise InputError listing every problem."""
+    """Load, merge (extends) and check a scenario; raise InputError listing every problem.
+    With the default world and spec the result is kept until one of its files changes
+    (a Scenario is never modified once built)."""
     world = world or default_world_data()
     spec = spec or default_policy_spec()
+    defaults = world is default_world_data() and spec is default_policy_spec() and not _chain
     path = scenario_path(name_or_path, policy_dir)
+    key = (str(Path(path).resolve()), str(policy_dir))
+    stamps = _stamps(Path(path), policy_dir) if defaults else ()
+    if stamps and key in _LOADED and _LOADED[key][0] == stamps:
+        return _LOADED[key][1]
     doc = read_yaml(path, shown_path(path))
-    return _build(doc, world, spec, policy_dir, _chain)
+    scenario = _build(doc, world, spec, policy_dir, _chain)
+    if stamps:
+        _LOADED[key] = (stamps, scenario)
+    return scenario
 
 
 def parse_scenario_text(
