@@ -20,9 +20,9 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
      countries; gray-market orders are paid into escrow and filled by brokers next month.
   5. Demand can say no: the logit has an outside option, keeping the cash (up to
      `CASH_CAP_MONTHS` of budget; the rest goes to other uses), worth as much as a source
-     `reservation_markup` times dearer per unit of value than the best chip on the open
-     market at list price (`outside_option`). At list prices it takes a fraction of a percent;
-     facing only the gray market near its ceiling a lab keeps most of its money.
+     `reservation_markup` times dearer per unit of value than the best chip on the world
+     market at list price (`outside_option`). At list prices it takes a fraction of a
+     percent; facing only the gray market near its ceiling a lab keeps most of its money.
 """
 
 from __future__ import annotations
@@ -364,7 +364,9 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         )
 
     return _Offers(
-        outside=outside_option(value, view.price, on_sale & chips.used, beta, p.reservation_markup),
+        outside=outside_option(
+            value, chips.price, on_sale & chips.used, beta, p.reservation_markup
+        ),
         utility=np.concatenate([buy_utility, rent_utility, gray_utility], axis=1),
         unit_price=np.concatenate(
             [
@@ -395,18 +397,23 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
 
 
 def outside_option(
-    value: np.ndarray, price: np.ndarray, on_sale: np.ndarray, beta: float, markup: float
+    value: np.ndarray, list_price: np.ndarray, on_sale: np.ndarray, beta: float, markup: float
 ) -> np.ndarray:
     """[lab] Utility of not buying compute this month (keeping the cash), on the scale of the
     sources' utilities beta x log(value per dollar): that of a source `markup` times dearer,
-    per unit of value, than the best chip on sale anywhere at list price (`value` [lab, chip]
-    is what each chip is worth to each lab). Why: at list prices a lab should spend nearly all
-    it has (the outside option takes about 1 / (1 + markup^beta) of it), but one facing only
-    sources several times dearer than the compute it could have had (the gray market near
-    its ceiling, no legal chip) should keep most of its money instead of paying any price;
-    without it demand never says no and the gray price sits at its ceiling."""
+    per unit of value, than the best chip on sale anywhere at its list price (`value` [lab,
+    chip] is what each chip is worth to each lab). Why: at list prices a lab should spend
+    nearly all it has (the outside option takes about 1 / (1 + markup^beta) of it), but one
+    facing only sources several times dearer than what its money buys on the world market
+    (the gray market near its ceiling, domestic chips far behind) keeps much of it instead of
+    paying any price; without it demand never says no and the gray price sits at its ceiling.
+    The reference is the world market, not the lab's own: China's hyperscalers held their
+    spending back for want of chips worth buying (parameters.yaml, tencent_capex), and
+    weighed against domestic chips alone the gray market at four times list still looks
+    cheap, so an embargo would feed it without limit (tried: China then held twice the
+    compute under a total embargo as under the historical controls)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_dollar = np.where(on_sale[None, :] & (price > 0)[None, :], value / price, 0.0)
+        per_dollar = np.where(on_sale[None, :] & (list_price > 0)[None, :], value / list_price, 0.0)
     best = per_dollar.max(axis=1, initial=0.0)
     with np.errstate(divide="ignore"):
         return beta * np.log(best / markup)

@@ -2,14 +2,18 @@
 
 The model orders the month; the agents act (agents/, through `agents.context.MonthContext`):
   1. New year: the oldest cohort of chips retires and some chips fail.
-  2. Budgets grow; governments apply scheduled, bot or player lever changes (`apply`).
+  2. Budgets grow; governments apply scheduled, bot or player lever changes (`apply`);
+     China's HBM supply (the stockpile while HBM is open, CXMT's output) moves.
   3. The rule engine classifies chips and decides access (the market view, derived in
-     game/sim/market_view.py); vendors set capacity and prices, and release compliant
-     variants when a rule has closed a market to them.
+     game/sim/market_view.py); vendors set capacity (Huawei's from SMIC's wafers, yield and
+     HBM) and prices, and release compliant variants when a rule has closed a market to them.
   4. Last month's smuggled shipments land or are seized.
-  5. Labs buy compute (legal, compliant, domestic, rented, gray-market orders in escrow).
+  5. Labs buy compute (legal, compliant, domestic, rented, gray-market orders in escrow), or
+     keep their cash when nothing is worth its price.
   6. Brokers enter, choose routes and ship this month's gray orders.
-  7. Labs train; algorithmic efficiency grows (faster under scarcity); results are recorded.
+  7. Each lab's usable compute and its largest trainable cluster are measured
+     (`measure_lab_compute`); labs train on that cluster; algorithmic efficiency grows
+     (faster under scarcity); results are recorded.
 
 Everything random draws from `self.rng` (seeded by `rng=`), and levers move only through
 `apply(PolicyChange)`, so a run is reproduced by its scenario, seed and list of commands, and

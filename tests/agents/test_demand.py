@@ -189,3 +189,17 @@ def test_a_deeper_subsidy_raises_chinas_budgets_and_no_one_elses() -> None:
     ratio = push.labs.budget / base.labs.budget
     assert ratio[china] == pytest.approx(expected)
     assert ratio[~china] == pytest.approx(1.0)
+
+
+def test_the_outside_option_weighs_against_list_prices_not_this_months() -> None:
+    """Keeping the cash is weighed against what money buys at list on the world market: a
+    vendor's scarcity premium this month makes buying dearer, not keeping the cash better."""
+    from agents.lab import _offers
+
+    model = ChipWarModel("historical", rng=3)
+    model.run(12)
+    active = model.labs.founded <= model.month
+    before = _offers(model, active).outside.copy()
+    model.view.price = model.view.price * 2.0
+    after = _offers(model, active).outside
+    np.testing.assert_allclose(after, before)
