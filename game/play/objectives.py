@@ -106,8 +106,8 @@ def score_target(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     Why: catching up and self-reliance pull against each other (domestic chips are weaker, so
     a hard buy-domestic push widens the gap); the score makes the player weigh them. The
     ghost is not used: China's goal is absolute. Measured over the historical game (US bot
-    reactive, seed 2022, to December 2030): doing nothing ends at a 25.6-month gap and 10%
-    domestic compute, -12.6 points; subsidy 0.8 with a 0.8 mandate ends at 25.8 months and 82%,
+    reactive, seed 2022, to December 2030): doing nothing ends at a 25.5-month gap and 10%
+    domestic compute, -12.5 points; subsidy 0.8 with a 0.8 mandate ends at 25.9 months and 83%,
     -5.6 points (domestic output is bounded by wafers, yield and HBM, and small domestic
     clusters train small runs). In the shorter lessons a subsidy alone reaches the goal."""
     base, weight = role.number("gap_base_months"), role.number("domestic_weight")
@@ -186,7 +186,7 @@ def score_hubs(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     customs stop smugglers, but permits and inspections make its own data centres' chips
     dearer (customs_compliance_cost), and a US that thinks it leaks can cut it off (a
     destination tier): the team has to find the level that keeps both. Measured over the
-    historical world (48 months, 3 seeds): customs x1 scores 80, x2 about 86, x3 about 86."""
+    historical world (48 months, 3 seeds): customs x1 scores 80, x2 about 88 (85-90), x3 about 85."""
     hub, hub_o = hub_compute(model), hub_compute(ghost)
     via, via_o = smuggled_through_hubs(model), smuggled_through_hubs(ghost)
     kept = hub / hub_o if hub_o > 0 else 1.0
