@@ -186,7 +186,8 @@ def score_hubs(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     customs stop smugglers, but permits and inspections make its own data centres' chips
     dearer (customs_compliance_cost), and a US that thinks it leaks can cut it off (a
     destination tier): the team has to find the level that keeps both. Measured over the
-    historical world (48 months, 3 seeds): customs x1 scores 80, x2 about 88 (85-90), x3 about 85."""
+    historical world (48 months, 3 seeds): customs x1 scores 80, x2 about 88 (85-90), x3
+    about 85."""
     hub, hub_o = hub_compute(model), hub_compute(ghost)
     via, via_o = smuggled_through_hubs(model), smuggled_through_hubs(ghost)
     kept = hub / hub_o if hub_o > 0 else 1.0

@@ -39,6 +39,6 @@ def invariant_problems(model: ChipWarModel) -> list[str]:
         out.append("negative lab cash")
     if (brokers.cash[brokers.alive] < -1e-6).any():
         out.append("negative broker cash")
-    if model.hbm_stockpile < 0:
+    if model.hbm.stockpile < 0:
         out.append("negative HBM stockpile")
     return out

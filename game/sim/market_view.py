@@ -213,7 +213,7 @@ def hbm_stacks_available(model: ChipWarModel) -> float:
     """HBM stacks China's vendors may use this month under the HBM control: CXMT's output
     this month and the month's share of the stockpile (they spread what is left over
     hbm_stockpile_runway_months rather than spend it at once)."""
-    return model.domestic_hbm + model.hbm_stockpile / model.p.hbm_stockpile_runway_months
+    return model.hbm.available(model.p.hbm_stockpile_runway_months)
 
 
 def vendor_capacity(model: ChipWarModel) -> np.ndarray:

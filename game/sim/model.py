@@ -53,7 +53,7 @@ from game.core.capability import (
     site_counts,
 )
 from game.core.catalogue import ChipTable
-from game.core.fab import growth_factor, logistic_step
+from game.core.hbm import HbmSupply
 from game.core.ledger import (
     DOMESTIC,
     LEGAL,
@@ -70,8 +70,6 @@ from game.sim.invariants import invariant_problems
 from game.sim.market_view import derive_market_view, hbm_stacks_per_chip
 from game.sim.names import Names
 from game.sim.results import COLUMN_NAMES, SALES_COLUMNS, bloc_rows, sales_rows
-
-CXMT_REFERENCE = "2026-01"  # cxmt_hbm_stacks_2026 is CXMT's HBM output at the start of 2026
 
 
 def _gray_price(model: ChipWarModel) -> float:
@@ -151,15 +149,7 @@ class ChipWarModel(mesa.Model):
         self.cap_used = np.zeros(len(self.country_ids))
         # smuggled chips delivered into China through each transit country, since the start
         self.smuggled_via = np.zeros(len(self.country_ids), np.int64)
-        # HBM stacks China has put aside (bought while HBM exports are open), and CXMT's HBM
-        # output a month, whose path passes cxmt_hbm_stacks_2026 when nothing slows it.
-        self.hbm_stockpile = 0.0
-        self.domestic_hbm = logistic_step(
-            self.p.cxmt_hbm_stacks_2026,
-            self.p.cxmt_hbm_ceiling,
-            float(np.log(self.p.cxmt_hbm_growth)),
-            -(parse_month(CXMT_REFERENCE) - sc.start),
-        )
+        self.hbm = HbmSupply.at_start(self.p, sc.start)  # China's HBM, in stacks
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
         self.shocks: list[Shock] = []  # facilitator events in force or past (game/config/events.py)
@@ -435,26 +425,15 @@ class ChipWarModel(mesa.Model):
             v.record_demand(float(units[v.index]), float(self.view.vendor_capacity[v.index]), asked)
 
     def _grow_hbm(self) -> None:
-        """China's HBM, in stacks. While HBM exports are open, the stockpile grows by its share
-        of what was bought before the control (hbm_stockpile_stacks over
-        hbm_stockpile_months): a control imposed early leaves less put aside. CXMT's output
-        grows logistically toward its ceiling, slowed by tool and HBM controls and sped by
-        the subsidy, never above its fastest rate."""
-        p, policy = self.p, self.policy
-        hbm = bool(policy.get("hbm_controls"))
-        if not hbm:
-            bought = p.hbm_stockpile_stacks / p.hbm_stockpile_months
-            self.hbm_stockpile = min(p.hbm_stockpile_stacks, self.hbm_stockpile + bought)
-        if self.turn <= 1:
-            return
-        fab = float(policy.get("fab_tool_controls"))
-        subsidy = float(policy.get("domestic_subsidy"))
-        f = growth_factor(
-            p.fab_tool_growth_penalty * fab + p.hbm_control_growth_penalty * hbm,
-            p.subsidy_capacity_effect * subsidy,
+        """China's HBM supply moves for the month (game/core/hbm.py)."""
+        policy = self.policy
+        self.hbm.grow(
+            self.p,
+            bool(policy.get("hbm_controls")),
+            float(policy.get("fab_tool_controls")),
+            float(policy.get("domestic_subsidy")),
+            first=self.turn <= 1,
         )
-        log_g = float(np.log(p.cxmt_hbm_growth)) * f
-        self.domestic_hbm = logistic_step(self.domestic_hbm, p.cxmt_hbm_ceiling, log_g, 1.0)
 
     def _draw_hbm_stockpile(self) -> None:
         """Under HBM controls, China's vendors draw on the stockpile for the stacks their chips
@@ -467,9 +446,7 @@ class ChipWarModel(mesa.Model):
             weights=self.books.bought_per_chip[self.chips.used],
             minlength=len(self.vendors),
         )
-        stacks = hbm_stacks_per_chip(self)
-        draw = max(0.0, float((sold * stacks)[china].sum()) - self.domestic_hbm)
-        self.hbm_stockpile = max(0.0, self.hbm_stockpile - draw)
+        self.hbm.draw(float((sold * hbm_stacks_per_chip(self))[china].sum()))
 
     def _record(self) -> None:
         """The month's rows of the results and sales tables."""

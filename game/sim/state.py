@@ -78,8 +78,8 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
         "shocks": [x.to_plain() for x in model.shocks],
         "gray": dict(model.gray.__dict__),
         "broker_serial": model.broker_serial,
-        "hbm_stockpile": model.hbm_stockpile,
-        "domestic_hbm": model.domestic_hbm,
+        "hbm_stockpile": model.hbm.stockpile,
+        "domestic_hbm": model.hbm.domestic,
         "vendors": [v.state() for v in model.vendors],
         "governments": {k: g.state() for k, g in model.governments.items()},
         "datacollector": {
@@ -129,8 +129,8 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
     model.shocks = [Shock.from_plain(x) for x in plain.get("shocks", [])]
     model.gray.__dict__.update(plain["gray"])
     model.broker_serial = int(plain["broker_serial"])
-    model.hbm_stockpile = float(plain["hbm_stockpile"])
-    model.domestic_hbm = float(plain.get("domestic_hbm", model.domestic_hbm))
+    model.hbm.stockpile = float(plain["hbm_stockpile"])
+    model.hbm.domestic = float(plain.get("domestic_hbm", model.hbm.domestic))
     for v, s in zip(model.vendors, plain["vendors"], strict=True):
         v.load_state(s)
     for k, s in plain["governments"].items():

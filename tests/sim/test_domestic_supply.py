@@ -108,14 +108,14 @@ def test_the_hbm_cap_compares_stacks_a_month_with_stacks_needed_a_month() -> Non
     stacks = hbm_stacks_per_chip(model)
     wafer_cap = np.array([v.capacity for v in model.vendors])
     need = float((wafer_cap * stacks)[china].sum())
-    model.hbm_stockpile = 2.0 * need
-    model.domestic_hbm = 0.0
+    model.hbm.stockpile = 2.0 * need
+    model.hbm.domestic = 0.0
     cap = vendor_capacity(model)
     assert (cap[china] < wafer_cap[china]).all()
     used = float((cap * stacks)[china].sum())
     assert used == pytest.approx(2.0 * need / model.p.hbm_stockpile_runway_months)
     # with stacks to spare, the wafers bind instead
-    model.hbm_stockpile = 1e12
+    model.hbm.stockpile = 1e12
     np.testing.assert_allclose(vendor_capacity(model)[china], wafer_cap[china])
 
 
