@@ -122,6 +122,29 @@ def test_the_enforcement_slider_changes_the_model(app: App) -> None:
     assert len(scene.session.decisions) == 1
 
 
+def test_the_model_access_slider_cuts_chinas_distillation(app: App) -> None:
+    """The US player finds Model access limits on its lever pages; moving it changes how much
+    of the gap China's labs close by distilling, in the model they play."""
+    from agents.lab import distillation_share
+
+    scene = play_scene(app)
+    model = scene.session.model
+    slider = reveal(app, scene, "#lever-model_access_controls")
+    assert slider.rect.right <= app.screen.get_width()  # on screen, not clipped off it
+    for _ in range(3):
+        click(app, slider.right_button.rect.center)
+    pump(app, 30, dt=1 / 30)
+    cut = model.policy.get("model_access_controls")
+    assert cut > 0
+    # the cut applies to labs in restricted or embargoed countries: put a rule in force
+    scene.session.decide("export_rule", "oct2023")
+    scene.session.step()
+    china = model.labs.bloc == model.china_bloc
+    shares = distillation_share(model)
+    assert shares[china] == pytest.approx(model.p.distillation_share * (1 - cut))
+    assert (shares[~china] == model.p.distillation_share).all()
+
+
 def test_keyboard_moves_a_lever_too(app: App) -> None:
     scene = play_scene(app)
     target = next(i for i, c in enumerate(scene.panel.controls) if c.lever.id == "enforcement")
