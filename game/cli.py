@@ -191,7 +191,7 @@ def _add_calibrate(sub: Any) -> None:
         "--workers",
         type=_positive,
         default=None,
-        help="parallel processes (default: the number of cores)",
+        help="parallel processes (default: the number of cores, at most 8)",
     )
     cal.add_argument(
         "--seed",

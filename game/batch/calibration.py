@@ -393,8 +393,12 @@ def run_jobs(
     return sorted(out, key=lambda result: order[result[0]])
 
 
+MAX_DEFAULT_WORKERS = 8  # a calibration is a few dozen runs: more processes only cost start-up
+
+
 def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+    """Parallel processes when none are asked for: the cores, at most MAX_DEFAULT_WORKERS."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
 @dataclass(frozen=True)
