@@ -40,9 +40,20 @@ from game.core.capability import (
     compute_scarcity,
     grow_efficiency,
     released_foreign,
+    site_counts,
+    site_pools,
     training_flops,
 )
-from game.core.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED, SMUGGLED
+from game.core.ledger import (
+    COMPLIANT,
+    DOMESTIC,
+    LEGAL,
+    RENTED,
+    SITE_OF_PROVENANCE,
+    SITES,
+    SMUGGLED,
+    site_cluster_cap,
+)
 from game.core.market import capacity_scale, whole_units
 from game.core.rules import CONTROLLED, EMBARGOED, RESTRICTED
 
@@ -318,8 +329,10 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         & active[:, None]
         & ~(variant[None, :] & ~restricted[:, None])
     )
+    home_pool, largest_pool = _home_pools(model)
+    joins = _lockin_worth(model, home_pool, largest_pool, direct_price)
     with np.errstate(divide="ignore"):
-        buy_utility = beta * np.log(value / direct_price) + np.log(
+        buy_utility = beta * np.log(value * joins / direct_price) + np.log(
             np.where(buy_allowed > 0, buy_allowed, 1.0)
         )
     buy_utility = buy_utility + np.where(subsidised, p.domestic_preference, 0.0)
@@ -359,6 +372,9 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
         smuggled = model.ledger.by_provenance()[:, :, SMUGGLED].sum(axis=1)
         worth = value[:, g] * _cluster_worth(model, smuggled, p.smuggled_cluster_chips)
+        gray_at = np.zeros((n_labs, n_chips))
+        gray_at[:, g] = view.gray_price  # smuggled chips stand at home, in the chip's ecosystem
+        worth = worth * _lockin_worth(model, home_pool, largest_pool, gray_at)[:, g]
         gray_utility[:, 0] = np.where(
             wants, beta * np.log(worth / view.gray_price) - risk_cost, -np.inf
         )
@@ -432,6 +448,59 @@ def _cluster_worth(model: MonthContext, held: np.ndarray, cap: float) -> np.ndar
     p, labs = model.p, model.labs
     joins = np.minimum(1.0, cap / np.maximum(held, 1.0))
     return np.where(labs.frontier, joins ** (1.0 - p.inference_weight_frontier), 1.0)
+
+
+def _home_pools(model: MonthContext) -> tuple[np.ndarray, np.ndarray]:
+    """[lab, chip] usable FLOP/s of each lab's pool at home in each chip's software ecosystem,
+    and [lab] its largest pool anywhere (capability.site_pools: a pool is one site, one
+    ecosystem, contraband and rented chips up to their caps): the cluster a chip bought at home
+    would join, and the one the lab trains its largest run on."""
+    p, chips = model.p, model.chips
+    counts, contraband = site_counts(
+        model.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES), SMUGGLED
+    )
+    pools = site_pools(
+        counts,
+        site_cluster_cap(p.rented_cluster_chips),
+        contraband,
+        p.smuggled_cluster_chips,
+        model.view.flops_per_chip,
+        chips.ecosystem,
+        len(chips.ecosystem_ids),
+    ).sum(axis=3)  # [L, S, E]
+    home = pools[:, SITES.index("home"), :][:, chips.ecosystem]
+    return home, pools.max(axis=(1, 2), initial=0.0)
+
+
+def _lockin_worth(
+    model: MonthContext, home_pool: np.ndarray, largest_pool: np.ndarray, price: np.ndarray
+) -> np.ndarray:
+    """[lab, chip] what a chip bought at `price` [lab, chip] and installed at home is worth to a
+    lab, as a share of its value, for how far it can join the cluster the lab trains on.
+
+    A frontier lab trains its largest run on one cluster at one site in one software ecosystem
+    (capability.largest_cluster), so a chip of another ecosystem adds nothing to that run
+    unless its own pool grows to be the larger one. Its training value is counted in the ratio
+
+        joins = (home pool in its ecosystem + fresh) / max(largest pool, home pool + fresh),
+
+    where `fresh` is the FLOP/s of that chip the lab's cash would buy this month: the pool a
+    lab would have were it to spend all of it there. A chip of the ecosystem the lab trains on
+    joins fully; one of another ecosystem in proportion to its pool, so a lab whose own
+    ecosystem is cut off still moves to the one it can buy as that pool grows and the old one
+    retires (China's labs from CUDA to CANN), and a lab with no chips yet, or one whose money
+    dwarfs its fleet, picks freely. Only the training part of the value is scaled (the serving
+    part, `inference_weight_frontier`, stays), with strength `ecosystem_lockin`; clouds, which
+    train no frontier models, value every chip as before."""
+    p, labs, view = model.p, model.labs, model.view
+    flops = view.flops_per_chip[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fresh = np.where(price > 0, labs.cash[:, None] * flops / price, 0.0)
+    own = home_pool + fresh
+    top = np.maximum(largest_pool[:, None], own)
+    joins = np.divide(own, top, out=np.ones_like(own), where=top > 0)
+    strength = (1.0 - p.inference_weight_frontier) * p.ecosystem_lockin
+    return np.where(labs.frontier[:, None], joins**strength, 1.0)
 
 
 def _paid(offers: _Offers) -> np.ndarray:

@@ -197,6 +197,41 @@ def site_counts(
     return np.einsum("hcp,ps->hsc", by_prov, onehot), by_prov[:, :, contraband]
 
 
+def site_pools(
+    counts: np.ndarray,
+    site_cap: np.ndarray,
+    contraband: np.ndarray,
+    contraband_cap: float,
+    flops_per_chip: np.ndarray,
+    ecosystem: np.ndarray,
+    n_ecosystems: int,
+) -> np.ndarray:
+    """[holder, site, ecosystem, chip] usable FLOP/s each holder's chips could bring to one
+    cluster of one software ecosystem at one site, from its chips [holder, site, chip] bought
+    openly or rented and its contraband chips [holder, chip] at home (site_counts).
+
+    A cluster never spans sites nor ecosystems: each (site, ecosystem) pool is a cluster the
+    holder could train on. A site the holder does not control takes at most `site_cap` [site]
+    of its chips of one ecosystem, and contraband joins the home pool only up to
+    `contraband_cap` chips (see largest_cluster); the chips of a pool over its cap are all
+    scaled down together. Summed over chips, the pools are what a lab could train on, before
+    any loss for mixing chip models; the frontier labs' buying reads them too (agents/lab.py:
+    a chip is worth training value as far as it joins the pool they train on)."""
+    cap = np.asarray(site_cap, float)[None, :, None]
+    onehot = np.eye(n_ecosystems, dtype=bool)[ecosystem]  # [C, E]
+    chips_in = np.where(onehot[None, None], counts[..., None], 0.0).sum(axis=2)  # [H, S, E]
+    room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
+    contra_in = contraband @ onehot  # [H, E]
+    contra_room = np.minimum(
+        1.0, np.divide(contraband_cap, contra_in, out=np.ones_like(contra_in), where=contra_in > 0)
+    )
+    per_eco = np.where(onehot[None, None], (counts * flops_per_chip)[..., None], 0.0)
+    per_eco = per_eco * room[:, :, None, :]  # [H, S, C, E]
+    home_contra = np.where(onehot[None], (contraband * flops_per_chip)[..., None], 0.0)
+    per_eco[:, 0] += home_contra * contra_room[:, None, :]
+    return np.moveaxis(per_eco, 3, 2)  # [H, S, E, C]
+
+
 def largest_cluster(
     counts: np.ndarray,
     site_cap: np.ndarray,
@@ -225,24 +260,16 @@ def largest_cluster(
     smaller ones: that, not its size, is what limits its largest run.
     """
     cap = np.asarray(site_cap, float)[None, :, None]
-    onehot = np.eye(n_ecosystems, dtype=bool)[ecosystem]  # [C, E]
     # one chip model: its chips at a site up to the site's cap, plus contraband at home
     usable = np.minimum(counts, cap)
     usable[:, 0, :] += np.minimum(contraband, contraband_cap)
     single = (usable * flops_per_chip).max(axis=(1, 2), initial=0.0)
     # models mixed at a site: each source scaled down together to its cap
-    chips_in = np.where(onehot[None, None], counts[..., None], 0.0).sum(axis=2)  # [H, S, E]
-    room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
-    contra_in = contraband @ onehot  # [H, E]
-    contra_room = np.minimum(
-        1.0, np.divide(contraband_cap, contra_in, out=np.ones_like(contra_in), where=contra_in > 0)
-    )
-    per_eco = np.where(onehot[None, None], (counts * flops_per_chip)[..., None], 0.0)
-    per_eco = per_eco * room[:, :, None, :]  # [H, S, C, E]
-    home_contra = np.where(onehot[None], (contraband * flops_per_chip)[..., None], 0.0)
-    per_eco[:, 0] += home_contra * contra_room[:, None, :]
-    total = per_eco.sum(axis=2)  # [H, S, E]
-    top = per_eco.max(axis=2, initial=0.0)
+    per_eco = site_pools(
+        counts, site_cap, contraband, contraband_cap, flops_per_chip, ecosystem, n_ecosystems
+    )  # [H, S, E, C]
+    total = per_eco.sum(axis=3)  # [H, S, E]
+    top = per_eco.max(axis=3, initial=0.0)
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
     mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
     return np.maximum(single, mixed.max(axis=(1, 2), initial=0.0))

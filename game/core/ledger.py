@@ -27,6 +27,14 @@ SITES = ("home", "abroad")
 SITE_OF_PROVENANCE = np.array([0, 0, 0, 0, 1])
 
 
+def site_cluster_cap(rented_cluster_chips: float) -> np.ndarray:
+    """[site] chips of one holder one cluster may hold there: no limit at home, where the lab
+    builds its own data centres; `rented_cluster_chips` abroad, where a host rents it servers."""
+    cap = np.full(len(SITES), np.inf)
+    cap[SITES.index("abroad")] = rented_cluster_chips
+    return cap
+
+
 class Ledger:
     def __init__(self, n_holders: int, n_chips: int, service_life: int) -> None:
         self.service_life = int(service_life)

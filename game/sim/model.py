@@ -61,6 +61,7 @@ from game.core.ledger import (
     SITES,
     SMUGGLED,
     Ledger,
+    site_cluster_cap,
 )
 from game.core.market_view import GrayMarket, MarketView
 from game.core.params import Params
@@ -469,11 +470,9 @@ class ChipWarModel(mesa.Model):
         counts, contraband = site_counts(
             self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES), SMUGGLED
         )
-        site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
-        site_cap[SITES.index("abroad")] = self.p.rented_cluster_chips
         view.lab_cluster_flops = largest_cluster(
             counts,
-            site_cap,
+            site_cluster_cap(self.p.rented_cluster_chips),
             contraband,
             self.p.smuggled_cluster_chips,
             view.flops_per_chip,
