@@ -9,7 +9,9 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
   1. It weighs every source of compute it may use by value per dollar (dense compute, and
      memory bandwidth for serving, weighted by `inference_weight`), with a logit choice of
      sharpness `choice_sharpness`. Sources: any chip it may legally buy (legal, a compliant
-     variant, or domestic), chips rented abroad, and the gray market.
+     variant, or domestic), chips rented abroad, and the gray market. A frontier lab counts
+     a chip's training value only as far as it joins the cluster it trains on (one site, one
+     software ecosystem: `_lockin_worth`).
   2. Legality comes from the rule engine as the share of a purchase allowed (licences); risky
      sources carry a cost that falls with the lab's risk appetite: labs with none never rent
      abroad nor buy smuggled chips.
