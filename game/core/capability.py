@@ -142,24 +142,20 @@ def bloc_frontier(
     capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
 ) -> np.ndarray:
     """[bloc] the best capability among a bloc's frontier labs (NaN where none has a model)."""
-    out = np.full(n_blocs, np.nan)
-    cap = np.where(frontier, capability, np.nan)
-    for b in range(n_blocs):
-        mine = cap[bloc == b]
-        if np.isfinite(mine).any():
-            out[b] = np.nanmax(mine)
-    return out
+    has = frontier & np.isfinite(capability)
+    out = np.full(n_blocs, -np.inf)
+    np.maximum.at(out, bloc[has], capability[has])
+    return np.where(np.isfinite(out), out, np.nan)
 
 
 def bloc_median(
     capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
 ) -> np.ndarray:
     """[bloc] the median capability of a bloc's frontier labs (NaN where none has a model)."""
+    has = frontier & np.isfinite(capability)
     out = np.full(n_blocs, np.nan)
-    for b in range(n_blocs):
-        mine = capability[(bloc == b) & frontier]
-        if np.isfinite(mine).any():
-            out[b] = np.nanmedian(mine)
+    for b in np.unique(bloc[has]):
+        out[b] = np.median(capability[has & (bloc == b)])
     return out
 
 
