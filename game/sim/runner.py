@@ -21,6 +21,9 @@ when asked for.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -43,6 +46,8 @@ MAX_TASKS_PER_CHILD = 200
 # Jobs submitted ahead of the results taken, so that workers never wait on the main process,
 # yet an interrupted run leaves little queued work to cancel.
 IN_FLIGHT_PER_WORKER = 4
+# How often a worker checks that the process that made its pool is still there (seconds).
+PARENT_POLL_SECONDS = 1.0
 
 
 def forget(*models: ChipWarModel | None) -> None:
@@ -62,10 +67,24 @@ def forget(*models: ChipWarModel | None) -> None:
             ids.pop(model, None)
 
 
+def _watch_parent(parent: int) -> None:
+    """Run in each worker as it starts: end the worker once the process that made the pool is
+    gone. A parent stopped by SIGTERM or SIGKILL never shuts its pool down, and its spawned
+    workers would otherwise wait on their queue for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 def spawn_pool(
     workers: int, max_tasks_per_child: int | None = MAX_TASKS_PER_CHILD
 ) -> ProcessPoolExecutor:
-    """A process pool of `workers` spawned processes.
+    """A process pool of `workers` spawned processes, each of which ends with the process
+    that made the pool however that one ends (`_watch_parent`).
 
     `max_tasks_per_child=None` keeps workers for good: right for a long-lived pool whose jobs
     must not pay the model's import time again (the game's projections)."""
@@ -73,6 +92,8 @@ def spawn_pool(
         max_workers=max(1, workers),
         mp_context=mp.get_context("spawn"),
         max_tasks_per_child=max_tasks_per_child,
+        initializer=_watch_parent,
+        initargs=(os.getpid(),),
     )
 
 

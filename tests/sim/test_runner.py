@@ -101,3 +101,49 @@ def test_forget_frees_a_finished_model() -> None:
     forget(dropped(), None)  # a worker's finally may hold a model that was never built
     gc.collect()
     assert dropped() is None
+
+
+def test_pool_workers_end_when_the_process_that_made_them_is_killed(tmp_path) -> None:
+    """A command stopped by SIGKILL (or SIGTERM, or `timeout`) never shuts its pool down: its
+    spawned workers must notice and end, not outlive it waiting on their queue."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids_file = tmp_path / "workers.txt"
+    script = f"""
+import os, sys, time
+sys.path.insert(0, {str(os.getcwd())!r})
+from game.sim.runner import spawn_pool
+from tests.sim.test_runner import whose_process
+if __name__ == "__main__":
+    pool = spawn_pool(2, max_tasks_per_child=None)
+    pids = {{pool.submit(whose_process, i).result() for i in range(8)}}
+    open({str(pids_file)!r}, "w").write(" ".join(map(str, pids)))
+    time.sleep(60)
+"""
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not pids_file.exists() or not pids_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None, "workers never started"
+            time.sleep(0.2)
+        workers = [int(p) for p in pids_file.read_text().split()]
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+
+        def alive(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            return True
+
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in workers if alive(pid)], "workers outlived their parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
