@@ -42,7 +42,14 @@ from game.core.capability import (
     released_foreign,
     training_flops,
 )
-from game.core.ledger import COMPLIANT, DOMESTIC, LEGAL, RENTED, SMUGGLED
+from game.core.ledger import (
+    CLUSTER_CAP_PARAMETER,
+    COMPLIANT,
+    DOMESTIC,
+    LEGAL,
+    RENTED,
+    SMUGGLED,
+)
 from game.core.market import capacity_scale, whole_units
 from game.core.rules import CONTROLLED, EMBARGOED, RESTRICTED
 
@@ -342,8 +349,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
             & (allowed < 1)
         )
         with np.errstate(divide="ignore"):
-            rented = model.ledger.by_provenance()[:, :, RENTED].sum(axis=1)
-            worth = _cluster_worth(model, rented, p.rented_cluster_chips)[:, None]
+            worth = _provenance_worth(model, RENTED)[:, None]
             rent_utility = (
                 beta * np.log(value * worth / rental_price[None, :])
                 + np.log(np.where(host_allowed > 0, host_allowed, 1.0))[None, :]
@@ -357,8 +363,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     if g >= 0:
         wants = active & (labs.risk > 0) & (allowed[:, g] < 1)
         risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
-        smuggled = model.ledger.by_provenance()[:, :, SMUGGLED].sum(axis=1)
-        worth = value[:, g] * _cluster_worth(model, smuggled, p.smuggled_cluster_chips)
+        worth = value[:, g] * _provenance_worth(model, SMUGGLED)
         gray_utility[:, 0] = np.where(
             wants, beta * np.log(worth / view.gray_price) - risk_cost, -np.inf
         )
@@ -432,6 +437,13 @@ def _cluster_worth(model: MonthContext, held: np.ndarray, cap: float) -> np.ndar
     p, labs = model.p, model.labs
     joins = np.minimum(1.0, cap / np.maximum(held, 1.0))
     return np.where(labs.frontier, joins ** (1.0 - p.inference_weight_frontier), 1.0)
+
+
+def _provenance_worth(model: MonthContext, provenance: int) -> np.ndarray:
+    """[lab] _cluster_worth of one more chip of a capped provenance (rented, smuggled), from
+    the chips of it each lab holds and its cap (ledger.CLUSTER_CAP_PARAMETER)."""
+    held = model.ledger.by_provenance()[:, :, provenance].sum(axis=1)
+    return _cluster_worth(model, held, getattr(model.p, CLUSTER_CAP_PARAMETER[provenance]))
 
 
 def _paid(offers: _Offers) -> np.ndarray:

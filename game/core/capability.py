@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from game.core.ledger import SITES
+
 SECONDS_PER_MONTH = 365.25 * 24 * 3600 / 12
+HOME = SITES.index("home")  # where a lab's own and its smuggled chips stand
 
 
 def capability_index(effective_flop: np.ndarray | float, points_per_decade: float) -> np.ndarray:
@@ -224,7 +227,7 @@ def largest_cluster(
     onehot = np.eye(n_ecosystems, dtype=bool)[ecosystem]  # [C, E]
     # one chip model: its chips at a site up to the site's cap, plus contraband at home
     usable = np.minimum(counts, cap)
-    usable[:, 0, :] += np.minimum(contraband, contraband_cap)
+    usable[:, HOME, :] += np.minimum(contraband, contraband_cap)
     single = (usable * flops_per_chip).max(axis=(1, 2), initial=0.0)
     # models mixed at a site: each source scaled down together to its cap
     chips_in = np.where(onehot[None, None], counts[..., None], 0.0).sum(axis=2)  # [H, S, E]
@@ -236,7 +239,7 @@ def largest_cluster(
     per_eco = np.where(onehot[None, None], (counts * flops_per_chip)[..., None], 0.0)
     per_eco = per_eco * room[:, :, None, :]  # [H, S, C, E]
     home_contra = np.where(onehot[None], (contraband * flops_per_chip)[..., None], 0.0)
-    per_eco[:, 0] += home_contra * contra_room[:, None, :]
+    per_eco[:, HOME] += home_contra * contra_room[:, None, :]
     total = per_eco.sum(axis=2)  # [H, S, E]
     top = per_eco.max(axis=2, initial=0.0)
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)

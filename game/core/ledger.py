@@ -25,6 +25,10 @@ LEGAL, COMPLIANT, DOMESTIC, SMUGGLED, RENTED = range(len(PROVENANCES))
 # abroad. A training cluster is built at one site (capability.largest_cluster).
 SITES = ("home", "abroad")
 SITE_OF_PROVENANCE = np.array([0, 0, 0, 0, 1])
+# For the provenances whose chips stand where the lab does not control them, the parameter
+# that caps how many of its chips one training cluster may hold (capability.largest_cluster;
+# agents/lab.py values chips past the cap only for serving).
+CLUSTER_CAP_PARAMETER = {RENTED: "rented_cluster_chips", SMUGGLED: "smuggled_cluster_chips"}
 
 
 class Ledger:

@@ -55,8 +55,10 @@ from game.core.capability import (
 from game.core.catalogue import ChipTable
 from game.core.hbm import HbmSupply
 from game.core.ledger import (
+    CLUSTER_CAP_PARAMETER,
     DOMESTIC,
     LEGAL,
+    RENTED,
     SITE_OF_PROVENANCE,
     SITES,
     SMUGGLED,
@@ -470,12 +472,12 @@ class ChipWarModel(mesa.Model):
             self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES), SMUGGLED
         )
         site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
-        site_cap[SITES.index("abroad")] = self.p.rented_cluster_chips
+        site_cap[SITE_OF_PROVENANCE[RENTED]] = getattr(self.p, CLUSTER_CAP_PARAMETER[RENTED])
         view.lab_cluster_flops = largest_cluster(
             counts,
             site_cap,
             contraband,
-            self.p.smuggled_cluster_chips,
+            getattr(self.p, CLUSTER_CAP_PARAMETER[SMUGGLED]),
             view.flops_per_chip,
             chips.ecosystem,
             n_eco,
