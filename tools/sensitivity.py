@@ -9,7 +9,6 @@ scenarios. It writes the Markdown table that docs/model.md section 8.1 quotes.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from game.batch.calibration import m_results_mean  # noqa: E402
 from game.config.world import default_world_data  # noqa: E402
+from game.reports.validation import commit_stamp  # noqa: E402
 from game.sim.model import ChipWarModel  # noqa: E402
 from game.sim.runner import forget, stream  # noqa: E402
 
@@ -34,15 +35,7 @@ def mean_gap(job: tuple[str, int, dict[str, float]]) -> tuple[str, int, dict[str
         df = model.run()
     finally:
         forget(model)
-    china = df[(df.bloc == "china") & (df.date >= WINDOW[0]) & (df.date <= WINDOW[1])]
-    return scenario, seed, overrides, float(china.gap_months.mean())
-
-
-def _commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    )
-    return done.stdout.strip() or "unknown"
+    return scenario, seed, overrides, m_results_mean(df, None, "gap_months", "china", *WINDOW)
 
 
 def main() -> None:
@@ -81,7 +74,7 @@ def main() -> None:
     rows.sort(key=lambda r: -r[0])
     span = max(policy.values()) - min(policy.values())
     lines = [
-        f"Measured at commit `{_commit()}`, seeds {', '.join(map(str, args.seeds))} "
+        f"Measured at commit `{commit_stamp()}`, seeds {', '.join(map(str, args.seeds))} "
         f"(`python tools/sensitivity.py`): China's mean `gap_months` over {WINDOW[0]} to "
         f"{WINDOW[1]}, historical scenario, each parameter at the low and the high end of its "
         "range with the others at their defaults.",

@@ -30,7 +30,7 @@ def write_record(
     """Write the record and its charts into `folder`; returns the files written."""
     # Stamped before anything is written: a record written over its own tracked charts would
     # otherwise read the tree as dirty and say "with uncommitted changes" of a clean commit.
-    stamp = _commit()
+    stamp = commit_stamp()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in sorted(set(table["series"]) - {""}):
@@ -52,7 +52,7 @@ def record_markdown(table: pd.DataFrame, runs: str, commit: str | None = None) -
         "# Validation record",
         "",
         f"Written by `python main.py calibrate --record` on {date.today().isoformat()} at "
-        f"commit {commit or _commit()}: {runs}. Each public figure (assets/data/targets.yaml, "
+        f"commit {commit or commit_stamp()}: {runs}. Each public figure (assets/data/targets.yaml, "
         "with its source) against the model's median and 10-90% band over the runs.",
         "",
         f"**{inside} of {total} figures in range.** "
@@ -141,8 +141,8 @@ def _month(at: str) -> str:
     return str(at)[:7]
 
 
-def _commit() -> str:
-    """The commit the record was written at, and whether the tree differed from it."""
+def commit_stamp() -> str:
+    """The commit a record is written at, and whether the tree differed from it."""
     commit = _git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = _git("status", "--porcelain", "--untracked-files=no")
     return f"{commit} with uncommitted changes" if dirty else commit
