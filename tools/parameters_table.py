@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from game.config.files import atomic_write_bytes  # noqa: E402
 from game.config.world import default_world_data  # noqa: E402
-from game.reports.assumptions import parameters_markdown  # noqa: E402
+from game.reports.parameters_page import parameters_markdown  # noqa: E402
 
 if __name__ == "__main__":
     target = ROOT / "docs" / "parameters.md"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from game.config.world import default_world_data
-from game.reports.assumptions import UNSOURCED, parameters_markdown
+from game.reports.parameters_page import UNSOURCED, parameters_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 
