@@ -90,6 +90,53 @@ def cycle_mean(history: np.ndarray, window: int) -> np.ndarray:
     return np.divide(total[1:] - total[lo], n, out=np.full(h.shape, np.nan), where=n > 0)
 
 
+class RunningCycleMean:
+    """cycle_mean of a history that grows a month at a time, kept up as it grows: the same
+    sums in the same order as cycle_mean (running totals, then the window's difference), so
+    the same numbers to the last bit, without adding up the whole history again each month."""
+
+    def __init__(self, window: int) -> None:
+        self.window = max(1, int(window))
+        self._total: list[np.ndarray] = []
+        self._count: list[np.ndarray] = []
+        self._rows: np.ndarray | None = None
+        self._n = 0
+        self._source: list[np.ndarray] | None = None
+
+    def update(self, history: list[np.ndarray]) -> np.ndarray:
+        """[month, bloc] cycle_mean(history, window), for a list that only ever grew since
+        the last call (another list, or a shorter one, starts the sums again)."""
+        if history is not self._source or len(history) < self._n:
+            self.__init__(self.window)  # type: ignore[misc]
+            self._source = history
+        for h in history[self._n :]:
+            h = np.asarray(h, float)
+            if not self._total:
+                self._total.append(np.zeros(h.shape))
+                self._count.append(np.zeros(h.shape))
+            ok = np.isfinite(h)
+            self._total.append(self._total[-1] + np.where(ok, h, 0.0))
+            self._count.append(self._count[-1] + ok)
+            i = len(self._total) - 1
+            lo = max(i - self.window, 0)
+            n = self._count[i] - self._count[lo]
+            row = np.divide(
+                self._total[i] - self._total[lo], n, out=np.full(h.shape, np.nan), where=n > 0
+            )
+            self._append(row)
+        assert self._rows is not None
+        return self._rows[: self._n]
+
+    def _append(self, row: np.ndarray) -> None:
+        if self._rows is None or self._n == len(self._rows):
+            grown = np.full((max(16, 2 * self._n), row.size), np.nan)
+            if self._rows is not None:
+                grown[: self._n] = self._rows[: self._n]
+            self._rows = grown
+        self._rows[self._n] = row
+        self._n += 1
+
+
 def leader_path(series: np.ndarray) -> np.ndarray:
     """[month] the leader's path: its best capability so far, rising in a straight line from
     each record to the next rather than in a step when the next model is done.
@@ -154,24 +201,34 @@ def bloc_frontier(
 def bloc_median(
     capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
 ) -> np.ndarray:
-    """[bloc] the median capability of a bloc's frontier labs (NaN where none has a model)."""
+    """[bloc] the median capability of a bloc's frontier labs (NaN where none has a model).
+
+    One sort for all blocs (by bloc, then capability) instead of a median per bloc: the
+    middle one or two of each bloc's run, averaged as np.median averages them."""
     has = frontier & np.isfinite(capability)
-    out = np.full(n_blocs, np.nan)
-    for b in np.unique(bloc[has]):
-        out[b] = np.median(capability[has & (bloc == b)])
-    return out
+    b, c = bloc[has], capability[has]
+    order = np.lexsort((c, b))
+    c = c[order]
+    counts = np.bincount(b, minlength=n_blocs)
+    starts = np.cumsum(counts) - counts
+    last = max(c.size - 1, 0)
+    lo = np.minimum(starts + np.maximum(counts - 1, 0) // 2, last)
+    hi = np.minimum(starts + counts // 2, last)
+    if c.size == 0:
+        return np.full(n_blocs, np.nan)
+    return np.where(counts > 0, (c[lo] + c[hi]) / 2.0, np.nan)
 
 
 def released_foreign(history: list[np.ndarray], lag_months: int) -> np.ndarray:
     """[bloc] the best model of any other bloc old enough to have been released (`lag_months`
-    ago): what a follower can distil from."""
-    then = history[max(0, len(history) - 1 - lag_months)]
-    out = np.full(then.size, np.nan)
-    for b in range(then.size):
-        others = np.delete(then, b)
-        if np.isfinite(others).any():
-            out[b] = np.nanmax(others)
-    return out
+    ago): what a follower can distil from. The best of the others is the best of all, or for
+    the bloc that holds it the second best (the same value again when two tie)."""
+    then = np.nan_to_num(history[max(0, len(history) - 1 - lag_months)], nan=-np.inf)
+    if then.size < 2:
+        return np.full(then.size, np.nan)
+    first, second = np.sort(then)[[-1, -2]]
+    best_other = np.where(then == first, second, first)
+    return np.where(np.isfinite(best_other), best_other, np.nan)
 
 
 def pool_flops(

@@ -45,6 +45,7 @@ from game.config.scenario import Scenario, ScheduledChange, load_scenario, with_
 from game.config.world import WorldData, default_world_data
 from game.core.books import MonthBooks
 from game.core.capability import (
+    RunningCycleMean,
     bloc_frontier,
     bloc_median,
     capability_index,
@@ -71,7 +72,13 @@ from game.core.shocks import Shock
 from game.sim.invariants import invariant_problems
 from game.sim.market_view import derive_market_view, hbm_stacks_per_chip
 from game.sim.names import Names
-from game.sim.results import COLUMN_NAMES, SALES_COLUMNS, bloc_rows, sales_rows
+from game.sim.results import (
+    COLUMN_NAMES,
+    SALES_COLUMNS,
+    append_columns,
+    bloc_columns,
+    sales_columns,
+)
 
 
 def _gray_price(model: ChipWarModel) -> float:
@@ -178,6 +185,7 @@ class ChipWarModel(mesa.Model):
         self.books = self._open_books()
         broker_phase.recruit(self, self.synthetic_brokers)
         self.frontier_hist: list[np.ndarray] = [self.frontier_now()]
+        self._smoothed: RunningCycleMean | None = None
         self.datacollector = DataCollector(
             model_reporters={
                 "gray_price_usd": _gray_price,
@@ -454,10 +462,9 @@ class ChipWarModel(mesa.Model):
         """The month's rows of the results and sales tables."""
         self.frontier_hist.append(self.frontier_now())
         self.datacollector.collect(self)
-        for row in bloc_rows(self):
-            self.datacollector.add_table_row("blocs", row)
-        for row in sales_rows(self):
-            self.datacollector.add_table_row("sales", row)
+        tables = self.datacollector.tables
+        append_columns(tables["blocs"], bloc_columns(self))
+        append_columns(tables["sales"], sales_columns(self))
 
     # ------------------------------------------------------------------ compute and capability
     def measure_lab_compute(self) -> None:
@@ -487,6 +494,13 @@ class ChipWarModel(mesa.Model):
     def frontier_now(self) -> np.ndarray:
         labs = self.labs
         return bloc_frontier(labs.capability, labs.frontier, labs.bloc, len(self.bloc_ids))
+
+    def smoothed_frontier(self) -> np.ndarray:
+        """[month, bloc] the frontier history averaged over one training cycle
+        (capability.cycle_mean), kept up month by month."""
+        if self._smoothed is None or self._smoothed.window != max(1, int(self.p.run_months)):
+            self._smoothed = RunningCycleMean(int(self.p.run_months))
+        return self._smoothed.update(self.frontier_hist)
 
     def median_capability(self) -> np.ndarray:
         labs = self.labs

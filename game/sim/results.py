@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from game.core.capability import cycle_mean, gap_months
+from game.core.capability import gap_months
 from game.core.ledger import PROVENANCES
 
 if TYPE_CHECKING:
@@ -67,8 +67,9 @@ COLUMNS: list[tuple[str, str]] = [
 COLUMN_NAMES = [c for c, _ in COLUMNS]
 
 
-def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
-    """The month's row for every bloc, read from the model at the end of a step."""
+def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
+    """The month's rows for every bloc, read from the model at the end of a step, as columns
+    (one value per bloc, in bloc order): appended to the results table a column at a time."""
     labs, chips, books = model.labs, model.chips, model.books
     n_blocs = len(model.bloc_ids)
     held = model.ledger.by_provenance()  # [L, C, P]
@@ -84,75 +85,76 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
         return np.bincount(labs.bloc, weights=values, minlength=n_blocs)
 
     frontier = model.frontier_hist[-1]  # the model appended this month's
-    smoothed = cycle_mean(np.array(model.frontier_hist), int(model.p.run_months))
+    smoothed = model.smoothed_frontier()
     leader = int(np.nanargmax(smoothed[-1])) if np.isfinite(smoothed[-1]).any() else 0
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
     gaps = gap_months(smoothed[-1], smoothed, leader, ppm)
-    median = model.median_capability()
     eff = by_bloc(model.view.lab_pool_flops.sum(axis=1)) / (chips.tflops[chips.reference] * 1e12)
-    smuggled = by_bloc(books.smuggled_by_lab)
-    seized = by_bloc(books.seized_by_lab)
-    revenue = books.revenue_by_bloc
-    bought = by_bloc(books.bought_by_lab)
-    spent = by_bloc(labs.spent_month)
-    budget = by_bloc(np.where(labs.founded <= model.month, labs.budget, 0.0))
-    runs = np.full(n_blocs, np.nan)
-    for b in range(n_blocs):
-        mine = labs.best_run_flop[labs.bloc == b]
-        runs[b] = mine.max() if mine.size and mine.max() > 0 else np.nan
+    runs = np.full(n_blocs, -np.inf)
+    np.maximum.at(runs, labs.bloc, labs.best_run_flop)
+    runs = np.where(runs > 0, runs, np.nan)
     g = model.view.gray_chip
     gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
-    date = model.date
-    rows = []
-    for b, bloc in enumerate(model.bloc_ids):
-        rows.append(
-            {
-                "date": date,
-                "step": model.turn,
-                "bloc": bloc,
-                "frontier_capability": float(frontier[b]),
-                "median_capability": float(median[b]),
-                "gap_months": float(gaps[b]),
-                "compute_h100e": float(compute[b]),
-                "effective_compute_h100e": float(eff[b]),
-                **{f"{name}_share": float(shares[b, i]) for i, name in enumerate(PROVENANCES)},
-                "chips_smuggled": int(smuggled[b]),
-                "chips_seized": int(seized[b]),
-                "gray_price_usd": gray_price,
-                "gray_chip": chips.ids[g] if g >= 0 else "",
-                "brokers_active": int(model.brokers.alive.sum()),
-                "chips_bought": int(bought[b]),
-                "spending_usd": float(spent[b]),
-                "vendor_revenue_usd": float(revenue[b]),
-                "budget_usd": float(budget[b]),
-                "algorithmic_efficiency": float(model.efficiency[b]),
-                "largest_run_flop": float(runs[b]),
-            }
-        )
-    return rows
+    budget = np.where(labs.founded <= model.month, labs.budget, 0.0)
+
+    def each(value: Any) -> list[Any]:
+        return [value] * n_blocs
+
+    def floats(values: np.ndarray) -> list[float]:
+        return np.asarray(values, float).tolist()
+
+    def ints(values: np.ndarray) -> list[int]:
+        return np.asarray(values).astype(np.int64).tolist()
+
+    return {
+        "date": each(model.date),
+        "step": each(model.turn),
+        "bloc": list(model.bloc_ids),
+        "frontier_capability": floats(frontier),
+        "median_capability": floats(model.median_capability()),
+        "gap_months": floats(gaps),
+        "compute_h100e": floats(compute),
+        "effective_compute_h100e": floats(eff),
+        **{f"{name}_share": floats(shares[:, i]) for i, name in enumerate(PROVENANCES)},
+        "chips_smuggled": ints(by_bloc(books.smuggled_by_lab)),
+        "chips_seized": ints(by_bloc(books.seized_by_lab)),
+        "gray_price_usd": each(gray_price),
+        "gray_chip": each(chips.ids[g] if g >= 0 else ""),
+        "brokers_active": each(int(model.brokers.alive.sum())),
+        "chips_bought": ints(by_bloc(books.bought_by_lab)),
+        "spending_usd": floats(by_bloc(labs.spent_month)),
+        "vendor_revenue_usd": floats(books.revenue_by_bloc),
+        "budget_usd": floats(by_bloc(budget)),
+        "algorithmic_efficiency": floats(model.efficiency),
+        "largest_run_flop": floats(runs),
+    }
+
+
+def sales_columns(model: ChipWarModel) -> dict[str, list[Any]]:
+    """The month's sales, one row per (chip, bloc) that sold anything, at vendor prices, as
+    columns."""
+    units = model.books.sales_units
+    c, b = np.nonzero(units)
+    n = units[c, b].astype(np.int64)
+    ids = model.chips.ids
+    return {
+        "date": [model.date] * c.size,
+        "step": [model.turn] * c.size,
+        "chip": [ids[i] for i in c.tolist()],
+        "vendor": [model.vendor_ids[v] for v in model.chips.vendor[c].tolist()],
+        "bloc": [model.bloc_ids[i] for i in b.tolist()],
+        "units": n.tolist(),
+        "revenue_usd": (n * model.view.price[c]).tolist(),
+    }
+
+
+def append_columns(table: dict[str, list[Any]], columns: dict[str, list[Any]]) -> None:
+    """Append rows given as columns to a table kept as columns (Mesa's DataCollector tables)."""
+    for name, values in table.items():
+        values.extend(columns[name])
 
 
 SALES_COLUMNS = ["date", "step", "chip", "vendor", "bloc", "units", "revenue_usd"]
-
-
-def sales_rows(model: ChipWarModel) -> list[dict[str, Any]]:
-    """The month's sales, one row per (chip, bloc) that sold anything, at vendor prices."""
-    units = model.books.sales_units
-    rows = []
-    for c, b in zip(*np.nonzero(units), strict=True):
-        n = int(units[c, b])
-        rows.append(
-            {
-                "date": model.date,
-                "step": model.turn,
-                "chip": model.chips.ids[c],
-                "vendor": model.vendor_ids[model.chips.vendor[c]],
-                "bloc": model.bloc_ids[b],
-                "units": n,
-                "revenue_usd": float(n * model.view.price[c]),
-            }
-        )
-    return rows
 
 
 def yearly_summary(results: pd.DataFrame) -> pd.DataFrame:

@@ -6,12 +6,15 @@ import numpy as np
 import pytest
 
 from game.core.capability import (
+    RunningCycleMean,
+    bloc_median,
     compute_scarcity,
     cycle_mean,
     gap_months,
     largest_cluster,
     leader_path,
     pool_flops,
+    released_foreign,
     site_counts,
     training_flops,
 )
@@ -176,3 +179,44 @@ def test_passing_an_old_record_does_not_halve_the_gap() -> None:
         gaps.append(gap_months(history[-1], history, 0, 1.0)[1])
     assert gaps[0] == pytest.approx(14 + 0.1)
     assert gaps[1] == pytest.approx(14 - 0.1 / 4 * 9, abs=1e-9)  # 4 points over 9 months
+
+
+def test_the_running_cycle_mean_is_cycle_mean_to_the_last_bit() -> None:
+    rng = np.random.default_rng(3)
+    hist = rng.normal(50, 10, size=(40, 4))
+    hist[:7, 1] = np.nan  # a bloc with no model yet
+    hist[20:23, 3] = np.nan
+    rows = [row for row in hist]
+    running = RunningCycleMean(4)
+    grown: list[np.ndarray] = []
+    for row in rows:
+        grown.append(row)
+        got = running.update(grown)
+    np.testing.assert_array_equal(got, cycle_mean(hist, 4))
+    # another list (a restored model's) starts again
+    np.testing.assert_array_equal(running.update(rows[:5]), cycle_mean(hist[:5], 4))
+
+
+def test_the_median_per_bloc_is_numpys_median() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        n = int(rng.integers(0, 12))
+        cap = rng.normal(50, 5, n)
+        cap[rng.random(n) < 0.2] = np.nan
+        frontier = rng.random(n) < 0.8
+        bloc = rng.integers(0, 4, n)
+        want = np.full(4, np.nan)
+        for b in range(4):
+            sel = frontier & np.isfinite(cap) & (bloc == b)
+            if sel.any():
+                want[b] = np.median(cap[sel])
+        np.testing.assert_array_equal(bloc_median(cap, frontier, bloc, 4), want)
+
+
+def test_the_best_foreign_model_is_the_best_of_the_other_blocs() -> None:
+    then = np.array([60.0, np.nan, 55.0, 60.0])
+    np.testing.assert_array_equal(released_foreign([then], 0), [60.0, 60.0, 60.0, 60.0])
+    then = np.array([61.0, np.nan, 55.0, 60.0])
+    np.testing.assert_array_equal(released_foreign([then], 0), [60.0, 61.0, 61.0, 61.0])
+    only = np.array([61.0, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(released_foreign([only], 0), [np.nan, 61.0, 61.0, 61.0])
