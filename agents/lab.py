@@ -451,6 +451,11 @@ def _paid(offers: _Offers) -> np.ndarray:
     return np.where(np.isfinite(offers.unit_price), offers.unit_price, 0.0)
 
 
+def _finite(x: np.ndarray) -> np.ndarray:
+    """np.nan_to_num, paid for only when something is not finite (it rarely is)."""
+    return x if np.isfinite(x).all() else np.nan_to_num(x)
+
+
 def _allocate(
     model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -462,43 +467,50 @@ def _allocate(
     labs, chips, view = model.labs, model.chips, model.view
     n_labs, n_chips = len(labs), len(chips)
     n_sources = 2 * n_chips + 1
-    rent = slice(n_chips, 2 * n_chips)
+    chip_sources = 2 * n_chips  # bought and rented: the columns vendors make and caps count
+    rent = slice(n_chips, chip_sources)
     in_target = labs.bloc == model.china_bloc
     h100e = chips.h100e
-    controlled_h = (view.chip_class == CONTROLLED) * h100e
+    controlled_h2 = np.tile((view.chip_class == CONTROLLED) * h100e, 2)
     utility, unit, allowed = offers.utility, offers.unit_price, offers.allowed
     unit_paid = _paid(offers)
     with np.errstate(divide="ignore", invalid="ignore"):  # H100e a unit of spending buys
         h100e_per_money = np.nan_to_num(allowed * _source_h100e(model)[None, :] / unit)
     rent_room = view.rental_capacity if view.rental_host >= 0 else 0.0
     cap_left = view.cap_left.copy()  # [K] H100e, inf where uncapped
+    capped = bool(np.isfinite(cap_left).any())  # stays so: inf minus anything is inf
+    buyer_country = offers.buyer_country.ravel()
     vendor_left = view.vendor_capacity.copy()
     units = np.zeros((n_labs, n_sources))
     money = spend.copy()
     asked = np.zeros(n_chips)
-    for _ in range(2):
+    partly_allowed = allowed < 1.0
+    for first_pass in (True, False):
         # the last column is the outside option: the money a lab keeps rather than buy
         with_outside = _softmax_rows(np.column_stack([utility, offers.outside]))
         shares, kept = with_outside[:, :-1], with_outside[:, -1]
         if mandate > 0:
             shares = _domestic_floor(shares, offers.domestic, in_target, mandate, h100e_per_money)
         with np.errstate(invalid="ignore"):
-            want = np.nan_to_num(money[:, None] * shares / unit * allowed)
+            want = _finite(money[:, None] * shares / unit * allowed)
         room = np.ones((n_labs, n_sources))
         rent_h = (want[:, rent] * h100e).sum()
         if rent_h > rent_room:
             room[:, rent] = max(rent_room, 0.0) / rent_h
-        if np.isfinite(cap_left).any():  # diffusion cap: controlled imports of capped countries
-            need = want[:, : 2 * n_chips] * np.tile(controlled_h, 2) * room[:, : 2 * n_chips]
+        if capped:  # diffusion cap: controlled imports of capped countries
+            need = want[:, :chip_sources] * controlled_h2 * room[:, :chip_sources]
             limit = np.where(np.isfinite(cap_left), cap_left, 1e30)
-            cell = capacity_scale(need.ravel(), offers.buyer_country.ravel(), limit)
-            room[:, : 2 * n_chips] *= np.where(need > 0, cell.reshape(need.shape), 1.0)
+            cell = capacity_scale(need.ravel(), buyer_country, limit)
+            room[:, :chip_sources] *= np.where(need > 0, cell.reshape(need.shape), 1.0)
         made = want[:, :n_chips] * room[:, :n_chips] + want[:, rent] * room[:, rent]
-        asked += made.sum(axis=0)
-        share = capacity_scale(made.sum(axis=0), chips.vendor, vendor_left)
-        room[:, : 2 * n_chips] *= np.tile(share, 2)
+        made_chip = made.sum(axis=0)
+        asked += made_chip
+        share = capacity_scale(made_chip, chips.vendor, vendor_left)
+        room[:, :chip_sources] *= np.tile(share, 2)
         got = want * room
         units += got
+        if not first_pass:
+            break
         money = np.maximum(money * (1.0 - kept) - (got * unit_paid).sum(axis=1), 0.0)
         rent_room = max(0.0, rent_room - (got[:, rent] * h100e).sum())
         made = got[:, :n_chips] + got[:, rent]
@@ -507,15 +519,14 @@ def _allocate(
             - np.bincount(chips.vendor, weights=made.sum(axis=0), minlength=vendor_left.size),
             0.0,
         )
-        if np.isfinite(cap_left).any():
+        if capped:
             used = np.bincount(
-                offers.buyer_country.ravel(),
-                weights=(got[:, : 2 * n_chips] * np.tile(controlled_h, 2)).ravel(),
+                buyer_country,
+                weights=(got[:, :chip_sources] * controlled_h2).ravel(),
                 minlength=cap_left.size,
             )
             cap_left = np.maximum(cap_left - used, 0.0)
-        exhausted = (room < 1.0 - 1e-9) | (allowed < 1.0)
-        utility = np.where(exhausted, -np.inf, utility)
+        utility = np.where((room < 1.0 - 1e-9) | partly_allowed, -np.inf, utility)
     return units, asked
 
 
