@@ -306,17 +306,21 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     beta = p.choice_sharpness
 
     # Direct purchases ------------------------------------------------------------
+    # Each factor applies only where it is not 1 (x * 1.0 is x: the same numbers, less work).
     direct_price = np.broadcast_to(view.price, (n_labs, n_chips)).copy()
     subsidy = float(model.policy.get("domestic_subsidy"))
     subsidised = domestic & in_target[:, None]
-    direct_price = np.where(subsidised, direct_price * (1.0 - subsidy), direct_price)
+    if subsidy != 0.0:
+        direct_price = np.where(subsidised, direct_price * (1.0 - subsidy), direct_price)
     levy = float(model.policy.get("revenue_share")) * p.revenue_share_pass_through
-    levied = restricted[:, None] & view.subject[None, :]
-    direct_price = np.where(levied, direct_price * (1.0 + levy), direct_price)
+    if levy != 0.0:
+        levied = restricted[:, None] & view.subject[None, :]
+        direct_price = np.where(levied, direct_price * (1.0 + levy), direct_price)
     # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
     checks = np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
-    checked = ~domestic & view.subject[None, :]
-    direct_price = np.where(checked, direct_price * (1.0 + checks[:, None]), direct_price)
+    if checks.any():
+        checked = ~domestic & view.subject[None, :]
+        direct_price = np.where(checked, direct_price * (1.0 + checks[:, None]), direct_price)
     # Compliant variants are made for, and sold only in, the markets the rules closed.
     may_buy = (
         on_sale[None, :]
