@@ -29,6 +29,7 @@ from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
 if TYPE_CHECKING:
     from agents.context import MonthContext
     from game.config.world import VendorSpec
+    from game.core.catalogue import ChipTable
 
 PREMIUM_SMOOTHING = 0.5  # share of the gap to the target price premium closed each month
 MAX_PREMIUM = 1.0
@@ -36,6 +37,28 @@ DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand vendors pl
 SHRINK_PER_MONTH = 0.98  # capacity is idled slowly when demand falls
 SMIC_REFERENCE = "2025-12"  # smic_wafers_2025 is SMIC's 7 nm-class capacity at the end of 2025
 YIELD_REFERENCE = "2025-02"  # smic_defects_2025: the yield reported in February 2025
+
+
+def per_chip_all(
+    vendors: list[ChipVendor], chips: ChipTable, month: int, values: np.ndarray
+) -> np.ndarray:
+    """[chip] -> [vendor] `ChipVendor.per_chip` of every vendor (in index order) at once: the
+    model asks it of all vendors several times a month (HBM stacks a chip needs, under HBM
+    controls), and one pass over a [vendor, chip] table costs what one vendor's did. The same
+    weights and the same sums (a row each; a row's sum adds in the order a vector's does), so
+    the same numbers."""
+    own = chips.used[None, :] & (chips.vendor[None, :] == np.arange(len(vendors))[:, None])
+    selling = own & chips.on_sale(month)[None, :]
+    mine = np.where(selling.any(axis=1)[:, None], selling, own)
+    weights = np.where(mine, 1.0, 0.0)
+    mixed = [v.index for v in vendors if v.mix is not None]
+    if mixed:
+        by_mix = np.array([vendors[i].mix for i in mixed]) * mine[mixed]
+        ordered = by_mix.sum(axis=1) > 0  # vendors with orders among the chips counted
+        weights[np.array(mixed)[ordered]] = by_mix[ordered]
+    total = weights.sum(axis=1)
+    spent = (weights * np.where(mine, values[None, :], 0.0)).sum(axis=1)
+    return np.where(total > 0, spent / np.where(total > 0, total, 1.0), 0.0)
 
 
 class ChipVendor(mesa.Agent):

@@ -72,6 +72,10 @@ class ChipTable:
         self.smuggling_difficulty[~self.used] = 1.0
         self.vendor[~self.used] = 0
         self.reference = self.ids.index(REFERENCE_CHIP)
+        # Bumped when a chip's specs change (add_variant, load_state), not by `available_from`:
+        # what is derived from the specs alone (the rule engine's classes, purchase values) is
+        # kept until it moves.
+        self.revision = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -114,6 +118,7 @@ class ChipTable:
         if free.size == 0:
             raise RuntimeError("no spare chip slots left for a new variant")
         i = int(free[0])
+        self.revision += 1
         self.used[i] = True
         self.ids[i], self.names[i] = chip_id, name
         self.vendor[i] = self.vendor[parent]
@@ -155,5 +160,6 @@ class ChipTable:
     def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.ids, self.names = list(plain["ids"]), list(plain["names"])
         self.designed_for = list(plain["designed_for"])
+        self.revision += 1
         for k in self.ARRAYS:
             setattr(self, k, arrays[f"chips.{k}"].copy())
