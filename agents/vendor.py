@@ -46,18 +46,32 @@ def per_chip_all(
     model asks it of all vendors several times a month (HBM stacks a chip needs, under HBM
     controls), and one pass over a [vendor, chip] table costs what one vendor's did. The same
     weights and the same sums (a row each; a row's sum adds in the order a vector's does), so
-    the same numbers."""
-    own = chips.used[None, :] & (chips.vendor[None, :] == np.arange(len(vendors))[:, None])
+    the same numbers; the usual case (every vendor selling, with orders) skips the fallbacks."""
+    own = chips.owned_by(len(vendors))
     selling = own & chips.on_sale(month)[None, :]
-    mine = np.where(selling.any(axis=1)[:, None], selling, own)
-    weights = np.where(mine, 1.0, 0.0)
-    mixed = [v.index for v in vendors if v.mix is not None]
-    if mixed:
-        by_mix = np.array([vendors[i].mix for i in mixed]) * mine[mixed]
+    has = selling.any(axis=1)
+    mine = selling if has.all() else np.where(has[:, None], selling, own)
+    weights = None
+    mixes = [v.mix for v in vendors]
+    if all(m is not None for m in mixes):
+        by_mix = np.array(mixes) * mine
         ordered = by_mix.sum(axis=1) > 0  # vendors with orders among the chips counted
-        weights[np.array(mixed)[ordered]] = by_mix[ordered]
+        if ordered.all():
+            weights = by_mix
+        else:
+            weights = np.where(mine, 1.0, 0.0)
+            weights[ordered] = by_mix[ordered]
+    else:
+        weights = np.where(mine, 1.0, 0.0)
+        mixed = [i for i, m in enumerate(mixes) if m is not None]
+        if mixed:
+            by_mix = np.array([mixes[i] for i in mixed]) * mine[mixed]
+            ordered = by_mix.sum(axis=1) > 0
+            weights[np.array(mixed)[ordered]] = by_mix[ordered]
     total = weights.sum(axis=1)
     spent = (weights * np.where(mine, values[None, :], 0.0)).sum(axis=1)
+    if (total > 0).all():
+        return spent / total
     return np.where(total > 0, spent / np.where(total > 0, total, 1.0), 0.0)
 
 
@@ -98,6 +112,7 @@ class ChipVendor(mesa.Agent):
         self.recent_demand = self.capacity
         self.pending: list[dict[str, Any]] = []  # variant designs under way
         self.free_before: np.ndarray | None = None  # [country, chip]: could buy freely last month
+        self._markets_key: tuple[Any, ...] | None = None  # what free_before was derived from
         self.variants_made = 0
 
     # ------------------------------------------------------------------ monthly decisions
@@ -198,8 +213,16 @@ class ChipVendor(mesa.Agent):
         """Note which countries could buy which of this vendor's chips freely, so that the next
         rule change shows what it took away."""
         view, chips = self.model.view, self.model.chips
-        mine = chips.on_sale(self.model.month) & (chips.vendor == self.index) & view.subject
+        # The same access, chips on sale and catalogue give the same answer: kept (with the
+        # arrays it came from, so that their ids stay theirs) until one of them moves.
+        on_sale = chips.on_sale(self.model.month)
+        key = (id(view.country_access), id(view.subject), id(on_sale), chips.revision)
+        if self._markets_key is not None and self._markets_key[0] == key:
+            self.free_before = self._markets_key[1]
+            return
+        mine = on_sale & (chips.vendor == self.index) & view.subject
         self.free_before = (view.country_access >= 1.0) & mine[None, :]
+        self._markets_key = (key, self.free_before, (view.country_access, view.subject, on_sale))
 
     def _variants(self) -> None:
         model = self.model
@@ -361,6 +384,7 @@ class ChipVendor(mesa.Agent):
         self.pending = [dict(x) for x in d["pending"]]
         fb = d["free_before"]
         self.free_before = None if fb is None else np.array(fb, bool)
+        self._markets_key = None
         self.variants_made = int(d["variants_made"])
         self.wafers = float(d.get("wafers", self.wafers))
         self.defects = float(d.get("defects", self.defects))

@@ -76,6 +76,8 @@ class ChipTable:
         # what is derived from the specs alone (the rule engine's classes, purchase values) is
         # kept until it moves.
         self.revision = 0
+        self._on_sale: tuple[tuple[int, int, bytes], np.ndarray] | None = None
+        self._owned_by: tuple[tuple[int, int], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -95,7 +97,26 @@ class ChipTable:
         return self.tflops / self.tflops[self.reference]
 
     def on_sale(self, month: int) -> np.ndarray:
-        return self.used & (self.available_from <= month) & (month < self.end_of_sale)
+        """[chip] on sale in `month`. Asked a dozen times a month by the phases, so the last
+        answer is kept, keyed on the month, the revision (`used`, `end_of_sale`) and the
+        contents of `available_from` (which vendors write in place when they release a chip);
+        it is read-only, as it is shared by every caller until the key moves."""
+        key = (month, self.revision, self.available_from.tobytes())
+        if self._on_sale is None or self._on_sale[0] != key:
+            out = self.used & (self.available_from <= month) & (month < self.end_of_sale)
+            out.flags.writeable = False
+            self._on_sale = (key, out)
+        return self._on_sale[1]
+
+    def owned_by(self, n_vendors: int) -> np.ndarray:
+        """[vendor, chip] the chips in use each vendor makes; kept until the revision moves
+        (read-only: every caller shares it)."""
+        key = (n_vendors, self.revision)
+        if self._owned_by is None or self._owned_by[0] != key:
+            out = self.used[None, :] & (self.vendor[None, :] == np.arange(n_vendors)[:, None])
+            out.flags.writeable = False
+            self._owned_by = (key, out)
+        return self._owned_by[1]
 
     def index(self, chip_id: str) -> int:
         return self.ids.index(chip_id)
