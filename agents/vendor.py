@@ -213,16 +213,20 @@ class ChipVendor(mesa.Agent):
         """Note which countries could buy which of this vendor's chips freely, so that the next
         rule change shows what it took away."""
         view, chips = self.model.view, self.model.chips
-        # The same access, chips on sale and catalogue give the same answer: kept (with the
-        # arrays it came from, so that their ids stay theirs) until one of them moves.
+        # The same access, chips on sale and catalogue give the same answer: the same array is
+        # kept (read-only) until one of them moves, which _variants reads as "nothing moved".
+        # The view's access and subject are read-only arrays kept with the levers (their ids
+        # stay theirs while the key holds them); chips on sale are compared by content.
         on_sale = chips.on_sale(self.model.month)
-        key = (id(view.country_access), id(view.subject), id(on_sale), chips.revision)
+        key = (id(view.country_access), id(view.subject), on_sale.tobytes(), chips.revision)
         if self._markets_key is not None and self._markets_key[0] == key:
             self.free_before = self._markets_key[1]
             return
         mine = on_sale & (chips.vendor == self.index) & view.subject
-        self.free_before = (view.country_access >= 1.0) & mine[None, :]
-        self._markets_key = (key, self.free_before, (view.country_access, view.subject, on_sale))
+        free_before = (view.country_access >= 1.0) & mine[None, :]
+        free_before.flags.writeable = False
+        self.free_before = free_before
+        self._markets_key = (key, free_before, (view.country_access, view.subject))
 
     def _variants(self) -> None:
         model = self.model
@@ -236,8 +240,15 @@ class ChipVendor(mesa.Agent):
         if market < 0 or not allowed or before is None or closed:
             self.pending = []
             return
-        on_sale = chips.on_sale(model.month) & (chips.vendor == self.index)
         free = self.free_before[market]
+        if before is self.free_before and not (
+            (chips.available_from == model.month).any() or (chips.end_of_sale == model.month).any()
+        ):
+            # Nothing moved since last month (remember_markets kept its array) and no chip
+            # launches or leaves sale this month: nothing is caught, launched or retired.
+            self._finish_designs(market, free)
+            return
+        on_sale = chips.on_sale(model.month) & (chips.vendor == self.index)
         # A new flagship launched into a closed market calls for a variant only if the vendor
         # has none on sale there (MI300X -> an MI308-like part; not H200 while H20 sells).
         has_variant = (free & (chips.variant_of >= 0)).any()
@@ -267,6 +278,15 @@ class ChipVendor(mesa.Agent):
                     f"for {model.country_names[market]}: the {chips.ids[c]} {why}",
                     [self.vendor_id],
                 )
+        self._finish_designs(market, free)
+
+    def _finish_designs(self, market: int, free: np.ndarray) -> None:
+        """Release the designs ready this month whose market is still closed to what they
+        replace and has no variant of their parent yet."""
+        if not self.pending:
+            return
+        model, chips = self.model, self.model.chips
+        view = model.view
         selling = chips.on_sale(model.month)
         for design in [d for d in self.pending if d["ready"] <= model.month]:
             self.pending.remove(design)
