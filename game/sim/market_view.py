@@ -42,7 +42,7 @@ def derive_market_view(model: ChipWarModel, view: MarketView) -> MarketView:
     model's state now."""
     rules = _rules(model, view)
     _prices_and_value(model, view, rules)
-    view.vendor_capacity = vendor_capacity(model, rules)
+    view.vendor_capacity = vendor_capacity(model, rules, view)
     _markets(model, view, rules)
     _gray_market(model, view, rules)
     pools = (len(model.labs), len(model.chips.ecosystem_ids))
@@ -204,12 +204,33 @@ def usable_flops_per_chip(chips: ChipTable, p: Params, months: int) -> np.ndarra
 
 def _markets(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     """The diffusion cap left per country, the closed market vendors design variants for,
-    and renting abroad."""
+    and renting abroad. Their inputs (the levers, the caps used, budgets) do not move between
+    the month's two derivations: the second reuses the first's (by content)."""
+    labs = model.labs
+    key = (
+        id(rules),
+        model.month,
+        model.cap_used.tobytes(),
+        labs.budget.tobytes(),
+        labs.founded.tobytes(),
+    )
+    (
+        view.cap_left,
+        view.variant_market,
+        view.rental_host,
+        view.rental_capacity,
+    ) = _kept(view, "markets", key, (rules,), lambda: _derive_markets(model, rules))
+
+
+def _derive_markets(model: ChipWarModel, rules: _Rules) -> tuple[np.ndarray, int, int, float]:
+    """[country] H100e left under the cap (read-only: views share it), the variant market, the
+    rental host and its capacity."""
     labs, p = model.labs, model.p
     if rules.capped.any():
-        view.cap_left = np.where(rules.capped, np.maximum(rules.cap - model.cap_used, 0.0), np.inf)
+        cap_left = np.where(rules.capped, np.maximum(rules.cap - model.cap_used, 0.0), np.inf)
+        cap_left.flags.writeable = False
     else:
-        view.cap_left = rules.uncapped  # read-only, as every kept array
+        cap_left = rules.uncapped  # read-only, as every kept array
     if rules.any_closed:
         active = labs.founded <= model.month
         demand = np.bincount(
@@ -217,14 +238,15 @@ def _markets(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
             weights=np.where(active, labs.budget, 0.0),
             minlength=len(model.country_ids),
         )
-        view.variant_market = int(np.argmax(np.where(rules.closed, demand, -1)))
+        variant_market = int(np.argmax(np.where(rules.closed, demand, -1)))
     else:
-        view.variant_market = -1
-    host = view.rental_host = model.rental_host
+        variant_market = -1
+    host = model.rental_host
     # Foreign data centres grow their rentals to restricted countries with their business.
-    view.rental_capacity = (
+    rental_capacity = (
         p.rental_capacity_h100e * labs.budget[host] / model.host_budget0 if host >= 0 else 0.0
     )
+    return cap_left, variant_market, host, rental_capacity
 
 
 def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
@@ -253,6 +275,15 @@ def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     view.route_risk = _kept(
         view, "route_risk", (id(rules), shocks), (rules,), lambda: _route_risk(model, rules)
     )
+    # The routes open move with the levers, the gray chip and the caps left (kept arrays).
+    key = (id(rules), view.gray_chip, id(view.cap_left))
+    view.routes_open = _kept(
+        view, "routes_open", key, (rules, view.cap_left), lambda: _routes_open(model, view)
+    )
+
+
+def _routes_open(model: ChipWarModel, view: MarketView) -> np.ndarray:
+    """[route] the transit countries brokers may buy the gray chip in (read-only: kept)."""
     if view.gray_chip >= 0:
         open_ = (
             model.transit
@@ -260,9 +291,11 @@ def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
             & (model.country_bloc != model.china_bloc)
             & (view.cap_left > 0)
         )
-        view.routes_open = np.flatnonzero(open_)
+        routes = np.flatnonzero(open_)
     else:
-        view.routes_open = np.zeros(0, np.int64)
+        routes = np.zeros(0, np.int64)
+    routes.flags.writeable = False
+    return routes
 
 
 def _route_risk(model: ChipWarModel, rules: _Rules) -> np.ndarray:
@@ -304,11 +337,15 @@ def hbm_stacks_available(model: ChipWarModel) -> float:
     return model.hbm.available(model.p.hbm_stockpile_runway_months)
 
 
-def vendor_capacity(model: ChipWarModel, rules: _Rules | None = None) -> np.ndarray:
+def vendor_capacity(
+    model: ChipWarModel, rules: _Rules | None = None, view: MarketView | None = None
+) -> np.ndarray:
     """[vendor] chips a month: each vendor's capacity, scaled by shocks in force; under HBM
     controls China's vendors make no more chips than this month's HBM stacks can equip
-    (stacks available a month against stacks their chips need a month). `rules`: what the
-    levers give now, if the caller has it (derive_market_view)."""
+    (stacks available a month against stacks their chips need a month). `rules` and `view`:
+    what the levers give now and the view being derived, if the caller has them
+    (derive_market_view: the stacks per chip of the vendors' mix are then kept while the
+    chips on sale and the mixes stay the same objects, as between the month's derivations)."""
     cap = np.array([v.capacity for v in model.vendors])
     if any(s.kind == "capacity" and s.active(model.month) for s in model.shocks):
         cap = cap * shock_factors(model.shocks, "capacity", model.vendor_ids, model.month)
@@ -319,8 +356,35 @@ def vendor_capacity(model: ChipWarModel, rules: _Rules | None = None) -> np.ndar
     else:
         hbm_controls, china, stacks = rules.hbm_controls, rules.china_vendors, rules.stacks
     if hbm_controls:
-        need = float((cap * hbm_stacks_per_chip(model, stacks))[china].sum())
+        if view is not None and stacks is not None:
+            per_chip = _stacks_of_mix(model, view, stacks)
+        else:
+            per_chip = hbm_stacks_per_chip(model, stacks)
+        need = float((cap * per_chip)[china].sum())
         have = hbm_stacks_available(model)
         if need > have:
             cap[china] *= have / need
     return cap
+
+
+def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) -> np.ndarray:
+    """hbm_stacks_per_chip, kept in the view under the objects it reads: the chips on sale
+    (ChipTable.on_sale's kept array), the catalogue's vendors, each vendor's mix (replaced,
+    never written in place, when orders come) and the stacks per chip (kept with the levers)."""
+    chips = model.chips
+    on_sale = chips.on_sale(model.month)
+    owned = chips.owned_by(len(model.vendors))
+    mixes = tuple(v.mix for v in model.vendors)
+    key = (id(on_sale), id(owned), id(stacks), tuple(id(m) for m in mixes))
+    return _kept(
+        view,
+        "stacks_of_mix",
+        key,
+        (on_sale, owned, stacks, mixes),
+        lambda: _read_only(hbm_stacks_per_chip(model, stacks)),
+    )
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
