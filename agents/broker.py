@@ -139,12 +139,12 @@ def resolve_shipments(model: MonthContext) -> None:
     books = model.books
     if moving.size == 0:
         return
-    risk = view.route_risk[b.route[moving]]
-    caught = model.rng.random(moving.size) < risk
+    # Each broker's route and load read once (the arrays do not move until the end).
+    route, qty = b.route[moving], b.ship_qty[moving]
+    caught = model.rng.random(moving.size) < view.route_risk[route]
+    gone = moving[caught]
     n_chips = len(model.chips)
-    seized = np.bincount(
-        b.ship_chip[moving[caught]], weights=b.ship_qty[moving[caught]], minlength=n_chips
-    ).astype(np.int64)
+    seized = np.bincount(b.ship_chip[gone], weights=qty[caught], minlength=n_chips).astype(np.int64)
     model.ledger.seize(seized)
     for c in np.flatnonzero(labs.gray_inflight.sum(axis=0)):
         inflight = labs.gray_inflight[:, c]
@@ -158,18 +158,21 @@ def resolve_shipments(model: MonthContext) -> None:
         books.seized_by_lab += lost
         labs.gray_inflight[:, c] = 0
     np.maximum(labs.escrow, 0.0, out=labs.escrow)
-    ok = moving[~caught]
-    b.cash[ok] += b.ship_qty[ok] * b.ship_price[ok]
-    b.delivered[ok] += b.ship_qty[ok]
-    np.add.at(books.seized_by_route, b.route[moving[caught]], b.ship_qty[moving[caught]])
+    landed = ~caught
+    ok, ok_qty = moving[landed], qty[landed]
+    b.cash[ok] += ok_qty * b.ship_price[ok]
+    b.delivered[ok] += ok_qty
+    n_caught = gone.size
+    if n_caught:
+        np.add.at(books.seized_by_route, route[caught], qty[caught])
     received = np.bincount(
         labs.country, weights=books.smuggled_by_lab, minlength=len(model.country_ids)
     )
     if received.any():  # the last leg, drawn to where most of the chips went
         dest = np.full(ok.size, int(np.argmax(received)))
-        books.record_smuggling(b.route[ok], dest, b.ship_qty[ok])
-    for slot in moving[caught]:
-        _news_caught(model, int(slot), int(caught.sum()))
+        books.record_smuggling(route[landed], dest, ok_qty)
+    for slot in gone:
+        _news_caught(model, int(slot), n_caught)
         model.broker_agents[int(slot)].remove()
     b.ship_qty[moving] = 0
     b.ship_load[moving] = 0.0
@@ -241,10 +244,12 @@ def choose_routes(model: MonthContext) -> None:
         b.route[alive] = -1
         return
     current = b.route[alive]
+    # Whether a broker's route is still open, by a lookup in a [country] mask (np.isin sorts);
+    # a broker without a route (-1, which the lookup would wrap) rethinks anyway.
+    is_open = np.zeros(len(model.country_ids), bool)
+    is_open[routes] = True
     rethink = (
-        (current < 0)
-        | ~np.isin(current, routes)
-        | (model.rng.random(alive.size) < ROUTE_SWITCH_CHANCE)
+        (current < 0) | ~is_open[current] | (model.rng.random(alive.size) < ROUTE_SWITCH_CHANCE)
     )
     who = alive[rethink]
     if who.size == 0:
@@ -268,17 +273,17 @@ def ship(model: MonthContext) -> None:
     supply = 0
     shipped = 0
     if g >= 0 and alive.size:
+        route = b.route[alive]  # read once: routes do not move while brokers ship
         can = np.minimum(
             np.floor(b.capacity[alive] / view.gray_load),
             np.floor(b.cash[alive] / view.transit_price),
         ).astype(np.int64)
         can = np.maximum(can, 0)
-        cap_left = view.cap_left[b.route[alive]]
-        if np.isfinite(cap_left).any():
+        capped = np.isfinite(view.cap_left)
+        any_capped = bool(capped.any())  # no capped country: no route is capped either
+        if any_capped and capped[route].any():
             need = can * model.chips.h100e[g]
-            scale = capacity_scale(
-                need, b.route[alive], np.where(np.isfinite(view.cap_left), view.cap_left, 1e30)
-            )
+            scale = capacity_scale(need, route, np.where(capped, view.cap_left, 1e30))
             can = np.floor(can * scale).astype(np.int64)
         supply = int(can.sum())
         q = capped_share(can, min(demand, supply), model.rng)
@@ -293,12 +298,12 @@ def ship(model: MonthContext) -> None:
         sent[g] = shipped
         model.ledger.dispatch(sent)
         maker = model.vendor_country[int(model.chips.vendor[g])]
-        model.books.record_smuggling(np.full(alive.size, maker), b.route[alive], q)
+        model.books.record_smuggling(np.full(alive.size, maker), route, q)
         billed = np.zeros((len(model.chips), len(model.bloc_ids)), np.int64)  # where bought
-        np.add.at(billed[g], model.country_bloc[b.route[alive]], q)
+        np.add.at(billed[g], model.country_bloc[route], q)
         model.books.book_sales(billed)
-        if np.isfinite(view.cap_left).any():  # bought in a capped hub: counts against its cap
-            np.add.at(model.cap_used, b.route[alive], q * model.chips.h100e[g])
+        if any_capped:  # bought in a capped hub: counts against its cap
+            np.add.at(model.cap_used, route, q * model.chips.h100e[g])
         for_lab = capped_share(orders, shipped, model.rng)
         labs.gray_inflight[:, g] += for_lab
         labs.gray_price_paid[g] = view.gray_price

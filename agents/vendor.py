@@ -29,6 +29,7 @@ from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
 if TYPE_CHECKING:
     from agents.context import MonthContext
     from game.config.world import VendorSpec
+    from game.core.catalogue import ChipTable
 
 PREMIUM_SMOOTHING = 0.5  # share of the gap to the target price premium closed each month
 MAX_PREMIUM = 1.0
@@ -36,6 +37,42 @@ DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand vendors pl
 SHRINK_PER_MONTH = 0.98  # capacity is idled slowly when demand falls
 SMIC_REFERENCE = "2025-12"  # smic_wafers_2025 is SMIC's 7 nm-class capacity at the end of 2025
 YIELD_REFERENCE = "2025-02"  # smic_defects_2025: the yield reported in February 2025
+
+
+def per_chip_all(
+    vendors: list[ChipVendor], chips: ChipTable, month: int, values: np.ndarray
+) -> np.ndarray:
+    """[chip] -> [vendor] `ChipVendor.per_chip` of every vendor (in index order) at once: the
+    model asks it of all vendors several times a month (HBM stacks a chip needs, under HBM
+    controls), and one pass over a [vendor, chip] table costs what one vendor's did. The same
+    weights and the same sums (a row each; a row's sum adds in the order a vector's does), so
+    the same numbers; the usual case (every vendor selling, with orders) skips the fallbacks."""
+    own = chips.owned_by(len(vendors))
+    selling = own & chips.on_sale(month)[None, :]
+    has = selling.any(axis=1)
+    mine = selling if has.all() else np.where(has[:, None], selling, own)
+    weights = None
+    mixes = [v.mix for v in vendors]
+    if all(m is not None for m in mixes):
+        by_mix = np.array(mixes) * mine
+        ordered = by_mix.sum(axis=1) > 0  # vendors with orders among the chips counted
+        if ordered.all():
+            weights = by_mix
+        else:
+            weights = np.where(mine, 1.0, 0.0)
+            weights[ordered] = by_mix[ordered]
+    else:
+        weights = np.where(mine, 1.0, 0.0)
+        mixed = [i for i, m in enumerate(mixes) if m is not None]
+        if mixed:
+            by_mix = np.array([mixes[i] for i in mixed]) * mine[mixed]
+            ordered = by_mix.sum(axis=1) > 0
+            weights[np.array(mixed)[ordered]] = by_mix[ordered]
+    total = weights.sum(axis=1)
+    spent = (weights * np.where(mine, values[None, :], 0.0)).sum(axis=1)
+    if (total > 0).all():
+        return spent / total
+    return np.where(total > 0, spent / np.where(total > 0, total, 1.0), 0.0)
 
 
 class ChipVendor(mesa.Agent):
@@ -75,6 +112,7 @@ class ChipVendor(mesa.Agent):
         self.recent_demand = self.capacity
         self.pending: list[dict[str, Any]] = []  # variant designs under way
         self.free_before: np.ndarray | None = None  # [country, chip]: could buy freely last month
+        self._markets_key: tuple[Any, ...] | None = None  # what free_before was derived from
         self.variants_made = 0
 
     # ------------------------------------------------------------------ monthly decisions
@@ -175,8 +213,20 @@ class ChipVendor(mesa.Agent):
         """Note which countries could buy which of this vendor's chips freely, so that the next
         rule change shows what it took away."""
         view, chips = self.model.view, self.model.chips
-        mine = chips.on_sale(self.model.month) & (chips.vendor == self.index) & view.subject
-        self.free_before = (view.country_access >= 1.0) & mine[None, :]
+        # The same access, chips on sale and catalogue give the same answer: the same array is
+        # kept (read-only) until one of them moves, which _variants reads as "nothing moved".
+        # The view's access and subject are read-only arrays kept with the levers (their ids
+        # stay theirs while the key holds them); chips on sale are compared by content.
+        on_sale = chips.on_sale(self.model.month)
+        key = (id(view.country_access), id(view.subject), on_sale.tobytes(), chips.revision)
+        if self._markets_key is not None and self._markets_key[0] == key:
+            self.free_before = self._markets_key[1]
+            return
+        mine = on_sale & (chips.vendor == self.index) & view.subject
+        free_before = (view.country_access >= 1.0) & mine[None, :]
+        free_before.flags.writeable = False
+        self.free_before = free_before
+        self._markets_key = (key, free_before, (view.country_access, view.subject))
 
     def _variants(self) -> None:
         model = self.model
@@ -190,8 +240,15 @@ class ChipVendor(mesa.Agent):
         if market < 0 or not allowed or before is None or closed:
             self.pending = []
             return
-        on_sale = chips.on_sale(model.month) & (chips.vendor == self.index)
         free = self.free_before[market]
+        if before is self.free_before and not (
+            (chips.available_from == model.month).any() or (chips.end_of_sale == model.month).any()
+        ):
+            # Nothing moved since last month (remember_markets kept its array) and no chip
+            # launches or leaves sale this month: nothing is caught, launched or retired.
+            self._finish_designs(market, free)
+            return
+        on_sale = chips.on_sale(model.month) & (chips.vendor == self.index)
         # A new flagship launched into a closed market calls for a variant only if the vendor
         # has none on sale there (MI300X -> an MI308-like part; not H200 while H20 sells).
         has_variant = (free & (chips.variant_of >= 0)).any()
@@ -221,6 +278,15 @@ class ChipVendor(mesa.Agent):
                     f"for {model.country_names[market]}: the {chips.ids[c]} {why}",
                     [self.vendor_id],
                 )
+        self._finish_designs(market, free)
+
+    def _finish_designs(self, market: int, free: np.ndarray) -> None:
+        """Release the designs ready this month whose market is still closed to what they
+        replace and has no variant of their parent yet."""
+        if not self.pending:
+            return
+        model, chips = self.model, self.model.chips
+        view = model.view
         selling = chips.on_sale(model.month)
         for design in [d for d in self.pending if d["ready"] <= model.month]:
             self.pending.remove(design)
@@ -338,6 +404,7 @@ class ChipVendor(mesa.Agent):
         self.pending = [dict(x) for x in d["pending"]]
         fb = d["free_before"]
         self.free_before = None if fb is None else np.array(fb, bool)
+        self._markets_key = None
         self.variants_made = int(d["variants_made"])
         self.wafers = float(d.get("wafers", self.wafers))
         self.defects = float(d.get("defects", self.defects))

@@ -72,6 +72,12 @@ class ChipTable:
         self.smuggling_difficulty[~self.used] = 1.0
         self.vendor[~self.used] = 0
         self.reference = self.ids.index(REFERENCE_CHIP)
+        # Bumped when a chip's specs change (add_variant, load_state), not by `available_from`:
+        # what is derived from the specs alone (the rule engine's classes, purchase values) is
+        # kept until it moves.
+        self.revision = 0
+        self._on_sale: tuple[tuple[int, int, bytes], np.ndarray] | None = None
+        self._owned_by: tuple[tuple[int, int], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -91,7 +97,26 @@ class ChipTable:
         return self.tflops / self.tflops[self.reference]
 
     def on_sale(self, month: int) -> np.ndarray:
-        return self.used & (self.available_from <= month) & (month < self.end_of_sale)
+        """[chip] on sale in `month`. Asked a dozen times a month by the phases, so the last
+        answer is kept, keyed on the month, the revision (`used`, `end_of_sale`) and the
+        contents of `available_from` (which vendors write in place when they release a chip);
+        it is read-only, as it is shared by every caller until the key moves."""
+        key = (month, self.revision, self.available_from.tobytes())
+        if self._on_sale is None or self._on_sale[0] != key:
+            out = self.used & (self.available_from <= month) & (month < self.end_of_sale)
+            out.flags.writeable = False
+            self._on_sale = (key, out)
+        return self._on_sale[1]
+
+    def owned_by(self, n_vendors: int) -> np.ndarray:
+        """[vendor, chip] the chips in use each vendor makes; kept until the revision moves
+        (read-only: every caller shares it)."""
+        key = (n_vendors, self.revision)
+        if self._owned_by is None or self._owned_by[0] != key:
+            out = self.used[None, :] & (self.vendor[None, :] == np.arange(n_vendors)[:, None])
+            out.flags.writeable = False
+            self._owned_by = (key, out)
+        return self._owned_by[1]
 
     def index(self, chip_id: str) -> int:
         return self.ids.index(chip_id)
@@ -114,6 +139,7 @@ class ChipTable:
         if free.size == 0:
             raise RuntimeError("no spare chip slots left for a new variant")
         i = int(free[0])
+        self.revision += 1
         self.used[i] = True
         self.ids[i], self.names[i] = chip_id, name
         self.vendor[i] = self.vendor[parent]
@@ -155,5 +181,6 @@ class ChipTable:
     def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.ids, self.names = list(plain["ids"]), list(plain["names"])
         self.designed_for = list(plain["designed_for"])
+        self.revision += 1
         for k in self.ARRAYS:
             setattr(self, k, arrays[f"chips.{k}"].copy())

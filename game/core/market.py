@@ -28,9 +28,10 @@ HYPERGEOMETRIC_LIMIT = 10**9 - 1  # numpy's bound on the pool of a multivariate 
 def capped_share(requests: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
     """Share `total` units among integer requests, nobody getting more than asked."""
     requests = np.asarray(requests, np.int64)
-    if total >= requests.sum():
+    asked = int(requests.sum())
+    if total >= asked:
         return requests.copy()
-    if requests.sum() < HYPERGEOMETRIC_LIMIT:
+    if asked < HYPERGEOMETRIC_LIMIT:
         # Drawing without replacement from the pool of requested units is exactly fair and bounded.
         return rng.multivariate_hypergeometric(requests, int(total)).astype(np.int64)
     # Past numpy's limit for that draw the noise is negligible: pro rata, with the leftover

@@ -7,6 +7,7 @@ place (game/sim/market_view.py) and never saved: a restored or forked world deri
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -64,3 +65,10 @@ class MarketView:
     lab_pool_flops: np.ndarray = field(default_factory=lambda: _empty(0, 0))
     # [lab] usable FLOP/s of the largest cluster each lab can train one model on
     lab_cluster_flops: np.ndarray = field(default_factory=lambda: _empty(0))
+
+    def __post_init__(self) -> None:
+        # What derive_market_view keeps from one derivation to the next, keyed on the inputs it
+        # came from (the levers' stamp, the catalogue's revision, the month): the rule engine's
+        # arrays move only with a lever or a new chip, yet the view is derived twice a month.
+        # Not a field: it is no part of what the view says, and a fresh view starts empty.
+        self.derived: dict[str, tuple[Any, Any]] = {}

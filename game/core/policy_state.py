@@ -18,6 +18,9 @@ class PolicyState:
         self.pinned = pinned  # levers fixed for the run (--set): rule versions leave them be
         self.global_values: dict[str, Value] = {}
         self.by_target: dict[str, dict[str, Value]] = {}
+        # Bumped by every change through set() and load_plain(): the market view keeps what it
+        # derives from the levers (the rule engine's arrays) until the stamp moves.
+        self.version = 0
 
     def get(self, lever: str, target: str | None = None) -> Any:
         if target is None:
@@ -29,12 +32,21 @@ class PolicyState:
                 return per[target]
         return self.spec.levers[lever].default
 
+    def stamp(self) -> tuple[int, int]:
+        """What a cache of anything read from the levers is keyed on: it changes whenever a
+        lever may have moved. set() and load_plain() bump `version`; the number of targets set
+        also sees a target added by writing `by_target` directly (the model seeds labs' risk
+        appetite and vendors' variant policy that way while it is built). Overwriting an
+        existing target directly is not seen: change levers through set()."""
+        return self.version, sum(map(len, self.by_target.values()))
+
     def targets(self, lever: str) -> dict[str, Value]:
         return dict(self.by_target.get(lever, {}))
 
     def set(self, change: PolicyChange) -> list[PolicyChange]:
         """Store a checked change; a rule version expands into the lever settings it bundles.
         Returns the elementary changes that took effect."""
+        self.version += 1
         if change.lever == "export_rule":
             rule = self.spec.rules[str(change.value)]
             done = [change]
@@ -69,5 +81,6 @@ class PolicyState:
         }
 
     def load_plain(self, d: dict[str, Any]) -> None:
+        self.version += 1
         self.global_values = dict(d["global"])
         self.by_target = {k: dict(v) for k, v in d["by_target"].items()}

@@ -5,10 +5,12 @@ again at the points of the month where its inputs change (see ChipWarModel.step)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from agents.vendor import per_chip_all
 from game.core import fab
 from game.core.market import interdiction_probability
 from game.core.market_view import MarketView
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from game.core.params import Params
     from game.sim.model import ChipWarModel
 
+T = TypeVar("T")
+
 H100_BANDWIDTH_REFERENCE = 3.35  # TB/s; purchase value counts bandwidth relative to an H100
 INTERCONNECT_REFERENCE = 900.0  # GB/s; NVLink 4, no cluster penalty at or above it
 
@@ -36,11 +40,11 @@ INTERCONNECT_REFERENCE = 900.0  # GB/s; NVLink 4, no cluster penalty at or above
 def derive_market_view(model: ChipWarModel, view: MarketView) -> MarketView:
     """Fill `view` (reused, so that the labs' compute set after buying survives) from the
     model's state now."""
-    _rules(model, view)
-    _prices_and_value(model, view)
-    view.vendor_capacity = vendor_capacity(model)
-    _markets(model, view)
-    _gray_market(model, view)
+    rules = _rules(model, view)
+    _prices_and_value(model, view, rules)
+    view.vendor_capacity = vendor_capacity(model, rules, view)
+    _markets(model, view, rules)
+    _gray_market(model, view, rules)
     pools = (len(model.labs), len(model.chips.ecosystem_ids))
     if view.lab_pool_flops.shape != pools or view.lab_cluster_flops.shape != pools[:1]:
         view.lab_pool_flops = np.zeros(pools)
@@ -48,47 +52,125 @@ def derive_market_view(model: ChipWarModel, view: MarketView) -> MarketView:
     return view
 
 
-def _rules(model: ChipWarModel, view: MarketView) -> None:
+class _Rules:
+    """What the levers and the catalogue's specs alone give: the rule engine's arrays and the
+    lever values the rest of the view reads. The view is derived twice a month and after every
+    command, but these move only when a lever does (PolicyState.stamp) or a chip is added
+    (ChipTable.revision), so a view keeps them (MarketView.derived) until then. Its arrays are
+    shared by every view derived under the same key: they are made read-only, so that a
+    consumer writing into one fails loudly instead of changing later months."""
+
+    def __init__(self, model: ChipWarModel) -> None:
+        chips, labs, policy, p = model.chips, model.labs, model.policy, model.p
+        self.vendor_bloc = model.country_bloc[model.vendor_country]
+        self.subject = (self.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
+        th = Thresholds.from_policy(policy)
+        self.chip_class = classify(chips.tpp, chips.density, chips.interconnect, self.subject, th)
+        tiers = policy.targets("destination")
+        self.tier = np.array([TIERS.index(str(tiers.get(c, "open"))) for c in model.country_ids])
+        exports = policy.targets("chip_export")
+        chip_export = np.array(
+            [CHIP_EXPORT.index(str(exports.get(cid, "rule"))) for cid in chips.ids]
+        )
+        self.listed = np.zeros(len(labs.ids), bool)
+        for lab_id, on in policy.targets("entity_list").items():
+            if on and lab_id in model.lab_index:
+                self.listed[model.lab_index[lab_id]] = True
+        self.country_access = access(
+            self.chip_class,
+            self.subject,
+            chip_export,
+            self.tier,
+            np.zeros(len(model.country_ids), bool),
+            float(policy.get("licence_approval")),
+            model.p.notify_approval,
+        )
+        self.lab_access = self.country_access[labs.country]
+        if self.listed.any():
+            self.lab_access[self.listed] = np.where(self.subject, 0.0, 1.0)[None, :]
+        # [chip] some lab may not buy all it wants of it legally: what brokers could sell
+        self.limited = (self.lab_access < 1.0).any(axis=0)
+        # prices: the mineral controls' factor on foreign vendors' chips
+        minerals = 1.0 + p.mineral_price_effect * float(policy.get("mineral_controls"))
+        foreign = self.vendor_bloc != model.china_bloc
+        self.minerals = np.where(foreign[chips.vendor], minerals, 1.0)
+        # markets: the diffusion cap and the closed countries
+        self.cap = float(policy.get("diffusion_cap_h100e"))
+        self.capped = (self.tier == CAPPED) & (self.cap > 0)
+        self.uncapped = np.full(len(model.country_ids), np.inf)
+        self.closed = (self.tier == RESTRICTED) | (self.tier == EMBARGOED)
+        self.any_closed = bool(self.closed.any())
+        self.enforcement = float(policy.get("enforcement"))
+        # the gray market: each route's customs and pressure, the border, the systems' load
+        self.pressure = np.array(
+            [float(policy.get("transit_pressure", c)) for c in model.country_ids]
+        )
+        self.customs_effort = np.array(
+            [float(policy.get("transit_customs", c)) for c in model.country_ids]
+        )
+        self.border = p.china_border_detection * (1.0 - float(policy.get("smuggling_tolerance")))
+        self.load = smuggling_load(chips, p)
+        self.hbm_controls = bool(policy.get("hbm_controls"))
+        self.china_vendors = np.array([v.domestic_china for v in model.vendors])
+        self.stacks = fab.hbm_stacks_per_chip(chips.memory_gb, p.hbm_gb_per_stack)
+        for a in vars(self).values():
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+
+
+def _kept(view: MarketView, name: str, key: tuple, keep: tuple, make: Callable[[], T]) -> T:
+    """What `make` gives, made again only when `key` moves. `keep` holds the objects whose ids
+    are in the key, so that no other object can take an id while the entry lives."""
+    hit = view.derived.get(name)
+    if hit is None or hit[0] != key:
+        hit = (key, (make(), keep))
+        view.derived[name] = hit
+    return hit[1][0]
+
+
+def _rules(model: ChipWarModel, view: MarketView) -> _Rules:
     """The rule engine: each chip's control class, each country's tier and access."""
     chips, labs, policy = model.chips, model.labs, model.policy
-    view.vendor_bloc = model.country_bloc[model.vendor_country]
+    key = (policy.stamp(), chips.revision, id(policy), id(chips), id(labs.country))
+    rules = _kept(view, "rules", key, (policy, chips, labs.country), lambda: _Rules(model))
+    view.vendor_bloc = rules.vendor_bloc
     view.vendor_markets = model.vendor_markets
-    view.subject = (view.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
-    th = Thresholds.from_policy(policy)
-    view.chip_class = classify(chips.tpp, chips.density, chips.interconnect, view.subject, th)
-    tiers = policy.targets("destination")
-    view.tier = np.array([TIERS.index(str(tiers.get(c, "open"))) for c in model.country_ids])
-    exports = policy.targets("chip_export")
-    chip_export = np.array([CHIP_EXPORT.index(str(exports.get(cid, "rule"))) for cid in chips.ids])
-    view.listed = np.zeros(len(labs.ids), bool)
-    for lab_id, on in policy.targets("entity_list").items():
-        if on and lab_id in model.lab_index:
-            view.listed[model.lab_index[lab_id]] = True
-    view.country_access = access(
-        view.chip_class,
-        view.subject,
-        chip_export,
-        view.tier,
-        np.zeros(len(model.country_ids), bool),
-        float(policy.get("licence_approval")),
-        model.p.notify_approval,
-    )
-    view.lab_access = view.country_access[labs.country]
-    if view.listed.any():
-        view.lab_access[view.listed] = np.where(view.subject, 0.0, 1.0)[None, :]
+    view.subject = rules.subject
+    view.chip_class = rules.chip_class
+    view.tier = rules.tier
+    view.listed = rules.listed
+    view.country_access = rules.country_access
+    view.lab_access = rules.lab_access
+    view.customs_effort = rules.customs_effort
+    view.enforcement = rules.enforcement
+    return rules
 
 
-def _prices_and_value(model: ChipWarModel, view: MarketView) -> None:
+def _prices_and_value(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     """Usable FLOP/s per chip (software ecosystem, cluster links), what a chip is worth to a
-    trainer and to a server, and its price (scarcity premium, mineral controls)."""
-    chips, p, policy = model.chips, model.p, model.policy
-    eco, link = chip_factors(chips, p, model.month - model.start)
-    view.flops_per_chip = chips.tflops * 1e12 * eco * link
+    trainer and to a server, and its price (scarcity premium, mineral controls). The first two
+    move with the month (the ecosystems mature) and the catalogue only: a view keeps them for
+    the month's second derivation."""
+    chips = model.chips
+    months = model.month - model.start
+    key = (months, chips.revision, id(chips))
+    view.flops_per_chip, view.purchase_value = _kept(
+        view, "value", key, (chips,), lambda: _value(model, months)
+    )
+    premium = np.array([v.premium for v in model.vendors])
+    view.price = chips.price * (1.0 + premium[chips.vendor]) * rules.minerals
+
+
+def _value(model: ChipWarModel, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """[chip] usable FLOP/s, and [buyer kind, chip] purchase value (read-only: views share them)."""
+    chips, p = model.chips, model.p
+    eco, link = chip_factors(chips, p, months)
+    flops_per_chip = chips.tflops * 1e12 * eco * link
     compute = chips.h100e * eco * link
     bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
     training = compute ** (1.0 + p.chip_scale_exponent)
     w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
-    view.purchase_value = np.where(
+    purchase_value = np.where(
         chips.used[None, :],
         np.vstack(
             [
@@ -98,12 +180,9 @@ def _prices_and_value(model: ChipWarModel, view: MarketView) -> None:
         ),
         0.0,
     )
-    premium = np.array([v.premium for v in model.vendors])
-    minerals = 1.0 + p.mineral_price_effect * float(policy.get("mineral_controls"))
-    foreign = view.vendor_bloc != model.china_bloc
-    view.price = (
-        chips.price * (1.0 + premium[chips.vendor]) * np.where(foreign[chips.vendor], minerals, 1.0)
-    )
+    flops_per_chip.flags.writeable = False
+    purchase_value.flags.writeable = False
+    return flops_per_chip, purchase_value
 
 
 def chip_factors(chips: ChipTable, p: Params, months: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,31 +202,54 @@ def usable_flops_per_chip(chips: ChipTable, p: Params, months: int) -> np.ndarra
     return chips.tflops * 1e12 * eco * link
 
 
-def _markets(model: ChipWarModel, view: MarketView) -> None:
+def _markets(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     """The diffusion cap left per country, the closed market vendors design variants for,
-    and renting abroad."""
-    labs, policy, p = model.labs, model.policy, model.p
-    cap = float(policy.get("diffusion_cap_h100e"))
-    view.cap_left = np.where(
-        (view.tier == CAPPED) & (cap > 0), np.maximum(cap - model.cap_used, 0.0), np.inf
+    and renting abroad. Their inputs (the levers, the caps used, budgets) do not move between
+    the month's two derivations: the second reuses the first's (by content)."""
+    labs = model.labs
+    key = (
+        id(rules),
+        model.month,
+        model.cap_used.tobytes(),
+        labs.budget.tobytes(),
+        labs.founded.tobytes(),
     )
-    closed = (view.tier == RESTRICTED) | (view.tier == EMBARGOED)
-    active = labs.founded <= model.month
-    demand = np.bincount(
-        labs.country,
-        weights=np.where(active, labs.budget, 0.0),
-        minlength=len(model.country_ids),
-    )
-    view.variant_market = int(np.argmax(np.where(closed, demand, -1))) if closed.any() else -1
-    host = view.rental_host = model.rental_host
+    (
+        view.cap_left,
+        view.variant_market,
+        view.rental_host,
+        view.rental_capacity,
+    ) = _kept(view, "markets", key, (rules,), lambda: _derive_markets(model, rules))
+
+
+def _derive_markets(model: ChipWarModel, rules: _Rules) -> tuple[np.ndarray, int, int, float]:
+    """[country] H100e left under the cap (read-only: views share it), the variant market, the
+    rental host and its capacity."""
+    labs, p = model.labs, model.p
+    if rules.capped.any():
+        cap_left = np.where(rules.capped, np.maximum(rules.cap - model.cap_used, 0.0), np.inf)
+        cap_left.flags.writeable = False
+    else:
+        cap_left = rules.uncapped  # read-only, as every kept array
+    if rules.any_closed:
+        active = labs.founded <= model.month
+        demand = np.bincount(
+            labs.country,
+            weights=np.where(active, labs.budget, 0.0),
+            minlength=len(model.country_ids),
+        )
+        variant_market = int(np.argmax(np.where(rules.closed, demand, -1)))
+    else:
+        variant_market = -1
+    host = model.rental_host
     # Foreign data centres grow their rentals to restricted countries with their business.
-    view.rental_capacity = (
+    rental_capacity = (
         p.rental_capacity_h100e * labs.budget[host] / model.host_budget0 if host >= 0 else 0.0
     )
-    view.enforcement = float(policy.get("enforcement"))
+    return cap_left, variant_market, host, rental_capacity
 
 
-def _gray_market(model: ChipWarModel, view: MarketView) -> None:
+def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     """The chip brokers deal in, its prices, and the interdiction risk and openness of each
     transit route.
 
@@ -156,10 +258,9 @@ def _gray_market(model: ChipWarModel, view: MarketView) -> None:
     Capacity is what binds the trade, so the chip that crosses is the one that gives a
     restricted trainer the most value per unit of capacity: value / (price x load factor). With
     every chip an 8-GPU server this is the best value for money, as buyers would choose."""
-    chips, p, policy = model.chips, model.p, model.policy
-    on_sale = chips.on_sale(model.month)
-    wanted = view.subject & on_sale & (view.lab_access < 1.0).any(axis=0)
-    load = smuggling_load(chips, p)
+    chips, p = model.chips, model.p
+    wanted = rules.subject & chips.on_sale(model.month) & rules.limited
+    load = rules.load
     if wanted.any():
         per_capacity = view.purchase_value[0] / (view.price * load)
         g = int(np.argmax(np.where(wanted, per_capacity, -1.0)))
@@ -169,20 +270,20 @@ def _gray_market(model: ChipWarModel, view: MarketView) -> None:
         view.gray_load = float(view.transit_price * load[g])
     else:
         view.gray_chip, view.gray_price, view.transit_price, view.gray_load = -1, 0.0, 0.0, 0.0
-    pressure = np.array([float(policy.get("transit_pressure", c)) for c in model.country_ids])
-    view.customs_effort = np.array(
-        [float(policy.get("transit_customs", c)) for c in model.country_ids]
+    # The routes' risk moves with the levers and the customs shocks in force only.
+    shocks = tuple(s for s in model.shocks if s.kind == "customs" and s.active(model.month))
+    view.route_risk = _kept(
+        view, "route_risk", (id(rules), shocks), (rules,), lambda: _route_risk(model, rules)
     )
-    border = p.china_border_detection * (1.0 - float(policy.get("smuggling_tolerance")))
-    customs = shock_factors(model.shocks, "customs", model.country_ids, model.month)
-    view.route_risk = interdiction_probability(
-        p.smuggling_detection,
-        view.enforcement,
-        model.customs * view.customs_effort * customs,
-        pressure,
-        p.detection_max,
-        border,
+    # The routes open move with the levers, the gray chip and the caps left (kept arrays).
+    key = (id(rules), view.gray_chip, id(view.cap_left))
+    view.routes_open = _kept(
+        view, "routes_open", key, (rules, view.cap_left), lambda: _routes_open(model, view)
     )
+
+
+def _routes_open(model: ChipWarModel, view: MarketView) -> np.ndarray:
+    """[route] the transit countries brokers may buy the gray chip in (read-only: kept)."""
     if view.gray_chip >= 0:
         open_ = (
             model.transit
@@ -190,9 +291,27 @@ def _gray_market(model: ChipWarModel, view: MarketView) -> None:
             & (model.country_bloc != model.china_bloc)
             & (view.cap_left > 0)
         )
-        view.routes_open = np.flatnonzero(open_)
+        routes = np.flatnonzero(open_)
     else:
-        view.routes_open = np.zeros(0, np.int64)
+        routes = np.zeros(0, np.int64)
+    routes.flags.writeable = False
+    return routes
+
+
+def _route_risk(model: ChipWarModel, rules: _Rules) -> np.ndarray:
+    """[country] the interdiction probability of a route through it (read-only: views share it)."""
+    p = model.p
+    customs = shock_factors(model.shocks, "customs", model.country_ids, model.month)
+    risk = interdiction_probability(
+        p.smuggling_detection,
+        rules.enforcement,
+        model.customs * rules.customs_effort * customs,
+        rules.pressure,
+        p.detection_max,
+        rules.border,
+    )
+    risk.flags.writeable = False
+    return risk
 
 
 def smuggling_load(chips: ChipTable, p: Params) -> np.ndarray:
@@ -203,10 +322,12 @@ def smuggling_load(chips: ChipTable, p: Params) -> np.ndarray:
     return chips.smuggling_difficulty**p.smuggling_system_weight
 
 
-def hbm_stacks_per_chip(model: ChipWarModel) -> np.ndarray:
-    """[vendor] HBM stacks a chip of each vendor's recent mix carries."""
-    stacks = fab.hbm_stacks_per_chip(model.chips.memory_gb, model.p.hbm_gb_per_stack)
-    return np.array([v.per_chip(stacks) for v in model.vendors])
+def hbm_stacks_per_chip(model: ChipWarModel, stacks: np.ndarray | None = None) -> np.ndarray:
+    """[vendor] HBM stacks a chip of each vendor's recent mix carries (`stacks`: [chip] the
+    stacks on each package, if the caller has them)."""
+    if stacks is None:
+        stacks = fab.hbm_stacks_per_chip(model.chips.memory_gb, model.p.hbm_gb_per_stack)
+    return per_chip_all(model.vendors, model.chips, model.month, stacks)
 
 
 def hbm_stacks_available(model: ChipWarModel) -> float:
@@ -216,16 +337,54 @@ def hbm_stacks_available(model: ChipWarModel) -> float:
     return model.hbm.available(model.p.hbm_stockpile_runway_months)
 
 
-def vendor_capacity(model: ChipWarModel) -> np.ndarray:
+def vendor_capacity(
+    model: ChipWarModel, rules: _Rules | None = None, view: MarketView | None = None
+) -> np.ndarray:
     """[vendor] chips a month: each vendor's capacity, scaled by shocks in force; under HBM
     controls China's vendors make no more chips than this month's HBM stacks can equip
-    (stacks available a month against stacks their chips need a month)."""
+    (stacks available a month against stacks their chips need a month). `rules` and `view`:
+    what the levers give now and the view being derived, if the caller has them
+    (derive_market_view: the stacks per chip of the vendors' mix are then kept while the
+    chips on sale and the mixes stay the same objects, as between the month's derivations)."""
     cap = np.array([v.capacity for v in model.vendors])
-    cap = cap * shock_factors(model.shocks, "capacity", model.vendor_ids, model.month)
-    if bool(model.policy.get("hbm_controls")):
+    if any(s.kind == "capacity" and s.active(model.month) for s in model.shocks):
+        cap = cap * shock_factors(model.shocks, "capacity", model.vendor_ids, model.month)
+    if rules is None:
+        hbm_controls = bool(model.policy.get("hbm_controls"))
         china = np.array([v.domestic_china for v in model.vendors])
-        need = float((cap * hbm_stacks_per_chip(model))[china].sum())
+        stacks = None
+    else:
+        hbm_controls, china, stacks = rules.hbm_controls, rules.china_vendors, rules.stacks
+    if hbm_controls:
+        if view is not None and stacks is not None:
+            per_chip = _stacks_of_mix(model, view, stacks)
+        else:
+            per_chip = hbm_stacks_per_chip(model, stacks)
+        need = float((cap * per_chip)[china].sum())
         have = hbm_stacks_available(model)
         if need > have:
             cap[china] *= have / need
     return cap
+
+
+def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) -> np.ndarray:
+    """hbm_stacks_per_chip, kept in the view under the objects it reads: the chips on sale
+    (ChipTable.on_sale's kept array), the catalogue's vendors, each vendor's mix (replaced,
+    never written in place, when orders come) and the stacks per chip (kept with the levers)."""
+    chips = model.chips
+    on_sale = chips.on_sale(model.month)
+    owned = chips.owned_by(len(model.vendors))
+    mixes = tuple(v.mix for v in model.vendors)
+    key = (id(on_sale), id(owned), id(stacks), tuple(id(m) for m in mixes))
+    return _kept(
+        view,
+        "stacks_of_mix",
+        key,
+        (on_sale, owned, stacks, mixes),
+        lambda: _read_only(hbm_stacks_per_chip(model, stacks)),
+    )
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a

@@ -1,0 +1,82 @@
+"""What the market view keeps between derivations (game/sim/market_view.py) is keyed on every
+input it reads: the levers' stamp moves with each change, the catalogue's revision with each new
+chip, chips on sale with each release; kept arrays are read-only; and the all-vendors mix
+average is ChipVendor.per_chip's to the last bit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from agents.vendor import per_chip_all
+from game.config.commands import PolicyChange
+from game.core.market_view import MarketView
+from game.sim.market_view import derive_market_view
+from game.sim.model import ChipWarModel
+
+
+def assert_view_equal(a: MarketView, b: MarketView) -> None:
+    for f in dataclasses.fields(MarketView):
+        np.testing.assert_array_equal(
+            np.asarray(getattr(a, f.name)), np.asarray(getattr(b, f.name)), err_msg=f.name
+        )
+
+
+def test_the_levers_stamp_moves_with_every_change() -> None:
+    model = ChipWarModel("historical", rng=1)
+    policy = model.policy
+    s0 = policy.stamp()
+    policy.set(PolicyChange("us", "enforcement", 2.0))
+    s1 = policy.stamp()
+    assert s1 != s0
+    policy.by_target.setdefault("risk_appetite", {})["new_lab"] = 0.5  # a direct seeding
+    s2 = policy.stamp()
+    assert s2 != s1
+    policy.load_plain(policy.to_plain())
+    assert policy.stamp() != s2
+
+
+def test_chips_on_sale_follow_a_release_written_in_place() -> None:
+    model = ChipWarModel("historical", rng=1)
+    chips = model.chips
+    template = int(np.flatnonzero(chips.available_from[: chips.n_catalogue] > 10**6)[0])
+    before = chips.on_sale(model.month)
+    assert not before[template]
+    with pytest.raises(ValueError):
+        before[template] = True  # shared by every caller: read-only
+    chips.available_from[template] = model.month
+    assert chips.on_sale(model.month)[template]
+    revision = chips.revision
+    chips.add_variant(template, "X-C1", "X", 1.0, 1.0, 1.0, model.month)
+    assert chips.revision == revision + 1
+
+
+def test_a_kept_view_matches_a_fresh_one_month_after_month() -> None:
+    model = ChipWarModel("historical", rng=2)
+    for _ in range(40):
+        model.step()
+        view = model.view
+        fresh = derive_market_view(
+            model,
+            MarketView(
+                lab_pool_flops=view.lab_pool_flops, lab_cluster_flops=view.lab_cluster_flops
+            ),
+        )
+        assert_view_equal(view, fresh)
+    with pytest.raises(ValueError):
+        model.view.country_access[0, 0] = 0.5  # kept arrays are read-only
+
+
+def test_per_chip_all_is_each_vendors_per_chip() -> None:
+    model = ChipWarModel("historical", rng=3)
+    rng = np.random.default_rng(0)
+    for month in range(30):
+        values = rng.random(len(model.chips)) * 100
+        if month == 5:
+            model.vendors[1].mix = None  # a vendor without orders yet
+        expected = np.array([v.per_chip(values) for v in model.vendors])
+        got = per_chip_all(model.vendors, model.chips, model.month, values)
+        assert np.array_equal(got, expected)
+        model.step()
