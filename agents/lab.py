@@ -40,6 +40,8 @@ from game.core.capability import (
     compute_scarcity,
     grow_efficiency,
     released_foreign,
+    run_reach,
+    scale_up_bound,
     training_flops,
 )
 from game.core.ledger import (
@@ -77,6 +79,8 @@ class LabTable:
         "run_flop",
         "best_eff_flop",
         "best_run_flop",
+        "ref_run_flop",
+        "ref_run_month",
         "capability",
         "gray_order",
         "escrow",
@@ -102,6 +106,10 @@ class LabTable:
         self.run_flop = np.zeros(n)
         self.best_eff_flop = np.zeros(n)
         self.best_run_flop = np.zeros(n)  # physical FLOP of the largest finished run
+        # of the lab's finished runs, the one that supports the largest next run (the reference
+        # of capability.scale_up_bound): its physical FLOP and month (the start if before it)
+        self.ref_run_flop = np.zeros(n)
+        self.ref_run_month = np.zeros(n, np.int64)
         self.capability = np.full(n, np.nan)
         self.gray_order = np.zeros(n, np.int64)  # chips ordered from brokers, not yet shipped
         self.escrow = np.zeros(n)  # cash paid for gray chips in flight
@@ -125,6 +133,10 @@ class LabTable:
                 setattr(self, k, arrays[f"labs.{k}"].copy())
             elif k == "budget_factor":  # a save from before state funding: no multiplier
                 self.budget_factor = np.ones(len(self.ids))
+            elif k == "ref_run_flop":  # a save from before the scale-up bound: its largest run,
+                self.ref_run_flop = self.best_run_flop.copy()
+            elif k == "ref_run_month":  # dated at the start the restored model was built with
+                continue
             else:
                 raise KeyError(f"labs.{k}")
 
@@ -587,6 +599,17 @@ def train(model: MonthContext) -> list[int]:
     run = training_flops(model.view.lab_cluster_flops, p.largest_run_share)
     flop = run * p.mfu * SECONDS_PER_MONTH
     labs.run_flop += np.where(active, flop, 0.0)
+    # experience bounds scale-up: what the bound leaves of the run's share serves and trains
+    # smaller runs (no other effect)
+    bound = scale_up_bound(
+        labs.ref_run_flop,
+        labs.ref_run_month,
+        labs.bloc,
+        len(model.bloc_ids),
+        model.month,
+        p.max_run_growth_per_year,
+    )
+    np.minimum(labs.run_flop, bound[labs.bloc], out=labs.run_flop)
     labs.run_age += active
     done = active & (labs.run_age >= int(p.run_months)) & (labs.run_flop > 0)
     if not done.any():
@@ -599,6 +622,10 @@ def train(model: MonthContext) -> list[int]:
     records = np.flatnonzero(done & (new_cap > np.nan_to_num(before[labs.bloc], nan=-np.inf)))
     labs.capability[:] = new_cap
     labs.best_eff_flop[:] = np.where(done, np.maximum(labs.best_eff_flop, eff), labs.best_eff_flop)
+    reach = run_reach(labs.ref_run_flop, labs.ref_run_month, model.month, p.max_run_growth_per_year)
+    new_ref = done & (labs.run_flop > reach)
+    labs.ref_run_flop[new_ref] = labs.run_flop[new_ref]
+    labs.ref_run_month[new_ref] = model.month
     labs.best_run_flop[:] = np.where(
         done, np.maximum(labs.best_run_flop, labs.run_flop), labs.best_run_flop
     )

@@ -251,3 +251,36 @@ def training_flops(cluster: np.ndarray, run_share: float) -> np.ndarray:
     """[holder] FLOP/s of each holder's largest training run: `run_share` of its largest
     cluster (largest_cluster); the rest of the fleet serves models and trains smaller runs."""
     return run_share * cluster
+
+
+def run_reach(
+    flop: np.ndarray, month_of: np.ndarray, month: int, growth_per_year: float
+) -> np.ndarray:
+    """[run] the largest run a finished run of `flop` physical FLOP, finished in `month_of`,
+    supports in `month`: flop x growth_per_year ** (months since / 12) (0 where no run)."""
+    since = np.maximum(0.0, month - np.asarray(month_of, float))
+    return np.asarray(flop, float) * np.power(float(growth_per_year), since / 12.0)
+
+
+def scale_up_bound(
+    ref_flop: np.ndarray,
+    ref_month: np.ndarray,
+    bloc: np.ndarray,
+    n_blocs: int,
+    month: int,
+    growth_per_year: float,
+) -> np.ndarray:
+    """[bloc] physical FLOP of the largest run a bloc's labs can finish this month: experience
+    bounds scale-up. A run several times larger than any done before needs engineering that
+    only doing teaches (parallelism, stability at scale, data pipelines), so a run is at most
+    `growth_per_year` ** (months since a finished run / 12) times that run, for the finished
+    run of the bloc that allows the most (run_reach; each lab keeps its own such run in
+    `ref_flop`, finished in `ref_month`). The bound is the bloc's, not the lab's: know-how
+    moves between a bloc's labs through people and papers, and a new lab (no run of its own)
+    starts from it. Every run is held under it, so it grows from the bloc's largest run at the
+    start at `growth_per_year`; a bloc with no finished run has no bound (inf), nothing to
+    measure its experience by, until its first run."""
+    reach = run_reach(ref_flop, ref_month, month, growth_per_year)
+    best = np.zeros(n_blocs)
+    np.maximum.at(best, bloc, reach)
+    return np.where(best > 0, best, np.inf)
