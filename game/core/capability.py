@@ -50,6 +50,28 @@ def grow_efficiency(
     return np.exp(common + lead)
 
 
+def technique_adoption(
+    scarcity: np.ndarray, months_since: float, rich_share: float, rich_lag_months: float
+) -> np.ndarray:
+    """Share 0..1 of a training technique's gain (e.g. fine-grained mixture of experts) a lab
+    takes, `months_since` its public date (negative: not yet), at its compute scarcity 0..1.
+
+    A lab short of compute has no other way to a better model than to get more out of each
+    FLOP, so it adopts a technique fully and at once (DeepSeek: DeepSeekMoE in Jan 2024, at
+    scale in DeepSeek-V2 four months later). A lab with compute to spare can buy the same
+    result by scaling a simpler, more stable dense model (Meta trained Llama 3.1 405B dense "to
+    maximize training stability"), so it takes only `rich_share` of the gain, and that after
+    up to `rich_lag_months` (Llama 4, sparse and FP8, Apr 2025). Both move linearly with
+    scarcity between the two ends."""
+    s = np.clip(np.asarray(scarcity, float), 0.0, 1.0)
+    target = rich_share + (1.0 - rich_share) * s
+    lag = rich_lag_months * (1.0 - s)
+    ramp = np.divide(
+        months_since, lag, out=np.full(s.shape, 1.0 if months_since >= 0 else 0.0), where=lag > 0
+    )
+    return target * np.clip(ramp, 0.0, 1.0)
+
+
 def compute_scarcity(
     flops: np.ndarray, budget: np.ndarray, counted: np.ndarray, bloc: np.ndarray, n_blocs: int
 ) -> np.ndarray:

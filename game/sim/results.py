@@ -63,6 +63,11 @@ COLUMNS: list[tuple[str, str]] = [
     ("budget_usd", "the bloc's labs' monthly compute budgets"),
     ("algorithmic_efficiency", "the bloc's algorithmic efficiency multiplier (1 at the start)"),
     ("largest_run_flop", "physical FLOP of the largest training run the bloc has finished"),
+    (
+        "technique_multiplier",
+        "effective-compute multiplier of the training techniques (mixture of experts) behind "
+        "the bloc's best model (1: a dense model)",
+    ),
 ]
 COLUMN_NAMES = [c for c, _ in COLUMNS]
 
@@ -100,6 +105,11 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
     for b in range(n_blocs):
         mine = labs.best_run_flop[labs.bloc == b]
         runs[b] = mine.max() if mine.size and mine.max() > 0 else np.nan
+    gains = np.ones(n_blocs)
+    for b in range(n_blocs):
+        cap = np.where((labs.bloc == b) & labs.frontier, labs.capability, np.nan)
+        if np.isfinite(cap).any():
+            gains[b] = labs.technique_gain[int(np.nanargmax(cap))]
     g = model.view.gray_chip
     gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
     date = model.date
@@ -127,6 +137,7 @@ def bloc_rows(model: ChipWarModel) -> list[dict[str, Any]]:
                 "budget_usd": float(budget[b]),
                 "algorithmic_efficiency": float(model.efficiency[b]),
                 "largest_run_flop": float(runs[b]),
+                "technique_multiplier": float(gains[b]),
             }
         )
     return rows
