@@ -63,6 +63,8 @@ ARGS_NEEDED: dict[str, set[str]] = {
     "chip_speed": {"chip", "reference", "at"},
     "capability_per_flop": {"bloc", "over", "at"},
 }
+# whose capability per FLOP the capability_per_flop metric compares with (m_capability_per_flop)
+COMPARATORS = ("frontier", "dense")
 # metrics read monthly from the results table: their series is drawn against the model's band
 MONTHLY = ("results_at", "results_ratio", "results_mean")
 
@@ -120,6 +122,7 @@ def load_targets(path: str | Path = TARGETS_FILE) -> Targets:
         "reference": [c.id for c in world.chips],
         "over": [b.id for b in world.blocs],
         "column": sorted(columns),
+        "comparator": list(COMPARATORS),
     }
     for i, t in enumerate(tf.targets):
         where = ("targets", i)
@@ -299,8 +302,8 @@ def m_capability_per_flop(
     ratio = 10.0 ** (log_multiplier(bloc) - log_multiplier(over))
     if comparator == "dense":
         ratio *= m_results_at(r, sales, "technique_multiplier", over, at)
-    elif comparator != "frontier":
-        raise ValueError(f"comparator must be 'frontier' or 'dense', got {comparator!r}")
+    elif comparator not in COMPARATORS:
+        raise ValueError(f"comparator must be one of {COMPARATORS}, got {comparator!r}")
     return float(ratio)
 
 
