@@ -280,8 +280,11 @@ def run_reach(
 ) -> np.ndarray:
     """[run] the largest run a finished run of `flop` physical FLOP, finished in `month_of`,
     supports in `month`: flop x growth_per_year ** (months since / 12) (0 where no run)."""
+    flop = np.asarray(flop, float)
     since = np.maximum(0.0, month - np.asarray(month_of, float))
-    return np.asarray(flop, float) * np.power(float(growth_per_year), since / 12.0)
+    with np.errstate(over="ignore"):
+        growth = np.power(float(growth_per_year), since / 12.0)
+    return np.multiply(flop, growth, out=np.zeros(np.broadcast(flop, growth).shape), where=flop > 0)
 
 
 def scale_up_bound(

@@ -213,6 +213,7 @@ class ChipWarModel(mesa.Model):
         labs, chips, p = self.labs, self.chips, self.p
         start_year = year_of(self.scenario.start)
         oldest = start_year - self.ledger.service_life + 1
+        labs.ref_run_month[:] = self.scenario.start  # synthetic labs too: no run yet
         for i, spec in enumerate(self.world.labs):
             labs.ids.append(spec.id)
             labs.names.append(spec.name)

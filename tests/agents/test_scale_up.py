@@ -80,3 +80,20 @@ def test_the_bound_holds_china_back_in_2023_and_not_the_us() -> None:
     assert bounded["china"] < 0.5 * loose["china"]
     assert bounded["china"] <= 4e23 * 4.5 ** (14 / 12) * (1 + 1e-9)  # Baidu's pre-2022 run
     assert bounded["us"] == pytest.approx(loose["us"])
+
+
+def test_synthetic_labs_without_runs_leave_the_bound_finite() -> None:
+    """A lab with no run adds nothing to its bloc's bound (no NaN that would lift it)."""
+    model = ChipWarModel("historical", rng=3, months=2, synthetic_labs=50)
+    labs = model.labs
+    bound = scale_up_bound(
+        labs.ref_run_flop,
+        labs.ref_run_month,
+        labs.bloc,
+        len(model.bloc_ids),
+        model.month + 120,
+        model.p.max_run_growth_per_year,
+    )
+    assert np.all(np.isfinite(bound[[model.us_bloc, model.china_bloc]]))
+    far = scale_up_bound(np.array([0.0, 1e24]), np.array([-10**6, 0]), np.zeros(2, int), 1, 12, G)
+    np.testing.assert_allclose(far, [1e24 * G])
