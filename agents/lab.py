@@ -136,6 +136,8 @@ class LabTable:
                 setattr(self, k, arrays[f"labs.{k}"].copy())
             elif k == "budget_factor":  # a save from before state funding: no multiplier
                 self.budget_factor = np.ones(len(self.ids))
+            elif k == "technique_gain":  # a save from before the techniques: dense models
+                self.technique_gain = np.ones(len(self.ids))
             elif k == "ref_run_flop":  # a save from before the scale-up bound: its largest run,
                 self.ref_run_flop = self.best_run_flop.copy()
             elif k == "ref_run_month":  # dated at the start the restored model was built with
