@@ -40,6 +40,9 @@ from game.core.capability import (
     compute_scarcity,
     grow_efficiency,
     released_foreign,
+    run_reach,
+    scale_up_bound,
+    technique_adoption,
     training_flops,
 )
 from game.core.ledger import (
@@ -77,7 +80,10 @@ class LabTable:
         "run_flop",
         "best_eff_flop",
         "best_run_flop",
+        "ref_run_flop",
+        "ref_run_month",
         "capability",
+        "technique_gain",
         "gray_order",
         "escrow",
         "gray_inflight",
@@ -102,7 +108,12 @@ class LabTable:
         self.run_flop = np.zeros(n)
         self.best_eff_flop = np.zeros(n)
         self.best_run_flop = np.zeros(n)  # physical FLOP of the largest finished run
+        # of the lab's finished runs, the one that supports the largest next run (the reference
+        # of capability.scale_up_bound): its physical FLOP and month (the start if before it)
+        self.ref_run_flop = np.zeros(n)
+        self.ref_run_month = np.zeros(n, np.int64)
         self.capability = np.full(n, np.nan)
+        self.technique_gain = np.ones(n)  # techniques' multiplier of the model behind capability
         self.gray_order = np.zeros(n, np.int64)  # chips ordered from brokers, not yet shipped
         self.escrow = np.zeros(n)  # cash paid for gray chips in flight
         self.gray_inflight = np.zeros((n, n_chips), np.int64)
@@ -125,6 +136,12 @@ class LabTable:
                 setattr(self, k, arrays[f"labs.{k}"].copy())
             elif k == "budget_factor":  # a save from before state funding: no multiplier
                 self.budget_factor = np.ones(len(self.ids))
+            elif k == "technique_gain":  # a save from before the techniques: dense models
+                self.technique_gain = np.ones(len(self.ids))
+            elif k == "ref_run_flop":  # a save from before the scale-up bound: its largest run,
+                self.ref_run_flop = self.best_run_flop.copy()
+            elif k == "ref_run_month":  # dated at the start the restored model was built with
+                continue
             else:
                 raise KeyError(f"labs.{k}")
 
@@ -602,18 +619,37 @@ def train(model: MonthContext) -> list[int]:
     run = training_flops(model.view.lab_cluster_flops, p.largest_run_share)
     flop = run * p.mfu * SECONDS_PER_MONTH
     labs.run_flop += np.where(active, flop, 0.0)
+    # experience bounds scale-up: what the bound leaves of the run's share serves and trains
+    # smaller runs (no other effect)
+    bound = scale_up_bound(
+        labs.ref_run_flop,
+        labs.ref_run_month,
+        labs.bloc,
+        len(model.bloc_ids),
+        model.month,
+        p.max_run_growth_per_year,
+    )
+    np.minimum(labs.run_flop, bound[labs.bloc], out=labs.run_flop)
     labs.run_age += active
     done = active & (labs.run_age >= int(p.run_months)) & (labs.run_flop > 0)
     if not done.any():
         return []
-    eff = labs.run_flop * model.efficiency[labs.bloc]
+    gain = technique_gain(model)
+    eff = labs.run_flop * model.efficiency[labs.bloc] * gain
     own = capability_index(eff, p.capability_points_per_decade)
     distilled = own + distillation_share(model) * _gap_to_released(model, own)
     before = bloc_frontier(labs.capability, labs.frontier, labs.bloc, len(model.bloc_ids))
     new_cap = np.where(done, np.fmax(labs.capability, distilled), labs.capability)
     records = np.flatnonzero(done & (new_cap > np.nan_to_num(before[labs.bloc], nan=-np.inf)))
+    labs.technique_gain[:] = np.where(
+        new_cap > np.nan_to_num(labs.capability, nan=-np.inf), gain, labs.technique_gain
+    )
     labs.capability[:] = new_cap
     labs.best_eff_flop[:] = np.where(done, np.maximum(labs.best_eff_flop, eff), labs.best_eff_flop)
+    reach = run_reach(labs.ref_run_flop, labs.ref_run_month, model.month, p.max_run_growth_per_year)
+    new_ref = done & (labs.run_flop > reach)
+    labs.ref_run_flop[new_ref] = labs.run_flop[new_ref]
+    labs.ref_run_month[new_ref] = model.month
     labs.best_run_flop[:] = np.where(
         done, np.maximum(labs.best_run_flop, labs.run_flop), labs.best_run_flop
     )
@@ -627,6 +663,24 @@ def train(model: MonthContext) -> list[int]:
             [labs.ids[i]],
         )
     return [int(i) for i in records]
+
+
+def technique_gain(model: MonthContext) -> np.ndarray:
+    """[lab] effective-compute multiplier of the training techniques a lab uses this month:
+    fine-grained mixture of experts, moe_compute_multiplier ** adoption (a partial adoption
+    takes a geometric share of the gain, as does a lab that trains some runs sparse).
+
+    It sits apart from the common frontier (algo_doubling_months) because labs did not take it
+    alike: how much and how soon a lab adopts depends on its bloc's compute scarcity
+    (capability.technique_adoption), so it is where scarce chips change what a lab gets out of
+    each FLOP it counts. FP8 training is not here: it raises the FLOP a chip delivers, not the
+    capability per counted FLOP, and the run sizes (mfu) are read from runs that used it."""
+    p, labs = model.p, model.labs
+    since = model.month - float(p.moe_public_year) * 12.0
+    adoption = technique_adoption(
+        model.scarcity[labs.bloc], since, p.moe_rich_share, p.moe_rich_lag_months
+    )
+    return np.power(float(p.moe_compute_multiplier), adoption)
 
 
 def _gap_to_released(model: MonthContext, own: np.ndarray) -> np.ndarray:

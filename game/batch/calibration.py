@@ -63,6 +63,8 @@ ARGS_NEEDED: dict[str, set[str]] = {
     "chip_speed": {"chip", "reference", "at"},
     "capability_per_flop": {"bloc", "over", "at"},
 }
+# whose capability per FLOP the capability_per_flop metric compares with (m_capability_per_flop)
+COMPARATORS = ("frontier", "dense")
 # metrics read monthly from the results table: their series is drawn against the model's band
 MONTHLY = ("results_at", "results_ratio", "results_mean")
 
@@ -120,6 +122,7 @@ def load_targets(path: str | Path = TARGETS_FILE) -> Targets:
         "reference": [c.id for c in world.chips],
         "over": [b.id for b in world.blocs],
         "column": sorted(columns),
+        "comparator": list(COMPARATORS),
     }
     for i, t in enumerate(tf.targets):
         where = ("targets", i)
@@ -272,13 +275,23 @@ def m_results_ratio(
 
 
 def m_capability_per_flop(
-    r: pd.DataFrame, sales: pd.DataFrame, bloc: str, over: str, at: str
+    r: pd.DataFrame,
+    sales: pd.DataFrame,
+    bloc: str,
+    over: str,
+    at: str,
+    comparator: str = "frontier",
 ) -> float:
     """How much more capability a bloc gets per FLOP of its largest run than `over` does: the
     effective compute its frontier capability stands for (capability.capability_index read
     backwards) over its largest physical run, relative to the same for `over`. It is what
     efficiency under constraint and distillation add up to, as the record can measure it
-    (a model's benchmarks against its disclosed training compute)."""
+    (a model's benchmarks against its disclosed training compute).
+
+    comparator "dense" reads `over`'s capability as a dense model of the same compute would
+    have it (its techniques' multiplier, results column technique_multiplier, taken out):
+    the record can only compare with runs whose compute is public, and the largest of them
+    (Llama 3.1 405B) is dense, while the frontier labs' sparse models disclose nothing."""
     ppd = float(default_world_data().parameter_values()["capability_points_per_decade"])
 
     def log_multiplier(b: str) -> float:
@@ -286,7 +299,12 @@ def m_capability_per_flop(
         run = m_results_at(r, sales, "largest_run_flop", b, at)
         return cap / ppd + 20.0 - math.log10(run) if run > 0 else math.nan
 
-    return float(10.0 ** (log_multiplier(bloc) - log_multiplier(over)))
+    ratio = 10.0 ** (log_multiplier(bloc) - log_multiplier(over))
+    if comparator == "dense":
+        ratio *= m_results_at(r, sales, "technique_multiplier", over, at)
+    elif comparator not in COMPARATORS:
+        raise ValueError(f"comparator must be one of {COMPARATORS}, got {comparator!r}")
+    return float(ratio)
 
 
 def m_chip_speed(

@@ -50,6 +50,28 @@ def grow_efficiency(
     return np.exp(common + lead)
 
 
+def technique_adoption(
+    scarcity: np.ndarray, months_since: float, rich_share: float, rich_lag_months: float
+) -> np.ndarray:
+    """Share 0..1 of a training technique's gain (e.g. fine-grained mixture of experts) a lab
+    takes, `months_since` its public date (negative: not yet), at its compute scarcity 0..1.
+
+    A lab short of compute has no other way to a better model than to get more out of each
+    FLOP, so it adopts a technique fully and at once (DeepSeek: DeepSeekMoE in Jan 2024, at
+    scale in DeepSeek-V2 four months later). A lab with compute to spare can buy the same
+    result by scaling a simpler, more stable dense model (Meta trained Llama 3.1 405B dense "to
+    maximize training stability"), so it takes only `rich_share` of the gain, and that after
+    up to `rich_lag_months` (Llama 4, sparse and FP8, Apr 2025). Both move linearly with
+    scarcity between the two ends."""
+    s = np.clip(np.asarray(scarcity, float), 0.0, 1.0)
+    target = rich_share + (1.0 - rich_share) * s
+    lag = rich_lag_months * (1.0 - s)
+    ramp = np.divide(
+        months_since, lag, out=np.full(s.shape, 1.0 if months_since >= 0 else 0.0), where=lag > 0
+    )
+    return target * np.clip(ramp, 0.0, 1.0)
+
+
 def compute_scarcity(
     flops: np.ndarray, budget: np.ndarray, counted: np.ndarray, bloc: np.ndarray, n_blocs: int
 ) -> np.ndarray:
@@ -308,3 +330,39 @@ def training_flops(cluster: np.ndarray, run_share: float) -> np.ndarray:
     """[holder] FLOP/s of each holder's largest training run: `run_share` of its largest
     cluster (largest_cluster); the rest of the fleet serves models and trains smaller runs."""
     return run_share * cluster
+
+
+def run_reach(
+    flop: np.ndarray, month_of: np.ndarray, month: int, growth_per_year: float
+) -> np.ndarray:
+    """[run] the largest run a finished run of `flop` physical FLOP, finished in `month_of`,
+    supports in `month`: flop x growth_per_year ** (months since / 12) (0 where no run)."""
+    flop = np.asarray(flop, float)
+    since = np.maximum(0.0, month - np.asarray(month_of, float))
+    with np.errstate(over="ignore"):
+        growth = np.power(float(growth_per_year), since / 12.0)
+    return np.multiply(flop, growth, out=np.zeros(np.broadcast(flop, growth).shape), where=flop > 0)
+
+
+def scale_up_bound(
+    ref_flop: np.ndarray,
+    ref_month: np.ndarray,
+    bloc: np.ndarray,
+    n_blocs: int,
+    month: int,
+    growth_per_year: float,
+) -> np.ndarray:
+    """[bloc] physical FLOP of the largest run a bloc's labs can finish this month: experience
+    bounds scale-up. A run several times larger than any done before needs engineering that
+    only doing teaches (parallelism, stability at scale, data pipelines), so a run is at most
+    `growth_per_year` ** (months since a finished run / 12) times that run, for the finished
+    run of the bloc that allows the most (run_reach; each lab keeps its own such run in
+    `ref_flop`, finished in `ref_month`). The bound is the bloc's, not the lab's: know-how
+    moves between a bloc's labs through people and papers, and a new lab (no run of its own)
+    starts from it. Every run is held under it, so it grows from the bloc's largest run at the
+    start at `growth_per_year`; a bloc with no finished run has no bound (inf), nothing to
+    measure its experience by, until its first run."""
+    reach = run_reach(ref_flop, ref_month, month, growth_per_year)
+    best = np.zeros(n_blocs)
+    np.maximum.at(best, bloc, reach)
+    return np.where(best > 0, best, np.inf)

@@ -221,6 +221,7 @@ class ChipWarModel(mesa.Model):
         labs, chips, p = self.labs, self.chips, self.p
         start_year = year_of(self.scenario.start)
         oldest = start_year - self.ledger.service_life + 1
+        labs.ref_run_month[:] = self.scenario.start  # synthetic labs too: no run yet
         for i, spec in enumerate(self.world.labs):
             labs.ids.append(spec.id)
             labs.names.append(spec.name)
@@ -234,6 +235,9 @@ class ChipWarModel(mesa.Model):
             labs.risk[i] = spec.risk_appetite
             labs.best_eff_flop[i] = spec.best_model_flop
             labs.best_run_flop[i] = spec.best_model_flop
+            # the run's date is not in the record: taken as the start, the latest it can be
+            labs.ref_run_flop[i] = spec.best_model_flop
+            labs.ref_run_month[i] = self.scenario.start
             self.policy.by_target.setdefault("risk_appetite", {})[spec.id] = spec.risk_appetite
             for chip_id, qty in spec.initial_stock.items():
                 c = chips.index(chip_id)

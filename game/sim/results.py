@@ -63,6 +63,11 @@ COLUMNS: list[tuple[str, str]] = [
     ("budget_usd", "the bloc's labs' monthly compute budgets"),
     ("algorithmic_efficiency", "the bloc's algorithmic efficiency multiplier (1 at the start)"),
     ("largest_run_flop", "physical FLOP of the largest training run the bloc has finished"),
+    (
+        "technique_multiplier",
+        "effective-compute multiplier of the training techniques (mixture of experts) behind "
+        "the bloc's best model (1: a dense model)",
+    ),
 ]
 COLUMN_NAMES = [c for c, _ in COLUMNS]
 
@@ -93,6 +98,11 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     runs = np.full(n_blocs, -np.inf)
     np.maximum.at(runs, labs.bloc, labs.best_run_flop)
     runs = np.where(runs > 0, runs, np.nan)
+    gains = np.ones(n_blocs)
+    for b in range(n_blocs):
+        cap = np.where((labs.bloc == b) & labs.frontier, labs.capability, np.nan)
+        if np.isfinite(cap).any():
+            gains[b] = labs.technique_gain[int(np.nanargmax(cap))]
     g = model.view.gray_chip
     gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
     budget = np.where(labs.founded <= model.month, labs.budget, 0.0)
@@ -127,6 +137,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         "budget_usd": floats(by_bloc(budget)),
         "algorithmic_efficiency": floats(model.efficiency),
         "largest_run_flop": floats(runs),
+        "technique_multiplier": floats(gains),
     }
 
 

@@ -14,7 +14,7 @@ import pytest
 from game.config.commands import PolicyChange
 from game.config.errors import InputError
 from game.sim.model import ChipWarModel
-from game.sim.state import fork, load_model, save_model
+from game.sim.state import fork, load_model, restore, save_model, snapshot
 
 
 def _future(model: ChipWarModel, months: int = 12) -> tuple[pd.DataFrame, list, np.ndarray]:
@@ -116,3 +116,18 @@ def test_missing_save_and_missing_folder(tmp_path: Path, midgame: ChipWarModel) 
         load_model(str(tmp_path / "nothing.save"))
     with pytest.raises(InputError, match="does not exist"):
         save_model(midgame, str(tmp_path / "no" / "such" / "folder.save"))
+
+
+def test_a_save_from_before_the_scale_up_bound_and_the_techniques_restores(
+    midgame: ChipWarModel,
+) -> None:
+    """A save without the labs' reference runs or technique gains loads: each lab's largest run
+    becomes its reference, dated at the start, and its models count as dense."""
+    plain, arrays = snapshot(midgame)
+    for k in ("labs.ref_run_flop", "labs.ref_run_month", "labs.technique_gain"):
+        del arrays[k]
+    old = restore(plain, arrays)
+    np.testing.assert_array_equal(old.labs.ref_run_flop, midgame.labs.best_run_flop)
+    assert np.all(old.labs.ref_run_month == midgame.start)
+    np.testing.assert_array_equal(old.labs.technique_gain, 1.0)
+    old.run(3)
