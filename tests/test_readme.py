@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from game.sim.results import COLUMN_NAMES
+from game.sim.results import COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -25,8 +25,9 @@ def test_readme_has_the_main_command() -> None:
 
 
 def test_every_results_column_is_documented() -> None:
-    missing = [c for c in COLUMN_NAMES if f"| `{c}` |" not in README]
-    assert missing == []
+    """Each column with the meaning results.COLUMNS gives it, word for word."""
+    missing = [c for c, meaning in COLUMNS if f"| `{c}` | {meaning} |" not in README]
+    assert missing == [], "regenerate the README's table of columns from results.COLUMNS"
 
 
 def test_the_python_example_runs(tmp_path, monkeypatch) -> None:

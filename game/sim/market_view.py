@@ -167,7 +167,12 @@ def _value(model: ChipWarModel, months: int) -> tuple[np.ndarray, np.ndarray]:
     eco, link = chip_factors(chips, p, months)
     flops_per_chip = chips.tflops * 1e12 * eco * link
     compute = chips.h100e * eco * link
-    bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
+    # A software ecosystem's maturity holds back serving as it holds back training: decoding
+    # reaches a chip's memory bandwidth only through tuned kernels (attention, KV cache,
+    # quantised matmuls). Counting bandwidth at its peak made a lagging ecosystem's chips the
+    # best buy for every cloud (AMD 40% of all 2030 revenue); SemiAnalysis's MI300X inference
+    # tests (2024-2025) found its served throughput well short of what its bandwidth promised.
+    bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE * eco
     training = compute ** (1.0 + p.chip_scale_exponent)
     w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
     purchase_value = np.where(

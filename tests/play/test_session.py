@@ -346,8 +346,11 @@ def test_controls_raise_the_us_score_and_cost_nvidia() -> None:
         hawk.decide(lever, value)
     hawk.decide("destination", "embargoed", "china")
     dove = GameSession("historical", ["us"])
-    _play(hawk, 24)
-    _play(dove, 24)
+    # Four years: until 2025 China's runs are held by its engineers' experience of scale
+    # (capability.scale_up_bound), not by its chips, while scarcity speeds its efficiency
+    # (mixture of experts adopted at once): controls first narrow the gap, then widen it.
+    _play(hawk, 48)
+    _play(dove, 48)
     assert hawk.score("us").value > dove.score("us").value
     assert "revenue loss" in hawk.score("us").text
     # The formula, by hand: mean gap - 10 x share of NVIDIA's revenue lost against the ghost.
