@@ -640,9 +640,10 @@ def train(model: MonthContext) -> list[int]:
     distilled = own + distillation_share(model) * _gap_to_released(model, own)
     before = bloc_frontier(labs.capability, labs.frontier, labs.bloc, len(model.bloc_ids))
     new_cap = np.where(done, np.fmax(labs.capability, distilled), labs.capability)
-    records = np.flatnonzero(done & (new_cap > np.nan_to_num(before[labs.bloc], nan=-np.inf)))
+    # NaN (no model yet) compares as below everything: fmax keeps the number
+    records = np.flatnonzero(done & (new_cap > np.fmax(before[labs.bloc], -np.inf)))
     labs.technique_gain[:] = np.where(
-        new_cap > np.nan_to_num(labs.capability, nan=-np.inf), gain, labs.technique_gain
+        new_cap > np.fmax(labs.capability, -np.inf), gain, labs.technique_gain
     )
     labs.capability[:] = new_cap
     labs.best_eff_flop[:] = np.where(done, np.maximum(labs.best_eff_flop, eff), labs.best_eff_flop)
@@ -687,7 +688,7 @@ def _gap_to_released(model: MonthContext, own: np.ndarray) -> np.ndarray:
     """[lab] capability points between a lab's own new model and the best foreign model
     released `distillation_lag_months` ago (0 where the lab is ahead or there is none)."""
     released = released_foreign(model.frontier_hist, int(model.p.distillation_lag_months))
-    return np.maximum(0.0, np.nan_to_num(released[model.labs.bloc] - own, nan=0.0))
+    return np.fmax(released[model.labs.bloc] - own, 0.0)  # NaN (none to distil) -> 0
 
 
 def distillation_share(model: MonthContext) -> np.ndarray:

@@ -168,7 +168,8 @@ def leader_path(series: np.ndarray) -> np.ndarray:
     "behind since the new record" (in the model the US frontier stands at GPT-4's level for
     its first eight months, and China's gap fell from 14 to 6 months the month it passed it).
     After the last record the path stays flat: nobody knows the next one yet."""
-    lead = np.fmax.accumulate(np.nan_to_num(np.asarray(series, float), nan=-np.inf))
+    series = np.asarray(series, float)
+    lead = np.fmax.accumulate(np.where(np.isnan(series), -np.inf, series))
     finite = np.isfinite(lead)
     if not finite.any():
         return lead
@@ -245,7 +246,8 @@ def released_foreign(history: list[np.ndarray], lag_months: int) -> np.ndarray:
     """[bloc] the best model of any other bloc old enough to have been released (`lag_months`
     ago): what a follower can distil from. The best of the others is the best of all, or for
     the bloc that holds it the second best (the same value again when two tie)."""
-    then = np.nan_to_num(history[max(0, len(history) - 1 - lag_months)], nan=-np.inf)
+    then = history[max(0, len(history) - 1 - lag_months)]
+    then = np.where(np.isnan(then), -np.inf, then)
     if then.size < 2:
         return np.full(then.size, np.nan)
     first, second = np.sort(then)[[-1, -2]]

@@ -98,11 +98,11 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     runs = np.full(n_blocs, -np.inf)
     np.maximum.at(runs, labs.bloc, labs.best_run_flop)
     runs = np.where(runs > 0, runs, np.nan)
-    gains = np.ones(n_blocs)
-    for b in range(n_blocs):
-        cap = np.where((labs.bloc == b) & labs.frontier, labs.capability, np.nan)
-        if np.isfinite(cap).any():
-            gains[b] = labs.technique_gain[int(np.nanargmax(cap))]
+    # the techniques behind each bloc's best model: its first frontier lab at the frontier
+    at_best = labs.frontier & (labs.capability == frontier[labs.bloc])
+    first = np.full(n_blocs, len(labs))
+    np.minimum.at(first, labs.bloc[at_best], np.flatnonzero(at_best))
+    gains = np.where(first < len(labs), labs.technique_gain[np.minimum(first, len(labs) - 1)], 1.0)
     g = model.view.gray_chip
     gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
     budget = np.where(labs.founded <= model.month, labs.budget, 0.0)
