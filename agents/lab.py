@@ -191,7 +191,7 @@ class AILab(mesa.Agent):
 
 # ------------------------------------------------------------------------------- buying
 def _softmax_rows(u: np.ndarray) -> np.ndarray:
-    m = np.max(u, axis=1, keepdims=True)
+    m = u.max(axis=1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     e = np.exp(u - m)
     s = e.sum(axis=1, keepdims=True)
@@ -324,7 +324,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
 
     # Direct purchases ------------------------------------------------------------
     # Each factor applies only where it is not 1 (x * 1.0 is x: the same numbers, less work).
-    direct_price = np.broadcast_to(view.price, (n_labs, n_chips)).copy()
+    direct_price = view.price[None, :].repeat(n_labs, axis=0)
     subsidy = float(model.policy.get("domestic_subsidy"))
     subsidised = domestic & in_target[:, None]
     if subsidy != 0.0:
@@ -397,13 +397,13 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         unit_price=np.concatenate(
             [
                 direct_price,
-                np.broadcast_to(rental_price, (n_labs, n_chips)),
+                rental_price[None, :].repeat(n_labs, axis=0),
                 np.full((n_labs, 1), view.gray_price if g >= 0 else np.inf),
             ],
             axis=1,
         ),
         allowed=np.concatenate(
-            [buy_allowed, np.broadcast_to(host_allowed, (n_labs, n_chips)), np.ones((n_labs, 1))],
+            [buy_allowed, host_allowed[None, :].repeat(n_labs, axis=0), np.ones((n_labs, 1))],
             axis=1,
         ),
         domestic=np.concatenate(
@@ -411,7 +411,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         ),
         buyer_country=np.concatenate(
             [
-                np.broadcast_to(labs.country[:, None], (n_labs, n_chips)),
+                labs.country[:, None].repeat(n_chips, axis=1),
                 np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0),
             ],
             axis=1,
@@ -492,11 +492,12 @@ def _allocate(
     rent = slice(n_chips, chip_sources)
     in_target = labs.bloc == model.china_bloc
     h100e = chips.h100e
-    controlled_h2 = np.tile((view.chip_class == CONTROLLED) * h100e, 2)
+    controlled_h = (view.chip_class == CONTROLLED) * h100e
+    controlled_h2 = np.concatenate((controlled_h, controlled_h))
     utility, unit, allowed = offers.utility, offers.unit_price, offers.allowed
     unit_paid = _paid(offers)
     with np.errstate(divide="ignore", invalid="ignore"):  # H100e a unit of spending buys
-        h100e_per_money = np.nan_to_num(allowed * _source_h100e(model)[None, :] / unit)
+        h100e_per_money = _finite(allowed * _source_h100e(model)[None, :] / unit)
     rent_room = view.rental_capacity if view.rental_host >= 0 else 0.0
     cap_left = view.cap_left.copy()  # [K] H100e, inf where uncapped
     capped = bool(np.isfinite(cap_left).any())  # stays so: inf minus anything is inf
@@ -508,7 +509,7 @@ def _allocate(
     partly_allowed = allowed < 1.0
     for first_pass in (True, False):
         # the last column is the outside option: the money a lab keeps rather than buy
-        with_outside = _softmax_rows(np.column_stack([utility, offers.outside]))
+        with_outside = _softmax_rows(np.concatenate((utility, offers.outside[:, None]), axis=1))
         shares, kept = with_outside[:, :-1], with_outside[:, -1]
         if mandate > 0:
             shares = _domestic_floor(shares, offers.domestic, in_target, mandate, h100e_per_money)
@@ -527,7 +528,7 @@ def _allocate(
         made_chip = made.sum(axis=0)
         asked += made_chip
         share = capacity_scale(made_chip, chips.vendor, vendor_left)
-        room[:, :chip_sources] *= np.tile(share, 2)
+        room[:, :chip_sources] *= np.concatenate((share, share))
         got = want * room
         units += got
         if not first_pass:

@@ -193,21 +193,26 @@ def gap_months(
     """
     lead = leader_path(history[:, leader])
     now = len(lead) - 1
-    out = np.full(current.shape, np.nan)
-    for b, c in enumerate(current):
-        if np.isnan(c):
-            continue
-        if c >= lead[-1]:
-            out[b] = 0.0
-            continue
-        i = int(np.searchsorted(lead, c, side="left"))  # first month the leader was >= c
-        if i == 0:
-            before = (lead[0] - c) / points_per_month_before if points_per_month_before > 0 else 0.0
-            out[b] = now + before
-        else:
-            lo, hi = lead[i - 1], lead[i]
-            frac = (c - lo) / (hi - lo) if np.isfinite(lo) and hi > lo else 1.0
-            out[b] = now - (i - 1 + frac)
+    c = np.asarray(current, float)
+    out = np.full(c.shape, np.nan)
+    behind = ~np.isnan(c)
+    out[behind & (c >= lead[-1])] = 0.0
+    behind &= c < lead[-1]
+    i = np.searchsorted(lead, c, side="left")  # first month the leader was >= c
+    first = behind & (i == 0)
+    if first.any():
+        per_month = points_per_month_before
+        before = (lead[0] - c[first]) / per_month if per_month > 0 else 0.0
+        out[first] = now + before
+    later = behind & (i > 0)
+    if later.any():
+        j = i[later]
+        lo, hi, cl = lead[j - 1], lead[j], c[later]
+        with np.errstate(invalid="ignore"):
+            frac = np.divide(
+                cl - lo, hi - lo, out=np.ones_like(cl), where=np.isfinite(lo) & (hi > lo)
+            )
+        out[later] = now - (j - 1 + frac)
     return out
 
 
@@ -311,7 +316,8 @@ def largest_cluster(
     usable[:, HOME, :] += np.minimum(contraband, contraband_cap)
     single = (usable * flops_per_chip).max(axis=(1, 2), initial=0.0)
     # models mixed at a site: each source scaled down together to its cap
-    chips_in = np.where(onehot[None, None], counts[..., None], 0.0).sum(axis=2)  # [H, S, E]
+    # [H, S, E] chips of each ecosystem at each site: whole counts, so any order sums them exactly
+    chips_in = counts @ onehot.astype(float)
     room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
     contra_in = contraband @ onehot  # [H, E]
     contra_room = np.minimum(

@@ -91,7 +91,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
 
     frontier = model.frontier_hist[-1]  # the model appended this month's
     smoothed = model.smoothed_frontier()
-    leader = int(np.nanargmax(smoothed[-1])) if np.isfinite(smoothed[-1]).any() else 0
+    leader = int(np.argmax(np.where(np.isnan(smoothed[-1]), -np.inf, smoothed[-1])))
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
     gaps = gap_months(smoothed[-1], smoothed, leader, ppm)
     eff = by_bloc(model.view.lab_pool_flops.sum(axis=1)) / (chips.tflops[chips.reference] * 1e12)
