@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from game.config.errors import InputError, Problem
+from game.config.experiment import MAX_SAMPLES
 from game.config.files import atomic_write_frame, check_writable
 from game.config.lesson import lesson_names, load_lesson
 from game.config.levers import default_policy_spec
@@ -62,6 +63,10 @@ def _positive(text: str) -> int:
 
 def _nonnegative(text: str) -> int:
     return _whole_number(text, 0, 1200, "a number from 0 to 1200")
+
+
+def _samples(text: str) -> int:
+    return _whole_number(text, 1, MAX_SAMPLES, f"a number of futures from 1 to {MAX_SAMPLES}")
 
 
 def _seed(text: str) -> int:
@@ -166,6 +171,22 @@ def _add_run(sub: Any) -> None:
         "to FILE.csv or FILE.parquet",
     )
     run.add_argument("--events", action="store_true", help="also print the event log (the news)")
+    run.add_argument(
+        "--samples",
+        type=_samples,
+        default=None,
+        metavar="N",
+        help="run N futures, each with the uncertain parameters drawn over their ranges "
+        "(a Latin hypercube; those the scenario or --set fixes stay fixed) and its own seed "
+        "from --seed, and print each cell as median [10%%..90%%]; with --out, the table of "
+        f"every future (a sample column) and FILE's draws beside it (1 to {MAX_SAMPLES})",
+    )
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="with --samples: parallel processes (default: the number of cores, at most 8)",
+    )
 
 
 def _add_calibrate(sub: Any) -> None:
@@ -443,6 +464,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sets:
         scenario = with_overrides(scenario, args.sets)
 
+    if args.samples is not None:
+        return _run_samples(args, scenario, out)
+    if args.workers is not None:
+        raise InputError(Problem("--workers goes with --samples", key="--workers"))
+
     from game.sim.model import ChipWarModel
     from game.sim.results import format_summary, yearly_summary
 
@@ -475,6 +501,58 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"{e['date']}  {e['text']}")
     if out is not None:
         print(f"\nWrote {len(results):,} rows to {out}")
+    return 0
+
+
+def draws_path(out: Path) -> Path:
+    """Where `run --samples --out FILE` writes the parameter draws: FILE.draws beside it."""
+    return out.with_name(f"{out.stem}.draws{out.suffix}")
+
+
+def _run_samples(args: argparse.Namespace, scenario: Any, out: Path | None) -> int:
+    """`run --samples N`: N sampled futures, the yearly table as median and 10-90% band."""
+    if args.events:
+        raise InputError(
+            Problem("--events shows one run's news; it does not go with --samples", key="--events")
+        )
+    draws_out = check_writable(str(draws_path(out)), "--out") if out is not None else None
+
+    from game.batch.calibration import default_workers
+    from game.batch.futures import FutureFailed, format_band, run_futures, yearly_band
+
+    workers = args.workers or default_workers()
+    try:
+        results, draws = run_futures(scenario, args.samples, args.seed, args.months, workers)
+    except FutureFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if out is not None and draws_out is not None:
+        try:
+            atomic_write_frame(draws, draws_out)
+            atomic_write_frame(results, out)
+        except OSError as exc:
+            raise InputError(
+                Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
+            ) from None
+    drawn = [c for c in draws.columns if c not in ("sample", "seed")]
+    print(f"Scenario: {scenario.name} - {scenario.description}")
+    print(
+        f"{args.samples} sampled futures from seed {args.seed}, {results['step'].max()} months "
+        f"from {results['date'].iloc[0]} to {results['date'].iloc[-1]}"
+        + (f"; overrides: {', '.join(args.sets)}" if args.sets else "")
+    )
+    print(
+        textwrap.fill(
+            f"Each future draws {len(drawn)} uncertain parameters over their ranges "
+            "(assets/data/parameters.yaml; a Latin hypercube) and its own seed. Each cell: "
+            "median [10%..90%] over the futures: what we don't know, not a forecast's error.",
+            width=100,
+        )
+    )
+    print()
+    print(format_band(yearly_band(results)))
+    if out is not None:
+        print(f"\nWrote {len(results):,} rows to {out} and the draws to {draws_out}")
     return 0
 
 

@@ -248,6 +248,24 @@ def test_extends_with_bad_parent_file_names_the_parent(tmp_path: Path) -> None:
             id="out-missing-folder",
         ),
         pytest.param(
+            ["run", "--samples", "0"],
+            [r"--samples", r"a number of futures from 1 to 1000", r"got 0"],
+            id="samples-zero",
+        ),
+        pytest.param(
+            ["run", "--samples", "1001"],
+            [r"--samples", r"a number of futures from 1 to 1000", r"got 1001"],
+            id="samples-above-cap",
+        ),
+        pytest.param(
+            ["run", "--workers", "2"], [r"--workers goes with --samples"], id="workers-alone"
+        ),
+        pytest.param(
+            ["run", "--samples", "2", "--events"],
+            [r"--events", r"does not go with --samples"],
+            id="samples-with-events",
+        ),
+        pytest.param(
             ["frobnicate"], [r"frobnicate", r"run", r"scenarios", r"levers"], id="unknown-command"
         ),
         pytest.param(["run", "--frobnicate"], [r"--frobnicate"], id="unknown-option"),

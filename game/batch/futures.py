@@ -1,0 +1,175 @@
+"""Sampled futures: one scenario run N times, each run with the uncertain parameters drawn over
+their documented ranges and its own seed, and the band the runs make.
+
+A single run answers "what happens if every assumption is at its default", which is not a
+question anyone has. Every parameter of assets/data/parameters.yaml with a range and not
+marked `drawn: false` is drawn (a Latin hypercube over the ranges: config.experiment's
+parameter_draws), except those the scenario or `--set` fixes: the scenario is the question,
+the draws are what we don't know about the world it plays in. Seeds come from the same
+master seed, so the same command gives the same futures in any process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from game.config.experiment import MAX_SAMPLES, parameter_draws, seeds_for
+from game.config.scenario import Scenario
+from game.config.world import default_world_data
+from game.sim.model import ChipWarModel
+from game.sim.results import yearly_summary
+from game.sim.runner import forget, stream
+
+BAND = (0.1, 0.5, 0.9)  # the quantiles shown: 10-90% band and median
+
+
+@dataclass(frozen=True)
+class FutureJob:
+    """One sampled future, as plain data a worker process can unpickle."""
+
+    sample: int
+    seed: int
+    parameters: tuple[tuple[str, Any], ...]
+    scenario: Scenario
+    months: int | None
+
+
+def run_future(job: FutureJob) -> dict[str, Any]:
+    """Run one future in a worker; its results table as plain columns, or its error."""
+    start = time.perf_counter()
+    out: dict[str, Any] = {"sample": job.sample, "status": "ok", "error": "", "rows": None}
+    model = None
+    try:
+        model = ChipWarModel(
+            job.scenario, rng=job.seed, overrides=dict(job.parameters), months=job.months
+        )
+        out["rows"] = model.run().to_dict("list")
+    except Exception as exc:  # reported by the caller with the sample's draws
+        out["status"], out["error"] = "error", f"{type(exc).__name__}: {exc}"[:2000]
+    finally:
+        forget(model)
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def drawn_parameters(scenario: Scenario) -> list[str]:
+    """The parameters a future draws: every uncertain one the scenario does not set itself."""
+    params = default_world_data().parameters
+    fixed = set(scenario.parameters)
+    return [
+        k for k, p in params.items() if p.drawn and p.range[0] < p.range[1] and k not in fixed
+    ]
+
+
+def future_jobs(
+    scenario: Scenario, samples: int, seed: int, months: int | None = None
+) -> tuple[list[FutureJob], pd.DataFrame]:
+    """The jobs, and their draws table: sample, seed, then one column per drawn parameter."""
+    draws = parameter_draws(samples, seed, drawn_parameters(scenario))
+    seeds = seeds_for(samples, seed)
+    jobs = [
+        FutureJob(
+            i,
+            seeds[i],
+            tuple((k, _plain(v)) for k, v in draws.iloc[i].items()),
+            scenario,
+            months,
+        )
+        for i in range(samples)
+    ]
+    table = pd.concat(
+        [pd.DataFrame({"sample": range(samples), "seed": seeds}), draws], axis=1
+    )
+    return jobs, table
+
+
+class FutureFailed(RuntimeError):
+    """A sampled future raised: the model failed with these parameters (a bug, not bad input)."""
+
+
+def run_futures(
+    scenario: Scenario,
+    samples: int,
+    seed: int,
+    months: int | None = None,
+    workers: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run `samples` futures of the scenario. Returns the tidy results (a `sample` column, then
+    the columns of a single run, ordered by sample) and the draws table (sample, seed, one
+    column per drawn parameter)."""
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise ValueError(f"samples must be 1 to {MAX_SAMPLES}, got {samples}")
+    jobs, draws = future_jobs(scenario, samples, seed, months)
+    parts: dict[int, pd.DataFrame] = {}
+    for out in _results(jobs, workers):
+        if out["status"] != "ok":
+            row = draws.iloc[out["sample"]].to_dict()
+            raise FutureFailed(f"sample {out['sample']} ({row}) failed: {out['error']}")
+        parts[out["sample"]] = pd.DataFrame(out["rows"])
+    results = pd.concat([parts[i] for i in range(samples)], keys=range(samples), names=["sample"])
+    results = results.reset_index(level="sample").reset_index(drop=True)
+    return results, draws
+
+
+def _results(jobs: list[FutureJob], workers: int) -> Iterator[dict[str, Any]]:
+    return stream(run_future, jobs, max(1, min(workers, len(jobs))))
+
+
+def yearly_band(results: pd.DataFrame) -> pd.DataFrame:
+    """Per (year, bloc), the 10%, 50% and 90% quantiles over the futures of each column of the
+    CLI's yearly table (yearly_summary): columns are (column, quantile)."""
+    per_sample = pd.concat(
+        {s: yearly_summary(r) for s, r in results.groupby("sample", sort=True)}, names=["sample"]
+    )
+    band = per_sample.groupby(level=["year", "bloc"], sort=False, observed=True).quantile(
+        list(BAND)
+    )
+    band.index.names = ["year", "bloc", "quantile"]
+    return band.unstack("quantile")
+
+
+def format_band(band: pd.DataFrame) -> str:
+    """The yearly table with each cell as median [10%..90%], in the single run's formats."""
+    formats = {
+        "frontier": "{:.1f}",
+        "gap (months)": "{:.1f}",
+        "compute (H100e)": "{:,.0f}",
+        "domestic": "{:.0%}",
+        "smuggled": "{:.0%}",
+        "chips smuggled": "{:,.0f}",
+        "chips seized": "{:,.0f}",
+    }
+    lo, mid, hi = BAND
+
+    def cell(column: str, row: pd.Series) -> str:
+        f = formats.get(column, "{:.3g}")
+        values = [row[(column, q)] for q in (mid, lo, hi)]
+        if any(np.isnan(v) for v in values):
+            return "-"
+        m, low, high = (f.format(v) for v in values)
+        return m if low == high else f"{m} [{low}..{high}]"
+
+    columns = list(dict.fromkeys(c for c, _ in band.columns))
+    table = pd.DataFrame(
+        {c: [cell(c, row) for _, row in band.iterrows()] for c in columns}, index=band.index
+    )
+    lines = table.to_string().splitlines()
+    out, prev = lines[:2], None
+    for line in lines[2:]:
+        year = line[:4]
+        if prev is not None and year.strip() and year != prev:
+            out.append("")
+        if year.strip():
+            prev = year
+        out.append(line)
+    return "\n".join(out)
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
