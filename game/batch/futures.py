@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from game.config.experiment import MAX_SAMPLES, parameter_draws, seeds_for
+from game.config.experiment import MAX_SAMPLES, drawn_parameters, parameter_draws, seeds_for
 from game.config.scenario import Scenario
-from game.config.world import default_world_data
 from game.sim.model import ChipWarModel
 from game.sim.results import yearly_summary
 from game.sim.runner import forget, stream
@@ -58,20 +57,11 @@ def run_future(job: FutureJob) -> dict[str, Any]:
     return out
 
 
-def drawn_parameters(scenario: Scenario) -> list[str]:
-    """The parameters a future draws: every uncertain one the scenario does not set itself."""
-    params = default_world_data().parameters
-    fixed = set(scenario.parameters)
-    return [
-        k for k, p in params.items() if p.drawn and p.range[0] < p.range[1] and k not in fixed
-    ]
-
-
 def future_jobs(
     scenario: Scenario, samples: int, seed: int, months: int | None = None
 ) -> tuple[list[FutureJob], pd.DataFrame]:
     """The jobs, and their draws table: sample, seed, then one column per drawn parameter."""
-    draws = parameter_draws(samples, seed, drawn_parameters(scenario))
+    draws = parameter_draws(samples, seed, drawn_parameters(scenario.parameters))
     seeds = seeds_for(samples, seed)
     jobs = [
         FutureJob(

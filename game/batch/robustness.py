@@ -1,11 +1,11 @@
 """From a game to an experiment: how robust is the policy a player played?
 
 A saved game holds the player's dated decisions. Here they are replayed as a schedule across
-many futures: replication seeds times draws of the main uncertain parameters (a Latin
-hypercube over their plausible ranges). Each future is run twice with the same seed and
-parameters, with the decisions and without them (the game's ghost world), so the comparison
-is paired: "does this policy beat doing nothing in that same world?" The role's objective
-(game/play/objectives.py) is computed for both.
+many futures: replication seeds times draws of every uncertain parameter the scenario leaves
+open (a Latin hypercube over their ranges: config.experiment.drawn_parameters). Each future
+is run twice with the same seed and parameters, with the decisions and without them (the
+game's ghost world), so the comparison is paired: "does this policy beat doing nothing in that
+same world?" The role's objective (game/play/objectives.py) is computed for both.
 """
 
 from __future__ import annotations
@@ -22,27 +22,13 @@ from tqdm import tqdm
 
 from game.config.dates import parse_month
 from game.config.errors import InputError, Problem
-from game.config.experiment import parameter_draws, seeds_for
+from game.config.experiment import drawn_parameters, parameter_draws, seeds_for
 from game.config.files import atomic_write_bytes, atomic_write_frame
 from game.config.scenario import Scenario, ScheduledChange
 from game.play.objectives import ROLES, score
 from game.play.session import GameSession
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget, stream
-
-# The uncertainties that matter most (the ten named with sources in the shared notes), drawn
-# over their plausible ranges.
-KEY_PARAMETERS = [
-    "algo_doubling_months",
-    "scarcity_efficiency_bonus",
-    "smuggling_detection",
-    "gray_markup",
-    "ascend_wafer_share",
-    "variant_lag_months",
-    "budget_growth_frontier",
-    "mfu",
-    "largest_run_share",
-]
 
 
 @dataclass(frozen=True)
@@ -142,7 +128,8 @@ def robustness(
     base, played, role, decisions = played_scenarios(save)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    draws = parameter_draws(samples, seed, KEY_PARAMETERS)
+    drawn = drawn_parameters(base.parameters)  # every uncertain one the scenario leaves open
+    draws = parameter_draws(samples, seed, drawn)
     seeds = seeds_for(replications, seed)
     jobs = [
         PairJob(
@@ -179,12 +166,18 @@ def robustness(
                 "samples": samples,
                 "replications": replications,
                 "seed": seed,
-                "parameters": KEY_PARAMETERS,
+                "parameters": drawn,
             },
             indent=1,
         ).encode(),
     )
     return table, summary
+
+
+def _drawn(table: pd.DataFrame) -> list[str]:
+    """The drawn parameters' columns of a robustness table."""
+    names = set(drawn_parameters())
+    return [c for c in table.columns if c in names]
 
 
 def describe(table: pd.DataFrame) -> dict[str, float]:
@@ -257,9 +250,9 @@ def _summary(table: pd.DataFrame, role: str, decisions: list[Any], save: str | P
             "of the futures "
             f"and meets the role's goal ({table['target'].iloc[0]:g}) in {d['meets_target']:.0%}.",
             "",
-            "Each future is a seed and a draw of the main uncertain parameters "
-            f"({', '.join(KEY_PARAMETERS)}) over their plausible ranges, run with and without the "
-            "decisions.",
+            "Each future is a seed and a draw of every uncertain parameter the scenario leaves "
+            f"open ({len(_drawn(table))}, a Latin hypercube over their ranges in "
+            "assets/data/parameters.yaml), run with and without the decisions.",
         ]
     roles = by_role(table)
     if len(roles):

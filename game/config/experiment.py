@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -227,6 +228,14 @@ def seeds_for(n: int, master: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(master).spawn(n)]
 
 
+def drawn_parameters(fixed: Iterable[str] = ()) -> list[str]:
+    """The parameters a sampled future draws: every uncertain one (a range, and not marked
+    `drawn: false` in parameters.yaml) but those `fixed` (a scenario's own, `--set`)."""
+    params = default_world_data().parameters
+    skip = set(fixed)
+    return [k for k, p in params.items() if p.drawn and p.range[0] < p.range[1] and k not in skip]
+
+
 def parameter_draws(n: int, master: int, names: list[str] | None = None) -> pd.DataFrame:
     """n Latin-hypercube draws of the parameters over their plausible ranges (scipy.stats.qmc).
     Parameters whose data value is a whole number are drawn as whole numbers."""
@@ -234,7 +243,7 @@ def parameter_draws(n: int, master: int, names: list[str] | None = None) -> pd.D
 
     params = default_world_data().parameters
     if names is None:
-        names = [k for k, p in params.items() if p.drawn and p.range[0] < p.range[1]]
+        names = drawn_parameters()
     unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(master)).random(n)
     lo = np.array([params[k].range[0] for k in names])
     hi = np.array([params[k].range[1] for k in names])

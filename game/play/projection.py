@@ -1,11 +1,15 @@
-"""The "what will this do" fan chart: the rest of the game re-run over several seeds.
+"""The "what will this do" fan chart: the rest of the game re-run over sampled futures.
 
 A player's decision is judged by what it does to the future, but one run of the future is one
-draw of luck. So the projection restores the world as it is now, re-runs the remaining months
-under `seeds` different random streams and reports, per bloc and month, the median and the
-10-90% band of frontier capability. Every projection of a game uses the same seeds (derived
-from the game's own seed), so two projections of two states of the same month differ by what
-the player changed, not by luck (common random numbers): that difference is a decision's effect.
+draw of luck and one guess at every unknown. So the projection restores the world as it is
+now and re-runs the remaining months in `seeds` futures, each with its own random stream and
+its own draw of the uncertain parameters (a Latin hypercube over their documented ranges,
+config.experiment.parameter_draws; those the scenario fixes stay fixed), and reports, per bloc
+and month, the median and the 10-90% band of frontier capability: a band as wide as what we
+don't know, not only as luck. Every projection of a game uses the same futures (seeds and draws
+derived from the game's own seed), so two projections of two states of the same month differ
+by what the player changed, not by luck or by assumption (common random numbers): that
+difference is a decision's effect.
 
 A full projection takes about a second, which would freeze a window, so it runs in a process
 pool (game.sim.runner's spawn pool) fed with plain snapshots (game.state.snapshot). The UI asks
@@ -29,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from game.config.experiment import drawn_parameters, parameter_draws
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget, spawn_pool
 from game.sim.state import restore, snapshot
@@ -39,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Snapshot = tuple[dict[str, Any], dict[str, np.ndarray]]  # game.state.snapshot's plain data
+# One future: its seed and the parameters drawn for it ((name, value) pairs; empty: defaults).
+Future_ = tuple[int, tuple[tuple[str, Any], ...]]
 
 _BAND = (10.0, 50.0, 90.0)
 MAX_REMEMBERED_ENDS = 256  # end medians kept for the caller (see Projector.take_ends)
@@ -55,7 +62,10 @@ class Fan:
     p10: dict[str, np.ndarray]
     p90: dict[str, np.ndarray]
     request_id: int
-    seeds: int = 0
+    seeds: int = 0  # futures behind the band
+    uncertain: bool = True  # the futures drew the uncertain parameters, not only seeds
+    # per bloc: the drawn parameters that go most with its end capability (name, rank corr.)
+    drivers: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     seconds: float = field(default=0.0, compare=False)  # wall time from request to arrival
 
     def end_median(self) -> dict[str, float]:
@@ -73,6 +83,10 @@ class Fan:
             p90={b: np.asarray(v, float) for b, v in plain["p90"].items()},
             request_id=int(request_id),
             seeds=int(plain.get("seeds", 0)),
+            uncertain=bool(plain.get("uncertain", False)),
+            drivers={
+                b: [(str(k), float(r)) for k, r in v] for b, v in plain.get("drivers", {}).items()
+            },
             seconds=float(seconds),
         )
 
@@ -84,18 +98,34 @@ def seed_list(seeds: int, base_seed: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(base_seed).spawn(seeds)]
 
 
+def futures_for(
+    n: int, base_seed: int, scenario_parameters: Any = (), uncertain: bool = True
+) -> list[Future_]:
+    """`n` futures from one base seed: seeds (seed_list) and, if `uncertain`, a Latin-hypercube
+    draw of every uncertain parameter the scenario does not fix. The same arguments give the
+    same futures in any process."""
+    seeds = seed_list(n, base_seed)
+    if not uncertain:
+        return [(s, ()) for s in seeds]
+    draws = parameter_draws(n, base_seed, drawn_parameters(scenario_parameters))
+    return [
+        (seeds[i], tuple((k, v.item() if hasattr(v, "item") else v) for k, v in row.items()))
+        for i, (_, row) in enumerate(draws.iterrows())
+    ]
+
+
 def _trajectories(
-    states: list[Snapshot], seeds: list[int]
+    states: list[Snapshot], futures: list[Future_]
 ) -> tuple[list[str], list[str], list[np.ndarray]]:
-    """Run every state to its horizon once per seed. Returns the dates and bloc ids of the
-    first state and, per state, frontier capability as an array [seed, month, bloc]."""
+    """Run every state to its horizon once per future. Returns the dates and bloc ids of the
+    first state and, per state, frontier capability as an array [future, month, bloc]."""
     dates: list[str] = []
     blocs: list[str] = []
     out: list[np.ndarray] = []
     for k, (plain, arrays) in enumerate(states):
         runs = []
-        for seed in seeds:
-            model = restore(plain, arrays)
+        for seed, drawn in futures:
+            model = restore(plain, arrays, dict(drawn))
             try:
                 # Reseed in place: agents and tables may hold the generator objects themselves,
                 # so replacing model.rng would leave them drawing from the old stream.
@@ -117,8 +147,10 @@ def _trajectories(
     return dates, blocs, out
 
 
-def _summarise(dates: list[str], blocs: list[str], traj: np.ndarray, seeds: int) -> dict[str, Any]:
-    """Median and 10-90% band per bloc over the seed axis of a [seed, month, bloc] array."""
+def _summarise(
+    dates: list[str], blocs: list[str], traj: np.ndarray, seeds: int, uncertain: bool = True
+) -> dict[str, Any]:
+    """Median and 10-90% band per bloc over the future axis of a [future, month, bloc] array."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a bloc without a model: all NaN
         if traj.size:
@@ -132,7 +164,43 @@ def _summarise(dates: list[str], blocs: list[str], traj: np.ndarray, seeds: int)
         "p10": {b: p10[:, i].copy() for i, b in enumerate(blocs)},
         "p90": {b: p90[:, i].copy() for i, b in enumerate(blocs)},
         "seeds": int(seeds),
+        "uncertain": bool(uncertain),
     }
+
+
+DRIVERS_SHOWN = 3  # unknowns the "why?" window names per bloc
+
+
+def _drivers(
+    blocs: list[str], traj: np.ndarray, futures: list[Future_]
+) -> dict[str, list[tuple[str, float]]]:
+    """Per bloc, the drawn parameters whose values go most with its capability at the end
+    across the futures (Spearman's rank correlation, strongest first, sign kept): the unknowns
+    that widen its band most. `futures` in the order of traj's first axis. With a handful of
+    futures a rough guide: the "why?" window says how many it rests on."""
+    if traj.size == 0 or len(futures) < 3 or not futures[0][1]:
+        return {}
+    names = [k for k, _ in futures[0][1]]
+    values = np.array([[v for _, v in drawn] for _, drawn in futures], float)  # [future, param]
+    end = traj[:, -1, :]  # [future, bloc]
+
+    def ranks(x: np.ndarray) -> np.ndarray:
+        return np.argsort(np.argsort(x, axis=0, kind="stable"), axis=0).astype(float)
+
+    rv = ranks(values)
+    rv -= rv.mean(axis=0)
+    out: dict[str, list[tuple[str, float]]] = {}
+    for i, b in enumerate(blocs):
+        y = end[:, i]
+        if not np.isfinite(y).all() or np.ptp(y) == 0:
+            continue
+        ry = ranks(y)
+        ry -= ry.mean()
+        denom = np.sqrt((rv**2).sum(axis=0) * (ry**2).sum())
+        rho = np.divide(rv.T @ ry, denom, out=np.zeros(len(names)), where=denom > 0)
+        top = np.argsort(-np.abs(rho), kind="stable")[:DRIVERS_SHOWN]
+        out[b] = [(names[j], float(rho[j])) for j in top if rho[j] != 0]
+    return out
 
 
 def _ends(blocs: list[str], traj: np.ndarray) -> dict[str, float]:
@@ -146,20 +214,36 @@ def _ends(blocs: list[str], traj: np.ndarray) -> dict[str, float]:
 
 
 def project(
-    plain: dict[str, Any], arrays: dict[str, np.ndarray], seeds: int, base_seed: int
+    plain: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    seeds: int,
+    base_seed: int,
+    uncertain: bool = True,
 ) -> dict[str, Any]:
-    """Project one snapshot to the scenario's end over `seeds` seeds drawn from `base_seed`.
+    """Project one snapshot to the scenario's end over `seeds` futures drawn from `base_seed`
+    (futures_for; `uncertain=False`: seeds only, every parameter at its value).
 
     Top-level and fed only plain data, so a spawned worker can run it. Returns plain data:
     dates (next month .. the end), blocs, and median / p10 / p90 as {bloc: array per month}.
     """
-    dates, blocs, traj = _trajectories([(plain, arrays)], seed_list(seeds, base_seed))
-    return _summarise(dates, blocs, traj[0], seeds)
+    futures = futures_for(seeds, base_seed, _fixed(plain), uncertain)
+    dates, blocs, traj = _trajectories([(plain, arrays)], futures)
+    return {
+        **_summarise(dates, blocs, traj[0], seeds, uncertain),
+        "drivers": _drivers(blocs, traj[0], futures),
+    }
 
 
-def _chunk_job(states: list[Snapshot], seeds: list[int]) -> tuple[list[str], list[str], list]:
-    """One worker's share of a request: some of the seeds, for the main state and extras."""
-    return _trajectories(states, seeds)
+def _fixed(plain: dict[str, Any]) -> list[str]:
+    """The parameters a snapshot's scenario sets itself (never drawn)."""
+    return list(plain["construct"]["scenario"].get("parameters", {}))
+
+
+def _chunk_job(
+    states: list[Snapshot], futures: list[Future_]
+) -> tuple[list[str], list[str], list]:
+    """One worker's share of a request: some of the futures, for the main state and extras."""
+    return _trajectories(states, futures)
 
 
 def _warm(_: int = 0) -> float:
@@ -189,18 +273,21 @@ class _Job:
 class Projector:
     """Runs projections in the background and hands back the newest one.
 
-    seeds: runs per projection. workers: processes; with 2 or more, each projection's seeds
-    are split among them. workers=0 computes in the calling process during `request` (tests,
-    scripts and machines where subprocesses are unwelcome; it blocks).
+    seeds: futures per projection. workers: processes; with 2 or more, each projection's
+    futures are split among them. workers=0 computes in the calling process during `request`
+    (tests, scripts and machines where subprocesses are unwelcome; it blocks). uncertain:
+    each future draws the uncertain parameters as well as its seed (False: seeds only).
     """
 
-    def __init__(self, seeds: int = 8, workers: int = 1) -> None:
+    def __init__(self, seeds: int = 8, workers: int = 1, uncertain: bool = True) -> None:
         if seeds < 1:
             raise ValueError(f"seeds must be at least 1, got {seeds}")
         if workers < 0:
             raise ValueError(f"workers must be 0 or more, got {workers}")
         self.seeds = int(seeds)
         self.workers = int(workers)
+        self.uncertain = bool(uncertain)
+        self._futures: dict[tuple[int, tuple[str, ...]], list[Future_]] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._ids = itertools.count(1)
         self._newest = 0  # the id of the latest request: only its fan is ever returned
@@ -283,7 +370,7 @@ class Projector:
         base_seed = int(snap[0]["construct"]["rng"])
         job = _Job(rid, states, keys, base_seed, time.perf_counter())
         if self.workers == 0:
-            self._finish(job, [_chunk_job(states, seed_list(self.seeds, base_seed))])
+            self._finish(job, [_chunk_job(states, self._futures_of(states[0], base_seed))])
             return rid
         self._collect()
         if self._running is None:
@@ -292,14 +379,21 @@ class Projector:
             self._waiting = job  # replaces (supersedes) any job still waiting
         return rid
 
+    def _futures_of(self, state: Snapshot, base_seed: int) -> list[Future_]:
+        """The game's futures (the same for every request of one game: kept)."""
+        key = (base_seed, tuple(sorted(_fixed(state[0]))))
+        if key not in self._futures:
+            self._futures[key] = futures_for(self.seeds, base_seed, key[1], self.uncertain)
+        return self._futures[key]
+
     def _submit(self, job: _Job) -> None:
         # Drop extras that a job that finished meanwhile has already projected.
         keep = [i for i, k in enumerate(job.keys) if i == 0 or k not in self._known]
         job.states = [job.states[i] for i in keep]
         job.keys = [job.keys[i] for i in keep]
-        seeds = seed_list(self.seeds, job.base_seed)
-        n = max(1, min(self.workers, len(seeds)))
-        chunks = [seeds[i::n] for i in range(n)]
+        futures = self._futures_of(job.states[0], job.base_seed)
+        n = max(1, min(self.workers, len(futures)))
+        chunks = [futures[i::n] for i in range(n)]
         try:
             pool = self._ensure_pool()
             job.futures = [pool.submit(_chunk_job, job.states, c) for c in chunks]
@@ -350,7 +444,13 @@ class Projector:
         while len(self._ends) > MAX_REMEMBERED_ENDS:
             self._ends.pop(next(iter(self._ends)))
         if job.request_id == self._newest:
-            plain = _summarise(dates, blocs, per_state[0], self.seeds)
+            futures = self._futures_of(job.states[0], job.base_seed)
+            n = len(parts)  # the futures came back chunk by chunk (see _submit)
+            in_order = [futures[j] for i in range(n) for j in range(i, len(futures), n)]
+            plain = {
+                **_summarise(dates, blocs, per_state[0], self.seeds, self.uncertain),
+                "drivers": _drivers(blocs, per_state[0], in_order),
+            }
             self._ready = Fan.from_plain(
                 plain, job.request_id, seconds=time.perf_counter() - job.asked
             )

@@ -537,6 +537,12 @@ class GameSession:
         self._request_projection()
 
     @property
+    def fan_is_current(self) -> bool:
+        """`fan` projects the state the world is in now (not an earlier month's, kept on the
+        screen while this one is computed)."""
+        return self.fan is not None and self._fans.get(self._version) is self.fan
+
+    @property
     def fan_pending(self) -> bool:
         """A projection of the current state has been asked for and has not arrived."""
         return self._version in self._requests.values()

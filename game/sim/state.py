@@ -94,8 +94,14 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
     return plain, arrays
 
 
-def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarModel:
-
+def restore(
+    plain: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    overrides: dict[str, Any] | None = None,
+) -> ChipWarModel:
+    """The model a snapshot holds. `overrides` ({parameter: value}) sets parameters for the
+    months still to come (a projection's drawn future): the state is the snapshot's, so what
+    a parameter did before (initial stocks, the vintage ring) stays as it was."""
     c = plain["construct"]
     model = ChipWarModel(
         Scenario.from_plain(c["scenario"]),
@@ -103,6 +109,7 @@ def restore(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> ChipWarMode
         months=int(c["horizon"]),
         synthetic_labs=int(c["synthetic_labs"]),
         synthetic_brokers=int(c["synthetic_brokers"]),
+        overrides=overrides or None,
     )
     for slot in list(model.broker_agents):
         model.broker_agents[slot].remove()

@@ -43,7 +43,10 @@ SCORE = "Score {value:.1f}  (goal {target:.1f})"
 NEWS = "News"
 WHY = "why?"
 FAN_COMPUTING = "projecting..."
-FAN_READY = "shaded: where this leads (10-90% of 8 futures)"
+# The fan: 10-90% of futures that draw every uncertain parameter over its range, not only luck.
+FAN_READY = "shaded: 10-90% of {n} futures over what we don't know"
+FAN_SEEDS_ONLY = "shaded: 10-90% of {n} futures (luck only)"
+FAN_STALE = "shaded: projected from {date}; updating"
 CHART_CAPABILITY = "Frontier capability  (thin: without your decisions)"
 BLOC_SHORT = {"us": "US", "china": "China", "allies": "Allies", "rest": "Rest"}
 NO_GRAY_MARKET = "no gray market: nothing is restricted"
@@ -76,9 +79,14 @@ WHY_TITLE = "Why? {bloc}"
 WHY_BODY = (
     "<b>Where {bloc}'s compute came from</b><br>{sources}<br>"
     "<b>Against the world without your decisions</b><br>{ghost}<br>"
-    "<b>Decisions that moved it most</b><br>{decisions}"
+    "<b>Decisions that moved it most</b><br>{decisions}<br>"
+    "<b>What we don't know that moves its future most</b><br>{unknowns}"
 )
 WHY_NO_DECISIONS = "No decisions of yours yet."
+# (parameter, higher or lower) per line; the futures it rests on at the end
+WHY_UNKNOWN = "{name}: higher {direction} its capability"
+WHY_UNKNOWNS_BASIS = "(across {n} projected futures; a rough guide with few)"
+WHY_NO_UNKNOWNS = "No projection with drawn unknowns yet."
 ERROR_TITLE = "Something went wrong"
 SAVED = "Saved to {path}"
 LOADED = "Loaded {path}"

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from game.batch.futures import drawn_parameters, run_futures, yearly_band
+from game.batch.futures import run_futures, yearly_band
+from game.config.experiment import drawn_parameters
 from game.config.scenario import load_scenario, with_overrides
 from game.sim.results import COLUMN_NAMES
 from tests.cli_helpers import run_cli
@@ -54,9 +55,9 @@ def test_the_same_seed_gives_the_same_futures_in_any_process(futures) -> None:
 
 def test_what_the_scenario_or_set_fixes_is_not_drawn() -> None:
     fixed = with_overrides(load_scenario("historical"), ["smuggling_detection=0.2"])
-    assert "smuggling_detection" in drawn_parameters(load_scenario("historical"))
-    assert "smuggling_detection" not in drawn_parameters(fixed)
-    assert "bot_period_months" not in drawn_parameters(fixed)  # drawn: false in the data
+    assert "smuggling_detection" in drawn_parameters(load_scenario("historical").parameters)
+    assert "smuggling_detection" not in drawn_parameters(fixed.parameters)
+    assert "bot_period_months" not in drawn_parameters(fixed.parameters)  # drawn: false in the data
 
 
 def test_run_samples_prints_bands_and_writes_the_table_and_draws(tmp_path: Path) -> None:

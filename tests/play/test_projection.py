@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from game.config.scenario import load_scenario
-from game.play.projection import Fan, Projector, project
+from game.play.projection import Fan, Projector, futures_for, project
 from game.play.session import GameSession
 from game.sim.model import ChipWarModel
 from game.sim.state import snapshot
@@ -136,3 +136,53 @@ def test_a_session_fills_in_effects_from_a_real_projector() -> None:
     assert set(effect) == {"us", "china", "allies", "rest"}
     assert effect["china"] < 0  # HBM controls starve China's domestic chips
     assert s.fan is not None and not s.fan_pending
+
+
+def test_the_fan_spreads_over_what_we_dont_know_not_only_luck() -> None:
+    """Futures that draw the uncertain parameters spread far wider than seeds alone (a band
+    of 0.2 capability points told the player the future was known)."""
+    model = ChipWarModel("historical", rng=3)
+    model.run(72)
+    plain, arrays = snapshot(model)
+    luck = project(plain, arrays, seeds=4, base_seed=3, uncertain=False)
+    unknown = project(plain, arrays, seeds=4, base_seed=3)
+    width = {
+        name: out["p90"]["china"][-1] - out["p10"]["china"][-1]
+        for name, out in (("luck", luck), ("unknown", unknown))
+    }
+    assert width["unknown"] > 10 * max(width["luck"], 0.1), width
+    assert Fan.from_plain(unknown, 1).uncertain and not Fan.from_plain(luck, 1).uncertain
+    # the same futures in every projection of a game: drawn from its seed, scenario-fixed kept
+    assert futures_for(4, 3) == futures_for(4, 3)
+    drawn = dict(futures_for(4, 3)[0][1])
+    assert "algo_doubling_months" in drawn and "bot_period_months" not in drawn
+    assert "smuggling_detection" not in dict(futures_for(4, 3, ["smuggling_detection"])[0][1])
+
+
+def test_the_fan_names_the_unknowns_that_go_with_each_blocs_future() -> None:
+    model = ChipWarModel("historical", rng=3)
+    model.run(80)
+    plain, arrays = snapshot(model)
+    fan = Fan.from_plain(project(plain, arrays, seeds=8, base_seed=5), 1)
+    drivers = fan.drivers["us"]
+    assert 1 <= len(drivers) <= 3
+    assert all(-1.0 <= rho <= 1.0 for _, rho in drivers)
+    assert abs(drivers[0][1]) >= abs(drivers[-1][1])
+    assert all(name in dict(futures_for(8, 5)[0][1]) for name, _ in drivers)
+    luck = Fan.from_plain(project(plain, arrays, seeds=3, base_seed=5, uncertain=False), 2)
+    assert luck.drivers == {}
+
+
+def test_a_pool_of_workers_names_the_same_unknowns_as_one_process() -> None:
+    """The futures come back chunk by chunk from the workers: the unknowns are matched to the
+    futures they were drawn for all the same."""
+    model = _short(40)
+    model.run(10)
+    plain, arrays = snapshot(model)
+    here = project(plain, arrays, seeds=6, base_seed=11)
+    with Projector(seeds=6, workers=2) as projector:
+        projector.request((plain, arrays))
+        fan = _wait(projector)
+    assert fan.drivers == Fan.from_plain(here, 1).drivers and fan.drivers
+    for b in here["median"]:
+        np.testing.assert_array_equal(fan.median[b], here["median"][b])

@@ -465,3 +465,17 @@ def test_a_closed_projector_does_not_stop_the_game() -> None:
     s.step()
     assert s.poll_projection() is None and s.fan is None and not s.fan_pending
     assert s.lever_value("hbm_controls") is True
+
+
+def test_an_older_fan_is_never_shown_as_the_current_one() -> None:
+    s = _short_game()
+    slow = SlowProjector()
+    s.attach_projector(slow)  # type: ignore[arg-type]
+    slow.deliver_newest()
+    first = s.poll_projection()
+    assert first is not None and s.fan_is_current
+    s.step()  # a month passes before the next projection arrives
+    assert s.fan is first and not s.fan_is_current and s.fan_pending
+    slow.deliver_newest()
+    assert s.poll_projection() is not None and s.fan_is_current
+    assert s.fan is not first and (first.dates[0], s.fan.dates[0]) == ("2022-10", "2022-11")

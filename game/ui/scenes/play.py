@@ -13,9 +13,11 @@ import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
+from game.config.dates import format_month, parse_month
 from game.config.errors import InputError
 from game.config.events import default_events
 from game.play.objectives import ROLES
+from game.play.projection import Fan
 from game.play.session import GameSession
 from game.reports import format as F
 from game.ui import palette
@@ -261,7 +263,7 @@ class PlayScene(Scene):
             "frontier_capability",
             view,
             ghost_view,
-            note=S.FAN_READY if fan else "",
+            note=_fan_note(fan, s.fan_is_current),
             legend_gap=52,
         )
         for series, b in zip(cap_chart.series, view.bloc_ids, strict=True):
@@ -652,6 +654,7 @@ class PlayScene(Scene):
             sources="<br>".join(lines),
             ghost=ghost,
             decisions=decisions or S.WHY_NO_DECISIONS,
+            unknowns=_unknowns(s.fan, bloc),
         )
         self._window(
             S.WHY_TITLE.format(bloc=s.view.bloc_names[bloc]),
@@ -797,3 +800,25 @@ class PlayScene(Scene):
         pygame.draw.rect(surface, palette.SELECTED, box, 2)
         surface.blit(title, (box.centerx - title.get_width() // 2, box.y + 12))
         surface.blit(hint, (box.centerx - hint.get_width() // 2, box.y + 20 + title.get_height()))
+
+
+def _fan_note(fan: Fan | None, current: bool) -> str:
+    """What the shading is: futures over what we don't know, or an older projection (from the
+    month before its first projected month) while the current one is computed."""
+    if fan is None:
+        return ""
+    if not current and fan.dates:
+        return S.FAN_STALE.format(date=format_month(parse_month(fan.dates[0]) - 1))
+    return (S.FAN_READY if fan.uncertain else S.FAN_SEEDS_ONLY).format(n=fan.seeds)
+
+
+def _unknowns(fan: Fan | None, bloc: str) -> str:
+    """The drawn parameters that go most with the bloc's projected capability at the end."""
+    drivers = fan.drivers.get(bloc, []) if fan is not None else []
+    if not drivers:
+        return S.WHY_NO_UNKNOWNS
+    lines = [
+        S.WHY_UNKNOWN.format(name=name, direction="raises" if rho > 0 else "lowers")
+        for name, rho in drivers
+    ]
+    return "<br>".join([*lines, S.WHY_UNKNOWNS_BASIS.format(n=fan.seeds if fan else 0)])
