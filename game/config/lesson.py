@@ -64,6 +64,9 @@ class LessonFile(Strict):
     questions: Annotated[list[Text], Field(min_length=1)]
     teacher: Text | None = None
     seed: Annotated[int, Field(ge=0)] = 2022
+    # role -> goal numbers replacing those of assets/data/roles.yaml for this lesson's game
+    # (its months and scenario set how far behind China starts and what a team can change)
+    goals: dict[Text, dict[Text, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Lesson:
             "questions": list(self.spec.questions),
             "events": self.events,
             "teacher": shown_path(self.teacher_page),
+            "goals": {r: dict(g) for r, g in self.spec.goals.items()},
         }
 
 
@@ -176,6 +180,27 @@ def _check(doc: YamlDoc, spec: LessonFile, path: Path) -> list[Problem]:
                     "(assets/data/roles.yaml)",
                 )
             )
+    for role, numbers in spec.goals.items():
+        if role not in spec.roles:
+            out.append(
+                doc.problem(
+                    ("goals", role),
+                    f"'{role}' is not a team of this lesson; expected one of: "
+                    + ", ".join(spec.roles),
+                )
+            )
+            continue
+        goal = roles[role].goal
+        for key in numbers:
+            if key not in goal or isinstance(goal[key], str):
+                numeric = [k for k, v in goal.items() if not isinstance(v, str)]
+                out.append(
+                    doc.problem(
+                        ("goals", role, key),
+                        f"'{key}' is not a number of the {role} role's goal; expected one of: "
+                        + (", ".join(numeric) or "none (its goal is what it has without you)"),
+                    )
+                )
     known = default_events()
     for i, ev in enumerate(spec.events or []):
         if ev not in known:

@@ -4,7 +4,7 @@ against the world and the lever spec, so a role never names something the model 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -55,9 +55,19 @@ class Role:
     objective: str
     source: str
     vendor_name: str  # the name of the goal's vendor, if the goal names one ("" otherwise)
+    template: str = ""  # the objective before the goal's numbers fill it (roles.yaml)
 
     def number(self, key: str) -> float:
         return float(self.goal[key])
+
+    def with_goal(self, numbers: dict[str, float]) -> Role:
+        """The role with some of its goal's numbers replaced (a lesson's own goal), its
+        objective written with them."""
+        if not numbers:
+            return self
+        goal = {**self.goal, **numbers}
+        objective = self.template.format(**goal, plays=self.plays, vendor_name=self.vendor_name)
+        return replace(self, goal=goal, objective=objective)
 
 
 def load_roles(
@@ -84,7 +94,11 @@ def load_roles(
                 doc.problem((*where, "objective"), f"names {exc} that its goal does not give")
             )
             continue
-        fields = role.model_dump() | {"objective": objective, "vendor_name": vendor_name}
+        fields = role.model_dump() | {
+            "objective": objective,
+            "vendor_name": vendor_name,
+            "template": role.objective,
+        }
         roles[role.id] = Role(**fields)
     if problems:
         raise InputError(problems)

@@ -248,8 +248,8 @@ class GameSession:
     # ------------------------------------------------------------------ seats
     @property
     def role(self) -> Role:
-        """The Role of the player deciding now."""
-        return ROLES[self.current_role]
+        """The Role of the player deciding now (with this game's goal numbers)."""
+        return self.role_of(self.current_role)
 
     def next_player(self) -> str:
         """Hand over to the next team (hot-seat); returns its role id."""
@@ -516,11 +516,18 @@ class GameSession:
         return [d for d in self.decisions if d.role == rid]
 
     # ------------------------------------------------------------------ scores
+    def role_of(self, role_id: str | None = None) -> Role:
+        """A role as this game plays it (default: the current role): a lesson may set its own
+        goal numbers, and the objective then quotes them."""
+        rid = role_id or self.current_role
+        goals = (self.lesson or {}).get("goals") or {}
+        return ROLES[rid].with_goal(goals.get(rid, {}))
+
     def score(self, role_id: str | None = None) -> Score:
         """A role's score now (default: the current role); see game/play/objectives.py."""
         rid = role_id or self.current_role
         if rid not in self._score_cache:
-            self._score_cache[rid] = score_role(rid, self.model, self.ghost)
+            self._score_cache[rid] = score_role(rid, self.model, self.ghost, self.role_of(rid))
         return self._score_cache[rid]
 
     def decisions_that_mattered(self, n: int = 5) -> list[Decision]:

@@ -124,6 +124,9 @@ questions: ["What happened?"]
 """
 
 
+Q = 'questions: ["What happened?"]'
+
+
 def _lesson(tmp_path: Path, text: str = GOOD, page: bool = True) -> Path:
     (tmp_path / "tiny.yaml").write_text(text)
     if page:
@@ -156,6 +159,22 @@ def test_a_lesson_sets_teams_turns_horizon_and_secrecy(tmp_path: Path) -> None:
         (("turn_months: 2", "turn_month: 2"), 7, "did you mean 'turn_months'"),
         (("name: tiny", "name: small"), 1, "expected the file's name 'tiny'"),
         (('questions: ["What happened?"]', "questions: []"), 10, "questions"),
+        (
+            ('questions: ["What happened?"]', Q + "\ngoals:\n  vendor: {gap_target_months: 12}"),
+            12,
+            "goals.vendor: 'vendor' is not a team of this lesson; expected one of: us, china",
+        ),
+        (
+            ('questions: ["What happened?"]', Q + "\ngoals:\n  us: {target_points: 7}"),
+            12,
+            "'target_points' is not a number of the us role's goal; expected one of: "
+            "gap_target_months, revenue_penalty_months",
+        ),
+        (
+            ('questions: ["What happened?"]', Q + "\ngoals:\n  us: {gap_target_months: far}"),
+            12,
+            "goals.us.gap_target_months",
+        ),
     ],
 )
 def test_a_malformed_lesson_names_its_line_and_key(
@@ -170,6 +189,28 @@ def test_a_malformed_lesson_names_its_line_and_key(
     result = run_cli("play", "--lesson", path, "--screenshot", tmp_path / "x.png")
     assert result.returncode == 2 and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_lesson_sets_its_own_goals_and_the_objective_quotes_them(tmp_path: Path) -> None:
+    text = GOOD.replace(Q, Q + "\ngoals:\n  us: {gap_target_months: 14}")
+    session = GameSession.from_lesson(load_lesson(str(_lesson(tmp_path, text))))
+    assert session.score("us").target == 14.0 and "(goal: 14 months)" in session.score("us").text
+    assert "at least 14 months behind" in session.role_of("us").objective
+    assert session.score("china").target == 6.5  # roles.yaml's where the lesson sets none
+    assert "at least 9 months behind" in GameSession("historical", ["us"]).role.objective
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_doing_nothing_misses_every_numeric_goal_of_a_lesson(name: str) -> None:
+    """A goal met by doing nothing teaches nothing: every team whose goal is a number (the US,
+    China) must decide something to meet it. (Goals relative to the world without the team,
+    NVIDIA's, DeepSeek's and the hubs', are met exactly by doing nothing, by design.)"""
+    session = GameSession.from_lesson(load_lesson(name))
+    _play_to_end(session)
+    for role in session.roles:
+        if session.role_of(role).score in ("controller", "target"):
+            score = session.score(role)
+            assert score.value < score.target, f"{name}: {role} {score.text}"
 
 
 def test_a_lesson_without_its_teachers_page_is_refused(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def _scores(story: Story) -> str:
         score = s.score(r)
         met = "met" if score.met else "not met"
         rows.append(
-            f"<tr><td>{_esc(ROLES[r].name)}</td><td>{_esc(ROLES[r].objective)}</td>"
+            f"<tr><td>{_esc(ROLES[r].name)}</td><td>{_esc(s.role_of(r).objective)}</td>"
             f'<td>{_esc(score.text)}</td><td class="{"met" if score.met else ""}">{met}</td></tr>'
         )
     return (

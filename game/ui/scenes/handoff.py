@@ -8,7 +8,6 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UIPanel, UITextBox
 
-from game.play.objectives import ROLES
 from game.ui import strings as S
 from game.ui.app import App, Scene, scene
 
@@ -29,7 +28,7 @@ class HandoffScene(Scene):
         panel = self.keep(
             UIPanel(rect, starting_height=5, manager=self.manager, object_id="#handoff")
         )
-        role = ROLES[self.next_role]
+        role = self.session.role_of(self.next_role)
         UILabel(
             pygame.Rect(10, 10, 490, 34),
             S.HANDOFF_TITLE,

@@ -42,7 +42,7 @@ class LessonIntroScene(Scene):
             object_id="@heading",
         )
         teams = "<br>".join(
-            S.LESSON_TEAM.format(n=i + 1, role=ROLES[r].name, objective=ROLES[r].objective)
+            S.LESSON_TEAM.format(n=i + 1, role=ROLES[r].name, objective=s.role_of(r).objective)
             for i, r in enumerate(s.roles)
         )
         body = S.LESSON_BODY.format(

@@ -147,7 +147,7 @@ class PlayScene(Scene):
     def _build_objective(self) -> None:
         """The role's goal in a sentence, and the score against it."""
         m, box = self.manager, self.layout.objective
-        role = ROLES[self.session.current_role]
+        role = self.session.role_of()
         self.objective_title = self.keep(
             UILabel(
                 pygame.Rect(box.x, box.y, box.width, 22),
