@@ -22,7 +22,7 @@ import pandas as pd
 from game.config.experiment import MAX_SAMPLES, drawn_parameters, parameter_draws, seeds_for
 from game.config.scenario import Scenario
 from game.sim.model import ChipWarModel
-from game.sim.results import yearly_summary
+from game.sim.results import SUMMARY_FORMATS, yearly_summary, years_apart
 from game.sim.runner import forget, stream
 
 BAND = (0.1, 0.5, 0.9)  # the quantiles shown: 10-90% band and median
@@ -126,19 +126,10 @@ def yearly_band(results: pd.DataFrame) -> pd.DataFrame:
 
 def format_band(band: pd.DataFrame) -> str:
     """The yearly table with each cell as median [10%..90%], in the single run's formats."""
-    formats = {
-        "frontier": "{:.1f}",
-        "gap (months)": "{:.1f}",
-        "compute (H100e)": "{:,.0f}",
-        "domestic": "{:.0%}",
-        "smuggled": "{:.0%}",
-        "chips smuggled": "{:,.0f}",
-        "chips seized": "{:,.0f}",
-    }
     lo, mid, hi = BAND
 
     def cell(column: str, row: pd.Series) -> str:
-        f = formats.get(column, "{:.3g}")
+        f = SUMMARY_FORMATS.get(column, "{:.3g}")
         values = [row[(column, q)] for q in (mid, lo, hi)]
         if any(np.isnan(v) for v in values):
             return "-"
@@ -149,16 +140,7 @@ def format_band(band: pd.DataFrame) -> str:
     table = pd.DataFrame(
         {c: [cell(c, row) for _, row in band.iterrows()] for c in columns}, index=band.index
     )
-    lines = table.to_string().splitlines()
-    out, prev = lines[:2], None
-    for line in lines[2:]:
-        year = line[:4]
-        if prev is not None and year.strip() and year != prev:
-            out.append("")
-        if year.strip():
-            prev = year
-        out.append(line)
-    return "\n".join(out)
+    return years_apart(table.to_string())
 
 
 def _plain(v: Any) -> Any:

@@ -196,20 +196,30 @@ def yearly_summary(results: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["year", "bloc"]).set_index(["year", "bloc"])
 
 
+# How each column of the yearly table is written (the CLI's single run and its bands alike).
+SUMMARY_FORMATS = {
+    "frontier": "{:.1f}",
+    "gap (months)": "{:.1f}",
+    "compute (H100e)": "{:,.0f}",
+    "domestic": "{:.0%}",
+    "smuggled": "{:.0%}",
+    "chips smuggled": "{:,.0f}",
+    "chips seized": "{:,.0f}",
+}
+
+
 def format_summary(summary: pd.DataFrame) -> str:
     """A plain-text table that reads well in a terminal."""
     fmt = summary.copy()
-    fmt["frontier"] = summary["frontier"].map(lambda v: "-" if np.isnan(v) else f"{v:.1f}")
-    fmt["gap (months)"] = summary["gap (months)"].map(lambda v: "-" if np.isnan(v) else f"{v:.1f}")
-    fmt["compute (H100e)"] = summary["compute (H100e)"].map(lambda v: f"{v:,.0f}")
-    fmt["domestic"] = summary["domestic"].map(lambda v: f"{v:.0%}")
-    fmt["smuggled"] = summary["smuggled"].map(lambda v: f"{v:.0%}")
-    fmt["chips smuggled"] = summary["chips smuggled"].map(lambda v: f"{v:,.0f}")
-    fmt["chips seized"] = summary["chips seized"].map(lambda v: f"{v:,.0f}")
-    text = fmt.to_string()
+    for column, f in SUMMARY_FORMATS.items():
+        fmt[column] = summary[column].map(lambda v, f=f: "-" if np.isnan(v) else f.format(v))
+    return years_apart(fmt.to_string())
+
+
+def years_apart(text: str) -> str:
+    """A yearly table's text (the year only on its first row) with a blank line between years."""
     lines = text.splitlines()
-    out = lines[:2]
-    prev = None
+    out, prev = lines[:2], None
     for line in lines[2:]:
         year = line[:4]
         if prev is not None and year.strip() and year != prev:
