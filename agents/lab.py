@@ -622,14 +622,7 @@ def train(model: MonthContext) -> list[int]:
     labs.run_flop += np.where(active, flop, 0.0)
     # experience bounds scale-up: what the bound leaves of the run's share serves and trains
     # smaller runs (no other effect)
-    bound = scale_up_bound(
-        labs.ref_run_flop,
-        labs.ref_run_month,
-        labs.bloc,
-        len(model.bloc_ids),
-        model.month,
-        p.max_run_growth_per_year,
-    )
+    bound = bloc_scale_up_bounds(model, model.month)
     np.minimum(labs.run_flop, bound[labs.bloc], out=labs.run_flop)
     labs.run_age += active
     done = active & (labs.run_age >= int(p.run_months)) & (labs.run_flop > 0)
@@ -665,6 +658,20 @@ def train(model: MonthContext) -> list[int]:
             [labs.ids[i]],
         )
     return [int(i) for i in records]
+
+
+def bloc_scale_up_bounds(model: MonthContext, month: int) -> np.ndarray:
+    """[bloc] the largest run each bloc's labs can finish in `month` (capability.scale_up_bound,
+    from the runs the labs have finished so far)."""
+    labs = model.labs
+    return scale_up_bound(
+        labs.ref_run_flop,
+        labs.ref_run_month,
+        labs.bloc,
+        len(model.bloc_ids),
+        month,
+        model.p.max_run_growth_per_year,
+    )
 
 
 def technique_gain(model: MonthContext) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.lab import bloc_scale_up_bounds
 from game.core.capability import scale_up_bound
 from game.sim.model import ChipWarModel
 
@@ -38,15 +39,7 @@ def to_end_2023() -> tuple[ChipWarModel, list[tuple[int, np.ndarray]]]:
     model = ChipWarModel("historical", rng=3, months=15)
     bounds = []
     for _ in range(15):
-        labs = model.labs
-        bound = scale_up_bound(
-            labs.ref_run_flop,
-            labs.ref_run_month,
-            labs.bloc,
-            len(model.bloc_ids),
-            model.month + 1,
-            model.p.max_run_growth_per_year,
-        )
+        bound = bloc_scale_up_bounds(model, model.month + 1)
         model.step()
         bounds.append((model.month, bound))
     return model, bounds
@@ -85,15 +78,7 @@ def test_the_bound_holds_china_back_in_2023_and_not_the_us() -> None:
 def test_synthetic_labs_without_runs_leave_the_bound_finite() -> None:
     """A lab with no run adds nothing to its bloc's bound (no NaN that would lift it)."""
     model = ChipWarModel("historical", rng=3, months=2, synthetic_labs=50)
-    labs = model.labs
-    bound = scale_up_bound(
-        labs.ref_run_flop,
-        labs.ref_run_month,
-        labs.bloc,
-        len(model.bloc_ids),
-        model.month + 120,
-        model.p.max_run_growth_per_year,
-    )
+    bound = bloc_scale_up_bounds(model, model.month + 120)
     assert np.all(np.isfinite(bound[[model.us_bloc, model.china_bloc]]))
     far = scale_up_bound(np.array([0.0, 1e24]), np.array([-10**6, 0]), np.zeros(2, int), 1, 12, G)
     np.testing.assert_allclose(far, [1e24 * G])
