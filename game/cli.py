@@ -426,6 +426,20 @@ def _add_report(sub: Any) -> None:
         "game is compared with its own world without the players' decisions)",
     )
     report.add_argument(
+        "--futures",
+        type=_samples,
+        default=None,
+        metavar="N",
+        help="a saved game: also draw China's gap over N sampled futures (every uncertain "
+        "parameter drawn over its range, as run --samples), without and with the decisions",
+    )
+    report.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="with --futures: parallel processes (default: the number of cores, at most 8)",
+    )
+    report.add_argument(
         "--seed",
         type=_seed,
         default=DEFAULT_SEED,
@@ -739,7 +753,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError(Problem(f"expected a file ending in .html, got '{out.name}'", key="--out"))
 
     check_writable(out, "--out")
-    written = write_report(args.source, out, baseline=args.baseline, seed=args.seed)
+    if args.workers is not None and args.futures is None:
+        raise InputError(Problem("--workers goes with --futures", key="--workers"))
+    workers = args.workers
+    if args.futures and workers is None:
+        from game.batch.calibration import default_workers
+
+        workers = default_workers()
+    written = write_report(
+        args.source,
+        out,
+        baseline=args.baseline,
+        seed=args.seed,
+        futures=args.futures or 0,
+        workers=workers or 1,
+    )
     print(f"Wrote {written}")
     return 0
 

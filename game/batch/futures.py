@@ -21,6 +21,7 @@ import pandas as pd
 
 from game.config.experiment import MAX_SAMPLES, drawn_parameters, parameter_draws, seeds_for
 from game.config.scenario import Scenario
+from game.config.world import default_world_data
 from game.sim.model import ChipWarModel
 from game.sim.results import SUMMARY_FORMATS, yearly_summary, years_apart
 from game.sim.runner import forget, stream
@@ -145,3 +146,29 @@ def format_band(band: pd.DataFrame) -> str:
 
 def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
+
+
+def paired_bands(
+    base: Scenario,
+    played: Scenario,
+    samples: int,
+    seed: int,
+    months: int | None = None,
+    workers: int = 1,
+    column: str = "gap_months",
+    bloc: str | None = None,
+) -> pd.DataFrame:
+    """One column of one bloc (default: the bloc the rules aim at) month by month over the same
+    sampled futures without and with a game's decisions (`base`, `played`: the same scenario,
+    the second with the decisions as its schedule): date, world ("played" or "without"), and
+    its 10%, 50% and 90% quantiles over the futures. The futures are paired (the same draws and
+    seeds in both worlds), so the two bands differ by the decisions only."""
+    bloc = bloc or default_world_data().target_bloc
+    frames = []
+    for world, scenario in (("without", base), ("played", played)):
+        results, _ = run_futures(scenario, samples, seed, months, workers)
+        mine = results[results["bloc"] == bloc]
+        q = mine.groupby("date", sort=True)[column].quantile(list(BAND)).unstack()
+        q.columns = ["p10", "median", "p90"]
+        frames.append(q.reset_index().assign(world=world))
+    return pd.concat(frames, ignore_index=True)[["date", "world", "p10", "median", "p90"]]

@@ -87,15 +87,21 @@ def run_pair(job: PairJob) -> dict[str, Any]:
 
 
 def played_scenarios(save: str | Path) -> tuple[Scenario, Scenario, str, list[Any]]:
-    """The game's world without and with the player's decisions, the role they are judged as,
-    and the decisions."""
+    """The saved game's world without and with the player's decisions, the role they are
+    judged as, and the decisions."""
 
     session = GameSession.load(save)
-    decisions = list(session.decisions)
-    if not decisions:
+    if not session.decisions:
         raise InputError(
             Problem("the saved game has no decisions to test: play some first", file=str(save))
         )
+    return session_scenarios(session)
+
+
+def session_scenarios(session: GameSession) -> tuple[Scenario, Scenario, str, list[Any]]:
+    """A game's world without and with the players' decisions (replayed as a dated schedule),
+    the first role, and the decisions."""
+    decisions = list(session.decisions)
     base = session.scenario
     extra = tuple(
         ScheduledChange(_month(d.date), d.change, f"(played) {d.change}") for d in decisions

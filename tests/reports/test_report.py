@@ -376,3 +376,42 @@ def test_cli_bad_input_exits_2_with_a_message(folder: Path, table: pd.DataFrame,
     assert not out.exists()
     if case == "foreign_csv":
         assert "missing the columns date, bloc" in done.stderr
+
+
+def test_the_report_draws_chinas_gap_over_sampled_futures(
+    folder: Path, game: tuple[Path, GameSession]
+) -> None:
+    """With --futures, the gap without and with the decisions over the same sampled futures,
+    saying what was sampled; the two worlds share their futures, so with no decisions they
+    would coincide, and the bands hold their medians."""
+    out = folder / "futures.html"
+    done = run_cli("report", game[0], "--out", out, "--futures", "3", "--workers", "1", timeout=180)
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "across what we don&#x27;t know: 3 futures" in page
+    assert "the 2 decisions" in page and page.count("data:image/png") == 6
+    from game.batch.futures import paired_bands
+    from game.batch.robustness import session_scenarios
+
+    base, played, _, _ = session_scenarios(game[1])
+    bands = paired_bands(base, base, 3, 2022, months=6)
+    mine, other = (bands[bands["world"] == w].reset_index(drop=True) for w in ("played", "without"))
+    pd.testing.assert_frame_equal(mine.drop(columns="world"), other.drop(columns="world"))
+    assert (bands["p10"] <= bands["median"]).all() and (bands["median"] <= bands["p90"]).all()
+    assert (bands["p90"] > bands["p10"]).any()  # the unknowns spread the futures
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--futures", "2"], "a results table carries no decisions"),
+        (["--workers", "2"], "--workers goes with --futures"),
+        (["--futures", "0"], "a number of futures from 1 to 1000"),
+    ],
+)
+def test_report_futures_bad_input_exits_2(
+    folder: Path, table: pd.DataFrame, extra: list[str], message: str
+) -> None:
+    done = run_cli("report", folder / "run.csv", "--out", folder / "f.html", *extra)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

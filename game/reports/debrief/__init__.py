@@ -20,7 +20,7 @@ from pathlib import Path
 from game.config.files import atomic_write_bytes, check_writable
 from game.play.session import GameSession
 from game.reports.debrief.page import render_html
-from game.reports.debrief.source import Story, read_story
+from game.reports.debrief.source import Story, add_futures, read_story
 
 __all__ = ["Story", "read_story", "render_html", "write_report"]
 
@@ -31,6 +31,8 @@ def write_report(
     *,
     baseline: str = "historical",
     seed: int = 2022,
+    futures: int = 0,
+    workers: int = 1,
 ) -> Path:
     """Write the debrief report of a saved game, a live GameSession or a results table to
     `out` (HTML), whole or not at all, and return its path.
@@ -38,9 +40,14 @@ def write_report(
     `baseline` and `seed` only matter for a results table, which carries no world to compare
     with: the baseline scenario is run with that seed over the table's months. Raises
     InputError naming the file for anything a user can fix (a missing or foreign file, a table
-    without the needed columns, an unknown baseline)."""
+    without the needed columns, an unknown baseline).
+
+    `futures` > 0 (a game only) adds China's gap over that many sampled futures, without and
+    with the decisions (`workers` processes run them)."""
     out = check_writable(out, "--out")
     story = read_story(source, baseline, int(seed))
+    if futures > 0:
+        add_futures(story, futures, int(seed), workers)
     page = render_html(story)
     atomic_write_bytes(out, page.encode("utf-8"))
     return out

@@ -155,6 +155,36 @@ def chart_gap(story: Story) -> bytes:
     return _png(fig)
 
 
+def chart_gap_futures(story: Story) -> bytes:
+    """China's gap over the sampled futures, with and without the decisions (median and
+    10-90% band): whether the decisions' effect holds across what we don't know."""
+    import datetime as _dt
+
+    assert story.futures is not None
+    fig, ax = _figure(60)
+    colour, _ = BLOC_STYLE.get(CHINA_BLOC, OTHER_STYLES[0])
+    for world, label, line, fill in (
+        ("without", story.other_short, "#333", "#999"),
+        ("played", story.played_short, colour, colour),
+    ):
+        band = story.futures[story.futures["world"] == world]
+        x = [_dt.datetime(int(d[:4]), int(d[5:7]), 1) for d in band["date"]]
+        ax.fill_between(x, band["p10"], band["p90"], color=fill, alpha=0.22, linewidth=0)
+        ax.plot(
+            x,
+            band["median"],
+            color=line,
+            linewidth=1.8 if world == "played" else 1.2,
+            linestyle="solid" if world == "played" else DASHED,
+            label=f"{label}: median, 10-90% shaded",
+        )
+    ax.set_ylabel("months behind the leader", fontsize=8)
+    ax.set_ylim(bottom=0)
+    _date_axis(ax)
+    _legend(ax, loc="best")
+    return _png(fig)
+
+
 def chart_smuggling(story: Story) -> bytes:
     """Smuggled and seized chips a month: the gray market is where enforcement shows."""
     fig, ax = _figure(60)

@@ -19,7 +19,13 @@ from string import Template
 from typing import Any
 
 from game.play.objectives import ROLES
-from game.reports.debrief.charts import chart_blocs, chart_gap, chart_shares, chart_smuggling
+from game.reports.debrief.charts import (
+    chart_blocs,
+    chart_gap,
+    chart_gap_futures,
+    chart_shares,
+    chart_smuggling,
+)
 from game.reports.debrief.source import Story
 from game.reports.debrief.story import (
     any_smuggling,
@@ -134,6 +140,18 @@ def _charts(story: Story) -> str:
             f"(solid) and {short} (dashed).",
             "China's gap in months: how long ago the leading bloc first reached China's "
             "current capability. Higher means further behind.",
+        ),
+        *(
+            [
+                _figure_html(
+                    chart_gap_futures(story),
+                    "Line chart with shaded bands: China's gap in months over many sampled "
+                    f"futures, as played (solid) and {short} (dashed), median and 10-90%.",
+                    "China's gap across what we don't know: " + story.futures_note,
+                )
+            ]
+            if story.futures is not None
+            else []
         ),
         _figure_html(
             chart_blocs(story, "compute_h100e", "H100-equivalents (log scale)", log=True),

@@ -63,6 +63,39 @@ class Story:
     questions: Sequence[str] = ()
     baseline: str | None = None  # a results table's comparison scenario
     played_short: str = "as played"  # legends and table headings: "as played" / "this table"
+    # China's gap over sampled futures, without and with the decisions (futures.paired_bands),
+    # and a sentence saying what was sampled; None unless asked for (report --futures N)
+    futures: pd.DataFrame | None = None
+    futures_note: str = ""
+
+
+def add_futures(story: Story, samples: int, seed: int, workers: int = 1) -> None:
+    """Add to a game's story China's gap over `samples` sampled futures without and with its
+    decisions, over the months played (game/batch/futures.py: paired_bands)."""
+    from game.batch.futures import paired_bands
+    from game.batch.robustness import session_scenarios
+    from game.config.experiment import drawn_parameters
+
+    session = story.session
+    if session is None:
+        raise InputError(
+            Problem(
+                "a results table carries no decisions to replay in other futures; give a saved "
+                "game (.scgame)",
+                key="--futures",
+            )
+        )
+    base, played, _, decisions = session_scenarios(session)
+    months = max(1, session.model.turn)
+    story.futures = paired_bands(base, played, samples, seed, months, workers)
+    drawn = drawn_parameters(base.parameters)
+    story.futures_note = (
+        f"{samples} futures, each a seed and a draw of the {len(drawn)} uncertain parameters "
+        "the scenario leaves open (a Latin hypercube over their ranges in "
+        "assets/data/parameters.yaml), run over the months played without and with "
+        + (f"the {len(decisions)} decisions" if decisions else "the decisions (there were none)")
+        + f"; the futures are the same in both worlds (master seed {seed})."
+    )
 
 
 def read_story(source: str | Path | GameSession, baseline: str, seed: int) -> Story:
