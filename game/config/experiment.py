@@ -15,6 +15,8 @@ draw (common random numbers), so differences between policies are not seed noise
     uncertainties:                  # parameter names from assets/data/parameters.yaml
       smuggling_detection: [0.02, 0.3]      # a range (sampled) ...
       algo_doubling_months: {values: [6, 8, 12]}   # ... or values (a grid)
+    # or `uncertainties: all`: every parameter with a range that is not `drawn: false`, over
+    # its documented range, but those the scenario or the levers set (lhs or sobol only)
     design: lhs                     # grid | lhs | sobol
     samples: 16                     # lhs: draws; sobol: base samples N (N*(2D+2) draws)
     replications: 5
@@ -33,7 +35,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from game.config.errors import InputError, Problem
 from game.config.paths import EXPERIMENT_DIR
@@ -69,6 +71,14 @@ def _uncertainty(value: Any) -> list[float] | Values:
 Uncertainty = Annotated[Any, AfterValidator(_uncertainty)]
 
 
+def _all_uncertainties(data: Any) -> Any:
+    """`uncertainties: all` read as draw_all (expanded by load_experiment): the mapping form
+    keeps its own checks and messages."""
+    if isinstance(data, dict) and data.get("uncertainties") == "all":
+        return {**{k: v for k, v in data.items() if k != "uncertainties"}, "draw_all": True}
+    return data
+
+
 class ExperimentFile(Strict):
     name: Text
     description: Text
@@ -76,10 +86,14 @@ class ExperimentFile(Strict):
     months: Annotated[int, Field(ge=1, le=1200)] | None = None
     levers: dict[str, Annotated[list[Scalar], Field(min_length=1)]] = {}
     uncertainties: dict[str, Uncertainty] = {}
+    # `uncertainties: all` in the file: every uncertain parameter (load_experiment expands it)
+    draw_all: bool = False
     design: Literal["grid", "lhs", "sobol"] = "grid"
     samples: Annotated[int, Field(ge=1, le=100_000)] = 8
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
     seed: Annotated[int, Field(ge=0)] = 2022
+
+    _all = model_validator(mode="before")(_all_uncertainties)
 
 
 @dataclass(frozen=True)
@@ -274,10 +288,33 @@ def load_experiment(name_or_path: str) -> Experiment:
     shown = shown_path(path)
     doc = read_yaml(path, shown)
     spec = validate(doc, ExperimentFile)
+    if spec.draw_all:
+        spec = _every_uncertainty(doc, spec)
     problems = _check(doc, spec)
     if problems:
         raise InputError(problems)
     return Experiment(spec, shown, path.read_text(encoding="utf-8"))
+
+
+def _every_uncertainty(doc: YamlDoc, spec: ExperimentFile) -> ExperimentFile:
+    """`uncertainties: all` as the ranges of every parameter a sampled future draws
+    (drawn_parameters), but those the scenario or a lever sets."""
+    if spec.design == "grid":
+        raise InputError(
+            doc.problem(
+                ("uncertainties",),
+                "'all' draws every uncertain parameter: expected design: lhs or sobol (a grid "
+                "of them would be 2 to the power of about 80 draws)",
+            )
+        )
+    try:
+        scenario = load_scenario(spec.scenario)
+    except InputError as exc:
+        raise InputError(doc.problem(("scenario",), exc.problems[0].message)) from None
+    params = default_world_data().parameters
+    fixed = set(scenario.parameters) | {k.split(".")[0] for k in spec.levers}
+    ranges = {k: [float(v) for v in params[k].range] for k in drawn_parameters(fixed)}
+    return spec.model_copy(update={"uncertainties": ranges, "draw_all": False})
 
 
 def experiment_from(spec: ExperimentFile, source: str) -> Experiment:

@@ -424,3 +424,25 @@ def test_the_readme_documents_the_sweep_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     for text in ("main.py sweep", "main.py analyze", "--from-save", "--backend dask"):
         assert text in readme, text
+
+
+def test_an_experiment_may_draw_every_uncertainty(tmp_path: Path) -> None:
+    """`uncertainties: all`: every parameter a sampled future draws, but those the scenario or
+    a lever sets, over its documented range; a grid of them is refused at its line."""
+    from game.config.experiment import drawn_parameters
+
+    text = SMALL.replace(
+        "uncertainties:\n  smuggling_detection: [0.02, 0.3]\n", "uncertainties: all\n"
+    )
+    assert text != SMALL
+    path = tmp_path / "small.yaml"
+    path.write_text(text)
+    experiment = load_experiment(str(path))
+    drawn = experiment.spec.uncertainties
+    assert set(drawn) == set(drawn_parameters())
+    assert drawn["algo_doubling_months"] == [5.0, 14.0]
+    values = [dict(d)["algo_doubling_months"] for d in experiment.draws()]
+    assert len(set(values)) == experiment.spec.samples
+    path.write_text(text.replace("design: lhs", "design: grid"))
+    with pytest.raises(InputError, match=r"small\.yaml:\d+: uncertainties: 'all' draws"):
+        load_experiment(str(path))

@@ -42,6 +42,10 @@ CAPTIONS = {
 }
 
 
+MAX_NAMED_UNCERTAINTIES = 12  # more are counted, not listed
+MIN_DRAWS_TO_RANK = 10  # fewer draws of the uncertainties: no ranking of them (chance)
+
+
 def two_digits(x: float) -> str:
     """Indices and correlations, which live between -1 and 1."""
     return number(x, 2)
@@ -61,7 +65,8 @@ def summary_text(
         return "\n".join(lines)
     lines += _outcome_lines(metrics, labels)
     lines += _paired(metrics, labels)
-    lines += _sensitivity_lines(sens, labels)
+    draws = sweep.record.get("draws")
+    lines += _sensitivity_lines(sens, labels, int(draws) if draws else None)
     lines += _figure_lines(sweep, metrics, figures)
     return "\n".join(lines)
 
@@ -103,7 +108,7 @@ def _sweep_lines(sweep: Sweep, metrics: pd.DataFrame) -> list[str]:
         f" = {_plural(planned, 'run')} "
         f"(seed {rec.get('seed', '?')})",
         f"- Levers: {', '.join(sweep.levers) or 'none'}; uncertain parameters: "
-        f"{', '.join(sweep.uncertainties) or 'none'}",
+        + _uncertainties_text(sweep.uncertainties),
         f"- Runs: {count(len(ok))} ok, {count(len(failed))} failed"
         + (
             f", {count(planned - len(exps))} not recorded"
@@ -130,6 +135,18 @@ def _sweep_lines(sweep: Sweep, metrics: pd.DataFrame) -> list[str]:
         )
     lines.append("")
     return lines
+
+
+def _uncertainties_text(names: list[str]) -> str:
+    """What the bands are made of: the drawn parameters, or seeds only."""
+    if not names:
+        return "none drawn, so every band is luck only (seeds), not what we don't know"
+    if len(names) > MAX_NAMED_UNCERTAINTIES:
+        return (
+            f"{len(names)} drawn over their ranges in assets/data/parameters.yaml "
+            f"(`uncertainties: all`), so every band is what we don't know as well as luck"
+        )
+    return ", ".join(names)
 
 
 def _failed_lines(sweep: Sweep) -> list[str]:
@@ -216,9 +233,22 @@ def _paired(metrics: pd.DataFrame, labels: dict[int, str]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- sensitivity
-def _sensitivity_lines(sens: Sensitivity | None, labels: dict[int, str]) -> list[str]:
-    """The method in one paragraph, then the factors each outcome hinges on."""
+def _sensitivity_lines(
+    sens: Sensitivity | None, labels: dict[int, str], draws: int | None = None
+) -> list[str]:
+    """The method in one paragraph, then the factors each outcome hinges on. Rank correlations
+    over a handful of draws of many parameters are chance: below MIN_DRAWS_TO_RANK draws the
+    parameters are not ranked at all (replications repeat a draw; they add no new values)."""
     lines = ["## Sensitivity", ""]
+    if sens is not None and sens.method == "spearman" and draws and draws < MIN_DRAWS_TO_RANK:
+        lines += [
+            f"Not ranked: the sweep drew its uncertain parameters {draws} times, and with fewer "
+            f"than {MIN_DRAWS_TO_RANK} draws a rank correlation cannot be told apart from chance "
+            "(replications repeat a draw with another seed; they add no new values). Raise "
+            "`samples:` (20 or more) or use a Sobol design to rank what the outcomes hinge on.",
+            "",
+        ]
+        return lines
     if sens is None or sens.method == "":
         lines.append(
             "No uncertain parameter was varied, so there is no sensitivity analysis (and no "
