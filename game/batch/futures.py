@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from game.config.experiment import MAX_SAMPLES, drawn_parameters, parameter_draws, seeds_for
+from game.config.experiment import MAX_SAMPLES, sampled_futures
 from game.config.scenario import Scenario
 from game.config.world import default_world_data
 from game.sim.model import ChipWarModel
@@ -62,20 +62,10 @@ def future_jobs(
     scenario: Scenario, samples: int, seed: int, months: int | None = None
 ) -> tuple[list[FutureJob], pd.DataFrame]:
     """The jobs, and their draws table: sample, seed, then one column per drawn parameter."""
-    draws = parameter_draws(samples, seed, drawn_parameters(scenario.parameters))
-    seeds = seeds_for(samples, seed)
-    jobs = [
-        FutureJob(
-            i,
-            seeds[i],
-            tuple((k, _plain(v)) for k, v in draws.iloc[i].items()),
-            scenario,
-            months,
-        )
-        for i in range(samples)
-    ]
-    table = pd.concat(
-        [pd.DataFrame({"sample": range(samples), "seed": seeds}), draws], axis=1
+    futures = sampled_futures(samples, seed, scenario.parameters)
+    jobs = [FutureJob(i, s, drawn, scenario, months) for i, (s, drawn) in enumerate(futures)]
+    table = pd.DataFrame(
+        [{"sample": i, "seed": s, **dict(drawn)} for i, (s, drawn) in enumerate(futures)]
     )
     return jobs, table
 
@@ -142,10 +132,6 @@ def format_band(band: pd.DataFrame) -> str:
         {c: [cell(c, row) for _, row in band.iterrows()] for c in columns}, index=band.index
     )
     return years_apart(table.to_string())
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
 
 
 def paired_bands(

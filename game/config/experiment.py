@@ -250,6 +250,25 @@ def drawn_parameters(fixed: Iterable[str] = ()) -> list[str]:
     return [k for k, p in params.items() if p.drawn and p.range[0] < p.range[1] and k not in skip]
 
 
+# One sampled future: its seed and its drawn parameters ((name, value) pairs; empty: defaults).
+SampledFuture = tuple[int, tuple[tuple[str, Any], ...]]
+
+
+def sampled_futures(
+    n: int, master: int, fixed: Iterable[str] = (), draw: bool = True
+) -> list[SampledFuture]:
+    """`n` futures from one master seed: each a seed (seeds_for) and, if `draw`, its row of a
+    Latin-hypercube draw of every uncertain parameter not in `fixed` (parameter_draws), as
+    plain values (whole-number parameters as ints). The same arguments give the same futures
+    in any process: `run --samples`, the game's fan and `report --futures` all sample this
+    way."""
+    seeds = seeds_for(n, master)
+    if not draw:
+        return [(s, ()) for s in seeds]
+    draws = parameter_draws(n, master, drawn_parameters(fixed)).to_dict("records")
+    return [(seed, tuple(row.items())) for seed, row in zip(seeds, draws, strict=True)]
+
+
 def parameter_draws(n: int, master: int, names: list[str] | None = None) -> pd.DataFrame:
     """n Latin-hypercube draws of the parameters over their plausible ranges (scipy.stats.qmc).
     Parameters whose data value is a whole number are drawn as whole numbers."""

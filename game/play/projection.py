@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from game.config.experiment import drawn_parameters, parameter_draws
+from game.config.experiment import SampledFuture, sampled_futures
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget, spawn_pool
 from game.sim.state import restore, snapshot
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Snapshot = tuple[dict[str, Any], dict[str, np.ndarray]]  # game.state.snapshot's plain data
-# One future: its seed and the parameters drawn for it ((name, value) pairs; empty: defaults).
-Future_ = tuple[int, tuple[tuple[str, Any], ...]]
 
 _BAND = (10.0, 50.0, 90.0)
 MAX_REMEMBERED_ENDS = 256  # end medians kept for the caller (see Projector.take_ends)
@@ -92,30 +90,8 @@ class Fan:
 
 
 # ----------------------------------------------------------------------------- worker side
-def seed_list(seeds: int, base_seed: int) -> list[int]:
-    """`seeds` independent seeds from one base seed (numpy SeedSequence): the same base seed
-    gives the same list in any process, which is what makes projections comparable."""
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(base_seed).spawn(seeds)]
-
-
-def futures_for(
-    n: int, base_seed: int, scenario_parameters: Any = (), uncertain: bool = True
-) -> list[Future_]:
-    """`n` futures from one base seed: seeds (seed_list) and, if `uncertain`, a Latin-hypercube
-    draw of every uncertain parameter the scenario does not fix. The same arguments give the
-    same futures in any process."""
-    seeds = seed_list(n, base_seed)
-    if not uncertain:
-        return [(s, ()) for s in seeds]
-    draws = parameter_draws(n, base_seed, drawn_parameters(scenario_parameters))
-    return [
-        (seeds[i], tuple((k, v.item() if hasattr(v, "item") else v) for k, v in row.items()))
-        for i, (_, row) in enumerate(draws.iterrows())
-    ]
-
-
 def _trajectories(
-    states: list[Snapshot], futures: list[Future_]
+    states: list[Snapshot], futures: list[SampledFuture]
 ) -> tuple[list[str], list[str], list[np.ndarray]]:
     """Run every state to its horizon once per future. Returns the dates and bloc ids of the
     first state and, per state, frontier capability as an array [future, month, bloc]."""
@@ -172,7 +148,7 @@ DRIVERS_SHOWN = 3  # unknowns the "why?" window names per bloc
 
 
 def _drivers(
-    blocs: list[str], traj: np.ndarray, futures: list[Future_]
+    blocs: list[str], traj: np.ndarray, futures: list[SampledFuture]
 ) -> dict[str, list[tuple[str, float]]]:
     """Per bloc, the drawn parameters whose values go most with its capability at the end
     across the futures (Spearman's rank correlation, strongest first, sign kept): the unknowns
@@ -221,12 +197,13 @@ def project(
     uncertain: bool = True,
 ) -> dict[str, Any]:
     """Project one snapshot to the scenario's end over `seeds` futures drawn from `base_seed`
-    (futures_for; `uncertain=False`: seeds only, every parameter at its value).
+    (config.experiment.sampled_futures; `uncertain=False`: seeds only, every parameter at its
+    value).
 
     Top-level and fed only plain data, so a spawned worker can run it. Returns plain data:
     dates (next month .. the end), blocs, and median / p10 / p90 as {bloc: array per month}.
     """
-    futures = futures_for(seeds, base_seed, _fixed(plain), uncertain)
+    futures = sampled_futures(seeds, base_seed, _fixed(plain), uncertain)
     dates, blocs, traj = _trajectories([(plain, arrays)], futures)
     return {
         **_summarise(dates, blocs, traj[0], seeds, uncertain),
@@ -240,7 +217,7 @@ def _fixed(plain: dict[str, Any]) -> list[str]:
 
 
 def _chunk_job(
-    states: list[Snapshot], futures: list[Future_]
+    states: list[Snapshot], futures: list[SampledFuture]
 ) -> tuple[list[str], list[str], list]:
     """One worker's share of a request: some of the futures, for the main state and extras."""
     return _trajectories(states, futures)
@@ -287,7 +264,7 @@ class Projector:
         self.seeds = int(seeds)
         self.workers = int(workers)
         self.uncertain = bool(uncertain)
-        self._futures: dict[tuple[int, tuple[str, ...]], list[Future_]] = {}
+        self._futures: dict[tuple[int, tuple[str, ...]], list[SampledFuture]] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._ids = itertools.count(1)
         self._newest = 0  # the id of the latest request: only its fan is ever returned
@@ -379,11 +356,11 @@ class Projector:
             self._waiting = job  # replaces (supersedes) any job still waiting
         return rid
 
-    def _futures_of(self, state: Snapshot, base_seed: int) -> list[Future_]:
+    def _futures_of(self, state: Snapshot, base_seed: int) -> list[SampledFuture]:
         """The game's futures (the same for every request of one game: kept)."""
         key = (base_seed, tuple(sorted(_fixed(state[0]))))
         if key not in self._futures:
-            self._futures[key] = futures_for(self.seeds, base_seed, key[1], self.uncertain)
+            self._futures[key] = sampled_futures(self.seeds, base_seed, key[1], self.uncertain)
         return self._futures[key]
 
     def _submit(self, job: _Job) -> None:

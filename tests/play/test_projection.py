@@ -9,8 +9,9 @@ import time
 import numpy as np
 import pytest
 
+from game.config.experiment import sampled_futures
 from game.config.scenario import load_scenario
-from game.play.projection import Fan, Projector, futures_for, project
+from game.play.projection import Fan, Projector, project
 from game.play.session import GameSession
 from game.sim.model import ChipWarModel
 from game.sim.state import snapshot
@@ -153,10 +154,10 @@ def test_the_fan_spreads_over_what_we_dont_know_not_only_luck() -> None:
     assert width["unknown"] > 10 * max(width["luck"], 0.1), width
     assert Fan.from_plain(unknown, 1).uncertain and not Fan.from_plain(luck, 1).uncertain
     # the same futures in every projection of a game: drawn from its seed, scenario-fixed kept
-    assert futures_for(4, 3) == futures_for(4, 3)
-    drawn = dict(futures_for(4, 3)[0][1])
+    assert sampled_futures(4, 3) == sampled_futures(4, 3)
+    drawn = dict(sampled_futures(4, 3)[0][1])
     assert "algo_doubling_months" in drawn and "bot_period_months" not in drawn
-    assert "smuggling_detection" not in dict(futures_for(4, 3, ["smuggling_detection"])[0][1])
+    assert "smuggling_detection" not in dict(sampled_futures(4, 3, ["smuggling_detection"])[0][1])
 
 
 def test_the_fan_names_the_unknowns_that_go_with_each_blocs_future() -> None:
@@ -168,7 +169,7 @@ def test_the_fan_names_the_unknowns_that_go_with_each_blocs_future() -> None:
     assert 1 <= len(drivers) <= 3
     assert all(-1.0 <= rho <= 1.0 for _, rho in drivers)
     assert abs(drivers[0][1]) >= abs(drivers[-1][1])
-    assert all(name in dict(futures_for(8, 5)[0][1]) for name, _ in drivers)
+    assert all(name in dict(sampled_futures(8, 5)[0][1]) for name, _ in drivers)
     luck = Fan.from_plain(project(plain, arrays, seeds=3, base_seed=5, uncertain=False), 2)
     assert luck.drivers == {}
 
