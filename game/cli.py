@@ -478,10 +478,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sets:
         scenario = with_overrides(scenario, args.sets)
 
-    if args.samples is not None:
-        return _run_samples(args, scenario, out)
-    if args.workers is not None:
-        raise InputError(Problem("--workers goes with --samples", key="--workers"))
+    workers = _workers_with(args, "--samples", args.samples is not None)
+    if workers is not None:
+        return _run_samples(args, scenario, out, workers)
 
     from game.sim.model import ChipWarModel
     from game.sim.results import format_summary, yearly_summary
@@ -523,7 +522,21 @@ def draws_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.draws{out.suffix}")
 
 
-def _run_samples(args: argparse.Namespace, scenario: Any, out: Path | None) -> int:
+def _workers_with(args: argparse.Namespace, flag: str, used: bool) -> int | None:
+    """--workers for the option that runs many futures (`flag`): None when that option is not
+    used (and --workers alone is an error), else --workers or the default (the cores)."""
+    if not used:
+        if args.workers is not None:
+            raise InputError(Problem(f"--workers goes with {flag}", key="--workers"))
+        return None
+    if args.workers is not None:
+        return int(args.workers)
+    from game.batch.calibration import default_workers
+
+    return default_workers()
+
+
+def _run_samples(args: argparse.Namespace, scenario: Any, out: Path | None, workers: int) -> int:
     """`run --samples N`: N sampled futures, the yearly table as median and 10-90% band."""
     if args.events:
         raise InputError(
@@ -531,10 +544,8 @@ def _run_samples(args: argparse.Namespace, scenario: Any, out: Path | None) -> i
         )
     draws_out = check_writable(str(draws_path(out)), "--out") if out is not None else None
 
-    from game.batch.calibration import default_workers
     from game.batch.futures import FutureFailed, format_band, run_futures, yearly_band
 
-    workers = args.workers or default_workers()
     try:
         results, draws = run_futures(scenario, args.samples, args.seed, args.months, workers)
     except FutureFailed as exc:
@@ -753,13 +764,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError(Problem(f"expected a file ending in .html, got '{out.name}'", key="--out"))
 
     check_writable(out, "--out")
-    if args.workers is not None and args.futures is None:
-        raise InputError(Problem("--workers goes with --futures", key="--workers"))
-    workers = args.workers
-    if args.futures and workers is None:
-        from game.batch.calibration import default_workers
-
-        workers = default_workers()
+    workers = _workers_with(args, "--futures", args.futures is not None)
     written = write_report(
         args.source,
         out,
