@@ -19,7 +19,7 @@ from matplotlib.ticker import FuncFormatter
 
 from game.play.objectives import CHINA_BLOC
 from game.reports.debrief.source import Story
-from game.reports.debrief.table import PROVENANCE_COLUMNS, PROVENANCE_WORDS
+from game.reports.debrief.table import PROVENANCE_COLUMNS, PROVENANCE_WORDS, month_starts
 from game.reports.format import count
 
 # The A4 text width (210 mm - 2 x 15 mm margins) at a resolution that prints sharply without
@@ -158,8 +158,6 @@ def chart_gap(story: Story) -> bytes:
 def chart_gap_futures(story: Story) -> bytes:
     """China's gap over the sampled futures, with and without the decisions (median and
     10-90% band): whether the decisions' effect holds across what we don't know."""
-    import datetime as _dt
-
     assert story.futures is not None
     fig, ax = _figure(60)
     colour, _ = BLOC_STYLE.get(CHINA_BLOC, OTHER_STYLES[0])
@@ -168,7 +166,7 @@ def chart_gap_futures(story: Story) -> bytes:
         ("played", story.played_short, colour, colour),
     ):
         band = story.futures[story.futures["world"] == world]
-        x = [_dt.datetime(int(d[:4]), int(d[5:7]), 1) for d in band["date"]]
+        x = month_starts(band["date"])
         ax.fill_between(x, band["p10"], band["p90"], color=fill, alpha=0.22, linewidth=0)
         ax.plot(
             x,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,11 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 NUMBERS = REQUIRED_COLUMNS[2:]  # the numeric ones
 
 
+def month_starts(dates: Iterable[str]) -> list[_dt.datetime]:
+    """'YYYY-MM' months as datetimes on their first day: the charts' time axis."""
+    return [_dt.datetime(int(d[:4]), int(d[5:7]), 1) for d in dates]
+
+
 class Table:
     """A results table as month x bloc numpy grids, each built once. Why not pandas: the report
     reads each column many times, and the game writes it from a thread beside its window loop,
@@ -62,7 +67,7 @@ class Table:
         self._cols = np.array([bloc_i[b] for b in blocs], dtype=np.intp)
         self._columns = columns
         self._grids: dict[str, np.ndarray] = {}
-        self.x = [_dt.datetime(int(d[:4]), int(d[5:7]), 1) for d in self.dates]
+        self.x = month_starts(self.dates)
 
     @classmethod
     def from_model(cls, model: ChipWarModel) -> Table:
