@@ -35,13 +35,13 @@ import numpy as np
 
 from game.core.capability import (
     SECONDS_PER_MONTH,
+    bloc_bound,
     bloc_frontier,
     capability_index,
     compute_scarcity,
     grow_efficiency,
     released_foreign,
     run_reach,
-    scale_up_bound,
     technique_adoption,
     training_flops,
 )
@@ -622,7 +622,8 @@ def train(model: MonthContext) -> list[int]:
     labs.run_flop += np.where(active, flop, 0.0)
     # experience bounds scale-up: what the bound leaves of the run's share serves and trains
     # smaller runs (no other effect)
-    bound = bloc_scale_up_bounds(model, model.month)
+    reach = lab_run_reach(model, model.month)  # the runs finished so far allow (no new one yet)
+    bound = bloc_bound(reach, labs.bloc, len(model.bloc_ids))
     np.minimum(labs.run_flop, bound[labs.bloc], out=labs.run_flop)
     labs.run_age += active
     done = active & (labs.run_age >= int(p.run_months)) & (labs.run_flop > 0)
@@ -641,7 +642,6 @@ def train(model: MonthContext) -> list[int]:
     )
     labs.capability[:] = new_cap
     labs.best_eff_flop[:] = np.where(done, np.maximum(labs.best_eff_flop, eff), labs.best_eff_flop)
-    reach = run_reach(labs.ref_run_flop, labs.ref_run_month, model.month, p.max_run_growth_per_year)
     new_ref = done & (labs.run_flop > reach)
     labs.ref_run_flop[new_ref] = labs.run_flop[new_ref]
     labs.ref_run_month[new_ref] = model.month
@@ -660,18 +660,17 @@ def train(model: MonthContext) -> list[int]:
     return [int(i) for i in records]
 
 
+def lab_run_reach(model: MonthContext, month: int) -> np.ndarray:
+    """[lab] the largest run each lab's own reference run supports in `month`
+    (capability.run_reach)."""
+    labs = model.labs
+    return run_reach(labs.ref_run_flop, labs.ref_run_month, month, model.p.max_run_growth_per_year)
+
+
 def bloc_scale_up_bounds(model: MonthContext, month: int) -> np.ndarray:
     """[bloc] the largest run each bloc's labs can finish in `month` (capability.scale_up_bound,
     from the runs the labs have finished so far)."""
-    labs = model.labs
-    return scale_up_bound(
-        labs.ref_run_flop,
-        labs.ref_run_month,
-        labs.bloc,
-        len(model.bloc_ids),
-        month,
-        model.p.max_run_growth_per_year,
-    )
+    return bloc_bound(lab_run_reach(model, month), model.labs.bloc, len(model.bloc_ids))
 
 
 def technique_gain(model: MonthContext) -> np.ndarray:

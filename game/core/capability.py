@@ -370,7 +370,12 @@ def scale_up_bound(
     starts from it. Every run is held under it, so it grows from the bloc's largest run at the
     start at `growth_per_year`; a bloc with no finished run has no bound (inf), nothing to
     measure its experience by, until its first run."""
-    reach = run_reach(ref_flop, ref_month, month, growth_per_year)
+    return bloc_bound(run_reach(ref_flop, ref_month, month, growth_per_year), bloc, n_blocs)
+
+
+def bloc_bound(reach: np.ndarray, bloc: np.ndarray, n_blocs: int) -> np.ndarray:
+    """[bloc] scale_up_bound from each lab's run_reach already computed: the most any of the
+    bloc's runs allows (inf where none has run)."""
     best = np.zeros(n_blocs)
     np.maximum.at(best, bloc, reach)
     return np.where(best > 0, best, np.inf)

@@ -235,9 +235,8 @@ class ChipWarModel(mesa.Model):
             labs.risk[i] = spec.risk_appetite
             labs.best_eff_flop[i] = spec.best_model_flop
             labs.best_run_flop[i] = spec.best_model_flop
-            # the run's date is not in the record: taken as the start, the latest it can be
-            labs.ref_run_flop[i] = spec.best_model_flop
-            labs.ref_run_month[i] = self.scenario.start
+            # the run's date is not in the record: the start, the latest it can be
+            labs.ref_run_flop[i] = spec.best_model_flop  # dated at the start (set above)
             self.policy.by_target.setdefault("risk_appetite", {})[spec.id] = spec.risk_appetite
             for chip_id, qty in spec.initial_stock.items():
                 c = chips.index(chip_id)
