@@ -119,18 +119,21 @@ class RunningCycleMean:
 
     def __init__(self, window: int) -> None:
         self.window = max(1, int(window))
+        self._start(None)
+
+    def _start(self, source: list[np.ndarray] | None) -> None:
+        """Empty sums, for the history `source`."""
         self._total: list[np.ndarray] = []
         self._count: list[np.ndarray] = []
         self._rows: np.ndarray | None = None
         self._n = 0
-        self._source: list[np.ndarray] | None = None
+        self._source = source
 
     def update(self, history: list[np.ndarray]) -> np.ndarray:
         """[month, bloc] cycle_mean(history, window), for a list that only ever grew since
         the last call (another list, or a shorter one, starts the sums again)."""
         if history is not self._source or len(history) < self._n:
-            self.__init__(self.window)  # type: ignore[misc]
-            self._source = history
+            self._start(history)
         for h in history[self._n :]:
             h = np.asarray(h, float)
             if not self._total:
@@ -234,16 +237,15 @@ def bloc_median(
     One sort for all blocs (by bloc, then capability) instead of a median per bloc: the
     middle one or two of each bloc's run, averaged as np.median averages them."""
     has = frontier & np.isfinite(capability)
+    if not has.any():
+        return np.full(n_blocs, np.nan)
     b, c = bloc[has], capability[has]
-    order = np.lexsort((c, b))
-    c = c[order]
+    c = c[np.lexsort((c, b))]
     counts = np.bincount(b, minlength=n_blocs)
     starts = np.cumsum(counts) - counts
-    last = max(c.size - 1, 0)
+    last = c.size - 1  # a bloc with no model reads any cell: where() drops it
     lo = np.minimum(starts + np.maximum(counts - 1, 0) // 2, last)
     hi = np.minimum(starts + counts // 2, last)
-    if c.size == 0:
-        return np.full(n_blocs, np.nan)
     return np.where(counts > 0, (c[lo] + c[hi]) / 2.0, np.nan)
 
 
