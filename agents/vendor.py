@@ -46,33 +46,20 @@ def per_chip_all(
     model asks it of all vendors several times a month (HBM stacks a chip needs, under HBM
     controls), and one pass over a [vendor, chip] table costs what one vendor's did. The same
     weights and the same sums (a row each; a row's sum adds in the order a vector's does), so
-    the same numbers; the usual case (every vendor selling, with orders) skips the fallbacks."""
+    the same numbers."""
     own = chips.owned_by(len(vendors))
     selling = own & chips.on_sale(month)[None, :]
     has = selling.any(axis=1)
     mine = selling if has.all() else np.where(has[:, None], selling, own)
-    weights = None
-    mixes = [v.mix for v in vendors]
-    if all(m is not None for m in mixes):
-        by_mix = np.array(mixes) * mine
+    weights = np.where(mine, 1.0, 0.0)  # equal shares, until a vendor has orders among them
+    mixed = [i for i, v in enumerate(vendors) if v.mix is not None]
+    if mixed:
+        by_mix = np.array([vendors[i].mix for i in mixed]) * mine[mixed]
         ordered = by_mix.sum(axis=1) > 0  # vendors with orders among the chips counted
-        if ordered.all():
-            weights = by_mix
-        else:
-            weights = np.where(mine, 1.0, 0.0)
-            weights[ordered] = by_mix[ordered]
-    else:
-        weights = np.where(mine, 1.0, 0.0)
-        mixed = [i for i, m in enumerate(mixes) if m is not None]
-        if mixed:
-            by_mix = np.array([mixes[i] for i in mixed]) * mine[mixed]
-            ordered = by_mix.sum(axis=1) > 0
-            weights[np.array(mixed)[ordered]] = by_mix[ordered]
+        weights[np.array(mixed)[ordered]] = by_mix[ordered]
     total = weights.sum(axis=1)
     spent = (weights * np.where(mine, values[None, :], 0.0)).sum(axis=1)
-    if (total > 0).all():
-        return spent / total
-    return np.where(total > 0, spent / np.where(total > 0, total, 1.0), 0.0)
+    return np.divide(spent, total, out=np.zeros(len(vendors)), where=total > 0)
 
 
 class ChipVendor(mesa.Agent):
