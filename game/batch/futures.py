@@ -11,7 +11,6 @@ master seed, so the same command gives the same futures in any process.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from game.batch.sweep import model_rows
 from game.config.experiment import MAX_SAMPLES, sampled_futures
 from game.config.scenario import Scenario
 from game.config.world import default_world_data
-from game.sim.model import ChipWarModel
 from game.sim.results import SUMMARY_FORMATS, yearly_summary, years_apart
-from game.sim.runner import forget, stream
+from game.sim.runner import stream
 
 BAND = (0.1, 0.5, 0.9)  # the quantiles shown: 10-90% band and median
 
@@ -41,21 +40,11 @@ class FutureJob:
 
 
 def run_future(job: FutureJob) -> dict[str, Any]:
-    """Run one future in a worker; its results table as plain columns, or its error."""
-    start = time.perf_counter()
-    out: dict[str, Any] = {"sample": job.sample, "status": "ok", "error": "", "rows": None}
-    model = None
-    try:
-        model = ChipWarModel(
-            job.scenario, rng=job.seed, overrides=dict(job.parameters), months=job.months
-        )
-        out["rows"] = model.run().to_dict("list")
-    except Exception as exc:  # reported by the caller with the sample's draws
-        out["status"], out["error"] = "error", f"{type(exc).__name__}: {exc}"[:2000]
-    finally:
-        forget(model)
-    out["seconds"] = time.perf_counter() - start
-    return out
+    """Run one future in a worker (sweep.model_rows): its results table, or its error."""
+    return {
+        "sample": job.sample,
+        **model_rows(job.scenario, job.seed, dict(job.parameters), job.months),
+    }
 
 
 def future_jobs(

@@ -48,17 +48,16 @@ class Job:
     months: int | None
 
 
-def run_one(job: Job) -> dict[str, Any]:
-    """Build and run one model in a worker; plain numbers out. A run that raises is reported
-    with its error, never raised: the sweep goes on."""
-
+def model_rows(
+    scenario: str | Scenario, seed: int, overrides: dict[str, Any] | None, months: int | None
+) -> dict[str, Any]:
+    """Build and run one model (in a worker); its results table as plain columns, or its
+    error, never raised, and the seconds it took. A sweep's run and a sampled future alike."""
     start = time.perf_counter()
-    out: dict[str, Any] = {"run_id": job.run.run_id, "status": "ok", "error": "", "rows": None}
+    out: dict[str, Any] = {"status": "ok", "error": "", "rows": None}
     model = None
     try:
-        model = ChipWarModel(
-            job.scenario, rng=job.run.seed, overrides=job.run.overrides() or None, months=job.months
-        )
+        model = ChipWarModel(scenario, rng=seed, overrides=overrides or None, months=months)
         out["rows"] = model.run().to_dict("list")
     except Exception as exc:  # recorded, not raised
         out["status"] = "error"
@@ -67,6 +66,16 @@ def run_one(job: Job) -> dict[str, Any]:
     finally:
         forget(model)
     out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def run_one(job: Job) -> dict[str, Any]:
+    """One run of a sweep in a worker (model_rows), with the worker's pid and memory: the
+    sweep goes on whatever a run does."""
+    out = {
+        "run_id": job.run.run_id,
+        **model_rows(job.scenario, job.run.seed, job.run.overrides(), job.months),
+    }
     out["worker_pid"] = os.getpid()
     out["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return out
