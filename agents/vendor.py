@@ -131,9 +131,45 @@ class ChipVendor(mesa.Agent):
             )
             self.capacity *= float(np.exp(log_g / 12.0))
         else:
-            target = self.recent_demand * (1.0 + p.capacity_headroom)
+            heard = max(self.recent_demand, self.preorders())
+            target = heard * (1.0 + p.capacity_headroom)
             fastest = self.capacity * float(np.exp(log_g / 12.0))
             self.capacity = float(np.clip(target, self.capacity * SHRINK_PER_MONTH, fastest))
+
+    def preorders(self) -> float:
+        """Chips a month buyers have booked of this vendor's chips that go on sale within
+        `preorder_lead_months`: what each lab would spend on them by the labs' own choice rule
+        (logit on log value per dollar, over what is on sale now and the coming chips), at
+        the share of them its rules allow.
+
+        Why: vendors book foundry, packaging and HBM supply ahead of a launch on their
+        customers' commitments (AMD raised its 2024 MI300X guidance from $2bn to above $5bn
+        as supply was secured). A vendor that planned only from the orders it hears for what
+        it sells now would let its capacity shrink before a launch whenever its old parts sell
+        badly, as AMD's did in 2023, and meet the new chip's demand a year late."""
+        model, chips, p = self.model, self.model.chips, self.model.p
+        month = model.month
+        coming = (
+            chips.used
+            & (chips.vendor == self.index)
+            & (chips.variant_of < 0)
+            & (chips.released >= month)
+            & (chips.released <= month + p.preorder_lead_months)
+        )
+        if not coming.any():
+            return 0.0
+        view, labs = model.view, model.labs
+        choice = coming | (chips.on_sale(month) & (chips.variant_of < 0))
+        with np.errstate(divide="ignore"):
+            utility = p.choice_sharpness * np.log(view.purchase_value / view.price[None, :])
+        utility = np.where(choice[None, :], utility, -np.inf)
+        utility -= utility.max(axis=1, keepdims=True)
+        share = np.exp(utility)
+        share /= share.sum(axis=1, keepdims=True)  # [buyer kind, chip]
+        buyers = (labs.founded <= month) & view.vendor_markets[self.index][labs.bloc]
+        per_dollar = share[:, coming] / view.price[coming]  # [buyer kind, coming chip]
+        booked = (per_dollar[labs.growth_kind] * view.lab_access[:, coming]).sum(axis=1)
+        return float(np.where(buyers, labs.budget * booked, 0.0).sum())
 
     def _grow_fab(self) -> None:
         """A month of SMIC: wafer capacity grows logistically toward smic_wafer_ceiling at the
