@@ -182,6 +182,13 @@ def _add_run(sub: Any) -> None:
         f"every future (a sample column) and FILE's draws beside it (1 to {MAX_SAMPLES})",
     )
     run.add_argument(
+        "--weighted",
+        action="store_true",
+        help="with --samples: weigh each future by how well its world reproduces the public "
+        "record (the calibration targets, 2023-2026; one more run per future) and print the "
+        "weighted band, the effective number of futures and the targets that weigh most",
+    )
+    run.add_argument(
         "--workers",
         type=_positive,
         default=None,
@@ -434,6 +441,12 @@ def _add_report(sub: Any) -> None:
         "parameter drawn over its range, as run --samples), without and with the decisions",
     )
     report.add_argument(
+        "--weighted",
+        action="store_true",
+        help="with --futures: weigh each future by how well its world reproduces the public "
+        "record (as run --samples --weighted)",
+    )
+    report.add_argument(
         "--workers",
         type=_positive,
         default=None,
@@ -478,6 +491,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sets:
         scenario = with_overrides(scenario, args.sets)
 
+    if args.weighted and args.samples is None:
+        raise InputError(Problem("--weighted goes with --samples", key="--weighted"))
     workers = _workers_with(args, "--samples", args.samples is not None)
     if workers is not None:
         return _run_samples(args, scenario, out, workers)
@@ -551,6 +566,12 @@ def _run_samples(args: argparse.Namespace, scenario: Any, out: Path | None, work
     except FutureFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    judged = None
+    if args.weighted:
+        from game.batch.plausibility import judge_draws
+
+        judged = judge_draws(draws, workers)
+        draws = draws.assign(weight=judged.weights)
     if out is not None and draws_out is not None:
         try:
             atomic_write_frame(draws, draws_out)
@@ -574,11 +595,29 @@ def _run_samples(args: argparse.Namespace, scenario: Any, out: Path | None, work
             width=100,
         )
     )
+    if judged is not None:
+        print(_weighting_note(judged))
     print()
-    print(format_band(yearly_band(results)))
+    print(format_band(yearly_band(results, None if judged is None else judged.weights)))
     if out is not None:
         print(f"\nWrote {len(results):,} rows to {out} and the draws to {draws_out}")
     return 0
+
+
+def _weighting_note(judged: Any) -> str:
+    """What the weights did: the futures they leave, and the targets that set them."""
+    worst = judged.misses[judged.misses["share_outside"] > 0].head(3)
+    named = ", ".join(
+        f"{row.target} (missed by {row.share_outside:.0%} of them)" for row in worst.itertuples()
+    )
+    return textwrap.fill(
+        "Weighted by the record: each future counts by how well its world reproduces the "
+        "calibration targets of assets/data/targets.yaml (open ones left out; "
+        "game/batch/plausibility.py says how), so the band rests on about "
+        f"{judged.effective_samples:.1f} of the {len(judged.weights)} futures. "
+        + (f"The targets that weigh most: {named}." if named else "Every future met every target."),
+        width=100,
+    )
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -628,7 +667,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"within the accepted range). Sources: assets/data/targets.yaml."
     )
     if out is not None:
-
         columns = TABLE_COLUMNS + [c for c in ("share_in_range", "most_sensitive_to") if c in table]
         try:
             atomic_write_frame(table[columns], out)
@@ -670,7 +708,6 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     size = _size(args.size)
     if args.lesson is not None:
-
         given = [f for f in ("scenario", "role", "teams") if getattr(args, f) is not None]
         if given:
             raise InputError(
@@ -707,7 +744,6 @@ def cmd_play(args: argparse.Namespace) -> int:
     else:
         if _no_display():
             if args.lesson is not None:  # the lesson's world, without its teams' decisions
-
                 lesson = load_lesson(args.lesson)
                 ref = ",".join(lesson.scenario.files[-1:]) or lesson.scenario.name
                 print(
@@ -764,6 +800,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError(Problem(f"expected a file ending in .html, got '{out.name}'", key="--out"))
 
     check_writable(out, "--out")
+    if args.weighted and args.futures is None:
+        raise InputError(Problem("--weighted goes with --futures", key="--weighted"))
     workers = _workers_with(args, "--futures", args.futures is not None)
     written = write_report(
         args.source,
@@ -772,6 +810,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         seed=args.seed,
         futures=args.futures or 0,
         workers=workers or 1,
+        weighted=args.weighted,
     )
     print(f"Wrote {written}")
     return 0

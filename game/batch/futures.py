@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from game.batch.plausibility import weighted_quantiles
 from game.batch.sweep import model_rows
 from game.config.experiment import MAX_SAMPLES, sampled_futures
 from game.config.scenario import Scenario
@@ -91,17 +92,31 @@ def _results(jobs: list[FutureJob], workers: int) -> Iterator[dict[str, Any]]:
     return stream(run_future, jobs, max(1, min(workers, len(jobs))))
 
 
-def yearly_band(results: pd.DataFrame) -> pd.DataFrame:
+def yearly_band(results: pd.DataFrame, weights: np.ndarray | None = None) -> pd.DataFrame:
     """Per (year, bloc), the 10%, 50% and 90% quantiles over the futures of each column of the
-    CLI's yearly table (yearly_summary): columns are (column, quantile)."""
-    per_sample = pd.concat(
-        {s: yearly_summary(r) for s, r in results.groupby("sample", sort=True)}, names=["sample"]
-    )
+    CLI's yearly table (yearly_summary): columns are (column, quantile). With `weights`
+    [sample] (game/batch/plausibility.py), the quantiles are weighted."""
+    tables = {s: yearly_summary(r) for s, r in results.groupby("sample", sort=True)}
+    if weights is not None:
+        return _weighted_band(tables, weights)
+    per_sample = pd.concat(tables, names=["sample"])
     band = per_sample.groupby(level=["year", "bloc"], sort=False, observed=True).quantile(
         list(BAND)
     )
     band.index.names = ["year", "bloc", "quantile"]
     return band.unstack("quantile")
+
+
+def _weighted_band(tables: dict[int, pd.DataFrame], weights: np.ndarray) -> pd.DataFrame:
+    """yearly_band's table from weighted quantiles: every future's table has the same rows."""
+    first = next(iter(tables.values()))
+    stack = np.stack(
+        [t.reindex(first.index)[first.columns].to_numpy(float) for t in tables.values()]
+    )
+    q = weighted_quantiles(stack, np.asarray(weights, float), BAND)  # [quantile, row, column]
+    columns = pd.MultiIndex.from_product([first.columns, BAND], names=[None, "quantile"])
+    data = np.transpose(q, (1, 2, 0)).reshape(len(first.index), -1)
+    return pd.DataFrame(data, index=first.index, columns=columns)
 
 
 def format_band(band: pd.DataFrame) -> str:
@@ -132,18 +147,25 @@ def paired_bands(
     workers: int = 1,
     column: str = "gap_months",
     bloc: str | None = None,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One column of one bloc (default: the bloc the rules aim at) month by month over the same
     sampled futures without and with a game's decisions (`base`, `played`: the same scenario,
     the second with the decisions as its schedule): date, world ("played" or "without"), and
     its 10%, 50% and 90% quantiles over the futures. The futures are paired (the same draws and
-    seeds in both worlds), so the two bands differ by the decisions only."""
+    seeds in both worlds), so the two bands differ by the decisions only. With `weights`
+    [sample] (game/batch/plausibility.py), the quantiles are weighted."""
     bloc = bloc or default_world_data().target_bloc
     frames = []
     for world, scenario in (("without", base), ("played", played)):
         results, _ = run_futures(scenario, samples, seed, months, workers)
         mine = results[results["bloc"] == bloc]
-        q = mine.groupby("date", sort=True)[column].quantile(list(BAND)).unstack()
+        if weights is None:
+            q = mine.groupby("date", sort=True)[column].quantile(list(BAND)).unstack()
+        else:
+            grid = mine.pivot(index="sample", columns="date", values=column).sort_index()
+            values = weighted_quantiles(grid.to_numpy(float), np.asarray(weights, float), BAND)
+            q = pd.DataFrame(values.T, index=grid.columns)
         q.columns = ["p10", "median", "p90"]
         frames.append(q.reset_index().assign(world=world))
     return pd.concat(frames, ignore_index=True)[["date", "world", "p10", "median", "p90"]]

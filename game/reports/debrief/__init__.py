@@ -33,6 +33,7 @@ def write_report(
     seed: int = 2022,
     futures: int = 0,
     workers: int = 1,
+    weighted: bool = False,
 ) -> Path:
     """Write the debrief report of a saved game, a live GameSession or a results table to
     `out` (HTML), whole or not at all, and return its path.
@@ -43,11 +44,12 @@ def write_report(
     without the needed columns, an unknown baseline).
 
     `futures` > 0 (a game only) adds China's gap over that many sampled futures, without and
-    with the decisions (`workers` processes run them)."""
+    with the decisions (`workers` processes run them); `weighted` weighs each future by how
+    well its world reproduces the public record (game/batch/plausibility.py)."""
     out = check_writable(out, "--out")
     story = read_story(source, baseline, int(seed))
     if futures > 0:
-        add_futures(story, futures, int(seed), workers)
+        add_futures(story, futures, int(seed), workers, weighted)
     page = render_html(story)
     atomic_write_bytes(out, page.encode("utf-8"))
     return out

@@ -69,10 +69,14 @@ class Story:
     futures_note: str = ""
 
 
-def add_futures(story: Story, samples: int, seed: int, workers: int = 1) -> None:
+def add_futures(
+    story: Story, samples: int, seed: int, workers: int = 1, weighted: bool = False
+) -> None:
     """Add to a game's story China's gap over `samples` sampled futures without and with its
-    decisions, over the months played (game/batch/futures.py: paired_bands)."""
-    from game.batch.futures import paired_bands
+    decisions, over the months played (game/batch/futures.py: paired_bands); `weighted`
+    weighs each future by how well its world reproduces the record (plausibility.py)."""
+    from game.batch.futures import future_jobs, paired_bands
+    from game.batch.plausibility import judge_draws
     from game.batch.robustness import session_scenarios
     from game.config.experiment import drawn_parameters
 
@@ -87,7 +91,16 @@ def add_futures(story: Story, samples: int, seed: int, workers: int = 1) -> None
         )
     base, played, _, decisions = session_scenarios(session)
     months = max(1, session.model.turn)
-    story.futures = paired_bands(base, played, samples, seed, months, workers)
+    weights, weighting = None, ""
+    if weighted:
+        judged = judge_draws(future_jobs(base, samples, seed, months)[1], workers)
+        weights = judged.weights
+        weighting = (
+            " Each future counts by how well its world reproduces the public record (the "
+            "calibration targets, open ones left out), which leaves about "
+            f"{judged.effective_samples:.1f} futures' worth of evidence."
+        )
+    story.futures = paired_bands(base, played, samples, seed, months, workers, weights=weights)
     drawn = drawn_parameters(base.parameters)
     story.futures_note = (
         f"{samples} futures, each a seed and a draw of the {len(drawn)} uncertain parameters "
@@ -95,6 +108,7 @@ def add_futures(story: Story, samples: int, seed: int, workers: int = 1) -> None
         "assets/data/parameters.yaml), run over the months played without and with "
         + (f"the {len(decisions)} decisions" if decisions else "the decisions (there were none)")
         + f"; the futures are the same in both worlds (master seed {seed})."
+        + weighting
     )
 
 
