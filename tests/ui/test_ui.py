@@ -446,3 +446,11 @@ def test_the_end_of_a_game_writes_the_debrief_report(app: App) -> None:
     assert "Report: " in find(app, "#report_status").text
     click(app, find(app, "#questions").rect.center)
     find(app, "#questions_window")
+    # then the same report again, with China's gap over sampled futures, written over it
+    while scene.band_future is not None:
+        assert time.monotonic() < deadline
+        pump(app, 2)
+    assert scene.band_ready
+    text = scene.report_path.read_text(encoding="utf-8")
+    assert f"{app.report_futures} futures, each a seed and a draw" in text
+    assert "sampled futures)" in find(app, "#report_status").text

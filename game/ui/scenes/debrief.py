@@ -34,6 +34,9 @@ class DebriefScene(Scene):
         self.report_path: Path | None = None
         self.report_error: str | None = None
         self.report_future: Future[Path] | None = None
+        # the same report again with the futures band, written over the first when it is done
+        self.band_future: Future[Path] | None = None
+        self.band_ready = False
         self.report_label: UILabel | None = None
         self.open_button: UIButton | None = None
         self.questions_button: UIButton | None = None
@@ -60,7 +63,14 @@ class DebriefScene(Scene):
             self.report_error = f"{type(exc).__name__}: {exc}"
             return
         pool = spawn_pool(1, max_tasks_per_child=None)
-        self.report_future = pool.submit(write_report, str(save), str(folder / f"{stem}.html"))
+        out = str(folder / f"{stem}.html")
+        self.report_future = pool.submit(write_report, str(save), out)
+        # Then the band over sampled futures: it takes a run per future and world, so the
+        # report without it comes first and this one replaces it, whole, when it is done.
+        if self.app.report_futures > 0:
+            self.band_future = pool.submit(
+                write_report, str(save), out, futures=self.app.report_futures
+            )
         pool.shutdown(wait=False)
 
     def build(self) -> None:
@@ -157,7 +167,14 @@ class DebriefScene(Scene):
         if self.report_label is None or self.open_button is None:
             return
         if self.report_path is not None:
-            self.report_label.set_text(S.DEBRIEF_REPORT.format(path=shown_path(self.report_path)))
+            path = shown_path(self.report_path)
+            if self.band_future is not None:
+                text = S.DEBRIEF_REPORT_BAND_COMING.format(path=path, n=self.app.report_futures)
+            elif self.band_ready:
+                text = S.DEBRIEF_REPORT_BAND.format(path=path, n=self.app.report_futures)
+            else:
+                text = S.DEBRIEF_REPORT.format(path=path)
+            self.report_label.set_text(text)
             self.open_button.enable()
             return
         self.open_button.disable()
@@ -174,6 +191,16 @@ class DebriefScene(Scene):
                 self.report_path = future.result()
             except Exception as exc:  # shown on screen; the debrief itself goes on
                 self.report_error = f"{type(exc).__name__}: {exc}"
+                self.band_future = None
+            self._show_report_state()
+        band = self.band_future
+        if band is not None and band.done() and self.report_future is None:
+            self.band_future = None
+            try:
+                self.report_path = band.result()
+                self.band_ready = True
+            except Exception:  # the report without the band stands; the band is a bonus
+                self.band_ready = False
             self._show_report_state()
 
     def open_report(self) -> None:
