@@ -447,10 +447,29 @@ def test_the_end_of_a_game_writes_the_debrief_report(app: App) -> None:
     click(app, find(app, "#questions").rect.center)
     find(app, "#questions_window")
     # then the same report again, with China's gap over sampled futures, written over it
-    while scene.band_future is not None:
+    while scene.band_pending:
         assert time.monotonic() < deadline
         pump(app, 2)
     assert scene.band_ready
     text = scene.report_path.read_text(encoding="utf-8")
     assert f"{app.report_futures} futures, each a seed and a draw" in text
     assert "sampled futures)" in find(app, "#report_status").text
+
+
+def test_quitting_while_the_report_is_written_ends_its_process(app: App) -> None:
+    """The band over sampled futures takes a while: closing the game must not wait for it,
+    nor leave its process behind."""
+    import time
+
+    session = GameSession("historical", roles=["us"], rng=1, months=36)
+    while not session.finished:
+        session.step()
+    scene = DebriefScene(app, session)
+    app.replace(scene)
+    assert scene.writer is not None and scene.band_pending
+    process = scene.writer.process
+    assert process.is_alive()
+    started = time.monotonic()
+    app.close()
+    assert not process.is_alive()
+    assert time.monotonic() - started < 3

@@ -5,7 +5,6 @@ class and for printing) is written in the background into saves/reports as the s
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,13 +15,13 @@ from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 from game.config.yamlfile import shown_path
 from game.play.objectives import ROLES
 from game.reports import format as F
-from game.sim.runner import spawn_pool
 from game.ui import strings as S
 from game.ui.app import App, Scene, font, scene
 from game.ui.charts import bloc_chart, render
 
 if TYPE_CHECKING:
     from game.play.session import GameSession
+    from game.reports.debrief.background import BackgroundReport
 
 
 @scene("debrief")
@@ -33,9 +32,9 @@ class DebriefScene(Scene):
         self.surfaces: list[tuple[pygame.Surface, pygame.Rect]] = []
         self.report_path: Path | None = None
         self.report_error: str | None = None
-        self.report_future: Future[Path] | None = None
-        # the same report again with the futures band, written over the first when it is done
-        self.band_future: Future[Path] | None = None
+        # the report, then the same report with the futures band written over it
+        self.writer: BackgroundReport | None = None
+        self.band_pending = False
         self.band_ready = False
         self.report_label: UILabel | None = None
         self.open_button: UIButton | None = None
@@ -50,7 +49,8 @@ class DebriefScene(Scene):
         took over a minute). The save is kept: a teacher can remake the report or reopen the
         game from it."""
         # imported here, not at the top: matplotlib would add half a second to the game's start
-        from game.reports.debrief import write_report
+        from game.reports.debrief.background import write_in_background
+
         s = self.session
         name = (s.lesson or {}).get("name") or s.scenario.name
         folder = self.app.saves_dir / "reports"
@@ -62,16 +62,12 @@ class DebriefScene(Scene):
         except Exception as exc:  # a full disk or a read-only folder: said on screen
             self.report_error = f"{type(exc).__name__}: {exc}"
             return
-        pool = spawn_pool(1, max_tasks_per_child=None)
-        out = str(folder / f"{stem}.html")
-        self.report_future = pool.submit(write_report, str(save), out)
-        # Then the band over sampled futures: it takes a run per future and world, so the
-        # report without it comes first and this one replaces it, whole, when it is done.
-        if self.app.report_futures > 0:
-            self.band_future = pool.submit(
-                write_report, str(save), out, futures=self.app.report_futures
-            )
-        pool.shutdown(wait=False)
+        # The band over sampled futures takes a run per future and world: the report without
+        # it comes first, and the one with it replaces it, whole, when it is done.
+        futures = self.app.report_futures
+        self.writer = write_in_background(save, folder / f"{stem}.html", futures)
+        self.band_pending = futures > 0
+        self.app.on_quit.append(self.writer.stop)
 
     def build(self) -> None:
         w, h = self.app.size
@@ -168,7 +164,7 @@ class DebriefScene(Scene):
             return
         if self.report_path is not None:
             path = shown_path(self.report_path)
-            if self.band_future is not None:
+            if self.band_pending:
                 text = S.DEBRIEF_REPORT_BAND_COMING.format(path=path, n=self.app.report_futures)
             elif self.band_ready:
                 text = S.DEBRIEF_REPORT_BAND.format(path=path, n=self.app.report_futures)
@@ -180,27 +176,26 @@ class DebriefScene(Scene):
         self.open_button.disable()
         if self.report_error is not None:
             self.report_label.set_text(S.DEBRIEF_REPORT_FAILED.format(error=self.report_error))
-        elif self.report_future is not None:
+        elif self.writer is not None:
             self.report_label.set_text(S.DEBRIEF_REPORT_WRITING)
 
     def update(self, dt: float) -> None:
-        future = self.report_future
-        if future is not None and future.done():
-            self.report_future = None
-            try:
-                self.report_path = future.result()
-            except Exception as exc:  # shown on screen; the debrief itself goes on
-                self.report_error = f"{type(exc).__name__}: {exc}"
-                self.band_future = None
+        if self.writer is None:
+            return
+        alive = self.writer.running  # before reading: a process that ended has said all
+        for stage, status, said in self.writer.poll():
+            if stage == "report" and status == "ok":
+                self.report_path = Path(said)
+            elif stage == "report":  # shown on screen; the debrief itself goes on
+                self.report_error = said
+                self.band_pending = False
+            else:  # the band: without it, the report written first stands
+                self.band_pending = False
+                self.band_ready = status == "ok"
             self._show_report_state()
-        band = self.band_future
-        if band is not None and band.done() and self.report_future is None:
-            self.band_future = None
-            try:
-                self.report_path = band.result()
-                self.band_ready = True
-            except Exception:  # the report without the band stands; the band is a bonus
-                self.band_ready = False
+        if not alive and self.report_path is None and self.report_error is None:
+            self.report_error = "the report's process ended without writing it"
+            self.band_pending = False
             self._show_report_state()
 
     def open_report(self) -> None:
@@ -236,3 +231,4 @@ class DebriefScene(Scene):
                 self.app.running = False
             return True
         return False
+
