@@ -18,6 +18,12 @@ SECONDS_PER_MONTH = 365.25 * 24 * 3600 / 12
 HOME = SITES.index("home")  # where a lab's own and its smuggled chips stand
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """np.clip(x, 0, 1) (NaN stays NaN) without np.clip's dispatch, which on a few blocs'
+    numbers costs several times the arithmetic."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
+
 def capability_index(effective_flop: np.ndarray | float, points_per_decade: float) -> np.ndarray:
     """NaN where there is no model yet (zero compute)."""
     f = np.asarray(effective_flop, float)
@@ -46,7 +52,7 @@ def grow_efficiency(
     rate = np.log(2.0) / doubling_months
     common = rate * months_elapsed
     lead = np.log(efficiency) - (common - rate)
-    lead = lead * (1.0 - decay) + bonus * np.clip(scarcity, 0.0, 1.0) * rate
+    lead = lead * (1.0 - decay) + bonus * _unit(scarcity) * rate
     return np.exp(common + lead)
 
 
@@ -63,13 +69,13 @@ def technique_adoption(
     maximize training stability"), so it takes only `rich_share` of the gain, and that after
     up to `rich_lag_months` (Llama 4, sparse and FP8, Apr 2025). Both move linearly with
     scarcity between the two ends."""
-    s = np.clip(np.asarray(scarcity, float), 0.0, 1.0)
+    s = _unit(np.asarray(scarcity, float))
     target = rich_share + (1.0 - rich_share) * s
     lag = rich_lag_months * (1.0 - s)
     ramp = np.divide(
         months_since, lag, out=np.full(s.shape, 1.0 if months_since >= 0 else 0.0), where=lag > 0
     )
-    return target * np.clip(ramp, 0.0, 1.0)
+    return target * _unit(ramp)
 
 
 def compute_scarcity(
@@ -90,7 +96,7 @@ def compute_scarcity(
     if not np.isfinite(per_dollar).any() or np.nanmax(per_dollar) <= 0:
         return np.zeros(n_blocs)
     ratio = per_dollar / np.nanmax(per_dollar)
-    return np.where(np.isfinite(ratio), 1.0 - np.clip(ratio, 0.0, 1.0), 0.0)
+    return np.where(np.isfinite(ratio), 1.0 - _unit(ratio), 0.0)
 
 
 def cycle_mean(history: np.ndarray, window: int) -> np.ndarray:
@@ -281,7 +287,8 @@ def site_counts(
     by_prov = by_provenance.astype(float)
     onehot = np.eye(n_sites)[site_of]  # [P, S]
     onehot[contraband] = 0.0
-    return np.einsum("hcp,ps->hsc", by_prov, onehot), by_prov[:, :, contraband]
+    # [S, P] @ [H, P, C]: whole counts, so the product sums them exactly in any order
+    return onehot.T @ by_prov.transpose(0, 2, 1), by_prov[:, :, contraband]
 
 
 def largest_cluster(
