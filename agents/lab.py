@@ -195,6 +195,8 @@ def _softmax_rows(u: np.ndarray) -> np.ndarray:
     m = np.where(np.isfinite(m), m, 0.0)
     e = np.exp(u - m)
     s = e.sum(axis=1, keepdims=True)
+    if (s > 0).all():  # the usual month: the guarded division costs more than the plain one
+        return e / s
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
 
 
@@ -230,7 +232,7 @@ def _domestic_floor(
     )
     up = np.where(lift, target / np.maximum(dom_money, 1e-12), 1.0)
     down = np.where(lift, (total - target) / np.maximum(other_money, 1e-12), 1.0)
-    return np.where(domestic, shares * up[:, None], shares * down[:, None])
+    return shares * np.where(domestic, up[:, None], down[:, None])
 
 
 def _hold_to_mandate(

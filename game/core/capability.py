@@ -18,6 +18,12 @@ SECONDS_PER_MONTH = 365.25 * 24 * 3600 / 12
 HOME = SITES.index("home")  # where a lab's own and its smuggled chips stand
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """np.clip(x, 0, 1) (NaN stays NaN) without np.clip's dispatch, which on a few blocs'
+    numbers costs several times the arithmetic."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
+
 def capability_index(effective_flop: np.ndarray | float, points_per_decade: float) -> np.ndarray:
     """NaN where there is no model yet (zero compute)."""
     f = np.asarray(effective_flop, float)
@@ -46,7 +52,7 @@ def grow_efficiency(
     rate = np.log(2.0) / doubling_months
     common = rate * months_elapsed
     lead = np.log(efficiency) - (common - rate)
-    lead = lead * (1.0 - decay) + bonus * np.clip(scarcity, 0.0, 1.0) * rate
+    lead = lead * (1.0 - decay) + bonus * _unit(scarcity) * rate
     return np.exp(common + lead)
 
 
@@ -63,13 +69,13 @@ def technique_adoption(
     maximize training stability"), so it takes only `rich_share` of the gain, and that after
     up to `rich_lag_months` (Llama 4, sparse and FP8, Apr 2025). Both move linearly with
     scarcity between the two ends."""
-    s = np.clip(np.asarray(scarcity, float), 0.0, 1.0)
+    s = _unit(np.asarray(scarcity, float))
     target = rich_share + (1.0 - rich_share) * s
     lag = rich_lag_months * (1.0 - s)
     ramp = np.divide(
         months_since, lag, out=np.full(s.shape, 1.0 if months_since >= 0 else 0.0), where=lag > 0
     )
-    return target * np.clip(ramp, 0.0, 1.0)
+    return target * _unit(ramp)
 
 
 def compute_scarcity(
@@ -90,7 +96,7 @@ def compute_scarcity(
     if not np.isfinite(per_dollar).any() or np.nanmax(per_dollar) <= 0:
         return np.zeros(n_blocs)
     ratio = per_dollar / np.nanmax(per_dollar)
-    return np.where(np.isfinite(ratio), 1.0 - np.clip(ratio, 0.0, 1.0), 0.0)
+    return np.where(np.isfinite(ratio), 1.0 - _unit(ratio), 0.0)
 
 
 def cycle_mean(history: np.ndarray, window: int) -> np.ndarray:
@@ -281,7 +287,8 @@ def site_counts(
     by_prov = by_provenance.astype(float)
     onehot = np.eye(n_sites)[site_of]  # [P, S]
     onehot[contraband] = 0.0
-    return np.einsum("hcp,ps->hsc", by_prov, onehot), by_prov[:, :, contraband]
+    # [S, P] @ [H, P, C]: whole counts, so the product sums them exactly in any order
+    return onehot.T @ by_prov.transpose(0, 2, 1), by_prov[:, :, contraband]
 
 
 def largest_cluster(
@@ -312,28 +319,46 @@ def largest_cluster(
     smaller ones: that, not its size, is what limits its largest run.
     """
     cap = np.asarray(site_cap, float)[None, :, None]
-    onehot = np.eye(n_ecosystems, dtype=bool)[ecosystem]  # [C, E]
     # one chip model: its chips at a site up to the site's cap, plus contraband at home
     usable = np.minimum(counts, cap)
     usable[:, HOME, :] += np.minimum(contraband, contraband_cap)
+    flops = counts * flops_per_chip  # [H, S, C]
     single = (usable * flops_per_chip).max(axis=(1, 2), initial=0.0)
     # models mixed at a site: each source scaled down together to its cap
     # [H, S, E] chips of each ecosystem at each site: whole counts, so any order sums them exactly
-    chips_in = counts @ onehot.astype(float)
+    onehot = (ecosystem[:, None] == np.arange(n_ecosystems)).astype(float)  # [C, E]
+    chips_in = counts @ onehot
     room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
     contra_in = contraband @ onehot  # [H, E]
     contra_room = np.minimum(
         1.0, np.divide(contraband_cap, contra_in, out=np.ones_like(contra_in), where=contra_in > 0)
     )
-    per_eco = np.where(onehot[None, None], (counts * flops_per_chip)[..., None], 0.0)
-    per_eco = per_eco * room[:, :, None, :]  # [H, S, C, E]
-    home_contra = np.where(onehot[None], (contraband * flops_per_chip)[..., None], 0.0)
-    per_eco[:, HOME] += home_contra * contra_room[:, None, :]
-    total = per_eco.sum(axis=2)  # [H, S, E]
-    top = per_eco.max(axis=2, initial=0.0)
+    # [H, S, C] each chip's FLOP/s in its own ecosystem's cluster at each site
+    usable_flops = flops * room[:, :, ecosystem]
+    usable_flops[:, HOME] += contraband * flops_per_chip * contra_room[:, ecosystem]
+    total, top = _ecosystem_sum_max(usable_flops, ecosystem, n_ecosystems)
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
     mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
-    return np.maximum(single, mixed.max(axis=(1, 2), initial=0.0))
+    return np.maximum(single, mixed.max(axis=(0, 2), initial=0.0))
+
+
+def _ecosystem_sum_max(
+    flops: np.ndarray, ecosystem: np.ndarray, n_ecosystems: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """[E, H, S] the sum and the largest (0 if none) of `flops` [H, S, C] over each
+    ecosystem's chips. Chips are gathered by ecosystem onto a leading axis so that each sum
+    adds them one after another in catalogue order: the order a sum over a chip axis that is
+    not the last takes, to the last bit, without a [H, S, C, E] array mostly of zeros."""
+    order = np.argsort(ecosystem, kind="stable")
+    by_eco = np.ascontiguousarray(np.moveaxis(flops, 2, 0)[order])  # [C, H, S]
+    ends = np.cumsum(np.bincount(ecosystem, minlength=n_ecosystems)).tolist()
+    total = np.zeros((n_ecosystems,) + flops.shape[:2])
+    top = np.zeros_like(total)
+    for e, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
+        if hi > lo:
+            total[e] = by_eco[lo:hi].sum(axis=0)
+            top[e] = by_eco[lo:hi].max(axis=0)
+    return total, top
 
 
 def training_flops(cluster: np.ndarray, run_share: float) -> np.ndarray:

@@ -220,3 +220,43 @@ def test_the_best_foreign_model_is_the_best_of_the_other_blocs() -> None:
     np.testing.assert_array_equal(released_foreign([then], 0), [60.0, 61.0, 61.0, 61.0])
     only = np.array([61.0, np.nan, np.nan, np.nan])
     np.testing.assert_array_equal(released_foreign([only], 0), [np.nan, 61.0, 61.0, 61.0])
+
+
+def _largest_cluster_dense(counts, site_cap, contraband, contraband_cap, flops, eco, n_eco, pen):
+    """largest_cluster as first written, over a [holder, site, chip, ecosystem] array: the
+    reference the gathered version must match to the last bit."""
+    cap = np.asarray(site_cap, float)[None, :, None]
+    onehot = np.eye(n_eco, dtype=bool)[eco]
+    usable = np.minimum(counts, cap)
+    usable[:, 0, :] += np.minimum(contraband, contraband_cap)
+    single = (usable * flops).max(axis=(1, 2), initial=0.0)
+    chips_in = counts @ onehot.astype(float)
+    room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
+    contra_in = contraband @ onehot
+    contra_room = np.minimum(
+        1.0, np.divide(contraband_cap, contra_in, out=np.ones_like(contra_in), where=contra_in > 0)
+    )
+    per_eco = np.where(onehot[None, None], (counts * flops)[..., None], 0.0)
+    per_eco = per_eco * room[:, :, None, :]
+    home = np.where(onehot[None], (contraband * flops)[..., None], 0.0)
+    per_eco[:, 0] += home * contra_room[:, None, :]
+    total = per_eco.sum(axis=2)
+    top = per_eco.max(axis=2, initial=0.0)
+    in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
+    mixed = total * (1.0 - pen * np.minimum(1.0, 2.0 * (1.0 - in_top)))
+    return np.maximum(single, mixed.max(axis=(1, 2), initial=0.0))
+
+
+def test_largest_cluster_matches_the_dense_reference_to_the_bit():
+    # with one ecosystem the dense sum ran along its last axis (pairwise): two or more only
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n_h, n_c, n_e = rng.integers(1, 30), rng.integers(1, 45), rng.integers(2, 6)
+        eco = rng.integers(0, n_e, n_c)
+        counts = rng.integers(0, 10 ** rng.integers(1, 7), (n_h, 2, n_c)).astype(float)
+        counts[rng.random(counts.shape) < 0.5] = 0.0
+        contra = rng.integers(0, 10 ** rng.integers(1, 6), (n_h, n_c)).astype(float)
+        contra[rng.random(contra.shape) < 0.6] = 0.0
+        flops = rng.random(n_c) * 1e15
+        args = (counts, np.array([np.inf, 3000.0]), contra, 5000.0, flops, eco, n_e, 0.3)
+        assert np.array_equal(largest_cluster(*args), _largest_cluster_dense(*args))
