@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
-from game.config.errors import InputError, Problem
+from game.config.errors import InputError, Problem, short
 from game.config.paths import EXPERIMENT_DIR
 from game.config.scenario import load_scenario, with_overrides
 from game.config.validation import Strict, validate
@@ -59,13 +59,13 @@ def _uncertainty(value: Any) -> list[float] | Values:
         if len(value) != 2 or not all(
             isinstance(v, numbers) and not isinstance(v, bool) for v in value
         ):
-            raise ValueError(f"{expected}, got {value}")
+            raise ValueError(f"{expected}, got {short(repr(value))}")
         return [float(v) for v in value]
     if isinstance(value, dict):
         if set(value) != {"values"} or not isinstance(value["values"], list) or not value["values"]:
             raise ValueError(f"{expected}, got a mapping with keys {sorted(map(str, value))}")
         return Values(values=value["values"])
-    raise ValueError(f"{expected}, got {value!r}")
+    raise ValueError(f"{expected}, got {short(repr(value))}")
 
 
 Uncertainty = Annotated[Any, AfterValidator(_uncertainty)]
@@ -369,12 +369,15 @@ def _check(doc: YamlDoc, spec: ExperimentFile) -> list[Problem]:
         lo, hi = p.range
         values = u.values if isinstance(u, Values) else list(u)
         if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
-            out.append(doc.problem(("uncertainties", key), f"expected numbers, got {values}"))
+            out.append(
+                doc.problem(("uncertainties", key), f"expected numbers, got {short(repr(values))}")
+            )
         elif not all(lo <= float(v) <= hi for v in values):
             out.append(
                 doc.problem(
                     ("uncertainties", key),
-                    f"expected values within the parameter's range [{lo}, {hi}], got {values}",
+                    f"expected values within the parameter's range [{lo}, {hi}], "
+                    f"got {short(repr(values))}",
                 )
             )
         elif not isinstance(u, Values) and u[0] >= u[1]:
