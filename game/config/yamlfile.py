@@ -34,6 +34,7 @@ class YamlDoc:
     path: str
     data: Any
     root: yaml.Node | None = field(default=None, repr=False)
+    text: str = field(default="", repr=False)  # as read, for keeping with results
 
     def line_of(self, key_path: tuple[Any, ...] | list[Any]) -> int | None:
         """1-based line of the deepest node that exists along key_path."""
@@ -96,7 +97,8 @@ def read_text(path: str | Path, shown: str, what: str = "a YAML file") -> str:
             raise InputError(
                 Problem(f"the most {what} may hold is {MAX_YAML_BYTES:,} bytes", file=shown)
             )
-        return raw.decode("utf-8")
+        # newlines as text mode reads them (the experiment's digest was taken that way)
+        return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise InputError(
             Problem(f"cannot read file (not UTF-8 text: {exc.reason})", file=shown)
@@ -233,7 +235,7 @@ def parse_yaml(text: str, shown: str) -> YamlDoc:
     try:
         root = loader.get_single_node()
         if root is None:
-            return YamlDoc(shown, None, None)
+            return YamlDoc(shown, None, None, text)
         _check_tree(root, shown)
         data = loader.construct_document(root)
     except yaml.YAMLError as exc:
@@ -244,4 +246,4 @@ def parse_yaml(text: str, shown: str) -> YamlDoc:
         ) from None
     finally:
         loader.dispose()
-    return YamlDoc(shown, data, root)
+    return YamlDoc(shown, data, root, text)
