@@ -56,7 +56,7 @@ def test_nesting_500_deep_is_refused(tmp_path: Path) -> None:
 
 def test_deep_mapping_nesting_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
-    path.write_text(VALID + "parameters: " + "{a: " * 500 + "1" + "}" * 500 + "\n", encoding="utf-8")
+    path.write_text(VALID + "parameters: " + "{a: " * 500 + "1" + "}" * 500 + "\n")
     assert "nested more than 64 levels deep" in rejected("run", path)
 
 
