@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from game.config.errors import InputError, Problem
-from game.config.experiment import MAX_SAMPLES
+from game.config.experiment import MAX_RUNS, MAX_SAMPLES
 from game.config.files import atomic_write_frame, check_writable
 from game.config.lesson import lesson_names, load_lesson
 from game.config.levers import default_policy_spec
@@ -32,6 +32,8 @@ EXIT_USAGE = 2
 PROG = "silicon-curtain" if Path(sys.argv[0]).name == "silicon-curtain" else "python main.py"
 DEFAULT_SEED = 2022
 OUT_FORMATS = (".csv", ".parquet")
+# The highest `sweep --max-runs` (a list of 10^7 runs alone takes gigabytes).
+MAX_RUNS_FLAG = 10_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +69,10 @@ def _nonnegative(text: str) -> int:
 
 def _samples(text: str) -> int:
     return _whole_number(text, 1, MAX_SAMPLES, f"a number of futures from 1 to {MAX_SAMPLES}")
+
+
+def _max_runs(text: str) -> int:
+    return _whole_number(text, 1, MAX_RUNS_FLAG, f"a number of runs from 1 to {MAX_RUNS_FLAG:,}")
 
 
 def _seed(text: str) -> int:
@@ -310,6 +316,15 @@ def _add_sweep(sub: Any) -> None:
         type=_positive,
         default=None,
         help="with --from-save: seeds per draw (default: 4; an experiment file sets its own)",
+    )
+    sweep.add_argument(
+        "--max-runs",
+        dest="max_runs",
+        type=_max_runs,
+        default=MAX_RUNS,
+        metavar="N",
+        help=f"refuse a sweep of more than N runs (default: {MAX_RUNS:,}; "
+        f"at most {MAX_RUNS_FLAG:,})",
     )
 
 
@@ -829,6 +844,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
         from game.batch.robustness import describe, robustness
 
+        runs = (args.samples or 16) * (args.replications or 4)
+        if runs > args.max_runs:
+            raise InputError(
+                Problem(
+                    f"--samples x --replications makes {runs:,} futures; the most a sweep may "
+                    f"run is {args.max_runs:,}: lower them, or raise the limit with --max-runs N",
+                    key="--from-save",
+                )
+            )
         folder = Path(args.out or Path("sweeps") / (Path(args.from_save).stem + "-robustness"))
         table, summary = robustness(
             args.from_save,
@@ -866,8 +890,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from game.batch.sweep import SweepStore, run_sweep
     from game.config.experiment import load_experiment  # pandas, SALib: only for a sweep
 
-    experiment = load_experiment(args.experiment)
+    experiment = load_experiment(args.experiment, max_runs=args.max_runs)
     folder = Path(args.out or Path("sweeps") / experiment.name)
+    SweepStore(folder, experiment, args.format)  # checks the folder before anything is printed
     record = experiment.record()
     print(
         f"{experiment.name}: {record['runs']} runs ({record['policies']} policies x "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from game.config.errors import short
+
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
 
 
@@ -19,7 +21,7 @@ def parse_month(value: object) -> int:
         m = _MONTH.match(value.strip())
         if m and 1 <= int(m.group(2)) <= 12:
             return int(m.group(1)) * 12 + int(m.group(2)) - 1
-    raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
+    raise ValueError(f"expected a month as YYYY-MM, got {short(repr(value))}")
 
 
 def format_month(index: int) -> str:

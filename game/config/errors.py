@@ -5,6 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The longest message one problem prints: a user's value quoted in it is cut (short) so that a
+# huge value (a list expanded from aliases) never floods the terminal.
+MAX_MESSAGE = 2000
+
+
+def short(text: str, limit: int = 80) -> str:
+    """Text cut to at most `limit` characters, for quoting a user's value in a message."""
+    return text if len(text) <= limit else text[: limit - 20] + f"... ({len(text):,} chars)"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -14,6 +23,13 @@ class Problem:
     file: str | None = None
     line: int | None = None
     key: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", short(str(self.message), MAX_MESSAGE))
+        if self.key is not None:
+            object.__setattr__(self, "key", short(str(self.key), 200))
+        if self.file is not None:
+            object.__setattr__(self, "file", short(str(self.file), 500))
 
     def __str__(self) -> str:
         where = ""

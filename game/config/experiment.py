@@ -28,6 +28,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
-from game.config.errors import InputError, Problem
+from game.config.errors import InputError, Problem, short
 from game.config.paths import EXPERIMENT_DIR
 from game.config.scenario import load_scenario, with_overrides
 from game.config.validation import Strict, validate
@@ -59,13 +61,13 @@ def _uncertainty(value: Any) -> list[float] | Values:
         if len(value) != 2 or not all(
             isinstance(v, numbers) and not isinstance(v, bool) for v in value
         ):
-            raise ValueError(f"{expected}, got {value}")
+            raise ValueError(f"{expected}, got {short(repr(value))}")
         return [float(v) for v in value]
     if isinstance(value, dict):
         if set(value) != {"values"} or not isinstance(value["values"], list) or not value["values"]:
             raise ValueError(f"{expected}, got a mapping with keys {sorted(map(str, value))}")
         return Values(values=value["values"])
-    raise ValueError(f"{expected}, got {value!r}")
+    raise ValueError(f"{expected}, got {short(repr(value))}")
 
 
 Uncertainty = Annotated[Any, AfterValidator(_uncertainty)]
@@ -79,8 +81,21 @@ def _all_uncertainties(data: Any) -> Any:
     return data
 
 
+def _plain_name(value: str) -> str:
+    """An experiment's name names its folder (sweeps/<name>): one plain file name."""
+    if not _NAME.match(value) or len(value) > 100:
+        raise ValueError(
+            "expected a plain name of letters, digits, '_', '-' and '.' (at most 100, not "
+            f"starting with '.'; it names the sweep's folder), got {short(repr(value))}"
+        )
+    return value
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+
+
 class ExperimentFile(Strict):
-    name: Text
+    name: Annotated[str, AfterValidator(_plain_name)]
     description: Text
     scenario: Text = "historical"
     months: Annotated[int, Field(ge=1, le=1200)] | None = None
@@ -171,6 +186,21 @@ class Experiment:
                 for s in u.values()
             ],
         }
+
+    def run_count(self) -> int:
+        """How many runs the design makes, counted without building them."""
+        spec = self.spec
+        policies = math.prod(len(v) for v in spec.levers.values())
+        u = spec.uncertainties
+        if not u:
+            draws = 1
+        elif spec.design == "grid":
+            draws = math.prod(len(s.values) if isinstance(s, Values) else 3 for s in u.values())
+        elif spec.design == "lhs":
+            draws = spec.samples
+        else:  # Saltelli without second order: N * (D + 2)
+            draws = spec.samples * (len(u) + 2)
+        return policies * draws * spec.replications
 
     def seeds(self) -> list[int]:
         """Replication seeds from the master seed; the same for every policy and draw."""
@@ -291,8 +321,15 @@ def experiment_names(folder: Path = EXPERIMENT_DIR) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
-def load_experiment(name_or_path: str) -> Experiment:
-    """Read and check an experiment file; every problem with its line and key."""
+# Most runs one experiment may make unless `sweep --max-runs` raises it: 100,000 default runs
+# take about 7 hours on 2 cores; a grid of 8 levers of 10 values (10^8 runs) would exhaust the
+# memory before the first run.
+MAX_RUNS = 100_000
+
+
+def load_experiment(name_or_path: str, max_runs: int = MAX_RUNS) -> Experiment:
+    """Read and check an experiment file; every problem with its line and key. A design of
+    more than `max_runs` runs is refused before any run is built."""
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml") and path.parent == Path("."):
         candidate = EXPERIMENT_DIR / f"{name_or_path}.yaml"
@@ -309,10 +346,22 @@ def load_experiment(name_or_path: str) -> Experiment:
     spec = validate(doc, ExperimentFile)
     if spec.draw_all:
         spec = _every_uncertainty(doc, spec)
+    experiment = Experiment(spec, shown, doc.text)
+    runs = experiment.run_count()
+    if runs > max_runs:
+        where = "replications" if "replications" in (doc.data or {}) else "name"
+        raise InputError(
+            doc.problem(
+                (where,),
+                f"the design makes {runs:,} runs (policies x draws x replications); the "
+                f"most an experiment may make is {max_runs:,}: vary fewer levers or values, "
+                "draw fewer samples, or raise the limit with `sweep --max-runs N`",
+            )
+        )
     problems = _check(doc, spec)
     if problems:
         raise InputError(problems)
-    return Experiment(spec, shown, path.read_text(encoding="utf-8"))
+    return experiment
 
 
 def _every_uncertainty(doc: YamlDoc, spec: ExperimentFile) -> ExperimentFile:
@@ -369,12 +418,15 @@ def _check(doc: YamlDoc, spec: ExperimentFile) -> list[Problem]:
         lo, hi = p.range
         values = u.values if isinstance(u, Values) else list(u)
         if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
-            out.append(doc.problem(("uncertainties", key), f"expected numbers, got {values}"))
+            out.append(
+                doc.problem(("uncertainties", key), f"expected numbers, got {short(repr(values))}")
+            )
         elif not all(lo <= float(v) <= hi for v in values):
             out.append(
                 doc.problem(
                     ("uncertainties", key),
-                    f"expected values within the parameter's range [{lo}, {hi}], got {values}",
+                    f"expected values within the parameter's range [{lo}, {hi}], "
+                    f"got {short(repr(values))}",
                 )
             )
         elif not isinstance(u, Values) and u[0] >= u[1]:

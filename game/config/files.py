@@ -1,9 +1,11 @@
-"""Writing the user's files: checked before a long run, written whole or not at all."""
+"""The user's files: inputs checked before they are opened, outputs checked before a long run
+and written whole or not at all."""
 
 from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +14,42 @@ from game.config.errors import InputError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+# The most bytes a YAML input (scenario, experiment, lesson, data file) may hold: the largest
+# shipped one is about 33 KB, and parsing a megabyte of YAML takes seconds.
+MAX_YAML_BYTES = 1_000_000
+# The most bytes a results table given to `report` may hold (one run of 1,200 months is about
+# 1 MB as CSV).
+MAX_TABLE_BYTES = 64_000_000
+
+
+def check_input_file(path: str | Path, shown: str, limit: int, what: str) -> int:
+    """Fail, naming the file, unless `path` is a regular file of at most `limit` bytes; return
+    its size. Checked with stat before anything opens it: a FIFO or a device such as
+    /dev/zero would block or never end."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(Problem("file not found", file=shown)) from None
+    except OSError as exc:
+        raise InputError(Problem(f"cannot read file ({exc.strerror})", file=shown)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(Problem(f"is a directory, expected {what}", file=shown))
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            Problem(
+                f"is not a regular file (a pipe, socket or device), expected {what}", file=shown
+            )
+        )
+    if st.st_size > limit:
+        raise InputError(
+            Problem(
+                f"is {st.st_size:,} bytes; the most {what} may hold is {limit:,} bytes",
+                file=shown,
+            )
+        )
+    return st.st_size
 
 
 def _umask() -> int:

@@ -23,6 +23,13 @@ from game.config.world import Month, Text, WorldData, default_world_data
 from game.config.yamlfile import YamlDoc, parse_yaml, read_yaml, shown_path
 
 MAX_MONTHS = 1200
+# Most scenarios one may stack with `extends:` (the shipped ones stack 2).
+MAX_EXTENDS = 16
+# The months a scenario may start in: the world data (assets/data) describes the stocks, labs
+# and vendors of October 2022, so an earlier start would show that world under wrong dates; the
+# chip catalogue's releases run to 2028, and a start after 2030 would be far beyond the data.
+FIRST_START = parse_month("2022-10")
+LAST_START = parse_month("2030-12")
 # A yearly budget growth factor outside (0, MAX_BUDGET_GROWTH] is a typo, not a scenario.
 MAX_BUDGET_GROWTH = 10.0
 
@@ -245,7 +252,7 @@ def load_scenario(
     policy_dir: str | Path = POLICY_DIR,
     world: WorldData | None = None,
     spec: PolicySpec | None = None,
-    _chain: tuple[str, ...] = (),
+    _chain: tuple[tuple[str, str], ...] = (),
 ) -> Scenario:
     """Load, merge (extends) and check a scenario; raise InputError listing every problem.
     With the default world and spec the result is kept until one of its files changes
@@ -259,7 +266,7 @@ def load_scenario(
     if stamps and key in _LOADED and _LOADED[key][0] == stamps:
         return _LOADED[key][1]
     doc = read_yaml(path, shown_path(path))
-    scenario = _build(doc, world, spec, policy_dir, _chain)
+    scenario = _build(doc, world, spec, policy_dir, _chain, key[0])
     if stamps:
         _LOADED[key] = (stamps, scenario)
     return scenario
@@ -283,23 +290,45 @@ def parse_scenario_text(
 
 
 def _build(
-    doc: YamlDoc, world: WorldData, spec: PolicySpec, policy_dir: str | Path, chain: tuple[str, ...]
+    doc: YamlDoc,
+    world: WorldData,
+    spec: PolicySpec,
+    policy_dir: str | Path,
+    chain: tuple[tuple[str, str], ...],
+    own_file: str | None = None,
 ) -> Scenario:
+    """`chain`: (name, resolved file) of the scenarios that extend this one, to find loops by
+    name or by path."""
     sf = validate(doc, ScenarioFile)
     problems: list[Problem] = []
     parent: Scenario | None = None
     if sf.extends:
-        if sf.extends in chain or sf.extends == sf.name:
+        here = chain + ((sf.name, own_file or ""),)
+        try:
+            parent_file = str(scenario_path(sf.extends, policy_dir).resolve())
+        except InputError:
+            parent_file = ""  # an unknown name: load_scenario below says so
+        names = [n for n, _ in here]
+        files = [f for _, f in here if f]
+        if sf.extends in names or (parent_file and parent_file in files):
             raise InputError(
                 doc.problem(
                     ("extends",),
-                    f"scenarios extend each other in a loop: "
-                    f"{' -> '.join(chain + (sf.name, sf.extends))}",
+                    "scenarios extend each other in a loop: "
+                    + " -> ".join([*names, sf.extends]),
+                )
+            )
+        if len(here) >= MAX_EXTENDS:
+            raise InputError(
+                doc.problem(
+                    ("extends",),
+                    f"more than {MAX_EXTENDS} scenarios extend one another; expected a "
+                    "shorter chain",
                 )
             )
         try:
             parent = load_scenario(
-                sf.extends, policy_dir=policy_dir, world=world, spec=spec, _chain=chain + (sf.name,)
+                sf.extends, policy_dir=policy_dir, world=world, spec=spec, _chain=here
             )
         except InputError as exc:
             first = exc.problems[0]
@@ -333,6 +362,16 @@ def _build(
         problems.append(
             doc.problem(("end",), "missing required key (or extend a scenario that has it)")
         )
+    if sf.start and start is not None and not FIRST_START <= start <= LAST_START:
+        problems.append(
+            doc.problem(
+                ("start",),
+                f"expected a month from {format_month(FIRST_START)} to "
+                f"{format_month(LAST_START)} (the world data describes October 2022), "
+                f"got {format_month(start)}",
+            )
+        )
+        start = None  # an end or a date checked against it would only repeat this
     if start is not None and end is not None and not 0 <= end - start < MAX_MONTHS:
         problems.append(
             doc.problem(

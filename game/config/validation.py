@@ -11,7 +11,7 @@ from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from game.config.errors import InputError, Problem
+from game.config.errors import InputError, Problem, short
 from game.config.yamlfile import YamlDoc
 
 M = TypeVar("M", bound=BaseModel)
@@ -19,14 +19,16 @@ _EXP = re.compile(r"^[-+]?[0-9.]+[eE][0-9]+$")
 
 
 class Strict(BaseModel):
-    """Base for every schema: unknown keys are errors and no type is silently converted."""
+    """Base for every schema: unknown keys are errors, no type is silently converted and every
+    number is finite (.inf or .nan would turn the model's sums into NaN)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 def _describe(value: Any) -> str:
+    """A user's value for a message, never longer than a line (a value may be huge)."""
     if isinstance(value, str):
-        return repr(value)
+        return short(repr(value))
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -35,7 +37,7 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return short(repr(value))
 
 
 def _unwrap(tp: Any) -> Any:
@@ -85,6 +87,8 @@ def _message(err: dict[str, Any], model_cls: type[BaseModel], loc: tuple[Any, ..
         return f"unknown key{hint}; expected one of: {', '.join(keys)}"
     if kind == "missing":
         return "missing required key"
+    if kind == "finite_number":
+        return f"expected a finite number, got {got}"
     if kind in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"):
         what = "a whole number" if kind.startswith("int") else "a number"
         hint = ""
@@ -112,8 +116,8 @@ def _message(err: dict[str, Any], model_cls: type[BaseModel], loc: tuple[Any, ..
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected', '')}, got {got}"
     if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    return f"{err['msg']}, got {got}"
+        return short(str(ctx.get("error", err["msg"])), 300)
+    return f"{short(err['msg'], 200)}, got {got}"
 
 
 def problems_from(

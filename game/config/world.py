@@ -28,6 +28,19 @@ NonNegative = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
+def _up_to(high: float, positive: bool = True) -> Any:
+    """A number above 0 (or at least 0) and at most `high`: far beyond any real chip or lab,
+    but short of where the model's products overflow to inf or NaN."""
+    return Annotated[float, Field(gt=0, le=high) if positive else Field(ge=0, le=high)]
+
+
+# Largest magnitude of a parameter's value or range ends (the largest shipped is about 1.2e7).
+MAX_PARAMETER = 1e12
+# Parameters in these units are durations or factors the model divides by or takes the log of:
+# their range must lie above 0.
+POSITIVE_UNITS = ("months", "years", "x", "multiplier")
+
+
 def _range_ok(r: list[float]) -> tuple[float, float]:
     if r[0] > r[1]:
         raise ValueError(f"range must be [low, high] with low <= high, got {list(r)}")
@@ -60,18 +73,18 @@ class ChipSpec(Strict):
     end_of_sale: Month | None = None
     variant_of: str | None = None
     designed_for: str | None = None
-    dense_bf16_tflops: Positive
-    memory_gb: Positive
-    memory_bandwidth_tbps: Positive
-    interconnect_gbps: NonNegative
-    die_area_mm2: Positive
-    price_usd: Positive
+    dense_bf16_tflops: _up_to(1e6)
+    memory_gb: _up_to(1e6)
+    memory_bandwidth_tbps: _up_to(1e4)
+    interconnect_gbps: _up_to(1e7, positive=False)
+    die_area_mm2: _up_to(1e6)
+    price_usd: _up_to(1e9)
     ecosystem: Text
     source: Text
     # How much of a smuggling ring's capacity one chip takes per dollar, against a chip sold as
     # a card or in an air-cooled 8-GPU server (the kind prosecuted rings moved): 1 unless the
     # catalogue says the chip ships only in bigger, liquid-cooled systems (agents/broker.py).
-    smuggling_difficulty: Annotated[float, Field(ge=1)] = 1.0
+    smuggling_difficulty: Annotated[float, Field(ge=1, le=1000)] = 1.0
 
 
 class Ecosystem(Strict):
@@ -117,8 +130,8 @@ class VendorSpec(Strict):
     id: Text
     name: Text
     country: Text
-    capacity_per_month: NonNegative | None
-    capacity_growth: Positive | None
+    capacity_per_month: _up_to(1e9, positive=False) | None
+    capacity_growth: _up_to(100) | None
     makes_variants: bool
     sells_to: list[Text] | None = None
     source: Text
@@ -143,11 +156,11 @@ class LabSpec(Strict):
     frontier: bool
     growth: Literal["frontier", "other"]
     founded: Month | None = None
-    budget_musd: NonNegative
+    budget_musd: _up_to(1e8, positive=False)
     risk_appetite: Share
-    best_model_flop: NonNegative
+    best_model_flop: _up_to(1e40, positive=False)
     hosts_rentals: bool = False
-    initial_stock: dict[str, Annotated[int, Field(ge=0)]]
+    initial_stock: dict[str, Annotated[int, Field(ge=0, le=1_000_000_000)]]
     source: Text
 
 
@@ -282,7 +295,23 @@ def _check_parameters(doc: YamlDoc, params: ParametersFile) -> list[Problem]:
     for key, p in params.parameters.items():
         problems += _ref(doc, ("parameters", key, "source"), p.source, params.sources, "source")
         lo, hi = p.range
-        if not lo <= p.value <= hi:
+        if max(abs(lo), abs(hi), abs(p.value)) > MAX_PARAMETER:
+            problems.append(
+                doc.problem(
+                    ("parameters", key),
+                    f"expected a value and range within +-{MAX_PARAMETER:g}, got {p.value} "
+                    f"in [{lo}, {hi}]",
+                )
+            )
+        elif p.unit.split()[0] in POSITIVE_UNITS and lo <= 0:
+            problems.append(
+                doc.problem(
+                    ("parameters", key, "range"),
+                    f"expected a range above 0 (a duration or factor in {p.unit}), "
+                    f"got [{lo}, {hi}]",
+                )
+            )
+        elif not lo <= p.value <= hi:
             problems.append(
                 doc.problem(
                     ("parameters", key, "value"),

@@ -11,6 +11,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -19,6 +20,10 @@ from matplotlib.figure import Figure
 from game.batch.calibration import format_value
 from game.config.files import atomic_write_bytes
 from game.config.paths import DATA_ROOT
+
+# Text is drawn as written: a bloc name or label from a user's file (or "$3bn to $4bn")
+# must never reach matplotlib's mathtext parser, which fails on an unbalanced '$'.
+matplotlib.rcParams["text.parse_math"] = False
 
 RECORD_NAME = "README.md"
 LOG_SCALE_ABOVE = 1e3  # a trajectory whose values span more than this is drawn on a log axis

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -31,6 +32,10 @@ from game.reports.analysis.metrics import (
 )
 from game.reports.analysis.sweep import CHINA, LEADER, Sweep
 from game.reports.format import tick_labels
+
+# Text is drawn as written: a bloc name or label from a user's file (or "$3bn to $4bn")
+# must never reach matplotlib's mathtext parser, which fails on an unbalanced '$'.
+matplotlib.rcParams["text.parse_math"] = False
 
 DPI = 120
 SMOOTH_MONTHS = 12  # window of the trailing mean of China's frontier relative to the others

@@ -184,11 +184,11 @@ def _read_outcomes(folder: Path, experiments: pd.DataFrame) -> pd.DataFrame:
 
 def _read_description(folder: Path) -> str:
     """The experiment file's description, or nothing: the summary does without it."""
-    try:
-        import yaml
+    from game.config.yamlfile import read_yaml  # the guarded loader every YAML input passes
 
-        doc = yaml.safe_load((folder / "experiment.yaml").read_text(encoding="utf-8"))
-    except (OSError, ValueError, ImportError):  # yaml's errors are ValueErrors
+    try:
+        doc = read_yaml(folder / "experiment.yaml").data
+    except InputError:
         return ""
     return str(doc.get("description") or "") if isinstance(doc, dict) else ""
 

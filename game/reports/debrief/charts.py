@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,6 +22,10 @@ from game.play.objectives import CHINA_BLOC
 from game.reports.debrief.source import Story
 from game.reports.debrief.table import PROVENANCE_COLUMNS, PROVENANCE_WORDS, month_starts
 from game.reports.format import count
+
+# Text is drawn as written: a bloc name or label from a user's file (or "$3bn to $4bn")
+# must never reach matplotlib's mathtext parser, which fails on an unbalanced '$'.
+matplotlib.rcParams["text.parse_math"] = False
 
 # The A4 text width (210 mm - 2 x 15 mm margins) at a resolution that prints sharply without
 # making the file heavy (each chart is 40-80 kB).

@@ -18,7 +18,8 @@ import pandas as pd
 
 from game.config.dates import format_month, parse_month
 from game.config.errors import InputError, Problem
-from game.config.scenario import load_scenario
+from game.config.files import MAX_TABLE_BYTES, check_input_file
+from game.config.scenario import MAX_MONTHS, load_scenario
 from game.config.world import default_world_data
 from game.play.objectives import CHINA_BLOC, ROLES
 from game.play.session import GameSession
@@ -128,7 +129,18 @@ def read_story(source: str | Path | GameSession, baseline: str, seed: int) -> St
                 file=str(path),
             )
         )
+    # a regular file (a FIFO would block); a results table of bounded size (a save's members
+    # are checked when it is loaded)
+    size = check_input_file(path, str(path), 2**63, "a saved game or a results table")
     kind = _kind_of(path)
+    if kind != "game" and size > MAX_TABLE_BYTES:
+        raise InputError(
+            Problem(
+                f"is {size:,} bytes; the most a results table may hold is "
+                f"{MAX_TABLE_BYTES:,} bytes (one run of {MAX_MONTHS} months is about 1 MB)",
+                file=str(path),
+            )
+        )
     if kind == "game":
         return _game_story(GameSession.load(path), path.name)
     return _table_story(path, _read_table(path, kind), baseline, seed)
@@ -277,6 +289,16 @@ def _table_story(path: Path, played: pd.DataFrame, baseline: str, seed: int) -> 
     table = Table.from_frame(played)
     first, last = table.dates[0], table.dates[-1]
     months = parse_month(last) - scenario.start + 1
+    if months > MAX_MONTHS:
+        raise InputError(
+            Problem(
+                f"the table runs to {last}, {months:,} months from the '{scenario.name}' "
+                f"scenario's start ({format_month(scenario.start)}); a run is at most "
+                f"{MAX_MONTHS} months, so there is nothing to compare it with after "
+                f"{format_month(scenario.start + MAX_MONTHS - 1)}",
+                file=str(path),
+            )
+        )
     if months < 1:
         raise InputError(
             Problem(
