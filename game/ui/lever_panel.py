@@ -60,6 +60,9 @@ class LeverPanel:
         self.embargo_boxes: dict[Any, tuple[LeverSpec, str | None]] = {}
         self.before_embargo: dict[str, str] = {}
         self.pending: dict[tuple[str, str | None], tuple[Any, float]] = {}
+        # check boxes set by the panel itself: pygame_gui posts the same event as a click for
+        # them, which must not come back as the player's decision
+        self.echoes: set[Any] = set()
         self.clock = 0.0
         self.focus = -1
         self.page = 0
@@ -110,6 +113,7 @@ class LeverPanel:
         self.controls.clear()
         self.by_element.clear()
         self.embargo_boxes.clear()
+        self.echoes.clear()
         width = self.rect.width - 12
         name_w = int(width * 0.46)
         ctl_w = width - name_w - 58
@@ -267,6 +271,9 @@ class LeverPanel:
                     control.value_label.set_text(_show(event.value, control.lever))
                 return True
         elif event.type in (pygame_gui.UI_CHECK_BOX_CHECKED, pygame_gui.UI_CHECK_BOX_UNCHECKED):
+            if event.ui_element in self.echoes:
+                self.echoes.discard(event.ui_element)
+                return True
             control = self.by_element.get(event.ui_element)
             if control:
                 self._decide(control, event.type == pygame_gui.UI_CHECK_BOX_CHECKED)
@@ -309,7 +316,13 @@ class LeverPanel:
     def _sync_embargo(self, target: str | None, choice: str) -> None:
         for box, (_, t) in self.embargo_boxes.items():
             if t == target:
-                box.set_state(choice == "embargoed")
+                self._set_box(box, choice == "embargoed")
+
+    def _set_box(self, box: Any, state: bool) -> None:
+        """Check or clear a box for the player to see, not as the player's click."""
+        if box.is_checked != state:
+            self.echoes.add(box)
+            box.set_state(state)
 
     def _settle(self, control: Control, value: Any) -> None:
         self.pending[(control.lever.id, control.target)] = (value, self.clock)
@@ -333,6 +346,30 @@ class LeverPanel:
                 except Exception as exc:  # a CommandError from the model: show it, keep playing
                     errors.append(str(exc))
         return errors
+
+    def sync(self) -> None:
+        """Show every widget's lever as it is in force now. The panel is not the only thing
+        that moves levers: an export rule's preset sets its thresholds when the month runs, a
+        schedule or a bot changes them, an undo takes a decision back. A widget the player is
+        moving (a drag held, a move not yet settled) is left alone."""
+        for c in self.controls:
+            if (c.lever.id, c.target) in self.pending:
+                continue
+            value = self.session.lever_value(c.lever.id, c.target)
+            if c.lever.kind == "number":
+                button = getattr(c.widget, "sliding_button", None)
+                if button is not None and button.held:
+                    continue
+                shown = int(round(float(value))) if c.widget.use_integers_for_value else value
+                if c.widget.get_current_value() != shown:
+                    c.widget.set_current_value(shown, warn=False)
+                if c.value_label is not None and c.value_label.text != _show(value, c.lever):
+                    c.value_label.set_text(_show(value, c.lever))
+            elif c.lever.kind == "bool":
+                self._set_box(c.widget, bool(value))
+            elif c.widget.text != _choice_label(value):
+                c.widget.set_text(_choice_label(value))
+                self._sync_embargo(c.target, str(value))
 
     def flush(self) -> None:
         """Apply every pending move now (before a month passes)."""

@@ -87,6 +87,48 @@ def play_scene(app: App, roles: list[str] | None = None, scenario=None) -> PlayS
 
 
 # ----------------------------------------------------------------------------- levers
+def test_the_lever_panel_shows_what_the_month_put_in_force(app: App) -> None:
+    """Choosing the October 2022 rule sets its thresholds when the month runs: the sliders on
+    the page must show them then, without turning the page away and back."""
+    scene = play_scene(app)
+    session = scene.session
+    rule = reveal(app, scene, "#lever-export_rule")
+    for _ in range(10):
+        if find(app, "#lever-export_rule").text.startswith("oct2022"):
+            break
+        click(app, find(app, "#lever-export_rule").rect.center)
+    assert session.lever_value("export_rule") == "oct2022", rule.text
+    tpp = find(app, "#lever-control_tpp")  # on the same page: no page turned from here on
+    assert tpp.get_current_value() == 0
+    scene.advance()
+    scene.advance()
+    pump(app, 2)
+    in_force = session.lever_value("control_tpp")
+    assert in_force > 0
+    assert find(app, "#lever-control_tpp") is tpp  # the same widget, not a rebuilt page
+    assert tpp.get_current_value() == round(in_force)
+    label = scene.panel.by_element[tpp].value_label
+    assert label is not None and str(round(in_force)) in label.text.replace(",", "")
+    # showing it is not deciding it: the only decision is the rule
+    assert [d.change.lever for d in session.decisions] == ["export_rule"]
+
+
+def test_cycling_away_from_an_embargo_is_one_decision_and_sticks(app: App) -> None:
+    """The embargo box follows the tier button; clearing it for the player to see must not
+    come back as a click that decides the tier again."""
+    scene = play_scene(app)
+    session = scene.session
+    click(app, reveal(app, scene, "#embargo-china").rect.center)
+    assert session.lever_value("destination", "china") == "embargoed"
+    click(app, find(app, "#lever-destination-china").rect.center)
+    chosen = session.lever_value("destination", "china")
+    assert chosen != "embargoed"
+    assert not find(app, "#embargo-china").is_checked
+    pump(app, 4)
+    assert session.lever_value("destination", "china") == chosen
+    assert [d.change.lever for d in session.decisions] == ["destination", "destination"]
+
+
 def test_an_embargo_on_china_reaches_the_model_and_legal_deliveries_drop(app: App) -> None:
     scene = play_scene(app)
     session = scene.session

@@ -321,6 +321,7 @@ class PlayScene(Scene):
         self.after_month()
 
     def after_month(self) -> None:
+        self.panel.sync()  # the month may have moved levers (a rule's preset, a schedule, a bot)
         self.charts_dirty = True
         self._refresh_texts()
         self._set_speed_buttons()
