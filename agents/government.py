@@ -69,9 +69,13 @@ class Government(mesa.Agent):
 
     def _raise(
         self, lever: str, step: float, most: float, target: str | None = None
-    ) -> PolicyChange:
+    ) -> list[PolicyChange]:
+        """The lever raised by `step`, at most to `most`; nothing at all once it is there: a
+        bot announces changes, not the policy it already has (and an unchanged lever is no
+        tightening for the other side to answer)."""
         now = float(self.model.policy.get(lever, target))
-        return PolicyChange(self.gov_id, lever, round(min(most, now + step), 2), target)
+        new = round(min(most, now + step), 2)
+        return [PolicyChange(self.gov_id, lever, new, target)] if new != now else []
 
     def _ceiling(self, lever: str) -> float:
         spec = self.model.spec.levers[lever]
@@ -87,11 +91,11 @@ class Government(mesa.Agent):
         closing = np.isfinite(gap) and gap < p.bot_controller_gap_trigger_months
         if not (closing or smuggled > p.bot_controller_smuggled_share_trigger):
             return []
-        moves = [self._raise("enforcement", p.bot_enforcement_step, self._ceiling("enforcement"))]
+        moves = self._raise("enforcement", p.bot_enforcement_step, self._ceiling("enforcement"))
         route = busiest_route(model)
         if route is not None:
             most = self._ceiling("transit_pressure")
-            moves.append(self._raise("transit_pressure", p.bot_transit_pressure_step, most, route))
+            moves += self._raise("transit_pressure", p.bot_transit_pressure_step, most, route)
         return moves
 
     def _support_and_retaliate(self) -> list[PolicyChange]:
@@ -102,7 +106,7 @@ class Government(mesa.Agent):
         gap = model.latest("gap_months", model.china_bloc)
         if np.isfinite(gap) and gap > p.bot_target_gap_trigger_months:
             for lever in ("domestic_subsidy", "buy_domestic_mandate"):
-                moves.append(self._raise(lever, p.bot_support_step, p.bot_support_max))
+                moves += self._raise(lever, p.bot_support_step, p.bot_support_max)
         since = model.month - int(p.bot_period_months)
         tightened = any(
             m > since and c.actor == model.controller and c.lever in TIGHTENING_LEVERS
@@ -110,7 +114,7 @@ class Government(mesa.Agent):
         )
         most = self._ceiling("mineral_controls")
         if tightened and float(model.policy.get("mineral_controls")) < most:
-            moves.append(self._raise("mineral_controls", p.bot_retaliation_step, most))
+            moves += self._raise("mineral_controls", p.bot_retaliation_step, most)
         return moves
 
     def state(self) -> dict[str, Any]:

@@ -150,6 +150,15 @@ def _plain_value(value: Any) -> Value:
     return value
 
 
+def _same_value(now: Any, new: Any) -> bool:
+    """A lever's value in force and a new one are the same setting (numbers by value)."""
+    if isinstance(now, bool) or isinstance(new, bool):
+        return now == new
+    if isinstance(now, int | float) and isinstance(new, int | float):
+        return float(now) == float(new)
+    return str(now) == str(new)
+
+
 def _owner_name(owner: str) -> str:
     """Whose lever it is, in words ('the US government', 'a chip vendor')."""
     return next((r.owner_name for r in ROLES.values() if r.owner == owner), owner)
@@ -380,6 +389,10 @@ class GameSession:
         )
         if errs:
             raise CommandError([Problem(msg, key=f"{change}: {key}") for key, msg in errs])
+        if self._moves_again(change, role.id):
+            self.undo()  # the same lever moved again this month: one decision, the last value
+        if _same_value(self.model.policy.get(change.lever, change.target), change.value):
+            return  # nothing would change (a lever moved back where it was): no decision
         before = self._version
         self._current_snapshot()  # the undo point
         self.model.apply(change, source="player")
@@ -389,6 +402,19 @@ class GameSession:
         self.decisions.append(Decision(effective, role.id, change))
         self._links.append((before, self._version))
         self._request_projection()
+
+    def _moves_again(self, change: PolicyChange, role: str) -> bool:
+        """The decision just before this one, this month and by the same role, moved the same
+        lever (and target): four clicks on a slider's arrow are one decision, not four news
+        items, four report rows and four replays."""
+        if not self._undo or not self.decisions:
+            return False
+        last = self.decisions[-1]
+        return (
+            last.role == role
+            and last.change.lever == change.lever
+            and last.change.target == change.target
+        )
 
     # ------------------------------------------------------------------ undo
     def can_undo(self) -> bool:

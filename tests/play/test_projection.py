@@ -119,6 +119,10 @@ def test_two_workers_share_the_seeds() -> None:
 
 
 def test_a_session_fills_in_effects_from_a_real_projector() -> None:
+    """A decision's effect is the end-of-game median it moves, over the same futures before and
+    after it: the projector's answer equals the projections made here of both states. (Its
+    sign is the model's to say: in 2022-25 a control can speed China's efficiency more than it
+    takes away, docs/model.md.)"""
     sc = load_scenario("historical")
     s = GameSession(dataclasses.replace(sc, end=sc.start + 29), ["us"])
     with Projector(seeds=2, workers=1) as projector:
@@ -127,7 +131,9 @@ def test_a_session_fills_in_effects_from_a_real_projector() -> None:
         while s.poll_projection() is None:
             assert time.monotonic() < deadline
             time.sleep(0.02)
+        before = snapshot(s.model)
         s.decide("hbm_controls", True)
+        after = snapshot(s.model)
         assert s.fan_pending
         while s.decisions[0].effect is None:
             s.poll_projection()
@@ -135,7 +141,10 @@ def test_a_session_fills_in_effects_from_a_real_projector() -> None:
             time.sleep(0.02)
     effect = s.decisions[0].effect
     assert set(effect) == {"us", "china", "allies", "rest"}
-    assert effect["china"] < 0  # HBM controls starve China's domestic chips
+    ends = [project(*state, seeds=2, base_seed=s.model.rng_seed) for state in (before, after)]
+    for bloc, moved in effect.items():
+        assert moved == pytest.approx(ends[1]["median"][bloc][-1] - ends[0]["median"][bloc][-1])
+    assert effect["china"] != 0.0  # HBM controls move China's path
     assert s.fan is not None and not s.fan_pending
 
 

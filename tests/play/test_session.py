@@ -63,6 +63,40 @@ def test_a_decision_reaches_the_model_and_not_the_ghost() -> None:
     assert s.levers() == [lv for lv in s.model.spec.levers.values() if lv.owner == "us"]
 
 
+def test_moving_one_lever_again_in_a_month_is_one_decision() -> None:
+    """Four clicks on a slider's arrow are one decision with the last value: one news item,
+    one command, one row in the report, one replay; moving it back where it was is none."""
+    s = GameSession("historical", ["us"], rng=4)
+    fresh = GameSession("historical", ["us"], rng=4)
+    for value in (1.25, 1.5, 1.75, 2.0):
+        s.decide("enforcement", value)
+    fresh.decide("enforcement", 2.0)
+    assert [d.change for d in s.decisions] == [PolicyChange("us", "enforcement", 2.0)]
+    players = [c for _, c, src in s.model.command_log if src == "player"]
+    assert players == [PolicyChange("us", "enforcement", 2.0)]
+    assert s.model.events == fresh.model.events  # one news item, as for one decision
+    s.decide("enforcement", 1.0)  # back to what is in force: nothing decided at all
+    assert s.decisions == [] and s.lever_value("enforcement") == 1.0
+    assert not any(src == "player" for _, _, src in s.model.command_log)
+    s.decide("enforcement", 1.0)  # setting what is in force is no decision either
+    assert s.decisions == []
+
+
+def test_a_lever_moved_in_another_month_or_after_another_lever_is_a_new_decision() -> None:
+    s = GameSession("historical", ["us"], rng=4)
+    s.decide("enforcement", 1.5)
+    s.decide("transit_pressure", 1.0, "singapore")
+    s.decide("enforcement", 2.0)  # another lever came between: its own decision
+    s.step()
+    s.decide("enforcement", 2.5)  # a new month: its own decision
+    assert [(d.change.lever, d.change.value) for d in s.decisions] == [
+        ("enforcement", 1.5),
+        ("transit_pressure", 1.0),
+        ("enforcement", 2.0),
+        ("enforcement", 2.5),
+    ]
+
+
 def test_a_role_cannot_move_another_roles_lever() -> None:
     s = GameSession("historical", ["us", "china", "vendor", "lab"])
     with pytest.raises(CommandError, match="China's government"):
@@ -115,6 +149,21 @@ def test_easy_bots_follow_the_schedule_only() -> None:
     _play(s, 13)
     assert s.model.policy.get("export_rule") == "oct2023"  # the US schedule, by its bot
     assert s.model.policy.get("domestic_subsidy") == 0.0  # China's schedule is the player's
+
+
+def test_bots_announce_changes_not_the_policy_they_already_have() -> None:
+    """A reactive bot at its ceiling said the same subsidy again every quarter: news items
+    that told nothing, and a 'tightening' for the other side to answer."""
+    s = GameSession("total_embargo", ["vendor"], difficulty="normal", rng=2)
+    _play(s, 60)
+    bots = [
+        (c.actor, c.lever, c.target, c.value) for _, c, src in s.model.command_log if src == "bot"
+    ]
+    assert bots, "the bots should have moved something in five years"
+    last: dict = {}
+    for actor, lever, target, value in bots:
+        assert last.get((actor, lever, target)) != value, (actor, lever, target, value)
+        last[(actor, lever, target)] = value
 
 
 @pytest.mark.parametrize(
@@ -370,6 +419,7 @@ def test_decisions_that_mattered_are_ordered_by_effect() -> None:
     s = GameSession("historical", ["us"])
     for value in (1.5, 2.0, 2.5, 3.0):
         s.decide("enforcement", value)
+        s.step()  # in one month they would be one decision
     effects = [{"china": -0.5, "us": 0.1}, None, {"china": 2.0}, {"china": 0.1, "us": -0.7}]
     for d, e in zip(s.decisions, effects, strict=True):
         d.effect = e
