@@ -111,18 +111,56 @@ class Decision:
         )
 
 
+@dataclass
+class Proposal:
+    """A step history took for an actor a person plays, offered to that player at its date:
+    adopting it is a decision like any other; ignoring it keeps the policy as it is."""
+
+    month: int  # when history took it (the month it would take effect)
+    role: str
+    change: PolicyChange
+    news: str
+    ignored: bool = False
+
+    @property
+    def date(self) -> str:
+        return format_month(self.month)
+
+
 def game_scenario(
     scenario: Scenario, roles: Sequence[str], difficulty: str, world: WorldData | None = None
 ) -> Scenario:
-    """The scenario as the game runs it: the schedule entries of every actor a person plays
-    are dropped (the person decides), and every government gets its bot strategy: none for a
-    human's, else by difficulty (easy: schedule only; normal and hard: reactive)."""
+    """The scenario as the game runs it. An actor a person plays keeps what is in force when
+    the game starts (its schedule's entries dated at the start: the October 2022 rule for the
+    US in the historical scenario); its later entries are left to the person, who gets them as
+    proposals at their dates (`proposals_for`). Every government gets its bot strategy: none
+    for a human's, else by difficulty (easy: schedule only; normal and hard: reactive)."""
     world = world or default_world_data()
     humans = {ROLES[r].actor for r in roles}
     schedule = tuple(s for s in scenario.schedule if s.change.actor not in humans)
+    # ... and sees it before the first month: set from the start, so that nothing scheduled
+    # later overwrites what the player decides before the first month is played.
+    inherited = tuple(
+        s.change
+        for s in scenario.schedule
+        if s.change.actor in humans and s.month <= scenario.start
+    )
     bot = BOT_FOR_DIFFICULTY[difficulty]
     bots = {g.id: ("none" if g.id in humans else bot) for g in world.governments}
-    return dataclasses.replace(scenario, schedule=schedule, bots=bots)
+    return dataclasses.replace(
+        scenario, schedule=schedule, bots=bots, initial=inherited + scenario.initial
+    )
+
+
+def proposals_for(scenario: Scenario, roles: Sequence[str]) -> list[Proposal]:
+    """History's later steps for the actors people play (game_scenario leaves them out), in
+    date order: what 'doing nothing' declines, and what a player may adopt."""
+    by_actor = {ROLES[r].actor: r for r in roles}
+    return [
+        Proposal(s.month, by_actor[s.change.actor], s.change, s.news or "")
+        for s in scenario.schedule
+        if s.change.actor in by_actor and s.month > scenario.start
+    ]
 
 
 def _check_setup(roles: Sequence[str], difficulty: str) -> list[str]:
@@ -199,6 +237,7 @@ class GameSession:
         chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         model = ChipWarModel(game_scenario(chosen, roles, difficulty), rng=int(rng), months=months)
         self._setup(chosen, roles, difficulty, int(rng), model, fork(model))
+        self._announce_inherited()
         self.turn_months = int(turn_months)
         self.hidden = bool(hidden)
         self.lesson = dict(lesson) if lesson else None
@@ -243,6 +282,7 @@ class GameSession:
         self.hidden = False
         self.lesson: dict[str, Any] | None = None
         self.injected: list[dict[str, str]] = []  # facilitator events: date, id, name, headline
+        self.proposals = proposals_for(scenario, roles)
         self.fan = None
         self.projector: Projector | None = None
         self._version = next(_versions)  # names the model's current state
@@ -402,6 +442,84 @@ class GameSession:
         self.decisions.append(Decision(effective, role.id, change))
         self._links.append((before, self._version))
         self._request_projection()
+
+    def _announce_inherited(self) -> None:
+        """The headlines of the rules a played actor inherits, in the first month's news: what
+        history's entries would have said, marked as in force from the start (in both worlds:
+        without decisions they are the same)."""
+        mine = {ROLES[r].actor for r in self.roles}
+        for s in self.scenario.schedule:
+            if s.month <= self.scenario.start and s.change.actor in mine:
+                text = s.news or self.model.names.news(s.change)
+                for world in (self.model, self.ghost):
+                    world.news(
+                        "policy",
+                        f"In force as the game starts: {text}",
+                        [s.change.actor],
+                        month=self.scenario.start,
+                    )
+
+    # ------------------------------------------------------------------ history's proposals
+    def adopted(self, proposal: Proposal) -> bool:
+        """A decision of the game sets exactly what history did (the proposal adopted, or the
+        same move made by hand)."""
+        return any(d.role == proposal.role and d.change == proposal.change for d in self.decisions)
+
+    def due_proposals(self, role_id: str | None = None) -> list[Proposal]:
+        """History's steps for a role (default: the one deciding now) whose date has come (a
+        decision made now takes effect next month) and that the role has neither adopted nor
+        ignored, nor has in force already."""
+        role = role_id or self.current_role
+        coming = self.model.month + 1
+        return [
+            p
+            for p in self.proposals
+            if p.role == role
+            and p.month <= coming
+            and not p.ignored
+            and not self.adopted(p)
+            and not _same_value(
+                self.model.policy.get(p.change.lever, p.change.target), p.change.value
+            )
+        ]
+
+    def adopt(self, proposal: Proposal) -> None:
+        """Take history's step now, as the role's own decision (undo takes it back)."""
+        if proposal.role != self.current_role:
+            raise CommandError(
+                Problem(f"this proposal is for {ROLES[proposal.role].name}", key=proposal.role)
+            )
+        c = proposal.change
+        self.decide(c.lever, c.value, c.target)
+
+    def ignore(self, proposal: Proposal) -> None:
+        """Decline history's step: it is not offered again (the lever stays the player's)."""
+        proposal.ignored = True
+
+    def comparison_world(self) -> str:
+        """What the scores, charts and report compare the game with, in words: the rules the
+        played actors had in force at the start, kept; history's later steps for them, not
+        taken (doing nothing declines every proposal)."""
+        mine = {ROLES[r].actor for r in self.roles}
+        names = self.model.names
+        inherited = [
+            s.news or names.news(s.change)
+            for s in self.scenario.schedule
+            if s.month <= self.scenario.start and s.change.actor in mine
+        ] + [names.news(c) for c in self.scenario.initial if c.actor in mine]
+        kept = (
+            "the rules in force at the start kept as they were (" + "; ".join(inherited) + ")"
+            if inherited
+            else "the levers left where the scenario starts them"
+        )
+        if not self.proposals:
+            return kept
+        whose = "your role" if len(self.roles) == 1 else "the teams' roles"
+        adopted = sum(self.adopted(p) for p in self.proposals)
+        return (
+            f"{kept}, and none of history's {len(self.proposals)} later steps for {whose} "
+            f"taken (offered in the game as proposals; {adopted} adopted in the played world)"
+        )
 
     def _moves_again(self, change: PolicyChange, role: str) -> bool:
         """The decision just before this one, this month and by the same role, moved the same
@@ -668,6 +786,7 @@ class GameSession:
             "hidden": self.hidden,
             "lesson": self.lesson,
             "injected": list(self.injected),
+            "proposals_ignored": [i for i, p in enumerate(self.proposals) if p.ignored],
         }
 
     def save(self, path: str | Path) -> None:
@@ -735,6 +854,8 @@ class GameSession:
             session.hidden = bool(plain.get("hidden", False))
             session.lesson = plain.get("lesson")
             session.injected = [dict(x) for x in plain.get("injected", [])]
+            for i in plain.get("proposals_ignored", []):
+                session.proposals[int(i)].ignored = True
             # Effects still unknown cannot be measured any more (their states are gone).
             session._links = [(-1, -1)] * len(session.decisions)
         except InputError:

@@ -332,6 +332,7 @@ class LeverPanel:
             lo, hi = control.lever.range or (0, 1)
             value = min(max(float(value), lo), hi)
         self.session.decide(control.lever.id, value, control.target)
+        self.sync()  # a rule bundles other levers: its thresholds show at once
 
     def update(self, dt: float) -> list[str]:
         """Apply slider moves that have settled; returns error messages, if any."""

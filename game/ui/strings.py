@@ -130,7 +130,10 @@ HANDOFF_CONTINUE = "Continue"
 DEBRIEF_TITLE = "Debrief: {scenario}"
 DEBRIEF_SCORE = "{role}: {text}"
 DEBRIEF_DECISIONS = "Decisions that mattered"
-DEBRIEF_NONE = "You made no decisions: this is history (or the bots') as it would have run."
+DEBRIEF_NONE = (
+    "You made no decisions: the rules in force at the start held to the end and history's "
+    "later steps were not taken. That is the comparison world too, so the lines coincide."
+)
 DEBRIEF_AGAIN = "Play again"
 DEBRIEF_QUIT = "Quit"
 DEBRIEF_REPORT_WRITING = "Writing the debrief report..."
@@ -152,9 +155,21 @@ HELP_BODY = (
     "<b>Ctrl+S</b> save, <b>Ctrl+L</b> load, <b>Ctrl+Z</b> undo<br>"
     "<b>F11</b> fullscreen, <b>F1</b> or <b>H</b> this help, <b>Esc</b> close a window<br>"
     "<b>F9</b> the facilitator's controls (pause everyone, events, hide or reveal)<br>"
+    "<b>P</b> history's next steps for your role (adopt or ignore them)<br>"
     "Click a country for its labs, stock and policies; <b>why?</b> explains a bloc."
 )
 
+# history's steps for a played government or company, offered at their dates
+PROPOSALS_TITLE = "History's next steps"
+PROPOSALS_INTRO = (
+    "What history did next for your role: adopt a step as your decision (Ctrl+Z undoes it) "
+    "or ignore it. Doing nothing keeps the rules in force."
+)
+PROPOSAL_ROW = "<b>{date}</b>  {news}<br><i>In the game: {what}</i>"
+PROPOSAL_ADOPT = "Adopt"
+PROPOSAL_IGNORE = "Ignore"
+PROPOSALS_MORE = "{n} more after these (adopt or ignore these first)"
+PROPOSALS_NONE = "No step of history is waiting for your role."
 
 # the world map
 LEGEND_FLOWS = {

@@ -122,22 +122,72 @@ def test_a_role_cannot_move_another_roles_lever() -> None:
     assert s.model.labs.risk[s.model.lab_index["deepseek"]] == 0.9
 
 
-def test_a_human_governments_schedule_is_not_applied() -> None:
+def test_a_human_government_inherits_the_rules_in_force_and_gets_history_as_proposals() -> None:
+    """Playing the US from October 2022 starts with the October 2022 rule and tool controls in
+    force, visible before the first month; history's later steps (the 2023 tool agreement, the
+    October 2023 rule, ...) are not applied but offered at their dates."""
     s = GameSession("historical", ["us"])
     assert s.model.governments["us"].strategy == "none"
     assert s.model.governments["china"].strategy == "reactive"
-    _play(s, 13)
+    for world in (s.model, s.ghost):  # before the first month
+        assert world.policy.get("export_rule") == "oct2022"
+        assert world.policy.get("control_tpp") > 0
+        assert world.policy.get("fab_tool_controls") == 0.5
+    assert s.due_proposals() == []
+    _play(s, 13)  # to October 2023, doing nothing
     for world in (s.model, s.ghost):
-        assert world.policy.get("export_rule") == "none"
-        assert world.policy.get("fab_tool_controls") == 0.0
+        assert world.policy.get("export_rule") == "oct2022"  # the later rule was not applied
+        assert world.policy.get("fab_tool_controls") == 0.5
         assert not any(c.actor == "us" for _, c, src in world.command_log if src == "schedule")
         assert world.policy.get("domestic_subsidy") >= 0.1  # China's schedule still runs
-    # What the player sets holds: no scheduled rule version overwrites it.
+    due = s.due_proposals()
+    assert [(p.date, p.change.lever, p.change.value) for p in due] == [
+        ("2023-01", "fab_tool_controls", 0.75),
+        ("2023-10", "export_rule", "oct2023"),
+    ]
+    assert "October 2023" in due[1].news or "density" in due[1].news
+    world = s.comparison_world()
+    assert "BIS restricts exports of advanced AI chips" in world
+    assert f"none of history's {len(s.proposals)} later steps" in world
+    assert any(e["text"].startswith("In force as the game starts: BIS") for e in s.model.events)
+
+
+def test_adopting_a_proposal_is_a_decision_and_ignoring_one_stops_it() -> None:
+    s = GameSession("historical", ["us"])
+    _play(s, 12)  # September 2023: the October 2023 rule is due for next month
+    rule = next(p for p in s.due_proposals() if p.change.lever == "export_rule")
+    tools = next(p for p in s.due_proposals() if p.change.lever == "fab_tool_controls")
+    s.adopt(rule)
+    assert s.lever_value("export_rule") == "oct2023"
+    assert [d.change for d in s.decisions] == [rule.change]
+    assert s.adopted(rule) and rule not in s.due_proposals()
+    s.undo()  # taking the decision back offers it again
+    assert rule in s.due_proposals() and s.lever_value("export_rule") == "oct2022"
+    s.ignore(tools)
+    assert tools not in s.due_proposals()
+    s.adopt(rule)
+    s.step()
+    assert s.ghost.policy.get("export_rule") == "oct2022"  # the comparison world holds still
+    assert s.model.policy.get("export_rule") == "oct2023"
+
+
+def test_proposals_survive_a_save(tmp_path: Path) -> None:
+    s = GameSession("historical", ["us"])
+    _play(s, 4)
+    s.ignore(s.due_proposals()[0])
+    s.save(tmp_path / "g.scgame")
+    back = GameSession.load(tmp_path / "g.scgame")
+    assert [p.ignored for p in back.proposals] == [p.ignored for p in s.proposals]
+    assert back.due_proposals() == []
+
+
+def test_the_player_owns_the_lever_after_the_start() -> None:
+    """What the player sets holds: no scheduled rule version overwrites it."""
     p = GameSession("historical", ["us"])
-    p.decide("export_rule", "oct2022")
+    p.decide("export_rule", "none")
     _play(p, 13)
-    assert p.model.policy.get("export_rule") == "oct2022"
-    assert p.ghost.policy.get("export_rule") == "none"
+    assert p.model.policy.get("export_rule") == "none"
+    assert p.ghost.policy.get("export_rule") == "oct2022"
 
 
 def test_easy_bots_follow_the_schedule_only() -> None:
@@ -148,7 +198,8 @@ def test_easy_bots_follow_the_schedule_only() -> None:
     }
     _play(s, 13)
     assert s.model.policy.get("export_rule") == "oct2023"  # the US schedule, by its bot
-    assert s.model.policy.get("domestic_subsidy") == 0.0  # China's schedule is the player's
+    assert s.model.policy.get("domestic_subsidy") == 0.1  # inherited from the start
+    assert s.model.policy.get("mineral_controls") == 0.0  # China's later steps are the player's
 
 
 def test_bots_announce_changes_not_the_policy_they_already_have() -> None:
@@ -200,7 +251,7 @@ def test_undo_restores_the_exact_state() -> None:
     assert a.can_undo()
     assert a.undo()
     assert a.lever_value("enforcement") == 4.0
-    assert a.lever_value("destination", "china") == "open"
+    assert a.lever_value("destination", "china") == "restricted"  # the October 2022 rule, inherited
     assert a.view.latest("compute_h100e", "china") == _latest(a.model, "compute_h100e", "china")
     assert a.undo()
     assert not a.undo() and not a.can_undo()

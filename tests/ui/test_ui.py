@@ -12,6 +12,7 @@ import pygame
 import pygame_gui
 import pytest
 
+from game.config.commands import PolicyChange
 from game.config.scenario import load_scenario
 from game.core.ledger import COMPLIANT, LEGAL
 from game.play.session import GameSession
@@ -87,28 +88,30 @@ def play_scene(app: App, roles: list[str] | None = None, scenario=None) -> PlayS
 
 
 # ----------------------------------------------------------------------------- levers
-def test_the_lever_panel_shows_what_the_month_put_in_force(app: App) -> None:
-    """Choosing the October 2022 rule sets its thresholds when the month runs: the sliders on
-    the page must show them then, without turning the page away and back."""
-    scene = play_scene(app)
+def test_the_lever_panel_shows_what_is_in_force(app: App) -> None:
+    """Choosing the October 2022 rule sets its thresholds: the sliders on the page show them
+    at once; and a lever moved by anything else (a schedule, a bot) shows after the month,
+    without turning the page away and back."""
+    scene = play_scene(app, scenario="no_controls")  # no rule in force at the start
     session = scene.session
     rule = reveal(app, scene, "#lever-export_rule")
+    tpp = find(app, "#lever-control_tpp")  # on the same page: no page turned from here on
+    assert tpp.get_current_value() == 0
     for _ in range(10):
         if find(app, "#lever-export_rule").text.startswith("oct2022"):
             break
         click(app, find(app, "#lever-export_rule").rect.center)
     assert session.lever_value("export_rule") == "oct2022", rule.text
-    tpp = find(app, "#lever-control_tpp")  # on the same page: no page turned from here on
-    assert tpp.get_current_value() == 0
-    scene.advance()
-    scene.advance()
-    pump(app, 2)
     in_force = session.lever_value("control_tpp")
-    assert in_force > 0
-    assert find(app, "#lever-control_tpp") is tpp  # the same widget, not a rebuilt page
-    assert tpp.get_current_value() == round(in_force)
+    assert in_force > 0 and tpp.get_current_value() == round(in_force)
     label = scene.panel.by_element[tpp].value_label
     assert label is not None and str(round(in_force)) in label.text.replace(",", "")
+    # a change that is not the panel's, as a schedule or a bot makes between months
+    session.model.apply(PolicyChange("us", "control_tpp", 3000.0), source="schedule")
+    scene.advance()
+    pump(app, 2)
+    assert find(app, "#lever-control_tpp") is tpp  # the same widget, not a rebuilt page
+    assert tpp.get_current_value() == 3000
     # showing it is not deciding it: the only decision is the rule
     assert [d.change.lever for d in session.decisions] == ["export_rule"]
 
@@ -126,7 +129,7 @@ def test_cycling_away_from_an_embargo_is_one_decision_and_sticks(app: App) -> No
     assert not find(app, "#embargo-china").is_checked
     pump(app, 4)
     assert session.lever_value("destination", "china") == chosen
-    assert [d.change.lever for d in session.decisions] == ["destination", "destination"]
+    assert [d.change.lever for d in session.decisions] == ["destination"]  # one, coalesced
 
 
 def test_an_embargo_on_china_reaches_the_model_and_legal_deliveries_drop(app: App) -> None:
@@ -201,7 +204,7 @@ def test_keyboard_moves_a_lever_too(app: App) -> None:
 
 # ----------------------------------------------------------------------------- time
 def test_pause_and_step_advance_exactly_one_month(app: App) -> None:
-    scene = play_scene(app)
+    scene = play_scene(app, scenario="no_controls")  # no step of history to stop time
     assert scene.paused
     click(app, find(app, "#step").rect.center)
     assert scene.session.model.turn == 1
@@ -220,7 +223,7 @@ def test_pause_and_step_advance_exactly_one_month(app: App) -> None:
 
 
 def test_a_tier_button_cycles_and_undo_takes_it_back(app: App) -> None:
-    scene = play_scene(app)
+    scene = play_scene(app, scenario="no_controls")  # China's tier starts open
     tier = reveal(app, scene, "#lever-destination-china")
     click(app, tier.rect.center)
     click(app, tier.rect.center)
@@ -228,9 +231,11 @@ def test_a_tier_button_cycles_and_undo_takes_it_back(app: App) -> None:
         scene.session.model.policy.get("destination", "china") == "restricted"
     )  # open > capped > restricted
     assert find(app, "#lever-destination-china").text.startswith("restricted")
+    assert len(scene.session.decisions) == 1  # two clicks on one lever: one decision
     click(app, find(app, "#undo").rect.center)
-    assert scene.session.model.policy.get("destination", "china") == "capped"
-    assert len(scene.session.decisions) == 1
+    assert scene.session.model.policy.get("destination", "china") == "open"
+    assert find(app, "#lever-destination-china").text.startswith("open")
+    assert scene.session.decisions == []
 
 
 # ----------------------------------------------------------------------------- save and load
@@ -368,8 +373,10 @@ def test_the_window_can_be_resized(app: App) -> None:
 
 # ----------------------------------------------------------------------------- the classroom
 def lesson_scene(app: App, hidden: bool = False) -> PlayScene:
+    # no rules in force and nothing scheduled: the news are the teams' own and the market's
     session = GameSession(
-        "historical", roles=["us", "china"], difficulty="easy", rng=3, months=24, hidden=hidden
+        "no_controls", roles=["us", "china"], difficulty="easy", rng=3, months=24,
+        hidden=hidden,
     )
     scene = PlayScene(app, session)
     app.replace(scene)
@@ -515,3 +522,32 @@ def test_quitting_while_the_report_is_written_ends_its_process(app: App) -> None
     app.close()
     assert not process.is_alive()
     assert time.monotonic() - started < 3
+
+
+def test_history_s_next_step_is_offered_and_adopted_with_a_click(app: App) -> None:
+    """Playing the US: the October 2022 rule is in force from the first screen; when the
+    October 2023 rule comes due, time stops and the window offers it; Adopt makes it the
+    player's decision, and the panel shows it at once."""
+    scene = play_scene(app)
+    session = scene.session
+    assert find(app, "#lever-export_rule").text.startswith("oct2022")
+    for _ in range(12):
+        scene.advance()
+        if scene.prop_window is not None and any(
+            p.change.lever == "export_rule" for p in session.due_proposals()
+        ):
+            break
+    pump(app, 2)
+    assert scene.paused and scene.prop_window is not None and scene.prop_window.alive()
+    due = session.due_proposals()
+    rule = next(i for i, p in enumerate(due) if p.change.lever == "export_rule")
+    click(app, find(app, f"#proposal_adopt_{rule}").rect.center)
+    assert session.lever_value("export_rule") == "oct2023"
+    assert [d.change.lever for d in session.decisions] == ["export_rule"]
+    assert reveal(app, scene, "#lever-export_rule").text.startswith("oct2023")
+    # the tool-control step stays on offer until ignored
+    tools = next(
+        i for i, p in enumerate(session.due_proposals()) if p.change.lever == "fab_tool_controls"
+    )
+    click(app, find(app, f"#proposal_ignore_{tools}").rect.center)
+    assert not any(p.change.lever == "fab_tool_controls" for p in session.due_proposals())

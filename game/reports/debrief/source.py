@@ -209,21 +209,14 @@ def _game_story(s: GameSession, shown: str) -> Story:
 
 
 def _ghost_sentence(s: GameSession) -> str:
-    """What the comparison world of a game is, including the scenario's dated changes that
-    neither world applied because a team played their actor."""
-    humans = {ROLES[r].actor for r in s.roles}
-    dropped = [x for x in s.scenario.schedule if x.change.actor in humans]
-    text = (
+    """What the comparison world of a game is: the same scenario, seed and bots without the
+    teams' decisions, which keeps the rules the teams' actors had at the start and takes none
+    of history's later steps for them (GameSession.comparison_world)."""
+    return (
         "The comparison world is the same scenario, seed and bot players, with the "
-        "facilitator's events, but without the teams' decisions."
+        "facilitator's events, but without the teams' decisions: "
+        f"{s.comparison_world()}."
     )
-    if dropped:
-        who = " and ".join(sorted({s.model.actor_name(x.change.actor) for x in dropped}))
-        text += (
-            f" Because people played them, the scenario's {len(dropped)} dated changes by "
-            f"{who} were applied in neither world: the teams decided instead."
-        )
-    return text
 
 
 # ----------------------------------------------------------------------------- a results table

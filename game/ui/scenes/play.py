@@ -14,11 +14,11 @@ from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
 from game.config.dates import format_month, parse_month
-from game.config.errors import InputError
+from game.config.errors import CommandError, InputError
 from game.config.events import default_events
 from game.play.objectives import ROLES
 from game.play.projection import Fan
-from game.play.session import GameSession
+from game.play.session import GameSession, Proposal
 from game.reports import format as F
 from game.ui import palette
 from game.ui import strings as S
@@ -92,6 +92,9 @@ class PlayScene(Scene):
         self.fac_window: UIWindow | None = None
         self.fac_buttons: dict[str, UIButton] = {}
         self.fac_status: UILabel | None = None
+        self.prop_window: UIWindow | None = None
+        self.prop_buttons: dict[UIButton, tuple[str, Proposal]] = {}
+        self.proposals_shown: set[int] = set()  # id() of the proposals already put to players
 
     # ------------------------------------------------------------------ building
     def build(self) -> None:
@@ -330,10 +333,105 @@ class PlayScene(Scene):
         elif self.session.handoff_due:
             self.paused = True
             self.app.push(self.app.make("handoff", self.session))
+        else:
+            self.offer_proposals()
 
     def resume(self) -> None:
-        """Back from the hand-off screen: the next team's levers."""
+        """Back from the hand-off screen: the next team's levers (and history's steps due)."""
         self.rebuild()
+        self.offer_proposals()
+
+    # ------------------------------------------------------------------ history's proposals
+    def offer_proposals(self) -> None:
+        """Put history's steps that have come due to the seated team, once each: time stops
+        and the window opens (the player adopts, ignores or just closes it)."""
+        due = self.session.due_proposals()
+        new = [p for p in due if id(p) not in self.proposals_shown]
+        if not new:
+            return
+        self.proposals_shown.update(id(p) for p in new)
+        self.paused = True
+        self._set_speed_buttons()
+        self.open_proposals()
+
+    def open_proposals(self) -> None:
+        """The window of history's steps due for the seated team: Adopt / Ignore each."""
+        if self.prop_window is not None and self.prop_window.alive():
+            self.prop_window.kill()
+        m, s = self.manager, self.session
+        due = s.due_proposals()
+        width = min(520, self.layout.map.width - 20)
+        row = 96
+        height = min(120 + row * max(1, len(due)), self.layout.map.height - 16)
+        rect = pygame.Rect(self.layout.map.x + 10, BAR + 8, width, height)
+        window = UIWindow(
+            rect, m, window_display_title=S.PROPOSALS_TITLE, object_id="#proposals_window"
+        )
+        self.prop_window = self.keep(window)
+        self.prop_buttons = {}
+        inner = width - 32
+        UITextBox(
+            S.PROPOSALS_INTRO if due else S.PROPOSALS_NONE,
+            pygame.Rect(0, 0, inner, 70),
+            m,
+            container=window,
+            object_id="@small",
+        )
+        y = 72
+        for i, p in enumerate(due):
+            if y + row > height - 40:  # the rest come back once these are settled
+                UILabel(
+                    pygame.Rect(0, y, inner, 22),
+                    S.PROPOSALS_MORE.format(n=len(due) - i),
+                    m,
+                    container=window,
+                    object_id="@small",
+                )
+                break
+            text = S.PROPOSAL_ROW.format(date=p.date, news=p.news, what=s.view.describe(p.change))
+            UITextBox(text, pygame.Rect(0, y, inner - 96, row - 6), m, container=window)
+            for j, (action, label) in enumerate(
+                (("adopt", S.PROPOSAL_ADOPT), ("ignore", S.PROPOSAL_IGNORE))
+            ):
+                b = UIButton(
+                    pygame.Rect(inner - 90, y + 4 + 40 * j, 90, 34),
+                    label,
+                    m,
+                    container=window,
+                    object_id=f"#proposal_{action}_{i}",
+                )
+                self.prop_buttons[b] = (action, p)
+            y += row
+
+    def _proposal_event(self, event: pygame.event.Event) -> bool:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_p and not event.mod:
+            if self.prop_window is not None and self.prop_window.alive():
+                self.prop_window.kill()
+                self.prop_window = None
+            else:
+                self.open_proposals()
+            return True
+        if event.type == pygame_gui.UI_WINDOW_CLOSE and event.ui_element is self.prop_window:
+            self.prop_window = None
+            return True
+        if event.type != pygame_gui.UI_BUTTON_PRESSED or event.ui_element not in self.prop_buttons:
+            return False
+        action, proposal = self.prop_buttons[event.ui_element]
+        if action == "adopt":
+            try:
+                self.session.adopt(proposal)
+            except CommandError as exc:
+                self.show_message(str(exc))
+            self.panel.sync()
+            self._after_decision()
+        else:
+            self.session.ignore(proposal)
+        if self.session.due_proposals():
+            self.open_proposals()
+        elif self.prop_window is not None:
+            self.prop_window.kill()
+            self.prop_window = None
+        return True
 
     def update(self, dt: float) -> None:
         self.t += dt
@@ -381,6 +479,8 @@ class PlayScene(Scene):
     # ------------------------------------------------------------------ events
     def process_event(self, event: pygame.event.Event) -> bool:
         if self._facilitator_event(event):
+            return True
+        if not self.frozen and self._proposal_event(event):
             return True
         if self.frozen:  # everyone waits for the facilitator: levers and time are held
             if event.type == pygame_gui.UI_BUTTON_PRESSED and event.ui_element in (
