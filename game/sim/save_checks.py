@@ -777,6 +777,8 @@ def check_arrays(where: Where, arrays: dict[str, np.ndarray], model: ChipWarMode
         ):
             if (a < 0).any():
                 where.add(name, "expected values >= 0")
+        if name == "model.efficiency" and not (a > 0).all():
+            where.add(name, "expected values > 0 (algorithmic efficiency, a multiplier)")
     where.raise_if_any()
 
 
