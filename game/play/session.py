@@ -833,7 +833,9 @@ def _check_worlds(where: Where, plain: dict[str, Any], model: ChipWarModel, ghos
     spec, world = model.spec, model.world
     for i, d in enumerate(plain["decisions"]):
         k = f"decisions[{i}]"
-        if not mapping(where, k, d, [x for x in ("date", "role", "change", "effect") if x in d]):
+        if not mapping(where, k, d) or not mapping(
+            where, k, d, [x for x in ("date", "role", "change", "effect") if x in d]
+        ):
             continue
         for x in ("date", "role", "change"):
             if x not in d:
