@@ -792,13 +792,15 @@ def _check_session(where: Where, plain: Any) -> None:
         where.add(missing[0], "missing required key")
     where.raise_if_any()
     roles = plain["roles"]
-    if listing(where, "roles", roles) and all(isinstance(r, str) for r in roles):
+    if not listing(where, "roles", roles):
+        pass
+    elif not all(isinstance(r, str) for r in roles):
+        where.add("roles", f"expected a list of role ids ({', '.join(ROLES)})")
+    else:
         try:
             _check_setup(roles, plain["difficulty"] if isinstance(plain["difficulty"], str) else "")
         except ValueError as exc:
             where.add("roles" if "role" in str(exc) else "difficulty", str(exc))
-    else:
-        where.add("roles", f"expected a list of role ids ({', '.join(ROLES)})")
     where.raise_if_any()
     text(where, "current_role", plain["current_role"], roles)
     for k in ("handoff_due", "hidden"):
