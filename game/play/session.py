@@ -809,12 +809,7 @@ def _check_session(where: Where, plain: Any) -> None:
     whole(where, "rng", plain["rng"], 0, 2**63 - 1)
     whole(where, "turn_months", plain.get("turn_months", DEFAULT_TURN_MONTHS), 1, 24)
     check_scenario(where, "scenario", plain["scenario"], default_policy_spec())
-    lesson = plain.get("lesson")
-    if lesson is not None and mapping(where, "lesson", lesson):
-        events = lesson.get("events")
-        if events is not None and listing(where, "lesson.events", events):
-            for i, e in enumerate(events):
-                text(where, f"lesson.events[{i}]", e, default_events())
+    _check_lesson(where, plain.get("lesson"), plain["roles"])
     injected = plain.get("injected", [])
     if listing(where, "injected", injected):
         for i, x in enumerate(injected):
@@ -822,6 +817,40 @@ def _check_session(where: Where, plain: Any) -> None:
                 where.add(f"injected[{i}]", "expected a mapping of text (date, id, name, headline)")
     listing(where, "decisions", plain["decisions"])
     where.raise_if_any()
+
+
+_LESSON_KEYS = ("name", "title", "summary", "questions", "events", "teacher", "goals")
+
+
+def _check_lesson(where: Where, lesson: Any, roles: list[str]) -> None:
+    """What a game keeps of its lesson (Lesson.record): text where the report shows text,
+    known events, and goal numbers of the roles that play, finite."""
+    if lesson is None or not mapping(where, "lesson", lesson):
+        return
+    if not mapping(where, "lesson", lesson, [k for k in _LESSON_KEYS if k in lesson]):
+        return
+    for k in ("name", "title", "summary", "teacher"):
+        if lesson.get(k) is not None:
+            text(where, f"lesson.{k}", lesson[k])
+    questions = lesson.get("questions") or []
+    if listing(where, "lesson.questions", questions):
+        for i, q in enumerate(questions):
+            text(where, f"lesson.questions[{i}]", q)
+    events = lesson.get("events")
+    if events is not None and listing(where, "lesson.events", events):
+        for i, e in enumerate(events):
+            text(where, f"lesson.events[{i}]", e, default_events())
+    goals = lesson.get("goals") or {}
+    if not mapping(where, "lesson.goals", goals):
+        return
+    for role, numbers in goals.items():
+        k = f"lesson.goals.{role}"
+        if not text(where, k, role, roles) or not mapping(where, k, numbers):
+            continue
+        known = [g for g, v in ROLES[role].goal.items() if not isinstance(v, str)]
+        for key, value in numbers.items():
+            if text(where, f"{k}.{key}", key, known):
+                number(where, f"{k}.{key}", value)
 
 
 def _check_worlds(where: Where, plain: dict[str, Any], model: ChipWarModel, ghost: Any) -> None:

@@ -71,18 +71,37 @@ _CHIP_AXES = {
     "labs.gray_price_paid": 0,
 }
 _NAN_ALLOWED = frozenset({"labs.capability"})  # a lab without a model yet
+# arrays the world sets and play never changes: they must be the freshly built model's (for
+# chips, the catalogue's rows; variants designed in play are checked by _INDEX_ARRAYS)
+_STATIC_ARRAYS = frozenset(
+    {
+        "chips.vendor",
+        "chips.ecosystem",
+        "chips.variant_of",
+        "chips.tflops",
+        "chips.memory_gb",
+        "chips.bandwidth",
+        "chips.interconnect",
+        "chips.die_area",
+        "labs.country",
+        "labs.bloc",
+        "labs.frontier",
+        "labs.growth_kind",
+        "labs.founded",
+        "labs.hosts",
+    }
+)
 _INDEX_ARRAYS = {  # array -> what its values index (-1: none)
     "chips.vendor": "vendors",
+    "chips.ecosystem": "ecosystems",
     "chips.variant_of": "chips",
     "labs.country": "countries",
     "labs.bloc": "blocs",
     "brokers.route": "countries",
     "brokers.ship_chip": "chips",
 }
-_COUNT_PREFIXES = ("ledger.",)
-_COUNT_ARRAYS = frozenset(
-    {"labs.gray_inflight", "labs.gray_order", "brokers.ship_qty", "brokers.delivered"}
-)
+# every other number in the arrays is a count, an amount, a date or a multiplier: never < 0
+_SIGNED_ARRAYS = frozenset({"labs.spent_month"})  # a month's net spending, may round below 0
 
 
 class Where:
@@ -620,7 +639,7 @@ def check_state(
     vendors = plain["vendors"]
     if listing(where, "vendors", vendors, len(skeleton_plain["vendors"])):
         for i, (v, ref) in enumerate(zip(vendors, skeleton_plain["vendors"], strict=True)):
-            check_vendor(where, f"vendors[{i}]", v, ref)
+            check_vendor(where, f"vendors[{i}]", v, ref, len(chip_ids))
     govs = plain["governments"]
     if mapping(where, "governments", govs, list(skeleton_plain["governments"])):
         for g, s in govs.items():
@@ -650,7 +669,7 @@ def check_shocks(where: Where, shocks: Any, model: ChipWarModel) -> None:
         whole(where, f"{k}.end", s["end"], model.start - 1, model.start + 2 * MAX_MONTHS)
 
 
-def check_vendor(where: Where, key: str, v: Any, ref: dict[str, Any]) -> None:
+def check_vendor(where: Where, key: str, v: Any, ref: dict[str, Any], n_chips: int) -> None:
     optional = {"wafers", "defects", "mix"}
     if not mapping(where, key, v):
         return
@@ -661,10 +680,13 @@ def check_vendor(where: Where, key: str, v: Any, ref: dict[str, Any]) -> None:
         if k in v:
             number(where, f"{key}.{k}", v[k], 0.0)
     whole(where, f"{key}.variants_made", v["variants_made"], 0, MAX_VARIANTS)
-    if listing(where, f"{key}.pending", v["pending"]):
+    if listing(where, f"{key}.pending", v["pending"]):  # variant designs under way
         for j, p in enumerate(v["pending"]):
-            if not isinstance(p, dict):
-                where.add(f"{key}.pending[{j}]", f"expected a mapping, got {describe(p)}")
+            k = f"{key}.pending[{j}]"
+            if mapping(where, k, p, ["parent", "lost", "ready"]):
+                whole(where, f"{k}.parent", p["parent"], 0, n_chips - 1)
+                whole(where, f"{k}.lost", p["lost"], 0, n_chips - 1)
+                whole(where, f"{k}.ready", p["ready"], 0, 12 * 10_000)
     for k, kind in (("free_before", bool), ("mix", float)):
         x = v.get(k)
         if x is None:
@@ -749,10 +771,24 @@ def check_rng(where: Where, d: Any) -> None:
         where.add("rng.random", f"expected the state of Python's random generator ({exc})")
 
 
-def check_arrays(where: Where, arrays: dict[str, np.ndarray], model: ChipWarModel) -> None:
-    """Values of the arrays: counts of chips never negative, indices within what they index,
-    no infinities, NaN only where a value may be unknown."""
+def check_arrays(
+    where: Where,
+    arrays: dict[str, np.ndarray],
+    model: ChipWarModel,
+    skeleton: dict[str, np.ndarray],
+) -> None:
+    """Values of the arrays: what the world sets as the world has it, counts of chips never
+    negative, indices within what they index, no infinities, NaN only where a value may be
+    unknown."""
+    n_cat = model.chips.n_catalogue
+    for name in sorted(_STATIC_ARRAYS & set(arrays)):
+        got, want = arrays[name], skeleton[name]
+        if name.startswith("chips."):
+            got, want = got[:n_cat], want[:n_cat]
+        if not np.array_equal(got, want):
+            where.add(name, "expected the values of the world the save was made in")
     sizes = {
+        "ecosystems": len(model.chips.ecosystem_ids),
         "vendors": len(model.vendor_ids),
         "countries": len(model.country_ids),
         "blocs": len(model.bloc_ids),
@@ -765,18 +801,15 @@ def check_arrays(where: Where, arrays: dict[str, np.ndarray], model: ChipWarMode
                 where.add(name, "expected finite numbers, got an infinity")
             elif name not in _NAN_ALLOWED and np.isnan(a).any():
                 where.add(name, "expected numbers, got NaN")
-        if a.dtype.kind in "iu":
-            if (name.startswith(_COUNT_PREFIXES) or name in _COUNT_ARRAYS) and (a < 0).any():
-                where.add(name, f"expected counts (>= 0), got {int(a.min())}")
-            if name in _INDEX_ARRAYS:
-                hi = sizes[_INDEX_ARRAYS[name]]
-                if a.size and (a.min() < -1 or a.max() >= hi):
-                    where.add(name, f"expected indices from -1 to {hi - 1}")
-        if a.dtype.kind == "f" and (
-            name.startswith("chips.") or name in ("labs.budget", "labs.escrow")
-        ):
-            if (a < 0).any():
-                where.add(name, "expected values >= 0")
+        if name in _INDEX_ARRAYS:
+            hi = sizes[_INDEX_ARRAYS[name]]
+            if a.size and (a.min() < -1 or a.max() >= hi):
+                where.add(name, f"expected indices from -1 to {hi - 1}")
+        elif name not in _SIGNED_ARRAYS and a.dtype.kind in "iuf" and a.size:
+            low = np.nanmin(a) if a.dtype.kind == "f" and not np.isnan(a).all() else a.min()
+            if low < 0:
+                what = "counts" if a.dtype.kind in "iu" else "values"
+                where.add(name, f"expected {what} (>= 0), got {low:g}")
         if name == "model.efficiency" and not (a > 0).all():
             where.add(name, "expected values > 0 (algorithmic efficiency, a multiplier)")
     where.raise_if_any()

@@ -337,7 +337,7 @@ def checked_model(
     shapes = array_shapes(plain, skeleton_arrays, where)
     arrays_at = Where(shown, npz_name)
     arrays = read_arrays(entries[npz_name], skeleton_arrays, shapes, arrays_at)
-    check_arrays(arrays_at, arrays, model)
+    check_arrays(arrays_at, arrays, model, skeleton_arrays)
     try:
         return _load_into(model, plain, arrays)
     except InputError:
