@@ -639,7 +639,7 @@ def check_state(
     vendors = plain["vendors"]
     if listing(where, "vendors", vendors, len(skeleton_plain["vendors"])):
         for i, (v, ref) in enumerate(zip(vendors, skeleton_plain["vendors"], strict=True)):
-            check_vendor(where, f"vendors[{i}]", v, ref, len(chip_ids))
+            check_vendor(where, f"vendors[{i}]", v, ref, len(chip_ids), len(model.country_ids))
     govs = plain["governments"]
     if mapping(where, "governments", govs, list(skeleton_plain["governments"])):
         for g, s in govs.items():
@@ -669,7 +669,9 @@ def check_shocks(where: Where, shocks: Any, model: ChipWarModel) -> None:
         whole(where, f"{k}.end", s["end"], model.start - 1, model.start + 2 * MAX_MONTHS)
 
 
-def check_vendor(where: Where, key: str, v: Any, ref: dict[str, Any], n_chips: int) -> None:
+def check_vendor(
+    where: Where, key: str, v: Any, ref: dict[str, Any], n_chips: int, n_countries: int
+) -> None:
     optional = {"wafers", "defects", "mix"}
     if not mapping(where, key, v):
         return
@@ -687,13 +689,14 @@ def check_vendor(where: Where, key: str, v: Any, ref: dict[str, Any], n_chips: i
                 whole(where, f"{k}.parent", p["parent"], 0, n_chips - 1)
                 whole(where, f"{k}.lost", p["lost"], 0, n_chips - 1)
                 whole(where, f"{k}.ready", p["ready"], 0, 12 * 10_000)
+    shapes = {"free_before": (n_countries, n_chips), "mix": (n_chips,)}
     for k, kind in (("free_before", bool), ("mix", float)):
         x = v.get(k)
         if x is None:
             continue
         try:
-            a = np.array(x, dtype=object)
-            ok = a.ndim >= 1 and a.size < 1_000_000
+            a = np.array(x, dtype=object) if isinstance(x, list) and len(x) < 100_000 else None
+            ok = a is not None and a.shape == shapes[k]
             ok = ok and all(
                 isinstance(e, bool) if kind is bool else _is_number(e) and math.isfinite(e)
                 for e in a.ravel()
@@ -702,7 +705,7 @@ def check_vendor(where: Where, key: str, v: Any, ref: dict[str, Any], n_chips: i
             ok = False
         if not ok:
             what = "true or false" if kind is bool else "finite numbers"
-            where.add(f"{key}.{k}", f"expected a regular table of {what}")
+            where.add(f"{key}.{k}", f"expected a table {shapes[k]} of {what}")
 
 
 def check_tables(where: Where, dc: Any, ref: dict[str, Any], turn: int) -> None:
