@@ -27,7 +27,6 @@ with the next request (`extras`), so effects are filled in late rather than lost
 from __future__ import annotations
 
 import dataclasses
-import io
 import itertools
 import json
 import logging
@@ -43,7 +42,7 @@ from game.config.commands import PolicyChange, check_change
 from game.config.dates import format_month
 from game.config.errors import CommandError, InputError, Problem
 from game.config.events import default_events, event
-from game.config.levers import LeverSpec, Value
+from game.config.levers import LeverSpec, Value, default_policy_spec
 from game.config.scenario import Scenario, load_scenario
 from game.config.world import WorldData, default_world_data
 from game.play.objectives import DEFAULT_ROLE, ROLES, Role, Score
@@ -52,8 +51,28 @@ from game.play.projection import Fan, Projector, Snapshot
 from game.play.view import WorldView
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
+from game.sim.save_checks import (
+    Where,
+    check_change_plain,
+    check_scenario,
+    json_member,
+    listing,
+    mapping,
+    month_text,
+    number,
+    text,
+    whole,
+)
 from game.sim.state import FORMAT as MODEL_SAVE_FORMAT
-from game.sim.state import _arrays_bytes, fork, read_save, restore, snapshot, write_save
+from game.sim.state import (
+    _arrays_bytes,
+    checked_model,
+    fork,
+    read_save,
+    restore,
+    snapshot,
+    write_save,
+)
 
 if TYPE_CHECKING:
     from game.config.lesson import Lesson
@@ -828,20 +847,19 @@ class GameSession:
             what="game save",
             others={MODEL_SAVE_FORMAT: "a saved model (ChipWarModel.save)"},
         )
+        shown = str(path)
+        where = Where(shown, "session.json")
+        plain = json_member(where, entries["session.json"])
+        _check_session(where, plain)
+        worlds = [
+            checked_model(entries, f"{n}.json", f"{n}.npz", shown) for n in ("model", "ghost")
+        ]
+        _check_worlds(where, plain, worlds[0], worlds[1])
         try:
-            plain = json.loads(entries["session.json"])
-            roles = _check_setup(plain["roles"], plain["difficulty"])
-            if plain["current_role"] not in roles:
-                raise ValueError(f"current role {plain['current_role']!r} is not playing")
-            worlds = []
-            for name in ("model", "ghost"):
-                with np.load(io.BytesIO(entries[f"{name}.npz"]), allow_pickle=False) as npz:
-                    arrays = {k: npz[k] for k in npz.files}
-                worlds.append(restore(json.loads(entries[f"{name}.json"]), arrays))
             session = cls.__new__(cls)
             session._setup(
                 Scenario.from_plain(plain["scenario"]),
-                roles,
+                list(plain["roles"]),
                 str(plain["difficulty"]),
                 int(plain["rng"]),
                 worlds[0],
@@ -858,10 +876,134 @@ class GameSession:
                 session.proposals[int(i)].ignored = True
             # Effects still unknown cannot be measured any more (their states are gone).
             session._links = [(-1, -1)] * len(session.decisions)
-        except InputError:
-            raise
-        except Exception as exc:  # a save from an incompatible build
+        except Exception as exc:  # a session the checks above let through
             raise bad(
                 f"the game save cannot be restored by this build ({type(exc).__name__}: {exc})"
             ) from None
         return session
+
+
+# ----------------------------------------------------------------------------- checking a save
+_SESSION_KEYS = (
+    "roles",
+    "current_role",
+    "difficulty",
+    "handoff_due",
+    "rng",
+    "scenario",
+    "decisions",
+    "turn_months",
+    "hidden",
+    "lesson",
+    "injected",
+)
+
+
+def _check_session(where: Where, plain: Any) -> None:
+    """A saved session's own values (session.json), before its worlds are built: the same
+    rules as a new game's setup, the scenario as a scenario file is checked."""
+    if not mapping(where, "", plain):
+        where.raise_if_any()
+    optional = {"turn_months", "hidden", "lesson", "injected"}
+    extra = sorted(set(plain) - set(_SESSION_KEYS))
+    missing = sorted(set(_SESSION_KEYS) - optional - set(plain))
+    if extra:
+        where.add(extra[0], f"unknown key; expected one of: {', '.join(_SESSION_KEYS)}")
+    if missing:
+        where.add(missing[0], "missing required key")
+    where.raise_if_any()
+    roles = plain["roles"]
+    if not listing(where, "roles", roles):
+        pass
+    elif not all(isinstance(r, str) for r in roles):
+        where.add("roles", f"expected a list of role ids ({', '.join(ROLES)})")
+    else:
+        try:
+            _check_setup(roles, plain["difficulty"] if isinstance(plain["difficulty"], str) else "")
+        except ValueError as exc:
+            where.add("roles" if "role" in str(exc) else "difficulty", str(exc))
+    where.raise_if_any()
+    text(where, "current_role", plain["current_role"], roles)
+    for k in ("handoff_due", "hidden"):
+        if k in plain and not isinstance(plain[k], bool):
+            where.add(k, "expected true or false")
+    whole(where, "rng", plain["rng"], 0, 2**63 - 1)
+    whole(where, "turn_months", plain.get("turn_months", DEFAULT_TURN_MONTHS), 1, 24)
+    check_scenario(where, "scenario", plain["scenario"], default_policy_spec())
+    _check_lesson(where, plain.get("lesson"), plain["roles"])
+    injected = plain.get("injected", [])
+    if listing(where, "injected", injected):
+        for i, x in enumerate(injected):
+            if not isinstance(x, dict) or not all(isinstance(v, str) for v in x.values()):
+                where.add(f"injected[{i}]", "expected a mapping of text (date, id, name, headline)")
+    listing(where, "decisions", plain["decisions"])
+    where.raise_if_any()
+
+
+_LESSON_KEYS = ("name", "title", "summary", "questions", "events", "teacher", "goals")
+
+
+def _check_lesson(where: Where, lesson: Any, roles: list[str]) -> None:
+    """What a game keeps of its lesson (Lesson.record): text where the report shows text,
+    known events, and goal numbers of the roles that play, finite."""
+    if lesson is None or not mapping(where, "lesson", lesson):
+        return
+    if not mapping(where, "lesson", lesson, [k for k in _LESSON_KEYS if k in lesson]):
+        return
+    for k in ("name", "title", "summary", "teacher"):
+        if lesson.get(k) is not None:
+            text(where, f"lesson.{k}", lesson[k])
+    questions = lesson.get("questions") or []
+    if listing(where, "lesson.questions", questions):
+        for i, q in enumerate(questions):
+            text(where, f"lesson.questions[{i}]", q)
+    events = lesson.get("events")
+    if events is not None and listing(where, "lesson.events", events):
+        for i, e in enumerate(events):
+            text(where, f"lesson.events[{i}]", e, default_events())
+    goals = lesson.get("goals") or {}
+    if not mapping(where, "lesson.goals", goals):
+        return
+    for role, numbers in goals.items():
+        k = f"lesson.goals.{role}"
+        if not text(where, k, role, roles) or not mapping(where, k, numbers):
+            continue
+        known = [g for g, v in ROLES[role].goal.items() if not isinstance(v, str)]
+        for key, value in numbers.items():
+            if text(where, f"{k}.{key}", key, known):
+                number(where, f"{k}.{key}", value)
+
+
+def _check_worlds(where: Where, plain: dict[str, Any], model: ChipWarModel, ghost: Any) -> None:
+    """What ties the session to its worlds: the same seed and horizon, and decisions dated
+    within the months played, by roles that play, each a change the lever spec allows."""
+    if model.rng_seed != plain["rng"] or ghost.rng_seed != plain["rng"]:
+        where.add("rng", f"expected the worlds' seed ({model.rng_seed}), got {plain['rng']}")
+    if (ghost.turn, ghost.horizon) != (model.turn, model.horizon):
+        where.add("", "the world and its ghost are at different months")
+    first, last = model.start, model.month + 1
+    spec, world = model.spec, model.world
+    for i, d in enumerate(plain["decisions"]):
+        k = f"decisions[{i}]"
+        if not mapping(where, k, d) or not mapping(
+            where, k, d, [x for x in ("date", "role", "change", "effect") if x in d]
+        ):
+            continue
+        for x in ("date", "role", "change"):
+            if x not in d:
+                where.add(f"{k}.{x}", "missing required key")
+        if where.problems:
+            break
+        month_text(where, f"{k}.date", d["date"], first, last)
+        text(where, f"{k}.role", d["role"], plain["roles"])
+        check_change_plain(where, f"{k}.change", d["change"], spec, world, model.chips.known_ids())
+        effect = d.get("effect")
+        if effect is not None and mapping(where, f"{k}.effect", effect):
+            for b, v in effect.items():
+                number(where, f"{k}.effect.{b}", v)
+        if len(where.problems) > 20:
+            break
+    for i, x in enumerate(plain.get("injected", [])):
+        if "date" in x:
+            month_text(where, f"injected[{i}].date", x["date"], first, last)
+    where.raise_if_any()

@@ -27,9 +27,21 @@ from agents.broker import Broker
 from game.config.commands import PolicyChange
 from game.config.errors import InputError, Problem
 from game.config.files import atomic_write_bytes
+from game.config.levers import default_policy_spec
 from game.config.scenario import Scenario
 from game.core.shocks import Shock
 from game.sim.model import ChipWarModel
+from game.sim.runner import forget
+from game.sim.save_checks import (
+    Where,
+    array_shapes,
+    check_arrays,
+    check_construct,
+    check_state,
+    json_member,
+    read_arrays,
+    read_members,
+)
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -102,8 +114,13 @@ def restore(
     """The model a snapshot holds. `overrides` ({parameter: value}) sets parameters for the
     months still to come (a projection's drawn future): the state is the snapshot's, so what
     a parameter did before (initial stocks, the vintage ring) stays as it was."""
+    return _load_into(_skeleton(plain, overrides), plain, arrays)
+
+
+def _skeleton(plain: dict[str, Any], overrides: dict[str, Any] | None = None) -> ChipWarModel:
+    """The model a snapshot's `construct` builds, before its state is loaded over it."""
     c = plain["construct"]
-    model = ChipWarModel(
+    return ChipWarModel(
         Scenario.from_plain(c["scenario"]),
         rng=int(c["rng"]),
         months=int(c["horizon"]),
@@ -111,6 +128,11 @@ def restore(
         synthetic_brokers=int(c["synthetic_brokers"]),
         overrides=overrides or None,
     )
+
+
+def _load_into(
+    model: ChipWarModel, plain: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> ChipWarModel:
     for slot in list(model.broker_agents):
         model.broker_agents[slot].remove()
     model.chips.load_state(plain["parts"]["chips"], arrays)
@@ -211,14 +233,23 @@ def read_save(
         return InputError(Problem(msg, file=shown))
 
     try:
-        with zipfile.ZipFile(path) as z:
-            meta = json.loads(z.read("meta.json"))
-            entries = {name: z.read(name) for name in names if name in z.namelist()}
+        entries, _ = read_members(path, ("meta.json", *names), shown, what)
+        meta = json.loads(entries.pop("meta.json"))
+    except InputError:
+        raise
     except FileNotFoundError:
         raise bad(f"{what} not found") from None
     except IsADirectoryError:
         raise bad(f"is a folder, not a {what}") from None
-    except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, EOFError, OSError):
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        KeyError,
+        ValueError,
+        EOFError,
+        OSError,
+        RecursionError,
+    ):
         raise bad(f"not a Silicon Curtain {what}, or it is damaged") from None
     if not isinstance(meta, dict):
         raise bad(f"not a Silicon Curtain {what}, or it is damaged")
@@ -226,7 +257,14 @@ def read_save(
         raise bad(f"this is {others[meta['format']]}, not a {what}")  # type: ignore[index]
     if meta.get("format") != fmt:
         raise bad(f"not a Silicon Curtain {what}")
-    if meta.get("version") != version:
+    found = meta.get("version")
+    if found != version and str(found) == str(version):  # "1" or 1.0 for 1
+        kind = "text" if isinstance(found, str) else type(found).__name__
+        raise bad(
+            f"{what} version must be the whole number {version}, got the {kind} {found!r} "
+            f"(meta.json: version)"
+        )
+    if found != version:
         raise bad(
             f"{what} version {meta.get('version')} is not supported "
             f"(this build reads version {version})"
@@ -272,18 +310,45 @@ def load_model(path: str | Path) -> ChipWarModel:
         what="save file",
         others={"silicon-curtain-game": "a saved game (load it in the game)"},
     )
+    return checked_model(entries, "state.json", "arrays.npz", str(path))
+
+
+def checked_model(
+    entries: dict[str, bytes], json_name: str, npz_name: str, shown: str
+) -> ChipWarModel:
+    """The model held by the members `json_name` (its state) and `npz_name` (its arrays) of a
+    save, every value checked (game/sim/save_checks.py) before it is used: InputError naming
+    the file, the member and the key for anything wrong."""
+    where = Where(shown, json_name)
+    plain = json_member(where, entries[json_name])
+    spec = default_policy_spec()
+    check_construct(where, plain, spec)
     try:
-        plain = json.loads(entries["state.json"])
-        with np.load(io.BytesIO(entries["arrays.npz"]), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        return restore(plain, arrays)
+        model = _skeleton(plain)
+        skeleton_plain, skeleton_arrays = snapshot(model)
+    except InputError as exc:  # the scenario, as this build checks it
+        raise InputError(
+            [
+                Problem(p.message, file=shown, key=f"{json_name}: construct.scenario")
+                for p in exc.problems
+            ]
+        ) from None
+    check_state(where, plain, model, skeleton_plain)
+    shapes = array_shapes(plain, skeleton_arrays, where)
+    arrays_at = Where(shown, npz_name)
+    arrays = read_arrays(entries[npz_name], skeleton_arrays, shapes, arrays_at)
+    check_arrays(arrays_at, arrays, model, skeleton_arrays)
+    try:
+        return _load_into(model, plain, arrays)
     except InputError:
         raise
-    except Exception as exc:  # a save from an incompatible build
+    except Exception as exc:  # a state the checks above let through: still the user's file
+        forget(model)
         raise InputError(
             Problem(
-                f"the save file cannot be restored by this build ({type(exc).__name__}: {exc})",
-                file=str(path),
+                f"the save cannot be restored by this build ({type(exc).__name__}: {exc})",
+                file=shown,
+                key=json_name,
             )
         ) from None
 
