@@ -896,6 +896,7 @@ _SESSION_KEYS = (
     "hidden",
     "lesson",
     "injected",
+    "proposals_ignored",
 )
 
 
@@ -904,7 +905,7 @@ def _check_session(where: Where, plain: Any) -> None:
     rules as a new game's setup, the scenario as a scenario file is checked."""
     if not mapping(where, "", plain):
         where.raise_if_any()
-    optional = {"turn_months", "hidden", "lesson", "injected"}
+    optional = {"turn_months", "hidden", "lesson", "injected", "proposals_ignored"}
     extra = sorted(set(plain) - set(_SESSION_KEYS))
     missing = sorted(set(_SESSION_KEYS) - optional - set(plain))
     if extra:
@@ -937,6 +938,18 @@ def _check_session(where: Where, plain: Any) -> None:
             if not isinstance(x, dict) or not all(isinstance(v, str) for v in x.values()):
                 where.add(f"injected[{i}]", "expected a mapping of text (date, id, name, headline)")
     listing(where, "decisions", plain["decisions"])
+    ignored = plain.get("proposals_ignored", [])
+    if listing(where, "proposals_ignored", ignored):
+        scenario = Scenario.from_plain(plain["scenario"]) if not where.problems else None
+        offered = len(proposals_for(scenario, roles)) if scenario is not None else None
+        for i, x in enumerate(ignored):
+            if isinstance(x, bool) or not isinstance(x, int) or x < 0 or (
+                offered is not None and x >= offered
+            ):
+                where.add(
+                    f"proposals_ignored[{i}]",
+                    f"expected the number of one of the game's {offered} proposals, got {x!r}",
+                )
     where.raise_if_any()
 
 

@@ -433,3 +433,18 @@ def test_random_edits_load_cleanly_or_are_refused_cleanly(
         return
     if not session.finished:
         session.step()
+
+
+@pytest.mark.parametrize("bad", [999, -1, "0", True])
+def test_an_edited_list_of_ignored_proposals_is_refused(tmp_path: Path, bad: Any) -> None:
+
+    good = tmp_path / "good.scgame"
+    GameSession("historical", ["us"]).save(good)
+    edited = edit_json(
+        good,
+        tmp_path / "bad.scgame",
+        "session.json",
+        lambda p: p.__setitem__("proposals_ignored", [bad]),
+    )
+    with pytest.raises(InputError, match=r"proposals_ignored\[0\]: expected the number of one"):
+        GameSession.load(edited)
