@@ -34,6 +34,7 @@ class LeverSpec(Strict):
     default: Value
     does: str = Field(min_length=1)
     mirrors: str = Field(min_length=1)
+    says: str = Field(min_length=1)  # what it does in a player's words (tooltips, briefings)
 
     def self_check(self) -> list[tuple[tuple[str, ...], str]]:
         out = []

@@ -30,6 +30,8 @@ class RoleSpec(Strict):
     owner_name: Text
     score: Literal["controller", "target", "vendor", "lab", "hubs"]
     goal: dict[str, float | str] = {}
+    situation: Text  # the briefing: what is going on as the game starts
+    watch: Text  # ... and what to keep an eye on
     objective: Text
     source: Text
 
@@ -55,6 +57,8 @@ class Role:
     objective: str
     source: str
     vendor_name: str  # the name of the goal's vendor, if the goal names one ("" otherwise)
+    situation: str = ""
+    watch: str = ""
     template: str = ""  # the objective before the goal's numbers fill it (roles.yaml)
 
     def number(self, key: str) -> float:

@@ -132,6 +132,7 @@ class App:
         self.projector: Any = None
         self.auto_report = auto_report  # the debrief writes the HTML report into saves/reports
         self.report_futures = report_futures  # ... then again with China's gap over N futures
+        self.hints = True  # the first months' hints (the briefing's box or the hint's x)
 
     def make(self, name: str, *args: Any) -> Scene:
         """A new scene of a registered kind (see `scene`); game/ui/launch.py imports them all."""

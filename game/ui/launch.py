@@ -9,6 +9,7 @@ from game.config.lesson import load_lesson
 from game.play.objectives import DEFAULT_ROLE
 from game.play.session import GameSession
 from game.ui.app import DEFAULT_SIZE, App
+from game.ui.scenes.briefing import BriefingScene  # noqa: F401 - registers the briefing
 from game.ui.scenes.debrief import DebriefScene
 from game.ui.scenes.handoff import HandoffScene  # noqa: F401 - registers the hand-off scene
 from game.ui.scenes.lesson_intro import LessonIntroScene

@@ -436,7 +436,8 @@ def _choice_label(value: Any) -> str:
 
 
 def _tooltip(lv: LeverSpec) -> str:
-    return f"{lv.does}<br><i>Mirrors: {lv.mirrors}</i>"
+    """In the player's words, then the real rule it stands for."""
+    return f"{lv.says}<br><i>In reality: {lv.mirrors}</i>"
 
 
 def _show(value: Any, lv: LeverSpec) -> str:

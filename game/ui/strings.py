@@ -128,7 +128,9 @@ HANDOFF_CONTINUE = "Continue"
 
 # debrief
 DEBRIEF_TITLE = "Debrief: {scenario}"
-DEBRIEF_SCORE = "{role}: {text}"
+DEBRIEF_SCORE = "<b>{role}: {verdict}.</b> {text}"
+DEBRIEF_MET = "goal met"
+DEBRIEF_MISSED = "goal missed"
 DEBRIEF_DECISIONS = "Decisions that mattered"
 DEBRIEF_NONE = (
     "You made no decisions: the rules in force at the start held to the end and history's "
@@ -158,6 +160,38 @@ HELP_BODY = (
     "<b>P</b> history's next steps for your role (adopt or ignore them)<br>"
     "Click a country for its labs, stock and policies; <b>why?</b> explains a bloc."
 )
+
+# a role's briefing before its first month
+BRIEFING_TITLE = "Your briefing: {role}"
+BRIEFING_BODY = (
+    "<b>The situation</b><br>{situation}<br><br>"
+    "<b>In force as the game starts</b><br>{in_force}{proposals}<br><br>"
+    "<b>Your goal</b><br>{objective}<br><br>"
+    "<b>Your levers</b> (hover a lever's name in the game for this again)<br>{levers}<br><br>"
+    "<b>What to watch</b><br>{watch}"
+)
+BRIEFING_LEVER = "<b>{name}</b>: {says} <i>In reality: {mirrors}.</i>"
+BRIEFING_NOTHING_IN_FORCE = "Nothing: every lever of yours starts at zero or open."
+BRIEFING_PROPOSALS = (
+    "<br><i>What history did next for your role comes as proposals at their dates: adopt or "
+    "ignore each. Doing nothing keeps what is in force.</i>"
+)
+BRIEFING_HINTS = "Show hints in the first months"
+BRIEFING_START = "Start"
+YES = "yes"
+NO = "no"
+
+# hints in the first months of a game (switched off on the briefing or with the x)
+HINTS = (
+    "Your levers show what is in force. Hover a lever's name to see what it does; change one, "
+    "or press Space to let time run.",
+    "The thin line in the capability chart is the world without you; the dashed line and "
+    "band, where your decision leads. Press Space to let time run.",
+    "Click why? next to China to see where its compute comes from, or a country on the map "
+    "for its labs and the rules it faces.",
+)
+
+HINT_CLOSE = "Hide the hints"
 
 # history's steps for a played government or company, offered at their dates
 PROPOSALS_TITLE = "History's next steps"

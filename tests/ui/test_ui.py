@@ -279,6 +279,7 @@ def test_title_start_opens_the_game_with_the_chosen_role(app: App) -> None:
     pump(app)
     choose(app, find(app, "#role"), "China's government")
     click(app, find(app, "#start").rect.center)
+    press(app, pygame.K_RETURN)  # past the briefing
     assert isinstance(app.scene, PlayScene)
     assert app.scene.session.current_role == "china"
     find(app, "#lever-domestic_subsidy")

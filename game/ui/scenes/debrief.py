@@ -84,7 +84,12 @@ class DebriefScene(Scene):
             )
         )
         scores = "<br>".join(
-            S.DEBRIEF_SCORE.format(role=ROLES[r].name, text=s.score(r).text) for r in s.roles
+            S.DEBRIEF_SCORE.format(
+                role=ROLES[r].name,
+                verdict=S.DEBRIEF_MET if s.score(r).met else S.DEBRIEF_MISSED,
+                text=s.score(r).text,
+            )
+            for r in s.roles
         )
         self.keep(UITextBox(scores, pygame.Rect(20, 64, w // 2 - 30, 88), m, object_id="#scores"))
         mattered = s.decisions_that_mattered(6) or s.decisions[-6:]  # effects need projections

@@ -32,6 +32,8 @@ NEWS_LINES = 9
 BAR = 44
 
 
+HINT_MONTHS = 3  # a player's first quarter gets hints (S.HINTS)
+
 class Layout:
     """Where everything goes, for any window size (1280x800 and up): the map at its own aspect
     on the left, the charts below it, the objective, levers and news down the right."""
@@ -105,6 +107,7 @@ class PlayScene(Scene):
         self._build_objective()
         self._build_levers()
         self._build_news()
+        self._build_hint()
         self.why_buttons: dict[str, UIButton] = {}
         self.legend = []
         self.charts_dirty = True
@@ -146,6 +149,45 @@ class PlayScene(Scene):
         button("load", S.LOAD, 56, "Ctrl+L")
         button("help", S.HELP, 56, "F1")
         button("menu", S.MENU, 60)
+
+    def _build_hint(self) -> None:
+        """The first months' hint, over the top of the map, with a button that hides hints."""
+        box = self.layout.map
+        rect = pygame.Rect(box.x + 8, box.y + 8, box.width - 56, 54)
+        self.hint_box = self.keep(UITextBox("", rect, self.manager, object_id="#hint"))
+        self.hint_close = self.keep(
+            UIButton(
+                pygame.Rect(rect.right + 4, rect.y, 32, 32),
+                "\u00d7",
+                self.manager,
+                object_id="#hint_close",
+                tool_tip_text=S.HINT_CLOSE,
+            )
+        )
+        self.hint_shown: str | None = ""  # not a hint: the first _show_hint always applies
+
+    def hint(self) -> str | None:
+        """What to try next, for a player's first months (None once they are over or hints
+        are off): read the levers, then see what a decision does, then ask why."""
+        s = self.session
+        if not self.app.hints or s.model.turn >= HINT_MONTHS:
+            return None
+        if s.model.turn == 0:
+            return S.HINTS[1] if s.decisions else S.HINTS[0]
+        return S.HINTS[2]
+
+    def _show_hint(self) -> None:
+        text = self.hint()
+        if text == self.hint_shown:
+            return
+        self.hint_shown = text
+        if text is None:
+            self.hint_box.hide()
+            self.hint_close.hide()
+        else:
+            self.hint_box.set_text(text)
+            self.hint_box.show()
+            self.hint_close.show()
 
     def _build_objective(self) -> None:
         """The role's goal in a sentence, and the score against it."""
@@ -252,6 +294,7 @@ class PlayScene(Scene):
             + S.SCORE.format(value=score.value, target=score.target)
         )
         self.score_text.set_text(score.text)
+        self._show_hint()
         news = s.news(NEWS_LINES)[::-1]  # another team's decisions masked while hidden
         for label, item in zip(self.news_labels, news + [None] * NEWS_LINES, strict=False):
             label.set_text(f"{item['date']}  {item['text']}" if item else "")
@@ -556,6 +599,10 @@ class PlayScene(Scene):
             if element is b:
                 self.open_why(bloc)
                 return True
+        if element is self.hint_close:
+            self.app.hints = False
+            self._show_hint()
+            return True
         return False
 
     def _key(self, event: pygame.event.Event) -> bool:

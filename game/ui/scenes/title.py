@@ -139,6 +139,7 @@ class TitleScene(Scene):
         )
         self.app.start_projector(session)
         self.app.replace(self.app.make("play", session))
+        self.app.push(self.app.make("briefing", session))  # read before the first month
 
     def process_event(self, event: pygame.event.Event) -> bool:
         if event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED:
