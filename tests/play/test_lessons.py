@@ -196,8 +196,8 @@ def test_a_lesson_sets_its_own_goals_and_the_objective_quotes_them(tmp_path: Pat
     session = GameSession.from_lesson(load_lesson(str(_lesson(tmp_path, text))))
     assert session.score("us").target == 14.0 and "(goal: 14 months)" in session.score("us").text
     assert "at least 14 months behind" in session.role_of("us").objective
-    assert session.score("china").target == 6.5  # roles.yaml's where the lesson sets none
-    assert "at least 9 months behind" in GameSession("historical", ["us"]).role.objective
+    assert session.score("china").target == 8.0  # roles.yaml's where the lesson sets none
+    assert "at least 16 months behind" in GameSession("historical", ["us"]).role.objective
 
 
 @pytest.mark.parametrize("name", LESSONS)

@@ -580,3 +580,12 @@ def test_an_older_fan_is_never_shown_as_the_current_one() -> None:
     slow.deliver_newest()
     assert s.poll_projection() is not None and s.fan_is_current
     assert s.fan is not first and (first.dates[0], s.fan.dates[0]) == ("2022-10", "2022-11")
+
+
+@pytest.mark.parametrize("role", ["us", "china"])
+def test_doing_nothing_misses_the_games_own_goal(role: str) -> None:
+    """roles.yaml's goals are set for the historical game to 2030: keeping the rules in force
+    at the start must fall short, or the game would teach that nothing needs doing."""
+    s = GameSession("historical", [role], rng=2022)
+    _play(s, s.model.horizon)
+    assert s.finished and not s.score(role).met, s.score(role).text
