@@ -41,3 +41,27 @@ def test_the_python_example_runs(tmp_path, monkeypatch) -> None:
     assert namespace["again"].turn == 24 and model.turn == model.horizon
     assert len(namespace["df"]) == model.horizon * len(model.bloc_ids)
     assert (tmp_path / "game.save").is_file()
+
+
+def test_the_default_runs_table_is_what_the_program_prints() -> None:
+    """The README's excerpt of `python main.py run` (its lines, '...' for those left out) is
+    the program's output now, in order: figures in the README cannot fall behind the model."""
+    import subprocess
+    import sys
+
+    section = README.split("## What the default run prints", 1)[1]
+    block = section.split("```\n", 1)[1].split("```", 1)[0]
+    shown = [line.rstrip() for line in block.splitlines() if line.strip() not in ("", "...")]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "run"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    printed = [line.rstrip() for line in done.stdout.splitlines()]
+    at = 0
+    for line in shown:
+        assert line in printed[at:], f"README line not printed (in this order): {line!r}"
+        at = printed.index(line, at) + 1
