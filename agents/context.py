@@ -83,3 +83,6 @@ class MonthContext(Protocol):
     def news(self, kind: str, text: str, actors: list[str], month: int | None = ...) -> None: ...
 
     def latest(self, column: str, bloc: int) -> float: ...
+
+    def series(self, column: str, bloc: int) -> np.ndarray:
+        """A results column for one bloc, month by month so far."""

@@ -11,6 +11,12 @@ Bot strategies (chosen per government in a scenario's `bots:`):
             the target (China): if its gap exceeds a trigger, raise subsidies and the
                 buy-domestic mandate; if the controller tightened chip controls in the last
                 period, retaliate with mineral export controls.
+  anticipating  the "hard" game's bots: as reactive, but they act on where the contest is
+            going, not only where it is: the controller presses as soon as the target's gap
+            has closed `bot_closing_months` over the last year, and once a transit route has
+            been the busiest for `bot_leak_periods` periods running while smuggled chips pass
+            their trigger, it restricts that hub (the tier it would otherwise leave open); the
+            target supports its chips as soon as its gap has widened over the last year.
 """
 
 from __future__ import annotations
@@ -49,12 +55,13 @@ class Government(mesa.Agent):
         self.country = model.country_ids.index(spec.country)
         self.bloc = int(model.country_bloc[self.country])
         self.strategy = strategy
+        self.leaks: list[str] = []  # anticipating: the busiest leaking route, period by period
 
     def step(self) -> None:
         for item in self.model.scheduled(self.gov_id):
             self.model.apply(item.change, source="schedule", news=item.news)
         period = int(self.model.p.bot_period_months)
-        if self.strategy == "reactive" and self.model.turn % period == 0:
+        if self.strategy != "none" and self.model.turn % period == 0:
             for change in self.decide():
                 self.model.apply(change, source="bot")
 
@@ -84,19 +91,44 @@ class Government(mesa.Agent):
 
     def _press_smugglers(self) -> list[PolicyChange]:
         """When the target closes in or smuggled chips grow, enforce harder and press the
-        busiest route."""
+        busiest route (anticipating: also when the gap is closing fast, and restrict a hub
+        that keeps leaking)."""
         model, p = self.model, self.model.p
         gap = model.latest("gap_months", model.china_bloc)
         smuggled = model.latest("smuggled_share", model.china_bloc)
         closing = np.isfinite(gap) and gap < p.bot_controller_gap_trigger_months
-        if not (closing or smuggled > p.bot_controller_smuggled_share_trigger):
-            return []
-        moves = self._raise("enforcement", p.bot_enforcement_step, self._ceiling("enforcement"))
+        if self.strategy == "anticipating":
+            closing = closing or self._trend("gap_months") < -p.bot_closing_months
+        leaking = smuggled > p.bot_controller_smuggled_share_trigger
         route = busiest_route(model)
+        moves: list[PolicyChange] = []
+        if self.strategy == "anticipating":
+            periods = int(p.bot_leak_periods)
+            self.leaks = (self.leaks + [route if leaking and route else ""])[-periods:]
+            if route and len(self.leaks) == periods and set(self.leaks) == {route}:
+                moves += self._restrict(route)
+        if not (closing or leaking):
+            return moves
+        moves += self._raise("enforcement", p.bot_enforcement_step, self._ceiling("enforcement"))
         if route is not None:
             most = self._ceiling("transit_pressure")
             moves += self._raise("transit_pressure", p.bot_transit_pressure_step, most, route)
         return moves
+
+    def _restrict(self, country: str) -> list[PolicyChange]:
+        """A leaking hub's tier raised to restricted (licences for controlled chips), unless
+        it is already restricted or embargoed."""
+        if str(self.model.policy.get("destination", country)) in ("restricted", "embargoed"):
+            return []
+        return [PolicyChange(self.gov_id, "destination", "restricted", country)]
+
+    def _trend(self, column: str) -> float:
+        """How far a results column of the target's bloc moved over the last twelve months
+        (0 before a year of it)."""
+        past = self.model.series(column, self.model.china_bloc)
+        if past.size <= 12 or not np.isfinite(past[-13:]).all():
+            return 0.0
+        return float(past[-1] - past[-13])
 
     def _support_and_retaliate(self) -> list[PolicyChange]:
         """When far behind, subsidise domestic chips and mandate their use; answer a recent
@@ -104,7 +136,10 @@ class Government(mesa.Agent):
         model, p = self.model, self.model.p
         moves: list[PolicyChange] = []
         gap = model.latest("gap_months", model.china_bloc)
-        if np.isfinite(gap) and gap > p.bot_target_gap_trigger_months:
+        behind = np.isfinite(gap) and gap > p.bot_target_gap_trigger_months
+        if self.strategy == "anticipating":
+            behind = behind or self._trend("gap_months") > p.bot_closing_months
+        if behind:
             for lever in ("domestic_subsidy", "buy_domestic_mandate"):
                 moves += self._raise(lever, p.bot_support_step, p.bot_support_max)
         since = model.month - int(p.bot_period_months)
@@ -118,10 +153,11 @@ class Government(mesa.Agent):
         return moves
 
     def state(self) -> dict[str, Any]:
-        return {"strategy": self.strategy}
+        return {"strategy": self.strategy, "leaks": list(self.leaks)}
 
     def load_state(self, d: dict[str, Any]) -> None:
         self.strategy = d["strategy"]
+        self.leaks = [str(x) for x in d.get("leaks", [])]
 
     def __repr__(self) -> str:
         return f"Government({self.gov_id!r}, strategy={self.strategy!r})"

@@ -62,7 +62,7 @@ class ScenarioFile(Strict):
     end: Month | None = None
     parameters: dict[str, float] = {}
     levers: list[InitialLever] = []
-    bots: dict[str, Literal["none", "reactive"]] = {}
+    bots: dict[str, Literal["none", "reactive", "anticipating"]] = {}
     schedule: list[ScheduleEntry] = []
     # bloc -> {calendar year: yearly growth factor of its labs' budgets}; years not listed
     # follow the default curve (parameters budget_growth_*)

@@ -80,7 +80,7 @@ if TYPE_CHECKING:
 FORMAT = "silicon-curtain-game"
 VERSION = 1
 PAYLOAD = ("session.json", "model.json", "model.npz", "ghost.json", "ghost.npz")
-BOT_FOR_DIFFICULTY = {"easy": "none", "normal": "reactive", "hard": "reactive"}
+BOT_FOR_DIFFICULTY = {"easy": "none", "normal": "reactive", "hard": "anticipating"}
 DEFAULT_TURN_MONTHS = 3  # a team's turn in hot seat: a quarter
 MAX_EXTRA_STATES = 2  # states owed a projection sent along with one request (cost: 1 run each)
 MAX_PENDING_DECISIONS = 4  # decisions whose effect we still try to measure

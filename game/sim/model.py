@@ -537,6 +537,11 @@ class ChipWarModel(mesa.Model):
             return pd.DataFrame(columns=SALES_COLUMNS)
         return df[SALES_COLUMNS].reset_index(drop=True)
 
+    def series(self, column: str, bloc: int) -> np.ndarray:
+        """A results column for one bloc, month by month so far (the bots read trends)."""
+        values = self.datacollector.tables["blocs"].get(column, [])
+        return np.asarray(values[bloc :: len(self.bloc_ids)], float)
+
     def latest(self, column: str, bloc: int) -> float:
         """The last recorded value of a results column for one bloc (NaN before the first)."""
         table = self.datacollector.tables["blocs"]

@@ -643,8 +643,17 @@ def check_state(
     govs = plain["governments"]
     if mapping(where, "governments", govs, list(skeleton_plain["governments"])):
         for g, s in govs.items():
-            if mapping(where, f"governments.{g}", s, ["strategy"]):
-                text(where, f"governments.{g}.strategy", s["strategy"], ["none", "reactive"])
+            keys = ["strategy", "leaks"] if isinstance(s, dict) and "leaks" in s else ["strategy"]
+            if mapping(where, f"governments.{g}", s, keys):  # saves before "leaks": without it
+                text(
+                    where,
+                    f"governments.{g}.strategy",
+                    s["strategy"],
+                    ["none", "reactive", "anticipating"],
+                )
+                leaks = s.get("leaks", [])
+                if not isinstance(leaks, list) or not all(isinstance(x, str) for x in leaks):
+                    where.add(f"governments.{g}.leaks", "expected a list of country ids")
     check_tables(where, plain["datacollector"], skeleton_plain["datacollector"], plain["turn"])
     check_rng(where, plain["rng"])
     where.raise_if_any()

@@ -589,3 +589,34 @@ def test_doing_nothing_misses_the_games_own_goal(role: str) -> None:
     s = GameSession("historical", [role], rng=2022)
     _play(s, s.model.horizon)
     assert s.finished and not s.score(role).met, s.score(role).text
+
+
+def test_hard_bots_anticipate_and_restrict_a_hub_that_keeps_leaking() -> None:
+    """'hard' is more than no undo: the US bot acts on trends and, after sustained leakage
+    through one hub, restricts it; the 'normal' bot never touches a hub's tier."""
+    tiers = {}
+    for difficulty in ("normal", "hard"):
+        s = GameSession("total_embargo", ["china"], difficulty=difficulty, rng=2022)
+        assert s.model.governments["us"].strategy == (
+            "anticipating" if difficulty == "hard" else "reactive"
+        )
+        _play(s, 40)
+        tiers[difficulty] = [
+            (c.target, c.value)
+            for _, c, src in s.model.command_log
+            if src == "bot" and c.lever == "destination"
+        ]
+    assert tiers["normal"] == []
+    transit = {c.id for c in s.model.world.countries if "transit" in c.roles}
+    assert tiers["hard"] and all(t in transit and v == "restricted" for t, v in tiers["hard"])
+
+
+def test_a_hard_game_saved_and_loaded_goes_on_the_same(tmp_path: Path) -> None:
+    a = GameSession("total_embargo", ["china"], difficulty="hard", rng=5)
+    _play(a, 14)
+    a.save(tmp_path / "hard.scgame")
+    b = GameSession.load(tmp_path / "hard.scgame")
+    assert b.model.governments["us"].leaks == a.model.governments["us"].leaks
+    _play(a, 12)
+    _play(b, 12)
+    _same_world(a.model, b.model)
