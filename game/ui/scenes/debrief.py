@@ -151,8 +151,8 @@ class DebriefScene(Scene):
         left = pygame.Rect(20, top, (w - 50) * 3 // 5, bottom - top)
         right = pygame.Rect(left.right + 10, top, w - left.right - 30, bottom - top)
         self.surfaces = [
-            (render(cap, left.size, fonts)[0], left),
-            (render(compute, right.size, fonts)[0], right),
+            (render(cap, left.size, fonts, origin=left.topleft)[0], left),
+            (render(compute, right.size, fonts, origin=right.topleft)[0], right),
         ]
 
     def draw(self, surface: pygame.Surface) -> None:

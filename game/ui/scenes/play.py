@@ -25,6 +25,7 @@ from game.ui import strings as S
 from game.ui.app import App, Scene, font, scene
 from game.ui.charts import Chart, Series, bloc_chart, chart_axis, render
 from game.ui.lever_panel import LeverPanel
+from game.ui.text import note
 from game.ui.world_map import WorldMap, load_map_data
 
 MONTHS_PER_SECOND = {1: 0.5, 4: 2.0, 16: 8.0}
@@ -294,12 +295,18 @@ class PlayScene(Scene):
         L = self.layout
         cap, compute, gray = self._chart_data()
         fonts = (self.small, self.title_font)
-        self.chart_surfaces["cap"], legend = render(cap, L.chart_cap.size, fonts)
+        self.chart_surfaces["cap"], legend = render(
+            cap, L.chart_cap.size, fonts, origin=L.chart_cap.topleft
+        )
         if [lbl for lbl, _ in legend] != [lbl for lbl, _ in self.legend] or not self.why_buttons:
             self.legend = legend
             self._place_why_buttons()
-        self.chart_surfaces["compute"], _ = render(compute, L.chart_compute.size, fonts)
-        self.chart_surfaces["gray"], _ = render(gray, L.chart_gray.size, fonts)
+        self.chart_surfaces["compute"], _ = render(
+            compute, L.chart_compute.size, fonts, origin=L.chart_compute.topleft
+        )
+        self.chart_surfaces["gray"], _ = render(
+            gray, L.chart_gray.size, fonts, origin=L.chart_gray.topleft
+        )
         self.charts_dirty = False
 
     # ------------------------------------------------------------------ time
@@ -460,9 +467,12 @@ class PlayScene(Scene):
         surface.blit(self.chart_surfaces["cap"], L.chart_cap)
         surface.blit(self.chart_surfaces["compute"], L.chart_compute)
         surface.blit(self.chart_surfaces["gray"], L.chart_gray)
+        drawn = []
         if self.session.fan_pending:
             img = self.small.render(S.FAN_COMPUTING, True, palette.SELECTED)
-            surface.blit(img, (L.chart_cap.right - img.get_width() - 8, L.chart_cap.y + 6))
+            pos = (L.chart_cap.right - img.get_width() - 8, L.chart_cap.y + 6)
+            drawn.append((S.FAN_COMPUTING, surface.blit(img, pos)))
+        note("play:projecting", drawn, L.chart_cap)
 
     def draw_overlay(self, surface: pygame.Surface) -> None:
         if self.frozen:
@@ -470,11 +480,12 @@ class PlayScene(Scene):
         rect = self.panel.focus_rect()
         if rect is not None:
             pygame.draw.rect(surface, palette.SELECTED, rect, 2)
+        drawn = []
         if self.message:
             img = self.small.render(self.message, True, palette.SELECTED)
-            surface.blit(
-                img, (self.layout.map.x + 10, self.layout.map.bottom - img.get_height() - 6)
-            )
+            pos = (self.layout.map.x + 10, self.layout.map.bottom - img.get_height() - 6)
+            drawn.append((self.message, surface.blit(img, pos)))
+        note("play:message", drawn, self.layout.map)
 
     # ------------------------------------------------------------------ events
     def process_event(self, event: pygame.event.Event) -> bool:
