@@ -17,7 +17,7 @@ from game.config.dates import month_of_year, year_of
 from game.reports import format as F
 from game.ui import palette
 from game.ui.strings import BLOC_SHORT
-from game.ui.text import note
+from game.ui.text import first_fitting, note, wrap
 
 if TYPE_CHECKING:
     from game.play.view import WorldView
@@ -49,6 +49,8 @@ class Chart:
     series: list[Series] = field(default_factory=list)
     note: str = ""
     empty: str = "no data yet"
+    short_title: str = ""  # for a chart too narrow for the title
+    short_note: str = ""
     legend_gap: int = 14  # room after each legend entry (for buttons beside them)
 
 
@@ -90,8 +92,11 @@ def _draw(
     put: Callable[[pygame.Surface, tuple[float, float], str], None],
 ) -> list[tuple[str, pygame.Rect]]:
     size = surf.get_size()
-    put(title_font.render(chart.title, True, (230, 233, 239)), (8, 4), chart.title)
-    top, bottom = 30 + small.get_height() + 10, size[1] - small.get_height() - 8
+    title = first_fitting(title_font, [chart.title, chart.short_title or chart.title], size[0] - 12)
+    put(title_font.render(title, True, (230, 233, 239)), (8, 4), title)
+    legend = _legend(surf, chart, small, put)
+    legend_bottom = max((r.bottom for _, r in legend), default=26 + small.get_height())
+    top, bottom = legend_bottom + 14, size[1] - small.get_height() - 8
     left, right = 46, size[0] - 10
     plot = pygame.Rect(left, top, max(10, right - left), max(10, bottom - top))
 
@@ -102,9 +107,11 @@ def _draw(
     if chart.log:
         finite = finite[finite > 0]
     if finite.size == 0:
-        img = small.render(chart.empty, True, text)
-        put(img, (max(4, size[0] // 2 - img.get_width() // 2), plot.centery), chart.empty)
-        return _legend(surf, chart, small, put)
+        for i, line in enumerate(wrap(small, chart.empty, size[0] - 12)):
+            img = small.render(line, True, text)
+            y = plot.centery + i * small.get_linesize()
+            put(img, (max(4, size[0] // 2 - img.get_width() // 2), y), line)
+        return legend
     lo, hi = float(finite.min()), float(finite.max())
     if chart.log:
         lo, hi = math.log10(lo), math.log10(hi)
@@ -131,13 +138,17 @@ def _draw(
         img = small.render(label, True, text)
         put(img, (plot.left - img.get_width() - 4, y - img.get_height() / 2), label)
     first_jan = (13 - chart.start_month) % 12
+    # a label every year, or every other (third...) year where they would touch
+    year_px = plot.width * 12 / max(1, chart.months - 1)
+    every = max(1, math.ceil((small.size("2030")[0] + 10) / max(1.0, year_px)))
     for m in range(first_jan, chart.months, 12):
         x = float(x_of(m))
         pygame.draw.line(surf, grid, (x, plot.top), (x, plot.bottom))
         year = chart.start_year + (chart.start_month - 1 + m) // 12
-        if (year % 2 == 0) or plot.width > 500:
-            img = small.render(str(year), True, text)
-            put(img, (x - img.get_width() / 2, plot.bottom + 2), str(year))
+        img = small.render(str(year), True, text)
+        left_edge = x - img.get_width() / 2
+        if year % every == 0 and left_edge >= 2 and left_edge + img.get_width() <= size[0] - 2:
+            put(img, (left_edge, plot.bottom + 2), str(year))
 
     band = pygame.Surface(size, pygame.SRCALPHA)
     for s in chart.series:
@@ -155,12 +166,12 @@ def _draw(
     for s in chart.series:
         if s.ghost is not None and len(s.ghost):
             _polyline(surf, x_of(np.arange(len(s.ghost))), y_of(s.ghost), _dim(s.colour), 1)
-    legend = _legend(surf, chart, small, put)
     for s in chart.series:
         if len(s.values):
             _polyline(surf, x_of(np.arange(len(s.values))), y_of(s.values), s.colour, s.width)
     if chart.note:  # inside the plot, top right, clear of the title and the legend
-        img = small.render(chart.note, True, text)
+        shown = first_fitting(small, [chart.note, chart.short_note or chart.note], plot.width - 8)
+        img = small.render(shown, True, text)
         put(img, (max(plot.left + 4, plot.right - img.get_width() - 4), plot.top + 2), chart.note)
     return legend
 
@@ -171,11 +182,14 @@ def _legend(
     small: pygame.font.Font,
     put: Callable[[pygame.Surface, tuple[float, float], str], None],
 ) -> list[tuple[str, pygame.Rect]]:
-    """Series names in their colours, underlined; returns where each one is."""
+    """Series names in their colours, underlined, in as many rows as the width needs; returns
+    where each one is."""
     legend = []
     x, y = 8, 26
     for s in chart.series:
         img = small.render(s.label, True, s.colour)
+        if x > 8 and x + img.get_width() + chart.legend_gap - 8 > surf.get_width():
+            x, y = 8, y + img.get_height() + 6  # the next row
         rect = pygame.Rect(x, y, img.get_width(), img.get_height())
         pygame.draw.line(
             surf,

@@ -83,3 +83,23 @@ def fit(font: pygame.font.Font, text: str, width: int) -> str:
     while cut and font.size(cut + ELLIPSIS)[0] > width:
         cut = cut[:-1]
     return cut + ELLIPSIS if cut else ""
+
+
+def wrap(font: pygame.font.Font, text: str, width: int) -> list[str]:
+    """The text in lines no wider than `width` pixels, broken between words (a word wider
+    than that is cut with an ellipsis)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.size(f"{lines[-1]} {word}")[0] <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(fit(font, word, width))
+    return lines
+
+
+def first_fitting(font: pygame.font.Font, texts: list[str], width: int) -> str:
+    """The first of `texts` (longest form first) that fits, or the last one cut to fit."""
+    for t in texts:
+        if font.size(t)[0] <= width:
+            return t
+    return fit(font, texts[-1], width)

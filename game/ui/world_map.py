@@ -504,6 +504,16 @@ class WorldMap:
         self._legend_rect = leg.get_rect(bottomleft=(m.x + margin, m.bottom - margin))
 
     # ------------------------------------------------------------------ geometry
+    @property
+    def legend_rect(self) -> pygame.Rect:
+        """The legend, on the screen."""
+        return self._legend_rect.move(self.rect.topleft)
+
+    @property
+    def attribution_rect(self) -> pygame.Rect:
+        """The data's attribution (bottom right), on the screen."""
+        return self._attribution_rect.move(self.rect.topleft)
+
     def anchor(self, country_id: str) -> tuple[int, int]:
         """Screen position where a country's flows start and end (its capital or port)."""
         x, y = self.anchor_local[country_id]

@@ -131,9 +131,15 @@ def drawn_problems(app: App, where: str) -> list[str]:
             if p.rect.colliderect(e.rect):
                 problems.append(f"{where}: {p.text!r} ({p.key}) is under {e.text!r}")
     for a, b in itertools.combinations(widgets, 2):
-        if a.rect.colliderect(b.rect):
+        if _text_rect(a).colliderect(_text_rect(b)):
             problems.append(f"{where}: {a.text!r} overlaps {b.text!r}")
     return problems
+
+
+def _text_rect(e) -> pygame.Rect:
+    """A widget's line of text: its width, as tall as the text, centred (as drawn)."""
+    height = e.font.size(e.text)[1]
+    return pygame.Rect(e.rect.x, e.rect.centery - height // 2, e.rect.width, height)
 
 
 def show(app: App, scene) -> None:

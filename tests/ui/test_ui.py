@@ -395,7 +395,7 @@ def test_the_facilitator_injects_an_event_that_reaches_the_model_and_the_news(ap
     assert session.ghost.shocks[-1].event == "customs_crackdown"
     click(app, find(app, "#step").rect.center)
     headline = "Singapore, Malaysia and the UAE tighten checks on re-exported AI servers"
-    assert any(headline in label.text for label in scene.news_labels), "not in the news feed"
+    assert any(headline in line for line in scene.news_texts), "not in the news feed"
     singapore = session.model.country_ids.index("singapore")
     ghost_free = GameSession("historical", ["us", "china"], difficulty="easy", rng=3, months=24)
     ghost_free.step()
@@ -443,16 +443,16 @@ def test_hide_and_reveal_the_teams_decisions(app: App) -> None:
     click(app, find(app, "#handoff").rect.center)  # the panel; its button is inside
     press(app, pygame.K_RETURN)
     assert session.current_role == "china" and app.scene is scene
-    texts = " ".join(label.text for label in scene.news_labels)
+    texts = " ".join(scene.news_texts)
     assert "enforcement" in texts  # not hidden yet
     press(app, pygame.K_F9)
     click(app, find(app, "#fac_hidden").rect.center)
     assert session.hidden
-    texts = " ".join(label.text for label in scene.news_labels)
+    texts = " ".join(scene.news_texts)
     assert "enforcement" not in texts and "a decision (hidden" in texts
     click(app, find(app, "#fac_hidden").rect.center)
     assert not session.hidden
-    assert "enforcement" in " ".join(label.text for label in scene.news_labels)
+    assert "enforcement" in " ".join(scene.news_texts)
 
 
 def test_a_lesson_opens_on_its_introduction(app: App, tmp_path: Path) -> None:
