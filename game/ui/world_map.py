@@ -384,7 +384,7 @@ class WorldMap:
         x, y = anchor
         bounds = self.map_rect.inflate(-4, -4)
         candidates = []
-        for k in (1.0, 2.2, 3.6):
+        for k in (1.0, 2.2, 3.6, 5.0):
             g = gap * k
             candidates += [
                 (x + g, y - h / 2),  # right
@@ -398,7 +398,7 @@ class WorldMap:
             ]
         for cx, cy in candidates:
             box = pygame.Rect(round(cx), round(cy), w, h)
-            if bounds.contains(box) and box.inflate(-2, -4).collidelist(taken) < 0:
+            if bounds.contains(box) and box.collidelist(taken) < 0:
                 return box
         box = pygame.Rect(round(candidates[0][0]), round(candidates[0][1]), w, h)
         return box.clamp(bounds)
