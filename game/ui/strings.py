@@ -36,7 +36,7 @@ STATUS = "{date}  |  month {turn} of {horizon}  |  {speed}  |  playing: {role}"
 STATUS_SHORTER = (
     "{date}  |  {turn}/{horizon}  |  {speed}  |  {role}",
     "{date}  |  {speed}  |  {role}",
-    "{date}  |  {speed}",
+    "{date}  |  {role}",  # whose turn it is matters more than the pause (its button shows it)
 )
 PAUSED = "paused"
 

@@ -269,7 +269,8 @@ class PlayScene(Scene):
         # the whole line, or without its less needed parts where the bar is narrow
         forms = [f.format(**parts) for f in (S.STATUS, *S.STATUS_SHORTER)]
         room = self.status.rect.width - 8
-        status = next((f for f in forms if self.status.font.size(f)[0] <= room), forms[-1])
+        status = next((f for f in forms if self.status.font.size(f)[0] <= room), None)
+        status = status or fit(self.status.font, forms[-1], room)
         if self.status.text != status:
             self.status.set_text(status)
         score = s.score()
