@@ -6,6 +6,7 @@ would cost tens of milliseconds a chart, pygame a fraction of one."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from game.config.dates import month_of_year, year_of
 from game.reports import format as F
 from game.ui import palette
 from game.ui.strings import BLOC_SHORT
+from game.ui.text import first_fitting, note, wrap
 
 if TYPE_CHECKING:
     from game.play.view import WorldView
@@ -47,6 +49,8 @@ class Chart:
     series: list[Series] = field(default_factory=list)
     note: str = ""
     empty: str = "no data yet"
+    short_title: str = ""  # for a chart too narrow for the title
+    short_note: str = ""
     legend_gap: int = 14  # room after each legend entry (for buttons beside them)
 
 
@@ -57,14 +61,42 @@ def render(
     background: Colour = (20, 25, 34),
     grid: Colour = (44, 53, 68),
     text: Colour = (185, 194, 208),
+    origin: tuple[int, int] = (0, 0),
 ) -> tuple[pygame.Surface, list[tuple[str, pygame.Rect]]]:
-    """Draw a chart; returns the surface and the legend entries' rects (for 'why?' buttons)."""
+    """Draw a chart; returns the surface and the legend entries' rects (for 'why?' buttons).
+    `origin` is where it will be shown on the screen (for game/ui/text.py's notes)."""
     small, title_font = fonts
     surf = pygame.Surface(size)
     surf.fill(background)
     pygame.draw.rect(surf, grid, surf.get_rect(), 1)
-    surf.blit(title_font.render(chart.title, True, (230, 233, 239)), (8, 4))
-    top, bottom = 30 + small.get_height() + 10, size[1] - small.get_height() - 8
+    drawn: list[tuple[str, pygame.Rect]] = []
+
+    def put(img: pygame.Surface, pos: tuple[float, float], label: str) -> None:
+        surf.blit(img, pos)
+        drawn.append((label, pygame.Rect((round(pos[0]), round(pos[1])), img.get_size())))
+
+    try:
+        legend = _draw(chart, surf, small, title_font, grid, text, put)
+    finally:
+        note(f"chart@{origin}", drawn, surf.get_rect(), origin)
+    return surf, legend
+
+
+def _draw(
+    chart: Chart,
+    surf: pygame.Surface,
+    small: pygame.font.Font,
+    title_font: pygame.font.Font,
+    grid: Colour,
+    text: Colour,
+    put: Callable[[pygame.Surface, tuple[float, float], str], None],
+) -> list[tuple[str, pygame.Rect]]:
+    size = surf.get_size()
+    title = first_fitting(title_font, [chart.title, chart.short_title or chart.title], size[0] - 12)
+    put(title_font.render(title, True, (230, 233, 239)), (8, 4), title)
+    legend = _legend(surf, chart, small, put)
+    legend_bottom = max((r.bottom for _, r in legend), default=26 + small.get_height())
+    top, bottom = legend_bottom + 14, size[1] - small.get_height() - 8
     left, right = 46, size[0] - 10
     plot = pygame.Rect(left, top, max(10, right - left), max(10, bottom - top))
 
@@ -75,9 +107,11 @@ def render(
     if chart.log:
         finite = finite[finite > 0]
     if finite.size == 0:
-        img = small.render(chart.empty, True, text)
-        surf.blit(img, (max(4, size[0] // 2 - img.get_width() // 2), plot.centery))
-        return surf, _legend(surf, chart, small)
+        for i, line in enumerate(wrap(small, chart.empty, size[0] - 12)):
+            img = small.render(line, True, text)
+            y = plot.centery + i * small.get_linesize()
+            put(img, (max(4, size[0] // 2 - img.get_width() // 2), y), line)
+        return legend
     lo, hi = float(finite.min()), float(finite.max())
     if chart.log:
         lo, hi = math.log10(lo), math.log10(hi)
@@ -102,15 +136,19 @@ def render(
         y = plot.bottom - k / 4 * plot.height
         pygame.draw.line(surf, grid, (plot.left, y), (plot.right, y))
         img = small.render(label, True, text)
-        surf.blit(img, (plot.left - img.get_width() - 4, y - img.get_height() / 2))
+        put(img, (plot.left - img.get_width() - 4, y - img.get_height() / 2), label)
     first_jan = (13 - chart.start_month) % 12
+    # a label every year, or every other (third...) year where they would touch
+    year_px = plot.width * 12 / max(1, chart.months - 1)
+    every = max(1, math.ceil((small.size("2030")[0] + 10) / max(1.0, year_px)))
     for m in range(first_jan, chart.months, 12):
         x = float(x_of(m))
         pygame.draw.line(surf, grid, (x, plot.top), (x, plot.bottom))
         year = chart.start_year + (chart.start_month - 1 + m) // 12
-        if (year % 2 == 0) or plot.width > 500:
-            img = small.render(str(year), True, text)
-            surf.blit(img, (x - img.get_width() / 2, plot.bottom + 2))
+        img = small.render(str(year), True, text)
+        left_edge = x - img.get_width() / 2
+        if year % every == 0 and left_edge >= 2 and left_edge + img.get_width() <= size[0] - 2:
+            put(img, (left_edge, plot.bottom + 2), str(year))
 
     band = pygame.Surface(size, pygame.SRCALPHA)
     for s in chart.series:
@@ -128,24 +166,30 @@ def render(
     for s in chart.series:
         if s.ghost is not None and len(s.ghost):
             _polyline(surf, x_of(np.arange(len(s.ghost))), y_of(s.ghost), _dim(s.colour), 1)
-    legend = _legend(surf, chart, small)
     for s in chart.series:
         if len(s.values):
             _polyline(surf, x_of(np.arange(len(s.values))), y_of(s.values), s.colour, s.width)
     if chart.note:  # inside the plot, top right, clear of the title and the legend
-        img = small.render(chart.note, True, text)
-        surf.blit(img, (max(plot.left + 4, plot.right - img.get_width() - 4), plot.top + 2))
-    return surf, legend
+        shown = first_fitting(small, [chart.note, chart.short_note or chart.note], plot.width - 8)
+        img = small.render(shown, True, text)
+        put(img, (max(plot.left + 4, plot.right - img.get_width() - 4), plot.top + 2), chart.note)
+    return legend
 
 
 def _legend(
-    surf: pygame.Surface, chart: Chart, small: pygame.font.Font
+    surf: pygame.Surface,
+    chart: Chart,
+    small: pygame.font.Font,
+    put: Callable[[pygame.Surface, tuple[float, float], str], None],
 ) -> list[tuple[str, pygame.Rect]]:
-    """Series names in their colours, underlined; returns where each one is."""
+    """Series names in their colours, underlined, in as many rows as the width needs; returns
+    where each one is."""
     legend = []
     x, y = 8, 26
     for s in chart.series:
         img = small.render(s.label, True, s.colour)
+        if x > 8 and x + img.get_width() + chart.legend_gap - 8 > surf.get_width():
+            x, y = 8, y + img.get_height() + 6  # the next row
         rect = pygame.Rect(x, y, img.get_width(), img.get_height())
         pygame.draw.line(
             surf,
@@ -154,7 +198,7 @@ def _legend(
             (x + img.get_width(), y + img.get_height() - 1),
             2,
         )
-        surf.blit(img, rect)
+        put(img, rect.topleft, s.label)
         legend.append((s.label, rect))
         x += img.get_width() + chart.legend_gap
     return legend

@@ -21,6 +21,7 @@ from pygame_gui.elements import (
 )
 
 from game.ui import strings as S
+from game.ui.text import fit
 
 if TYPE_CHECKING:
     from game.config.levers import LeverSpec
@@ -115,8 +116,8 @@ class LeverPanel:
         self.embargo_boxes.clear()
         self.echoes.clear()
         width = self.rect.width - 12
-        name_w = int(width * 0.46)
-        ctl_w = width - name_w - 58
+        name_w = int(width * 0.48)
+        ctl_w = width - name_w - 62  # and the value's label, inside the panel
         y = 2
         if not self.items:
             self._label(pygame.Rect(4, y, width, ROW), S.LEVERS_NONE, "@small")
@@ -184,7 +185,7 @@ class LeverPanel:
     def _row(
         self, lv: LeverSpec, target: str | None, label: str, y: int, name_w: int, ctl_w: int
     ) -> None:
-        UIButton(
+        name = UIButton(
             pygame.Rect(4, y + 2, name_w, ROW - 4),
             label,
             self.manager,
@@ -192,6 +193,10 @@ class LeverPanel:
             object_id="@lever_name",
             tool_tip_text=_tooltip(lv),
         )
+        room = name_w - 2 * name.drawable_shape.text_view_rect.x
+        if name.font.size(label)[0] > room:  # cut, whole in its tooltip
+            name.set_text(fit(name.font, label, room))
+            name.set_tooltip(f"<b>{label}</b><br>{_tooltip(lv)}")
         rect = pygame.Rect(8 + name_w, y + 3, ctl_w, ROW - 6)
         value = self.session.lever_value(lv.id, target)
         oid = element_id(lv.id, target)

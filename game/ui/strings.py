@@ -31,7 +31,13 @@ LOAD = "Load"
 UNDO = "Undo"
 HELP = "Help"
 MENU = "Menu"
+# the status line, and the parts it drops first when the window is narrow
 STATUS = "{date}  |  month {turn} of {horizon}  |  {speed}  |  playing: {role}"
+STATUS_SHORTER = (
+    "{date}  |  {turn}/{horizon}  |  {speed}  |  {role}",
+    "{date}  |  {speed}  |  {role}",
+    "{date}  |  {role}",  # whose turn it is matters more than the pause (its button shows it)
+)
 PAUSED = "paused"
 
 # panels
@@ -47,11 +53,14 @@ FAN_COMPUTING = "projecting..."
 FAN_READY = "shaded: 10-90% of {n} futures over what we don't know"
 FAN_SEEDS_ONLY = "shaded: 10-90% of {n} futures (luck only)"
 FAN_STALE = "shaded: projected from {date}; updating"
+FAN_SHORT = "shaded: 10-90% of futures"  # in a narrow chart, for any of the three
 CHART_CAPABILITY = "Frontier capability  (thin: without your decisions)"
+CHART_CAPABILITY_SHORT = "Frontier capability (thin: without you)"
 BLOC_SHORT = {"us": "US", "china": "China", "allies": "Allies", "rest": "Rest"}
 NO_GRAY_MARKET = "no gray market: nothing is restricted"
 CHART_COMPUTE = "Compute, H100e"
 CHART_GRAY = "Gray-market price, USD"
+CHART_GRAY_SHORT = "Gray price, USD"
 CHOICE_LABELS = {
     "open": "open",
     "capped": "capped",

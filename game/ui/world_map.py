@@ -33,6 +33,8 @@ from game.config.paths import ASSETS_DIR
 from game.reports import format as F
 from game.ui import palette as P
 from game.ui import strings as S
+from game.ui.text import note as note_drawn
+from game.ui.text import recording
 
 if TYPE_CHECKING:
     from game.config.world import CountrySpec
@@ -328,7 +330,9 @@ class WorldMap:
         assert self.font is not None
         note = self.font.render(ATTRIBUTION, True, P.TEXT_DIM)
         note.set_alpha(150)
-        base.blit(note, note.get_rect(bottomright=(m.right - 6, m.bottom - 3)))
+        self._attribution_rect = base.blit(
+            note, note.get_rect(bottomright=(m.right - 6, m.bottom - 3))
+        )
         self._base = base
 
     def _build_rest_template(self) -> None:
@@ -380,7 +384,7 @@ class WorldMap:
         x, y = anchor
         bounds = self.map_rect.inflate(-4, -4)
         candidates = []
-        for k in (1.0, 2.2, 3.6):
+        for k in (1.0, 2.2, 3.6, 5.0):
             g = gap * k
             candidates += [
                 (x + g, y - h / 2),  # right
@@ -394,7 +398,7 @@ class WorldMap:
             ]
         for cx, cy in candidates:
             box = pygame.Rect(round(cx), round(cy), w, h)
-            if bounds.contains(box) and box.inflate(-2, -4).collidelist(taken) < 0:
+            if bounds.contains(box) and box.collidelist(taken) < 0:
                 return box
         box = pygame.Rect(round(candidates[0][0]), round(candidates[0][1]), w, h)
         return box.clamp(bounds)
@@ -500,6 +504,16 @@ class WorldMap:
         self._legend_rect = leg.get_rect(bottomleft=(m.x + margin, m.bottom - margin))
 
     # ------------------------------------------------------------------ geometry
+    @property
+    def legend_rect(self) -> pygame.Rect:
+        """The legend, on the screen."""
+        return self._legend_rect.move(self.rect.topleft)
+
+    @property
+    def attribution_rect(self) -> pygame.Rect:
+        """The data's attribution (bottom right), on the screen."""
+        return self._attribution_rect.move(self.rect.topleft)
+
     def anchor(self, country_id: str) -> tuple[int, int]:
         """Screen position where a country's flows start and end (its capital or port)."""
         x, y = self.anchor_local[country_id]
@@ -703,6 +717,7 @@ class WorldMap:
             pygame.draw.circle(layer, P.BLOC.get(bloc, P.TEXT), (x, y), r)
         # seizures: a disc on the transit country's anchor, the count placed clear of labels
         self._markers = []
+        self._marker_texts: list[tuple[str, pygame.Rect]] = []
         taken = list(self._taken)
         for cid, chips in sorted(state.seizures.items(), key=lambda kv: -kv[1]):
             if chips <= 0 or cid not in self.anchor_local:
@@ -722,6 +737,7 @@ class WorldMap:
             )
             taken.append(box)
             self._markers.append((text, box.topleft))
+            self._marker_texts.append((S.SEIZED.format(chips=F.count(chips)), box))
         self._layer = layer
         self._state = state
 
@@ -756,6 +772,11 @@ class WorldMap:
         for cid, (normal, chosen, box) in self._labels.items():
             surface.blit(chosen if cid == selected else normal, box.move(ox, oy))
         surface.blit(self._legend, self._legend_rect.move(ox, oy))
+        if recording():  # where each text is, for tests/ui/test_text_fits.py
+            drawn = [(self.names[c], box) for c, (_, _, box) in self._labels.items()]
+            drawn += self._marker_texts
+            drawn += [("map legend", self._legend_rect), (ATTRIBUTION, self._attribution_rect)]
+            note_drawn("map", drawn, pygame.Rect((0, 0), self.rect.size), (ox, oy))
 
     def _draw_selected(self, surface: pygame.Surface, cid: str) -> None:
         ox, oy = self.rect.topleft

@@ -18,6 +18,7 @@ from game.reports import format as F
 from game.ui import strings as S
 from game.ui.app import App, Scene, font, scene
 from game.ui.charts import bloc_chart, render
+from game.ui.text import first_fitting
 
 if TYPE_CHECKING:
     from game.play.session import GameSession
@@ -91,7 +92,15 @@ class DebriefScene(Scene):
             )
             for r in s.roles
         )
-        self.keep(UITextBox(scores, pygame.Rect(20, 64, w // 2 - 30, 88), m, object_id="#scores"))
+        # as tall as every team's score needs (pygame_gui lays it out: height -1), up to a third
+        # of the window; the decisions beside it as tall
+        box = self.keep(
+            UITextBox(scores, pygame.Rect(20, 64, w // 2 - 30, -1), m, object_id="#scores")
+        )
+        box_h = min(max(88, box.rect.height), h // 3)
+        if box_h != box.rect.height:
+            box.set_dimensions((w // 2 - 30, box_h))
+        self.top = 64 + box_h + 8
         mattered = s.decisions_that_mattered(6) or s.decisions[-6:]  # effects need projections
         lines = [
             f"{d.date} {ROLES[d.role].name}: {s.view.describe(d.change)}"
@@ -113,7 +122,7 @@ class DebriefScene(Scene):
         self.keep(
             UITextBox(
                 "<br>".join(lines) or S.DEBRIEF_NONE,
-                pygame.Rect(w // 2 + 10, 88, w // 2 - 30, 64),
+                pygame.Rect(w // 2 + 10, 88, w // 2 - 30, box_h - 24),
                 m,
                 object_id="#decisions",
             )
@@ -152,12 +161,12 @@ class DebriefScene(Scene):
         cap = bloc_chart(S.CHART_CAPABILITY, "frontier_capability", view, ghost)
         compute = bloc_chart(S.CHART_COMPUTE, "compute_h100e", view, ghost, log=True)
         fonts = (font(12), font(13, bold=True))
-        top, bottom = 160, h - 70
+        top, bottom = self.top, h - 70
         left = pygame.Rect(20, top, (w - 50) * 3 // 5, bottom - top)
         right = pygame.Rect(left.right + 10, top, w - left.right - 30, bottom - top)
         self.surfaces = [
-            (render(cap, left.size, fonts)[0], left),
-            (render(compute, right.size, fonts)[0], right),
+            (render(cap, left.size, fonts, origin=left.topleft)[0], left),
+            (render(compute, right.size, fonts, origin=right.topleft)[0], right),
         ]
 
     def draw(self, surface: pygame.Surface) -> None:
@@ -175,7 +184,17 @@ class DebriefScene(Scene):
                 text = S.DEBRIEF_REPORT_BAND.format(path=path, n=self.app.report_futures)
             else:
                 text = S.DEBRIEF_REPORT.format(path=path)
-            self.report_label.set_text(text)
+            # the whole line, or the path alone, or the file's name ("Open the report" is
+            # beside it; the whole line is in the tooltip)
+            forms = [
+                text,
+                S.DEBRIEF_REPORT.format(path=path),
+                S.DEBRIEF_REPORT.format(path=self.report_path.name),
+            ]
+            room = self.report_label.rect.width - 8
+            shown = first_fitting(self.report_label.font, forms, room)
+            self.report_label.set_text(shown)
+            self.report_label.set_tooltip(text if shown != text else None)
             self.open_button.enable()
             return
         self.open_button.disable()

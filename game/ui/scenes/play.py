@@ -16,6 +16,7 @@ from pygame_gui.windows import UIFileDialog, UIMessageWindow
 from game.config.dates import format_month, parse_month
 from game.config.errors import CommandError, InputError
 from game.config.events import default_events
+from game.config.yamlfile import shown_path
 from game.play.objectives import ROLES
 from game.play.projection import Fan
 from game.play.session import GameSession, Proposal
@@ -25,28 +26,34 @@ from game.ui import strings as S
 from game.ui.app import App, Scene, font, scene
 from game.ui.charts import Chart, Series, bloc_chart, chart_axis, render
 from game.ui.lever_panel import LeverPanel
+from game.ui.text import fit, note, wrap
 from game.ui.world_map import WorldMap, load_map_data
 
 MONTHS_PER_SECOND = {1: 0.5, 4: 2.0, 16: 8.0}
 NEWS_LINES = 9
 BAR = 44
+SCORE_LINE = 17  # a line of the score's explanation
 
 
 HINT_MONTHS = 3  # a player's first quarter gets hints (S.HINTS)
 
 class Layout:
-    """Where everything goes, for any window size (1280x800 and up): the map at its own aspect
+    """Where everything goes, for any window size (1024x700 and up): the map at its own aspect
     on the left, the charts below it, the objective, levers and news down the right."""
 
-    def __init__(self, w: int, h: int, map_aspect: float) -> None:
-        side = max(400, int(w * 0.33))
+    @staticmethod
+    def side_width(w: int) -> int:
+        return max(400, int(w * 0.33))
+
+    def __init__(self, w: int, h: int, map_aspect: float, objective_h: int = 134) -> None:
+        side = self.side_width(w)
         map_w = w - side
         map_h = min(int(map_w / map_aspect), int((h - BAR) * 0.62))
         self.bar = pygame.Rect(0, 0, w, BAR)
         self.map = pygame.Rect(0, BAR, map_w, map_h)
         self.charts = pygame.Rect(0, self.map.bottom, map_w, h - self.map.bottom)
         self.side = pygame.Rect(map_w, BAR, side, h - BAR)
-        self.objective = pygame.Rect(self.side.x + 8, BAR + 4, side - 16, 134)
+        self.objective = pygame.Rect(self.side.x + 8, BAR + 4, side - 16, objective_h)
         news_h = max(190, int(h * 0.27))
         self.levers = pygame.Rect(
             self.side.x + 4,
@@ -101,7 +108,7 @@ class PlayScene(Scene):
     # ------------------------------------------------------------------ building
     def build(self) -> None:
         w, h = self.app.size
-        self.layout = Layout(w, h, self.map.aspect)
+        self.layout = Layout(w, h, self.map.aspect, self._objective_height(w, h))
         self.map.layout(self.layout.map)
         self._build_top_bar(w)
         self._build_objective()
@@ -204,18 +211,33 @@ class PlayScene(Scene):
         self.objective_text = self.keep(
             UITextBox(
                 role.objective,
-                pygame.Rect(box.x, box.y + 22, box.width, box.height - 68),
+                pygame.Rect(box.x, box.y + 22, box.width, box.height - 44 - 2 * SCORE_LINE),
                 m,
                 object_id="#objective",
             )
         )
         self.score_label = self.keep(
-            UILabel(pygame.Rect(box.x, box.bottom - 44, box.width, 22), "", m, object_id="#score")
+            UILabel(
+                pygame.Rect(box.x, box.bottom - 22 - 2 * SCORE_LINE, box.width, 22),
+                "",
+                m,
+                object_id="#score",
+            )
         )
-        # the score's explanation: a label, not a text box (a text box costs ~12 ms to re-set)
-        self.score_text = self.keep(
-            UILabel(pygame.Rect(box.x, box.bottom - 22, box.width, 20), "", m, object_id="@small")
-        )
+        # the score's explanation, in two lines: labels, not a text box (a text box costs
+        # ~12 ms to re-set)
+        self.score_lines = [
+            self.keep(
+                UILabel(
+                    pygame.Rect(box.x, box.bottom - (2 - i) * SCORE_LINE, box.width, SCORE_LINE),
+                    "",
+                    m,
+                    object_id="@small",
+                )
+            )
+            for i in range(2)
+        ]
+        self.score_text = self.score_lines[0]
 
     def _build_levers(self) -> None:
         """The role's levers, on the page the player was on before a rebuild."""
@@ -262,7 +284,7 @@ class PlayScene(Scene):
             r = pygame.Rect(
                 self.layout.chart_cap.x + rect.right + 3,
                 self.layout.chart_cap.y + rect.y - 2,
-                38,
+                44,
                 20,
             )
             self.why_buttons[bloc] = self.keep(
@@ -279,26 +301,63 @@ class PlayScene(Scene):
     def _refresh_texts(self) -> None:
         s = self.session
         speed = S.PAUSED if self.paused else S.SPEEDS[self.speed]
-        self.status.set_text(
-            S.STATUS.format(
-                date=s.view.date or "start",
-                turn=s.view.turn,
-                horizon=s.view.horizon,
-                speed=speed,
-                role=ROLES[s.current_role].name,
-            )
-        )
+        parts = {
+            "date": s.view.date or "start",
+            "turn": s.view.turn,
+            "horizon": s.view.horizon,
+            "speed": speed,
+            "role": ROLES[s.current_role].name,
+        }
+        # the whole line, or without its less needed parts where the bar is narrow
+        forms = [f.format(**parts) for f in (S.STATUS, *S.STATUS_SHORTER)]
+        room = self.status.rect.width - 8
+        status = next((f for f in forms if self.status.font.size(f)[0] <= room), None)
+        status = status or fit(self.status.font, forms[-1], room)
+        if self.status.text != status:
+            self.status.set_text(status)
         score = s.score()
         self.score_label.set_text(
             (S.GOAL_MET if score.value >= score.target else "")
             + S.SCORE.format(value=score.value, target=score.target)
         )
-        self.score_text.set_text(score.text)
+        self._set_lines(self.score_lines, score.text)
         self._show_hint()
         news = s.news(NEWS_LINES)[::-1]  # another team's decisions masked while hidden
-        for label, item in zip(self.news_labels, news + [None] * NEWS_LINES, strict=False):
-            label.set_text(f"{item['date']}  {item['text']}" if item else "")
+        self.news_texts = [f"{item['date']}  {item['text']}" for item in news]
+        for label, line in zip(self.news_labels, self.news_texts + [""] * NEWS_LINES, strict=False):
+            self._set_fitted(label, line)
         self.state = s.view.map_state()
+
+    @staticmethod
+    def _set_fitted(label: UILabel, line: str) -> None:
+        """A line in a label, cut with an ellipsis if it does not fit; the whole line is then
+        the label's tooltip."""
+        shown = fit(label.font, line, label.rect.width - 8)
+        if label.text != shown:
+            label.set_text(shown)
+            label.set_tooltip(line if shown != line else None)
+
+    def _set_lines(self, labels: list[UILabel], text: str) -> None:
+        """A text over a few labels, a line each, the last one cut if it must be."""
+        lines = wrap(labels[0].font, text, labels[0].rect.width - 8)
+        if len(lines) > len(labels):
+            lines[len(labels) - 1 :] = [" ".join(lines[len(labels) - 1 :])]
+        for label, line in zip(labels, lines + [""] * len(labels), strict=False):
+            self._set_fitted(label, line)
+
+    def _objective_height(self, w: int, h: int) -> int:
+        """Room for the role's objective (whole, without a scroll bar), the score and its
+        two lines of explanation."""
+        width = Layout.side_width(w) - 16
+        probe = UITextBox(  # pygame_gui lays the text out itself: a box as tall as it needs
+            self.session.role_of().objective,
+            pygame.Rect(-width - 10, 0, width, -1),
+            self.manager,
+            object_id="#objective",
+        )
+        height = probe.rect.height
+        probe.kill()
+        return 22 + height + 22 + 2 * SCORE_LINE
 
     def _chart_data(self) -> tuple[Chart, Chart, Chart]:
         s = self.session
@@ -311,6 +370,8 @@ class PlayScene(Scene):
             ghost_view,
             note=_fan_note(fan, s.fan_is_current),
             legend_gap=52,
+            short_title=S.CHART_CAPABILITY_SHORT,
+            short_note=S.FAN_SHORT,
         )
         for series, b in zip(cap_chart.series, view.bloc_ids, strict=True):
             if fan is not None and b in fan.median:
@@ -319,7 +380,11 @@ class PlayScene(Scene):
         compute_chart = bloc_chart(S.CHART_COMPUTE, "compute_h100e", view, None, log=True)
         target = view.target_bloc  # the gray market serves the bloc the rules aim at
         gray_chart = Chart(
-            S.CHART_GRAY, money=True, empty=S.NO_GRAY_MARKET, **chart_axis(view)
+            S.CHART_GRAY,
+            money=True,
+            empty=S.NO_GRAY_MARKET,
+            short_title=S.CHART_GRAY_SHORT,
+            **chart_axis(view),
         )
         gray_chart.series.append(
             Series(
@@ -337,12 +402,18 @@ class PlayScene(Scene):
         L = self.layout
         cap, compute, gray = self._chart_data()
         fonts = (self.small, self.title_font)
-        self.chart_surfaces["cap"], legend = render(cap, L.chart_cap.size, fonts)
+        self.chart_surfaces["cap"], legend = render(
+            cap, L.chart_cap.size, fonts, origin=L.chart_cap.topleft
+        )
         if [lbl for lbl, _ in legend] != [lbl for lbl, _ in self.legend] or not self.why_buttons:
             self.legend = legend
             self._place_why_buttons()
-        self.chart_surfaces["compute"], _ = render(compute, L.chart_compute.size, fonts)
-        self.chart_surfaces["gray"], _ = render(gray, L.chart_gray.size, fonts)
+        self.chart_surfaces["compute"], _ = render(
+            compute, L.chart_compute.size, fonts, origin=L.chart_compute.topleft
+        )
+        self.chart_surfaces["gray"], _ = render(
+            gray, L.chart_gray.size, fonts, origin=L.chart_gray.topleft
+        )
         self.charts_dirty = False
 
     # ------------------------------------------------------------------ time
@@ -503,9 +574,12 @@ class PlayScene(Scene):
         surface.blit(self.chart_surfaces["cap"], L.chart_cap)
         surface.blit(self.chart_surfaces["compute"], L.chart_compute)
         surface.blit(self.chart_surfaces["gray"], L.chart_gray)
+        drawn = []
         if self.session.fan_pending:
             img = self.small.render(S.FAN_COMPUTING, True, palette.SELECTED)
-            surface.blit(img, (L.chart_cap.right - img.get_width() - 8, L.chart_cap.y + 6))
+            pos = (L.chart_cap.right - img.get_width() - 8, L.chart_cap.y + 6)
+            drawn.append((S.FAN_COMPUTING, surface.blit(img, pos)))
+        note("play:projecting", drawn, L.chart_cap)
 
     def draw_overlay(self, surface: pygame.Surface) -> None:
         if self.frozen:
@@ -513,11 +587,15 @@ class PlayScene(Scene):
         rect = self.panel.focus_rect()
         if rect is not None:
             pygame.draw.rect(surface, palette.SELECTED, rect, 2)
-        if self.message:
-            img = self.small.render(self.message, True, palette.SELECTED)
-            surface.blit(
-                img, (self.layout.map.x + 10, self.layout.map.bottom - img.get_height() - 6)
-            )
+        drawn = []
+        if self.message:  # at the foot of the map, between the legend and the attribution
+            legend, credit = self.map.legend_rect, self.map.attribution_rect
+            left, right = legend.right + 10, self.layout.map.right - 8
+            shown = fit(self.small, self.message, right - left)
+            img = self.small.render(shown, True, palette.SELECTED)
+            pos = (left, credit.top - img.get_height() - 2)
+            drawn.append((shown, surface.blit(img, pos)))
+        note("play:message", drawn, self.layout.map)
 
     # ------------------------------------------------------------------ events
     def process_event(self, event: pygame.event.Event) -> bool:
@@ -665,7 +743,7 @@ class PlayScene(Scene):
         except (InputError, OSError) as exc:
             self.error(str(exc))
             return
-        self.show_message(S.SAVED.format(path=path))
+        self.show_message(S.SAVED.format(path=shown_path(path)))
 
     def open_load_dialog(self) -> None:
         self.app.saves_dir.mkdir(parents=True, exist_ok=True)
@@ -693,7 +771,7 @@ class PlayScene(Scene):
         self.ghost_view = session.ghost_view
         self.paused = True
         self.rebuild()
-        self.show_message(S.LOADED.format(path=path))
+        self.show_message(S.LOADED.format(path=shown_path(path)))
 
     def error(self, text: str) -> None:
         w, h = self.app.size
