@@ -28,6 +28,7 @@ from game.play.session import GameSession
 from game.ui import strings as S
 from game.ui import text
 from game.ui.app import App
+from game.ui.scenes.briefing import BriefingScene
 from game.ui.scenes.debrief import DebriefScene
 from game.ui.scenes.handoff import HandoffScene
 from game.ui.scenes.lesson_intro import LessonIntroScene
@@ -195,6 +196,13 @@ def test_no_text_clips_or_overlaps(
         pump(app, 2)
         problems += widget_problems(app, "hand-off")
         app.pop()
+        for role in ROLES:  # each role's briefing over its first screen
+            scene = PlayScene(app, sessions["start"] if role == "us" else sessions[role])
+            show(app, scene)
+            app.push(BriefingScene(app, scene.session))
+            pump(app, 2)
+            problems += widget_problems(app, f"briefing {role}")
+            app.pop()
 
         debrief = DebriefScene(app, sessions["debrief"])
         show(app, debrief)
