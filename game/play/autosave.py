@@ -70,6 +70,8 @@ def latest(saves_dir: Path) -> Autosave | None:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:  # "File exists: saves" (a file in the way)
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
 
 

@@ -717,7 +717,7 @@ class PlayScene(Scene):
         )
         self.leave_dialog.cancel_button.set_text(S.CONFIRM_STAY)
 
-    def leave(self, force: bool = False) -> None:
+    def leave_game(self, force: bool = False) -> None:
         """Write the autosave, then go to the title (where Continue brings the game back). If
         the write fails, the player is told and asked again: leaving would lose the game."""
         errors = [] if force else self.autosave(now=True)
@@ -737,7 +737,7 @@ class PlayScene(Scene):
             return False
         if event.type == pygame_gui.UI_CONFIRMATION_DIALOG_CONFIRMED:
             self.leave_dialog = None
-            self.leave(force=dialog.most_specific_combined_id.endswith("#confirm_leave_unsaved"))
+            self.leave_game(force=dialog.most_specific_combined_id.endswith("#confirm_leave_unsaved"))
             return True
         if event.type == pygame_gui.UI_WINDOW_CLOSE:  # Keep playing: time runs as it did
             self.leave_dialog = None
