@@ -91,9 +91,10 @@ class Autosaver:
         self._lock = threading.Lock()
 
     def request(self, session: GameSession, path: Path) -> None:
-        """Copy the game now; write it when the thread is free and the interval has passed."""
+        """Copy the game now; write it when the thread is free and the interval has passed,
+        from the next `poll` on: not in the frame of the month, which is long already (the
+        month's step and charts), so that the writer's share of the GIL falls on short ones."""
         self.pending = (session.saver(), path)
-        self.poll()
 
     def busy(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
