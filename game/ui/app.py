@@ -12,8 +12,11 @@ from typing import Any
 
 import pygame
 import pygame_gui
+from pygame_gui.windows import UIConfirmationDialog
 
 from game.config.paths import ASSETS_DIR, DATA_ROOT, user_dir
+from game.play.autosave import Autosaver
+from game.ui import strings as S
 
 THEME_FILE = ASSETS_DIR / "ui" / "theme.json"
 FONT_DIR = ASSETS_DIR / "fonts"
@@ -80,6 +83,15 @@ class Scene:
 
     def resume(self) -> None: ...
 
+    @property
+    def holds_game(self) -> bool:
+        """Whether leaving this scene leaves a game being played (closing the window asks)."""
+        return False
+
+    def closing(self) -> None:
+        """The app is closing (window closed, Quit, or killed): the last chance to keep
+        anything (the play scene writes its autosave)."""
+
     def process_event(self, event: pygame.event.Event) -> bool:
         return False
 
@@ -107,6 +119,7 @@ class App:
         projections: bool = True,
         auto_report: bool = True,
         report_futures: int = REPORT_FUTURES,
+        autosave: bool = True,
     ) -> None:
         pygame.init()
         pygame.display.set_caption("Silicon Curtain")
@@ -133,6 +146,10 @@ class App:
         self.auto_report = auto_report  # the debrief writes the HTML report into saves/reports
         self.report_futures = report_futures  # ... then again with China's gap over N futures
         self.hints = True  # the first months' hints (the briefing's box or the hint's x)
+        self.autosave = autosave  # games write saves/autosave*.scgame (game/play/autosave.py)
+        self.autosaver = Autosaver()
+        self.quit_dialog: UIConfirmationDialog | None = None
+        self.closed = False
 
     def make(self, name: str, *args: Any) -> Scene:
         """A new scene of a registered kind (see `scene`); game/ui/launch.py imports them all."""
@@ -149,6 +166,19 @@ class App:
             self.projector.warm_up()
             self.on_quit.append(self.projector.close)
         session.attach_projector(self.projector)
+
+    def play(self, session: Any, intro: bool = False, briefing: bool = False) -> None:
+        """Into a game (new, loaded or continued): its play scene with the projector, behind
+        the lesson's introduction when `intro`, the role's briefing when `briefing` (a new
+        game), or the hand-off screen when the game was left at the end of a team's turn."""
+        self.start_projector(session)
+        self.replace(self.make("play", session))
+        if intro:
+            self.push(self.make("lesson_intro", session))
+        elif briefing:
+            self.push(self.make("briefing", session))
+        elif session.handoff_due:
+            self.push(self.make("handoff", session))
 
     # ------------------------------------------------------------------ scenes
     @property
@@ -196,6 +226,12 @@ class App:
         start = time.perf_counter()
         for event in pygame.event.get():
             if event.type == pygame.QUIT:
+                self.ask_to_quit()
+                continue
+            if (
+                event.type == pygame_gui.UI_CONFIRMATION_DIALOG_CONFIRMED
+                and event.ui_element is self.quit_dialog
+            ):
                 self.running = False
                 continue
             if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
@@ -235,10 +271,35 @@ class App:
             frames += 1
         self.close()
 
+    def ask_to_quit(self) -> None:
+        """Closing the window in a game asks first (the game is autosaved either way); asked
+        twice, or with no game open, the game closes."""
+        asking = self.quit_dialog is not None and self.quit_dialog.alive()
+        if asking or not any(scene.holds_game for scene in self.stack):
+            self.running = False
+            return
+        w, h = self.size
+        self.quit_dialog = UIConfirmationDialog(
+            pygame.Rect(w // 2 - 220, h // 2 - 110, 440, 220),
+            S.CONFIRM_QUIT,
+            self.manager,
+            window_title=S.CONFIRM_QUIT_TITLE,
+            action_short_name=S.CONFIRM_QUIT_YES,
+            object_id="#confirm_quit",
+        )
+        self.quit_dialog.cancel_button.set_text(S.CONFIRM_STAY)
+
     def screenshot(self, path: str | Path) -> None:
         pygame.image.save(self.screen, str(path))
 
     def close(self) -> None:
+        """The app ends (or is killed): scenes keep what they hold (the play scene writes its
+        autosave), then the background processes stop."""
+        if not self.closed:  # run() closes, and a test or launch may close again
+            self.closed = True
+            for scene in reversed(self.stack):
+                scene.closing()
+            self.autosaver.flush()
         for callback in self.on_quit:
             callback()
         self.on_quit.clear()

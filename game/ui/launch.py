@@ -40,15 +40,14 @@ def play(
         fullscreen=fullscreen,
         projections=screenshot is None,
         auto_report=screenshot is None,
+        autosave=screenshot is None,  # a picture for the docs keeps no game
     )
     session = None
     if lesson is not None:
         session = GameSession.from_lesson(load_lesson(lesson), difficulty, seed)
     if screenshot is None:
         if session is not None:
-            app.replace(PlayScene(app, session))
-            app.start_projector(session)
-            app.push(LessonIntroScene(app, session))
+            app.play(session, intro=True)
         else:
             app.replace(
                 TitleScene(

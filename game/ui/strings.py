@@ -15,6 +15,18 @@ SETUP_START = "Start"
 SETUP_LOAD = "Load a game"
 SETUP_QUIT = "Quit"
 SETUP_BOTS = "Roles nobody plays are taken by bots."
+SETUP_CONTINUE = "Continue"
+SETUP_CONTINUE_INFO = "Continue: {what}, {role}, {date} (month {turn} of {horizon})"
+SETUP_CONTINUE_NONE = "Games are autosaved every month: Continue picks up the last one."
+SETUP_LESSONS = "Lessons"
+LESSONS_TITLE = "Lessons for a class"
+LESSONS_INTRO = (
+    "A prepared game: teams play in turn, the teacher has a facilitator's controls (F9), and "
+    "the debrief ends with questions for the discussion."
+)
+LESSON_ROW = "<b>{title}</b><br>{summary}<br><i>{teams}; {months} months, {turn} a turn{hidden}</i>"
+LESSON_ROW_HIDDEN = "; decisions hidden"
+LESSON_OPEN = "Start"
 DIFFICULTIES = {
     "easy": "Easy: the other side follows history",
     "normal": "Normal: the other side reacts every quarter",
@@ -32,6 +44,7 @@ UNDO = "Undo"
 HELP = "Help"
 MENU = "Menu"
 # the status line, and the parts it drops first when the window is narrow
+MENU_TIP = "Back to the title screen (the game is autosaved)"
 STATUS = "{date}  |  month {turn} of {horizon}  |  {speed}  |  playing: {role}"
 STATUS_SHORTER = (
     "{date}  |  {turn}/{horizon}  |  {speed}  |  {role}",
@@ -102,6 +115,29 @@ LOADED = "Loaded {path}"
 UNDONE = "Undid: {what}"
 NOTHING_TO_UNDO = "Nothing to undo this month."
 LOAD_TITLE = "Load a saved game"
+
+# leaving a game, and autosaves (game/play/autosave.py)
+CONFIRM_LEAVE_TITLE = "Leave this game?"
+CONFIRM_LEAVE = (
+    "Back to the title screen? This game is autosaved: <b>Continue</b> on the title screen "
+    "picks it up where you left it, in {date}."
+)
+CONFIRM_LEAVE_YES = "Leave"
+CONFIRM_STAY = "Keep playing"
+CONFIRM_QUIT_TITLE = "Quit Silicon Curtain?"
+CONFIRM_QUIT = (
+    "Close the game? It is autosaved: <b>Continue</b> on the title screen picks it up where "
+    "you left it."
+)
+CONFIRM_QUIT_YES = "Quit"
+CONFIRM_UNSAVED_TITLE = "The game could not be saved"
+CONFIRM_UNSAVED = "The autosave failed: {error}<br><br>Leave anyway? This game would be lost."
+CONFIRM_UNSAVED_YES = "Leave anyway"
+AUTOSAVE_FAILED_TITLE = "Autosave failed"
+AUTOSAVE_FAILED = (
+    "The game could not be autosaved: {error}<br><br>The game goes on; each month tries again."
+)
+AUTOSAVE_FAILED_LINE = "Autosave failed: {error}"
 
 # a lesson's first screen
 LESSON_BODY = (

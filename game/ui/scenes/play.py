@@ -11,12 +11,13 @@ import numpy as np
 import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
-from pygame_gui.windows import UIFileDialog, UIMessageWindow
+from pygame_gui.windows import UIConfirmationDialog, UIFileDialog, UIMessageWindow
 
 from game.config.dates import format_month, parse_month
 from game.config.errors import CommandError, InputError
 from game.config.events import default_events
 from game.config.yamlfile import shown_path
+from game.play import autosave
 from game.play.objectives import ROLES
 from game.play.projection import Fan
 from game.play.session import GameSession, Proposal
@@ -104,6 +105,9 @@ class PlayScene(Scene):
         self.prop_window: UIWindow | None = None
         self.prop_buttons: dict[UIButton, tuple[str, Proposal]] = {}
         self.proposals_shown: set[int] = set()  # id() of the proposals already put to players
+        self.leave_dialog: UIConfirmationDialog | None = None
+        self.paused_before_asking = True
+        self.autosave_failing = False  # said once in a window, then on the message line
 
     # ------------------------------------------------------------------ building
     def build(self) -> None:
@@ -155,7 +159,7 @@ class PlayScene(Scene):
         button("save", S.SAVE, 56, "Ctrl+S")
         button("load", S.LOAD, 56, "Ctrl+L")
         button("help", S.HELP, 56, "F1")
-        button("menu", S.MENU, 60)
+        button("menu", S.MENU, 60, S.MENU_TIP)
 
     def _build_hint(self) -> None:
         """The first months' hint, over the top of the map, with a button that hides hints."""
@@ -438,6 +442,7 @@ class PlayScene(Scene):
         self.after_month()
 
     def after_month(self) -> None:
+        self.autosave(now=self.session.finished)  # the last month marks the game finished
         self.panel.sync()  # the month may have moved levers (a rule's preset, a schedule, a bot)
         self.charts_dirty = True
         self._refresh_texts()
@@ -549,6 +554,8 @@ class PlayScene(Scene):
 
     def update(self, dt: float) -> None:
         self.t += dt
+        if self.app.autosave:
+            self._autosave_failed(self.app.autosaver.poll())
         for error in self.panel.update(dt):
             self.show_message(error)
         if self.session.poll_projection() is not None:
@@ -623,6 +630,8 @@ class PlayScene(Scene):
         if event.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
             self.load(Path(event.text))
             return True
+        if self._leave_event(event):
+            return True
         if event.type == pygame_gui.UI_WINDOW_CLOSE and event.ui_element in self.windows:
             self.windows.remove(event.ui_element)
             return True
@@ -668,8 +677,7 @@ class PlayScene(Scene):
                 elif key == "facilitator":
                     self.toggle_facilitator()
                 elif key == "menu":
-                    self.app.replace(self.app.make("title"))
-                    return True
+                    self.ask_to_leave()
                 self._set_speed_buttons()
                 self._refresh_texts()
                 return True
@@ -767,11 +775,114 @@ class PlayScene(Scene):
         projector = getattr(self.session, "projector", None)
         if projector is not None:
             session.attach_projector(projector)
+        self.autosave(now=True)  # the game being replaced stays in its slot
         self.session = session
         self.ghost_view = session.ghost_view
         self.paused = True
         self.rebuild()
         self.show_message(S.LOADED.format(path=shown_path(path)))
+
+    # ------------------------------------------------------------------ leaving, autosaves
+    @property
+    def holds_game(self) -> bool:
+        return not self.session.finished
+
+    def autosave(self, now: bool = False) -> list[str]:
+        """Keep the game in its autosave slot: in the background after a month (a copy now,
+        written beside the frame loop), or at once (`now`) when the game is left. Returns the
+        errors of a write at once; a failed write in the background shows in `update`."""
+        if not self.app.autosave:
+            return []
+        self.panel.flush()  # a slider still settling is part of the game left
+        path = autosave.slot(self.app.saves_dir, self.session)
+        if now:
+            return self.app.autosaver.flush(self.session, path)
+        self.app.autosaver.request(self.session, path)
+        return []
+
+    def _autosave_failed(self, errors: list[str]) -> None:
+        """A failed autosave is said (a window the first time, then the message line); the
+        game goes on and the next month tries again."""
+        if not errors:
+            return
+        self.show_message(S.AUTOSAVE_FAILED_LINE.format(error=errors[-1]))
+        if not self.autosave_failing:
+            self.autosave_failing = True
+            self._dialog_error(S.AUTOSAVE_FAILED_TITLE, S.AUTOSAVE_FAILED.format(error=errors[-1]))
+
+    def closing(self) -> None:
+        if not self.session.finished:
+            self.autosave(now=True)
+
+    def ask_to_leave(self) -> None:
+        """Menu: back to the title, after asking (time stops while the question is open)."""
+        if self.leave_dialog is not None and self.leave_dialog.alive():
+            return
+        self.paused_before_asking = self.paused
+        self.paused = True
+        view = self.session.view
+        self._confirm(
+            S.CONFIRM_LEAVE_TITLE,
+            S.CONFIRM_LEAVE.format(date=view.date or format_month(view.start)),
+            S.CONFIRM_LEAVE_YES,
+            "#confirm_leave",
+        )
+
+    def _confirm(self, title: str, text: str, yes: str, object_id: str) -> None:
+        w, h = self.app.size
+        self.leave_dialog = self.keep(
+            UIConfirmationDialog(
+                pygame.Rect(w // 2 - 230, h // 2 - 100, 460, 200),
+                text,
+                self.manager,
+                window_title=title,
+                action_short_name=yes,
+                object_id=object_id,
+            )
+        )
+        self.leave_dialog.cancel_button.set_text(S.CONFIRM_STAY)
+
+    def leave_game(self, force: bool = False) -> None:
+        """Write the autosave, then go to the title (where Continue brings the game back). If
+        the write fails, the player is told and asked again: leaving would lose the game."""
+        errors = [] if force else self.autosave(now=True)
+        if errors:
+            self._confirm(
+                S.CONFIRM_UNSAVED_TITLE,
+                S.CONFIRM_UNSAVED.format(error=errors[-1]),
+                S.CONFIRM_UNSAVED_YES,
+                "#confirm_leave_unsaved",
+            )
+            return
+        self.app.replace(self.app.make("title"))
+
+    def _leave_event(self, event: pygame.event.Event) -> bool:
+        dialog = self.leave_dialog
+        if dialog is None or getattr(event, "ui_element", None) is not dialog:
+            return False
+        if event.type == pygame_gui.UI_CONFIRMATION_DIALOG_CONFIRMED:
+            self.leave_dialog = None
+            self.leave_game(force=dialog.most_specific_combined_id.endswith("#confirm_leave_unsaved"))
+            return True
+        if event.type == pygame_gui.UI_WINDOW_CLOSE:  # Keep playing: time runs as it did
+            self.leave_dialog = None
+            self.paused = self.paused_before_asking
+            self._set_speed_buttons()
+            self._refresh_texts()
+            return True
+        return False
+
+    def _dialog_error(self, title: str, text: str) -> None:
+        w, h = self.app.size
+        self.keep(
+            UIMessageWindow(
+                pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
+                text,
+                self.manager,
+                window_title=title,
+                object_id="#autosave_error",
+            )
+        )
 
     def error(self, text: str) -> None:
         w, h = self.app.size

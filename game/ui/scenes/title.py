@@ -1,15 +1,26 @@
 """The title and setup screen: scenario (with its description), role, difficulty and the
-hot-seat teams. Roles nobody takes are played by bots."""
+hot-seat teams. Roles nobody takes are played by bots. Continue brings back the last game
+autosaved (game/play/autosave.py), and Lessons lists the prepared games for a class."""
 
 from __future__ import annotations
 
 import pygame
 import pygame_gui
-from pygame_gui.elements import UIButton, UICheckBox, UIDropDownMenu, UILabel, UITextBox
+from pygame_gui.elements import (
+    UIButton,
+    UICheckBox,
+    UIDropDownMenu,
+    UILabel,
+    UIScrollingContainer,
+    UITextBox,
+    UIWindow,
+)
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
 from game.config.errors import InputError
+from game.config.lesson import lesson_names, load_lesson
 from game.config.scenario import load_scenario, scenario_names
+from game.play import autosave
 from game.play.objectives import DEFAULT_ROLE, ROLES
 from game.play.session import GameSession
 from game.ui import strings as S
@@ -33,6 +44,8 @@ class TitleScene(Scene):
         self.seed = seed
         self.teams: set[str] = set()
         self.descriptions = {n: load_scenario(n).description for n in scenario_names()}
+        self.lesson_buttons: dict[UIButton, str] = {}
+        self.lessons_window: UIWindow | None = None
 
     def build(self) -> None:
         w, h = self.app.size
@@ -116,17 +129,55 @@ class TitleScene(Scene):
         y += 6 + 30 * -(-len(ROLES) // per_row)
         self.keep(UILabel(pygame.Rect(x, y, col, 24), S.SETUP_BOTS, m, object_id="@small"))
         y += 40
-        bw = 150
-        self.start_button = self.keep(
-            UIButton(
-                pygame.Rect(cx - bw * 3 // 2 - 10, y, bw, 44), S.SETUP_START, m, object_id="#start"
+        gap = 10
+        bw = (col - 4 * gap) // 5
+        row = [
+            ("start", S.SETUP_START),
+            ("continue", S.SETUP_CONTINUE),
+            ("lessons", S.SETUP_LESSONS),
+            ("load", S.SETUP_LOAD),
+            ("quit", S.SETUP_QUIT),
+        ]
+        buttons = [
+            self.keep(
+                UIButton(pygame.Rect(x + i * (bw + gap), y, bw, 44), text, m, object_id=f"#{key}")
+            )
+            for i, (key, text) in enumerate(row)
+        ]
+        (
+            self.start_button,
+            self.continue_button,
+            self.lessons_button,
+            self.load_button,
+            self.quit_button,
+        ) = buttons
+        self.saved = autosave.latest(self.app.saves_dir) if self.app.autosave else None
+        if self.saved is None:
+            self.continue_button.disable()
+        self.continue_label = self.keep(
+            UILabel(
+                pygame.Rect(x, y + 48, col, 24),
+                self._continue_text(),
+                m,
+                object_id="#continue_info",
             )
         )
-        self.load_button = self.keep(
-            UIButton(pygame.Rect(cx - bw // 2, y, bw, 44), S.SETUP_LOAD, m, object_id="#load")
-        )
-        self.quit_button = self.keep(
-            UIButton(pygame.Rect(cx + bw // 2 + 10, y, bw, 44), S.SETUP_QUIT, m, object_id="#quit")
+        if self.lessons_window is not None:  # a rebuild (resize) keeps the list open
+            self.open_lessons()
+
+    def _continue_text(self) -> str:
+        """What Continue brings back: the game, the seated role, the month."""
+        if self.saved is None:
+            return S.SETUP_CONTINUE_NONE
+        meta = self.saved.meta
+        role = ROLES.get(str(meta.get("current_role")))
+        date = meta.get("date") or ""
+        return S.SETUP_CONTINUE_INFO.format(
+            what=meta.get("lesson_title") or meta.get("scenario", ""),
+            role=role.name if role else meta.get("current_role", ""),
+            date=date,
+            turn=meta.get("turn", 0),
+            horizon=meta.get("horizon", "?"),
         )
 
     def roles(self) -> list[str]:
@@ -137,9 +188,77 @@ class TitleScene(Scene):
         session = GameSession(
             self.scenario, roles=self.roles(), difficulty=self.difficulty, rng=self.seed
         )
-        self.app.start_projector(session)
-        self.app.replace(self.app.make("play", session))
-        self.app.push(self.app.make("briefing", session))  # read before the first month
+        self.app.play(session, briefing=True)  # a new game: the role's briefing first
+
+    def continue_game(self) -> None:
+        """The last game autosaved, where it was left (a lesson with its facilitator's
+        settings, a hot-seat game at the hand-over it was left on)."""
+        if self.saved is not None:
+            self.load(str(self.saved.path))
+
+    def open_lessons(self) -> None:
+        """The lessons, as `python main.py lessons` lists them, each with a Start button."""
+        if self.lessons_window is not None and self.lessons_window.alive():
+            self.lessons_window.kill()
+        w, h = self.app.size
+        m = self.manager
+        ww, wh = min(680, w - 40), min(600, h - 40)
+        window = UIWindow(
+            pygame.Rect((w - ww) // 2, (h - wh) // 2, ww, wh),
+            m,
+            window_display_title=S.LESSONS_TITLE,
+            object_id="#lessons_window",
+        )
+        self.lessons_window = self.keep(window)
+        inner_w, inner_h = window.get_container().get_size()
+        UITextBox(
+            S.LESSONS_INTRO,
+            pygame.Rect(4, 4, inner_w - 8, 58),
+            m,
+            container=window,
+            object_id="@small",
+        )
+        names = lesson_names()
+        row = 124  # a title, two lines of summary, the teams
+        scroll = UIScrollingContainer(
+            pygame.Rect(0, 66, inner_w, inner_h - 66),
+            m,
+            container=window,
+            allow_scroll_x=False,
+        )
+        scroll.set_scrollable_area_dimensions((inner_w - 20, row * len(names)))
+        self.lesson_buttons = {}
+        for i, name in enumerate(names):
+            lesson = load_lesson(name)
+            spec = lesson.spec
+            text = S.LESSON_ROW.format(
+                title=spec.title,
+                summary=spec.summary,
+                teams=", ".join(ROLES[r].name for r in spec.roles),
+                months=lesson.months,
+                turn=spec.turn_months,
+                hidden=S.LESSON_ROW_HIDDEN if spec.hidden else "",
+            )
+            y = i * row
+            UITextBox(text, pygame.Rect(4, y, inner_w - 130, row - 6), m, container=scroll)
+            b = UIButton(
+                pygame.Rect(inner_w - 118, y + (row - 42) // 2, 90, 36),
+                S.LESSON_OPEN,
+                m,
+                container=scroll,
+                object_id=f"#lesson_{name}",
+            )
+            self.lesson_buttons[b] = name
+
+    def start_lesson(self, name: str) -> None:
+        """A lesson as `play --lesson NAME` opens it: its own teams, difficulty and seed,
+        behind the screen that introduces it."""
+        try:
+            session = GameSession.from_lesson(load_lesson(name))
+        except InputError as exc:
+            self.error(str(exc))
+            return
+        self.app.play(session, intro=True)
 
     def process_event(self, event: pygame.event.Event) -> bool:
         if event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED:
@@ -164,6 +283,12 @@ class TitleScene(Scene):
         if event.type == pygame_gui.UI_BUTTON_PRESSED:
             if event.ui_element is self.start_button:
                 self.start()
+            elif event.ui_element is self.continue_button:
+                self.continue_game()
+            elif event.ui_element is self.lessons_button:
+                self.open_lessons()
+            elif event.ui_element in self.lesson_buttons:
+                self.start_lesson(self.lesson_buttons[event.ui_element])
             elif event.ui_element is self.quit_button:
                 self.app.running = False
             elif event.ui_element is self.load_button:
@@ -182,6 +307,9 @@ class TitleScene(Scene):
         if event.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
             self.load(event.text)
             return True
+        if event.type == pygame_gui.UI_WINDOW_CLOSE and event.ui_element is self.lessons_window:
+            self.lessons_window = None
+            return True
         if event.type == pygame.KEYDOWN and event.key == pygame.K_RETURN:
             self.start()
             return True
@@ -191,16 +319,18 @@ class TitleScene(Scene):
         try:
             session = GameSession.load(path)
         except InputError as exc:
-            w, h = self.app.size
-            self.keep(
-                UIMessageWindow(
-                    pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
-                    str(exc),
-                    self.manager,
-                    window_title=S.ERROR_TITLE,
-                    object_id="#error",
-                )
-            )
+            self.error(str(exc))
             return
-        self.app.start_projector(session)
-        self.app.replace(self.app.make("play", session))
+        self.app.play(session)
+
+    def error(self, text: str) -> None:
+        w, h = self.app.size
+        self.keep(
+            UIMessageWindow(
+                pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
+                text,
+                self.manager,
+                window_title=S.ERROR_TITLE,
+                object_id="#error",
+            )
+        )
