@@ -2,7 +2,9 @@
 
 import sys
 
-from game.cli import main
-
 if __name__ == "__main__":
+    # Imported here, not above: every spawned worker process runs this file again (as
+    # __mp_main__), and should reach its set-up (watching its parent) without the CLI's imports.
+    from game.cli import main
+
     sys.exit(main())
