@@ -5,6 +5,8 @@ import sys
 if __name__ == "__main__":
     # Imported here, not above: every spawned worker process runs this file again (as
     # __mp_main__), and should reach its set-up (watching its parent) without the CLI's imports.
-    from game.cli import main
-
+    try:
+        from game.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while starting: nothing was done
+        sys.exit(130)
     sys.exit(main())
