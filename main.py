@@ -7,6 +7,8 @@ if __name__ == "__main__":
     # __mp_main__), and should reach its set-up (watching its parent) without the CLI's imports.
     try:
         from game.cli import main
-    except KeyboardInterrupt:  # Ctrl-C while starting: nothing was done
-        sys.exit(130)
-    sys.exit(main())
+
+        status = main()
+    except KeyboardInterrupt:  # Ctrl-C before a command could handle it: nothing was done
+        status = 130
+    sys.exit(status)
