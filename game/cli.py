@@ -901,14 +901,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                     key=flag,
                 )
             )
-    from game.batch.sweep import run_sweep, saved_runs
+    from game.batch.sweep import SweepStore, run_sweep, saved_runs
     from game.config.experiment import load_experiment  # pandas, SALib: only for a sweep
 
     experiment = load_experiment(args.experiment, max_runs=args.max_runs)
     folder = Path(args.out or Path("sweeps") / experiment.name)
-    SweepStore(folder, experiment, args.format)  # checks the folder before anything is printed
     record = experiment.record()
-    client = connect_dask(args.scheduler) if args.scheduler else None  # before the header
+    # Before anything is printed: reach the scheduler, then lock and check the folder.
+    client = connect_dask(args.scheduler) if args.scheduler else None
+    try:
+        store = SweepStore(folder, experiment, args.format)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     print(
         f"{experiment.name}: {record['runs']} runs ({record['policies']} policies x "
         f"{record['draws']} draws x {record['replications']} replications), {workers} workers "
@@ -926,6 +932,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 args.format,
                 progress=True if sys.stderr.isatty() else "log",
                 client=client,
+                store=store,
             )
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM or SIGHUP: workers are stopped
         print(

@@ -426,6 +426,7 @@ def run_sweep(
     limit: int | None = None,
     on_pool: Any = None,
     client: Any = None,
+    store: SweepStore | None = None,
 ) -> SweepReport:
     """Run every run of the experiment not yet recorded in `folder`, then compact the tables.
     `progress`: True for a progress bar with an ETA (a terminal), "log" for a plain line at
@@ -437,12 +438,13 @@ def run_sweep(
     is locked for the sweep (another sweep into it is refused)."""
     if client is None and backend == "dask" and scheduler:
         client = connect_dask(scheduler)
-    try:
-        store = SweepStore(folder, experiment, fmt)
-    except BaseException:
-        if client is not None:
-            client.close()
-        raise
+    if store is None:
+        try:
+            store = SweepStore(folder, experiment, fmt)
+        except BaseException:
+            if client is not None:
+                client.close()
+            raise
     try:
         return _run(store, experiment, workers, backend, client, progress, limit, on_pool)
     finally:
