@@ -2,7 +2,13 @@
 
 import sys
 
-from game.cli import main
-
 if __name__ == "__main__":
-    sys.exit(main())
+    # Imported here, not above: every spawned worker process runs this file again (as
+    # __mp_main__), and should reach its set-up (watching its parent) without the CLI's imports.
+    try:
+        from game.cli import main
+
+        status = main()
+    except KeyboardInterrupt:  # Ctrl-C before a command could handle it: nothing was done
+        status = 130
+    sys.exit(status)

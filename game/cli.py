@@ -834,9 +834,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import os
 
+    from game.batch.pool import (
+        connect_dask,
+        exit_status,
+        parse_scheduler,
+        terminate_as_interrupt,
+    )
+
     workers = args.workers or max(1, os.cpu_count() or 1)
     if args.scheduler and args.backend != "dask":
         raise InputError(Problem("--scheduler needs --backend dask", key="--scheduler"))
+    if args.scheduler:  # before anything is created
+        args.scheduler = parse_scheduler(args.scheduler)
     if args.from_save:
         if args.experiment:
             raise InputError(
@@ -854,16 +863,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 )
             )
         folder = Path(args.out or Path("sweeps") / (Path(args.from_save).stem + "-robustness"))
-        table, summary = robustness(
-            args.from_save,
-            folder,
-            args.samples or 16,
-            args.replications or 4,
-            workers,
-            args.backend,
-            args.scheduler,
-            progress=sys.stderr.isatty(),
-        )
+        try:
+            with terminate_as_interrupt():
+                table, summary = robustness(
+                    args.from_save,
+                    folder,
+                    args.samples or 16,
+                    args.replications or 4,
+                    workers,
+                    args.backend,
+                    args.scheduler,
+                    progress=sys.stderr.isatty(),
+                )
+        except KeyboardInterrupt as exc:
+            print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
+            return exit_status(exc)
         d = describe(table)
         if d.get("ok"):
             print(
@@ -887,13 +901,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                     key=flag,
                 )
             )
-    from game.batch.sweep import SweepStore, run_sweep
+    from game.batch.sweep import SweepStore, run_sweep, saved_runs
     from game.config.experiment import load_experiment  # pandas, SALib: only for a sweep
 
     experiment = load_experiment(args.experiment, max_runs=args.max_runs)
     folder = Path(args.out or Path("sweeps") / experiment.name)
-    SweepStore(folder, experiment, args.format)  # checks the folder before anything is printed
     record = experiment.record()
+    # Before anything is printed: reach the scheduler, then lock and check the folder.
+    client = connect_dask(args.scheduler) if args.scheduler else None
+    try:
+        store = SweepStore(folder, experiment, args.format)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     print(
         f"{experiment.name}: {record['runs']} runs ({record['policies']} policies x "
         f"{record['draws']} draws x {record['replications']} replications), {workers} workers "
@@ -901,23 +922,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        report = run_sweep(
-            experiment,
-            folder,
-            workers,
-            args.backend,
-            args.scheduler,
-            args.format,
-            progress=True if sys.stderr.isatty() else "log",
-        )
-    except KeyboardInterrupt:
-        saved = len(SweepStore(folder, experiment, args.format).done())
+        with terminate_as_interrupt():
+            report = run_sweep(
+                experiment,
+                folder,
+                workers,
+                args.backend,
+                args.scheduler,
+                args.format,
+                progress=True if sys.stderr.isatty() else "log",
+                client=client,
+                store=store,
+            )
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM or SIGHUP: workers are stopped
         print(
-            f"interrupted: {saved} of {record['runs']} runs are saved in {folder}; "
+            f"interrupted: {saved_runs(folder)} of {record['runs']} runs are saved in {folder}; "
             "run the same command again to resume",
             file=sys.stderr,
         )
-        return 130
+        return exit_status(exc)
     rate = f", {report.ran / report.seconds:.1f} runs/s" if report.ran and report.seconds else ""
     print(
         f"{report.total} runs: {report.already} already done, {report.ran} run now "

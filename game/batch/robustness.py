@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from game.batch.output import save_bytes, save_frame
+from game.batch.pool import connect_dask, stream_dask, stream_local
 from game.config.dates import parse_month
 from game.config.errors import InputError, Problem
 from game.config.experiment import drawn_parameters, parameter_draws, seeds_for
-from game.config.files import atomic_write_bytes, atomic_write_frame
 from game.config.scenario import Scenario, ScheduledChange
 from game.play.objectives import ROLES, score
 from game.play.session import GameSession
 from game.sim.model import ChipWarModel
-from game.sim.runner import forget, stream
+from game.sim.runner import forget
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,17 @@ def _month(date: str) -> int:
     return parse_month(date)
 
 
+def _lost_pair(job: PairJob, reason: str) -> dict[str, Any]:
+    """The row of a future whose worker process died under it."""
+    return {
+        "future": job.future,
+        "seed": job.seed,
+        **dict(job.parameters),
+        "status": "error",
+        "error": f"WorkerDied: {reason}",
+    }
+
+
 def robustness(
     save: str | Path,
     folder: str | Path,
@@ -132,8 +144,16 @@ def robustness(
 ) -> tuple[pd.DataFrame, Path]:
     """Run the paired futures and write `robustness.parquet` and `summary.md` in `folder`."""
     base, played, role, decisions = played_scenarios(save)
+    client = connect_dask(scheduler) if backend == "dask" and scheduler else None
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if client is not None:
+            client.close()
+        raise InputError(
+            Problem(f"cannot create the folder ({exc.strerror})", file=str(folder))
+        ) from None
     drawn = drawn_parameters(base.parameters)  # every uncertain one the scenario leaves open
     draws = parameter_draws(samples, seed, drawn)
     seeds = seeds_for(replications, seed)
@@ -153,17 +173,24 @@ def robustness(
     if progress:
         bar = tqdm(total=len(jobs), unit="future", desc="robustness")
     rows = []
-    for row in stream(run_pair, jobs, workers, backend, scheduler):
-        rows.append(row)
+    if backend == "dask":
+        results = stream_dask(run_pair, jobs, workers, client)
+    else:
+        results = stream_local(run_pair, jobs, workers, _lost_pair)
+    try:
+        for row in results:
+            rows.append(row)
+            if bar is not None:
+                bar.update()
+    finally:
+        results.close()
         if bar is not None:
-            bar.update()
-    if bar is not None:
-        bar.close()
+            bar.close()
     table = pd.DataFrame(rows).sort_values("future").reset_index(drop=True)
-    atomic_write_frame(table, folder / "robustness.parquet")
+    save_frame(table, folder / "robustness.parquet", "--out")
     summary = folder / "summary.md"
-    atomic_write_bytes(summary, _summary(table, role, decisions, save).encode())
-    atomic_write_bytes(
+    save_bytes(summary, _summary(table, role, decisions, save).encode(), "--out")
+    save_bytes(
         folder / "manifest.json",
         json.dumps(
             {
@@ -176,6 +203,7 @@ def robustness(
             },
             indent=1,
         ).encode(),
+        "--out",
     )
     return table, summary
 

@@ -9,16 +9,25 @@ A sweep folder holds:
     experiments.parquet    one row per run: policy, draw, replication, seed, levers,
                            parameters, status, error, seconds          (compacted at the end)
     outcomes.parquet       one row per run, month and bloc: the results contract's columns
-(CSV instead of Parquet for the two compacted tables with --format csv). Ctrl-C or a crash
-loses only the runs in flight: running the same command again skips every run already
+    .lock                  held by the sweep writing into the folder (the pid, host, start)
+(CSV instead of Parquet for the two compacted tables with --format csv). Ctrl-C, SIGTERM or a
+crash loses only the runs in flight: running the same command again skips every run already
 recorded, failed ones included (their error is in the table), and never duplicates one.
+
+One sweep at a time per folder: a second one is refused, naming the holder; the lock is an
+flock, so a sweep killed in any way leaves it free (its stale note is reported and replaced).
+A damaged folder is found at the start: a damaged compacted table or manifest is named with
+how to recover; a damaged run file is set aside in `damaged/` and the run runs again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import resource
+import socket
 import sys
 import time
 import traceback
@@ -31,12 +40,13 @@ import numpy
 import pandas as pd
 from tqdm import tqdm
 
+from game.batch.output import save_bytes, save_frame
+from game.batch.pool import connect_dask, stream_dask, stream_local
 from game.config.errors import InputError, Problem
 from game.config.experiment import Experiment, Run
-from game.config.files import atomic_write_bytes, atomic_write_frame
 from game.config.scenario import Scenario
 from game.sim.model import ChipWarModel
-from game.sim.runner import forget, stream
+from game.sim.runner import forget
 
 
 @dataclass(frozen=True)
@@ -81,14 +91,134 @@ def run_one(job: Job) -> dict[str, Any]:
     return out
 
 
+def lost_run(job: Job, reason: str) -> dict[str, Any]:
+    """The record of a run whose worker process died under it (killed, out of memory)."""
+    return {
+        "run_id": job.run.run_id,
+        "status": "error",
+        "error": f"WorkerDied: {reason}",
+        "rows": None,
+        "seconds": 0.0,
+    }
+
+
+def _parquet_is_whole(path: Path) -> bool:
+    try:
+        import pyarrow.parquet as pq
+
+        pq.read_metadata(path)
+    except Exception:  # missing, truncated, garbage: anything pyarrow cannot read
+        return False
+    return True
+
+
+def saved_runs(folder: str | Path) -> int:
+    """Runs recorded in a sweep folder (finished or failed), read without the lock: for the
+    message of an interrupted sweep."""
+    folder = Path(folder)
+    ids = {p.stem for p in (folder / "runs").glob("*.json")}
+    for ext in (".parquet", ".csv"):
+        path = folder / f"experiments{ext}"
+        with contextlib.suppress(Exception):
+            table = pd.read_parquet(path) if ext == ".parquet" else pd.read_csv(path)
+            ids |= set(table["run_id"])
+    return len(ids)
+
+
+# ----------------------------------------------------------------------------- the lock
+class FolderLock:
+    """One sweep per folder: an exclusive flock on `folder/.lock`, which also holds a note
+    naming the holder. The kernel frees an flock when its process ends however it ends, so a
+    note left by a killed sweep is stale by construction: it is reported and replaced."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / ".lock"
+        self.fd: int | None = None
+        self.stale = ""  # the note of a dead holder taken over, if any
+
+    def acquire(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise InputError(
+                Problem(f"cannot create the sweep's lock ({exc.strerror})", file=str(self.path))
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 400).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise InputError(
+                Problem(
+                    f"another sweep is writing into this folder ({holder}); wait for it to "
+                    "end, or choose another --out folder",
+                    file=str(self.path.parent),
+                )
+            ) from None
+        self.stale = os.read(fd, 400).decode(errors="replace").strip()
+        note = (
+            f"pid {os.getpid()} on {socket.gethostname()}, "
+            f"started {time.strftime('%Y-%m-%d %H:%M:%S')}"
+        )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, note.encode(), 0)
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, 0)  # a clean end leaves no note
+            os.close(self.fd)  # closing frees the flock
+            self.fd = None
+
+
 # ----------------------------------------------------------------------------- the folder
 class SweepStore:
-    def __init__(self, folder: str | Path, experiment: Experiment, fmt: str = "parquet") -> None:
+    """A sweep folder, locked for this process from construction until `close()`."""
+
+    def __init__(
+        self, folder: str | Path, experiment: Experiment, fmt: str = "parquet", lock: bool = True
+    ) -> None:
         self.folder = Path(folder)
         self.experiment = experiment
         self.fmt = fmt
         self.runs_dir = self.folder / "runs"
+        self.set_aside: list[Path] = []  # damaged run files moved to damaged/
+        self.lock: FolderLock | None = None
         manifest = self.folder / "manifest.json"
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InputError(
+                Problem("is a file, expected a folder for the sweep", file=str(self.folder))
+            )
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                Problem(f"cannot create the sweep folder ({exc.strerror})", file=str(self.folder))
+            ) from None
+        if lock:
+            self.lock = FolderLock(self.folder)
+            self.lock.acquire()
+        try:
+            self._open(manifest)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> SweepStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let another sweep use the folder."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def _open(self, manifest: Path) -> None:
+        experiment = self.experiment
         if manifest.exists():
             try:
                 old = json.loads(manifest.read_text())
@@ -105,16 +235,8 @@ class SweepStore:
                         file=str(self.folder),
                     )
                 )
-        if self.folder.exists() and not self.folder.is_dir():
-            raise InputError(
-                Problem("is a file, expected a folder for the sweep", file=str(self.folder))
-            )
-        try:
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(
-                Problem(f"cannot create the sweep folder ({exc.strerror})", file=str(self.folder))
-            ) from None
+        if self.lock is not None:
+            self.check()
         if not manifest.exists():
             record = {
                 "experiment": experiment.record(),
@@ -122,8 +244,82 @@ class SweepStore:
                 "uncertainties": list(experiment.spec.uncertainties),
                 "versions": {"mesa": mesa.__version__, "numpy": numpy.__version__},
             }
-            atomic_write_bytes(self.folder / "experiment.yaml", experiment.text.encode())
-            atomic_write_bytes(manifest, json.dumps(record, indent=1).encode())
+            save_bytes(self.folder / "experiment.yaml", experiment.text.encode(), "--out")
+            save_bytes(manifest, json.dumps(record, indent=1).encode(), "--out")
+
+    # ------------------------------------------------------------------ damage
+    def check(self) -> None:
+        """Find damage before any run (under the lock): a compacted table that cannot be
+        read is an error naming it and the way out; a run file that cannot be read is set
+        aside in damaged/ (its run runs again); temporary files of a killed write go."""
+        for path in [*self.folder.glob(".*.tmp"), *self.runs_dir.glob(".*.tmp")]:
+            path.unlink(missing_ok=True)
+        for name in ("experiments", "outcomes"):
+            for ext in (".parquet", ".csv"):
+                path = self.folder / f"{name}{ext}"
+                if path.exists():
+                    self._check_table(path)
+        for path in sorted(self.runs_dir.glob("*.json")):
+            if not self._run_is_whole(path):
+                self._set_aside(path, path.with_suffix(".parquet"))
+        for path in sorted(self.runs_dir.glob("*.parquet")):
+            if not path.with_suffix(".json").exists() and not _parquet_is_whole(path):
+                self._set_aside(path)
+
+    def _check_table(self, path: Path) -> None:
+        try:
+            if path.suffix == ".parquet":
+                import pyarrow.parquet as pq
+
+                pq.read_metadata(path)
+                if path.stem == "experiments":
+                    pd.read_parquet(path, columns=["run_id"])
+            else:
+                head = pd.read_csv(path, nrows=1 if path.stem == "outcomes" else None)
+                if "run_id" not in head.columns:
+                    raise ValueError("no run_id column")
+        except Exception as exc:
+            others = " and ".join(
+                f"'{p.name}'"
+                for p in sorted(self.folder.glob("*.*"))
+                if p.stem in ("experiments", "outcomes") and p.suffix in (".parquet", ".csv")
+            )
+            raise InputError(
+                Problem(
+                    f"this sweep table is damaged ({type(exc).__name__}: {str(exc)[:200]}); "
+                    f"to recover, delete {others} in {self.folder} and run the same command "
+                    "again (the runs they held run again), or choose another --out folder",
+                    file=str(path),
+                )
+            ) from None
+
+    def _run_is_whole(self, path: Path) -> bool:
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return False
+        if not isinstance(record, dict) or record.get("run_id") != path.stem:
+            return False
+        if record.get("status") == "ok":
+            return _parquet_is_whole(path.with_suffix(".parquet"))
+        return "status" in record
+
+    def _set_aside(self, *paths: Path) -> None:
+        aside = self.folder / "damaged"
+        try:
+            aside.mkdir(exist_ok=True)
+            for path in paths:
+                if path.exists():
+                    path.replace(aside / path.name)
+                    self.set_aside.append(aside / path.name)
+        except OSError as exc:
+            raise InputError(
+                Problem(
+                    f"this run's file is damaged and cannot be moved aside ({exc.strerror}); "
+                    "delete it and run the same command again (the run runs again)",
+                    file=str(paths[0]),
+                )
+            ) from None
 
     def done(self) -> set[str]:
         """Runs already recorded (finished or failed): per-run files and the compacted table."""
@@ -145,7 +341,7 @@ class SweepStore:
         if result.get("rows") is not None:
             rows = pd.DataFrame(result["rows"])
             rows.insert(0, "run_id", run.run_id)
-            atomic_write_frame(rows, self.runs_dir / f"{run.run_id}.parquet")
+            save_frame(rows, self.runs_dir / f"{run.run_id}.parquet", "--out")
         record = {
             "run_id": run.run_id,
             "policy": run.policy,
@@ -158,7 +354,7 @@ class SweepStore:
             "error": result["error"],
             "seconds": round(float(result["seconds"]), 4),
         }
-        atomic_write_bytes(self.runs_dir / f"{run.run_id}.json", json.dumps(record).encode())
+        save_bytes(self.runs_dir / f"{run.run_id}.json", json.dumps(record).encode(), "--out")
 
     def compact(self) -> tuple[Path, Path]:
         """Gather every run into the experiments and outcomes tables (idempotent)."""
@@ -196,14 +392,14 @@ class SweepStore:
             )
         ext = ".parquet" if self.fmt == "parquet" else ".csv"
         exp_path, out_path = self.folder / f"experiments{ext}", self.folder / f"outcomes{ext}"
-        atomic_write_frame(experiments, exp_path)
-        atomic_write_frame(outcomes.reset_index(drop=True), out_path)
+        save_frame(experiments, exp_path, "--out")
+        save_frame(outcomes.reset_index(drop=True), out_path, "--out")
         for other in (".csv", ".parquet"):
             if other != ext:
                 for name in ("experiments", "outcomes"):
                     (self.folder / f"{name}{other}").unlink(missing_ok=True)
         for path in list(self.runs_dir.glob("*")):  # now held by the compacted tables
-            path.unlink()
+            path.unlink(missing_ok=True)
         return exp_path, out_path
 
 
@@ -228,12 +424,54 @@ def run_sweep(
     fmt: str = "parquet",
     progress: bool | str = False,
     limit: int | None = None,
+    on_pool: Any = None,
+    client: Any = None,
+    store: SweepStore | None = None,
 ) -> SweepReport:
     """Run every run of the experiment not yet recorded in `folder`, then compact the tables.
     `progress`: True for a progress bar with an ETA (a terminal), "log" for a plain line at
     every tenth of the runs (a log file, where a bar's carriage returns make one long line).
-    `limit` stops after that many new runs (to test resuming)."""
-    store = SweepStore(folder, experiment, fmt)
+    `limit` stops after that many new runs (to test resuming). `on_pool(pool)` is called with
+    each local process pool as it starts (tests: to find the workers' pids).
+
+    With a Dask scheduler, the connection is made before the folder is created; the folder
+    is locked for the sweep (another sweep into it is refused)."""
+    if client is None and backend == "dask" and scheduler:
+        client = connect_dask(scheduler)
+    if store is None:
+        try:
+            store = SweepStore(folder, experiment, fmt)
+        except BaseException:
+            if client is not None:
+                client.close()
+            raise
+    try:
+        return _run(store, experiment, workers, backend, client, progress, limit, on_pool)
+    finally:
+        store.close()
+
+
+def _run(
+    store: SweepStore,
+    experiment: Experiment,
+    workers: int,
+    backend: str,
+    client: Any,
+    progress: bool | str,
+    limit: int | None,
+    on_pool: Any,
+) -> SweepReport:
+    if store.lock is not None and store.lock.stale:
+        print(
+            f"took over the lock of a sweep that ended without releasing it ({store.lock.stale})",
+            file=sys.stderr,
+        )
+    if store.set_aside:
+        print(
+            f"{len(store.set_aside)} damaged run file(s) set aside in "
+            f"{store.folder / 'damaged'}: those runs run again",
+            file=sys.stderr,
+        )
     runs = experiment.runs()
     done = store.done()
     todo = [r for r in runs if r.run_id not in done]
@@ -249,8 +487,12 @@ def run_sweep(
     if progress is True and jobs:
         bar = tqdm(total=len(jobs), unit="run", desc=experiment.name, smoothing=0.1)
     start = time.perf_counter()
+    if backend == "dask":
+        results = stream_dask(run_one, jobs, workers, client)
+    else:
+        results = stream_local(run_one, jobs, workers, lost_run, on_pool)
     try:
-        for result in stream(run_one, jobs, workers, backend, scheduler):
+        for result in results:
             store.write(by_id[result["run_id"]], result)
             report.ran += 1
             report.failed += result["status"] != "ok"
@@ -269,6 +511,7 @@ def run_sweep(
                     flush=True,
                 )
     finally:
+        results.close()  # stops the workers now, whatever ended the loop
         if bar is not None:
             bar.close()
         report.seconds = time.perf_counter() - start

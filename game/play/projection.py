@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 Snapshot = tuple[dict[str, Any], dict[str, np.ndarray]]  # game.state.snapshot's plain data
 
 _BAND = (10.0, 50.0, 90.0)
+CLOSE_SECONDS = 5.0  # the longest Projector.close waits for a job in flight
 MAX_REMEMBERED_ENDS = 256  # end medians kept for the caller (see Projector.take_ends)
 
 
@@ -299,14 +300,28 @@ class Projector:
             for fut in self._warm:
                 fut.result(timeout=timeout)
 
-    def close(self, wait: bool = True) -> None:
-        """Shut the pool down; a job in flight is finished (wait=True) or abandoned."""
+    def close(self, wait: bool = True, timeout: float = CLOSE_SECONDS) -> None:
+        """Shut the pool down: a job in flight is given up to `timeout` seconds to finish
+        (wait=True) or abandoned; then the workers are terminated, and killed if they have
+        not ended within a second. Closing never waits longer, whatever a worker does."""
         self.closed = True
         self._waiting = None
         self._running = None
         if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            deadline = time.monotonic() + (timeout if wait else 0.0)
+            for p in processes:
+                p.join(max(0.0, deadline - time.monotonic()))
+            for p in processes:
+                if p.is_alive():
+                    p.terminate()
+            for p in processes:
+                p.join(1.0)
+                if p.is_alive():
+                    p.kill()
+                    p.join(1.0)
 
     def __enter__(self) -> Projector:
         return self

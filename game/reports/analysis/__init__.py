@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from game.batch.output import save_bytes
 from game.config.errors import InputError, Problem
-from game.config.files import atomic_write_bytes
 from game.reports.analysis.indices import Sensitivity, sensitivity
 from game.reports.analysis.metrics import policy_labels, run_metrics
 from game.reports.analysis.plots import (
@@ -67,8 +67,13 @@ def analyze(folder: str | Path) -> list[Path]:
             written.append(sensitivity_plot(sweep, sens, out / "sensitivity.png", labels))
     for name in FIGURES:  # a figure from an earlier analysis that this one did not redraw
         if out / name not in written:
-            (out / name).unlink(missing_ok=True)
+            try:
+                (out / name).unlink(missing_ok=True)
+            except OSError as exc:
+                raise InputError(
+                    Problem(f"cannot remove an old figure ({exc.strerror})", file=str(out / name))
+                ) from None
     summary = out / "summary.md"
-    atomic_write_bytes(summary, summary_text(sweep, metrics, sens, labels, written).encode())
+    save_bytes(summary, summary_text(sweep, metrics, sens, labels, written).encode())
     written.append(summary)
     return written

@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, FuncFormatter
 
-from game.config.files import atomic_write_bytes
+from game.batch.output import save_bytes
 from game.reports.analysis.indices import SENSITIVITY_OUTCOMES, Sensitivity
 from game.reports.analysis.metrics import (
     HIGH,
@@ -67,7 +67,7 @@ def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    atomic_write_bytes(path, buf.getvalue())
+    save_bytes(path, buf.getvalue())
     return path
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from game.config.files import atomic_write_bytes, check_writable
+from game.batch.output import save_bytes
+from game.config.files import check_writable
 from game.play.session import GameSession
 from game.reports.debrief.page import render_html
 from game.reports.debrief.source import Story, add_futures, read_story
@@ -51,5 +52,5 @@ def write_report(
     if futures > 0:
         add_futures(story, futures, int(seed), workers, weighted)
     page = render_html(story)
-    atomic_write_bytes(out, page.encode("utf-8"))
+    save_bytes(out, page.encode("utf-8"), "--out")
     return out
