@@ -201,9 +201,10 @@ def stream_local(
         on_pool(pool)
     try:
         while pending or running:
-            # After a break, suspects run one per worker, so that only the jobs really
-            # running when a worker dies count a break.
-            ahead = workers if breaks else workers * IN_FLIGHT_PER_WORKER
+            # After a break the suspects run alone, one at a time (they are next in line), so
+            # that a break counts against the job that caused it only: run side by side, an
+            # innocent job in flight at two breaks was given up with the culprit.
+            ahead = 1 if breaks else workers * IN_FLIGHT_PER_WORKER
             while pending and len(running) < ahead:
                 index, job = pending.pop()
                 running[submit(pool, fn, job)] = (index, job)

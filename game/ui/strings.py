@@ -30,7 +30,7 @@ LESSON_OPEN = "Start"
 DIFFICULTIES = {
     "easy": "Easy: the other side follows history",
     "normal": "Normal: the other side reacts every quarter",
-    "hard": "Hard: the other side reacts every quarter, and there is no undo",
+    "hard": "Hard: the other side reads trends and restricts leaky hubs; no undo",
 }
 
 # top bar

@@ -88,12 +88,12 @@ class TitleScene(Scene):
         self.objective = self.keep(
             UITextBox(
                 ROLES[self.role].objective,
-                pygame.Rect(x + label_w, y, col - label_w, 46),
+                pygame.Rect(x + label_w, y, col - label_w, 74),  # three lines: the longest
                 m,
                 object_id="#role_objective",
             )
         )
-        y += 56
+        y += 84
         self.keep(
             UILabel(pygame.Rect(x, y, label_w, 32), S.SETUP_DIFFICULTY, m, object_id="@heading")
         )
