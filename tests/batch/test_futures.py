@@ -12,6 +12,7 @@ import pytest
 from game.batch.futures import run_futures, yearly_band
 from game.config.experiment import drawn_parameters
 from game.config.scenario import load_scenario, with_overrides
+from game.config.world import default_world_data
 from game.sim.results import COLUMN_NAMES
 from tests.cli_helpers import run_cli
 
@@ -29,9 +30,10 @@ def test_each_future_draws_its_own_parameters_and_seed(futures) -> None:
     assert draws["seed"].nunique() == 6
     for name in ("algo_doubling_months", "distillation_share", "max_run_growth_per_year"):
         assert draws[name].nunique() == 6, f"{name} is not drawn"
-    # a Latin hypercube: one draw in each sixth of each range
-    lo, hi = 5.0, 14.0  # algo_doubling_months's range in assets/data/parameters.yaml
-    bins = np.floor((draws["algo_doubling_months"] - lo) / (hi - lo) * 6).clip(0, 5)
+    # a Latin hypercube: one draw in each sixth of each range (a parameter drawn as a real
+    # number: whole-number ones are rounded, which may put two draws in one sixth)
+    lo, hi = default_world_data().parameters["distillation_share"].range
+    bins = np.floor((draws["distillation_share"] - lo) / (hi - lo) * 6).clip(0, 5)
     assert sorted(bins.astype(int)) == list(range(6))
 
 
