@@ -498,8 +498,9 @@ def _allocate(
     controlled_h2 = np.concatenate((controlled_h, controlled_h))
     utility, unit, allowed = offers.utility, offers.unit_price, offers.allowed
     unit_paid = _paid(offers)
-    with np.errstate(divide="ignore", invalid="ignore"):  # H100e a unit of spending buys
-        h100e_per_money = _finite(allowed * _source_h100e(model)[None, :] / unit)
+    if mandate > 0:  # only the mandate counts compute per dollar
+        with np.errstate(divide="ignore", invalid="ignore"):  # H100e a unit of spending buys
+            h100e_per_money = _finite(allowed * _source_h100e(model)[None, :] / unit)
     rent_room = view.rental_capacity if view.rental_host >= 0 else 0.0
     cap_left = view.cap_left.copy()  # [K] H100e, inf where uncapped
     capped = bool(np.isfinite(cap_left).any())  # stays so: inf minus anything is inf
@@ -557,10 +558,17 @@ def _allocate(
 def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     """Whole chips, paid for and installed; gray orders paid into escrow for the brokers."""
     labs, chips, view = model.labs, model.chips, model.view
-    n_chips = len(chips)
+    n_labs, n_chips = units.shape[0], len(chips)
     direct_price, rental_price = offers.direct_price, offers.rental_price
-    got_d = whole_units(units[:, :n_chips], model.rng)
-    got_r = whole_units(units[:, n_chips : 2 * n_chips], model.rng)
+    # One stochastic rounding for purchases, rentals and gray orders, in that order: the same
+    # draws from the generator as one rounding each (a draw of n numbers is the first n of a
+    # longer one), for a third of the calls.
+    gray = view.gray_chip >= 0
+    wanted = [units[:, :n_chips].ravel(), units[:, n_chips : 2 * n_chips].ravel()]
+    whole = whole_units(np.concatenate(wanted + [units[:, -1]] if gray else wanted), model.rng)
+    cells = n_labs * n_chips
+    got_d = whole[:cells].reshape(n_labs, n_chips)
+    got_r = whole[cells : 2 * cells].reshape(n_labs, n_chips)
 
     # Whole chips cannot cost more than the cash: drop the rounding overshoot.
     cost = (got_d * direct_price).sum(axis=1) + (got_r * rental_price[None, :]).sum(axis=1)
@@ -574,11 +582,15 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     labs.spent_month[:] = cost
     np.maximum(labs.cash, 0.0, out=labs.cash)
 
+    # Bought and rented chips installed together (whole counts: any order adds them exactly).
     h, c = np.nonzero(got_d)
-    model.ledger.install_new(h, c, offers.provenance[h, c], got_d[h, c], model.year)
+    prov, qty = offers.provenance[h, c], got_d[h, c]
     if view.rental_host >= 0:
-        h, c = np.nonzero(got_r)
-        model.ledger.install_new(h, c, np.full(h.size, RENTED), got_r[h, c], model.year)
+        h_r, c_r = np.nonzero(got_r)
+        h, c = np.concatenate((h, h_r)), np.concatenate((c, c_r))
+        prov = np.concatenate((prov, np.full(h_r.size, RENTED)))
+        qty = np.concatenate((qty, got_r[h_r, c_r]))
+    model.ledger.install_new(h, c, prov, qty, model.year)
     if np.isfinite(view.cap_left).any():
         _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * chips.h100e)
     model.books.record_sales(got_d, direct_price, got_r, rental_price)
@@ -586,10 +598,9 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     model.books.bought_by_lab = got_d.sum(axis=1) + got_r.sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.
-    if view.gray_chip >= 0:
+    if gray:
         gray_price = view.gray_price
-        orders = whole_units(units[:, -1], model.rng)
-        orders = np.minimum(orders, np.floor(labs.cash / gray_price).astype(np.int64))
+        orders = np.minimum(whole[2 * cells :], np.floor(labs.cash / gray_price).astype(np.int64))
         labs.gray_order[:] = orders
         pay = orders * gray_price
         labs.cash -= pay

@@ -10,6 +10,8 @@ makes the gap in months well defined.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from game.core.ledger import SITES
@@ -134,6 +136,7 @@ class RunningCycleMean:
         self._rows: np.ndarray | None = None
         self._n = 0
         self._source = source
+        self._leader = RunningLeaderPath()  # of these means: starts again with them
 
     def update(self, history: list[np.ndarray]) -> np.ndarray:
         """[month, bloc] cycle_mean(history, window), for a list that only ever grew since
@@ -157,6 +160,12 @@ class RunningCycleMean:
             self._append(row)
         assert self._rows is not None
         return self._rows[: self._n]
+
+    def leader_path(self, column: int) -> np.ndarray:
+        """[month] leader_path of one bloc's column of the means as last updated, kept up
+        month by month (RunningLeaderPath)."""
+        assert self._rows is not None
+        return self._leader.update(self._rows[: self._n, column], column)
 
     def _append(self, row: np.ndarray) -> None:
         if self._rows is None or self._n == len(self._rows):
@@ -191,16 +200,67 @@ def leader_path(series: np.ndarray) -> np.ndarray:
     return path
 
 
+class RunningLeaderPath:
+    """leader_path of a series that grows a month at a time, kept up as it grows. Why: the
+    results read the gap every month, and leader_path over the whole history each time made
+    the run quadratic in its months. Each month adds its running best; a new record redraws
+    only the stretch since the previous one, with np.interp between those two records alone,
+    which is what np.interp over all records computes there (each point from its own segment's
+    two ends), so the path is the same to the last bit."""
+
+    def __init__(self) -> None:
+        self._start(-1)
+
+    def _start(self, column: int) -> None:
+        self.column = column
+        self._lead: list[float] = []  # running best, -inf before the first model
+        self._path = np.empty(0)
+        self._last = -1  # the latest record (month index), -1 before the first
+
+    def update(self, series: np.ndarray, column: int) -> np.ndarray:
+        """leader_path(series), for a series that only grew since the last call with the same
+        `column` (another column, or a shorter series, starts again)."""
+        n = len(series)
+        if column != self.column or n < len(self._lead):
+            self._start(column)
+        if len(self._path) < n:
+            grown = np.empty(max(16, 2 * n))
+            grown[: len(self._lead)] = self._path[: len(self._lead)]
+            self._path = grown
+        lead, path = self._lead, self._path
+        for t in range(len(lead), n):
+            v = float(series[t])
+            v = -math.inf if v != v else v
+            best = max(lead[-1], v) if lead else v  # no NaN left: max is np.fmax
+            rises = not lead or best > lead[-1]
+            lead.append(best)
+            path[t] = best
+            if rises and math.isfinite(best):
+                if self._last >= 0:
+                    lo = self._last
+                    path[lo + 1 : t + 1] = np.interp(
+                        np.arange(lo + 1, t + 1), [lo, t], [lead[lo], best]
+                    )
+                self._last = t
+        return path[:n]
+
+
 def gap_months(
-    current: np.ndarray, history: np.ndarray, leader: int, points_per_month_before: float
+    current: np.ndarray,
+    history: np.ndarray,
+    leader: int,
+    points_per_month_before: float,
+    lead: np.ndarray | None = None,
 ) -> np.ndarray:
     """For each bloc, how many months ago the leader's path (leader_path) first reached that
     bloc's capability now.
 
     history: [months so far, bloc] frontier capability, last row = now. Before the first month
     the leader's capability is extrapolated back at `points_per_month_before` (the pre-2022 trend).
+    `lead`: the leader's path already computed (RunningLeaderPath), if the caller keeps it.
     """
-    lead = leader_path(history[:, leader])
+    if lead is None:
+        lead = leader_path(history[:, leader])
     now = len(lead) - 1
     c = np.asarray(current, float)
     out = np.full(c.shape, np.nan)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from game.core.market import clip_float
+
 WAFER_DIAMETER_MM = 300.0  # SMIC's advanced lines run 300 mm wafers
 RETICLE_LIMIT_MM2 = 858.0  # a 26 x 33 mm exposure field: no single die is larger
 MM2_PER_CM2 = 100.0
@@ -56,7 +58,7 @@ def growth_factor(drag: float, boost: float) -> float:
     """Share of the fastest possible growth a Chinese fab base achieves: controls take `drag`
     of it, the subsidy gives back `boost`, and nothing makes it grow faster than its physical
     best (1) or shrink (0)."""
-    return float(np.clip(1.0 - drag + boost, 0.0, 1.0))
+    return clip_float(1.0 - drag + boost, 0.0, 1.0)
 
 
 def logistic_step(x: float, ceiling: float, log_growth_per_year: float, months: float) -> float:

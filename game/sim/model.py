@@ -505,6 +505,13 @@ class ChipWarModel(mesa.Model):
             self._smoothed = RunningCycleMean(int(self.p.run_months))
         return self._smoothed.update(self.frontier_hist)
 
+    def leader_path(self, leader: int) -> np.ndarray:
+        """[month] the leading bloc's path on the smoothed frontier (capability.leader_path),
+        kept up month by month with it."""
+        self.smoothed_frontier()
+        assert self._smoothed is not None
+        return self._smoothed.leader_path(leader)
+
     def median_capability(self) -> np.ndarray:
         labs = self.labs
         return bloc_median(labs.capability, labs.frontier, labs.bloc, len(self.bloc_ids))

@@ -93,7 +93,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     smoothed = model.smoothed_frontier()
     leader = int(np.argmax(np.where(np.isnan(smoothed[-1]), -np.inf, smoothed[-1])))
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
-    gaps = gap_months(smoothed[-1], smoothed, leader, ppm)
+    gaps = gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
     eff = by_bloc(model.view.lab_pool_flops.sum(axis=1)) / (chips.tflops[chips.reference] * 1e12)
     runs = np.full(n_blocs, -np.inf)
     np.maximum.at(runs, labs.bloc, labs.best_run_flop)
