@@ -10,6 +10,7 @@ makes the gap in months well defined.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -386,7 +387,8 @@ def largest_cluster(
     single = (usable * flops_per_chip).max(axis=(1, 2), initial=0.0)
     # models mixed at a site: each source scaled down together to its cap
     # [H, S, E] chips of each ecosystem at each site: whole counts, so any order sums them exactly
-    onehot = (ecosystem[:, None] == np.arange(n_ecosystems)).astype(float)  # [C, E]
+    groups = _ecosystem_groups(ecosystem, n_ecosystems)
+    onehot = groups.onehot  # [C, E]
     chips_in = counts @ onehot
     room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
     contra_in = contraband @ onehot  # [H, E]
@@ -396,28 +398,58 @@ def largest_cluster(
     # [H, S, C] each chip's FLOP/s in its own ecosystem's cluster at each site
     usable_flops = flops * room[:, :, ecosystem]
     usable_flops[:, HOME] += contraband * flops_per_chip * contra_room[:, ecosystem]
-    total, top = _ecosystem_sum_max(usable_flops, ecosystem, n_ecosystems)
+    total, top = _ecosystem_sum_max(usable_flops, ecosystem, n_ecosystems, groups)
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
     mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
     return np.maximum(single, mixed.max(axis=(0, 2), initial=0.0))
 
 
+class _EcosystemGroups:
+    """The chips of each software ecosystem: [C, E] one-hot, the catalogue in ecosystem order
+    (stable) and each ecosystem's [start, end) in it."""
+
+    def __init__(self, ecosystem: np.ndarray, n_ecosystems: int) -> None:
+        self.onehot = (ecosystem[:, None] == np.arange(n_ecosystems)).astype(float)
+        self.order = np.argsort(ecosystem, kind="stable")
+        ends = np.cumsum(np.bincount(ecosystem, minlength=n_ecosystems)).tolist()
+        self.spans = [
+            (e, lo, hi)
+            for e, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True))
+            if hi > lo
+        ]
+        for a in (self.onehot, self.order):
+            a.flags.writeable = False
+
+
+def _ecosystem_groups(ecosystem: np.ndarray, n_ecosystems: int) -> _EcosystemGroups:
+    """_EcosystemGroups of the catalogue's ecosystems, kept by their contents (they move only
+    when a chip is added): largest_cluster asks every month."""
+    return _groups_of(ecosystem.tobytes(), ecosystem.dtype.str, n_ecosystems)
+
+
+@functools.lru_cache(maxsize=8)
+def _groups_of(raw: bytes, dtype: str, n_ecosystems: int) -> _EcosystemGroups:
+    return _EcosystemGroups(np.frombuffer(raw, dtype), n_ecosystems)
+
+
 def _ecosystem_sum_max(
-    flops: np.ndarray, ecosystem: np.ndarray, n_ecosystems: int
+    flops: np.ndarray,
+    ecosystem: np.ndarray,
+    n_ecosystems: int,
+    groups: _EcosystemGroups | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """[E, H, S] the sum and the largest (0 if none) of `flops` [H, S, C] over each
     ecosystem's chips. Chips are gathered by ecosystem onto a leading axis so that each sum
     adds them one after another in catalogue order: the order a sum over a chip axis that is
     not the last takes, to the last bit, without a [H, S, C, E] array mostly of zeros."""
-    order = np.argsort(ecosystem, kind="stable")
-    by_eco = np.ascontiguousarray(np.moveaxis(flops, 2, 0)[order])  # [C, H, S]
-    ends = np.cumsum(np.bincount(ecosystem, minlength=n_ecosystems)).tolist()
+    if groups is None:
+        groups = _ecosystem_groups(ecosystem, n_ecosystems)
+    by_eco = np.ascontiguousarray(flops.transpose(2, 0, 1)[groups.order])  # [C, H, S]
     total = np.zeros((n_ecosystems,) + flops.shape[:2])
     top = np.zeros_like(total)
-    for e, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
-        if hi > lo:
-            total[e] = by_eco[lo:hi].sum(axis=0)
-            top[e] = by_eco[lo:hi].max(axis=0)
+    for e, lo, hi in groups.spans:
+        np.add.reduce(by_eco[lo:hi], axis=0, out=total[e])
+        np.maximum.reduce(by_eco[lo:hi], axis=0, out=top[e])
     return total, top
 
 
