@@ -372,6 +372,10 @@ class _RuleTerms:
             ],
             axis=1,
         )
+        self.partly_allowed = self.allowed < 1.0
+        # [chip source] H100e of a controlled chip bought or rented (the diffusion cap's unit)
+        controlled_h = (view.chip_class == CONTROLLED) * chips.h100e
+        self.controlled_h2 = np.concatenate((controlled_h, controlled_h))
         for a in vars(self).values():
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
@@ -547,10 +551,10 @@ def _allocate(
     n_sources = 2 * n_chips + 1
     chip_sources = 2 * n_chips  # bought and rented: the columns vendors make and caps count
     rent = slice(n_chips, chip_sources)
-    in_target = labs.bloc == model.china_bloc
+    rules = _RuleTerms.of(model)
+    in_target = rules.in_target
     h100e = chips.h100e
-    controlled_h = (view.chip_class == CONTROLLED) * h100e
-    controlled_h2 = np.concatenate((controlled_h, controlled_h))
+    controlled_h2 = rules.controlled_h2
     utility, unit, allowed = offers.utility, offers.unit_price, offers.allowed
     unit_paid = _paid(offers)
     if mandate > 0:  # only the mandate counts compute per dollar
@@ -564,7 +568,7 @@ def _allocate(
     units = np.zeros((n_labs, n_sources))
     money = spend.copy()
     asked = np.zeros(n_chips)
-    partly_allowed = allowed < 1.0
+    partly_allowed = rules.partly_allowed
     for first_pass in (True, False):
         # the last column is the outside option: the money a lab keeps rather than buy
         with_outside = _softmax_rows(np.concatenate((utility, offers.outside[:, None]), axis=1))

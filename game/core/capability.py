@@ -96,9 +96,12 @@ def compute_scarcity(
     held = np.bincount(bloc, weights=np.where(counted, flops, 0.0), minlength=n_blocs)
     money = np.bincount(bloc, weights=np.where(counted, budget, 0.0), minlength=n_blocs)
     per_dollar = np.divide(held, money, out=np.full(n_blocs, np.nan), where=money > 0)
-    if not np.isfinite(per_dollar).any() or np.nanmax(per_dollar) <= 0:
+    if not np.isfinite(per_dollar).any():
         return np.zeros(n_blocs)
-    ratio = per_dollar / np.nanmax(per_dollar)
+    best = np.fmax.reduce(per_dollar)  # what np.nanmax computes on floats, without its copies
+    if best <= 0:
+        return np.zeros(n_blocs)
+    ratio = per_dollar / best
     return np.where(np.isfinite(ratio), 1.0 - _unit(ratio), 0.0)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from game.core.capability import (
     RunningCycleMean,
+    RunningLeaderPath,
     bloc_median,
     compute_scarcity,
     cycle_mean,
@@ -195,6 +196,27 @@ def test_the_running_cycle_mean_is_cycle_mean_to_the_last_bit() -> None:
     np.testing.assert_array_equal(got, cycle_mean(hist, 4))
     # another list (a restored model's) starts again
     np.testing.assert_array_equal(running.update(rows[:5]), cycle_mean(hist[:5], 4))
+
+
+def test_the_running_leader_path_is_leader_path_to_the_last_bit() -> None:
+    """Kept up a month at a time, across records, plateaus, months without a model, a change
+    of leader and a shorter history, it is leader_path of the whole series."""
+    rng = np.random.default_rng(11)
+    hist = np.cumsum(rng.normal(0.3, 1.0, size=(60, 3)), axis=0) + 40.0
+    hist[:5, 0] = np.nan
+    hist[:, 2] = np.round(hist[:, 2])  # steps and ties
+    running = RunningLeaderPath()
+    for column in (0, 2, 0):
+        for n in range(1, len(hist) + 1):
+            got = running.update(hist[:n, column], column)
+            np.testing.assert_array_equal(got, leader_path(hist[:n, column]))
+    np.testing.assert_array_equal(running.update(hist[:7, 1], 1), leader_path(hist[:7, 1]))
+    np.testing.assert_array_equal(running.update(hist[:3, 1], 1), leader_path(hist[:3, 1]))
+    # the gap read against the kept path is the gap
+    lead = running.update(hist[:, 0], 0)
+    np.testing.assert_array_equal(
+        gap_months(hist[-1], hist, 0, 1.0, lead=lead), gap_months(hist[-1], hist, 0, 1.0)
+    )
 
 
 def test_the_median_per_bloc_is_numpys_median() -> None:
