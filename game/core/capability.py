@@ -338,7 +338,7 @@ def pool_flops(
     """[holder, ecosystem] usable FLOP/s of each holder's chips [holder, chip] in each software
     ecosystem's pool (CUDA, ROCm, CANN): a pool runs its own workloads, so holding several
     costs nothing by itself (each chip's own ecosystem factor is already in flops_per_chip)."""
-    onehot = np.eye(n_ecosystems)[ecosystem]  # [C, E]
+    onehot = _ecosystem_groups(ecosystem, n_ecosystems).onehot  # [C, E]
     return held @ (flops_per_chip[:, None] * onehot)
 
 
@@ -349,10 +349,19 @@ def site_counts(
     chip] of every provenance but the `contraband` one, at the site each provenance stands at
     (ledger.SITES), and [holder, chip] contraband (smuggled) chips, which stand at home."""
     by_prov = by_provenance.astype(float)
-    onehot = np.eye(n_sites)[site_of]  # [P, S]
-    onehot[contraband] = 0.0
+    onehot = _sites_onehot(site_of.tobytes(), site_of.dtype.str, n_sites, contraband)  # [P, S]
     # [S, P] @ [H, P, C]: whole counts, so the product sums them exactly in any order
     return onehot.T @ by_prov.transpose(0, 2, 1), by_prov[:, :, contraband]
+
+
+@functools.lru_cache(maxsize=8)
+def _sites_onehot(raw: bytes, dtype: str, n_sites: int, contraband: int) -> np.ndarray:
+    """[P, S] each provenance's site, none for contraband: kept by contents (site_counts asks
+    every month for the same; read-only)."""
+    onehot = np.eye(n_sites)[np.frombuffer(raw, dtype)]
+    onehot[contraband] = 0.0
+    onehot.flags.writeable = False
+    return onehot
 
 
 def largest_cluster(
