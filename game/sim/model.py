@@ -365,7 +365,7 @@ class ChipWarModel(mesa.Model):
             for item in self.scheduled(lab_id):  # labs decide as one table
                 self.apply(item.change, source="schedule", news=item.news)
         self._grow_hbm()
-        self.refresh_market_view()
+        self.refresh_market_view(before_vendors=True)
         lab_phase.cut_remote_access(self)
         for vendor in self.vendors:
             vendor.step()
@@ -414,9 +414,10 @@ class ChipWarModel(mesa.Model):
         assert self._view is not None
         return self._view
 
-    def refresh_market_view(self) -> None:
-        """Derive the market view again (game/sim/market_view.py) from the state now."""
-        self._view = derive_market_view(self, self._view or MarketView())
+    def refresh_market_view(self, before_vendors: bool = False) -> None:
+        """Derive the market view again (game/sim/market_view.py) from the state now
+        (`before_vendors`: only what the vendors read as they step, see derive_market_view)."""
+        self._view = derive_market_view(self, self._view or MarketView(), before_vendors)
         self._view_stale = False
 
     def _cash_back(self, phase: Callable[[ChipWarModel], None]) -> np.ndarray:
