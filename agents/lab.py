@@ -332,6 +332,11 @@ class _RuleTerms:
         self.subsidised = self.domestic & self.in_target[:, None]
         self.levied = self.restricted[:, None] & view.subject[None, :]
         self.checked = ~self.domestic & view.subject[None, :]
+        # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
+        self.checks = (
+            np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
+        )
+        self.any_checks = bool(self.checks.any())
         # Compliant variants are made for, and sold only in, the markets the rules closed.
         self.may_buy = (
             view.vendor_markets[chips.vendor][:, labs.bloc].T
@@ -396,6 +401,7 @@ class _RuleTerms:
             float(policy.get("foreign_chip_discouragement")),
             bool(policy.get("remote_access_controls")),
             p.domestic_preference,
+            p.customs_compliance_cost,
         )
         hit = view.derived.get("lab_offers")
         if hit is None or hit[0] != key:
@@ -423,10 +429,10 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     levy = float(model.policy.get("revenue_share")) * p.revenue_share_pass_through
     if levy != 0.0:
         direct_price = np.where(rules.levied, direct_price * (1.0 + levy), direct_price)
-    # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
-    checks = np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
-    if checks.any():
-        direct_price = np.where(rules.checked, direct_price * (1.0 + checks[:, None]), direct_price)
+    if rules.any_checks:  # customs checks at transit hubs (_RuleTerms.checks)
+        direct_price = np.where(
+            rules.checked, direct_price * (1.0 + rules.checks[:, None]), direct_price
+        )
     may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
     with np.errstate(divide="ignore"):
         buy_utility = beta * np.log(value / direct_price) + rules.log_buy_allowed
@@ -435,9 +441,10 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
 
     # Renting abroad ------------------------------------------------------------------
     host = view.rental_host
-    rent_utility = np.full((n_labs, n_chips), -np.inf)
     rental_price = view.price * p.rental_premium
-    if host >= 0:
+    if host < 0:
+        rent_utility = np.full((n_labs, n_chips), -np.inf)
+    else:
         rentable = rules.may_rent & (active & (labs.risk > 0))[:, None] & on_sale[None, :]
         with np.errstate(divide="ignore"):
             worth = _provenance_worth(model, RENTED)[:, None]
