@@ -282,3 +282,45 @@ def test_largest_cluster_matches_the_dense_reference_to_the_bit():
         flops = rng.random(n_c) * 1e15
         args = (counts, np.array([np.inf, 3000.0]), contra, 5000.0, flops, eco, n_e, 0.3)
         assert np.array_equal(largest_cluster(*args), _largest_cluster_dense(*args))
+
+
+def _gap_months_arrays(current, lead, per_month):
+    """gap_months as whole-array operations (its earlier form): the reference it keeps to."""
+    now = len(lead) - 1
+    c = np.asarray(current, float)
+    out = np.full(c.shape, np.nan)
+    behind = ~np.isnan(c)
+    out[behind & (c >= lead[-1])] = 0.0
+    behind &= c < lead[-1]
+    i = np.searchsorted(lead, c, side="left")
+    first = behind & (i == 0)
+    if first.any():
+        out[first] = now + ((lead[0] - c[first]) / per_month if per_month > 0 else 0.0)
+    later = behind & (i > 0)
+    if later.any():
+        j = i[later]
+        lo, hi, cl = lead[j - 1], lead[j], c[later]
+        with np.errstate(invalid="ignore"):
+            frac = np.divide(
+                cl - lo, hi - lo, out=np.ones_like(cl), where=np.isfinite(lo) & (hi > lo)
+            )
+        out[later] = now - (j - 1 + frac)
+    return out
+
+
+def test_the_gap_read_bloc_by_bloc_is_the_array_forms_to_the_last_bit() -> None:
+    rng = np.random.default_rng(17)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        series = np.cumsum(rng.normal(0.2, 1.0, n)) + 40.0
+        series[: int(rng.integers(0, 4))] = np.nan
+        if rng.random() < 0.5:  # plateaus and ties
+            series = np.round(series)
+        lead = leader_path(series)
+        current = rng.normal(40.0 + 0.1 * n, 4.0, 4)
+        current[rng.random(4) < 0.2] = np.nan
+        per_month = float(rng.choice([0.0, 0.5, 1.3]))
+        history = np.column_stack([series, np.zeros(n)])
+        np.testing.assert_array_equal(
+            gap_months(current, history, 0, per_month), _gap_months_arrays(current, lead, per_month)
+        )
