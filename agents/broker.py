@@ -322,7 +322,9 @@ def ship(model: MonthContext) -> None:
 
     # The price moves with the balance of orders and capacity, above the brokers' cost.
     if g >= 0:
-        risk = float(np.mean(view.route_risk[view.routes_open])) if view.routes_open.size else 0.5
+        # the mean as np.mean takes it (the same sum over the count), without its dispatch
+        open_risk = view.route_risk[view.routes_open]
+        risk = float(open_risk.sum() / open_risk.size) if open_risk.size else 0.5
         list_price = max(view.price[g], 1.0)
         floor = model.p.gray_markup_min * view.transit_price / list_price / max(1e-6, 1.0 - risk)
         gray.markup = next_markup(

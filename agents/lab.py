@@ -304,78 +304,153 @@ def procure(model: MonthContext) -> None:
     _deliver(model, offers, units)
 
 
+class _RuleTerms:
+    """What a lab's offers take from the rules, the levers and the tables alone, not from the
+    month: who buys which chip at home, how a purchase is booked, what share the licences
+    allow and which sources are shut. Derived again when the rule engine's arrays are (a new
+    lab_access array: a lever moved or a chip was added) or the tables or vendors' markets
+    change, and kept in the view between (read-only: every month shares them)."""
+
+    def __init__(self, model: MonthContext) -> None:
+        p, labs, chips, view = model.p, model.labs, model.chips, model.view
+        n_labs, n_chips = len(labs), len(chips)
+        allowed = view.lab_access  # [L, C] share allowed
+        self.domestic = view.vendor_bloc[chips.vendor][None, :] == labs.bloc[:, None]
+        variant = chips.variant_of >= 0
+        self.provenance = np.where(
+            self.domestic, DOMESTIC, np.where(variant[None, :], COMPLIANT, LEGAL)
+        )
+        self.in_target = labs.bloc == model.china_bloc
+        # The target's own guidance against foreign chips the controller's rules cover (the 2025
+        # H20 guidance, the January 2026 customs order on the H200) stops that share of its
+        # labs' purchases of them, as a licence refused at home would.
+        stopped = float(model.policy.get("foreign_chip_discouragement"))
+        guided = ~self.domestic & view.subject[None, :] & self.in_target[:, None]
+        self.buy_allowed = np.where(guided, allowed * (1.0 - stopped), allowed)
+        lab_tier = view.tier[labs.country]
+        self.restricted = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
+        self.subsidised = self.domestic & self.in_target[:, None]
+        self.levied = self.restricted[:, None] & view.subject[None, :]
+        self.checked = ~self.domestic & view.subject[None, :]
+        # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
+        self.checks = (
+            np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
+        )
+        self.any_checks = bool(self.checks.any())
+        # Compliant variants are made for, and sold only in, the markets the rules closed.
+        self.may_buy = (
+            view.vendor_markets[chips.vendor][:, labs.bloc].T
+            & (self.buy_allowed > 0)
+            & ~(variant[None, :] & ~self.restricted[:, None])
+        )
+        self.log_buy_allowed = np.log(np.where(self.buy_allowed > 0, self.buy_allowed, 1.0))
+        self.preference = np.where(self.subsidised, p.domestic_preference, 0.0)
+        # Renting abroad: the host's licences, and who may rent which chip there at all.
+        host = view.rental_host
+        self.host_allowed = np.zeros(n_chips)
+        self.may_rent = np.zeros((n_labs, n_chips), bool)
+        self.log_host_allowed = np.zeros(n_chips)
+        if host >= 0:
+            self.host_allowed = view.lab_access[host]
+            remote_cut = bool(model.policy.get("remote_access_controls")) & self.restricted
+            cut_off = view.listed | remote_cut
+            may_rent = ~cut_off & (labs.country != labs.country[host])
+            self.may_rent = (
+                may_rent[:, None]
+                & ~variant[None, :]
+                & (self.host_allowed[None, :] > 0)
+                & (allowed < 1)
+            )
+            self.log_host_allowed = np.log(np.where(self.host_allowed > 0, self.host_allowed, 1.0))
+        self.allowed = np.concatenate(
+            [
+                self.buy_allowed,
+                self.host_allowed[None, :].repeat(n_labs, axis=0),
+                np.ones((n_labs, 1)),
+            ],
+            axis=1,
+        )
+        self.buyer_country = np.concatenate(
+            [
+                labs.country[:, None].repeat(n_chips, axis=1),
+                np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0),
+            ],
+            axis=1,
+        )
+        self.partly_allowed = self.allowed < 1.0
+        # [chip source] H100e of a controlled chip bought or rented (the diffusion cap's unit)
+        controlled_h = (view.chip_class == CONTROLLED) * chips.h100e
+        self.controlled_h2 = np.concatenate((controlled_h, controlled_h))
+        for a in vars(self).values():
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+
+    @staticmethod
+    def of(model: MonthContext) -> _RuleTerms:
+        """The terms for the model now, from the view's keep when their inputs are as before.
+        The keep holds the lab_access array its key names by id, so no other takes that id."""
+        p, labs, chips, view, policy = model.p, model.labs, model.chips, model.view, model.policy
+        key = (
+            id(view.lab_access),
+            chips.revision,
+            labs.bloc.tobytes(),
+            labs.country.tobytes(),
+            view.vendor_markets.tobytes(),
+            view.rental_host,
+            model.china_bloc,
+            float(policy.get("foreign_chip_discouragement")),
+            bool(policy.get("remote_access_controls")),
+            p.domestic_preference,
+            p.customs_compliance_cost,
+        )
+        hit = view.derived.get("lab_offers")
+        if hit is None or hit[0] != key:
+            hit = (key, (_RuleTerms(model), view.lab_access))
+            view.derived["lab_offers"] = hit
+        return hit[1][0]
+
+
 def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     p, labs, chips, view = model.p, model.labs, model.chips, model.view
     n_labs, n_chips = len(labs), len(chips)
     on_sale = chips.on_sale(model.month)
     value = view.purchase_value[labs.growth_kind]  # [L, C]: trainers and servers differ
     allowed = view.lab_access  # [L, C] share allowed
-    domestic = view.vendor_bloc[chips.vendor][None, :] == labs.bloc[:, None]
-    variant = chips.variant_of >= 0
-    provenance = np.where(domestic, DOMESTIC, np.where(variant[None, :], COMPLIANT, LEGAL))
-    in_target = labs.bloc == model.china_bloc
-    # The target's own guidance against foreign chips the controller's rules cover (the 2025
-    # H20 guidance, the January 2026 customs order on the H200) stops that share of its labs'
-    # purchases of them, as a licence refused at home would.
-    stopped = float(model.policy.get("foreign_chip_discouragement"))
-    guided = ~domestic & view.subject[None, :] & in_target[:, None]
-    buy_allowed = np.where(guided, allowed * (1.0 - stopped), allowed)
-    lab_tier = view.tier[labs.country]
-    restricted = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
+    rules = _RuleTerms.of(model)
+    domestic = rules.domestic
     beta = p.choice_sharpness
 
     # Direct purchases ------------------------------------------------------------
     # Each factor applies only where it is not 1 (x * 1.0 is x: the same numbers, less work).
     direct_price = view.price[None, :].repeat(n_labs, axis=0)
     subsidy = float(model.policy.get("domestic_subsidy"))
-    subsidised = domestic & in_target[:, None]
     if subsidy != 0.0:
-        direct_price = np.where(subsidised, direct_price * (1.0 - subsidy), direct_price)
+        direct_price = np.where(rules.subsidised, direct_price * (1.0 - subsidy), direct_price)
     levy = float(model.policy.get("revenue_share")) * p.revenue_share_pass_through
     if levy != 0.0:
-        levied = restricted[:, None] & view.subject[None, :]
-        direct_price = np.where(levied, direct_price * (1.0 + levy), direct_price)
-    # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
-    checks = np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
-    if checks.any():
-        checked = ~domestic & view.subject[None, :]
-        direct_price = np.where(checked, direct_price * (1.0 + checks[:, None]), direct_price)
-    # Compliant variants are made for, and sold only in, the markets the rules closed.
-    may_buy = (
-        on_sale[None, :]
-        & view.vendor_markets[chips.vendor][:, labs.bloc].T
-        & (buy_allowed > 0)
-        & active[:, None]
-        & ~(variant[None, :] & ~restricted[:, None])
-    )
-    with np.errstate(divide="ignore"):
-        buy_utility = beta * np.log(value / direct_price) + np.log(
-            np.where(buy_allowed > 0, buy_allowed, 1.0)
+        direct_price = np.where(rules.levied, direct_price * (1.0 + levy), direct_price)
+    if rules.any_checks:  # customs checks at transit hubs (_RuleTerms.checks)
+        direct_price = np.where(
+            rules.checked, direct_price * (1.0 + rules.checks[:, None]), direct_price
         )
-    buy_utility = buy_utility + np.where(subsidised, p.domestic_preference, 0.0)
+    may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
+    with np.errstate(divide="ignore"):
+        buy_utility = beta * np.log(value / direct_price) + rules.log_buy_allowed
+    buy_utility = buy_utility + rules.preference
     buy_utility = np.where(may_buy, buy_utility, -np.inf)
 
     # Renting abroad ------------------------------------------------------------------
     host = view.rental_host
-    rent_utility = np.full((n_labs, n_chips), -np.inf)
-    host_allowed = np.zeros(n_chips)
     rental_price = view.price * p.rental_premium
-    if host >= 0:
-        host_allowed = view.lab_access[host]
-        remote_cut = bool(model.policy.get("remote_access_controls")) & restricted
-        cut_off = view.listed | remote_cut
-        may_rent = active & (labs.risk > 0) & ~cut_off & (labs.country != labs.country[host])
-        rentable = (
-            may_rent[:, None]
-            & (on_sale & ~variant)[None, :]
-            & (host_allowed[None, :] > 0)
-            & (allowed < 1)
-        )
+    if host < 0:
+        rent_utility = np.full((n_labs, n_chips), -np.inf)
+    else:
+        rentable = rules.may_rent & (active & (labs.risk > 0))[:, None] & on_sale[None, :]
         with np.errstate(divide="ignore"):
             worth = _provenance_worth(model, RENTED)[:, None]
             rent_utility = (
                 beta * np.log(value * worth / rental_price[None, :])
-                + np.log(np.where(host_allowed > 0, host_allowed, 1.0))[None, :]
+                + rules.log_host_allowed[None, :]
                 - p.rental_risk_cost * (1.0 - labs.risk)[:, None]
             )
         rent_utility = np.where(rentable, rent_utility, -np.inf)
@@ -404,23 +479,14 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
             ],
             axis=1,
         ),
-        allowed=np.concatenate(
-            [buy_allowed, host_allowed[None, :].repeat(n_labs, axis=0), np.ones((n_labs, 1))],
-            axis=1,
-        ),
+        allowed=rules.allowed,
         domestic=np.concatenate(
             [domestic & may_buy, np.zeros((n_labs, n_chips + 1), bool)], axis=1
         ),
-        buyer_country=np.concatenate(
-            [
-                labs.country[:, None].repeat(n_chips, axis=1),
-                np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0),
-            ],
-            axis=1,
-        ),
+        buyer_country=rules.buyer_country,
         direct_price=direct_price,
         rental_price=rental_price,
-        provenance=provenance,
+        provenance=rules.provenance,
     )
 
 
@@ -492,14 +558,15 @@ def _allocate(
     n_sources = 2 * n_chips + 1
     chip_sources = 2 * n_chips  # bought and rented: the columns vendors make and caps count
     rent = slice(n_chips, chip_sources)
-    in_target = labs.bloc == model.china_bloc
+    rules = _RuleTerms.of(model)
+    in_target = rules.in_target
     h100e = chips.h100e
-    controlled_h = (view.chip_class == CONTROLLED) * h100e
-    controlled_h2 = np.concatenate((controlled_h, controlled_h))
+    controlled_h2 = rules.controlled_h2
     utility, unit, allowed = offers.utility, offers.unit_price, offers.allowed
     unit_paid = _paid(offers)
-    with np.errstate(divide="ignore", invalid="ignore"):  # H100e a unit of spending buys
-        h100e_per_money = _finite(allowed * _source_h100e(model)[None, :] / unit)
+    if mandate > 0:  # only the mandate counts compute per dollar
+        with np.errstate(divide="ignore", invalid="ignore"):  # H100e a unit of spending buys
+            h100e_per_money = _finite(allowed * _source_h100e(model)[None, :] / unit)
     rent_room = view.rental_capacity if view.rental_host >= 0 else 0.0
     cap_left = view.cap_left.copy()  # [K] H100e, inf where uncapped
     capped = bool(np.isfinite(cap_left).any())  # stays so: inf minus anything is inf
@@ -508,7 +575,7 @@ def _allocate(
     units = np.zeros((n_labs, n_sources))
     money = spend.copy()
     asked = np.zeros(n_chips)
-    partly_allowed = allowed < 1.0
+    partly_allowed = rules.partly_allowed
     for first_pass in (True, False):
         # the last column is the outside option: the money a lab keeps rather than buy
         with_outside = _softmax_rows(np.concatenate((utility, offers.outside[:, None]), axis=1))
@@ -557,10 +624,17 @@ def _allocate(
 def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     """Whole chips, paid for and installed; gray orders paid into escrow for the brokers."""
     labs, chips, view = model.labs, model.chips, model.view
-    n_chips = len(chips)
+    n_labs, n_chips = units.shape[0], len(chips)
     direct_price, rental_price = offers.direct_price, offers.rental_price
-    got_d = whole_units(units[:, :n_chips], model.rng)
-    got_r = whole_units(units[:, n_chips : 2 * n_chips], model.rng)
+    # One stochastic rounding for purchases, rentals and gray orders, in that order: the same
+    # draws from the generator as one rounding each (a draw of n numbers is the first n of a
+    # longer one), for a third of the calls.
+    gray = view.gray_chip >= 0
+    wanted = [units[:, :n_chips].ravel(), units[:, n_chips : 2 * n_chips].ravel()]
+    whole = whole_units(np.concatenate(wanted + [units[:, -1]] if gray else wanted), model.rng)
+    cells = n_labs * n_chips
+    got_d = whole[:cells].reshape(n_labs, n_chips)
+    got_r = whole[cells : 2 * cells].reshape(n_labs, n_chips)
 
     # Whole chips cannot cost more than the cash: drop the rounding overshoot.
     cost = (got_d * direct_price).sum(axis=1) + (got_r * rental_price[None, :]).sum(axis=1)
@@ -574,11 +648,15 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     labs.spent_month[:] = cost
     np.maximum(labs.cash, 0.0, out=labs.cash)
 
+    # Bought and rented chips installed together (whole counts: any order adds them exactly).
     h, c = np.nonzero(got_d)
-    model.ledger.install_new(h, c, offers.provenance[h, c], got_d[h, c], model.year)
+    prov, qty = offers.provenance[h, c], got_d[h, c]
     if view.rental_host >= 0:
-        h, c = np.nonzero(got_r)
-        model.ledger.install_new(h, c, np.full(h.size, RENTED), got_r[h, c], model.year)
+        h_r, c_r = np.nonzero(got_r)
+        h, c = np.concatenate((h, h_r)), np.concatenate((c, c_r))
+        prov = np.concatenate((prov, np.full(h_r.size, RENTED)))
+        qty = np.concatenate((qty, got_r[h_r, c_r]))
+    model.ledger.install_new(h, c, prov, qty, model.year)
     if np.isfinite(view.cap_left).any():
         _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * chips.h100e)
     model.books.record_sales(got_d, direct_price, got_r, rental_price)
@@ -586,10 +664,9 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     model.books.bought_by_lab = got_d.sum(axis=1) + got_r.sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.
-    if view.gray_chip >= 0:
+    if gray:
         gray_price = view.gray_price
-        orders = whole_units(units[:, -1], model.rng)
-        orders = np.minimum(orders, np.floor(labs.cash / gray_price).astype(np.int64))
+        orders = np.minimum(whole[2 * cells :], np.floor(labs.cash / gray_price).astype(np.int64))
         labs.gray_order[:] = orders
         pay = orders * gray_price
         labs.cash -= pay

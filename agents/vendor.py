@@ -24,6 +24,7 @@ import numpy as np
 from game.config.dates import parse_month
 from game.core.catalogue import NEVER
 from game.core.fab import growth_factor, learn_defects, logistic_step, wafers_per_chip
+from game.core.market import clip_float
 from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ class ChipVendor(mesa.Agent):
             heard = max(self.recent_demand, self.preorders())
             target = heard * (1.0 + p.capacity_headroom)
             fastest = self.capacity * float(np.exp(log_g / 12.0))
-            self.capacity = float(np.clip(target, self.capacity * SHRINK_PER_MONTH, fastest))
+            self.capacity = clip_float(target, self.capacity * SHRINK_PER_MONTH, fastest)
 
     def preorders(self) -> float:
         """Chips a month buyers have booked of this vendor's chips that go on sale within
@@ -189,7 +190,7 @@ class ChipVendor(mesa.Agent):
         """Share of SMIC's 7 nm-class wafers given to AI chips: the subsidy moves it from
         ascend_wafer_share toward ascend_wafer_share_max, never past it."""
         p = self.model.p
-        subsidy = float(np.clip(float(self.model.policy.get("domestic_subsidy")), 0.0, 1.0))
+        subsidy = clip_float(float(self.model.policy.get("domestic_subsidy")), 0.0, 1.0)
         return p.ascend_wafer_share + (p.ascend_wafer_share_max - p.ascend_wafer_share) * subsidy
 
     def wafer_capacity(self) -> float:

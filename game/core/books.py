@@ -46,8 +46,10 @@ class MonthBooks:
         per_lab = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
         self.revenue_by_bloc = np.bincount(self.lab_bloc, weights=per_lab, minlength=self.n_blocs)
         self.bought_per_chip = got_d.sum(axis=0) + got_r.sum(axis=0)
-        units = np.zeros((got_d.shape[1], self.n_blocs), np.int64)
-        np.add.at(units.T, self.lab_bloc, got_d)
+        # [chip, bloc]: whole counts summed by the labs' blocs (a [bloc, lab] one-hot product:
+        # integers add exactly in any order, at half the cost of np.add.at over rows)
+        in_bloc = (self.lab_bloc[None, :] == np.arange(self.n_blocs)[:, None]).astype(np.int64)
+        units = (in_bloc @ got_d).T
         if self.rental_host >= 0:
             units[:, self.lab_bloc[self.rental_host]] += got_r.sum(axis=0)
         self.book_sales(units)

@@ -10,6 +10,9 @@ makes the gap in months well defined.
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 from game.core.ledger import SITES
@@ -93,9 +96,12 @@ def compute_scarcity(
     held = np.bincount(bloc, weights=np.where(counted, flops, 0.0), minlength=n_blocs)
     money = np.bincount(bloc, weights=np.where(counted, budget, 0.0), minlength=n_blocs)
     per_dollar = np.divide(held, money, out=np.full(n_blocs, np.nan), where=money > 0)
-    if not np.isfinite(per_dollar).any() or np.nanmax(per_dollar) <= 0:
+    if not np.isfinite(per_dollar).any():
         return np.zeros(n_blocs)
-    ratio = per_dollar / np.nanmax(per_dollar)
+    best = np.fmax.reduce(per_dollar)  # what np.nanmax computes on floats, without its copies
+    if best <= 0:
+        return np.zeros(n_blocs)
+    ratio = per_dollar / best
     return np.where(np.isfinite(ratio), 1.0 - _unit(ratio), 0.0)
 
 
@@ -134,6 +140,7 @@ class RunningCycleMean:
         self._rows: np.ndarray | None = None
         self._n = 0
         self._source = source
+        self._leader = RunningLeaderPath()  # of these means: starts again with them
 
     def update(self, history: list[np.ndarray]) -> np.ndarray:
         """[month, bloc] cycle_mean(history, window), for a list that only ever grew since
@@ -157,6 +164,12 @@ class RunningCycleMean:
             self._append(row)
         assert self._rows is not None
         return self._rows[: self._n]
+
+    def leader_path(self, column: int) -> np.ndarray:
+        """[month] leader_path of one bloc's column of the means as last updated, kept up
+        month by month (RunningLeaderPath)."""
+        assert self._rows is not None
+        return self._leader.update(self._rows[: self._n, column], column)
 
     def _append(self, row: np.ndarray) -> None:
         if self._rows is None or self._n == len(self._rows):
@@ -191,38 +204,90 @@ def leader_path(series: np.ndarray) -> np.ndarray:
     return path
 
 
+class RunningLeaderPath:
+    """leader_path of a series that grows a month at a time, kept up as it grows. Why: the
+    results read the gap every month, and leader_path over the whole history each time made
+    the run quadratic in its months. Each month adds its running best; a new record redraws
+    only the stretch since the previous one, with np.interp between those two records alone,
+    which is what np.interp over all records computes there (each point from its own segment's
+    two ends), so the path is the same to the last bit."""
+
+    def __init__(self) -> None:
+        self._start(-1)
+
+    def _start(self, column: int) -> None:
+        self.column = column
+        self._lead: list[float] = []  # running best, -inf before the first model
+        self._path = np.empty(0)
+        self._last = -1  # the latest record (month index), -1 before the first
+
+    def update(self, series: np.ndarray, column: int) -> np.ndarray:
+        """leader_path(series), for a series that only grew since the last call with the same
+        `column` (another column, or a shorter series, starts again)."""
+        n = len(series)
+        if column != self.column or n < len(self._lead):
+            self._start(column)
+        if len(self._path) < n:
+            grown = np.empty(max(16, 2 * n))
+            grown[: len(self._lead)] = self._path[: len(self._lead)]
+            self._path = grown
+        lead, path = self._lead, self._path
+        for t in range(len(lead), n):
+            v = float(series[t])
+            v = -math.inf if v != v else v
+            best = max(lead[-1], v) if lead else v  # no NaN left: max is np.fmax
+            rises = not lead or best > lead[-1]
+            lead.append(best)
+            path[t] = best
+            if rises and math.isfinite(best):
+                if self._last >= 0:
+                    lo = self._last
+                    path[lo + 1 : t + 1] = np.interp(
+                        np.arange(lo + 1, t + 1), [lo, t], [lead[lo], best]
+                    )
+                self._last = t
+        return path[:n]
+
+
 def gap_months(
-    current: np.ndarray, history: np.ndarray, leader: int, points_per_month_before: float
+    current: np.ndarray,
+    history: np.ndarray,
+    leader: int,
+    points_per_month_before: float,
+    lead: np.ndarray | None = None,
 ) -> np.ndarray:
     """For each bloc, how many months ago the leader's path (leader_path) first reached that
     bloc's capability now.
 
     history: [months so far, bloc] frontier capability, last row = now. Before the first month
     the leader's capability is extrapolated back at `points_per_month_before` (the pre-2022 trend).
+    `lead`: the leader's path already computed (RunningLeaderPath), if the caller keeps it.
+
+    The blocs (a handful) are read one at a time in Python floats after one search: the same
+    IEEE operations on the same numbers as the array form, at a fraction of its twenty-odd
+    numpy calls on arrays of four (the results ask it every month).
     """
-    lead = leader_path(history[:, leader])
+    if lead is None:
+        lead = leader_path(history[:, leader])
     now = len(lead) - 1
     c = np.asarray(current, float)
-    out = np.full(c.shape, np.nan)
-    behind = ~np.isnan(c)
-    out[behind & (c >= lead[-1])] = 0.0
-    behind &= c < lead[-1]
-    i = np.searchsorted(lead, c, side="left")  # first month the leader was >= c
-    first = behind & (i == 0)
-    if first.any():
-        per_month = points_per_month_before
-        before = (lead[0] - c[first]) / per_month if per_month > 0 else 0.0
-        out[first] = now + before
-    later = behind & (i > 0)
-    if later.any():
-        j = i[later]
-        lo, hi, cl = lead[j - 1], lead[j], c[later]
-        with np.errstate(invalid="ignore"):
-            frac = np.divide(
-                cl - lo, hi - lo, out=np.ones_like(cl), where=np.isfinite(lo) & (hi > lo)
-            )
-        out[later] = now - (j - 1 + frac)
-    return out
+    # first month the leader was >= each c
+    found = np.searchsorted(lead, c, side="left").ravel().tolist()
+    top, start = float(lead[-1]), float(lead[0])
+    per_month = points_per_month_before
+    out: list[float] = []
+    for cv, i in zip(c.ravel().tolist(), found, strict=True):
+        if cv != cv:  # NaN: no model
+            out.append(math.nan)
+        elif cv >= top:
+            out.append(0.0)
+        elif i == 0:  # behind the leader's first month: the trend before it
+            out.append(now + ((start - cv) / per_month if per_month > 0 else 0.0))
+        else:
+            lo, hi = float(lead[i - 1]), float(lead[i])
+            frac = (cv - lo) / (hi - lo) if math.isfinite(lo) and hi > lo else 1.0
+            out.append(now - (i - 1 + frac))
+    return np.array(out, float).reshape(c.shape)
 
 
 def bloc_frontier(
@@ -274,7 +339,7 @@ def pool_flops(
     """[holder, ecosystem] usable FLOP/s of each holder's chips [holder, chip] in each software
     ecosystem's pool (CUDA, ROCm, CANN): a pool runs its own workloads, so holding several
     costs nothing by itself (each chip's own ecosystem factor is already in flops_per_chip)."""
-    onehot = np.eye(n_ecosystems)[ecosystem]  # [C, E]
+    onehot = _ecosystem_groups(ecosystem, n_ecosystems).onehot  # [C, E]
     return held @ (flops_per_chip[:, None] * onehot)
 
 
@@ -285,10 +350,19 @@ def site_counts(
     chip] of every provenance but the `contraband` one, at the site each provenance stands at
     (ledger.SITES), and [holder, chip] contraband (smuggled) chips, which stand at home."""
     by_prov = by_provenance.astype(float)
-    onehot = np.eye(n_sites)[site_of]  # [P, S]
-    onehot[contraband] = 0.0
+    onehot = _sites_onehot(site_of.tobytes(), site_of.dtype.str, n_sites, contraband)  # [P, S]
     # [S, P] @ [H, P, C]: whole counts, so the product sums them exactly in any order
     return onehot.T @ by_prov.transpose(0, 2, 1), by_prov[:, :, contraband]
+
+
+@functools.lru_cache(maxsize=8)
+def _sites_onehot(raw: bytes, dtype: str, n_sites: int, contraband: int) -> np.ndarray:
+    """[P, S] each provenance's site, none for contraband: kept by contents (site_counts asks
+    every month for the same; read-only)."""
+    onehot = np.eye(n_sites)[np.frombuffer(raw, dtype)]
+    onehot[contraband] = 0.0
+    onehot.flags.writeable = False
+    return onehot
 
 
 def largest_cluster(
@@ -326,7 +400,8 @@ def largest_cluster(
     single = (usable * flops_per_chip).max(axis=(1, 2), initial=0.0)
     # models mixed at a site: each source scaled down together to its cap
     # [H, S, E] chips of each ecosystem at each site: whole counts, so any order sums them exactly
-    onehot = (ecosystem[:, None] == np.arange(n_ecosystems)).astype(float)  # [C, E]
+    groups = _ecosystem_groups(ecosystem, n_ecosystems)
+    onehot = groups.onehot  # [C, E]
     chips_in = counts @ onehot
     room = np.minimum(1.0, np.divide(cap, chips_in, out=np.ones_like(chips_in), where=chips_in > 0))
     contra_in = contraband @ onehot  # [H, E]
@@ -336,28 +411,58 @@ def largest_cluster(
     # [H, S, C] each chip's FLOP/s in its own ecosystem's cluster at each site
     usable_flops = flops * room[:, :, ecosystem]
     usable_flops[:, HOME] += contraband * flops_per_chip * contra_room[:, ecosystem]
-    total, top = _ecosystem_sum_max(usable_flops, ecosystem, n_ecosystems)
+    total, top = _ecosystem_sum_max(usable_flops, ecosystem, n_ecosystems, groups)
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
     mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
     return np.maximum(single, mixed.max(axis=(0, 2), initial=0.0))
 
 
+class _EcosystemGroups:
+    """The chips of each software ecosystem: [C, E] one-hot, the catalogue in ecosystem order
+    (stable) and each ecosystem's [start, end) in it."""
+
+    def __init__(self, ecosystem: np.ndarray, n_ecosystems: int) -> None:
+        self.onehot = (ecosystem[:, None] == np.arange(n_ecosystems)).astype(float)
+        self.order = np.argsort(ecosystem, kind="stable")
+        ends = np.cumsum(np.bincount(ecosystem, minlength=n_ecosystems)).tolist()
+        self.spans = [
+            (e, lo, hi)
+            for e, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True))
+            if hi > lo
+        ]
+        for a in (self.onehot, self.order):
+            a.flags.writeable = False
+
+
+def _ecosystem_groups(ecosystem: np.ndarray, n_ecosystems: int) -> _EcosystemGroups:
+    """_EcosystemGroups of the catalogue's ecosystems, kept by their contents (they move only
+    when a chip is added): largest_cluster asks every month."""
+    return _groups_of(ecosystem.tobytes(), ecosystem.dtype.str, n_ecosystems)
+
+
+@functools.lru_cache(maxsize=8)
+def _groups_of(raw: bytes, dtype: str, n_ecosystems: int) -> _EcosystemGroups:
+    return _EcosystemGroups(np.frombuffer(raw, dtype), n_ecosystems)
+
+
 def _ecosystem_sum_max(
-    flops: np.ndarray, ecosystem: np.ndarray, n_ecosystems: int
+    flops: np.ndarray,
+    ecosystem: np.ndarray,
+    n_ecosystems: int,
+    groups: _EcosystemGroups | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """[E, H, S] the sum and the largest (0 if none) of `flops` [H, S, C] over each
     ecosystem's chips. Chips are gathered by ecosystem onto a leading axis so that each sum
     adds them one after another in catalogue order: the order a sum over a chip axis that is
     not the last takes, to the last bit, without a [H, S, C, E] array mostly of zeros."""
-    order = np.argsort(ecosystem, kind="stable")
-    by_eco = np.ascontiguousarray(np.moveaxis(flops, 2, 0)[order])  # [C, H, S]
-    ends = np.cumsum(np.bincount(ecosystem, minlength=n_ecosystems)).tolist()
+    if groups is None:
+        groups = _ecosystem_groups(ecosystem, n_ecosystems)
+    by_eco = np.ascontiguousarray(flops.transpose(2, 0, 1)[groups.order])  # [C, H, S]
     total = np.zeros((n_ecosystems,) + flops.shape[:2])
     top = np.zeros_like(total)
-    for e, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
-        if hi > lo:
-            total[e] = by_eco[lo:hi].sum(axis=0)
-            top[e] = by_eco[lo:hi].max(axis=0)
+    for e, lo, hi in groups.spans:
+        np.add.reduce(by_eco[lo:hi], axis=0, out=total[e])
+        np.maximum.reduce(by_eco[lo:hi], axis=0, out=top[e])
     return total, top
 
 

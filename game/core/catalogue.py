@@ -78,6 +78,7 @@ class ChipTable:
         self.revision = 0
         self._on_sale: tuple[tuple[int, int, bytes], np.ndarray] | None = None
         self._owned_by: tuple[tuple[int, int], np.ndarray] | None = None
+        self._h100e: tuple[tuple[int, int], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -93,8 +94,15 @@ class ChipTable:
 
     @property
     def h100e(self) -> np.ndarray:
-        """Dense BF16 throughput relative to an H100: the unit of installed compute."""
-        return self.tflops / self.tflops[self.reference]
+        """Dense BF16 throughput relative to an H100: the unit of installed compute. Read by
+        the phases a dozen times a month and moved only with the specs, so kept until the
+        revision moves (read-only: every caller shares it)."""
+        key = (self.revision, id(self.tflops))
+        if self._h100e is None or self._h100e[0] != key:
+            out = self.tflops / self.tflops[self.reference]
+            out.flags.writeable = False
+            self._h100e = (key, out)
+        return self._h100e[1]
 
     def on_sale(self, month: int) -> np.ndarray:
         """[chip] on sale in `month`. Asked a dozen times a month by the phases, so the last

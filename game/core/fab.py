@@ -10,7 +10,11 @@ hold the state and apply the policy. All functions take numpy arrays over chips.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from game.core.market import clip_float
 
 WAFER_DIAMETER_MM = 300.0  # SMIC's advanced lines run 300 mm wafers
 RETICLE_LIMIT_MM2 = 858.0  # a 26 x 33 mm exposure field: no single die is larger
@@ -37,12 +41,26 @@ def die_yield(die_mm2: np.ndarray, defects_per_cm2: float) -> np.ndarray:
     return np.exp(-defects_per_cm2 * np.asarray(die_mm2, float) / MM2_PER_CM2)
 
 
+@functools.lru_cache(maxsize=8)
+def _die_geometry(raw: bytes, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dies per package, each die's area and whole dies per wafer of packages of these areas
+    (float64 `raw`): what wafers_per_chip needs besides the yield, kept by contents because
+    SMIC's capacity asks it every month of the same catalogue (read-only)."""
+    area = np.frombuffer(raw, float).reshape(shape)
+    dies = dies_per_package(area)
+    die = area / dies
+    gross = gross_dies_per_wafer(die)
+    for a in (dies, die, gross):
+        a.flags.writeable = False
+    return dies, die, gross
+
+
 def wafers_per_chip(package_area_mm2: np.ndarray, defects_per_cm2: float) -> np.ndarray:
     """[chip] wafers it takes to make one good package: its dies over the good dies a wafer
     gives. Infinite for a die too large for a wafer."""
-    dies = dies_per_package(package_area_mm2)
-    die = np.asarray(package_area_mm2, float) / dies
-    good = gross_dies_per_wafer(die) * die_yield(die, defects_per_cm2)
+    area = np.asarray(package_area_mm2, float)
+    dies, die, gross = _die_geometry(area.tobytes(), area.shape)
+    good = gross * die_yield(die, defects_per_cm2)
     with np.errstate(divide="ignore"):
         return np.where(good > 0, dies / np.maximum(good, 1e-300), np.inf)
 
@@ -56,7 +74,7 @@ def growth_factor(drag: float, boost: float) -> float:
     """Share of the fastest possible growth a Chinese fab base achieves: controls take `drag`
     of it, the subsidy gives back `boost`, and nothing makes it grow faster than its physical
     best (1) or shrink (0)."""
-    return float(np.clip(1.0 - drag + boost, 0.0, 1.0))
+    return clip_float(1.0 - drag + boost, 0.0, 1.0)
 
 
 def logistic_step(x: float, ceiling: float, log_growth_per_year: float, months: float) -> float:

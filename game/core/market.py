@@ -6,6 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def clip_float(x: float, lo: float, hi: float) -> float:
+    """float(np.clip(x, lo, hi)) for one number: the same comparisons (NaN in x stays NaN),
+    without np.clip's dispatch, which on a scalar costs some fifty times the arithmetic."""
+    return float(min(max(x, lo), hi))
+
+
 def whole_units(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Fractional chip counts -> integers with the same expectation (stochastic rounding), so
     small buyers are not rounded away and totals stay unbiased."""
@@ -66,6 +72,6 @@ def next_markup(
     """Gray markup over list next month: up with excess demand, down with idle brokers, never
     below the brokers' risk-adjusted cost nor above the ceiling."""
     if demand <= 0 and supply <= 0:
-        return float(np.clip(markup, floor, ceiling))
+        return clip_float(markup, floor, ceiling)
     ratio = (demand + 1.0) / (supply + 1.0)
-    return float(np.clip(markup * ratio**speed, floor, ceiling))
+    return clip_float(markup * ratio**speed, floor, ceiling)

@@ -37,14 +37,23 @@ H100_BANDWIDTH_REFERENCE = 3.35  # TB/s; purchase value counts bandwidth relativ
 INTERCONNECT_REFERENCE = 900.0  # GB/s; NVLink 4, no cluster penalty at or above it
 
 
-def derive_market_view(model: ChipWarModel, view: MarketView) -> MarketView:
+def derive_market_view(
+    model: ChipWarModel, view: MarketView, before_vendors: bool = False
+) -> MarketView:
     """Fill `view` (reused, so that the labs' compute set after buying survives) from the
-    model's state now."""
+    model's state now.
+
+    `before_vendors`: the month's first derivation, which the vendors read as they step (the
+    rules, prices, values and markets). Their capacity and the gray market move with that
+    step and nobody reads them before the month's second derivation after it, which derives
+    them from the same state as a full first one would have: the first leaves last month's."""
     rules = _rules(model, view)
     _prices_and_value(model, view, rules)
-    view.vendor_capacity = vendor_capacity(model, rules, view)
+    if not before_vendors:
+        view.vendor_capacity = vendor_capacity(model, rules, view)
     _markets(model, view, rules)
-    _gray_market(model, view, rules)
+    if not before_vendors:
+        _gray_market(model, view, rules)
     pools = (len(model.labs), len(model.chips.ecosystem_ids))
     if view.lab_pool_flops.shape != pools or view.lab_cluster_flops.shape != pools[:1]:
         view.lab_pool_flops = np.zeros(pools)

@@ -365,7 +365,7 @@ class ChipWarModel(mesa.Model):
             for item in self.scheduled(lab_id):  # labs decide as one table
                 self.apply(item.change, source="schedule", news=item.news)
         self._grow_hbm()
-        self.refresh_market_view()
+        self.refresh_market_view(before_vendors=True)
         lab_phase.cut_remote_access(self)
         for vendor in self.vendors:
             vendor.step()
@@ -414,9 +414,10 @@ class ChipWarModel(mesa.Model):
         assert self._view is not None
         return self._view
 
-    def refresh_market_view(self) -> None:
-        """Derive the market view again (game/sim/market_view.py) from the state now."""
-        self._view = derive_market_view(self, self._view or MarketView())
+    def refresh_market_view(self, before_vendors: bool = False) -> None:
+        """Derive the market view again (game/sim/market_view.py) from the state now
+        (`before_vendors`: only what the vendors read as they step, see derive_market_view)."""
+        self._view = derive_market_view(self, self._view or MarketView(), before_vendors)
         self._view_stale = False
 
     def _cash_back(self, phase: Callable[[ChipWarModel], None]) -> np.ndarray:
@@ -504,6 +505,13 @@ class ChipWarModel(mesa.Model):
         if self._smoothed is None or self._smoothed.window != max(1, int(self.p.run_months)):
             self._smoothed = RunningCycleMean(int(self.p.run_months))
         return self._smoothed.update(self.frontier_hist)
+
+    def leader_path(self, leader: int) -> np.ndarray:
+        """[month] the leading bloc's path on the smoothed frontier (capability.leader_path),
+        kept up month by month with it."""
+        self.smoothed_frontier()
+        assert self._smoothed is not None
+        return self._smoothed.leader_path(leader)
 
     def median_capability(self) -> np.ndarray:
         labs = self.labs

@@ -79,8 +79,13 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     n_blocs = len(model.bloc_ids)
     held = model.ledger.by_provenance()  # [L, C, P]
     h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
-    bloc_prov = np.zeros((n_blocs, len(PROVENANCES)))
-    np.add.at(bloc_prov, labs.bloc, h100e_lp)
+    # [B, P] by bloc: one bincount over (bloc, provenance) cells adds each cell's labs in lab
+    # order from 0, as np.add.at over rows does, in one call
+    n_prov = len(PROVENANCES)
+    cell = (labs.bloc[:, None] * n_prov + np.arange(n_prov)).ravel()
+    bloc_prov = np.bincount(cell, weights=h100e_lp.ravel(), minlength=n_blocs * n_prov).reshape(
+        n_blocs, n_prov
+    )
     compute = bloc_prov.sum(axis=1)
     shares = np.divide(
         bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0
@@ -93,7 +98,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     smoothed = model.smoothed_frontier()
     leader = int(np.argmax(np.where(np.isnan(smoothed[-1]), -np.inf, smoothed[-1])))
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
-    gaps = gap_months(smoothed[-1], smoothed, leader, ppm)
+    gaps = gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
     eff = by_bloc(model.view.lab_pool_flops.sum(axis=1)) / (chips.tflops[chips.reference] * 1e12)
     runs = np.full(n_blocs, -np.inf)
     np.maximum.at(runs, labs.bloc, labs.best_run_flop)
@@ -125,7 +130,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         "gap_months": floats(gaps),
         "compute_h100e": floats(compute),
         "effective_compute_h100e": floats(eff),
-        **{f"{name}_share": floats(shares[:, i]) for i, name in enumerate(PROVENANCES)},
+        **{f"{name}_share": col for name, col in zip(PROVENANCES, shares.T.tolist(), strict=True)},
         "chips_smuggled": ints(by_bloc(books.smuggled_by_lab)),
         "chips_seized": ints(by_bloc(books.seized_by_lab)),
         "gray_price_usd": each(gray_price),

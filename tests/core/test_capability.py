@@ -7,6 +7,7 @@ import pytest
 
 from game.core.capability import (
     RunningCycleMean,
+    RunningLeaderPath,
     bloc_median,
     compute_scarcity,
     cycle_mean,
@@ -197,6 +198,27 @@ def test_the_running_cycle_mean_is_cycle_mean_to_the_last_bit() -> None:
     np.testing.assert_array_equal(running.update(rows[:5]), cycle_mean(hist[:5], 4))
 
 
+def test_the_running_leader_path_is_leader_path_to_the_last_bit() -> None:
+    """Kept up a month at a time, across records, plateaus, months without a model, a change
+    of leader and a shorter history, it is leader_path of the whole series."""
+    rng = np.random.default_rng(11)
+    hist = np.cumsum(rng.normal(0.3, 1.0, size=(60, 3)), axis=0) + 40.0
+    hist[:5, 0] = np.nan
+    hist[:, 2] = np.round(hist[:, 2])  # steps and ties
+    running = RunningLeaderPath()
+    for column in (0, 2, 0):
+        for n in range(1, len(hist) + 1):
+            got = running.update(hist[:n, column], column)
+            np.testing.assert_array_equal(got, leader_path(hist[:n, column]))
+    np.testing.assert_array_equal(running.update(hist[:7, 1], 1), leader_path(hist[:7, 1]))
+    np.testing.assert_array_equal(running.update(hist[:3, 1], 1), leader_path(hist[:3, 1]))
+    # the gap read against the kept path is the gap
+    lead = running.update(hist[:, 0], 0)
+    np.testing.assert_array_equal(
+        gap_months(hist[-1], hist, 0, 1.0, lead=lead), gap_months(hist[-1], hist, 0, 1.0)
+    )
+
+
 def test_the_median_per_bloc_is_numpys_median() -> None:
     rng = np.random.default_rng(5)
     for _ in range(50):
@@ -260,3 +282,45 @@ def test_largest_cluster_matches_the_dense_reference_to_the_bit():
         flops = rng.random(n_c) * 1e15
         args = (counts, np.array([np.inf, 3000.0]), contra, 5000.0, flops, eco, n_e, 0.3)
         assert np.array_equal(largest_cluster(*args), _largest_cluster_dense(*args))
+
+
+def _gap_months_arrays(current, lead, per_month):
+    """gap_months as whole-array operations (its earlier form): the reference it keeps to."""
+    now = len(lead) - 1
+    c = np.asarray(current, float)
+    out = np.full(c.shape, np.nan)
+    behind = ~np.isnan(c)
+    out[behind & (c >= lead[-1])] = 0.0
+    behind &= c < lead[-1]
+    i = np.searchsorted(lead, c, side="left")
+    first = behind & (i == 0)
+    if first.any():
+        out[first] = now + ((lead[0] - c[first]) / per_month if per_month > 0 else 0.0)
+    later = behind & (i > 0)
+    if later.any():
+        j = i[later]
+        lo, hi, cl = lead[j - 1], lead[j], c[later]
+        with np.errstate(invalid="ignore"):
+            frac = np.divide(
+                cl - lo, hi - lo, out=np.ones_like(cl), where=np.isfinite(lo) & (hi > lo)
+            )
+        out[later] = now - (j - 1 + frac)
+    return out
+
+
+def test_the_gap_read_bloc_by_bloc_is_the_array_forms_to_the_last_bit() -> None:
+    rng = np.random.default_rng(17)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        series = np.cumsum(rng.normal(0.2, 1.0, n)) + 40.0
+        series[: int(rng.integers(0, 4))] = np.nan
+        if rng.random() < 0.5:  # plateaus and ties
+            series = np.round(series)
+        lead = leader_path(series)
+        current = rng.normal(40.0 + 0.1 * n, 4.0, 4)
+        current[rng.random(4) < 0.2] = np.nan
+        per_month = float(rng.choice([0.0, 0.5, 1.3]))
+        history = np.column_stack([series, np.zeros(n)])
+        np.testing.assert_array_equal(
+            gap_months(current, history, 0, per_month), _gap_months_arrays(current, lead, per_month)
+        )
