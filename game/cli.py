@@ -889,8 +889,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
     from game.batch.sweep import SweepStore, run_sweep
     from game.config.experiment import load_experiment  # pandas, SALib: only for a sweep
+    from game.sim.results import COLUMN_NAMES
 
-    experiment = load_experiment(args.experiment, max_runs=args.max_runs)
+    experiment = load_experiment(args.experiment, max_runs=args.max_runs, columns=COLUMN_NAMES)
     folder = Path(args.out or Path("sweeps") / experiment.name)
     SweepStore(folder, experiment, args.format)  # checks the folder before anything is printed
     record = experiment.record()
