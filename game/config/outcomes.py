@@ -31,7 +31,14 @@ from game.config.world import Text, default_world_data
 
 # The outcomes the analysis always computes per run (game/reports/analysis/metrics.py METRICS),
 # and the per-run table's design columns: an experiment's outcome may not take their names.
-FIXED_OUTCOMES = ("final_gap", "china_frontier", "smuggled", "seized", "gray_price", "china_revenue")
+FIXED_OUTCOMES = (
+    "final_gap",
+    "china_frontier",
+    "smuggled",
+    "seized",
+    "gray_price",
+    "china_revenue",
+)
 RUN_COLUMNS = ("run_id", "policy", "draw", "replication", "seed", "final_date")
 AGGREGATES = ("mean", "last", "max", "min", "sum")
 # Results columns that are not numbers per bloc: no expression may use them.
@@ -205,7 +212,9 @@ def _window(value: Any) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"{expected}, got {short(repr(value))}") from None
     if lo > hi:
-        raise ValueError(f"the window ends ({format_month(hi)}) before it starts ({format_month(lo)})")
+        raise ValueError(
+            f"the window ends ({format_month(hi)}) before it starts ({format_month(lo)})"
+        )
     return lo, hi
 
 

@@ -23,6 +23,7 @@ from game.reports.analysis.plots import (
     smuggling_plot,
     tradeoffs_plot,
 )
+from game.reports.analysis.runs import load_with_outcomes, per_run_table, write_per_run
 from game.reports.analysis.summary import summary_text
 from game.reports.analysis.sweep import Sweep, load_sweep
 
@@ -32,6 +33,7 @@ __all__ = [
     "Sweep",
     "analyze",
     "load_sweep",
+    "per_run_table",
     "policy_labels",
     "run_metrics",
     "sensitivity",
@@ -42,7 +44,7 @@ __all__ = [
 def analyze(folder: str | Path) -> list[Path]:
     """Plots and a summary of a sweep folder in DIR/analysis, for `python main.py analyze`;
     returns the files written. Bad or unfinished folders raise InputError naming the folder."""
-    sweep = load_sweep(folder)
+    sweep, own = load_with_outcomes(folder)
     out = sweep.folder / "analysis"
     try:
         out.mkdir(exist_ok=True)
@@ -52,7 +54,8 @@ def analyze(folder: str | Path) -> list[Path]:
         ) from None
     metrics = run_metrics(sweep)
     labels = policy_labels(sweep)
-    written: list[Path] = []
+    table = per_run_table(sweep, own, metrics)
+    written: list[Path] = write_per_run(table, out)
     sens = None
     if not metrics.empty:
         colours = colours_for(sweep, list(labels))
@@ -69,6 +72,7 @@ def analyze(folder: str | Path) -> list[Path]:
         if out / name not in written:
             (out / name).unlink(missing_ok=True)
     summary = out / "summary.md"
-    atomic_write_bytes(summary, summary_text(sweep, metrics, sens, labels, written).encode())
+    text = summary_text(sweep, metrics, sens, labels, written, own, table)
+    atomic_write_bytes(summary, text.encode())
     written.append(summary)
     return written
