@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_calibrate(sub)
     _add_sweep(sub)
     _add_analyze(sub)
+    _add_discover(sub)
     _add_play(sub)
     _add_scenarios(sub)
     _add_lessons(sub)
@@ -337,6 +338,44 @@ def _add_analyze(sub: Any) -> None:
         "enforcement, trade-offs between objectives and sensitivity indices.",
     )
     analyze.add_argument("folder", metavar="DIR", help="a folder written by 'sweep'")
+
+
+def _coverage(text: str) -> float:
+    """An argparse value: a share above 0 and at most 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share above 0 and at most 1, got {text!r}")
+    return value
+
+
+def _add_discover(sub: Any) -> None:
+    discover = sub.add_parser(
+        "discover",
+        help="scenario discovery: which levers and uncertainties lead to an outcome",
+        description="Find the conditions (ranges of levers and uncertainties) under which a "
+        "sweep's runs meet --where, with PRIM and CART (the EMA Workbench); writes "
+        "DIR/discovery/<condition>/ (summary.md, the boxes as CSV, PRIM's peeling trade-off "
+        "chart) and prints the summary. Outcomes: those of 'analyze' (final_gap, "
+        "china_frontier, smuggled, seized, gray_price, china_revenue) and the experiment "
+        "file's own.",
+    )
+    discover.add_argument("folder", metavar="DIR", help="a folder written by 'sweep'")
+    discover.add_argument(
+        "--where",
+        required=True,
+        metavar="CONDITION",
+        help='the condition on one outcome, e.g. "final_gap < 3" (<, <=, >, >=)',
+    )
+    discover.add_argument(
+        "--coverage",
+        type=_coverage,
+        default=0.8,
+        metavar="SHARE",
+        help="the least coverage of the box PRIM reports (default: 0.8)",
+    )
 
 
 def _add_play(sub: Any) -> None:
@@ -938,6 +977,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from game.reports.analysis.discovery import discover, summary_text, write_discovery
+
+    found = discover(args.folder, args.where, args.coverage)
+    written = write_discovery(found, args.folder)
+    print(summary_text(found, Path(args.folder)))
+    for path in written:
+        print(f"Wrote {path}")
+    return 0
+
+
 def cmd_scenarios(_: argparse.Namespace) -> int:
 
     for name in scenario_names():
@@ -969,6 +1019,7 @@ COMMANDS = {
     "lessons": cmd_lessons,
     "report": cmd_report,
     "analyze": cmd_analyze,
+    "discover": cmd_discover,
     "calibrate": cmd_calibrate,
     "scenarios": cmd_scenarios,
     "levers": cmd_levers,
