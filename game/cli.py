@@ -335,7 +335,8 @@ def _add_analyze(sub: Any) -> None:
         help="plots and a summary of a sweep's results",
         description="Write plots (PNG) and a Markdown summary of a sweep folder into "
         "DIR/analysis: fan charts of capability by policy, the gap by policy, smuggling against "
-        "enforcement, trade-offs between objectives and sensitivity indices.",
+        "the lever that varies, trade-offs between objectives and sensitivity indices, and a "
+        "per-run table (per_run.parquet and .csv) of levers, uncertainties, seeds and outcomes.",
     )
     analyze.add_argument("folder", metavar="DIR", help="a folder written by 'sweep'")
 
@@ -674,6 +675,26 @@ def _weighting_note(judged: Any) -> str:
     )
 
 
+# Fewer draws than this and calibrate's most_sensitive_to (the largest of some 80 rank
+# correlations) is mostly chance: with 100 runs chance alone reaches about 0.3.
+MIN_SAMPLE_TO_RANK = 100
+
+
+def _few_samples_warning(sample: int) -> str:
+    """What the 'moves with most' column is worth from `sample` runs."""
+    import math
+
+    from game.config.experiment import drawn_parameters
+
+    k = len(drawn_parameters())
+    chance = min(1.0, math.sqrt(2 * math.log(2 * k) / max(1, sample - 1)))
+    return (
+        f"warning: most_sensitive_to is the largest of {k} rank correlations over {sample} "
+        f"runs; chance alone reaches about {chance:.2f}, so it is mostly noise below "
+        f"--sample {MIN_SAMPLE_TO_RANK}"
+    )
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from game.batch.calibration import (
         TABLE_COLUMNS,
@@ -720,6 +741,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"{int(table['in_range'].sum())} of {len(table)} targets in range (median of the runs "
         f"within the accepted range). Sources: assets/data/targets.yaml."
     )
+    if args.sample and args.sample < MIN_SAMPLE_TO_RANK:
+        print(_few_samples_warning(args.sample), file=sys.stderr)
     if out is not None:
         columns = TABLE_COLUMNS + [c for c in ("share_in_range", "most_sensitive_to") if c in table]
         try:

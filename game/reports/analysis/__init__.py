@@ -55,20 +55,22 @@ def analyze(folder: str | Path) -> list[Path]:
     metrics = run_metrics(sweep)
     labels = policy_labels(sweep)
     table = per_run_table(sweep, own, metrics)
-    written: list[Path] = write_per_run(table, out)
+    written: list[Path] = write_per_run(table, out) if not metrics.empty else []
     sens = None
     if not metrics.empty:
         colours = colours_for(sweep, list(labels))
         written.append(capability_fan(sweep, out / "capability_fan.png", labels, colours))
         written.append(gap_by_policy(sweep, metrics, out / "gap_by_policy.png", labels, colours))
         written.append(
-            smuggling_plot(sweep, metrics, out / "smuggling_vs_enforcement.png", labels, colours)
+            smuggling_plot(sweep, metrics, out / "smuggling.png", labels, colours)
         )
         written.append(tradeoffs_plot(sweep, metrics, out / "tradeoffs.png", labels, colours))
         sens = sensitivity(sweep, metrics)
         if not sens.table.empty:
             written.append(sensitivity_plot(sweep, sens, out / "sensitivity.png", labels))
-    for name in FIGURES:  # a figure from an earlier analysis that this one did not redraw
+    # a figure from an earlier analysis that this one did not redraw (smuggling_vs_enforcement:
+    # the smuggling chart's old name, whatever its x axis)
+    for name in [*FIGURES, "smuggling_vs_enforcement.png", "per_run.parquet", "per_run.csv"]:
         if out / name not in written:
             (out / name).unlink(missing_ok=True)
     summary = out / "summary.md"

@@ -213,9 +213,9 @@ def _ema() -> tuple[Any, Any]:
 
 def _prim(x: pd.DataFrame, y: np.ndarray, min_coverage: float) -> tuple[Box, pd.DataFrame, int]:
     prim, _ = _ema()
-    runner = prim.Prim(x, y.astype(int), threshold=float(y.mean()))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # the package's own pandas deprecations
         warnings.simplefilter("ignore")
+        runner = prim.Prim(x, y.astype(int), threshold=float(y.mean()))
         box = runner.find_box()
     traj = box.peeling_trajectory.reset_index(drop=True)
     ok = traj[traj["coverage"] >= min_coverage - 1e-9]

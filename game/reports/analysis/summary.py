@@ -37,7 +37,7 @@ TABLE_OUTCOMES = ["final_gap", "china_frontier", "smuggled", "seized", "gray_pri
 CAPTIONS = {
     "capability_fan.png": "Frontier capability by bloc over time, by policy",
     "gap_by_policy.png": "China's gap at the final month, by policy",
-    "smuggling_vs_enforcement.png": "Chips smuggled into China against {x}",
+    "smuggling.png": "Chips smuggled into China against {x}",
     "tradeoffs.png": "Trade-offs between objectives, by policy",
     "sensitivity.png": "Sensitivity of China's gap and smuggled chips",
 }
