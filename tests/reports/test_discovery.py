@@ -13,7 +13,7 @@ import pytest
 
 from game.config.errors import InputError
 from game.reports.analysis import per_run_table
-from game.reports.analysis.discovery import MIN_RUNS, discover, write_discovery
+from game.reports.analysis.discovery import MIN_RUNS, discover, summary_text, write_discovery
 from game.reports.analysis.metrics import METRICS
 from game.reports.analysis.runs import load_with_outcomes
 from tests.cli_helpers import run_cli
@@ -33,10 +33,12 @@ outcomes:
 """
 
 
-def synthetic_sweep(folder: Path, n: int = 80, seed: int = 1) -> Path:
+def synthetic_sweep(folder: Path, n: int = 80, seed: int = 1, noise_values: int = 0) -> Path:
     """n runs, x and noise uniform in [0, 1]; China smuggles 1 chip a month when x > 0.5."""
     rng = np.random.default_rng(seed)
     x, noise = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    if noise_values:  # a design that drew the uncertainty only that many times
+        noise = np.floor(noise * noise_values) / noise_values
     folder.mkdir(parents=True)
     manifest = {
         "experiment": {"name": "synthetic", "design": "lhs", "policies": n, "draws": 1},
@@ -150,6 +152,15 @@ def test_discover_refuses_with_one_message(sweep_dir: Path, where: str, expected
     with pytest.raises(InputError) as exc:
         discover(sweep_dir, where)
     assert expected in str(exc.value)
+
+
+def test_few_draws_of_the_uncertainties_are_a_caution(tmp_path: Path, sweep_dir: Path) -> None:
+    folder = synthetic_sweep(tmp_path / "few_draws", n=40, noise_values=4)
+    found = discover(folder, "signal > 1")
+    assert "**Caution**: only 4 distinct draws of 1 uncertain parameters" in summary_text(
+        found, folder
+    )
+    assert "Caution" not in summary_text(discover(sweep_dir, "signal > 1"), sweep_dir)
 
 
 def test_too_few_runs_says_how_many_are_needed(tmp_path: Path) -> None:

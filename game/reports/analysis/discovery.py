@@ -39,6 +39,8 @@ from game.reports.analysis.runs import load_with_outcomes, per_run_table
 # chance. 50 runs is already few; the experiment files' designs make 40 to 10,000.
 MIN_RUNS = 30
 MIN_COVERAGE = 0.8
+# Fewer distinct draws of the uncertainties than this and a box on one of them is likely chance.
+MIN_DRAWS = 30
 _WHERE = re.compile(
     r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op><=|>=|<|>)\s*"
     r"(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
@@ -104,6 +106,8 @@ class Discovery:
     cart: list[Box]
     described: str  # how the summary names the condition
     min_coverage: float = MIN_COVERAGE
+    draws: int = 0  # distinct draws of the uncertainties
+    uncertainties: int = 0  # uncertainties that vary
 
     @property
     def base_rate(self) -> float:
@@ -160,6 +164,8 @@ def discover(folder: str | Path, where: str, min_coverage: float = MIN_COVERAGE)
             )
         )
     x = _inputs(table, inputs)
+    unc = [c for c in inputs if c in sweep.uncertainties]
+    draws = len(table[unc].drop_duplicates()) if unc else 0
     own_words = {o.name: o.words() for o in own}
     described = (
         f"{condition}"
@@ -179,6 +185,8 @@ def discover(folder: str | Path, where: str, min_coverage: float = MIN_COVERAGE)
         cart=_cart(x, y),
         described=described,
         min_coverage=min_coverage,
+        draws=draws,
+        uncertainties=len(unc),
     )
 
 
@@ -347,8 +355,9 @@ def summary_text(d: Discovery, folder: Path) -> str:
             if d.left_out
             else ""
         ),
-        f"Inputs searched: {', '.join(d.inputs)}.",
+        f"Inputs searched ({len(d.inputs)}): {_names(d.inputs)}.",
         "",
+        *_few_draws(d),
         "Coverage: the share of the runs meeting the condition that fall in the box. Density: "
         "the share of the runs in the box that meet it. The box holds the runs within its limits "
         "(PRIM cuts between the values of the runs; inputs not named are not restricted).",
@@ -388,6 +397,25 @@ def summary_text(d: Discovery, folder: Path) -> str:
         lines.append("No leaf of the tree holds the condition more often than all runs do.")
     lines.append("")
     return "\n".join(lines)
+
+
+def _names(names: list[str], most: int = 12) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _few_draws(d: Discovery) -> list[str]:
+    """A caution when the uncertainties were drawn so few times that one of them separates the
+    runs by chance (with 4 draws of 84 parameters, some parameter always does)."""
+    if not d.uncertainties or d.draws >= MIN_DRAWS:
+        return []
+    return [
+        f"**Caution**: only {d.draws} distinct draws of {d.uncertainties} uncertain "
+        f"parameters; with fewer than {MIN_DRAWS}, a box or leaf on an uncertain parameter is "
+        "likely chance (some parameter separates so few draws whatever the model does). Draw "
+        "more samples in the experiment file.",
+        "",
+    ]
 
 
 def _qp(v: float) -> str:
