@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_calibrate(sub)
     _add_sweep(sub)
     _add_analyze(sub)
+    _add_discover(sub)
     _add_play(sub)
     _add_scenarios(sub)
     _add_lessons(sub)
@@ -334,9 +335,48 @@ def _add_analyze(sub: Any) -> None:
         help="plots and a summary of a sweep's results",
         description="Write plots (PNG) and a Markdown summary of a sweep folder into "
         "DIR/analysis: fan charts of capability by policy, the gap by policy, smuggling against "
-        "enforcement, trade-offs between objectives and sensitivity indices.",
+        "the lever that varies, trade-offs between objectives and sensitivity indices, and a "
+        "per-run table (per_run.parquet and .csv) of levers, uncertainties, seeds and outcomes.",
     )
     analyze.add_argument("folder", metavar="DIR", help="a folder written by 'sweep'")
+
+
+def _coverage(text: str) -> float:
+    """An argparse value: a share above 0 and at most 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share above 0 and at most 1, got {text!r}")
+    return value
+
+
+def _add_discover(sub: Any) -> None:
+    discover = sub.add_parser(
+        "discover",
+        help="scenario discovery: which levers and uncertainties lead to an outcome",
+        description="Find the conditions (ranges of levers and uncertainties) under which a "
+        "sweep's runs meet --where, with PRIM and CART (the EMA Workbench); writes "
+        "DIR/discovery/<condition>/ (summary.md, the boxes as CSV, PRIM's peeling trade-off "
+        "chart) and prints the summary. Outcomes: those of 'analyze' (final_gap, "
+        "china_frontier, smuggled, seized, gray_price, china_revenue) and the experiment "
+        "file's own.",
+    )
+    discover.add_argument("folder", metavar="DIR", help="a folder written by 'sweep'")
+    discover.add_argument(
+        "--where",
+        required=True,
+        metavar="CONDITION",
+        help='the condition on one outcome, e.g. "final_gap < 3" (<, <=, >, >=)',
+    )
+    discover.add_argument(
+        "--coverage",
+        type=_coverage,
+        default=0.8,
+        metavar="SHARE",
+        help="the least coverage of the box PRIM reports (default: 0.8)",
+    )
 
 
 def _add_play(sub: Any) -> None:
@@ -635,6 +675,26 @@ def _weighting_note(judged: Any) -> str:
     )
 
 
+# Fewer draws than this and calibrate's most_sensitive_to (the largest of some 80 rank
+# correlations) is mostly chance: with 100 runs chance alone reaches about 0.3.
+MIN_SAMPLE_TO_RANK = 100
+
+
+def _few_samples_warning(sample: int) -> str:
+    """What the 'moves with most' column is worth from `sample` runs."""
+    import math
+
+    from game.config.experiment import drawn_parameters
+
+    k = len(drawn_parameters())
+    chance = min(1.0, math.sqrt(2 * math.log(2 * k) / max(1, sample - 1)))
+    return (
+        f"warning: most_sensitive_to is the largest of {k} rank correlations over {sample} "
+        f"runs; chance alone reaches about {chance:.2f}, so it is mostly noise below "
+        f"--sample {MIN_SAMPLE_TO_RANK}"
+    )
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from game.batch.calibration import (
         TABLE_COLUMNS,
@@ -681,6 +741,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"{int(table['in_range'].sum())} of {len(table)} targets in range (median of the runs "
         f"within the accepted range). Sources: assets/data/targets.yaml."
     )
+    if args.sample and args.sample < MIN_SAMPLE_TO_RANK:
+        print(_few_samples_warning(args.sample), file=sys.stderr)
     if out is not None:
         columns = TABLE_COLUMNS + [c for c in ("share_in_range", "most_sensitive_to") if c in table]
         try:
@@ -903,8 +965,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
     from game.batch.sweep import SweepStore, run_sweep, saved_runs
     from game.config.experiment import load_experiment  # pandas, SALib: only for a sweep
+    from game.sim.results import COLUMN_NAMES
 
-    experiment = load_experiment(args.experiment, max_runs=args.max_runs)
+    experiment = load_experiment(args.experiment, max_runs=args.max_runs, columns=COLUMN_NAMES)
     folder = Path(args.out or Path("sweeps") / experiment.name)
     record = experiment.record()
     # Before anything is printed: reach the scheduler, then lock and check the folder.
@@ -960,6 +1023,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from game.reports.analysis.discovery import discover, summary_text, write_discovery
+
+    found = discover(args.folder, args.where, args.coverage)
+    written = write_discovery(found, args.folder)
+    print(summary_text(found, Path(args.folder)))
+    for path in written:
+        print(f"Wrote {path}")
+    return 0
+
+
 def cmd_scenarios(_: argparse.Namespace) -> int:
 
     for name in scenario_names():
@@ -991,6 +1065,7 @@ COMMANDS = {
     "lessons": cmd_lessons,
     "report": cmd_report,
     "analyze": cmd_analyze,
+    "discover": cmd_discover,
     "calibrate": cmd_calibrate,
     "scenarios": cmd_scenarios,
     "levers": cmd_levers,

@@ -21,6 +21,13 @@ draw (common random numbers), so differences between policies are not seed noise
     samples: 16                     # lhs: draws; sobol: base samples N (N*(2D+2) draws)
     replications: 5
     seed: 2022
+    outcomes:                       # optional: what to measure per run (game/config/outcomes.py)
+      - name: china_close_2030
+        expression: gap_months      # results columns, column[bloc], numbers, + - * / ( )
+        bloc: china                 # the bloc a bare column is read for (default: china)
+        window: 2030                # a year or [YYYY-MM, YYYY-MM]; none: the whole run
+        aggregate: mean             # mean | last | max | min | sum over the window
+        direction: minimize         # minimize | maximize
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,7 +46,9 @@ import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
+from game.config.dates import format_month
 from game.config.errors import InputError, Problem, short
+from game.config.outcomes import NOT_NUMERIC, OutcomeSpec, unknown_columns
 from game.config.paths import EXPERIMENT_DIR
 from game.config.scenario import load_scenario, with_overrides
 from game.config.validation import Strict, validate
@@ -107,6 +116,7 @@ class ExperimentFile(Strict):
     samples: Annotated[int, Field(ge=1, le=100_000)] = 8
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
     seed: Annotated[int, Field(ge=0)] = 2022
+    outcomes: list[OutcomeSpec] = []
 
     _all = model_validator(mode="before")(_all_uncertainties)
 
@@ -327,9 +337,13 @@ def experiment_names(folder: Path = EXPERIMENT_DIR) -> list[str]:
 MAX_RUNS = 100_000
 
 
-def load_experiment(name_or_path: str, max_runs: int = MAX_RUNS) -> Experiment:
+def load_experiment(
+    name_or_path: str, max_runs: int = MAX_RUNS, columns: Collection[str] | None = None
+) -> Experiment:
     """Read and check an experiment file; every problem with its line and key. A design of
-    more than `max_runs` runs is refused before any run is built."""
+    more than `max_runs` runs is refused before any run is built. `columns`: the results
+    table's (game/sim/results.py, which this layer does not import), to check that the file's
+    outcomes read only those."""
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml") and path.parent == Path("."):
         candidate = EXPERIMENT_DIR / f"{name_or_path}.yaml"
@@ -358,7 +372,7 @@ def load_experiment(name_or_path: str, max_runs: int = MAX_RUNS) -> Experiment:
                 "draw fewer samples, or raise the limit with `sweep --max-runs N`",
             )
         )
-    problems = _check(doc, spec)
+    problems = _check(doc, spec) + _check_outcomes(doc, spec, columns)
     if problems:
         raise InputError(problems)
     return experiment
@@ -437,4 +451,52 @@ def _check(doc: YamlDoc, spec: ExperimentFile) -> list[Problem]:
             )
     if spec.design == "sobol" and not spec.uncertainties:
         out.append(doc.problem(("design",), "a Sobol design needs uncertainties to vary"))
+    return out
+
+
+def _check_outcomes(
+    doc: YamlDoc, spec: ExperimentFile, columns: Collection[str] | None
+) -> list[Problem]:
+    """Outcome names unique and not a lever's or an uncertainty's, their columns in the results
+    table (if `columns`), their windows within the runs' months."""
+    out: list[Problem] = []
+    seen: set[str] = set()
+    taken = set(spec.levers) | set(spec.uncertainties)
+    try:
+        scenario = load_scenario(spec.scenario)
+    except InputError:
+        scenario = None  # _check reports it
+    for i, o in enumerate(spec.outcomes):
+        if o.name in seen:
+            out.append(doc.problem(("outcomes", i, "name"), f"a second outcome named '{o.name}'"))
+        elif o.name in taken:
+            out.append(
+                doc.problem(
+                    ("outcomes", i, "name"),
+                    f"'{o.name}' is a lever or an uncertainty of this experiment; choose another "
+                    "name",
+                )
+            )
+        seen.add(o.name)
+        if columns is not None and (unknown := unknown_columns(o, columns)):
+            numeric = sorted(set(columns) - NOT_NUMERIC)
+            out.append(
+                doc.problem(
+                    ("outcomes", i, "expression"),
+                    f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                    f"expected columns of the results table: {', '.join(numeric)}",
+                )
+            )
+        if o.window is not None and scenario is not None:
+            first = scenario.start
+            last = first + (spec.months or scenario.months) - 1
+            if o.window[1] < first or o.window[0] > last:
+                out.append(
+                    doc.problem(
+                        ("outcomes", i, "window"),
+                        f"the window ({o.window_text()}) is outside the runs' months "
+                        f"({format_month(first)} to {format_month(last)}); expected months "
+                        "the runs cover",
+                    )
+                )
     return out

@@ -15,10 +15,12 @@ from game.batch.sweep import run_sweep
 from game.config.errors import InputError
 from game.config.experiment import load_experiment
 from game.reports.analysis import FIGURES, analyze, load_sweep, run_metrics, sensitivity
+from game.reports.analysis.metrics import METRICS
 from game.sim.model import ChipWarModel
 from tests.cli_helpers import SMALL_EXPERIMENT, run_cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PER_RUN = {"per_run.parquet", "per_run.csv"}
 
 LHS = SMALL_EXPERIMENT.replace("name: small", "name: tiny_lhs")
 
@@ -97,12 +99,37 @@ def lhs_with_failures(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, s
 def test_every_figure_and_the_summary_are_written(lhs_with_failures: tuple[Path, set[str]]) -> None:
     folder, _ = lhs_with_failures
     written = analyze(folder)
-    assert {p.name for p in written} == {*FIGURES, "summary.md"}
+    assert {p.name for p in written} == {*FIGURES, "summary.md", *PER_RUN}
     assert all(p.parent == folder / "analysis" for p in written)
     for name in FIGURES:
         _assert_png(folder / "analysis" / name)
     leftovers = [p.name for p in (folder / "analysis").iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_the_per_run_table_holds_every_ok_run(lhs_with_failures: tuple[Path, set[str]]) -> None:
+    folder, failing = lhs_with_failures
+    analyze(folder)
+    table = pd.read_parquet(folder / "analysis" / "per_run.parquet")
+    assert list(table.columns) == [
+        "run_id", "policy", "draw", "replication", "seed", "enforcement",
+        "smuggling_detection", "final_date", *METRICS,
+    ]
+    assert set(table["run_id"]).isdisjoint(failing) and len(table) == 8 - len(failing)
+    csv = pd.read_csv(folder / "analysis" / "per_run.csv")
+    assert list(csv["seed"]) == list(table["seed"])
+
+
+def test_the_charts_say_what_they_plot(lhs_with_failures: tuple[Path, set[str]]) -> None:
+    """The smuggling chart is named for smuggling, not for a lever it may not plot; the
+    trade-offs chart does not call all vendors' revenue a US objective."""
+    import inspect
+
+    from game.reports.analysis import plots
+
+    assert "smuggling.png" in FIGURES and "smuggling_vs_enforcement.png" not in FIGURES
+    source = inspect.getsource(plots.tradeoffs_plot)
+    assert "US objectives" not in source and "Huawei included" in source
 
 
 def test_the_summary_names_policies_and_failed_runs(
@@ -175,8 +202,8 @@ def test_a_csv_sweep_of_one_policy_without_uncertainties(tmp_path: Path) -> None
     assert (folder / "experiments.csv").exists() and not (folder / "outcomes.parquet").exists()
     written = analyze(folder)
     names = {p.name for p in written}
-    assert names == {*FIGURES, "summary.md"} - {"sensitivity.png"}
-    for name in names - {"summary.md"}:
+    assert names == {*FIGURES, "summary.md", *PER_RUN} - {"sensitivity.png"}
+    for name in names - {"summary.md", *PER_RUN}:
         _assert_png(folder / "analysis" / name)
     text = (folder / "analysis" / "summary.md").read_text()
     assert "(csv tables)" in text

@@ -23,6 +23,7 @@ from game.reports.analysis.plots import (
     smuggling_plot,
     tradeoffs_plot,
 )
+from game.reports.analysis.runs import load_with_outcomes, per_run_table, write_per_run
 from game.reports.analysis.summary import summary_text
 from game.reports.analysis.sweep import Sweep, load_sweep
 
@@ -32,6 +33,7 @@ __all__ = [
     "Sweep",
     "analyze",
     "load_sweep",
+    "per_run_table",
     "policy_labels",
     "run_metrics",
     "sensitivity",
@@ -42,7 +44,7 @@ __all__ = [
 def analyze(folder: str | Path) -> list[Path]:
     """Plots and a summary of a sweep folder in DIR/analysis, for `python main.py analyze`;
     returns the files written. Bad or unfinished folders raise InputError naming the folder."""
-    sweep = load_sweep(folder)
+    sweep, own = load_with_outcomes(folder)
     out = sweep.folder / "analysis"
     try:
         out.mkdir(exist_ok=True)
@@ -52,20 +54,23 @@ def analyze(folder: str | Path) -> list[Path]:
         ) from None
     metrics = run_metrics(sweep)
     labels = policy_labels(sweep)
-    written: list[Path] = []
+    table = per_run_table(sweep, own, metrics)
+    written: list[Path] = write_per_run(table, out) if not metrics.empty else []
     sens = None
     if not metrics.empty:
         colours = colours_for(sweep, list(labels))
         written.append(capability_fan(sweep, out / "capability_fan.png", labels, colours))
         written.append(gap_by_policy(sweep, metrics, out / "gap_by_policy.png", labels, colours))
         written.append(
-            smuggling_plot(sweep, metrics, out / "smuggling_vs_enforcement.png", labels, colours)
+            smuggling_plot(sweep, metrics, out / "smuggling.png", labels, colours)
         )
         written.append(tradeoffs_plot(sweep, metrics, out / "tradeoffs.png", labels, colours))
         sens = sensitivity(sweep, metrics)
         if not sens.table.empty:
             written.append(sensitivity_plot(sweep, sens, out / "sensitivity.png", labels))
-    for name in FIGURES:  # a figure from an earlier analysis that this one did not redraw
+    # a figure from an earlier analysis that this one did not redraw (smuggling_vs_enforcement:
+    # the smuggling chart's old name, whatever its x axis)
+    for name in [*FIGURES, "smuggling_vs_enforcement.png", "per_run.parquet", "per_run.csv"]:
         if out / name not in written:
             try:
                 (out / name).unlink(missing_ok=True)
@@ -74,6 +79,7 @@ def analyze(folder: str | Path) -> list[Path]:
                     Problem(f"cannot remove an old figure ({exc.strerror})", file=str(out / name))
                 ) from None
     summary = out / "summary.md"
-    save_bytes(summary, summary_text(sweep, metrics, sens, labels, written).encode())
+    text = summary_text(sweep, metrics, sens, labels, written, own, table)
+    save_bytes(summary, text.encode())
     written.append(summary)
     return written

@@ -42,7 +42,7 @@ SMOOTH_MONTHS = 12  # window of the trailing mean of China's frontier relative t
 FIGURES = [
     "capability_fan.png",
     "gap_by_policy.png",
-    "smuggling_vs_enforcement.png",
+    "smuggling.png",
     "tradeoffs.png",
     "sensitivity.png",
 ]
@@ -356,16 +356,18 @@ def _summary_stats(metrics: pd.DataFrame, column: str, policies: list[int]) -> p
 def tradeoffs_plot(
     sweep: Sweep, metrics: pd.DataFrame, path: Path, labels: dict[int, str], colours: dict
 ) -> Path:
-    """The price of each policy: the US weighs China's gap against vendors' sales to China;
-    China weighs its frontier against the chips it has to smuggle."""
+    """The price of each policy: China's gap against every vendor's sales to China's labs
+    (domestic vendors such as Huawei included: the results table does not split revenue by
+    vendor, so this is not the US score, which counts US vendors' sales only); China's frontier
+    against the chips it has to smuggle."""
     policies = [p for p in labels if (metrics["policy"] == p).any()]
     panels = [
         (
             "final_gap",
             "china_revenue",
-            "US objectives: China's gap and vendors' sales to China",
+            "China's gap and all vendors' sales to China",
             "China's gap at the final month (months)",
-            "vendors' revenue from China's labs,\nwhole run (USD, all vendors)",
+            "vendors' revenue from China's labs, whole run\n(USD, all vendors, Huawei included)",
         ),
         (
             "smuggled",

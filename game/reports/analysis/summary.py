@@ -4,7 +4,7 @@ and which uncertainties the outcomes hinge on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from game.config.outcomes import OutcomeSpec
 from game.reports.analysis.indices import (
     SENSITIVITY_OUTCOMES,
     SMALL_EFFECT,
@@ -36,7 +37,7 @@ TABLE_OUTCOMES = ["final_gap", "china_frontier", "smuggled", "seized", "gray_pri
 CAPTIONS = {
     "capability_fan.png": "Frontier capability by bloc over time, by policy",
     "gap_by_policy.png": "China's gap at the final month, by policy",
-    "smuggling_vs_enforcement.png": "Chips smuggled into China against {x}",
+    "smuggling.png": "Chips smuggled into China against {x}",
     "tradeoffs.png": "Trade-offs between objectives, by policy",
     "sensitivity.png": "Sensitivity of China's gap and smuggled chips",
 }
@@ -57,13 +58,18 @@ def summary_text(
     sens: Sensitivity | None,
     labels: dict[int, str],
     figures: list[Path],
+    own: Sequence[OutcomeSpec] = (),
+    table: pd.DataFrame | None = None,
 ) -> str:
-    """The whole summary.md; just the sweep and its failures when no run succeeded."""
+    """The whole summary.md; just the sweep and its failures when no run succeeded. `own`: the
+    experiment file's outcomes, their values in `table` (the per-run table)."""
     lines = [*_sweep_lines(sweep, metrics), *_failed_lines(sweep)]
     if metrics.empty:
         lines += ["No run succeeded: there is nothing to plot.", ""]
         return "\n".join(lines)
     lines += _outcome_lines(metrics, labels)
+    if own and table is not None:
+        lines += _own_outcome_lines(table, own, labels)
     lines += _paired(metrics, labels)
     draws = sweep.record.get("draws")
     lines += _sensitivity_lines(sens, labels, int(draws) if draws else None)
@@ -187,6 +193,42 @@ def _outcome_lines(metrics: pd.DataFrame, labels: dict[int, str]) -> list[str]:
             continue
         cells = " | ".join(_cell(m[c], METRIC_FORMATS[c]) for c in TABLE_OUTCOMES)
         lines.append(f"| {label} | {count(len(m))} | {cells} |")
+    lines.append("")
+    return lines
+
+
+def significant(x: float) -> str:
+    """An outcome of any scale: whole numbers with separators from 1,000, else 3 digits."""
+    if not np.isfinite(x):
+        return MISSING
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def _own_outcome_lines(
+    table: pd.DataFrame, own: Sequence[OutcomeSpec], labels: dict[int, str]
+) -> list[str]:
+    """The experiment file's outcomes by policy: median and 10-90% range; every run's values
+    are in per_run.csv."""
+    lines = ["## The experiment's own outcomes", ""]
+    for o in own:
+        better = "lower" if o.direction == "minimize" else "higher"
+        said = f"{o.description}: " if o.description else ""
+        lines.append(
+            f"- `{o.name}`: {said}the {o.aggregate} of `{o.expression}` for {o.bloc} over "
+            f"{o.window_text()} ({better} is better)"
+        )
+    lines += [
+        "",
+        "Median (10-90% range) over draws x replications; every run's values, with its levers, "
+        "uncertainties and seed, are in per_run.csv and per_run.parquet.",
+        "",
+        "| Policy | " + " | ".join(f"`{o.name}`" for o in own) + " |",
+        "|---|" + "---:|" * len(own),
+    ]
+    for p, label in labels.items():
+        m = table[table["policy"] == p]
+        cells = " | ".join(_cell(m[o.name], significant) if len(m) else MISSING for o in own)
+        lines.append(f"| {label} | {cells} |")
     lines.append("")
     return lines
 

@@ -59,8 +59,9 @@ class Sweep:
         return str(self.record.get("design", "grid"))
 
 
-def load_sweep(folder: str | Path) -> Sweep:
-    """Read a sweep folder, refusing with one clear message what `analyze` cannot use."""
+def load_sweep(folder: str | Path, columns: tuple[str, ...] = ()) -> Sweep:
+    """Read a sweep folder, refusing with one clear message what `analyze` cannot use.
+    `columns`: results columns to read besides OUTCOME_COLUMNS (an experiment's outcomes)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(
@@ -69,7 +70,7 @@ def load_sweep(folder: str | Path) -> Sweep:
     manifest = _read_manifest(folder)
     pending = _count_pending(folder)
     experiments = _read_experiments(folder, pending)
-    outcomes = _read_outcomes(folder, experiments)
+    outcomes = _read_outcomes(folder, experiments, columns)
     fmt = "parquet" if (folder / "experiments.parquet").exists() else "csv"
     return Sweep(
         folder=folder,
@@ -145,10 +146,13 @@ def _read_experiments(folder: Path, pending: int) -> pd.DataFrame:
     return experiments
 
 
-def _read_outcomes(folder: Path, experiments: pd.DataFrame) -> pd.DataFrame:
+def _read_outcomes(
+    folder: Path, experiments: pd.DataFrame, extra: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """The ok runs' monthly outcomes; an empty table with the expected columns when every run
     failed."""
-    outcomes = _read_table(folder, "outcomes", OUTCOME_COLUMNS)
+    wanted = OUTCOME_COLUMNS + [c for c in extra if c not in OUTCOME_COLUMNS]
+    outcomes = _read_table(folder, "outcomes", wanted)
     if outcomes is None:
         raise InputError(
             Problem(
