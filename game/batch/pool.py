@@ -40,6 +40,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from game.config.errors import InputError, Problem
+from game.sim.runner import require_distributed
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -280,24 +281,11 @@ def parse_scheduler(text: str) -> str:
     return f"{scheme}://{m['host']}:{port}"
 
 
-def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError:
-        raise InputError(
-            Problem(
-                "the dask backend needs the 'distributed' package (pip install distributed)",
-                key="--backend",
-            )
-        ) from None
-    return distributed
-
-
 def connect_dask(scheduler: str, seconds: float = DASK_CONNECT_SECONDS) -> Any:
     """A Client of the scheduler at `scheduler`, or an InputError within about `seconds`:
     refused, unknown host, no answer (a port that accepts and never speaks), or garbage."""
     address = parse_scheduler(scheduler)
-    distributed = _distributed()
+    distributed = require_distributed()
     box: dict[str, Any] = {}
 
     def connect() -> None:
@@ -341,7 +329,7 @@ def stream_dask(
 ) -> Iterator[R]:
     """Results as they finish from a connected Client (closed after), or from a local
     cluster of `workers` processes started for these jobs and closed after them."""
-    distributed = _distributed()
+    distributed = require_distributed()
     cluster = None
     if client is None:
         cluster = distributed.LocalCluster(

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from mesa import Agent
 
@@ -139,14 +139,11 @@ def stream_local(fn: Callable[[J], R], jobs: Iterable[J], workers: int = 1) -> I
             raise
 
 
-def stream_dask(
-    fn: Callable[[J], R], jobs: Iterable[J], workers: int = 1, scheduler: str | None = None
-) -> Iterator[R]:
-    """Results as they finish, from an existing Dask cluster (`scheduler`, an address) or a
-    local one started for these jobs and closed after them. A missing `distributed` package or
-    an unreachable scheduler is the user's input to fix, so it is reported as such."""
+def require_distributed() -> Any:
+    """The `distributed` package, imported now (it is slow to import and optional), or the
+    user's input to fix if it is missing."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        import distributed
     except ImportError:
         raise InputError(
             Problem(
@@ -154,6 +151,21 @@ def stream_dask(
                 key="--backend",
             )
         ) from None
+    return distributed
+
+
+def stream_dask(
+    fn: Callable[[J], R], jobs: Iterable[J], workers: int = 1, scheduler: str | None = None
+) -> Iterator[R]:
+    """Results as they finish, from an existing Dask cluster (`scheduler`, an address) or a
+    local one started for these jobs and closed after them. A missing `distributed` package or
+    an unreachable scheduler is the user's input to fix, so it is reported as such."""
+    distributed = require_distributed()
+    Client, LocalCluster, as_completed = (  # noqa: N806 - the package's own names
+        distributed.Client,
+        distributed.LocalCluster,
+        distributed.as_completed,
+    )
     cluster = None
     if scheduler:
         try:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pygame
 import pygame_gui
-from pygame_gui.windows import UIConfirmationDialog
+from pygame_gui.windows import UIConfirmationDialog, UIMessageWindow
 
 from game.config.paths import ASSETS_DIR, DATA_ROOT, user_dir
 from game.play.autosave import Autosaver
@@ -82,6 +82,20 @@ class Scene:
         self.elements.clear()
 
     def resume(self) -> None: ...
+
+    def error(self, text: str, title: str = S.ERROR_TITLE, object_id: str = "#error") -> None:
+        """A message window over the scene, for what went wrong (a file that would not load,
+        a save that failed): the scene goes on."""
+        w, h = self.app.size
+        self.keep(
+            UIMessageWindow(
+                pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
+                text,
+                self.manager,
+                window_title=title,
+                object_id=object_id,
+            )
+        )
 
     @property
     def holds_game(self) -> bool:

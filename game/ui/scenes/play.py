@@ -11,7 +11,7 @@ import numpy as np
 import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
-from pygame_gui.windows import UIConfirmationDialog, UIFileDialog, UIMessageWindow
+from pygame_gui.windows import UIConfirmationDialog, UIFileDialog
 
 from game.config.dates import format_month, parse_month
 from game.config.errors import CommandError, InputError
@@ -808,7 +808,11 @@ class PlayScene(Scene):
         self.show_message(S.AUTOSAVE_FAILED_LINE.format(error=errors[-1]))
         if not self.autosave_failing:
             self.autosave_failing = True
-            self._dialog_error(S.AUTOSAVE_FAILED_TITLE, S.AUTOSAVE_FAILED.format(error=errors[-1]))
+            self.error(
+                S.AUTOSAVE_FAILED.format(error=errors[-1]),
+                title=S.AUTOSAVE_FAILED_TITLE,
+                object_id="#autosave_error",
+            )
 
     def closing(self) -> None:
         if not self.session.finished:
@@ -871,30 +875,6 @@ class PlayScene(Scene):
             self._refresh_texts()
             return True
         return False
-
-    def _dialog_error(self, title: str, text: str) -> None:
-        w, h = self.app.size
-        self.keep(
-            UIMessageWindow(
-                pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
-                text,
-                self.manager,
-                window_title=title,
-                object_id="#autosave_error",
-            )
-        )
-
-    def error(self, text: str) -> None:
-        w, h = self.app.size
-        self.keep(
-            UIMessageWindow(
-                pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
-                text,
-                self.manager,
-                window_title=S.ERROR_TITLE,
-                object_id="#error",
-            )
-        )
 
     def _window(
         self, title: str, body: str, object_id: str, size: tuple[int, int] = (440, 420)

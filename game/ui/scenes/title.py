@@ -15,7 +15,7 @@ from pygame_gui.elements import (
     UITextBox,
     UIWindow,
 )
-from pygame_gui.windows import UIFileDialog, UIMessageWindow
+from pygame_gui.windows import UIFileDialog
 
 from game.config.errors import InputError
 from game.config.lesson import lesson_names, load_lesson
@@ -323,14 +323,3 @@ class TitleScene(Scene):
             return
         self.app.play(session)
 
-    def error(self, text: str) -> None:
-        w, h = self.app.size
-        self.keep(
-            UIMessageWindow(
-                pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
-                text,
-                self.manager,
-                window_title=S.ERROR_TITLE,
-                object_id="#error",
-            )
-        )
