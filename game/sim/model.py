@@ -38,7 +38,7 @@ from agents.lab import AILab, LabTable
 from agents.vendor import ChipVendor
 from game.config.commands import PolicyChange, check_change
 from game.config.dates import format_month, month_of_year, parse_month, year_of
-from game.config.errors import CommandError, Problem
+from game.config.errors import CommandError, InputError, Problem
 from game.config.events import EventSpec
 from game.config.levers import PolicySpec, default_policy_spec
 from game.config.scenario import Scenario, ScheduledChange, load_scenario, with_overrides
@@ -92,6 +92,9 @@ def _brokers(model: ChipWarModel) -> int:
 def _in_transit(model: ChipWarModel) -> int:
     return int(model.ledger.in_transit.sum())
 
+
+# Chips of one model a run may count: int64 holds eight times more, room for any month's growth.
+COUNT_LIMIT = 2**60
 
 class ChipWarModel(mesa.Model):
     """The chip war. `ChipWarModel()` runs the historical scenario with a fresh random seed;
@@ -387,6 +390,7 @@ class ChipWarModel(mesa.Model):
         lab_phase.train(self)
         lab_phase.progress_algorithms(self)
         self._record()
+        self._check_counts()
         # Brokers moved the gray markup and labs' budgets grew after the view was derived:
         # it told this month's market; whoever reads it before next month gets it anew.
         self._view_stale = True
@@ -397,6 +401,20 @@ class ChipWarModel(mesa.Model):
             problems = invariant_problems(self)
             if problems:
                 raise AssertionError(f"{self.date}: " + "; ".join(problems))
+
+    def _check_counts(self) -> None:
+        """Chips are counted in 64-bit integers: a run that would pass COUNT_LIMIT of one chip
+        model (a budget growing 60% a year for sixty years) stops with a message instead of
+        wrapping round to negative compute."""
+        if self.ledger.produced.max(initial=0) > COUNT_LIMIT:
+            raise InputError(
+                Problem(
+                    f"by {self.date} the run has made more than {COUNT_LIMIT:.2g} chips of one "
+                    "model, more than the model can count exactly; shorten the run (--months) "
+                    "or slow the budgets' growth (budget_growth_long_run)",
+                    key="--months",
+                )
+            )
 
     def run(self, months: int | None = None) -> pd.DataFrame:
         """Run to the end of the horizon (or `months` more) and return the results table."""

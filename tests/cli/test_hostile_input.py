@@ -233,3 +233,15 @@ def test_report_baseline_keeps_the_horizon(tmp_path: Path, results: pd.DataFrame
     err = rejected("report", tmp_path / "late.csv", "--out", tmp_path / "r.html")
     assert "late.csv: the table runs to 2160-01" in err and "at most 1200 months" in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_chip_counts_that_would_wrap_stop_the_run_with_a_message(tmp_path: Path) -> None:
+    """Item 1: a budget growing 60% a year for sixty years made int64 chip counts wrap round to
+    negative compute (exit 0). The run now stops before that, says why, and writes nothing."""
+    out = tmp_path / "x.csv"
+    done = run_cli(
+        "run", "--months", "900", "--set", "budget_growth_long_run=1.6", "--out", out, timeout=120
+    )
+    assert done.returncode == 2
+    assert "more than the model can count exactly" in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
