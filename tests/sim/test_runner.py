@@ -147,3 +147,16 @@ if __name__ == "__main__":
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def sigint_disposition(_: int) -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_workers_leave_ctrl_c_to_their_parent() -> None:
+    """A Ctrl-C in the terminal reaches every process of the group: the workers ignore it (the
+    parent shuts the pool down), so none prints a KeyboardInterrupt traceback."""
+    with spawn_pool(1) as pool:
+        assert pool.submit(sigint_disposition, 0).result(timeout=60)
