@@ -46,6 +46,8 @@ def main() -> None:
     scene = PlayScene(app, session)
     app.replace(scene)
     session.decide("export_rule", "oct2023")
+    for proposal in session.proposals:  # history's steps would stop time at their dates
+        session.ignore(proposal)
     scene.speed, scene.paused = args.speed, False
     for _ in range(10):  # warm-up: first layout, fonts, caches
         app.frame(1 / 60)
