@@ -184,3 +184,29 @@ def test_the_cli_prints_the_summary(sweep_dir: Path) -> None:
     done = run_cli("discover", sweep_dir, "--where", "signal > 1", timeout=120)
     assert done.returncode == 0, done.stderr
     assert "signal > 1 (the signal is on) in 100% of the runs where x >= 0." in done.stdout
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_restrictions_no_better_than_chance_are_dropped(seed: int) -> None:
+    """60 runs of one signal and eight noise inputs, 15% of the labels flipped: the densest box
+    on PRIM's trajectory restricts noise as well as the signal; the reported one keeps the
+    signal alone (quasi-p of the noise above 0.05)."""
+    import warnings
+
+    from game.reports.analysis.discovery import _drop_chance_restrictions, _ema
+
+    prim, _ = _ema()
+    rng = np.random.default_rng(seed)
+    n = 60
+    x = pd.DataFrame(
+        {"x": rng.uniform(0, 1, n), **{f"noise{k}": rng.uniform(0, 1, n) for k in range(8)}}
+    )
+    y = (x["x"].to_numpy() > 0.5) ^ (rng.uniform(0, 1, n) < 0.15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        box = prim.Prim(x, y.astype(int), threshold=float(y.mean())).find_box()
+    densest = int(box.peeling_trajectory["density"].idxmax())
+    assert set(box.qp[densest]) > {"x"}, "the densest box should restrict noise too"
+    final, dropped = _drop_chance_restrictions(box, densest)
+    assert set(box.qp[final]) == {"x"}
+    assert dropped and all(name.startswith("noise") for name in dropped)

@@ -21,7 +21,7 @@ import math
 import operator
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,9 @@ from game.reports.analysis.runs import load_with_outcomes, per_run_table
 # chance. 50 runs is already few; the experiment files' designs make 40 to 10,000.
 MIN_RUNS = 30
 MIN_COVERAGE = 0.8
+# A restriction whose quasi-p value (EMA's binomial test of the box with and without it) is
+# above this on every side it restricts is one chance alone makes as often: it is dropped.
+QP_ALPHA = 0.05
 # Fewer distinct draws of the uncertainties than this and a box on one of them is likely chance.
 MIN_DRAWS = 30
 _WHERE = re.compile(
@@ -88,6 +91,7 @@ class Box:
     mass: float
     runs: int
     limits: list[dict[str, Any]]  # one per restricted input: name, lower, upper, values, text
+    dropped: list[str] = field(default_factory=list)  # restrictions chance would make as often
 
     def words(self) -> str:
         return " and ".join(lim["text"] for lim in self.limits) or "any conditions"
@@ -231,13 +235,46 @@ def _prim(x: pd.DataFrame, y: np.ndarray, min_coverage: float) -> tuple[Box, pd.
         ok = traj
     best = ok.sort_values(["density", "res_dim", "coverage"], ascending=[False, True, False])
     i = int(best.index[0])
+    i, dropped = _drop_chance_restrictions(box, i)
+    traj = box.peeling_trajectory.reset_index(drop=True)
     row = traj.iloc[i]
     qp = box.qp[i] if i < len(box.qp) else {}
     limits = _limits(box.box_lims[i], runner.box_init, qp)
     found = Box(
-        float(row["coverage"]), float(row["density"]), float(row["mass"]), int(row["n"]), limits
+        float(row["coverage"]),
+        float(row["density"]),
+        float(row["mass"]),
+        int(row["n"]),
+        limits,
+        dropped=dropped,
     )
     return found, traj, i
+
+
+def _drop_chance_restrictions(box: Any, i: int) -> tuple[int, list[str]]:
+    """Box i without the restrictions that chance alone would make as often (quasi-p above
+    QP_ALPHA on every side it restricts), one at a time, least significant first: with few
+    runs of many inputs PRIM peels on noise, and a box that names eight inputs when two matter
+    sends an analyst after six ghosts. EMA's PrimBox.drop_restriction adds each reduced box to
+    the trajectory; returns the final box's index and the inputs dropped."""
+    dropped: list[str] = []
+    while True:
+        qp = box.qp[i] if i < len(box.qp) else {}
+        weakest = None
+        for name, sides in qp.items():
+            ps = [float(p) for p in sides if p is not None and p != -1 and not math.isnan(p)]
+            if ps and min(ps) > QP_ALPHA and (weakest is None or min(ps) > weakest[1]):
+                weakest = (name, min(ps))
+        if weakest is None:
+            return i, dropped
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                box.drop_restriction(weakest[0], i)
+            except Exception:  # a restriction the package cannot drop: keep the box as it is
+                return i, dropped
+        dropped.append(weakest[0])
+        i = len(box.box_lims) - 1
 
 
 def _cart(x: pd.DataFrame, y: np.ndarray) -> list[Box]:
@@ -366,6 +403,15 @@ def summary_text(d: Discovery, folder: Path) -> str:
         "",
         box_sentence(d, d.prim) + ".",
         "",
+        *(
+            [
+                "Restrictions dropped as no better than chance (quasi-p above "
+                f"{QP_ALPHA:g} on every side): {_names(d.prim.dropped)}.",
+                "",
+            ]
+            if d.prim.dropped
+            else []
+        ),
         f"The densest box on PRIM's peeling trajectory with a coverage of at least "
         f"{_pct(d.min_coverage)} (box "
         f"{d.selected} of the {len(d.trajectory)} on the trajectory, box 0 holding every run; "
