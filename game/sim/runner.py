@@ -72,7 +72,7 @@ def _watch_parent(parent: int) -> None:
     """Run in each worker as it starts: end the worker once the process that made the pool is
     gone. A parent stopped by SIGTERM or SIGKILL never shuts its pool down, and its spawned
     workers would otherwise wait on their queue for ever. Ctrl-C is the parent's to handle
-    (it shuts the pool down): a worker ignores it, so a game or a calibration stopped from a
+    (it shuts the pool down): a worker ignores it, so a game or a batch of runs stopped from a
     terminal prints no worker's traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
