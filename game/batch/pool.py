@@ -20,15 +20,14 @@ because it runs for hours and is stopped in every way a process can be stopped:
   TCP connection and the handshake) has a deadline: a port that accepts and never answers,
   or answers with garbage, is one clear message.
 
-Imports are light (the standard library): a worker imports this module to run its
-initializer before anything heavy, so the window in which it is not yet set up stays short.
+Imports are light (the standard library, and game.sim.runner, which imports Mesa only when a
+model is forgotten): a worker imports its initializer (runner.watch_parent) before anything
+heavy, so the window in which it is not yet set up stays short.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
-import os
 import re
 import signal
 import sys
@@ -40,17 +39,13 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from game.config.errors import InputError, Problem
-from game.sim.runner import require_distributed
+from game.sim.runner import MAX_TASKS_PER_CHILD, require_distributed, spawn_pool
 
 J = TypeVar("J")
 R = TypeVar("R")
 
-# Recycling workers bounds any slow leak; a re-spawn costs about a second of imports.
-MAX_TASKS_PER_CHILD = 200
 # Jobs submitted ahead of the results taken (per worker): workers never wait on the parent.
 IN_FLIGHT_PER_WORKER = 4
-# How often a worker checks that its parent is still there (seconds).
-PARENT_POLL_SECONDS = 0.5
 # Stopping a pool: seconds for its workers to end after SIGTERM before they are killed.
 STOP_SECONDS = 2.0
 # A job in flight when the pool broke this many times is given up (recorded as failed).
@@ -92,24 +87,10 @@ def exit_status(exc: KeyboardInterrupt) -> int:
 
 
 # ----------------------------------------------------------------------------- workers
-def worker_init(parent: int) -> None:
-    """Run in each worker as it starts: ignore SIGINT (the parent handles Ctrl-C) and end
-    once the parent is gone (a parent killed by SIGKILL never shuts its pool down)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
-
-
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
     """While workers may be spawned: SIGINT is blocked in this thread, so a child inherits
-    the mask and cannot be interrupted before worker_init ignores the signal; and Ctrl-C or
+    the mask and cannot be interrupted before watch_parent ignores the signal; and Ctrl-C or
     SIGTERM handled by Python is held back until the block ends (raised then, never lost),
     so that it cannot land between a child's start and the parent sending it its set-up, which
     leaves the child to die with a traceback."""
@@ -135,15 +116,9 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def new_pool(workers: int, max_tasks_per_child: int | None = MAX_TASKS_PER_CHILD) -> Any:
-    """A pool of `workers` spawned processes set up by worker_init."""
+    """runner.spawn_pool, made with signals deferred: its workers start under watch_parent."""
     with _signals_deferred():  # the executor's manager thread, started later, inherits it
-        return ProcessPoolExecutor(
-            max_workers=max(1, workers),
-            mp_context=mp.get_context("spawn"),
-            max_tasks_per_child=max_tasks_per_child,
-            initializer=worker_init,
-            initargs=(os.getpid(),),
-        )
+        return spawn_pool(workers, max_tasks_per_child)
 
 
 def submit(pool: ProcessPoolExecutor, fn: Callable[[J], R], job: J) -> Future[R]:

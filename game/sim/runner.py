@@ -29,8 +29,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from mesa import Agent
-
 from game.config.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -47,8 +45,9 @@ MAX_TASKS_PER_CHILD = 200
 # Jobs submitted ahead of the results taken, so that workers never wait on the main process,
 # yet an interrupted run leaves little queued work to cancel.
 IN_FLIGHT_PER_WORKER = 4
-# How often a worker checks that the process that made its pool is still there (seconds).
-PARENT_POLL_SECONDS = 1.0
+# How often a worker checks that the process that made its pool is still there (seconds):
+# a killed sweep's workers are gone about this long after it.
+PARENT_POLL_SECONDS = 0.5
 
 
 def forget(*models: ChipWarModel | None) -> None:
@@ -60,6 +59,8 @@ def forget(*models: ChipWarModel | None) -> None:
     make this a no-op. `None` is accepted so that a worker can call it in a `finally` whether or
     not its model was ever built."""
 
+    from mesa import Agent  # here, not at the top: workers import this module to start up
+
     ids = getattr(Agent, "_ids", None)
     if ids is None:
         return
@@ -68,13 +69,15 @@ def forget(*models: ChipWarModel | None) -> None:
             ids.pop(model, None)
 
 
-def _watch_parent(parent: int) -> None:
-    """Run in each worker as it starts: end the worker once the process that made the pool is
-    gone. A parent stopped by SIGTERM or SIGKILL never shuts its pool down, and its spawned
-    workers would otherwise wait on their queue for ever. Ctrl-C is the parent's to handle
-    (it shuts the pool down): a worker ignores it, so a game or a batch of runs stopped from a
-    terminal prints no worker's traceback."""
+def watch_parent(parent: int) -> None:
+    """Run in each worker (and any helper process) as it starts: end it once the process that
+    made it is gone. A parent stopped by SIGTERM or SIGKILL never shuts its pool down, and its
+    spawned workers would otherwise wait on their queue for ever. Ctrl-C is the parent's to
+    handle (it shuts the pool down): a worker ignores it, so a game or a batch of runs stopped
+    from a terminal prints no worker's traceback; a parent that blocked SIGINT while spawning
+    (game.batch.pool) passed the block on, and it is lifted once the signal is ignored."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -88,7 +91,7 @@ def spawn_pool(
     workers: int, max_tasks_per_child: int | None = MAX_TASKS_PER_CHILD
 ) -> ProcessPoolExecutor:
     """A process pool of `workers` spawned processes, each of which ends with the process
-    that made the pool however that one ends (`_watch_parent`).
+    that made the pool however that one ends (`watch_parent`).
 
     `max_tasks_per_child=None` keeps workers for good: right for a long-lived pool whose jobs
     must not pay the model's import time again (the game's projections)."""
@@ -96,7 +99,7 @@ def spawn_pool(
         max_workers=max(1, workers),
         mp_context=mp.get_context("spawn"),
         max_tasks_per_child=max_tasks_per_child,
-        initializer=_watch_parent,
+        initializer=watch_parent,
         initargs=(os.getpid(),),
     )
 

@@ -4,36 +4,25 @@ gap over sampled futures, in one spawned process the game can end at once.
 Why a process of its own and not a pool: the band takes a run per future and world (seconds
 to a minute), and a game that is closed meanwhile must neither wait for it at exit nor leave it
 behind. A pool's workers are joined at interpreter exit; this process is ended on `stop`, and
-ends by itself if the game is killed (it watches its parent, as the pools' workers do).
+ends by itself if the game is killed (runner.watch_parent, as the pools' workers).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import threading
-import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-PARENT_POLL_SECONDS = 1.0
-
-
-def _watch(parent: int) -> None:
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+from game.sim.runner import watch_parent
 
 
 def _write_both(save: str, out: str, futures: int, conn: Connection, parent: int) -> None:
     """In the child: the report, then (futures > 0) the report with the band, each reported
     on `conn` as ("report" | "band", "ok", path) or (..., "error", message)."""
-    _watch(parent)
+    watch_parent(parent)
     from game.reports.debrief import write_report
 
     stages: list[tuple[str, dict[str, Any]]] = [("report", {})]
