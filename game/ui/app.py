@@ -4,6 +4,7 @@ builds its widgets, handles events, updates and draws; the app only routes and f
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from collections.abc import Callable
@@ -166,7 +167,11 @@ class App:
         self.closed = False
 
     def make(self, name: str, *args: Any) -> Scene:
-        """A new scene of a registered kind (see `scene`); game/ui/launch.py imports them all."""
+        """A new scene of a registered kind (see `scene`). Each kind lives in the module of its
+        name under game/ui/scenes, imported here if nothing has yet: a scene that opens
+        another need not import it (which would make the two import each other)."""
+        if name not in SCENES:
+            importlib.import_module(f"game.ui.scenes.{name}")
         return SCENES[name](self, *args)
 
     def start_projector(self, session: Any) -> None:
