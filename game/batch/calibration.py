@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from game.config.dates import format_month, parse_month
 from game.config.errors import InputError, Problem
-from game.config.experiment import parameter_draws, seeds_for
+from game.config.experiment import parameter_draws, plain_value, seeds_for
 from game.config.paths import DATA_DIR
 from game.config.scenario import scenario_names
 from game.config.validation import Strict, validate
@@ -457,7 +457,7 @@ def calibrate_trajectories(
     jobs = []
     for i, seed in enumerate(run_seeds):
         overrides = tuple(draws.iloc[i].items()) if draws is not None else ()
-        overrides = tuple((k, v.item() if hasattr(v, "item") else v) for k, v in overrides)
+        overrides = tuple((k, plain_value(v)) for k, v in overrides)
         for scenario in targets.scenarios():
             jobs.append(Job(scenario, seed, i if draws is not None else -1, overrides))
     values: dict[str, list[float]] = {t.id: [math.nan] * n_runs for t in targets.targets}

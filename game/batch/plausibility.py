@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from game.batch.calibration import Job, Target, Targets, load_targets, run_jobs
+from game.config.experiment import plain_value
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def judge_draws(
     judged = [t for t in targets.targets if not t.open]
     params = [c for c in draws.columns if c not in ("sample", "seed", "weight")]
     jobs = [
-        Job(scenario, int(row["seed"]), i, tuple((k, _plain(row[k])) for k in params))
+        Job(scenario, int(row["seed"]), i, tuple((k, plain_value(row[k])) for k in params))
         for i, (_, row) in enumerate(draws.iterrows())
         for scenario in targets.scenarios()
     ]
@@ -94,10 +95,6 @@ def judge_draws(
         }
     ).sort_values("mean_penalty", ascending=False, kind="stable")
     return Plausibility(w / w.sum(), misses.reset_index(drop=True))
-
-
-def _plain(v: object) -> float:
-    return float(v.item() if hasattr(v, "item") else v)  # type: ignore[union-attr]
 
 
 def weighted_quantiles(

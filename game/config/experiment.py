@@ -230,7 +230,7 @@ class Experiment:
                             r,
                             seed,
                             policy,
-                            tuple((k, _plain(v)) for k, v in draw),
+                            tuple((k, plain_value(v)) for k, v in draw),
                         )
                     )
         return out
@@ -267,7 +267,8 @@ def _scale(unit: np.ndarray, u: dict[str, Any]) -> list[float]:
     return out
 
 
-def _plain(v: Any) -> Any:
+def plain_value(v: Any) -> Any:
+    """A numpy scalar (a drawn parameter) as the Python number it holds: jobs are plain data."""
     return v.item() if hasattr(v, "item") else v
 
 
