@@ -53,7 +53,7 @@ from game.core.ledger import (
     RENTED,
     SMUGGLED,
 )
-from game.core.market import capacity_scale, whole_units
+from game.core.market import capacity_scale, softmax_rows, whole_units
 from game.core.rules import CONTROLLED, EMBARGOED, RESTRICTED
 
 if TYPE_CHECKING:
@@ -190,16 +190,6 @@ class AILab(mesa.Agent):
 
 
 # ------------------------------------------------------------------------------- buying
-def _softmax_rows(u: np.ndarray) -> np.ndarray:
-    m = u.max(axis=1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    e = np.exp(u - m)
-    s = e.sum(axis=1, keepdims=True)
-    if (s > 0).all():  # the usual month: the guarded division costs more than the plain one
-        return e / s
-    return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
-
-
 def _domestic_floor(
     shares: np.ndarray,
     domestic: np.ndarray,
@@ -578,7 +568,7 @@ def _allocate(
     partly_allowed = rules.partly_allowed
     for first_pass in (True, False):
         # the last column is the outside option: the money a lab keeps rather than buy
-        with_outside = _softmax_rows(np.concatenate((utility, offers.outside[:, None]), axis=1))
+        with_outside = softmax_rows(np.concatenate((utility, offers.outside[:, None]), axis=1))
         shares, kept = with_outside[:, :-1], with_outside[:, -1]
         if mandate > 0:
             shares = _domestic_floor(shares, offers.domestic, in_target, mandate, h100e_per_money)

@@ -24,7 +24,7 @@ import numpy as np
 from game.config.dates import parse_month
 from game.core.catalogue import NEVER
 from game.core.fab import growth_factor, learn_defects, logistic_step, wafers_per_chip
-from game.core.market import clip_float
+from game.core.market import clip_float, softmax_rows
 from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
 
 if TYPE_CHECKING:
@@ -163,10 +163,7 @@ class ChipVendor(mesa.Agent):
         choice = coming | (chips.on_sale(month) & (chips.variant_of < 0))
         with np.errstate(divide="ignore"):
             utility = p.choice_sharpness * np.log(view.purchase_value / view.price[None, :])
-        utility = np.where(choice[None, :], utility, -np.inf)
-        utility -= utility.max(axis=1, keepdims=True)
-        share = np.exp(utility)
-        share /= share.sum(axis=1, keepdims=True)  # [buyer kind, chip]
+        share = softmax_rows(np.where(choice[None, :], utility, -np.inf))  # [buyer kind, chip]
         buyers = (labs.founded <= month) & view.vendor_markets[self.index][labs.bloc]
         per_dollar = share[:, coming] / view.price[coming]  # [buyer kind, coming chip]
         booked = (per_dollar[labs.growth_kind] * view.lab_access[:, coming]).sum(axis=1)

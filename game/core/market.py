@@ -12,6 +12,19 @@ def clip_float(x: float, lo: float, hi: float) -> float:
     return float(min(max(x, lo), hi))
 
 
+def softmax_rows(u: np.ndarray) -> np.ndarray:
+    """[row, option] utilities -> choice shares per row (the logit every buyer's choice uses:
+    labs buying, and vendors reading the orders for a chip they will launch); a row with no
+    option open (all -inf) gets no share."""
+    m = u.max(axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(u - m)
+    s = e.sum(axis=1, keepdims=True)
+    if (s > 0).all():  # the usual month: the guarded division costs more than the plain one
+        return e / s
+    return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
+
+
 def whole_units(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Fractional chip counts -> integers with the same expectation (stochastic rounding), so
     small buyers are not rounded away and totals stay unbiased."""
