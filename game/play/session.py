@@ -45,7 +45,7 @@ from game.config.dates import format_month
 from game.config.errors import CommandError, InputError, Problem
 from game.config.events import default_events, event
 from game.config.levers import LeverSpec, Value, default_policy_spec
-from game.config.scenario import Scenario, load_scenario
+from game.config.scenario import Scenario, ScheduledChange, load_scenario
 from game.config.world import WorldData, default_world_data
 from game.play.objectives import DEFAULT_ROLE, ROLES, Role, Score
 from game.play.objectives import score as score_role
@@ -162,16 +162,22 @@ def game_scenario(
     schedule = tuple(s for s in scenario.schedule if s.change.actor not in humans)
     # ... and sees it before the first month: set from the start, so that nothing scheduled
     # later overwrites what the player decides before the first month is played.
-    inherited = tuple(
-        s.change
-        for s in scenario.schedule
-        if s.change.actor in humans and s.month <= scenario.start
-    )
+    inherited = tuple(s.change for s in inherited_entries(scenario, roles))
     bot = BOT_FOR_DIFFICULTY[difficulty]
     bots = {g.id: ("none" if g.id in humans else bot) for g in world.governments}
     return dataclasses.replace(
         scenario, schedule=schedule, bots=bots, initial=inherited + scenario.initial
     )
+
+
+def inherited_entries(scenario: Scenario, roles: Sequence[str]) -> list[ScheduledChange]:
+    """The schedule's entries dated at the start for the actors people play: the rules those
+    actors have in force when the game begins (game_scenario sets them before the first
+    month; the news and the comparison world name them)."""
+    humans = {ROLES[r].actor for r in roles}
+    return [
+        s for s in scenario.schedule if s.change.actor in humans and s.month <= scenario.start
+    ]
 
 
 def proposals_for(scenario: Scenario, roles: Sequence[str]) -> list[Proposal]:
@@ -469,17 +475,15 @@ class GameSession:
         """The headlines of the rules a played actor inherits, in the first month's news: what
         history's entries would have said, marked as in force from the start (in both worlds:
         without decisions they are the same)."""
-        mine = {ROLES[r].actor for r in self.roles}
-        for s in self.scenario.schedule:
-            if s.month <= self.scenario.start and s.change.actor in mine:
-                text = s.news or self.model.names.news(s.change)
-                for world in (self.model, self.ghost):
-                    world.news(
-                        "policy",
-                        f"In force as the game starts: {text}",
-                        [s.change.actor],
-                        month=self.scenario.start,
-                    )
+        for s in inherited_entries(self.scenario, self.roles):
+            text = s.news or self.model.names.news(s.change)
+            for world in (self.model, self.ghost):
+                world.news(
+                    "policy",
+                    f"In force as the game starts: {text}",
+                    [s.change.actor],
+                    month=self.scenario.start,
+                )
 
     # ------------------------------------------------------------------ history's proposals
     def adopted(self, proposal: Proposal) -> bool:
@@ -525,9 +529,7 @@ class GameSession:
         mine = {ROLES[r].actor for r in self.roles}
         names = self.model.names
         inherited = [
-            s.news or names.news(s.change)
-            for s in self.scenario.schedule
-            if s.month <= self.scenario.start and s.change.actor in mine
+            s.news or names.news(s.change) for s in inherited_entries(self.scenario, self.roles)
         ] + [names.news(c) for c in self.scenario.initial if c.actor in mine]
         kept = (
             "the rules in force at the start kept as they were (" + "; ".join(inherited) + ")"
