@@ -165,9 +165,9 @@ def evaluate(node: Node, column: Callable[[str, str], np.ndarray], bloc: str) ->
 
 
 def _expression(value: str) -> str:
-    parse_expression(value)
+    tree = parse_expression(value)  # a syntax error is the first problem
     blocs = bloc_ids()
-    for _, bloc in columns_of(parse_expression(value)):
+    for _, bloc in columns_of(tree):
         if bloc is not None and bloc not in blocs:
             raise ValueError(f"unknown bloc '{bloc}'; expected one of: {', '.join(blocs)}")
     return value
