@@ -33,6 +33,7 @@ DATA_DIR = ASSETS_DIR / "data"
 POLICY_DIR = DATA_ROOT / "policies"
 LESSON_DIR = DATA_ROOT / "lessons"
 EXPERIMENT_DIR = DATA_ROOT / "experiments"
+TRANSLATION_DIR = ASSETS_DIR / "translations"  # the player's text, one file per language
 
 
 def user_dir(kind: str) -> Path:

@@ -15,9 +15,10 @@ import pygame
 import pygame_gui
 from pygame_gui.windows import UIConfirmationDialog, UIMessageWindow
 
-from game.config.paths import ASSETS_DIR, DATA_ROOT, user_dir
+from game.config import texts
+from game.config.paths import ASSETS_DIR, DATA_ROOT, TRANSLATION_DIR, user_dir
+from game.config.texts import text as tr
 from game.play.autosave import Autosaver
-from game.ui import strings as S
 
 THEME_FILE = ASSETS_DIR / "ui" / "theme.json"
 FONT_DIR = ASSETS_DIR / "fonts"
@@ -84,7 +85,7 @@ class Scene:
 
     def resume(self) -> None: ...
 
-    def error(self, text: str, title: str = S.ERROR_TITLE, object_id: str = "#error") -> None:
+    def error(self, text: str, title: str | None = None, object_id: str = "#error") -> None:
         """A message window over the scene, for what went wrong (a file that would not load,
         a save that failed): the scene goes on."""
         w, h = self.app.size
@@ -93,7 +94,7 @@ class Scene:
                 pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
                 text,
                 self.manager,
-                window_title=title,
+                window_title=title or tr("error_title"),
                 object_id=object_id,
             )
         )
@@ -143,7 +144,14 @@ class App:
         self.screen = pygame.display.set_mode(
             size, self.flags | (pygame.FULLSCREEN if fullscreen else 0)
         )
-        self.manager = pygame_gui.UIManager(size, load_theme(), enable_live_theme_updates=False)
+        # pygame_gui reads the game's text file too (its own dialogs' words, in the same language)
+        self.manager = pygame_gui.UIManager(
+            size,
+            load_theme(),
+            enable_live_theme_updates=False,
+            starting_language=texts.language(),
+            translation_directory_paths=[str(TRANSLATION_DIR)],
+        )
         self.manager.preload_fonts(  # italic, which text boxes use (<i>): no load mid-game
             [
                 {"name": "noto_sans", "point_size": 14, "style": style, "antialiased": "1"}
@@ -300,13 +308,13 @@ class App:
         w, h = self.size
         self.quit_dialog = UIConfirmationDialog(
             pygame.Rect(w // 2 - 220, h // 2 - 110, 440, 220),
-            S.CONFIRM_QUIT,
+            tr("confirm_quit"),
             self.manager,
-            window_title=S.CONFIRM_QUIT_TITLE,
-            action_short_name=S.CONFIRM_QUIT_YES,
+            window_title=tr("confirm_quit_title"),
+            action_short_name=tr("confirm_quit_yes"),
             object_id="#confirm_quit",
         )
-        self.quit_dialog.cancel_button.set_text(S.CONFIRM_STAY)
+        self.quit_dialog.cancel_button.set_text(tr("confirm_stay"))
 
     def screenshot(self, path: str | Path) -> None:
         pygame.image.save(self.screen, str(path))

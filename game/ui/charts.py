@@ -14,9 +14,9 @@ import numpy as np
 import pygame
 
 from game.config.dates import month_of_year, year_of
+from game.config.texts import family
 from game.reports import format as F
 from game.ui import palette
-from game.ui.strings import BLOC_SHORT
 from game.ui.text import first_fitting, note, wrap
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ def bloc_chart(
     mine = view.series(column)
     theirs = ghost.series(column) if ghost is not None else {}
     for b in view.bloc_ids:
-        label = BLOC_SHORT.get(b, view.bloc_names[b])
+        label = family("bloc_short").get(b, view.bloc_names[b])
         chart.series.append(Series(label, mine[b], palette.BLOC[b], ghost=theirs.get(b)))
     return chart
 

@@ -20,7 +20,8 @@ from pygame_gui.elements import (
     UIPanel,
 )
 
-from game.ui import strings as S
+from game.config.texts import family
+from game.config.texts import text as tr
 from game.ui.text import fit
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class LeverPanel:
             rows = self._targets(lv)
             if not rows:  # e.g. no variant left to launch
                 continue
-            title = S.SECTION_DESTINATIONS if lv.id == "destination" else lv.name
+            title = tr("section_destinations") if lv.id == "destination" else lv.name
             items.append(("head", lv, None, title))
             items += [("row", lv, target, label) for target, label in rows]
         return items
@@ -120,7 +121,7 @@ class LeverPanel:
         ctl_w = width - name_w - 62  # and the value's label, inside the panel
         y = 2
         if not self.items:
-            self._label(pygame.Rect(4, y, width, ROW), S.LEVERS_NONE, "@small")
+            self._label(pygame.Rect(4, y, width, ROW), tr("levers_none"), "@small")
         for kind, lv, target, label in self.pages[self.page]:
             if kind == "head":
                 self._label(pygame.Rect(4, y + 6, width, ROW - 6), label, "@heading", tooltip=lv)
@@ -135,11 +136,11 @@ class LeverPanel:
                 self.manager,
                 container=self.container,
                 object_id="#lever_prev",
-                tool_tip_text=S.PAGE_PREV,
+                tool_tip_text=tr("page_prev"),
             )
             UILabel(
                 pygame.Rect(48, bottom, width - 96, PAGER - 8),
-                S.PAGE.format(page=self.page + 1, pages=len(self.pages)),
+                tr("page", page=self.page + 1, pages=len(self.pages)),
                 self.manager,
                 container=self.container,
                 object_id="@small",
@@ -150,7 +151,7 @@ class LeverPanel:
                 self.manager,
                 container=self.container,
                 object_id="#lever_next",
-                tool_tip_text=S.PAGE_NEXT,
+                tool_tip_text=tr("page_next"),
             )
 
     def turn_page(self, step: int) -> None:
@@ -249,12 +250,12 @@ class LeverPanel:
                 container=self.container,
                 object_id=oid,
                 generate_click_events_from=(1, 3),
-                tool_tip_text=_tooltip(lv) + "<br>" + S.CYCLE_HINT,
+                tool_tip_text=_tooltip(lv) + "<br>" + tr("cycle_hint"),
             )
             if embargo:
                 box = UICheckBox(
                     pygame.Rect(rect.right + 8, y + 6, 18, 18),
-                    S.EMBARGO,
+                    tr("embargo"),
                     self.manager,
                     container=self.container,
                     object_id=f"#embargo-{target}",
@@ -433,11 +434,16 @@ def _choices(lv: LeverSpec, session: GameSession) -> list[tuple[str, str]]:
     ids = (
         session.view.rule_ids if lv.choices == "rule_versions" else list(lv.choices or [])
     )
-    return [(S.CHOICE_LABELS.get(c, c), c) for c in ids]
+    return [(_choice_name(c), c) for c in ids]
+
+
+def _choice_name(choice: str) -> str:
+    """A choice's name (choice_labels_* in the text file), else its id (a rule version's)."""
+    return family("choice_labels").get(choice, choice)
 
 
 def _choice_label(value: Any) -> str:
-    return S.CHOICE_LABELS.get(str(value), str(value)) + "  \u203a"
+    return _choice_name(str(value)) + "  \u203a"
 
 
 def _tooltip(lv: LeverSpec) -> str:

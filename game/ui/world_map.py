@@ -30,9 +30,10 @@ import numpy as np
 import pygame
 
 from game.config.paths import ASSETS_DIR
+from game.config.texts import family
+from game.config.texts import text as tr
 from game.reports import format as F
 from game.ui import palette as P
-from game.ui import strings as S
 from game.ui.text import note as note_drawn
 from game.ui.text import recording
 
@@ -76,14 +77,7 @@ DASHES: dict[str, Dash | None] = {
 BULGE = {"legal": 0.10, "compliant": 0.16, "rented": 0.22, "smuggled": 0.28}
 BULGE_CHORD_CAP = 480.0  # px at 1x: beyond this chord length the bulge stops growing
 
-# the legend's and markers' words live with the rest of the UI's text
-LEGEND_FLOWS = S.LEGEND_FLOWS
-LEGEND_SEIZED = S.LEGEND_SEIZED
-LEGEND_TIER = S.LEGEND_TIER
-LEGEND_COMPUTE = S.LEGEND_COMPUTE
-LEGEND_BLOCS = S.LEGEND_BLOCS
-LEGEND_BLOC_NAMES = S.LEGEND_BLOC_NAMES
-ATTRIBUTION = S.MAP_ATTRIBUTION
+# the legend's and markers' words live with the rest of the game's text (game/config/texts.py)
 
 
 # ----------------------------------------------------------------------------- data
@@ -328,7 +322,7 @@ class WorldMap:
                     pygame.draw.aalines(base, P.BORDER, True, ring)
         pygame.draw.rect(base, P.LEGEND_BORDER, m, 1)
         assert self.font is not None
-        note = self.font.render(ATTRIBUTION, True, P.TEXT_DIM)
+        note = self.font.render(tr("map_attribution"), True, P.TEXT_DIM)
         note.set_alpha(150)
         self._attribution_rect = base.blit(
             note, note.get_rect(bottomright=(m.right - 6, m.bottom - 3))
@@ -425,9 +419,9 @@ class WorldMap:
     def legend_items(self) -> list[tuple[str, str]]:
         """(key, text) of each legend row, top to bottom: the four flow kinds, the seizure
         marker, the tier hatching, the blocs (anchor dot colours) and the compute scale."""
-        items = [(k, LEGEND_FLOWS[k]) for k in DASHES]
-        items += [("seized", LEGEND_SEIZED), ("tier", LEGEND_TIER)]
-        items += [("blocs", LEGEND_BLOCS), ("compute", LEGEND_COMPUTE)]
+        items = [(k, tr(f"legend_flows_{k}")) for k in DASHES]
+        items += [("seized", tr("legend_seized")), ("tier", tr("legend_tier"))]
+        items += [("blocs", tr("legend_blocs")), ("compute", tr("legend_compute"))]
         return items
 
     def _build_legend(self) -> None:
@@ -444,7 +438,8 @@ class WorldMap:
         )
         tick_imgs = [self._text(t, P.TEXT_DIM, halo=False) for t in ticks]
         bar_w = (len(ticks) - 1) * (max(i.get_width() for i in tick_imgs) + round(10 * u))
-        bloc_imgs = [self._text(t, P.TEXT_DIM, halo=False) for t in LEGEND_BLOC_NAMES.values()]
+        bloc_names = family("legend_bloc_names")  # the legend's bloc swatches, in this order
+        bloc_imgs = [self._text(t, P.TEXT_DIM, halo=False) for t in bloc_names.values()]
         dot = round(4 * u)
         blocs_w = sum(i.get_width() + 2 * dot + round(12 * u) for i in bloc_imgs)
         width = max(
@@ -477,7 +472,7 @@ class WorldMap:
         # blocs: the colours of the anchor dots
         x = pad
         cy = y + row / 2
-        for bloc, img in zip(LEGEND_BLOC_NAMES, bloc_imgs, strict=True):
+        for bloc, img in zip(bloc_names, bloc_imgs, strict=True):
             pygame.draw.circle(leg, P.FLOW_CASING, (x + dot, cy), dot + 1)
             pygame.draw.circle(leg, P.BLOC[bloc], (x + dot, cy), dot)
             x += 2 * dot + round(4 * u)
@@ -731,13 +726,13 @@ class WorldMap:
         for cid, chips in sorted(state.seizures.items(), key=lambda kv: -kv[1]):
             if chips <= 0 or cid not in self.anchor_local:
                 continue
-            text = self._text(S.SEIZED.format(chips=F.count(chips)), P.SEIZURE_TEXT)
+            text = self._text(tr("seized", chips=F.count(chips)), P.SEIZURE_TEXT)
             box = self._place(
                 text.get_size(), self.anchor_local[cid], seizure_radius(chips, u) + 3, taken
             )
             taken.append(box)
             self._markers.append((text, box.topleft))
-            self._marker_texts.append((S.SEIZED.format(chips=F.count(chips)), box))
+            self._marker_texts.append((tr("seized", chips=F.count(chips)), box))
         self._layer = layer
         self._state = state
 
@@ -775,7 +770,10 @@ class WorldMap:
         if recording():  # where each text is, for tests/ui/test_text_fits.py
             drawn = [(self.names[c], box) for c, (_, _, box) in self._labels.items()]
             drawn += self._marker_texts
-            drawn += [("map legend", self._legend_rect), (ATTRIBUTION, self._attribution_rect)]
+            drawn += [
+                ("map legend", self._legend_rect),
+                (tr("map_attribution"), self._attribution_rect),
+            ]
             note_drawn("map", drawn, pygame.Rect((0, 0), self.rect.size), (ox, oy))
 
     def _draw_selected(self, surface: pygame.Surface, cid: str) -> None:

@@ -17,7 +17,7 @@ from game.config.world import default_world_data, load_world_data
 
 ROOT = Path(__file__).resolve().parents[2]
 # Presentation keyed by bloc id (colours, short names) may name blocs; nothing else may.
-PRESENTATION = {"game/ui/strings.py", "game/ui/palette.py", "game/reports/debrief/charts.py"}
+PRESENTATION = {"game/ui/palette.py", "game/reports/debrief/charts.py"}
 WORLD_IDS = re.compile(r"""["'](us|china|nvidia|amd|huawei|deepseek|openai)["']""")
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from game.config.levers import default_policy_spec
+from game.config.texts import text as tr
 from game.play.objectives import ROLES
 from game.play.session import GameSession
-from game.ui import strings as S
 from game.ui.app import App
 from game.ui.scenes.briefing import BriefingScene, briefing_text
 from game.ui.scenes.debrief import DebriefScene
@@ -49,7 +49,7 @@ def test_the_briefing_says_the_situation_what_is_in_force_the_goal_and_every_lev
     if role == "us":  # the October 2022 rule is in force, and said so
         assert "Export rule in force: oct2022" in text
         assert "Export tier, China: restricted" in text
-        assert S.BRIEFING_PROPOSALS[:40] in text
+        assert tr("briefing_proposals")[:40] in text
 
 
 def test_a_new_game_opens_on_the_briefing_and_start_begins_it(app: App) -> None:
@@ -71,14 +71,14 @@ def test_hints_point_at_the_next_thing_to_try_and_end(app: App) -> None:
     app.replace(scene)
     pump(app, 2)
     box = find(app, "#hint")
-    assert box.visible and box.html_text == S.HINTS[0]
+    assert box.visible and box.html_text == tr("hints_0")
     s.decide("enforcement", 2.0)
     scene._after_decision()
     pump(app, 1)
-    assert find(app, "#hint").html_text == S.HINTS[1]
+    assert find(app, "#hint").html_text == tr("hints_1")
     scene.advance()
     pump(app, 1)
-    assert find(app, "#hint").html_text == S.HINTS[2]
+    assert find(app, "#hint").html_text == tr("hints_2")
     for _ in range(HINT_MONTHS):
         scene.advance()
         if scene.prop_window is not None:
@@ -106,5 +106,5 @@ def test_the_debrief_says_whether_each_goal_was_met(app: App) -> None:
     pump(app, 2)
     text = find(app, "#scores").html_text
     for r in s.roles:
-        verdict = S.DEBRIEF_MET if s.score(r).met else S.DEBRIEF_MISSED
+        verdict = tr("debrief_met") if s.score(r).met else tr("debrief_missed")
         assert f"{ROLES[r].name}: {verdict}." in text

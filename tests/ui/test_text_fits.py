@@ -24,8 +24,8 @@ from pygame_gui.core import UIContainer
 from pygame_gui.elements import UIButton, UILabel, UITextBox
 
 from game.config.lesson import load_lesson
+from game.config.texts import text as tr
 from game.play.session import GameSession
-from game.ui import strings as S
 from game.ui import text
 from game.ui.app import App
 from game.ui.scenes.briefing import BriefingScene
@@ -156,7 +156,7 @@ def test_no_text_clips_or_overlaps(
 ) -> None:
     # the longest note the capability chart shows when a projection is in
     monkeypatch.setattr(
-        "game.ui.scenes.play._fan_note", lambda fan, current: S.FAN_READY.format(n=16)
+        "game.ui.scenes.play._fan_note", lambda fan, current: tr("fan_ready", n=16)
     )
     app = App(size, saves_dir=tmp_path / "saves", projections=False, auto_report=False)
     problems: list[str] = []

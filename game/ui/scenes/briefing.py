@@ -11,7 +11,7 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UICheckBox, UILabel, UIPanel, UITextBox
 
-from game.ui import strings as S
+from game.config.texts import text as tr
 from game.ui.app import App, Scene, scene
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def in_force(session: GameSession) -> list[str]:
 
 def _shown(value: Any, lever: LeverSpec) -> str:
     if isinstance(value, bool):
-        return S.YES if value else S.NO
+        return tr("yes") if value else tr("no")
     if lever.kind == "number" and lever.unit in ("share", "fraction"):
         return f"{float(value):.0%}"
     if isinstance(value, float) and value.is_integer():
@@ -54,16 +54,15 @@ def briefing_text(session: GameSession) -> str:
     role = session.role
     force = in_force(session)
     levers = "<br>".join(
-        S.BRIEFING_LEVER.format(name=lv.name, says=lv.says, mirrors=lv.mirrors)
+        tr("briefing_lever", name=lv.name, says=lv.says, mirrors=lv.mirrors)
         for lv in session.levers()
     )
-    proposals = S.BRIEFING_PROPOSALS if session.proposals else ""
-    return S.BRIEFING_BODY.format(
-        situation=role.situation,
-        in_force="<br>".join(force) if force else S.BRIEFING_NOTHING_IN_FORCE,
+    proposals = tr("briefing_proposals") if session.proposals else ""
+    return tr("briefing_body", situation=role.situation,
+        in_force="<br>".join(force) if force else tr("briefing_nothing_in_force"),
         proposals=proposals,
         objective=role.objective,
-        levers=levers or S.LEVERS_NONE,
+        levers=levers or tr("levers_none"),
         watch=role.watch,
     )
 
@@ -82,7 +81,7 @@ class BriefingScene(Scene):
         panel = self.keep(UIPanel(rect, starting_height=5, manager=m, object_id="#briefing"))
         UILabel(
             pygame.Rect(12, 8, pw - 24, 34),
-            S.BRIEFING_TITLE.format(role=self.session.role.name),
+            tr("briefing_title", role=self.session.role.name),
             m,
             container=panel,
             object_id="@heading",
@@ -96,7 +95,7 @@ class BriefingScene(Scene):
         )
         self.hints = UICheckBox(
             pygame.Rect(16, ph - 50, 20, 20),
-            S.BRIEFING_HINTS,
+            tr("briefing_hints"),
             m,
             container=panel,
             object_id="#briefing_hints",
@@ -104,7 +103,7 @@ class BriefingScene(Scene):
         )
         self.button = UIButton(
             pygame.Rect(pw - 180, ph - 60, 160, 42),
-            S.BRIEFING_START,
+            tr("briefing_start"),
             m,
             container=panel,
             object_id="#briefing_start",

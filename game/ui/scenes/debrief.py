@@ -12,10 +12,10 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UITextBox, UIWindow
 
+from game.config.texts import text as tr
 from game.config.yamlfile import shown_path
 from game.play.objectives import ROLES
 from game.reports import format as F
-from game.ui import strings as S
 from game.ui.app import App, Scene, font, scene
 from game.ui.charts import bloc_chart, render
 from game.ui.text import first_fitting
@@ -77,17 +77,15 @@ class DebriefScene(Scene):
         self.keep(
             UILabel(
                 pygame.Rect(20, 0, w - 40, 62),
-                S.DEBRIEF_TITLE.format(
-                    scenario=(s.lesson or {}).get("title") or s.view.scenario_name
+                tr("debrief_title", scenario=(s.lesson or {}).get("title") or s.view.scenario_name
                 ),
                 m,
                 object_id="@title",
             )
         )
         scores = "<br>".join(
-            S.DEBRIEF_SCORE.format(
-                role=ROLES[r].name,
-                verdict=S.DEBRIEF_MET if s.score(r).met else S.DEBRIEF_MISSED,
+            tr("debrief_score", role=ROLES[r].name,
+                verdict=tr("debrief_met") if s.score(r).met else tr("debrief_missed"),
                 text=s.score(r).text,
             )
             for r in s.roles
@@ -114,14 +112,14 @@ class DebriefScene(Scene):
         self.keep(
             UILabel(
                 pygame.Rect(w // 2 + 10, 62, w // 2 - 30, 24),
-                S.DEBRIEF_DECISIONS,
+                tr("debrief_decisions"),
                 m,
                 object_id="@heading",
             )
         )
         self.keep(
             UITextBox(
-                "<br>".join(lines) or S.DEBRIEF_NONE,
+                "<br>".join(lines) or tr("debrief_none"),
                 pygame.Rect(w // 2 + 10, 88, w // 2 - 30, box_h - 24),
                 m,
                 object_id="#decisions",
@@ -129,26 +127,31 @@ class DebriefScene(Scene):
         )
         self.again = self.keep(
             UIButton(
-                pygame.Rect(w // 2 - 170, h - 56, 160, 42), S.DEBRIEF_AGAIN, m, object_id="#again"
+                pygame.Rect(w // 2 - 170, h - 56, 160, 42),
+                tr("debrief_again"),
+                m,
+                object_id="#again",
             )
         )
         self.quit = self.keep(
             UIButton(
-                pygame.Rect(w // 2 + 10, h - 56, 160, 42), S.DEBRIEF_QUIT, m, object_id="#quit"
+                pygame.Rect(w // 2 + 10, h - 56, 160, 42), tr("debrief_quit"), m, object_id="#quit"
             )
         )
         self.report_label = self.keep(
             UILabel(pygame.Rect(20, h - 56, w // 2 - 200, 20), "", m, object_id="#report_status")
         )
         self.open_button = self.keep(
-            UIButton(pygame.Rect(20, h - 34, 160, 28), S.DEBRIEF_OPEN, m, object_id="#open_report")
+            UIButton(
+                pygame.Rect(20, h - 34, 160, 28), tr("debrief_open"), m, object_id="#open_report"
+            )
         )
         self.questions_button = None
         if (s.lesson or {}).get("questions"):
             self.questions_button = self.keep(
                 UIButton(
                     pygame.Rect(w - 180, h - 56, 160, 42),
-                    S.DEBRIEF_QUESTIONS,
+                    tr("debrief_questions"),
                     m,
                     object_id="#questions",
                 )
@@ -158,8 +161,8 @@ class DebriefScene(Scene):
 
     def _charts(self, w: int, h: int) -> None:
         view, ghost = self.session.view, self.session.ghost_view
-        cap = bloc_chart(S.CHART_CAPABILITY, "frontier_capability", view, ghost)
-        compute = bloc_chart(S.CHART_COMPUTE, "compute_h100e", view, ghost, log=True)
+        cap = bloc_chart(tr("chart_capability"), "frontier_capability", view, ghost)
+        compute = bloc_chart(tr("chart_compute"), "compute_h100e", view, ghost, log=True)
         fonts = (font(12), font(13, bold=True))
         top, bottom = self.top, h - 70
         left = pygame.Rect(20, top, (w - 50) * 3 // 5, bottom - top)
@@ -179,17 +182,17 @@ class DebriefScene(Scene):
         if self.report_path is not None:
             path = shown_path(self.report_path)
             if self.band_pending:
-                text = S.DEBRIEF_REPORT_BAND_COMING.format(path=path, n=self.app.report_futures)
+                text = tr("debrief_report_band_coming", path=path, n=self.app.report_futures)
             elif self.band_ready:
-                text = S.DEBRIEF_REPORT_BAND.format(path=path, n=self.app.report_futures)
+                text = tr("debrief_report_band", path=path, n=self.app.report_futures)
             else:
-                text = S.DEBRIEF_REPORT.format(path=path)
+                text = tr("debrief_report", path=path)
             # the whole line, or the path alone, or the file's name ("Open the report" is
             # beside it; the whole line is in the tooltip)
             forms = [
                 text,
-                S.DEBRIEF_REPORT.format(path=path),
-                S.DEBRIEF_REPORT.format(path=self.report_path.name),
+                tr("debrief_report", path=path),
+                tr("debrief_report", path=self.report_path.name),
             ]
             room = self.report_label.rect.width - 8
             shown = first_fitting(self.report_label.font, forms, room)
@@ -199,9 +202,9 @@ class DebriefScene(Scene):
             return
         self.open_button.disable()
         if self.report_error is not None:
-            self.report_label.set_text(S.DEBRIEF_REPORT_FAILED.format(error=self.report_error))
+            self.report_label.set_text(tr("debrief_report_failed", error=self.report_error))
         elif self.writer is not None:
-            self.report_label.set_text(S.DEBRIEF_REPORT_WRITING)
+            self.report_label.set_text(tr("debrief_report_writing"))
 
     def update(self, dt: float) -> None:
         if self.writer is None:
@@ -235,7 +238,7 @@ class DebriefScene(Scene):
         window = UIWindow(
             pygame.Rect(w // 2 - 300, 120, 600, min(420, h - 200)),
             self.manager,
-            window_display_title=S.DEBRIEF_QUESTIONS,
+            window_display_title=tr("debrief_questions"),
             object_id="#questions_window",
         )
         UITextBox(

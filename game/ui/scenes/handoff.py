@@ -8,7 +8,7 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UIPanel, UITextBox
 
-from game.ui import strings as S
+from game.config.texts import text as tr
 from game.ui.app import App, Scene, scene
 
 if TYPE_CHECKING:
@@ -31,20 +31,20 @@ class HandoffScene(Scene):
         role = self.session.role_of(self.next_role)
         UILabel(
             pygame.Rect(10, 10, 490, 34),
-            S.HANDOFF_TITLE,
+            tr("handoff_title"),
             self.manager,
             container=panel,
             object_id="@heading",
         )
         UITextBox(
-            S.HANDOFF_BODY.format(role=role.name, objective=role.objective),
+            tr("handoff_body", role=role.name, objective=role.objective),
             pygame.Rect(10, 50, 490, 130),
             self.manager,
             container=panel,
         )
         self.button = UIButton(
             pygame.Rect(190, 195, 130, 40),
-            S.HANDOFF_CONTINUE,
+            tr("handoff_continue"),
             self.manager,
             container=panel,
             object_id="@primary",

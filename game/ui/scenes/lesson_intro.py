@@ -11,8 +11,8 @@ import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UIPanel, UITextBox
 
 from game.config.dates import format_month
+from game.config.texts import text as tr
 from game.play.objectives import ROLES
-from game.ui import strings as S
 from game.ui.app import App, Scene, scene
 
 if TYPE_CHECKING:
@@ -42,16 +42,15 @@ class LessonIntroScene(Scene):
             object_id="@heading",
         )
         teams = "<br>".join(
-            S.LESSON_TEAM.format(n=i + 1, role=ROLES[r].name, objective=s.role_of(r).objective)
+            tr("lesson_team", n=i + 1, role=ROLES[r].name, objective=s.role_of(r).objective)
             for i, r in enumerate(s.roles)
         )
-        body = S.LESSON_BODY.format(
-            summary=lesson.get("summary", s.scenario.description),
+        body = tr("lesson_body", summary=lesson.get("summary", s.scenario.description),
             months=s.view.horizon,
             start=format_month(s.view.start),
             turn=s.turn_months,
             teams=teams,
-            hidden=S.LESSON_HIDDEN if s.hidden else "",
+            hidden=tr("lesson_hidden") if s.hidden else "",
             first=ROLES[s.current_role].name,
         )
         UITextBox(
@@ -63,7 +62,7 @@ class LessonIntroScene(Scene):
         )
         self.button = UIButton(
             pygame.Rect(pw // 2 - 80, ph - 58, 160, 42),
-            S.LESSON_START,
+            tr("lesson_start"),
             self.manager,
             container=panel,
             object_id="#lesson_start",

@@ -16,6 +16,8 @@ from pygame_gui.windows import UIConfirmationDialog, UIFileDialog
 from game.config.dates import format_month, parse_month
 from game.config.errors import CommandError, InputError
 from game.config.events import default_events
+from game.config.texts import family
+from game.config.texts import text as tr
 from game.config.yamlfile import shown_path
 from game.play import autosave
 from game.play.objectives import ROLES
@@ -23,20 +25,21 @@ from game.play.projection import Fan
 from game.play.session import GameSession, Proposal
 from game.reports import format as F
 from game.ui import palette
-from game.ui import strings as S
 from game.ui.app import App, Scene, font, scene
 from game.ui.charts import Chart, Series, bloc_chart, chart_axis, render
 from game.ui.lever_panel import LeverPanel
 from game.ui.text import fit, note, wrap
 from game.ui.world_map import WorldMap, load_map_data
 
-MONTHS_PER_SECOND = {1: 0.5, 4: 2.0, 16: 8.0}
+MONTHS_PER_SECOND = {1: 0.5, 4: 2.0, 16: 8.0}  # the speeds (their names: speeds_*)
+# the status line's shorter forms, for a narrow window (the last drops even the pause)
+STATUS_SHORTER = ("status_shorter_0", "status_shorter_1", "status_shorter_2")
 NEWS_LINES = 9
 BAR = 44
 SCORE_LINE = 17  # a line of the score's explanation
 
 
-HINT_MONTHS = 3  # a player's first quarter gets hints (S.HINTS)
+HINT_MONTHS = 3  # a player's first quarter gets hints (the hints_* texts)
 
 class Layout:
     """Where everything goes, for any window size (1024x700 and up): the map at its own aspect
@@ -145,21 +148,22 @@ class PlayScene(Scene):
             )
             x += width + 4
 
-        button("pause", S.PLAY if self.paused else S.PAUSE, 70, "Space")
-        for speed, text in S.SPEEDS.items():
-            button(f"speed_{speed}", text, 46, f"{text} ({list(S.SPEEDS).index(speed) + 1})")
-        button("step", S.STEP, 60, "Right arrow")
+        button("pause", tr("play") if self.paused else tr("pause"), 70, "Space")
+        for n, speed in enumerate(MONTHS_PER_SECOND, 1):
+            shown = tr(f"speeds_{speed}")
+            button(f"speed_{speed}", shown, 46, f"{shown} ({n})")
+        button("step", tr("step"), 60, "Right arrow")
         x += 8
         self.status = self.keep(
             UILabel(pygame.Rect(x, 6, w - x - 410, 32), "", m, object_id="@status")
         )
         x = w - 398
-        button("facilitator", S.FACILITATOR, 76, S.FACILITATOR_TIP)
-        button("undo", S.UNDO, 60, "Ctrl+Z")
-        button("save", S.SAVE, 56, "Ctrl+S")
-        button("load", S.LOAD, 56, "Ctrl+L")
-        button("help", S.HELP, 56, "F1")
-        button("menu", S.MENU, 60, S.MENU_TIP)
+        button("facilitator", tr("facilitator"), 76, tr("facilitator_tip"))
+        button("undo", tr("undo"), 60, "Ctrl+Z")
+        button("save", tr("save"), 56, "Ctrl+S")
+        button("load", tr("load"), 56, "Ctrl+L")
+        button("help", tr("help"), 56, "F1")
+        button("menu", tr("menu"), 60, tr("menu_tip"))
 
     def _build_hint(self) -> None:
         """The first months' hint, over the top of the map, with a button that hides hints."""
@@ -172,7 +176,7 @@ class PlayScene(Scene):
                 "\u00d7",
                 self.manager,
                 object_id="#hint_close",
-                tool_tip_text=S.HINT_CLOSE,
+                tool_tip_text=tr("hint_close"),
             )
         )
         self.hint_shown: str | None = ""  # not a hint: the first _show_hint always applies
@@ -184,8 +188,8 @@ class PlayScene(Scene):
         if not self.app.hints or s.model.turn >= HINT_MONTHS:
             return None
         if s.model.turn == 0:
-            return S.HINTS[1] if s.decisions else S.HINTS[0]
-        return S.HINTS[2]
+            return tr("hints_1") if s.decisions else tr("hints_0")
+        return tr("hints_2")
 
     def _show_hint(self) -> None:
         text = self.hint()
@@ -207,7 +211,7 @@ class PlayScene(Scene):
         self.objective_title = self.keep(
             UILabel(
                 pygame.Rect(box.x, box.y, box.width, 22),
-                f"{S.OBJECTIVE}: {role.name}",
+                tr("objective_heading", role=role.name),
                 m,
                 object_id="@heading",
             )
@@ -248,7 +252,10 @@ class PlayScene(Scene):
         m, box = self.manager, self.layout.levers
         self.keep(
             UILabel(
-                pygame.Rect(box.x + 4, box.y - 24, box.width, 22), S.LEVERS, m, object_id="@heading"
+                pygame.Rect(box.x + 4, box.y - 24, box.width, 22),
+                tr("levers"),
+                m,
+                object_id="@heading",
             )
         )
         page = self.panel.page if getattr(self, "panel", None) else 0
@@ -261,7 +268,9 @@ class PlayScene(Scene):
     def _build_news(self) -> None:
         m, box = self.manager, self.layout.news
         self.keep(
-            UILabel(pygame.Rect(box.x, box.y - 24, box.width, 22), S.NEWS, m, object_id="@heading")
+            UILabel(
+                pygame.Rect(box.x, box.y - 24, box.width, 22), tr("news"), m, object_id="@heading"
+            )
         )
         line_h = max(18, box.height // NEWS_LINES)
         self.news_labels = [
@@ -280,7 +289,7 @@ class PlayScene(Scene):
         for b in self.why_buttons.values():
             b.kill()
         self.why_buttons.clear()
-        names = S.BLOC_SHORT
+        names = family("bloc_short")
         for label, rect in self.legend:
             bloc = next((b for b, n in names.items() if n == label), None)
             if bloc is None:
@@ -294,17 +303,17 @@ class PlayScene(Scene):
             self.why_buttons[bloc] = self.keep(
                 UIButton(
                     r,
-                    S.WHY,
+                    tr("why"),
                     self.manager,
                     object_id=f"#why_{bloc}",
-                    tool_tip_text=f"{S.WHY} {label}",
+                    tool_tip_text=tr("why_tip", bloc=label),
                 )
             )
 
     # ------------------------------------------------------------------ per-month refresh
     def _refresh_texts(self) -> None:
         s = self.session
-        speed = S.PAUSED if self.paused else S.SPEEDS[self.speed]
+        speed = tr("paused") if self.paused else tr(f"speeds_{self.speed}")
         parts = {
             "date": s.view.date or "start",
             "turn": s.view.turn,
@@ -313,7 +322,7 @@ class PlayScene(Scene):
             "role": ROLES[s.current_role].name,
         }
         # the whole line, or without its less needed parts where the bar is narrow
-        forms = [f.format(**parts) for f in (S.STATUS, *S.STATUS_SHORTER)]
+        forms = [tr(f, **parts) for f in ("status", *STATUS_SHORTER)]
         room = self.status.rect.width - 8
         status = next((f for f in forms if self.status.font.size(f)[0] <= room), None)
         status = status or fit(self.status.font, forms[-1], room)
@@ -321,8 +330,8 @@ class PlayScene(Scene):
             self.status.set_text(status)
         score = s.score()
         self.score_label.set_text(
-            (S.GOAL_MET if score.value >= score.target else "")
-            + S.SCORE.format(value=score.value, target=score.target)
+            (tr("goal_met") if score.value >= score.target else "")
+            + tr("score", value=f"{score.value:.1f}", target=f"{score.target:.1f}")
         )
         self._set_lines(self.score_lines, score.text)
         self._show_hint()
@@ -368,31 +377,31 @@ class PlayScene(Scene):
         view, ghost_view = s.view, self.ghost_view
         fan = s.fan
         cap_chart = bloc_chart(
-            S.CHART_CAPABILITY,
+            tr("chart_capability"),
             "frontier_capability",
             view,
             ghost_view,
             note=_fan_note(fan, s.fan_is_current),
             legend_gap=52,
-            short_title=S.CHART_CAPABILITY_SHORT,
-            short_note=S.FAN_SHORT,
+            short_title=tr("chart_capability_short"),
+            short_note=tr("fan_short"),
         )
         for series, b in zip(cap_chart.series, view.bloc_ids, strict=True):
             if fan is not None and b in fan.median:
                 series.fan = (fan.median[b], fan.p10[b], fan.p90[b])
                 series.fan_start = view.horizon - len(fan.median[b])
-        compute_chart = bloc_chart(S.CHART_COMPUTE, "compute_h100e", view, None, log=True)
+        compute_chart = bloc_chart(tr("chart_compute"), "compute_h100e", view, None, log=True)
         target = view.target_bloc  # the gray market serves the bloc the rules aim at
         gray_chart = Chart(
-            S.CHART_GRAY,
+            tr("chart_gray"),
             money=True,
-            empty=S.NO_GRAY_MARKET,
-            short_title=S.CHART_GRAY_SHORT,
+            empty=tr("no_gray_market"),
+            short_title=tr("chart_gray_short"),
             **chart_axis(view),
         )
         gray_chart.series.append(
             Series(
-                S.BLOC_SHORT.get(target, view.bloc_names[target]),
+                family("bloc_short").get(target, view.bloc_names[target]),
                 view.series("gray_price_usd").get(target, np.zeros(0)),
                 palette.FLOW["smuggled"],
                 ghost=ghost_view.series("gray_price_usd").get(target),
@@ -422,14 +431,14 @@ class PlayScene(Scene):
 
     # ------------------------------------------------------------------ time
     def _set_speed_buttons(self) -> None:
-        for speed in S.SPEEDS:
+        for speed in MONTHS_PER_SECOND:
             b = self.buttons[f"speed_{speed}"]
             b.change_object_id(
                 f"#speed_{speed}"
                 if speed != self.speed
                 else pygame_gui.core.ObjectID(f"#speed_{speed}", "@speed_on")
             )
-        self.buttons["pause"].set_text(S.PLAY if self.paused else S.PAUSE)
+        self.buttons["pause"].set_text(tr("play") if self.paused else tr("pause"))
         if self.session.difficulty == "hard" or not self.session.can_undo() or self.frozen:
             self.buttons["undo"].disable()
         else:
@@ -484,13 +493,13 @@ class PlayScene(Scene):
         height = min(120 + row * max(1, len(due)), self.layout.map.height - 16)
         rect = pygame.Rect(self.layout.map.x + 10, BAR + 8, width, height)
         window = UIWindow(
-            rect, m, window_display_title=S.PROPOSALS_TITLE, object_id="#proposals_window"
+            rect, m, window_display_title=tr("proposals_title"), object_id="#proposals_window"
         )
         self.prop_window = self.keep(window)
         self.prop_buttons = {}
         inner = width - 32
         UITextBox(
-            S.PROPOSALS_INTRO if due else S.PROPOSALS_NONE,
+            tr("proposals_intro") if due else tr("proposals_none"),
             pygame.Rect(0, 0, inner, 70),
             m,
             container=window,
@@ -501,16 +510,16 @@ class PlayScene(Scene):
             if y + row > height - 40:  # the rest come back once these are settled
                 UILabel(
                     pygame.Rect(0, y, inner, 22),
-                    S.PROPOSALS_MORE.format(n=len(due) - i),
+                    tr("proposals_more", n=len(due) - i),
                     m,
                     container=window,
                     object_id="@small",
                 )
                 break
-            text = S.PROPOSAL_ROW.format(date=p.date, news=p.news, what=s.view.describe(p.change))
+            text = tr("proposal_row", date=p.date, news=p.news, what=s.view.describe(p.change))
             UITextBox(text, pygame.Rect(0, y, inner - 96, row - 6), m, container=window)
             for j, (action, label) in enumerate(
-                (("adopt", S.PROPOSAL_ADOPT), ("ignore", S.PROPOSAL_IGNORE))
+                (("adopt", tr("proposal_adopt")), ("ignore", tr("proposal_ignore")))
             ):
                 b = UIButton(
                     pygame.Rect(inner - 90, y + 4 + 40 * j, 90, 34),
@@ -583,9 +592,9 @@ class PlayScene(Scene):
         surface.blit(self.chart_surfaces["gray"], L.chart_gray)
         drawn = []
         if self.session.fan_pending:
-            img = self.small.render(S.FAN_COMPUTING, True, palette.SELECTED)
+            img = self.small.render(tr("fan_computing"), True, palette.SELECTED)
             pos = (L.chart_cap.right - img.get_width() - 8, L.chart_cap.y + 6)
-            drawn.append((S.FAN_COMPUTING, surface.blit(img, pos)))
+            drawn.append((tr("fan_computing"), surface.blit(img, pos)))
         note("play:projecting", drawn, L.chart_cap)
 
     def draw_overlay(self, surface: pygame.Surface) -> None:
@@ -707,7 +716,7 @@ class PlayScene(Scene):
             self.paused = True
             self.advance()
         elif event.key in (pygame.K_1, pygame.K_2, pygame.K_3):
-            self.speed = list(S.SPEEDS)[event.key - pygame.K_1]
+            self.speed = list(MONTHS_PER_SECOND)[event.key - pygame.K_1]
             self.paused = False
         elif event.key == pygame.K_TAB:
             self.panel.focus_next(-1 if event.mod & pygame.KMOD_SHIFT else 1)
@@ -736,11 +745,11 @@ class PlayScene(Scene):
             return
         what = self.session.decisions[-1].change if self.session.decisions else None
         if self.session.undo():
-            self.show_message(S.UNDONE.format(what=what))
+            self.show_message(tr("undone", what=what))
             self.rebuild()
             self.charts_dirty = True
         else:
-            self.show_message(S.NOTHING_TO_UNDO)
+            self.show_message(tr("nothing_to_undo"))
 
     def save(self) -> None:
         self.panel.flush()
@@ -751,7 +760,7 @@ class PlayScene(Scene):
         except (InputError, OSError) as exc:
             self.error(str(exc))
             return
-        self.show_message(S.SAVED.format(path=shown_path(path)))
+        self.show_message(tr("saved", path=shown_path(path)))
 
     def open_load_dialog(self) -> None:
         self.app.saves_dir.mkdir(parents=True, exist_ok=True)
@@ -759,7 +768,7 @@ class PlayScene(Scene):
         dialog = UIFileDialog(
             pygame.Rect(w // 2 - 260, h // 2 - 220, 520, 440),
             self.manager,
-            S.LOAD_TITLE,
+            tr("load_title"),
             initial_file_path=str(self.app.saves_dir),
             allow_existing_files_only=True,
             object_id="#load_dialog",
@@ -780,7 +789,7 @@ class PlayScene(Scene):
         self.ghost_view = session.ghost_view
         self.paused = True
         self.rebuild()
-        self.show_message(S.LOADED.format(path=shown_path(path)))
+        self.show_message(tr("loaded", path=shown_path(path)))
 
     # ------------------------------------------------------------------ leaving, autosaves
     @property
@@ -805,12 +814,12 @@ class PlayScene(Scene):
         game goes on and the next month tries again."""
         if not errors:
             return
-        self.show_message(S.AUTOSAVE_FAILED_LINE.format(error=errors[-1]))
+        self.show_message(tr("autosave_failed_line", error=errors[-1]))
         if not self.autosave_failing:
             self.autosave_failing = True
             self.error(
-                S.AUTOSAVE_FAILED.format(error=errors[-1]),
-                title=S.AUTOSAVE_FAILED_TITLE,
+                tr("autosave_failed", error=errors[-1]),
+                title=tr("autosave_failed_title"),
                 object_id="#autosave_error",
             )
 
@@ -826,9 +835,9 @@ class PlayScene(Scene):
         self.paused = True
         view = self.session.view
         self._confirm(
-            S.CONFIRM_LEAVE_TITLE,
-            S.CONFIRM_LEAVE.format(date=view.date or format_month(view.start)),
-            S.CONFIRM_LEAVE_YES,
+            tr("confirm_leave_title"),
+            tr("confirm_leave", date=view.date or format_month(view.start)),
+            tr("confirm_leave_yes"),
             "#confirm_leave",
         )
 
@@ -844,7 +853,7 @@ class PlayScene(Scene):
                 object_id=object_id,
             )
         )
-        self.leave_dialog.cancel_button.set_text(S.CONFIRM_STAY)
+        self.leave_dialog.cancel_button.set_text(tr("confirm_stay"))
 
     def leave_game(self, force: bool = False) -> None:
         """Write the autosave, then go to the title (where Continue brings the game back). If
@@ -852,9 +861,9 @@ class PlayScene(Scene):
         errors = [] if force else self.autosave(now=True)
         if errors:
             self._confirm(
-                S.CONFIRM_UNSAVED_TITLE,
-                S.CONFIRM_UNSAVED.format(error=errors[-1]),
-                S.CONFIRM_UNSAVED_YES,
+                tr("confirm_unsaved_title"),
+                tr("confirm_unsaved", error=errors[-1]),
+                tr("confirm_unsaved_yes"),
                 "#confirm_leave_unsaved",
             )
             return
@@ -899,7 +908,7 @@ class PlayScene(Scene):
         return window
 
     def open_help(self) -> None:
-        self._window(S.HELP_TITLE, S.HELP_BODY, "#help_window", (460, 300))
+        self._window(tr("help_title"), tr("help_body"), "#help_window", (460, 300))
 
     def open_country(self, country: str) -> None:
         d = self.session.view.country(country)
@@ -919,16 +928,17 @@ class PlayScene(Scene):
             )
             or "none"
         )
-        body = S.COUNTRY_BODY.format(
+        body = tr(
+            "country_body",
             name=d.name,
             bloc=self.session.view.bloc_names[d.bloc],
             tier=d.tier,
-            customs=d.customs,
+            customs=f"{d.customs:.1f}",
             provenance=provenance,
             labs=labs,
             policies="<br>".join(d.policies),
         )
-        self._window(S.COUNTRY_TITLE.format(name=d.name), body, f"#country_{country}")
+        self._window(tr("country_title", name=d.name), body, f"#country_{country}")
 
     def open_why(self, bloc: str) -> None:
         s = self.session
@@ -966,15 +976,14 @@ class PlayScene(Scene):
             f"{F.signed(d.effect[bloc])} points by the end"
             for d in moved
         )
-        body = S.WHY_BODY.format(
-            bloc=s.view.bloc_names[bloc],
+        body = tr("why_body", bloc=s.view.bloc_names[bloc],
             sources="<br>".join(lines),
             ghost=ghost,
-            decisions=decisions or S.WHY_NO_DECISIONS,
+            decisions=decisions or tr("why_no_decisions"),
             unknowns=_unknowns(s.fan, bloc),
         )
         self._window(
-            S.WHY_TITLE.format(bloc=s.view.bloc_names[bloc]),
+            tr("why_title", bloc=s.view.bloc_names[bloc]),
             body,
             f"#why_window_{bloc}",
             (480, 360),
@@ -998,20 +1007,20 @@ class PlayScene(Scene):
         height = min(150 + 38 * len(events), self.app.size[1] - BAR - 20)
         rect = pygame.Rect(self.layout.map.right - width - 12, BAR + 8, width, height)
         window = UIWindow(
-            rect, m, window_display_title=S.FACILITATOR_TITLE, object_id="#facilitator_window"
+            rect, m, window_display_title=tr("facilitator_title"), object_id="#facilitator_window"
         )
         self.fac_window = self.keep(window)
         inner = width - 32
         self.fac_buttons = {
             "pause": UIButton(
                 pygame.Rect(0, 4, inner, 32),
-                S.FAC_RESUME if self.frozen else S.FAC_PAUSE,
+                tr("fac_resume") if self.frozen else tr("fac_pause"),
                 m,
                 container=window,
                 object_id="#fac_pause",
             )
         }
-        UILabel(pygame.Rect(0, 42, inner, 22), S.FAC_EVENTS, m, container=window)
+        UILabel(pygame.Rect(0, 42, inner, 22), tr("fac_events"), m, container=window)
         y = 66
         for ev in events:
             spec = specs[ev]
@@ -1026,7 +1035,7 @@ class PlayScene(Scene):
             y += 36
         self.fac_buttons["hidden"] = UIButton(
             pygame.Rect(0, y + 4, inner, 32),
-            S.FAC_REVEAL if s.hidden else S.FAC_HIDE,
+            tr("fac_reveal") if s.hidden else tr("fac_hide"),
             m,
             container=window,
             object_id="#fac_hidden",
@@ -1055,8 +1064,8 @@ class PlayScene(Scene):
             self.freeze(not self.frozen)
         elif key == "hidden":
             s.set_hidden(not s.hidden)
-            self.fac_buttons["hidden"].set_text(S.FAC_REVEAL if s.hidden else S.FAC_HIDE)
-            self._fac_say(S.FAC_HIDDEN_ON if s.hidden else S.FAC_HIDDEN_OFF)
+            self.fac_buttons["hidden"].set_text(tr("fac_reveal") if s.hidden else tr("fac_hide"))
+            self._fac_say(tr("fac_hidden_on") if s.hidden else tr("fac_hidden_off"))
             self._refresh_texts()
         elif key.startswith("event_"):
             self.inject(key.removeprefix("event_"))
@@ -1068,7 +1077,7 @@ class PlayScene(Scene):
         except (InputError, RuntimeError, ValueError) as exc:
             self.error(str(exc))
             return
-        self._fac_say(S.FAC_INJECTED.format(name=default_events()[event_id].name))
+        self._fac_say(tr("fac_injected", name=default_events()[event_id].name))
         self.charts_dirty = True
         self._after_decision()
 
@@ -1079,7 +1088,7 @@ class PlayScene(Scene):
         if on:
             self.paused = True
         if "pause" in self.fac_buttons:
-            self.fac_buttons["pause"].set_text(S.FAC_RESUME if on else S.FAC_PAUSE)
+            self.fac_buttons["pause"].set_text(tr("fac_resume") if on else tr("fac_pause"))
         self._apply_freeze()
         self._set_speed_buttons()
         self._refresh_texts()
@@ -1106,8 +1115,8 @@ class PlayScene(Scene):
     def _draw_frozen(self, surface: pygame.Surface) -> None:
         r = self.layout.charts  # below the map: the facilitator's window stays clear
         big = font(30, bold=True)
-        title = big.render(S.FAC_FROZEN, True, palette.SELECTED)
-        hint = self.small.render(S.FAC_FROZEN_HINT, True, (230, 230, 230))
+        title = big.render(tr("fac_frozen"), True, palette.SELECTED)
+        hint = self.small.render(tr("fac_frozen_hint"), True, (230, 230, 230))
         w = max(title.get_width(), hint.get_width()) + 48
         box = pygame.Rect(0, 0, w, title.get_height() + hint.get_height() + 36)
         box.center = r.center
@@ -1125,17 +1134,17 @@ def _fan_note(fan: Fan | None, current: bool) -> str:
     if fan is None:
         return ""
     if not current and fan.dates:
-        return S.FAN_STALE.format(date=format_month(parse_month(fan.dates[0]) - 1))
-    return (S.FAN_READY if fan.uncertain else S.FAN_SEEDS_ONLY).format(n=fan.seeds)
+        return tr("fan_stale", date=format_month(parse_month(fan.dates[0]) - 1))
+    return tr("fan_ready" if fan.uncertain else "fan_seeds_only", n=fan.seeds)
 
 
 def _unknowns(fan: Fan | None, bloc: str) -> str:
     """The drawn parameters that go most with the bloc's projected capability at the end."""
     drivers = fan.drivers.get(bloc, []) if fan is not None else []
     if not drivers:
-        return S.WHY_NO_UNKNOWNS
+        return tr("why_no_unknowns")
     lines = [
-        S.WHY_UNKNOWN.format(name=name, direction="raises" if rho > 0 else "lowers")
+        tr("why_unknown", name=name, direction="raises" if rho > 0 else "lowers")
         for name, rho in drivers
     ]
-    return "<br>".join([*lines, S.WHY_UNKNOWNS_BASIS.format(n=fan.seeds if fan else 0)])
+    return "<br>".join([*lines, tr("why_unknowns_basis", n=fan.seeds if fan else 0)])

@@ -20,10 +20,11 @@ from pygame_gui.windows import UIFileDialog
 from game.config.errors import InputError
 from game.config.lesson import lesson_names, load_lesson
 from game.config.scenario import load_scenario, scenario_names
+from game.config.texts import family
+from game.config.texts import text as tr
 from game.play import autosave
 from game.play.objectives import DEFAULT_ROLE, ROLES
 from game.play.session import GameSession
-from game.ui import strings as S
 from game.ui.app import App, Scene, scene
 
 
@@ -53,15 +54,17 @@ class TitleScene(Scene):
         cx = w // 2
         col = min(760, w - 80)
         x = cx - col // 2
-        self.keep(UILabel(pygame.Rect(x, h * 0.08, col, 60), S.TITLE, m, object_id="@title"))
+        self.keep(UILabel(pygame.Rect(x, h * 0.08, col, 60), tr("title"), m, object_id="@title"))
         self.keep(
-            UILabel(pygame.Rect(x, h * 0.08 + 58, col, 30), S.SUBTITLE, m, object_id="@subtitle")
+            UILabel(
+                pygame.Rect(x, h * 0.08 + 58, col, 30), tr("subtitle"), m, object_id="@subtitle"
+            )
         )
         y = int(h * 0.08) + 110
         label_w = 150
         ctl = pygame.Rect(x + label_w, y, col - label_w, 32)
         self.keep(
-            UILabel(pygame.Rect(x, y, label_w, 32), S.SETUP_SCENARIO, m, object_id="@heading")
+            UILabel(pygame.Rect(x, y, label_w, 32), tr("setup_scenario"), m, object_id="@heading")
         )
         self.scenario_menu = self.keep(
             UIDropDownMenu(scenario_names(), self.scenario, ctl, m, object_id="#scenario")
@@ -76,7 +79,9 @@ class TitleScene(Scene):
             )
         )
         y += 64
-        self.keep(UILabel(pygame.Rect(x, y, label_w, 32), S.SETUP_ROLE, m, object_id="@heading"))
+        self.keep(
+            UILabel(pygame.Rect(x, y, label_w, 32), tr("setup_role"), m, object_id="@heading")
+        )
         options = [(r.name, r.id) for r in ROLES.values()]
         start = next(o for o in options if o[1] == self.role)
         self.role_menu = self.keep(
@@ -95,9 +100,9 @@ class TitleScene(Scene):
         )
         y += 84
         self.keep(
-            UILabel(pygame.Rect(x, y, label_w, 32), S.SETUP_DIFFICULTY, m, object_id="@heading")
+            UILabel(pygame.Rect(x, y, label_w, 32), tr("setup_difficulty"), m, object_id="@heading")
         )
-        options = [(text, key) for key, text in S.DIFFICULTIES.items()]
+        options = [(name, key) for key, name in family("difficulties").items()]
         start = next(o for o in options if o[1] == self.difficulty)
         self.difficulty_menu = self.keep(
             UIDropDownMenu(
@@ -109,7 +114,7 @@ class TitleScene(Scene):
             )
         )
         y += 48
-        self.keep(UILabel(pygame.Rect(x, y, col, 26), S.SETUP_TEAMS, m, object_id="@small"))
+        self.keep(UILabel(pygame.Rect(x, y, col, 26), tr("setup_teams"), m, object_id="@small"))
         y += 28
         self.team_boxes: dict[str, UICheckBox] = {}
         per_row = 3  # five roles do not fit one row at 1280 wide
@@ -127,16 +132,16 @@ class TitleScene(Scene):
             )
             self.team_boxes[role.id] = box
         y += 6 + 30 * -(-len(ROLES) // per_row)
-        self.keep(UILabel(pygame.Rect(x, y, col, 24), S.SETUP_BOTS, m, object_id="@small"))
+        self.keep(UILabel(pygame.Rect(x, y, col, 24), tr("setup_bots"), m, object_id="@small"))
         y += 40
         gap = 10
         bw = (col - 4 * gap) // 5
         row = [
-            ("start", S.SETUP_START),
-            ("continue", S.SETUP_CONTINUE),
-            ("lessons", S.SETUP_LESSONS),
-            ("load", S.SETUP_LOAD),
-            ("quit", S.SETUP_QUIT),
+            ("start", tr("setup_start")),
+            ("continue", tr("setup_continue")),
+            ("lessons", tr("setup_lessons")),
+            ("load", tr("setup_load")),
+            ("quit", tr("setup_quit")),
         ]
         buttons = [
             self.keep(
@@ -168,12 +173,11 @@ class TitleScene(Scene):
     def _continue_text(self) -> str:
         """What Continue brings back: the game, the seated role, the month."""
         if self.saved is None:
-            return S.SETUP_CONTINUE_NONE
+            return tr("setup_continue_none")
         meta = self.saved.meta
         role = ROLES.get(str(meta.get("current_role")))
         date = meta.get("date") or ""
-        return S.SETUP_CONTINUE_INFO.format(
-            what=meta.get("lesson_title") or meta.get("scenario", ""),
+        return tr("setup_continue_info", what=meta.get("lesson_title") or meta.get("scenario", ""),
             role=role.name if role else meta.get("current_role", ""),
             date=date,
             turn=meta.get("turn", 0),
@@ -206,13 +210,13 @@ class TitleScene(Scene):
         window = UIWindow(
             pygame.Rect((w - ww) // 2, (h - wh) // 2, ww, wh),
             m,
-            window_display_title=S.LESSONS_TITLE,
+            window_display_title=tr("lessons_title"),
             object_id="#lessons_window",
         )
         self.lessons_window = self.keep(window)
         inner_w, inner_h = window.get_container().get_size()
         UITextBox(
-            S.LESSONS_INTRO,
+            tr("lessons_intro"),
             pygame.Rect(4, 4, inner_w - 8, 58),
             m,
             container=window,
@@ -231,19 +235,18 @@ class TitleScene(Scene):
         for i, name in enumerate(names):
             lesson = load_lesson(name)
             spec = lesson.spec
-            text = S.LESSON_ROW.format(
-                title=spec.title,
+            text = tr("lesson_row", title=spec.title,
                 summary=spec.summary,
                 teams=", ".join(ROLES[r].name for r in spec.roles),
                 months=lesson.months,
                 turn=spec.turn_months,
-                hidden=S.LESSON_ROW_HIDDEN if spec.hidden else "",
+                hidden=tr("lesson_row_hidden") if spec.hidden else "",
             )
             y = i * row
             UITextBox(text, pygame.Rect(4, y, inner_w - 130, row - 6), m, container=scroll)
             b = UIButton(
                 pygame.Rect(inner_w - 118, y + (row - 42) // 2, 90, 36),
-                S.LESSON_OPEN,
+                tr("lesson_open"),
                 m,
                 container=scroll,
                 object_id=f"#lesson_{name}",
@@ -298,7 +301,7 @@ class TitleScene(Scene):
                     UIFileDialog(
                         pygame.Rect(w // 2 - 260, h // 2 - 220, 520, 440),
                         self.manager,
-                        S.LOAD_TITLE,
+                        tr("load_title"),
                         initial_file_path=str(self.app.saves_dir),
                         allow_existing_files_only=True,
                     )
