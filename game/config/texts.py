@@ -48,7 +48,7 @@ def table(language: str = ENGLISH) -> dict[str, str]:
         raise ValueError(f"no translation for '{language}' (expected {path.name})")
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not isinstance(data.get(language), dict):
-        raise ValueError(f"{path.name} should hold {{\"{language}\": {{key: text}}}}")
+        raise ValueError(f'{path.name} should hold {{"{language}": {{key: text}}}}')
     return data[language]
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from game.config.roles import Role, default_roles
+from game.config.texts import text as tr
 from game.config.world import default_world_data
 from game.play.view import WorldView
 
@@ -86,17 +87,18 @@ def score_controller(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Sc
     Why: controls are judged by how far behind they keep China for the whole game, not just
     at the end, and what they cost America's own industry is charged in the same unit."""
     goal_gap, penalty = role.number("gap_target_months"), role.number("revenue_penalty_months")
-    vendor = role.vendor_name or "its vendor"
+    vendor = role.vendor_name or tr("score_vendor_unnamed")
     gaps = _china_series(model, "gap_months")
     if gaps.size == 0:
-        return Score(0.0, goal_gap, f"No months played yet (goal: {goal_gap:g} months)")
+        return Score(0.0, goal_gap, tr("score_none_yet_months", goal=f"{goal_gap:g}"))
     gap = float(np.nanmean(gaps)) if np.isfinite(gaps).any() else 0.0
     lost = revenue_lost_share(model, ghost, str(role.goal["vendor"]))
     value = gap - penalty * lost
-    text = f"China trails by {gap:.1f} months on average"
+    numbers = {"gap": f"{gap:.1f}", "value": f"{value:.1f}", "goal": f"{goal_gap:g}"}
     if lost >= 0.005:  # a loss that shows as at least 1%
-        text += f", less {penalty * lost:.1f} for {vendor}'s {lost:.0%} revenue loss"
-    return Score(value, goal_gap, f"{text}: {value:.1f} (goal: {goal_gap:g})")
+        cost = {"cost": f"{penalty * lost:.1f}", "vendor": vendor, "lost": f"{lost:.0%}"}
+        return Score(value, goal_gap, tr("score_controller_cost", **numbers, **cost))
+    return Score(value, goal_gap, tr("score_controller", **numbers))
 
 
 def score_target(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
@@ -114,7 +116,7 @@ def score_target(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     goal = role.number("target_points")
     gaps = _china_series(model, "gap_months")
     if gaps.size == 0:
-        return Score(0.0, goal, f"No months played yet (goal: {goal:g} points)")
+        return Score(0.0, goal, tr("score_none_yet_points", goal=f"{goal:g}"))
     gap = float(gaps[-1])
     domestic = float(_china_series(model, "domestic_share")[-1])
     gap = gap if math.isfinite(gap) else base
@@ -123,8 +125,13 @@ def score_target(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     return Score(
         value,
         goal,
-        f"Gap {gap:.1f} months, {domestic:.0%} domestic compute: {value:.1f} points "
-        f"(goal: {goal:g})",
+        tr(
+            "score_target",
+            gap=f"{gap:.1f}",
+            domestic=f"{domestic:.0%}",
+            value=f"{value:.1f}",
+            goal=f"{goal:g}",
+        ),
     )
 
 
@@ -138,8 +145,7 @@ def score_vendor(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     return Score(
         value,
         target,
-        f"{role.plays} has sold ${value:,.1f}bn "
-        f"(goal: ${target:,.1f}bn, what it sells without you)",
+        tr("score_vendor", plays=role.plays, value=f"{value:,.1f}", target=f"{target:,.1f}"),
     )
 
 
@@ -154,8 +160,7 @@ def score_lab(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     return Score(
         value,
         target,
-        f"{role.plays}'s best model scores {value:.1f} "
-        f"(goal: {target:.1f}, its best without you)",
+        tr("score_lab", plays=role.plays, value=f"{value:.1f}", target=f"{target:.1f}"),
     )
 
 
@@ -198,7 +203,13 @@ def score_hubs(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     return Score(
         value,
         target,
-        f"Compute kept {kept:.0%}, smuggling let through {let:.0%}: {value:.1f} (goal: {target:g})",
+        tr(
+            "score_hubs",
+            kept=f"{kept:.0%}",
+            let=f"{let:.0%}",
+            value=f"{value:.1f}",
+            goal=f"{target:g}",
+        ),
     )
 
 

@@ -46,6 +46,7 @@ from game.config.errors import CommandError, InputError, Problem
 from game.config.events import default_events, event
 from game.config.levers import LeverSpec, Value, default_policy_spec
 from game.config.scenario import Scenario, ScheduledChange, load_scenario
+from game.config.texts import text as tr
 from game.config.world import WorldData, default_world_data
 from game.play.objectives import DEFAULT_ROLE, ROLES, Role, Score
 from game.play.objectives import score as score_role
@@ -480,7 +481,7 @@ class GameSession:
             for world in (self.model, self.ghost):
                 world.news(
                     "policy",
-                    f"In force as the game starts: {text}",
+                    tr("news_in_force_at_start", news=text),
                     [s.change.actor],
                     month=self.scenario.start,
                 )
@@ -532,17 +533,20 @@ class GameSession:
             s.news or names.news(s.change) for s in inherited_entries(self.scenario, self.roles)
         ] + [names.news(c) for c in self.scenario.initial if c.actor in mine]
         kept = (
-            "the rules in force at the start kept as they were (" + "; ".join(inherited) + ")"
+            tr("comparison_kept", rules="; ".join(inherited))
             if inherited
-            else "the levers left where the scenario starts them"
+            else tr("comparison_untouched")
         )
         if not self.proposals:
             return kept
-        whose = "your role" if len(self.roles) == 1 else "the teams' roles"
+        whose = tr("comparison_whose_one" if len(self.roles) == 1 else "comparison_whose_teams")
         adopted = sum(self.adopted(p) for p in self.proposals)
-        return (
-            f"{kept}, and none of history's {len(self.proposals)} later steps for {whose} "
-            f"taken (offered in the game as proposals; {adopted} adopted in the played world)"
+        return tr(
+            "comparison_with_proposals",
+            kept=kept,
+            n=len(self.proposals),
+            whose=whose,
+            adopted=adopted,
         )
 
     def _moves_again(self, change: PolicyChange, role: str) -> bool:
@@ -671,7 +675,7 @@ class GameSession:
                 actor = next(iter(set(item["actors"]) & masked))
                 rid = _role_of(actor)
                 who = ROLES[rid].name if rid else actor
-                text = f"{who}: a decision (hidden until the facilitator reveals it)"
+                text = tr("news_hidden_decision", who=who)
                 item = {**item, "text": text}
             out.append(item)
         return out

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from game.config.texts import text as tr
 from game.core.ledger import PROVENANCES
 from game.core.rules import TIERS
 
@@ -178,13 +179,13 @@ class WorldView:
             for i in sorted(mine, key=lambda i: -per_lab[i])
         )
         by_prov = np.einsum("lcp,c->p", m.ledger.by_provenance()[mine], m.chips.h100e)
-        policies = [f"Export tier: {TIERS[m.view.tier[k]]}"]
+        policies = [tr("country_export_tier", tier=TIERS[m.view.tier[k]])]
         pressure = float(m.policy.get("transit_pressure", country_id))
         if pressure:
-            policies.append(f"US pressure on its customs: +{pressure:g}x")
+            policies.append(tr("country_transit_pressure", pressure=f"{pressure:g}"))
         listed = [m.labs.names[i] for i in mine if m.view.listed[i]]
         if listed:
-            policies.append("On the Entity List: " + ", ".join(listed))
+            policies.append(tr("country_entity_list", labs=", ".join(listed)))
         if m.country_bloc[k] == m.china_bloc:
             for lever in (
                 "domestic_subsidy",

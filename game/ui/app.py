@@ -138,7 +138,7 @@ class App:
         autosave: bool = True,
     ) -> None:
         pygame.init()
-        pygame.display.set_caption("Silicon Curtain")
+        pygame.display.set_caption(tr("title"))
         self.flags = pygame.RESIZABLE
         self.size = size
         self.screen = pygame.display.set_mode(

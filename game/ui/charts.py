@@ -15,6 +15,7 @@ import pygame
 
 from game.config.dates import month_of_year, year_of
 from game.config.texts import family
+from game.config.texts import text as tr
 from game.reports import format as F
 from game.ui import palette
 from game.ui.text import first_fitting, note, wrap
@@ -48,7 +49,7 @@ class Chart:
     money: bool = False
     series: list[Series] = field(default_factory=list)
     note: str = ""
-    empty: str = "no data yet"
+    empty: str = ""  # what an empty chart says (default: chart_empty in the text file)
     short_title: str = ""  # for a chart too narrow for the title
     short_note: str = ""
     legend_gap: int = 14  # room after each legend entry (for buttons beside them)
@@ -107,7 +108,7 @@ def _draw(
     if chart.log:
         finite = finite[finite > 0]
     if finite.size == 0:
-        for i, line in enumerate(wrap(small, chart.empty, size[0] - 12)):
+        for i, line in enumerate(wrap(small, chart.empty or tr("chart_empty"), size[0] - 12)):
             img = small.render(line, True, text)
             y = plot.centery + i * small.get_linesize()
             put(img, (max(4, size[0] // 2 - img.get_width() // 2), y), line)

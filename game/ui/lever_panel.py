@@ -448,7 +448,7 @@ def _choice_label(value: Any) -> str:
 
 def _tooltip(lv: LeverSpec) -> str:
     """In the player's words, then the real rule it stands for."""
-    return f"{lv.says}<br><i>In reality: {lv.mirrors}</i>"
+    return tr("lever_tip", says=lv.says, mirrors=lv.mirrors)
 
 
 def _show(value: Any, lv: LeverSpec) -> str:

@@ -58,7 +58,9 @@ def briefing_text(session: GameSession) -> str:
         for lv in session.levers()
     )
     proposals = tr("briefing_proposals") if session.proposals else ""
-    return tr("briefing_body", situation=role.situation,
+    return tr(
+        "briefing_body",
+        situation=role.situation,
         in_force="<br>".join(force) if force else tr("briefing_nothing_in_force"),
         proposals=proposals,
         objective=role.objective,

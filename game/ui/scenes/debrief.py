@@ -77,14 +77,15 @@ class DebriefScene(Scene):
         self.keep(
             UILabel(
                 pygame.Rect(20, 0, w - 40, 62),
-                tr("debrief_title", scenario=(s.lesson or {}).get("title") or s.view.scenario_name
-                ),
+                tr("debrief_title", scenario=(s.lesson or {}).get("title") or s.view.scenario_name),
                 m,
                 object_id="@title",
             )
         )
         scores = "<br>".join(
-            tr("debrief_score", role=ROLES[r].name,
+            tr(
+                "debrief_score",
+                role=ROLES[r].name,
                 verdict=tr("debrief_met") if s.score(r).met else tr("debrief_missed"),
                 text=s.score(r).text,
             )
@@ -221,7 +222,7 @@ class DebriefScene(Scene):
                 self.band_ready = status == "ok"
             self._show_report_state()
         if not alive and self.report_path is None and self.report_error is None:
-            self.report_error = "the report's process ended without writing it"
+            self.report_error = tr("debrief_report_no_output")
             self.band_pending = False
             self._show_report_state()
 

@@ -45,7 +45,9 @@ class LessonIntroScene(Scene):
             tr("lesson_team", n=i + 1, role=ROLES[r].name, objective=s.role_of(r).objective)
             for i, r in enumerate(s.roles)
         )
-        body = tr("lesson_body", summary=lesson.get("summary", s.scenario.description),
+        body = tr(
+            "lesson_body",
+            summary=lesson.get("summary", s.scenario.description),
             months=s.view.horizon,
             start=format_month(s.view.start),
             turn=s.turn_months,

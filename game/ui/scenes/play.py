@@ -148,11 +148,11 @@ class PlayScene(Scene):
             )
             x += width + 4
 
-        button("pause", tr("play") if self.paused else tr("pause"), 70, "Space")
+        button("pause", tr("play") if self.paused else tr("pause"), 70, tr("key_space"))
         for n, speed in enumerate(MONTHS_PER_SECOND, 1):
             shown = tr(f"speeds_{speed}")
             button(f"speed_{speed}", shown, 46, f"{shown} ({n})")
-        button("step", tr("step"), 60, "Right arrow")
+        button("step", tr("step"), 60, tr("key_right_arrow"))
         x += 8
         self.status = self.keep(
             UILabel(pygame.Rect(x, 6, w - x - 410, 32), "", m, object_id="@status")
@@ -315,7 +315,7 @@ class PlayScene(Scene):
         s = self.session
         speed = tr("paused") if self.paused else tr(f"speeds_{self.speed}")
         parts = {
-            "date": s.view.date or "start",
+            "date": s.view.date or tr("status_start"),
             "turn": s.view.turn,
             "horizon": s.view.horizon,
             "speed": speed,
@@ -914,19 +914,21 @@ class PlayScene(Scene):
         d = self.session.view.country(country)
         provenance = (
             "<br>".join(f"{k}: {F.count(v)}" for k, v in d.stock_by_provenance.items() if v >= 1)
-            or "none"
+            or tr("country_none")
         )
         labs = (
             "<br>".join(
-                f"{lab.name}: {F.count(lab.compute_h100e)} H100e"
-                + (
-                    f", capability {F.number(lab.capability)}"
-                    if lab.frontier and not math.isnan(lab.capability)
-                    else ""
+                tr(
+                    "country_lab_frontier",
+                    name=lab.name,
+                    compute=F.count(lab.compute_h100e),
+                    capability=F.number(lab.capability),
                 )
+                if lab.frontier and not math.isnan(lab.capability)
+                else tr("country_lab", name=lab.name, compute=F.count(lab.compute_h100e))
                 for lab in d.labs
             )
-            or "none"
+            or tr("country_none")
         )
         body = tr(
             "country_body",
@@ -950,7 +952,7 @@ class PlayScene(Scene):
                 for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
                 if v >= 0.005
             )
-            lines.append(f"{'the bloc' if who == 'bloc' else who}: {parts}")
+            lines.append(f"{tr('why_source_bloc') if who == 'bloc' else who}: {parts}")
         now, then = (
             s.view.latest("frontier_capability", bloc),
             self.ghost_view.latest("frontier_capability", bloc),
@@ -960,10 +962,15 @@ class PlayScene(Scene):
             self.ghost_view.latest("gap_months", bloc),
         )
         ghost = (
-            f"capability {F.number(now)} here, {F.number(then)} without your decisions; "
-            f"gap {F.number(gap_now)} vs {F.months(gap_then)}"
+            tr(
+                "why_ghost",
+                now=F.number(now),
+                then=F.number(then),
+                gap_now=F.number(gap_now),
+                gap_then=F.months(gap_then),
+            )
             if np.isfinite(now)
-            else "not yet"
+            else tr("why_ghost_none")
         )
         seen = {id(d) for d in s.decisions_seen()}  # while hidden: this team's own only
         moved = [
@@ -972,11 +979,17 @@ class PlayScene(Scene):
             if d.effect and bloc in d.effect and id(d) in seen
         ][:5]
         decisions = "<br>".join(
-            f"{d.date} {s.view.describe(d.change)}: "
-            f"{F.signed(d.effect[bloc])} points by the end"
+            tr(
+                "why_decision",
+                date=d.date,
+                change=s.view.describe(d.change),
+                effect=F.signed(d.effect[bloc]),
+            )
             for d in moved
         )
-        body = tr("why_body", bloc=s.view.bloc_names[bloc],
+        body = tr(
+            "why_body",
+            bloc=s.view.bloc_names[bloc],
             sources="<br>".join(lines),
             ghost=ghost,
             decisions=decisions or tr("why_no_decisions"),
@@ -1030,7 +1043,7 @@ class PlayScene(Scene):
                 m,
                 container=window,
                 object_id=f"#event_{ev}",
-                tool_tip_text=f"{spec.headline}<br><i>Like: {spec.mirrors}</i>",
+                tool_tip_text=tr("fac_event_tip", headline=spec.headline, mirrors=spec.mirrors),
             )
             y += 36
         self.fac_buttons["hidden"] = UIButton(

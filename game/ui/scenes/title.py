@@ -177,7 +177,9 @@ class TitleScene(Scene):
         meta = self.saved.meta
         role = ROLES.get(str(meta.get("current_role")))
         date = meta.get("date") or ""
-        return tr("setup_continue_info", what=meta.get("lesson_title") or meta.get("scenario", ""),
+        return tr(
+            "setup_continue_info",
+            what=meta.get("lesson_title") or meta.get("scenario", ""),
             role=role.name if role else meta.get("current_role", ""),
             date=date,
             turn=meta.get("turn", 0),
@@ -235,7 +237,9 @@ class TitleScene(Scene):
         for i, name in enumerate(names):
             lesson = load_lesson(name)
             spec = lesson.spec
-            text = tr("lesson_row", title=spec.title,
+            text = tr(
+                "lesson_row",
+                title=spec.title,
                 summary=spec.summary,
                 teams=", ".join(ROLES[r].name for r in spec.roles),
                 months=lesson.months,
