@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from game.config import texts
 from game.config.errors import InputError, Problem
 from game.config.experiment import MAX_RUNS, MAX_SAMPLES
 from game.config.files import atomic_write_frame, check_writable
@@ -419,6 +420,13 @@ def _add_play(sub: Any) -> None:
     )
     play.add_argument("--fullscreen", action="store_true", help="start in fullscreen (F11 toggles)")
     play.add_argument(
+        "--language",
+        choices=texts.languages(),
+        default=texts.ENGLISH,
+        help="the language of the game's text: a file assets/translations/silicon_curtain.<code>"
+        ".json (docs/translating.md; default: en)",
+    )
+    play.add_argument(
         "--saves",
         default=None,
         metavar="DIR",
@@ -784,6 +792,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     from game.play.objectives import DEFAULT_ROLE, ROLES
 
     size = _size(args.size)
+    texts.set_language(args.language)
     if args.lesson is not None:
         given = [f for f in ("scenario", "role", "teams") if getattr(args, f) is not None]
         if given:
