@@ -558,12 +558,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     model = ChipWarModel(scenario, rng=args.seed, months=args.months)
     results = model.run()
     if out is not None:
-        try:
-            atomic_write_frame(results, out)
-        except OSError as exc:
-            raise InputError(
-                Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
-            ) from None
+        from game.batch.output import save_results
+
+        save_results(results, out, _run_provenance(args, scenario, out), "--out")
     print(f"Scenario: {scenario.name} - {scenario.description}")
     print(
         f"Seed {args.seed}, {model.turn} months from {results['date'].iloc[0]} to {model.date}"
@@ -585,6 +582,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     if out is not None:
         print(f"\nWrote {len(results):,} rows to {out}")
     return 0
+
+
+def _run_provenance(
+    args: argparse.Namespace, scenario: Any, out: Path, draws: Any = None
+) -> dict[str, Any]:
+    """The provenance record of `run --out` (game.batch.provenance): the command spelled out
+    with every choice that matters, defaults included, so that `reproduce` runs it again."""
+    from game.batch.provenance import record
+
+    ref = args.scenario
+    if ref not in scenario_names():  # a file: named in full, to be found from any folder
+        ref = str(Path(ref).resolve())
+    argv = ["run", ref, "--seed", str(args.seed)]
+    if args.months is not None:
+        argv += ["--months", str(args.months)]
+    for item in args.sets:
+        argv += ["--set", item]
+    if args.samples is not None:
+        argv += ["--samples", str(args.samples)] + (["--weighted"] if args.weighted else [])
+    argv += ["--out", str(out)]
+    return record(
+        prog=PROG,
+        argv=argv,
+        scenario=scenario,
+        seed=args.seed,
+        months=args.months,
+        overrides=list(args.sets),
+        samples=args.samples,
+        draws=draws,
+        weighted=bool(getattr(args, "weighted", False)),
+    )
 
 
 def draws_path(out: Path) -> Path:
@@ -628,13 +656,11 @@ def _run_samples(args: argparse.Namespace, scenario: Any, out: Path | None, work
         judged = judge_draws(draws, workers)
         draws = draws.assign(weight=judged.weights)
     if out is not None and draws_out is not None:
-        try:
-            atomic_write_frame(draws, draws_out)
-            atomic_write_frame(results, out)
-        except OSError as exc:
-            raise InputError(
-                Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
-            ) from None
+        from game.batch.output import save_results
+
+        prov = _run_provenance(args, scenario, out, draws)
+        save_results(draws, draws_out, prov, "--out")
+        save_results(results, out, prov, "--out")
     drawn = [c for c in draws.columns if c not in ("sample", "seed")]
     print(f"Scenario: {scenario.name} - {scenario.description}")
     print(
