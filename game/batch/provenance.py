@@ -22,7 +22,6 @@ so two records show which file changed.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import platform
@@ -149,7 +148,8 @@ def record(
 ) -> dict[str, Any]:
     """The provenance record of one output. `argv`: the command's arguments after the program
     (with every choice that matters spelled out, defaults included); `draws`: the draws table
-    of `run --samples` (sample, seed, one column per drawn parameter)."""
+    of `run --samples` (sample, seed, one column per drawn parameter). No time stamp: the
+    same command gives the same record, so a Parquet file's bytes stay the same too."""
     import mesa
     import numpy
     import pandas
@@ -177,7 +177,6 @@ def record(
             "pandas": pandas.__version__,
             "mesa": mesa.__version__,
         },
-        "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return rec
 
