@@ -94,6 +94,16 @@ def _resolve(shown: str) -> Path:
     return p
 
 
+def named_files(scenario_files: Iterable[str]) -> list[str]:
+    """A scenario's files as the record names them: shipped ones relative to the data root,
+    others in full (so that a record read from another folder finds them)."""
+    out = []
+    for f in scenario_files:
+        p = Path(f)
+        out.append(str(f) if not p.is_absolute() and (DATA_ROOT / p).exists() else str(p.resolve()))
+    return out
+
+
 def input_files(scenario_files: Iterable[str]) -> list[tuple[str, Path]]:
     """The model's input files in the hash's order: (name shown, path)."""
     out = [(str(f), _resolve(str(f))) for f in scenario_files]
@@ -161,7 +171,7 @@ def record(
         "format": FORMAT,
         "command": command_line(prog, argv),
         "argv": list(argv),
-        "scenario": {"name": scenario.name, "files": list(scenario.files)},
+        "scenario": {"name": scenario.name, "files": named_files(scenario.files)},
         "seed": seed,
         "seeds": [int(s) for s in draws["seed"]] if draws is not None else [seed],
         "months": months,
@@ -170,7 +180,7 @@ def record(
         "sampled_parameters": sampled,
         **more,
         "model_version": model_version(),
-        "inputs": inputs_digest(scenario.files, extra_inputs),
+        "inputs": inputs_digest(named_files(scenario.files), extra_inputs),
         "environment": {
             "python": platform.python_version(),
             "numpy": numpy.__version__,
