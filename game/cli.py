@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_analyze(sub)
     _add_discover(sub)
+    _add_compare(sub)
+    _add_reproduce(sub)
     _add_play(sub)
     _add_scenarios(sub)
     _add_lessons(sub)
@@ -380,6 +382,62 @@ def _add_discover(sub: Any) -> None:
     )
 
 
+def _add_compare(sub: Any) -> None:
+    compare = sub.add_parser(
+        "compare",
+        help="which outcomes moved between two results (files or sweep folders)",
+        description="Pair the runs of A and B by seed (and sample, or policy and draw, in a "
+        "sweep), reduce each to yearly outcomes per bloc (frontier, gap, compute, domestic and "
+        "smuggled shares at year end; vendor revenue, chips smuggled and seized over the year) "
+        "and print those that moved beyond seed noise: with one pair, or a constant "
+        "difference, any difference (the same seed must give the same bits); else a paired t "
+        "test, Bonferroni-corrected over every cell (game/batch/compare.py says why). Exit "
+        "status: 0 when nothing moved, 1 when something did, 2 on bad input.",
+    )
+    compare.add_argument("a", metavar="A", help="a results file (.csv, .parquet) or sweep folder")
+    compare.add_argument("b", metavar="B", help="the same kind of results, to compare with A")
+    compare.add_argument(
+        "--k",
+        type=_positive_float,
+        default=None,
+        metavar="K",
+        help="moved: a mean paired difference beyond K standard errors (default: the "
+        "Bonferroni-corrected critical value of the paired t test, family-wise error 1%%)",
+    )
+    compare.add_argument(
+        "--all", action="store_true", help="show every outcome cell, not only those that moved"
+    )
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
+def _add_reproduce(sub: Any) -> None:
+    rep = sub.add_parser(
+        "reproduce",
+        help="run a results file's recorded command again and say if the result is identical",
+        description="Read FILE's provenance (a .parquet's metadata, a .csv's sidecar "
+        "FILE.csv.provenance.json, a sweep folder's manifest.json), run the command it "
+        "records into a temporary folder and compare: exit 0 when every value is identical, "
+        "1 when not (with the outcomes that moved and the input files or model version that "
+        "changed), 2 when FILE has no usable provenance.",
+    )
+    rep.add_argument("file", metavar="FILE", help="a results file or a sweep folder")
+    rep.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="for sampled futures or a sweep: parallel processes (results do not depend on it)",
+    )
+
+
 def _add_play(sub: Any) -> None:
     play = sub.add_parser(
         "play",
@@ -566,12 +624,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     model = ChipWarModel(scenario, rng=args.seed, months=args.months)
     results = model.run()
     if out is not None:
-        try:
-            atomic_write_frame(results, out)
-        except OSError as exc:
-            raise InputError(
-                Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
-            ) from None
+        from game.batch.output import save_results
+
+        save_results(results, out, _run_provenance(args, scenario, out), "--out")
     print(f"Scenario: {scenario.name} - {scenario.description}")
     print(
         f"Seed {args.seed}, {model.turn} months from {results['date'].iloc[0]} to {model.date}"
@@ -593,6 +648,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     if out is not None:
         print(f"\nWrote {len(results):,} rows to {out}")
     return 0
+
+
+def _run_provenance(
+    args: argparse.Namespace, scenario: Any, out: Path, draws: Any = None
+) -> dict[str, Any]:
+    """The provenance record of `run --out` (game.batch.provenance): the command spelled out
+    with every choice that matters, defaults included, so that `reproduce` runs it again."""
+    from game.batch.provenance import record
+
+    ref = args.scenario
+    if ref not in scenario_names():  # a file: named in full, to be found from any folder
+        ref = str(Path(ref).resolve())
+    argv = ["run", ref, "--seed", str(args.seed)]
+    if args.months is not None:
+        argv += ["--months", str(args.months)]
+    for item in args.sets:
+        argv += ["--set", item]
+    if args.samples is not None:
+        argv += ["--samples", str(args.samples)] + (["--weighted"] if args.weighted else [])
+    argv += ["--out", str(out)]
+    return record(
+        prog=PROG,
+        argv=argv,
+        scenario=scenario,
+        seed=args.seed,
+        months=args.months,
+        overrides=list(args.sets),
+        samples=args.samples,
+        draws=draws,
+        weighted=bool(getattr(args, "weighted", False)),
+    )
 
 
 def draws_path(out: Path) -> Path:
@@ -636,13 +722,11 @@ def _run_samples(args: argparse.Namespace, scenario: Any, out: Path | None, work
         judged = judge_draws(draws, workers)
         draws = draws.assign(weight=judged.weights)
     if out is not None and draws_out is not None:
-        try:
-            atomic_write_frame(draws, draws_out)
-            atomic_write_frame(results, out)
-        except OSError as exc:
-            raise InputError(
-                Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
-            ) from None
+        from game.batch.output import save_results
+
+        prov = _run_provenance(args, scenario, out, draws)
+        save_results(draws, draws_out, prov, "--out")
+        save_results(results, out, prov, "--out")
     drawn = [c for c in draws.columns if c not in ("sample", "seed")]
     print(f"Scenario: {scenario.name} - {scenario.description}")
     print(
@@ -1043,6 +1127,23 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from game.batch.compare import compare, load, report
+
+    a, b = load(args.a), load(args.b)
+    result = compare(a, b, k=args.k)
+    print(report(a, b, result, everything=args.all))
+    return 1 if len(result.moved) else 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from game.batch.reproduce import reproduce
+
+    done = reproduce(args.file, main, workers=args.workers)
+    print(done.text)
+    return 0 if done.identical else 1
+
+
 def cmd_scenarios(_: argparse.Namespace) -> int:
 
     for name in scenario_names():
@@ -1075,6 +1176,8 @@ COMMANDS = {
     "report": cmd_report,
     "analyze": cmd_analyze,
     "discover": cmd_discover,
+    "compare": cmd_compare,
+    "reproduce": cmd_reproduce,
     "calibrate": cmd_calibrate,
     "scenarios": cmd_scenarios,
     "levers": cmd_levers,

@@ -37,3 +37,44 @@ def save_frame(frame: pd.DataFrame, path: str | Path, key: str | None = None) ->
         atomic_write_frame(frame, path)
     except OSError as exc:
         raise write_failed(path, exc, key) from None
+
+
+def frame_bytes(frame: pd.DataFrame, path: str | Path, provenance: dict | None = None) -> bytes:
+    """A results table as the bytes of a CSV or Parquet file (by extension); a Parquet file
+    carries `provenance` in its schema's metadata (game.batch.provenance)."""
+    import io
+
+    buf = io.BytesIO()
+    if Path(path).suffix.lower() != ".parquet":
+        buf.write(frame.to_csv(index=False).encode())
+        return buf.getvalue()
+    if provenance is None:
+        frame.to_parquet(buf, index=False)
+        return buf.getvalue()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from game.batch.provenance import METADATA_KEY, to_json
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = {**(table.schema.metadata or {}), METADATA_KEY: to_json(provenance)}
+    pq.write_table(table.replace_schema_metadata(meta), buf)
+    return buf.getvalue()
+
+
+def save_results(
+    frame: pd.DataFrame, path: str | Path, provenance: dict | None, key: str | None = None
+) -> None:
+    """A results table with its provenance: in a Parquet file's metadata, or for a CSV in the
+    sidecar FILE.csv.provenance.json, written after the CSV and holding the CSV's sha256 (so a
+    sidecar left from an older CSV is found, not trusted). Each file is whole or not at all."""
+    import hashlib
+
+    data = frame_bytes(frame, path, provenance)
+    save_bytes(path, data, key)
+    if provenance is not None and Path(path).suffix.lower() != ".parquet":
+        from game.batch.provenance import sidecar_path, to_json
+
+        digest = hashlib.sha256(data).hexdigest()
+        rec = {**provenance, "file": Path(path).name, "file_sha256": digest}
+        save_bytes(sidecar_path(path), to_json(rec), key)

@@ -40,8 +40,9 @@ import numpy
 import pandas as pd
 from tqdm import tqdm
 
-from game.batch.output import save_bytes, save_frame
+from game.batch.output import save_bytes, save_frame, save_results
 from game.batch.pool import connect_dask, stream_dask, stream_local
+from game.batch.provenance import changed_inputs, record, sidecar_path
 from game.config.errors import InputError, Problem
 from game.config.experiment import Experiment, Run
 from game.config.scenario import Scenario
@@ -172,6 +173,44 @@ class FolderLock:
             self.fd = None
 
 
+# ----------------------------------------------------------------------------- provenance
+def sweep_provenance(experiment: Experiment, folder: Path, fmt: str) -> dict[str, Any]:
+    """The sweep's provenance record (game.batch.provenance): its inputs include the
+    experiment file as it was run (the folder's experiment.yaml)."""
+    from game.config.scenario import load_scenario
+
+    scenario = load_scenario(experiment.spec.scenario)
+    argv = ["sweep", experiment.source, "--out", str(folder), "--format", fmt]
+    return record(
+        prog="python main.py",
+        argv=argv,
+        scenario=scenario,
+        seed=experiment.spec.seed,
+        months=experiment.spec.months,
+        extra_inputs=[("experiment.yaml", experiment.text.encode())],
+        experiment={"name": experiment.name, "digest": experiment.digest()},
+        seeds_note="each run's seed is in the experiments table (seed column)",
+    ) | {"seeds": experiment.seeds()}
+
+
+def _mixed(old: dict[str, Any] | None, now: dict[str, Any]) -> str:
+    """What differs between the sweep's start and this resumption of it, or ''."""
+    if not old:
+        return ""
+    parts = []
+    files = changed_inputs(old.get("inputs", {}), now.get("inputs", {}))
+    if files:
+        parts.append("input files changed since the sweep started: " + ", ".join(files))
+    a, b = old.get("model_version", {}), now.get("model_version", {})
+    if (a.get("git_commit"), a.get("version")) != (b.get("git_commit"), b.get("version")):
+        then = a.get("git_commit") or a.get("version")
+        now_ = b.get("git_commit") or b.get("version")
+        parts.append(f"the model version changed since the sweep started ({then} -> {now_})")
+    if not parts:
+        return ""
+    return "; ".join(parts) + " (the runs resumed now may not match those already saved)"
+
+
 # ----------------------------------------------------------------------------- the folder
 class SweepStore:
     """A sweep folder, locked for this process from construction until `close()`."""
@@ -184,6 +223,9 @@ class SweepStore:
         self.fmt = fmt
         self.runs_dir = self.folder / "runs"
         self.set_aside: list[Path] = []  # damaged run files moved to damaged/
+        # what a resumed sweep runs with that differs from its start (model version, inputs)
+        self.mixed: str = ""
+        self.provenance: dict[str, Any] = {}
         self.lock: FolderLock | None = None
         manifest = self.folder / "manifest.json"
         if self.folder.exists() and not self.folder.is_dir():
@@ -237,12 +279,18 @@ class SweepStore:
                 )
         if self.lock is not None:
             self.check()
+        now = sweep_provenance(experiment, self.folder, self.fmt)
+        self.provenance = now
+        if manifest.exists():
+            self.provenance = old.get("provenance") or now
+            self.mixed = _mixed(old.get("provenance"), now)
         if not manifest.exists():
             record = {
                 "experiment": experiment.record(),
                 "levers": list(experiment.spec.levers),
                 "uncertainties": list(experiment.spec.uncertainties),
                 "versions": {"mesa": mesa.__version__, "numpy": numpy.__version__},
+                "provenance": now,
             }
             save_bytes(self.folder / "experiment.yaml", experiment.text.encode(), "--out")
             save_bytes(manifest, json.dumps(record, indent=1).encode(), "--out")
@@ -392,12 +440,13 @@ class SweepStore:
             )
         ext = ".parquet" if self.fmt == "parquet" else ".csv"
         exp_path, out_path = self.folder / f"experiments{ext}", self.folder / f"outcomes{ext}"
-        save_frame(experiments, exp_path, "--out")
-        save_frame(outcomes.reset_index(drop=True), out_path, "--out")
+        save_results(experiments, exp_path, self.provenance or None, "--out")
+        save_results(outcomes.reset_index(drop=True), out_path, self.provenance or None, "--out")
         for other in (".csv", ".parquet"):
             if other != ext:
                 for name in ("experiments", "outcomes"):
                     (self.folder / f"{name}{other}").unlink(missing_ok=True)
+                    sidecar_path(self.folder / f"{name}{other}").unlink(missing_ok=True)
         for path in list(self.runs_dir.glob("*")):  # now held by the compacted tables
             path.unlink(missing_ok=True)
         return exp_path, out_path
@@ -466,6 +515,8 @@ def _run(
             f"took over the lock of a sweep that ended without releasing it ({store.lock.stale})",
             file=sys.stderr,
         )
+    if store.mixed:
+        print(f"warning: {store.mixed}", file=sys.stderr)
     if store.set_aside:
         print(
             f"{len(store.set_aside)} damaged run file(s) set aside in "

@@ -191,7 +191,9 @@ def test_out_file_one_row_per_month_and_bloc(
     df = read_results(out)
     check_results_table(df, months=4)
     assert re.search(rf"Wrote {len(df)} rows to \S*{re.escape(out.name)}", stdout), stdout
-    assert [p.name for p in out.parent.iterdir()] == [out.name], "no temporary files left"
+    # no temporary files left; a CSV's provenance is in its sidecar (game/batch/provenance.py)
+    expected = [out.name] + ([f"{out.name}.provenance.json"] if suffix == ".csv" else [])
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(expected)
 
 
 def test_csv_and_parquet_hold_the_same_results(short_runs: dict[str, tuple[str, Path]]) -> None:
@@ -214,7 +216,7 @@ def test_out_replaces_an_existing_file_whole(tmp_path: Path) -> None:
     df = pd.read_csv(out, dtype={"date": str})
     check_results_table(df, months=2)
     assert "old contents" not in out.read_text()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv", "x.csv.provenance.json"]
 
 
 def test_out_file_has_ordinary_permissions(tmp_path: Path) -> None:
