@@ -272,15 +272,19 @@ class _Offers:
     rental_price: np.ndarray  # [chip]
     provenance: np.ndarray  # [lab, chip] how a direct purchase is booked in the ledger
     outside: np.ndarray  # [lab] logit utility of not buying this month (keeping the cash)
+    rules: _RuleTerms | None = None  # the month's rule terms, so that _allocate keys them once
 
 
 def procure(model: MonthContext) -> None:
     """Every active lab spends its cash on compute this month (see the module docstring)."""
     labs = model.labs
     active = labs.founded <= model.month
-    labs.cash[active] = np.minimum(
-        labs.cash[active] + labs.budget[active], CASH_CAP_MONTHS * labs.budget[active]
-    )
+    if active.all():  # the usual month: the same arithmetic without five fancy-index copies
+        np.minimum(labs.cash + labs.budget, CASH_CAP_MONTHS * labs.budget, out=labs.cash)
+    else:
+        labs.cash[active] = np.minimum(
+            labs.cash[active] + labs.budget[active], CASH_CAP_MONTHS * labs.budget[active]
+        )
     spend = np.where(active, labs.cash, 0.0)
     offers = _offers(model, active)
     mandate = float(model.policy.get("buy_domestic_mandate"))
@@ -457,9 +461,10 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         )
 
     return _Offers(
+        # one row per kind of buyer (trainers, servers), then each lab's: the same numbers
         outside=outside_option(
-            value, chips.price, on_sale & chips.used, beta, p.reservation_markup
-        ),
+            view.purchase_value, chips.price, on_sale & chips.used, beta, p.reservation_markup
+        )[labs.growth_kind],
         utility=np.concatenate([buy_utility, rent_utility, gray_utility], axis=1),
         unit_price=np.concatenate(
             [
@@ -477,6 +482,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         direct_price=direct_price,
         rental_price=rental_price,
         provenance=rules.provenance,
+        rules=rules,
     )
 
 
@@ -548,7 +554,7 @@ def _allocate(
     n_sources = 2 * n_chips + 1
     chip_sources = 2 * n_chips  # bought and rented: the columns vendors make and caps count
     rent = slice(n_chips, chip_sources)
-    rules = _RuleTerms.of(model)
+    rules = offers.rules if offers.rules is not None else _RuleTerms.of(model)
     in_target = rules.in_target
     h100e = chips.h100e
     controlled_h2 = rules.controlled_h2
@@ -639,18 +645,23 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     np.maximum(labs.cash, 0.0, out=labs.cash)
 
     # Bought and rented chips installed together (whole counts: any order adds them exactly).
-    h, c = np.nonzero(got_d)
-    prov, qty = offers.provenance[h, c], got_d[h, c]
+    h_d, c_d = np.nonzero(got_d)
+    prov_d, qty_d = offers.provenance[h_d, c_d], got_d[h_d, c_d]
+    h_r, c_r = np.nonzero(got_r)
+    qty_r = got_r[h_r, c_r]
     if view.rental_host >= 0:
-        h_r, c_r = np.nonzero(got_r)
-        h, c = np.concatenate((h, h_r)), np.concatenate((c, c_r))
-        prov = np.concatenate((prov, np.full(h_r.size, RENTED)))
-        qty = np.concatenate((qty, got_r[h_r, c_r]))
+        h, c = np.concatenate((h_d, h_r)), np.concatenate((c_d, c_r))
+        prov = np.concatenate((prov_d, np.full(h_r.size, RENTED)))
+        qty = np.concatenate((qty_d, qty_r))
+    else:
+        h, c, prov, qty = h_d, c_d, prov_d, qty_d
     model.ledger.install_new(h, c, prov, qty, model.year)
     if np.isfinite(view.cap_left).any():
         _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * chips.h100e)
-    model.books.record_sales(got_d, direct_price, got_r, rental_price)
-    model.books.record_flows(got_d, offers.provenance, got_r, model.vendor_country[chips.vendor])
+    model.books.record_sales(got_d, got_r, cost)
+    model.books.record_flows(
+        h_d, model.vendor_country[chips.vendor[c_d]], prov_d, qty_d, h_r, qty_r
+    )
     model.books.bought_by_lab = got_d.sum(axis=1) + got_r.sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.
