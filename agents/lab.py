@@ -416,7 +416,8 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
 
     # Direct purchases ------------------------------------------------------------
     # Each factor applies only where it is not 1 (x * 1.0 is x: the same numbers, less work).
-    direct_price = view.price[None, :].repeat(n_labs, axis=0)
+    # The first factor reads the [chip] prices, broadcast to [lab, chip] by np.where.
+    direct_price = view.price
     subsidy = float(model.policy.get("domestic_subsidy"))
     if subsidy != 0.0:
         direct_price = np.where(rules.subsidised, direct_price * (1.0 - subsidy), direct_price)
@@ -427,6 +428,8 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         direct_price = np.where(
             rules.checked, direct_price * (1.0 + rules.checks[:, None]), direct_price
         )
+    if direct_price.ndim == 1:  # no factor applied
+        direct_price = direct_price[None, :].repeat(n_labs, axis=0)
     may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
     with np.errstate(divide="ignore"):
         buy_utility = beta * np.log(value / direct_price) + rules.log_buy_allowed
@@ -436,12 +439,13 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     # Renting abroad ------------------------------------------------------------------
     host = view.rental_host
     rental_price = view.price * p.rental_premium
+    held = model.ledger.by_provenance().sum(axis=1)  # [lab, provenance]: whole counts
     if host < 0:
         rent_utility = np.full((n_labs, n_chips), -np.inf)
     else:
         rentable = rules.may_rent & (active & (labs.risk > 0))[:, None] & on_sale[None, :]
         with np.errstate(divide="ignore"):
-            worth = _provenance_worth(model, RENTED)[:, None]
+            worth = _provenance_worth(model, RENTED, held)[:, None]
             rent_utility = (
                 beta * np.log(value * worth / rental_price[None, :])
                 + rules.log_host_allowed[None, :]
@@ -455,7 +459,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     if g >= 0:
         wants = active & (labs.risk > 0) & (allowed[:, g] < 1)
         risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
-        worth = value[:, g] * _provenance_worth(model, SMUGGLED)
+        worth = value[:, g] * _provenance_worth(model, SMUGGLED, held)
         gray_utility[:, 0] = np.where(
             wants, beta * np.log(worth / view.gray_price) - risk_cost, -np.inf
         )
@@ -524,11 +528,17 @@ def _cluster_worth(model: MonthContext, held: np.ndarray, cap: float) -> np.ndar
     return np.where(labs.frontier, joins ** (1.0 - p.inference_weight_frontier), 1.0)
 
 
-def _provenance_worth(model: MonthContext, provenance: int) -> np.ndarray:
+def _provenance_worth(
+    model: MonthContext, provenance: int, held: np.ndarray | None = None
+) -> np.ndarray:
     """[lab] _cluster_worth of one more chip of a capped provenance (rented, smuggled), from
-    the chips of it each lab holds and its cap (ledger.CLUSTER_CAP_PARAMETER)."""
-    held = model.ledger.by_provenance()[:, :, provenance].sum(axis=1)
-    return _cluster_worth(model, held, getattr(model.p, CLUSTER_CAP_PARAMETER[provenance]))
+    the chips of it each lab holds and its cap (ledger.CLUSTER_CAP_PARAMETER). `held`: [lab,
+    provenance] chips held, if the caller has summed them (whole counts: the same numbers)."""
+    if held is None:
+        held = model.ledger.by_provenance().sum(axis=1)
+    return _cluster_worth(
+        model, held[:, provenance], getattr(model.p, CLUSTER_CAP_PARAMETER[provenance])
+    )
 
 
 def _paid(offers: _Offers) -> np.ndarray:
@@ -572,9 +582,10 @@ def _allocate(
     money = spend.copy()
     asked = np.zeros(n_chips)
     partly_allowed = rules.partly_allowed
+    # the last column is the outside option: the money a lab keeps rather than buy
+    choices = np.concatenate((utility, offers.outside[:, None]), axis=1)
     for first_pass in (True, False):
-        # the last column is the outside option: the money a lab keeps rather than buy
-        with_outside = softmax_rows(np.concatenate((utility, offers.outside[:, None]), axis=1))
+        with_outside = softmax_rows(choices)
         shares, kept = with_outside[:, :-1], with_outside[:, -1]
         if mandate > 0:
             shares = _domestic_floor(shares, offers.domestic, in_target, mandate, h100e_per_money)
@@ -613,7 +624,7 @@ def _allocate(
                 minlength=cap_left.size,
             )
             cap_left = np.maximum(cap_left - used, 0.0)
-        utility = np.where((room < 1.0 - 1e-9) | partly_allowed, -np.inf, utility)
+        choices[:, :-1][(room < 1.0 - 1e-9) | partly_allowed] = -np.inf
     return units, asked
 
 
