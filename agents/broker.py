@@ -299,9 +299,8 @@ def ship(model: MonthContext) -> None:
         model.ledger.dispatch(sent)
         maker = model.vendor_country[int(model.chips.vendor[g])]
         model.books.record_smuggling(np.full(alive.size, maker), route, q)
-        billed = np.zeros((len(model.chips), len(model.bloc_ids)), np.int64)  # where bought
-        np.add.at(billed[g], model.country_bloc[route], q)
-        model.books.book_sales(billed)
+        # sold where bought: [chip, bloc] units of the gray chip, added in place (whole counts)
+        np.add.at(model.books.sales_units[g], model.country_bloc[route], q)
         if any_capped:  # bought in a capped hub: counts against its cap
             np.add.at(model.cap_used, route, q * model.chips.h100e[g])
         for_lab = capped_share(orders, shipped, model.rng)

@@ -272,15 +272,19 @@ class _Offers:
     rental_price: np.ndarray  # [chip]
     provenance: np.ndarray  # [lab, chip] how a direct purchase is booked in the ledger
     outside: np.ndarray  # [lab] logit utility of not buying this month (keeping the cash)
+    rules: _RuleTerms | None = None  # the month's rule terms, so that _allocate keys them once
 
 
 def procure(model: MonthContext) -> None:
     """Every active lab spends its cash on compute this month (see the module docstring)."""
     labs = model.labs
     active = labs.founded <= model.month
-    labs.cash[active] = np.minimum(
-        labs.cash[active] + labs.budget[active], CASH_CAP_MONTHS * labs.budget[active]
-    )
+    if active.all():  # the usual month: the same arithmetic without five fancy-index copies
+        np.minimum(labs.cash + labs.budget, CASH_CAP_MONTHS * labs.budget, out=labs.cash)
+    else:
+        labs.cash[active] = np.minimum(
+            labs.cash[active] + labs.budget[active], CASH_CAP_MONTHS * labs.budget[active]
+        )
     spend = np.where(active, labs.cash, 0.0)
     offers = _offers(model, active)
     mandate = float(model.policy.get("buy_domestic_mandate"))
@@ -412,7 +416,8 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
 
     # Direct purchases ------------------------------------------------------------
     # Each factor applies only where it is not 1 (x * 1.0 is x: the same numbers, less work).
-    direct_price = view.price[None, :].repeat(n_labs, axis=0)
+    # The first factor reads the [chip] prices, broadcast to [lab, chip] by np.where.
+    direct_price = view.price
     subsidy = float(model.policy.get("domestic_subsidy"))
     if subsidy != 0.0:
         direct_price = np.where(rules.subsidised, direct_price * (1.0 - subsidy), direct_price)
@@ -423,6 +428,8 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         direct_price = np.where(
             rules.checked, direct_price * (1.0 + rules.checks[:, None]), direct_price
         )
+    if direct_price.ndim == 1:  # no factor applied
+        direct_price = direct_price[None, :].repeat(n_labs, axis=0)
     may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
     with np.errstate(divide="ignore"):
         buy_utility = beta * np.log(value / direct_price) + rules.log_buy_allowed
@@ -432,12 +439,13 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     # Renting abroad ------------------------------------------------------------------
     host = view.rental_host
     rental_price = view.price * p.rental_premium
+    held = model.ledger.by_provenance().sum(axis=1)  # [lab, provenance]: whole counts
     if host < 0:
         rent_utility = np.full((n_labs, n_chips), -np.inf)
     else:
         rentable = rules.may_rent & (active & (labs.risk > 0))[:, None] & on_sale[None, :]
         with np.errstate(divide="ignore"):
-            worth = _provenance_worth(model, RENTED)[:, None]
+            worth = _provenance_worth(model, RENTED, held)[:, None]
             rent_utility = (
                 beta * np.log(value * worth / rental_price[None, :])
                 + rules.log_host_allowed[None, :]
@@ -451,15 +459,16 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     if g >= 0:
         wants = active & (labs.risk > 0) & (allowed[:, g] < 1)
         risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
-        worth = value[:, g] * _provenance_worth(model, SMUGGLED)
+        worth = value[:, g] * _provenance_worth(model, SMUGGLED, held)
         gray_utility[:, 0] = np.where(
             wants, beta * np.log(worth / view.gray_price) - risk_cost, -np.inf
         )
 
     return _Offers(
+        # one row per kind of buyer (trainers, servers), then each lab's: the same numbers
         outside=outside_option(
-            value, chips.price, on_sale & chips.used, beta, p.reservation_markup
-        ),
+            view.purchase_value, chips.price, on_sale & chips.used, beta, p.reservation_markup
+        )[labs.growth_kind],
         utility=np.concatenate([buy_utility, rent_utility, gray_utility], axis=1),
         unit_price=np.concatenate(
             [
@@ -477,6 +486,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         direct_price=direct_price,
         rental_price=rental_price,
         provenance=rules.provenance,
+        rules=rules,
     )
 
 
@@ -518,11 +528,17 @@ def _cluster_worth(model: MonthContext, held: np.ndarray, cap: float) -> np.ndar
     return np.where(labs.frontier, joins ** (1.0 - p.inference_weight_frontier), 1.0)
 
 
-def _provenance_worth(model: MonthContext, provenance: int) -> np.ndarray:
+def _provenance_worth(
+    model: MonthContext, provenance: int, held: np.ndarray | None = None
+) -> np.ndarray:
     """[lab] _cluster_worth of one more chip of a capped provenance (rented, smuggled), from
-    the chips of it each lab holds and its cap (ledger.CLUSTER_CAP_PARAMETER)."""
-    held = model.ledger.by_provenance()[:, :, provenance].sum(axis=1)
-    return _cluster_worth(model, held, getattr(model.p, CLUSTER_CAP_PARAMETER[provenance]))
+    the chips of it each lab holds and its cap (ledger.CLUSTER_CAP_PARAMETER). `held`: [lab,
+    provenance] chips held, if the caller has summed them (whole counts: the same numbers)."""
+    if held is None:
+        held = model.ledger.by_provenance().sum(axis=1)
+    return _cluster_worth(
+        model, held[:, provenance], getattr(model.p, CLUSTER_CAP_PARAMETER[provenance])
+    )
 
 
 def _paid(offers: _Offers) -> np.ndarray:
@@ -548,7 +564,7 @@ def _allocate(
     n_sources = 2 * n_chips + 1
     chip_sources = 2 * n_chips  # bought and rented: the columns vendors make and caps count
     rent = slice(n_chips, chip_sources)
-    rules = _RuleTerms.of(model)
+    rules = offers.rules if offers.rules is not None else _RuleTerms.of(model)
     in_target = rules.in_target
     h100e = chips.h100e
     controlled_h2 = rules.controlled_h2
@@ -566,9 +582,10 @@ def _allocate(
     money = spend.copy()
     asked = np.zeros(n_chips)
     partly_allowed = rules.partly_allowed
+    # the last column is the outside option: the money a lab keeps rather than buy
+    choices = np.concatenate((utility, offers.outside[:, None]), axis=1)
     for first_pass in (True, False):
-        # the last column is the outside option: the money a lab keeps rather than buy
-        with_outside = softmax_rows(np.concatenate((utility, offers.outside[:, None]), axis=1))
+        with_outside = softmax_rows(choices)
         shares, kept = with_outside[:, :-1], with_outside[:, -1]
         if mandate > 0:
             shares = _domestic_floor(shares, offers.domestic, in_target, mandate, h100e_per_money)
@@ -607,7 +624,7 @@ def _allocate(
                 minlength=cap_left.size,
             )
             cap_left = np.maximum(cap_left - used, 0.0)
-        utility = np.where((room < 1.0 - 1e-9) | partly_allowed, -np.inf, utility)
+        choices[:, :-1][(room < 1.0 - 1e-9) | partly_allowed] = -np.inf
     return units, asked
 
 
@@ -639,18 +656,23 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     np.maximum(labs.cash, 0.0, out=labs.cash)
 
     # Bought and rented chips installed together (whole counts: any order adds them exactly).
-    h, c = np.nonzero(got_d)
-    prov, qty = offers.provenance[h, c], got_d[h, c]
+    h_d, c_d = np.nonzero(got_d)
+    prov_d, qty_d = offers.provenance[h_d, c_d], got_d[h_d, c_d]
+    h_r, c_r = np.nonzero(got_r)
+    qty_r = got_r[h_r, c_r]
     if view.rental_host >= 0:
-        h_r, c_r = np.nonzero(got_r)
-        h, c = np.concatenate((h, h_r)), np.concatenate((c, c_r))
-        prov = np.concatenate((prov, np.full(h_r.size, RENTED)))
-        qty = np.concatenate((qty, got_r[h_r, c_r]))
+        h, c = np.concatenate((h_d, h_r)), np.concatenate((c_d, c_r))
+        prov = np.concatenate((prov_d, np.full(h_r.size, RENTED)))
+        qty = np.concatenate((qty_d, qty_r))
+    else:
+        h, c, prov, qty = h_d, c_d, prov_d, qty_d
     model.ledger.install_new(h, c, prov, qty, model.year)
     if np.isfinite(view.cap_left).any():
         _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * chips.h100e)
-    model.books.record_sales(got_d, direct_price, got_r, rental_price)
-    model.books.record_flows(got_d, offers.provenance, got_r, model.vendor_country[chips.vendor])
+    model.books.record_sales(got_d, got_r, cost)
+    model.books.record_flows(
+        h_d, model.vendor_country[chips.vendor[c_d]], prov_d, qty_d, h_r, qty_r
+    )
     model.books.bought_by_lab = got_d.sum(axis=1) + got_r.sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.

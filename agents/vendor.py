@@ -262,9 +262,7 @@ class ChipVendor(mesa.Agent):
             self.pending = []
             return
         free = self.free_before[market]
-        if before is self.free_before and not (
-            (chips.available_from == model.month).any() or (chips.end_of_sale == model.month).any()
-        ):
+        if before is self.free_before and not chips.turns_over(model.month):
             # Nothing moved since last month (remember_markets kept its array) and no chip
             # launches or leaves sale this month: nothing is caught, launched or retired.
             self._finish_designs(market, free)

@@ -6,9 +6,21 @@ the end of the month. A new set of books opens every month, so nothing here is s
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from game.core.ledger import PROVENANCES, RENTED, SMUGGLED
+
+
+@functools.lru_cache(maxsize=8)
+def _bloc_onehot(raw: bytes, dtype: str, n_blocs: int) -> np.ndarray:
+    """[bloc, lab] int64 one-hot of the labs' blocs, kept by contents: new books open every
+    month on the same blocs (read-only)."""
+    lab_bloc = np.frombuffer(raw, dtype)
+    out = (lab_bloc[None, :] == np.arange(n_blocs)[:, None]).astype(np.int64)
+    out.flags.writeable = False
+    return out
 
 
 class MonthBooks:
@@ -39,17 +51,18 @@ class MonthBooks:
         self.gray_demand = self.gray_supply = self.gray_shipped = 0
 
     def record_sales(
-        self, got_d: np.ndarray, price_d: np.ndarray, got_r: np.ndarray, price_r: np.ndarray
+        self, got_d: np.ndarray, got_r: np.ndarray, per_lab: np.ndarray
     ) -> None:
-        """Direct purchases [lab, chip] and rentals [lab, chip]. Vendors book a sale where it
-        is billed: direct sales to the buyer's bloc, rented capacity to the host's bloc."""
-        per_lab = (got_d * price_d).sum(axis=1) + (got_r * price_r[None, :]).sum(axis=1)
+        """Direct purchases [lab, chip] and rentals [lab, chip], and what each lab paid for
+        them [lab] (the cost its cash was charged: the same sums, so not added up again).
+        Vendors book a sale where it is billed: direct sales to the buyer's bloc, rented
+        capacity to the host's bloc."""
         self.revenue_by_bloc = np.bincount(self.lab_bloc, weights=per_lab, minlength=self.n_blocs)
         self.bought_per_chip = got_d.sum(axis=0) + got_r.sum(axis=0)
         # [chip, bloc]: whole counts summed by the labs' blocs (a [bloc, lab] one-hot product:
         # integers add exactly in any order, at half the cost of np.add.at over rows)
-        in_bloc = (self.lab_bloc[None, :] == np.arange(self.n_blocs)[:, None]).astype(np.int64)
-        units = (in_bloc @ got_d).T
+        units = (_bloc_onehot(self.lab_bloc.tobytes(), self.lab_bloc.dtype.str, self.n_blocs)
+                 @ got_d).T
         if self.rental_host >= 0:
             units[:, self.lab_bloc[self.rental_host]] += got_r.sum(axis=0)
         self.book_sales(units)
@@ -59,19 +72,30 @@ class MonthBooks:
         self.sales_units += units
 
     def record_flows(
-        self, got_d: np.ndarray, prov: np.ndarray, got_r: np.ndarray, chip_country: np.ndarray
+        self,
+        lab: np.ndarray,
+        maker_country: np.ndarray,
+        prov: np.ndarray,
+        qty: np.ndarray,
+        rented_lab: np.ndarray,
+        rented_qty: np.ndarray,
     ) -> None:
-        """This month's legal deliveries by route: from the maker's country (`chip_country`,
-        per chip) to the buyer's; rented capacity from the host's country to the renter's."""
-        h, c = np.nonzero(got_d)
-        np.add.at(self.flows, (chip_country[c], self.lab_country[h], prov[h, c]), got_d[h, c])
+        """This month's legal deliveries by route, one entry per (lab, chip) cell bought
+        (the caller has found them, for the ledger too): from the maker's country to the
+        buyer's, in its provenance; rented capacity from the host's country to the renter's.
+        Whole counts added at flat indices (numpy's fast 1-D np.add.at; integers add exactly
+        in any order)."""
+        n_countries, _, n_prov = self.flows.shape
+        flat = self.flows.reshape(-1)
+        dst = self.lab_country[lab]
+        np.add.at(flat, (maker_country * n_countries + dst) * n_prov + prov, qty)
         host = self.rental_host
         if host >= 0:
-            h, c = np.nonzero(got_r)
-            np.add.at(
-                self.flows, (self.lab_country[host], self.lab_country[h], RENTED), got_r[h, c]
-            )
+            src = int(self.lab_country[host]) * n_countries
+            np.add.at(flat, (src + self.lab_country[rented_lab]) * n_prov + RENTED, rented_qty)
 
     def record_smuggling(self, src: np.ndarray, dst: np.ndarray, qty: np.ndarray) -> None:
-        """Smuggled chips on one leg of their way (maker -> transit, or transit -> buyer)."""
-        np.add.at(self.flows, (src, dst, SMUGGLED), qty)
+        """Smuggled chips on one leg of their way (maker -> transit, or transit -> buyer), added
+        at flat indices as record_flows does."""
+        n_countries, _, n_prov = self.flows.shape
+        np.add.at(self.flows.reshape(-1), (src * n_countries + dst) * n_prov + SMUGGLED, qty)

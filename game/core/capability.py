@@ -135,8 +135,10 @@ class RunningCycleMean:
 
     def _start(self, source: list[np.ndarray] | None) -> None:
         """Empty sums, for the history `source`."""
-        self._total: list[np.ndarray] = []
-        self._count: list[np.ndarray] = []
+        # running sums per month, in Python floats and ints: a row is a handful of blocs, and
+        # the same IEEE additions on them cost a fraction of a dozen numpy calls a month
+        self._total: list[list[float]] = []
+        self._count: list[list[int]] = []
         self._rows: np.ndarray | None = None
         self._n = 0
         self._source = source
@@ -148,20 +150,24 @@ class RunningCycleMean:
         if history is not self._source or len(history) < self._n:
             self._start(history)
         for h in history[self._n :]:
-            h = np.asarray(h, float)
+            values = np.asarray(h, float).ravel().tolist()
             if not self._total:
-                self._total.append(np.zeros(h.shape))
-                self._count.append(np.zeros(h.shape))
-            ok = np.isfinite(h)
-            self._total.append(self._total[-1] + np.where(ok, h, 0.0))
-            self._count.append(self._count[-1] + ok)
+                self._total.append([0.0] * len(values))
+                self._count.append([0] * len(values))
+            ok = [math.isfinite(v) for v in values]
+            self._total.append(
+                [t + (v if f else 0.0) for t, v, f in zip(self._total[-1], values, ok, strict=True)]
+            )
+            self._count.append([c + f for c, f in zip(self._count[-1], ok, strict=True)])
             i = len(self._total) - 1
             lo = max(i - self.window, 0)
-            n = self._count[i] - self._count[lo]
-            row = np.divide(
-                self._total[i] - self._total[lo], n, out=np.full(h.shape, np.nan), where=n > 0
-            )
-            self._append(row)
+            row = [
+                (t - t0) / (c - c0) if c - c0 > 0 else math.nan
+                for t, t0, c, c0 in zip(
+                    self._total[i], self._total[lo], self._count[i], self._count[lo], strict=True
+                )
+            ]
+            self._append(np.array(row, float).reshape(np.shape(h)))
         assert self._rows is not None
         return self._rows[: self._n]
 
@@ -293,11 +299,15 @@ def gap_months(
 def bloc_frontier(
     capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
 ) -> np.ndarray:
-    """[bloc] the best capability among a bloc's frontier labs (NaN where none has a model)."""
+    """[bloc] the best capability among a bloc's frontier labs (NaN where none has a model).
+    In Python floats (max is exact in any order): the labs are a few dozen at most in a game,
+    and this is asked several times a month."""
     has = frontier & np.isfinite(capability)
-    out = np.full(n_blocs, -np.inf)
-    np.maximum.at(out, bloc[has], capability[has])
-    return np.where(np.isfinite(out), out, np.nan)
+    out = [-math.inf] * n_blocs
+    for b, c in zip(bloc[has].tolist(), capability[has].tolist(), strict=True):
+        if c > out[b]:
+            out[b] = c
+    return np.array([c if math.isfinite(c) else math.nan for c in out], float)
 
 
 def bloc_median(
@@ -305,19 +315,22 @@ def bloc_median(
 ) -> np.ndarray:
     """[bloc] the median capability of a bloc's frontier labs (NaN where none has a model).
 
-    One sort for all blocs (by bloc, then capability) instead of a median per bloc: the
-    middle one or two of each bloc's run, averaged as np.median averages them."""
+    The middle one or two of each bloc's sorted capabilities, averaged as np.median averages
+    them ((a + b) / 2). In Python floats: the labs with a model are a handful, and the results
+    ask every month; the array form took a dozen numpy calls on arrays of four."""
     has = frontier & np.isfinite(capability)
-    if not has.any():
-        return np.full(n_blocs, np.nan)
-    b, c = bloc[has], capability[has]
-    c = c[np.lexsort((c, b))]
-    counts = np.bincount(b, minlength=n_blocs)
-    starts = np.cumsum(counts) - counts
-    last = c.size - 1  # a bloc with no model reads any cell: where() drops it
-    lo = np.minimum(starts + np.maximum(counts - 1, 0) // 2, last)
-    hi = np.minimum(starts + counts // 2, last)
-    return np.where(counts > 0, (c[lo] + c[hi]) / 2.0, np.nan)
+    runs: list[list[float]] = [[] for _ in range(n_blocs)]
+    for b, c in zip(bloc[has].tolist(), capability[has].tolist(), strict=True):
+        runs[b].append(c)
+    out = []
+    for run in runs:
+        if not run:
+            out.append(math.nan)
+            continue
+        run.sort()
+        n = len(run)
+        out.append((run[(n - 1) // 2] + run[n // 2]) / 2.0)
+    return np.array(out, float)
 
 
 def released_foreign(history: list[np.ndarray], lag_months: int) -> np.ndarray:

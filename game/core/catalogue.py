@@ -77,6 +77,7 @@ class ChipTable:
         # kept until it moves.
         self.revision = 0
         self._on_sale: tuple[tuple[int, int, bytes], np.ndarray] | None = None
+        self._turns_over: tuple[tuple[int, int, bytes], bool] | None = None
         self._owned_by: tuple[tuple[int, int], np.ndarray] | None = None
         self._h100e: tuple[tuple[int, int], np.ndarray] | None = None
 
@@ -115,6 +116,15 @@ class ChipTable:
             out.flags.writeable = False
             self._on_sale = (key, out)
         return self._on_sale[1]
+
+    def turns_over(self, month: int) -> bool:
+        """Whether some chip goes on sale or leaves sale in `month`: every vendor asks it each
+        month (a variant may be due), so the answer is kept with on_sale's key."""
+        key = (month, self.revision, self.available_from.tobytes())
+        if self._turns_over is None or self._turns_over[0] != key:
+            moves = bool((self.available_from == month).any() or (self.end_of_sale == month).any())
+            self._turns_over = (key, moves)
+        return self._turns_over[1]
 
     def owned_by(self, n_vendors: int) -> np.ndarray:
         """[vendor, chip] the chips in use each vendor makes; kept until the revision moves

@@ -125,6 +125,10 @@ class Ledger:
     ) -> int:
         """Move every chip of one provenance held by `holders` to another holder (rented capacity
         reverting to its host when remote access is cut)."""
+        # The running totals say first whether there is anything to move (counts are never
+        # negative): the usual month after a cut, nothing, without gathering the stock.
+        if not self._by_prov[holders, :, prov].any():
+            return 0
         moved = self.stock[holders, :, prov, :].sum(axis=0)  # [chip, slot]
         if not moved.any():
             return 0

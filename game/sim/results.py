@@ -3,6 +3,7 @@ row is computed from the model, and the yearly summary the CLI prints."""
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -82,7 +83,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     # [B, P] by bloc: one bincount over (bloc, provenance) cells adds each cell's labs in lab
     # order from 0, as np.add.at over rows does, in one call
     n_prov = len(PROVENANCES)
-    cell = (labs.bloc[:, None] * n_prov + np.arange(n_prov)).ravel()
+    cell = _bloc_prov_cells(labs.bloc.tobytes(), labs.bloc.dtype.str, n_prov)
     bloc_prov = np.bincount(cell, weights=h100e_lp.ravel(), minlength=n_blocs * n_prov).reshape(
         n_blocs, n_prov
     )
@@ -104,10 +105,13 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     np.maximum.at(runs, labs.bloc, labs.best_run_flop)
     runs = np.where(runs > 0, runs, np.nan)
     # the techniques behind each bloc's best model: its first frontier lab at the frontier
-    at_best = labs.frontier & (labs.capability == frontier[labs.bloc])
-    first = np.full(n_blocs, len(labs))
-    np.minimum.at(first, labs.bloc[at_best], np.flatnonzero(at_best))
-    gains = np.where(first < len(labs), labs.technique_gain[np.minimum(first, len(labs) - 1)], 1.0)
+    at_best = np.flatnonzero(labs.frontier & (labs.capability == frontier[labs.bloc])).tolist()
+    first: list[int | None] = [None] * n_blocs
+    for i, b in zip(at_best, labs.bloc[at_best].tolist(), strict=True):  # in lab order
+        if first[b] is None:
+            first[b] = i
+    gain = labs.technique_gain
+    gains = np.array([1.0 if i is None else float(gain[i]) for i in first], float)
     g = model.view.gray_chip
     gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
     budget = np.where(labs.founded <= model.month, labs.budget, 0.0)
@@ -144,6 +148,16 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         "largest_run_flop": floats(runs),
         "technique_multiplier": floats(gains),
     }
+
+
+@functools.lru_cache(maxsize=8)
+def _bloc_prov_cells(raw: bytes, dtype: str, n_prov: int) -> np.ndarray:
+    """[lab x provenance] the (bloc, provenance) cell of each lab's provenance, flattened:
+    kept by the blocs' contents, as the results ask every month (read-only)."""
+    bloc = np.frombuffer(raw, dtype)
+    cell = (bloc[:, None] * n_prov + np.arange(n_prov)).ravel()
+    cell.flags.writeable = False
+    return cell
 
 
 def sales_columns(model: ChipWarModel) -> dict[str, list[Any]]:
