@@ -120,7 +120,7 @@ var SCCharts = (function () {
     }
     if (charts.gray_price) {
       box.appendChild(line("Gray-market chip price", dates,
-        [{ name: "price", values: charts.gray_price, colour: "#E69F00", dash: "" }], charts.gray_price_unit || "x list price"));
+        [{ name: "price", values: charts.gray_price, colour: "#E69F00", dash: "" }], charts.gray_price_unit || "USD"));
     }
   }
 

@@ -34,7 +34,7 @@
     ws.onopen = function () { backoff = 500; conn("Connected", true); ws.send(JSON.stringify({ type: "hello", key: key })); };
     ws.onmessage = function (ev) {
       var msg; try { msg = JSON.parse(ev.data); } catch (e) { return; }
-      if (msg.type === "overview") { showError(""); ov = msg; render(); }
+      if (msg.type === "overview") { if (!msg.save_error) showError(""); ov = msg; render(); }
       else if (msg.type === "error") {
         if (msg.code === "key" || msg.code === "token") refused = true;
         showError(msg.message || ("The host refused: " + msg.code));
@@ -67,10 +67,13 @@
     $("join-addr").href = addr || "#";
     $("code").textContent = o.code || o.room || "";
     var st = o.status || o.state;
-    var line = "Turn " + (o.turn || 0) + " of " + (o.turns || "?") + (o.date ? " · " + o.date : "") + " · ";
+    var turnNo = o.turns ? Math.min(o.turn || 0, o.turns) : o.turn || 0;
+    var line = "Turn " + turnNo + " of " + (o.turns || "?") + (o.date ? " · " + o.date : "") + " · ";
     $("fac-status").textContent = line;
     $("fac-status").appendChild(node("span", { class: "pill st-" + st, text: STATUS[st] || st }));
-    $("fac-lesson").textContent = o.title || o.lesson || "";
+    $("fac-lesson").textContent = (o.title || o.lesson || "") + (o.injected && o.injected.length ? " Injected so far: " + o.injected.join(", ") + "." : "");
+    if (o.save_error) showError("The room could not be saved: " + o.save_error);
+    if (st === "ended") $("fac-lesson").textContent += o.report ? " The debrief report is ready." : " Writing the debrief report…";
     $("fac-hidden").textContent = o.hidden === undefined ? "" : o.hidden ? "Decisions are hidden from the other teams." : "Decisions are revealed to every team.";
 
     $("b-start").disabled = st !== "lobby";

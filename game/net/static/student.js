@@ -334,7 +334,11 @@
       targets.forEach(function (target, ti) {
         var id = "lv-" + li + "-" + ti;
         var row = node("div", { class: "lever-row kind-" + lever.kind, "data-target": target.id === null ? "" : target.id });
-        var label = target.name || (targets.length === 1 ? (lever.name || lever.id) : String(target.id));
+        // A lever without target: the legend already names it, so its label is for screen
+        // readers only; a lever with targets labels each row with its target.
+        var single = target.id === null || target.id === undefined;
+        var label = single ? (lever.name || lever.id) : (target.name || String(target.id));
+        var labelClass = single && lever.kind !== "bool" ? "sr" : null;
         var now = node("span", { class: "now small dim" });
         if (lever.kind === "bool") {
           var cb = node("input", { type: "checkbox", id: id, "aria-describedby": lever.says ? helpId : null });
@@ -343,7 +347,7 @@
           row.appendChild(node("label", { for: id, text: label }));
           row.appendChild(now);
         } else if (lever.kind === "choice") {
-          row.appendChild(node("label", { for: id, text: label }));
+          row.appendChild(node("label", { for: id, text: label, class: labelClass }));
           var sel = node("select", { id: id, "aria-describedby": lever.says ? helpId : null });
           (lever.choices || []).forEach(function (c) {
             var v = typeof c === "object" && c !== null ? c.id : c;
@@ -356,7 +360,7 @@
         } else {
           var range = lever.range || [0, 1];
           var step = stepFor(range);
-          row.appendChild(node("label", { for: id, text: label + (lever.unit ? " (" + lever.unit + ")" : "") }));
+          row.appendChild(node("label", { for: id, text: label + (lever.unit ? " (" + lever.unit + ")" : ""), class: labelClass }));
           var wrap = node("div", { class: "num-wrap" });
           var slider = node("input", { type: "range", min: range[0], max: range[1], step: step, "aria-label": label + " slider", tabindex: "-1" });
           var num = node("input", { type: "number", id: id, min: range[0], max: range[1], step: "any", inputmode: "decimal", "aria-describedby": lever.says ? helpId : null });
@@ -495,7 +499,8 @@
     text("team-watch", team.watch);
     document.title = (team.name || "Your team") + ": Silicon Curtain";
 
-    var line = "Turn " + (st.turn || 0) + " of " + (st.turns || "?");
+    var turnNo = st.turns ? Math.min(st.turn || 0, st.turns) : st.turn || 0;
+    var line = "Turn " + turnNo + " of " + (st.turns || "?");
     if (st.date) line += " · " + st.date;
     if (st.months_left !== undefined && st.months_left !== null) line += " · " + st.months_left + " months left";
     line += " · ";
@@ -541,7 +546,9 @@
 
     var ended = st.status === "ended";
     $("ended").hidden = !ended;
-    if (ended && st.report) $("report-link").href = st.report;
+    $("report-link").hidden = !st.report;
+    if (st.report) $("report-link").href = st.report;
+    text("report-wait", ended && !st.report ? "Your debrief report is being written: the link appears here in a moment." : "");
 
     var news = $("news");
     news.textContent = "";
