@@ -142,12 +142,20 @@
         onError(msg);
         break;
       case "freed":
-        // Moved to another team: the token may still work; freed: it does not (the host
-        // answers `token` and we go back to joining).
+        // Moved to another team: the host gives the seat's new token and we rejoin with it;
+        // freed: no token, and the page goes back to joining.
         view = null; renderedLevers = "";
         store(DRAFT_KEY, null);
         setOrders([]);
-        if (seat) send({ type: "rejoin", room: seat.room, token: seat.token });
+        if (seat && msg.token) {
+          seat.token = msg.token;
+          store(SEAT_KEY, seat);
+          send({ type: "rejoin", room: seat.room, token: seat.token });
+        } else {
+          seat = null; store(SEAT_KEY, null);
+          showJoin();
+          showError("The facilitator freed your seat: join a team again.");
+        }
         break;
       case "pong":
         break;
