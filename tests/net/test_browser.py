@@ -190,8 +190,8 @@ class Facilitator:
 
 
 @pytest.fixture(scope="module")
-def browsers() -> Iterator[list[Any]]:
-    """Six browsers (five students, the facilitator), started side by side."""
+def chromiums() -> Iterator[list[Any]]:
+    """Six browsers (five students, the facilitator), started side by side, for the module."""
     with ThreadPoolExecutor(6) as pool:
         drivers = list(pool.map(lambda _: browser(), range(6)))
     try:
@@ -199,6 +199,16 @@ def browsers() -> Iterator[list[Any]]:
     finally:
         for d in drivers:
             d.quit()
+
+
+@pytest.fixture
+def browsers(chromiums: list[Any]) -> list[Any]:
+    """The six browsers on a blank page with an empty console: a page left open by an earlier
+    test would go on calling its stopped host."""
+    for d in chromiums:
+        d.get("about:blank")
+        d.get_log("browser")
+    return chromiums
 
 
 # ----------------------------------------------------------------------------- the class
@@ -288,3 +298,50 @@ def test_a_whole_class_plays_the_lesson_in_browsers(host: Host, browsers: list[A
     assert js_errors(fac.d) == []
     assert time.monotonic() - started < 150
 
+
+
+# ----------------------------------------------------------------------------- a reload
+def test_a_student_who_reloads_gets_the_team_and_the_unsent_draft_back(
+    host: Host, browsers: list[Any]
+) -> None:
+    me, mate = Student(browsers[0], "china"), Student(browsers[1], "china")
+    me.join(host)
+    mate.join(host)
+    host.room.start()
+    me.wait_open(1)
+    box = 'fieldset[data-lever="domestic_subsidy"] input[type="number"]'
+
+    def subsidy(s: Student) -> str:
+        return s.d.find_element(By.CSS_SELECTOR, box).get_attribute("value")
+
+    # A draft reaches the teammate's page (the host has it), then the page reloads.
+    me.type_number("domestic_subsidy", "0.66")
+    until(mate.d, lambda d: subsidy(mate) == "0.66", "the teammate never saw the draft")
+    me.d.refresh()
+    me.wait_open(1)
+    until(me.d, lambda d: subsidy(me) == "0.66", "the draft was not restored after a reload")
+    assert text_of(me.d, "team-name") == text_of(mate.d, "team-name")
+    assert len(host.room.seats) == 2  # the same seat back, not a new one
+    # A change the host never got (reloaded before the draft was sent) comes back from the
+    # browser's own storage, and then reaches the teammate.
+    me.type_number("domestic_subsidy", "0.55")
+    me.d.refresh()
+    me.wait_open(1)
+    until(me.d, lambda d: subsidy(me) == "0.55", "the unsent draft was lost in the reload")
+    until(mate.d, lambda d: subsidy(mate) == "0.55", "the restored draft never reached the team")
+    assert len(host.room.seats) == 2
+    # On a 360 px phone nothing runs off the side of the page.
+    me.d.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": True},
+    )
+    try:
+        until(
+            me.d,
+            lambda d: d.execute_script("return document.documentElement.scrollWidth") <= 360,
+            "the page is wider than a 360 px phone",
+            timeout=5,
+        )
+    finally:
+        me.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert js_errors(me.d) == [] and js_errors(mate.d) == []

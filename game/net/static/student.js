@@ -27,8 +27,10 @@
       else localStorage.setItem(key, JSON.stringify(value));
     } catch (e) { /* private mode: the page still works, it just forgets on reload */ }
   }
-  function keepDraft() {
-    if (seat) store(DRAFT_KEY, { token: seat.token, turn: draftTurn, orders: orderList() });
+  // The draft this browser holds, and whether the host has it yet: after a reload, a draft
+  // the host never got is newer than the one it has.
+  function keepDraft(sent) {
+    if (seat) store(DRAFT_KEY, { token: seat.token, turn: draftTurn, orders: orderList(), sent: !!sent });
   }
 
   // --------------------------------------------------------------- helpers
@@ -184,22 +186,24 @@
       // A draft from the host (a teammate's, or ours from before a reload); failing that the
       // one this browser kept, if it is for this turn.
       var kept = load(DRAFT_KEY);
-      if (st.draft && st.draft.length) {
-        setOrders(st.draft);
-      } else if (kept && seat && kept.token === seat.token && kept.turn === st.turn && kept.orders && kept.orders.length) {
-        setOrders(kept.orders);
-        scheduleDraft(0); // give it back to the host and the teammates
-      } else {
-        setOrders(st.submitted || []);
-      }
+      var mine = kept && seat && kept.token === seat.token && kept.turn === st.turn && kept.orders;
       draftTurn = st.turn;
-      keepDraft();
+      if (mine && !kept.sent) {
+        setOrders(kept.orders);
+        keepDraft(false);
+        scheduleDraft(0); // give it to the host and the teammates
+      } else {
+        setOrders(st.draft || st.submitted || (mine ? kept.orders : []));
+        keepDraft(true);
+      }
     } else {
       if (st.submitted !== undefined) submittedOrders = st.submitted;
+      var held = load(DRAFT_KEY);
+      if (st.status === "open" && held && !held.sent && !draftTimer) scheduleDraft(0); // after a pause
       // A teammate's draft replaces ours unless we typed in the last moments.
       if (st.draft && Date.now() - lastEdit > DRAFT_DELAY * 2 && !draftTimer) {
         setOrders(st.draft);
-        keepDraft();
+        keepDraft(true);
       }
     }
     renderState();
@@ -316,7 +320,7 @@
 
   function touched() {
     lastEdit = Date.now();
-    keepDraft();
+    keepDraft(false);
     scheduleDraft(DRAFT_DELAY);
     renderSubmit();
     markChanged();
@@ -326,7 +330,7 @@
     clearTimeout(draftTimer);
     draftTimer = setTimeout(function () {
       draftTimer = null;
-      if (view && view.status === "open") send({ type: "draft", turn: view.turn, orders: orderList() });
+      if (view && view.status === "open" && send({ type: "draft", turn: view.turn, orders: orderList() })) keepDraft(true);
     }, delay);
   }
 
