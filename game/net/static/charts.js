@@ -91,7 +91,7 @@ var SCCharts = (function () {
     });
     // End labels, nudged apart so they never overlap.
     ends.sort(function (a, b) { return a.y - b.y; });
-    for (var i = 1; i < ends.length; i++) if (ends[i].y - ends[i - 1].y < 12) ends[i].y = ends[i - 1].y + 12;
+    for (var i = 1; i < ends.length; i++) if (ends[i].y - ends[i - 1].y < 13) ends[i].y = ends[i - 1].y + 13;
     ends.forEach(function (e) {
       svg.appendChild(el("text", { x: W - R + 4, y: Math.min(H - B, e.y) + 4, class: "ch-label", fill: e.s.colour },
         e.s.name));

@@ -68,7 +68,8 @@
     $("code").textContent = o.code || o.room || "";
     var st = o.status || o.state;
     var turnNo = o.turns ? Math.min(o.turn || 0, o.turns) : o.turn || 0;
-    var line = "Turn " + turnNo + " of " + (o.turns || "?") + (o.date ? " · " + o.date : "") + " · ";
+    var line = "Turn " + turnNo + " of " + (o.turns || "?") + (o.date ? " · " + o.date : "") +
+      (o.months_left !== undefined && o.months_left !== null ? " · " + o.months_left + " months left" : "") + " · ";
     $("fac-status").textContent = line;
     $("fac-status").appendChild(node("span", { class: "pill st-" + st, text: STATUS[st] || st }));
     $("fac-lesson").textContent = (o.title || o.lesson || "") + (o.injected && o.injected.length ? " Injected so far: " + o.injected.join(", ") + "." : "");
@@ -76,7 +77,7 @@
     if (st === "ended") $("fac-lesson").textContent += o.report ? " The debrief report is ready." : " Writing the debrief report…";
     $("fac-hidden").textContent = o.hidden === undefined ? "" : o.hidden ? "Decisions are hidden from the other teams." : "Decisions are revealed to every team.";
 
-    $("b-start").disabled = st !== "lobby";
+    $("b-start").hidden = st !== "lobby";
     $("b-close").disabled = st !== "open";
     $("b-pause").disabled = st === "ended" || st === "lobby";
     $("b-pause").textContent = st === "paused" ? "Resume" : "Pause";

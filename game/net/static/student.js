@@ -523,7 +523,7 @@
     tl.textContent = "";
     (st.teams || []).forEach(function (t) {
       var seats = typeof t.seats === "number" ? t.seats : (t.seats || []).length;
-      var mark = !seats ? "○ no one" : t.submitted ? "✓ submitted" : "… writing";
+      var mark = !seats ? "○ bot" : t.submitted ? "✓ submitted" : "… writing";
       var me = team.id === t.id;
       tl.appendChild(node("li", { class: "team-chip" + (t.submitted ? " done" : "") + (seats ? "" : " empty") + (me ? " me" : "") }, [
         node("span", { class: "tname", text: (t.name || t.id) + (me ? " (you)" : "") }),
