@@ -490,6 +490,10 @@ def _add_host(sub: Any) -> None:
         "--no-window", action="store_true", help="serve from the terminal, no projector window"
     )
     host.add_argument("--seed", type=_seed, default=None, help="random seed")
+    host.add_argument(
+        "--size", default="1280x800", metavar="WxH", help="window size (default: 1280x800)"
+    )
+    host.add_argument("--fullscreen", action="store_true", help="start in fullscreen (F11 toggles)")
 
 
 def cmd_host(args: argparse.Namespace) -> int:
@@ -501,6 +505,7 @@ def cmd_host(args: argparse.Namespace) -> int:
         raise InputError(
             Problem("a lesson sets the scenario and the teams; leave out the scenario and --roles")
         )
+    size = _size(args.size)
     resuming = args.room_dir is not None and RoomStore.holds_room(args.room_dir)
     if not resuming:
         if args.lesson is not None:
@@ -523,16 +528,13 @@ def cmd_host(args: argparse.Namespace) -> int:
             raise
     print(announce(server, store, resuming), flush=True)
     if not args.no_window and not _no_display():
+        from game.ui.host_window import run_host_window
+
         try:
-            from game.ui.host_window import run_host_window  # type: ignore[import-not-found]
-        except ImportError:
-            print("No projector window in this build: serving from the terminal.", flush=True)
-        else:
-            try:
-                run_host_window(server)
-            finally:
-                server.stop()
-            return 0
+            run_host_window(server, size, args.fullscreen)
+        finally:
+            server.stop()
+        return 0
     print("Serving. Ctrl-C stops the host (the room is saved; --room-dir resumes it).")
     return serve_headless(server, store)
 
