@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lessons(sub)
     _add_report(sub)
     _add_levers(sub)
+    _add_host(sub)
     return parser
 
 
@@ -510,6 +511,90 @@ def _add_play(sub: Any) -> None:
         default="play",
         help="with --screenshot: which screen to picture (default: play)",
     )
+
+
+def _port(text: str) -> int:
+    return _whole_number(text, 0, 65535, "a port from 1 to 65535 (0: any free port)")
+
+
+def _add_host(sub: Any) -> None:
+    host = sub.add_parser(
+        "host",
+        help="host a networked class: teams play from browsers (docs/classroom-protocol.md)",
+        description="Host a class on this machine: one room, the lesson's teams played from "
+        "browsers on the school network, turns resolved when every team has submitted. "
+        "Prints the join address, its QR code, the room code and the facilitator's link.",
+    )
+    host.add_argument("scenario", nargs="?", default=None, help="a scenario (with --roles)")
+    host.add_argument("--lesson", default=None, metavar="NAME", help="a lesson (see `lessons`)")
+    host.add_argument(
+        "--roles", default=None, metavar="ROLE,ROLE", help="with a scenario: the teams, in order"
+    )
+    host.add_argument("--port", type=_port, default=8765, help="default: 8765")
+    host.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        help="the address to serve on (default: 127.0.0.1, this computer only; for a class, "
+        "this machine's address on the school network)",
+    )
+    host.add_argument(
+        "--room-dir",
+        default=None,
+        metavar="DIR",
+        help="the room's folder; an existing room there is resumed (default: a new folder in "
+        f"{str(user_dir('rooms')).replace('%', '%%')})",
+    )
+    host.add_argument(
+        "--no-window", action="store_true", help="serve from the terminal, no projector window"
+    )
+    host.add_argument("--seed", type=_seed, default=None, help="random seed")
+    host.add_argument(
+        "--size", default="1280x800", metavar="WxH", help="window size (default: 1280x800)"
+    )
+    host.add_argument("--fullscreen", action="store_true", help="start in fullscreen (F11 toggles)")
+
+
+def cmd_host(args: argparse.Namespace) -> int:
+    from game.net.hosting import announce, first_save, open_room, serve_headless
+    from game.net.server import HostServer
+    from game.net.store import RoomStore
+
+    if args.lesson is not None and (args.scenario or args.roles):
+        raise InputError(
+            Problem("a lesson sets the scenario and the teams; leave out the scenario and --roles")
+        )
+    size = _size(args.size)
+    resuming = args.room_dir is not None and RoomStore.holds_room(args.room_dir)
+    if not resuming:
+        if args.lesson is not None:
+            load_lesson(args.lesson)  # a bad name fails here, before the world is built
+        elif args.scenario is None or args.roles is None:
+            raise InputError(Problem("expected --lesson NAME, or SCENARIO --roles us,china"))
+        else:
+            load_scenario(args.scenario)
+    roles = [r.strip() for r in (args.roles or "").split(",") if r.strip()]
+    room, store = open_room(
+        args.room_dir, lesson=args.lesson, scenario=args.scenario, roles=roles, seed=args.seed
+    )
+    server = HostServer(room, args.bind, args.port, report_path=store.report_path)
+    server.start()
+    if not resuming:
+        try:
+            first_save(room, store)
+        except InputError:
+            server.stop()
+            raise
+    print(announce(server, store, resuming), flush=True)
+    if not args.no_window and not _no_display():
+        from game.ui.host_window import run_host_window
+
+        try:
+            run_host_window(server, size, args.fullscreen)
+        finally:
+            server.stop()
+        return 0
+    print("Serving. Ctrl-C stops the host (the room is saved; --room-dir resumes it).")
+    return serve_headless(server, store)
 
 
 def _add_scenarios(sub: Any) -> None:
@@ -1181,6 +1266,7 @@ COMMANDS = {
     "calibrate": cmd_calibrate,
     "scenarios": cmd_scenarios,
     "levers": cmd_levers,
+    "host": cmd_host,
 }
 
 

@@ -410,8 +410,12 @@ def _build(
     bots.update(sf.bots)
     init = (parent.initial if parent else ()) + tuple(initial)
     replaced = {s.change.key for s in own}
+    # A parent's entries after this file's end never apply here; kept, they would make the
+    # scenario one that no file could state (a save of it would not load back).
     inherited = tuple(
-        s for s in (parent.schedule if parent else ()) if s.change.key not in replaced
+        s
+        for s in (parent.schedule if parent else ())
+        if s.change.key not in replaced and s.month <= end
     )
     # Stable sort: within a month, parent entries first, then this file's, each in file order.
     schedule = tuple(sorted(inherited + tuple(own), key=lambda s: s.month))

@@ -33,7 +33,7 @@ import logging
 import math
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +85,8 @@ FORMAT = "silicon-curtain-game"
 VERSION = 1
 PAYLOAD = ("session.json", "model.json", "model.npz", "ghost.json", "ghost.npz")
 BOT_FOR_DIFFICULTY = {"easy": "none", "normal": "reactive", "hard": "anticipating"}
+# An order of a networked team: {"lever", "target", "value"}, or {"adopt": proposal number}
+Order = dict[str, Any]
 DEFAULT_TURN_MONTHS = 3  # a team's turn in hot seat: a quarter
 MAX_EXTRA_STATES = 2  # states owed a projection sent along with one request (cost: 1 run each)
 MAX_PENDING_DECISIONS = 4  # decisions whose effect we still try to measure
@@ -423,9 +425,9 @@ class GameSession:
             )
         return spec
 
-    def _target(self, spec: LeverSpec, target: str | None) -> str | None:
+    def _target(self, spec: LeverSpec, target: str | None, role: Role | None = None) -> str | None:
         """A vendor's or lab's own lever defaults to the player's own company."""
-        role = self.role
+        role = role or self.role
         if target is None and spec.target in ("vendor", "lab") and spec.owner == role.owner:
             return role.actor
         return target
@@ -443,21 +445,7 @@ class GameSession:
         if self.handoff_due:
             raise RuntimeError("the turn is over: hand over with next_player() first")
         role = self.role
-        spec = self._spec(lever)
-        if spec.owner != role.owner:
-            raise CommandError(
-                Problem(
-                    f"'{lever}' belongs to {_owner_name(spec.owner)}, not to your role "
-                    f"({role.name}); your levers: {', '.join(lv.id for lv in self.levers())}",
-                    key=f"{role.id}: {lever}",
-                )
-            )
-        change = PolicyChange(role.actor, lever, _plain_value(value), self._target(spec, target))
-        errs = check_change(
-            change, self.model.spec, self.model.world, chip_ids=self.model.chips.known_ids()
-        )
-        if errs:
-            raise CommandError([Problem(msg, key=f"{change}: {key}") for key, msg in errs])
+        change = self._checked_change(role, lever, value, target)
         if self._moves_again(change, role.id):
             self.undo()  # the same lever moved again this month: one decision, the last value
         if _same_value(self.model.policy.get(change.lever, change.target), change.value):
@@ -471,6 +459,116 @@ class GameSession:
         self.decisions.append(Decision(effective, role.id, change))
         self._links.append((before, self._version))
         self._request_projection()
+
+    def _checked_change(
+        self, role: Role, lever: str, value: Value, target: str | None
+    ) -> PolicyChange:
+        """The change a role's order stands for, or CommandError: another role's lever, or a
+        value or target the lever spec refuses."""
+        spec = self._spec(lever)
+        if spec.owner != role.owner:
+            raise CommandError(
+                Problem(
+                    f"'{lever}' belongs to {_owner_name(spec.owner)}, not to your role "
+                    f"({role.name}); your levers: "
+                    + ", ".join(lv.id for lv in self.levers(role.id)),
+                    key=f"{role.id}: {lever}",
+                )
+            )
+        target = self._target(spec, target, role)
+        change = PolicyChange(role.actor, lever, _plain_value(value), target)
+        errs = check_change(
+            change, self.model.spec, self.model.world, chip_ids=self.model.chips.known_ids()
+        )
+        if errs:
+            raise CommandError([Problem(msg, key=f"{change}: {key}") for key, msg in errs])
+        return change
+
+    # ------------------------------------------------------------------ simultaneous turns
+    def check_orders(self, role_id: str, orders: Sequence[Mapping[str, Any]]) -> list[Order]:
+        """A team's orders as `resolve_turn` will apply them, checked now so that a bad one is
+        refused when it is sent rather than when the turn resolves: each `{"lever", "target",
+        "value"}` or `{"adopt": PROPOSAL_NUMBER}` (its index in `proposals`, due for the
+        team). A later order for the same lever and target replaces an earlier one. Raises
+        CommandError; changes nothing."""
+        if role_id not in self.roles:
+            raise CommandError(
+                Problem(f"'{role_id}' is not a team of this game: {', '.join(self.roles)}")
+            )
+        role = self.role_of(role_id)
+        kept: dict[tuple[str, str | None], Order] = {}
+        for order in orders:
+            if "adopt" in order:
+                number = order["adopt"]
+                due = self.due_proposals(role_id)
+                if (
+                    isinstance(number, bool)
+                    or not isinstance(number, int)
+                    or not 0 <= number < len(self.proposals)
+                    or self.proposals[number] not in due
+                ):
+                    raise CommandError(
+                        Problem(
+                            f"proposal {number!r} is not one due for {role.name}; due: "
+                            + (", ".join(str(self.proposals.index(p)) for p in due) or "none"),
+                            key="adopt",
+                        )
+                    )
+                c = self.proposals[number].change
+                kept[(c.lever, c.target)] = {"adopt": number}
+                continue
+            lever, target = order.get("lever"), order.get("target")
+            if not isinstance(lever, str) or not (target is None or isinstance(target, str)):
+                raise CommandError(Problem("expected a lever id and a target id or null"))
+            change = self._checked_change(role, lever, order.get("value"), target)
+            if change.target is not None and change.target not in self.lever_targets(
+                lever, role_id
+            ):
+                raise CommandError(
+                    Problem(
+                        f"{role.name} cannot set '{lever}' for '{change.target}'; expected one "
+                        "of: " + ", ".join(self.lever_targets(lever, role_id)),
+                        key=lever,
+                    )
+                )
+            kept[(lever, change.target)] = {
+                "lever": lever,
+                "target": change.target,
+                "value": change.value,
+            }
+        return list(kept.values())
+
+    def resolve_turn(
+        self, orders_by_role: Mapping[str, Sequence[Mapping[str, Any]]]
+    ) -> list[Decision]:
+        """A networked class's turn, where the teams wrote their orders at the same time: every
+        team's orders are checked before anything changes (CommandError, nothing applied),
+        then applied team by team in the game's team order, then the turn's months are played
+        (`turn_months`, or up to the end). The same orders on the same game give the same
+        world. Returns the decisions made."""
+        if self.finished:
+            raise RuntimeError("the game is over")
+        unknown = [r for r in orders_by_role if r not in self.roles]
+        if unknown:
+            raise CommandError(
+                Problem(f"'{unknown[0]}' is not a team of this game: {', '.join(self.roles)}")
+            )
+        checked = {r: self.check_orders(r, orders_by_role.get(r, ())) for r in self.roles}
+        first = len(self.decisions)
+        self.handoff_due = False
+        for role_id in self.roles:
+            self.current_role = role_id
+            for order in checked[role_id]:
+                if "adopt" in order:
+                    self.adopt(self.proposals[order["adopt"]])
+                else:
+                    self.decide(order["lever"], order["value"], order["target"])
+        for _ in range(min(self.turn_months, self.model.horizon - self.model.turn)):
+            self.handoff_due = False
+            self.step()
+        self.handoff_due = False
+        self.current_role = self.roles[0]
+        return self.decisions[first:]
 
     def _announce_inherited(self) -> None:
         """The headlines of the rules a played actor inherits, in the first month's news: what
