@@ -65,7 +65,7 @@ import pandas as pd
 import platypus
 
 from game.batch.output import save_bytes, save_results
-from game.batch.pool import connect_dask, stream_local
+from game.batch.pool import connect_dask
 from game.batch.provenance import record
 from game.batch.sweep import FolderLock, model_rows
 from game.config.errors import InputError, Problem
@@ -135,21 +135,64 @@ def _lost(job: EvalJob, reason: str) -> dict[str, Any]:
 
 
 class Runner:
-    """Runs jobs a generation at a time: the local pool (a pool per generation, so a worker
-    that died is replaced), or one Dask client kept for the whole search."""
+    """Runs jobs a generation at a time: on one local process pool kept for the whole search
+    (game/batch/pool.py's spawned workers; a pool broken by a dead worker is replaced and the
+    generation's unfinished runs run again, a run lost twice is recorded as failed), or on one
+    Dask client kept likewise. With one worker, in this process."""
 
     def __init__(
         self, workers: int, backend: str = "local", client: Any = None, on_pool: Any = None
     ) -> None:
         self.workers, self.backend, self.client, self.on_pool = workers, backend, client, on_pool
         self.cluster: Any = None
+        self.pool: Any = None
 
     def run(self, jobs: list[EvalJob]) -> Iterator[dict[str, Any]]:
-        if self.backend != "dask":
-            yield from stream_local(
-                evaluate_run, jobs, min(self.workers, len(jobs)), _lost, self.on_pool
-            )
-            return
+        if self.backend == "dask":
+            yield from self._dask(jobs)
+        elif self.workers <= 1:
+            yield from map(evaluate_run, jobs)
+        else:
+            yield from self._local(jobs)
+
+    def _local(self, jobs: list[EvalJob]) -> Iterator[dict[str, Any]]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        from game.batch.pool import new_pool, stop_pool, submit
+
+        todo = list(jobs)
+        breaks = 0
+        while todo:
+            if self.pool is None:
+                self.pool = new_pool(self.workers)
+                if self.on_pool is not None:
+                    self.on_pool(self.pool)
+            running = {submit(self.pool, evaluate_run, j): j for j in todo}
+            todo = []
+            broken = False
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    exc = future.exception() if not future.cancelled() else None
+                    if isinstance(exc, BrokenProcessPool) or future.cancelled():
+                        broken = True
+                        todo.append(job)
+                    elif exc is not None:
+                        yield _lost(job, f"{type(exc).__name__}: {exc}")
+                    else:
+                        yield future.result()
+            if broken:
+                stop_pool(self.pool)
+                self.pool = None
+                breaks += 1
+                if breaks >= 2:  # twice in one generation: give the rest up as failed
+                    for job in todo:
+                        yield _lost(job, "its worker process died twice")
+                    todo = []
+
+    def _dask(self, jobs: list[EvalJob]) -> Iterator[dict[str, Any]]:
         from game.sim.runner import require_distributed
 
         distributed = require_distributed()
@@ -171,6 +214,12 @@ class Runner:
                 self.client.cancel(futures)
 
     def close(self) -> None:
+        """Stop the workers (whatever ended the search: done, Ctrl-C, SIGTERM, an error)."""
+        if self.pool is not None:
+            from game.batch.pool import stop_pool
+
+            stop_pool(self.pool)
+            self.pool = None
         for thing in (self.client, self.cluster):
             if thing is not None:
                 with contextlib.suppress(Exception):
