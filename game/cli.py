@@ -1248,7 +1248,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             print(f"Wrote {path}")
     print(f"Wrote {pareto} scenario files in {folder / 'policies'}")
     if pareto:
-        print(f"Next: {PROG} play {folder / 'policies' / 'policy_00.yaml'}")
+        print(f"Next: {PROG} play --scenario {folder / 'policies' / 'policy_00.yaml'}")
     return 0
 
 

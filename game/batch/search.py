@@ -467,14 +467,19 @@ class Evaluator:
         values = np.full((len(jobs), n, k), np.nan)
         failed = np.zeros(len(jobs), dtype=int)
         work = [j for i, s in enumerate(settings) for j in design.jobs(first + i, s)]
-        for result in self.runner.run(work):
+        # platypus draws from the `random` module; a Dask client in this process draws from it
+        # too: the search's stream is set aside while the runs run, so any backend gives the
+        # same search
+        rng = random.getstate()
+        try:
+            results = list(self._results(work))
+        finally:
+            random.setstate(rng)
+        for result in results:
             i = result["candidate"] - first
             values[i, result["future"]] = result["values"]
             if result["status"] != "ok":
                 failed[i] += 1
-            self.runs += 1
-            if self.progress is not None:
-                self.progress(self.runs)
         failed += np.isnan(values).any(axis=2).sum(axis=1) * (failed == 0)
         generation = len(state.convergence)
         for i, s in enumerate(settings):
@@ -492,6 +497,13 @@ class Evaluator:
             problem.pending[id(job.solution)] = (objectives, float(failed[i]), first + i)
             job.run()
         return jobs
+
+    def _results(self, work: list[EvalJob]) -> Iterator[dict[str, Any]]:
+        for result in self.runner.run(work):
+            self.runs += 1
+            if self.progress is not None:
+                self.progress(self.runs)
+            yield result
 
     def close(self) -> None:
         pass
