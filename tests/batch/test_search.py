@@ -185,3 +185,30 @@ def test_a_folder_of_another_search_or_a_sweep_is_refused(tiny: Path, tmp_path: 
     (sweep / "manifest.json").write_text(json.dumps({"experiment": {"digest": "x"}}))
     with pytest.raises(InputError, match="holds a sweep, not a search"):
         SearchStore(sweep, other)
+
+
+def test_a_choice_lever_held_through_rule_changes(tmp_path: Path) -> None:
+    """destination.china is reset by every export-rule version the schedule brings in: the
+    policy file holds it as the search's runs did (pinned, like --set)."""
+    text = TINY.replace("months: 6", "months: 14").replace("nfe: 24", "nfe: 8")
+    text = text.replace(
+        "    domestic_subsidy: {range: [0.0, 0.6]}",
+        "    destination.china: {choices: [open, restricted, embargoed]}",
+    ).replace("futures: 3", "futures: 2")
+    out = tmp_path / "out"
+    run_search(experiment(tmp_path, text), out)
+    meta = json.loads((out / "search.json").read_text())
+    runs = pd.read_csv(out / "pareto_futures.csv")
+    every = pd.read_csv(out / "evaluations.csv")
+    assert every["destination.china"].isin(["open", "restricted", "embargoed"]).all()
+    exp = load_experiment(str(out / "experiment.yaml"), columns=COLUMN_NAMES)
+    for _, row in pd.read_csv(out / "pareto.csv").iterrows():
+        scenario = load_scenario(str(out / "policies" / f"{row['policy']}.yaml"))
+        future = meta["futures"][0]
+        model = ChipWarModel(
+            scenario, rng=future["seed"], overrides=future["parameters"], months=meta["months"]
+        )
+        got = outcome_values(model.run(), exp.spec.outcomes).iloc[0]
+        want = runs[(runs["candidate"] == row["candidate"]) & (runs["future"] == 0)].iloc[0]
+        assert got["smuggled_total"] == want["smuggled_total"], row["destination.china"]
+        assert got["china_compute"] == pytest.approx(want["china_compute"], rel=1e-12)
