@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_analyze(sub)
     _add_discover(sub)
+    _add_search(sub)
     _add_compare(sub)
     _add_reproduce(sub)
     _add_play(sub)
@@ -343,6 +344,50 @@ def _add_analyze(sub: Any) -> None:
         "per-run table (per_run.parquet and .csv) of levers, uncertainties, seeds and outcomes.",
     )
     analyze.add_argument("folder", metavar="DIR", help="a folder written by 'sweep'")
+
+
+def _add_search(sub: Any) -> None:
+    search = sub.add_parser(
+        "search",
+        help="robust policy search: the Pareto set of lever settings over sampled futures",
+        description="Search the levers an experiment file's `search:` section names with "
+        "epsilon-NSGA-II (platypus), judging every candidate policy in the same sampled futures "
+        "by the robustness measure the file gives each outcome (mean, a percentile, regret, "
+        "satisficing). Writes into the folder the Pareto set (pareto.csv), the convergence "
+        "(convergence.csv, convergence.png: hypervolume and epsilon progress), a "
+        "parallel-coordinates chart (parallel.png) and each Pareto policy as a scenario file "
+        "(policies/policy_NN.yaml, which `play` and `run` load). The state is saved after "
+        "every generation: running the same command again resumes.",
+    )
+    search.add_argument("experiment", help="an experiment file with a search: section")
+    search.add_argument(
+        "--out", metavar="DIR", default=None, help="output folder (default: searches/<name>)"
+    )
+    search.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="parallel processes (default: the number of cores)",
+    )
+    search.add_argument(
+        "--backend",
+        choices=["local", "dask"],
+        default="local",
+        help="local process pool (default) or Dask",
+    )
+    search.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="with --backend dask: an existing cluster's scheduler; without it, a local cluster",
+    )
+    search.add_argument(
+        "--generations",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="stop after N more generations (saved; the same command resumes)",
+    )
 
 
 def _coverage(text: str) -> float:
@@ -1212,6 +1257,86 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    import os
+
+    from game.batch.pool import connect_dask, exit_status, parse_scheduler, terminate_as_interrupt
+
+    workers = args.workers or max(1, os.cpu_count() or 1)
+    if args.scheduler and args.backend != "dask":
+        raise InputError(Problem("--scheduler needs --backend dask", key="--scheduler"))
+    if args.scheduler:
+        args.scheduler = parse_scheduler(args.scheduler)
+    from game.batch.search import SearchStore, print_progress, run_search
+    from game.config.experiment import load_experiment
+    from game.sim.results import COLUMN_NAMES
+
+    experiment = load_experiment(args.experiment, columns=COLUMN_NAMES)
+    search = experiment.spec.search
+    if search is None:
+        raise InputError(
+            Problem(
+                "this experiment has no `search:` section; expected search: {nfe, population, "
+                "futures, levers, robustness, epsilons} (see game/config/experiment.py)",
+                file=experiment.source,
+            )
+        )
+    folder = Path(args.out or Path("searches") / experiment.name)
+    client = connect_dask(args.scheduler) if args.scheduler else None
+    try:
+        store = SearchStore(folder, experiment)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    print(
+        f"{experiment.name}: {search.nfe} candidate policies x {search.futures} futures "
+        f"(population {search.population}), {workers} workers ({args.backend}), into {folder}",
+        file=sys.stderr,
+    )
+    try:
+        with terminate_as_interrupt():
+            report = run_search(
+                experiment,
+                folder,
+                workers,
+                args.backend,
+                args.scheduler,
+                client=client,
+                generations=args.generations,
+                progress=print_progress,
+                store=store,
+            )
+    except KeyboardInterrupt as exc:
+        print(
+            f"interrupted: the search is saved in {folder} up to its last whole generation; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        return exit_status(exc)
+    if not report.finished:
+        print(
+            f"stopped after generation {report.generations}: nfe {report.nfe} of {report.budget}; "
+            "run the same command again to resume"
+        )
+        return 0
+    from game.reports.analysis.search_charts import search_charts
+
+    written = report.written + search_charts(folder)
+    pareto = len([p for p in written if p.parent.name == "policies"])
+    print(
+        f"{report.nfe} candidate policies in {report.generations} generations "
+        f"({report.ran_now} runs now, {report.seconds:.1f} s): {pareto} in the Pareto set"
+    )
+    for path in written:
+        if path.parent.name != "policies":
+            print(f"Wrote {path}")
+    print(f"Wrote {pareto} scenario files in {folder / 'policies'}")
+    if pareto:
+        print(f"Next: {PROG} play --scenario {folder / 'policies' / 'policy_00.yaml'}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from game.batch.compare import compare, load, report
 
@@ -1261,6 +1386,7 @@ COMMANDS = {
     "report": cmd_report,
     "analyze": cmd_analyze,
     "discover": cmd_discover,
+    "search": cmd_search,
     "compare": cmd_compare,
     "reproduce": cmd_reproduce,
     "calibrate": cmd_calibrate,

@@ -28,6 +28,21 @@ draw (common random numbers), so differences between policies are not seed noise
         window: 2030                # a year or [YYYY-MM, YYYY-MM]; none: the whole run
         aggregate: mean             # mean | last | max | min | sum over the window
         direction: minimize         # minimize | maximize
+    search:                         # optional: a robust policy search (`search` command)
+      algorithm: eps-nsga2          # epsilon-NSGA-II (platypus)
+      nfe: 2000                     # candidate policies to evaluate (the budget)
+      population: 20                # at most nfe
+      futures: 8                    # sampled futures every candidate is judged in (the same
+                                    # futures and seeds for every candidate)
+      seed: 1                       # optional: the search's own seed (default: seed above)
+      levers:                       # the decision variables: keys as in `--set`
+        enforcement: {range: [0.25, 4.0]}
+        destination.china: {choices: [restricted, embargoed]}
+      robustness:                   # per outcome; default mean
+        china_close_2030: {percentile: 90}        # a percentile over the futures
+        smuggled: regret                          # max regret ({regret: 90}: a percentile)
+        frontier: {satisficing: {threshold: 5}}   # share of futures meeting the threshold
+      epsilons: {china_close_2030: 0.5, smuggled: 100, frontier: 0.1}  # one per outcome
 """
 
 from __future__ import annotations
@@ -103,6 +118,103 @@ def _plain_name(value: str) -> str:
 _NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 
 
+ROBUSTNESS = ("mean", "percentile", "regret", "satisficing")
+
+
+class Robustness(Strict):
+    """How an outcome's values over the futures become one number to optimise."""
+
+    measure: Literal["mean", "percentile", "regret", "satisficing"]
+    percentile: float | None = None  # percentile: which; regret: which percentile (None: max)
+    threshold: float | None = None  # satisficing: the value to meet
+
+    def label(self) -> str:
+        if self.measure == "percentile":
+            return f"percentile {self.percentile:g}"
+        if self.measure == "regret":
+            return "max regret" if self.percentile is None else f"regret p{self.percentile:g}"
+        if self.measure == "satisficing":
+            return f"share meeting {self.threshold:g}"
+        return "mean"
+
+
+def _robustness(value: Any) -> Robustness:
+    expected = (
+        "expected mean, regret, {percentile: P}, {regret: P} or {satisficing: {threshold: X}}"
+    )
+
+    def number(v: Any, lo: float, hi: float, what: str) -> float:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
+            raise ValueError(f"expected {what}, got {short(repr(v))}")
+        return float(v)
+
+    if value in ("mean", "regret"):
+        return Robustness(measure=value)
+    if isinstance(value, str) and value not in ROBUSTNESS:
+        raise ValueError(f"unknown robustness measure {short(repr(value))}; {expected}")
+    if isinstance(value, dict) and len(value) == 1:
+        (key, v), = value.items()
+        if key in ("percentile", "regret"):
+            return Robustness(measure=key, percentile=number(v, 0, 100, "a percentile 0 to 100"))
+        if key == "satisficing":
+            if not isinstance(v, dict) or set(v) != {"threshold"}:
+                raise ValueError(f"expected satisficing: {{threshold: X}}, got {short(repr(v))}")
+            t = number(v["threshold"], -math.inf, math.inf, "a number")
+            return Robustness(measure="satisficing", threshold=t)
+        raise ValueError(f"unknown robustness measure {short(repr(key))}; {expected}")
+    raise ValueError(f"{expected}, got {short(repr(value))}")
+
+
+class LeverRange(Strict):
+    """A search's decision variable: a numeric range, or a set of choices."""
+
+    range: list[float] | None = None
+    choices: list[Scalar] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one(cls, data: Any) -> Any:
+        expected = "expected {range: [low, high]} or {choices: [v1, v2, ...]}"
+        if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in (
+            "range",
+            "choices",
+        ):
+            raise ValueError(f"{expected}, got {short(repr(data))}")
+        v = data.get("range")
+        if "range" in data and (
+            not isinstance(v, list)
+            or len(v) != 2
+            or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+        ):
+            raise ValueError(f"expected range: [low, high] of two numbers, got {short(repr(v))}")
+        if "range" in data:
+            if not v[0] < v[1]:
+                raise ValueError(f"expected range: [low, high] with low < high, got {v}")
+            return {"range": [float(x) for x in v]}
+        c = data.get("choices")
+        if not isinstance(c, list) or not c or len(set(map(repr, c))) != len(c):
+            raise ValueError(f"expected choices: a list of distinct values, got {short(repr(c))}")
+        return data
+
+    def values(self) -> list[Scalar]:
+        """The values the lever is set to when checked: both ends, or every choice."""
+        return list(self.range) if self.range is not None else list(self.choices or [])
+
+
+class SearchSpec(Strict):
+    algorithm: Literal["eps-nsga2"] = "eps-nsga2"
+    nfe: Annotated[int, Field(ge=1, le=1_000_000)]
+    population: Annotated[int, Field(ge=2, le=10_000)] = 20
+    futures: Annotated[int, Field(ge=1, le=1000)] = 8
+    seed: Annotated[int, Field(ge=0)] | None = None
+    levers: Annotated[dict[str, LeverRange], Field(min_length=1)]
+    robustness: dict[str, Annotated[Any, AfterValidator(_robustness)]] = {}
+    epsilons: dict[str, Annotated[float, Field(gt=0)]] = {}
+
+    def measure(self, outcome: str) -> Robustness:
+        return self.robustness.get(outcome) or Robustness(measure="mean")
+
+
 class ExperimentFile(Strict):
     name: Annotated[str, AfterValidator(_plain_name)]
     description: Text
@@ -117,6 +229,7 @@ class ExperimentFile(Strict):
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
     seed: Annotated[int, Field(ge=0)] = 2022
     outcomes: list[OutcomeSpec] = []
+    search: SearchSpec | None = None
 
     _all = model_validator(mode="before")(_all_uncertainties)
 
@@ -373,7 +486,7 @@ def load_experiment(
                 "draw fewer samples, or raise the limit with `sweep --max-runs N`",
             )
         )
-    problems = _check(doc, spec) + _check_outcomes(doc, spec, columns)
+    problems = _check(doc, spec) + _check_outcomes(doc, spec, columns) + _check_search(doc, spec)
     if problems:
         raise InputError(problems)
     return experiment
@@ -500,4 +613,68 @@ def _check_outcomes(
                         "the runs cover",
                     )
                 )
+    return out
+
+
+def _check_search(doc: YamlDoc, spec: ExperimentFile) -> list[Problem]:
+    """A search's levers known and their values allowed, its robustness and epsilons named by
+    outcomes (one epsilon each), its budget at least a population."""
+    search = spec.search
+    if search is None:
+        return []
+    out: list[Problem] = []
+    if spec.levers:
+        out.append(
+            doc.problem(
+                ("levers",),
+                "a search varies search.levers; the top-level levers are a sweep's grid: "
+                "move them under search.levers as {range: [low, high]} or {choices: [...]}",
+            )
+        )
+    if search.nfe < search.population:
+        out.append(
+            doc.problem(
+                ("search", "nfe"),
+                f"the budget ({search.nfe} candidates) is smaller than one population "
+                f"({search.population}); expected nfe >= population",
+            )
+        )
+    if not spec.outcomes:
+        out.append(
+            doc.problem(
+                ("search",), "a search needs outcomes to optimise: add an `outcomes:` list"
+            )
+        )
+    try:
+        scenario = load_scenario(spec.scenario)
+    except InputError:
+        scenario = None  # _check reports it
+    if scenario is not None:
+        for key, lever in search.levers.items():
+            for v in lever.values():
+                try:
+                    with_overrides(scenario, {key: v})
+                except InputError as exc:
+                    out.append(doc.problem(("search", "levers", key), exc.problems[0].message))
+                    break
+    names = [o.name for o in spec.outcomes]
+    for part in ("robustness", "epsilons"):
+        for key in getattr(search, part):
+            if key not in names:
+                out.append(
+                    doc.problem(
+                        ("search", part, key),
+                        f"unknown outcome '{key}'; expected one of the file's outcomes: "
+                        + (", ".join(names) or "(none)"),
+                    )
+                )
+    for name in names:
+        if name not in search.epsilons:
+            out.append(
+                doc.problem(
+                    ("search", "epsilons"),
+                    f"no epsilon for outcome '{name}'; expected one per outcome (the "
+                    "resolution of the Pareto set, in the robust value's units)",
+                )
+            )
     return out

@@ -331,6 +331,7 @@ def test_the_shipped_experiments_load() -> None:
     names = sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml"))
     assert names == [
         "enforcement_vs_smuggling",
+        "robust_policy",
         "sobol_uncertainty",
         "subsidy_embargo",
         "threshold_sweep",
