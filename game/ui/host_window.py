@@ -4,18 +4,14 @@ Closing the window stops the server; the room stays saved in its folder to resum
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pygame
 
 from game.ui.app import DEFAULT_SIZE, App
-
-if TYPE_CHECKING:
-    from game.net.server import HostServer
+from game.ui.scenes.host import Served
 
 
 def run_host_window(
-    server: HostServer,
+    server: Served,
     size: tuple[int, int] = DEFAULT_SIZE,
     fullscreen: bool = False,
     max_frames: int | None = None,

@@ -10,7 +10,7 @@ and draws the world under the room's lock, so a turn resolving meanwhile is neve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pygame
 import pygame_gui
@@ -18,12 +18,21 @@ from pygame_gui.elements import UIButton, UIDropDownMenu, UILabel, UITextBox
 from pygame_gui.windows import UIConfirmationDialog
 
 from game.config.texts import text as tr
-from game.net.room import RoomError
+from game.net.room import Room, RoomError
 from game.ui.app import App, Scene, font, scene
 from game.ui.charts import bloc_chart, render
 
-if TYPE_CHECKING:
-    from game.net.server import HostServer
+
+class Served(Protocol):
+    """What the window needs of the server (game.net.server.HostServer), named here so the UI
+    imports none of the web libraries the server runs on."""
+
+    room: Room
+
+    @property
+    def join_url(self) -> str: ...
+
+    def stop(self) -> None: ...
 
 REFRESH = 0.5  # seconds between two readings of the room
 MARGIN = 16
@@ -79,7 +88,7 @@ def _fitted(line: str, width: int, size: int, bold: bool, colour: tuple[int, int
 
 @scene("host")
 class HostScene(Scene):
-    def __init__(self, app: App, server: HostServer) -> None:
+    def __init__(self, app: App, server: Served) -> None:
         super().__init__(app)
         self.server = server
         self.room = server.room
