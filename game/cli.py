@@ -1191,6 +1191,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from game.sim.results import COLUMN_NAMES
 
     experiment = load_experiment(args.experiment, max_runs=args.max_runs, columns=COLUMN_NAMES)
+    spec = experiment.spec
+    if spec.search is not None and not spec.levers and not spec.uncertainties:
+        raise InputError(
+            Problem(
+                f"'{spec.name}' is a policy search, not a sweep: "
+                f"run `python main.py search {args.experiment}`",
+                key="search",
+            )
+        )
     folder = Path(args.out or Path("sweeps") / experiment.name)
     record = experiment.record()
     # Before anything is printed: reach the scheduler, then lock and check the folder.

@@ -118,3 +118,9 @@ def test_ctrl_c_saves_leaves_no_process_and_resumes(tmp_path: Path) -> None:
     conv = pd.read_csv(out / "convergence.csv")
     assert conv["nfe"].iloc[0] == 8 and conv["nfe"].iloc[-1] >= 40
     assert "generation 1," not in done.stderr  # resumed after it, not started again
+
+
+def test_a_search_file_given_to_sweep_says_to_search() -> None:
+    res = run_cli("sweep", "robust_policy")
+    assert res.returncode == 2
+    assert "python main.py search robust_policy" in res.stderr and "Traceback" not in res.stderr
