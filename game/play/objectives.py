@@ -182,31 +182,47 @@ def smuggled_through_hubs(model: ChipWarModel) -> int:
     return int(model.smuggled_via[_hubs(model)].sum())
 
 
+def hub_fees_usd(model: ChipWarModel) -> float:
+    """Transit fees smugglers paid in the hubs since the start, USD (agents/broker.py)."""
+    return float(model.fees_via[_hubs(model)].sum())
+
+
+def hubs_tiered(model: ChipWarModel) -> int:
+    """Hubs the US holds under a tier now (capped, restricted or embargoed)."""
+    own = model.world.own_countries(model.world.government_on("hubs").id)
+    return sum(str(model.policy.get("destination", c)) != "open" for c in own)
+
+
 def score_hubs(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """Transit hubs: value = 100 x the hubs' compute / the ghost's
-    - 20 x (smuggled chips through the hubs / the ghost's); target 80, what doing nothing
-    scores.
+    + 20 x (transit fees earned / the ghost's) - 10 x (smuggled chips through the hubs / the
+    ghost's); the goal (115) is above what doing nothing scores (110).
 
-    Why: a hub lives on trade and on the trust of the countries that sell it chips. Its
-    customs stop smugglers, but permits and inspections make its own data centres' chips
-    dearer (customs_compliance_cost), and a US that thinks it leaks can cut it off (a
-    destination tier): the team has to find the level that keeps both. Measured over the
-    historical world (48 months, 3 seeds): customs x1 scores 80, x2 about 88 (85-90), x3
-    about 85."""
+    Why: a hub lives on trade (smugglers pay its forwarders and fronts a fee on every chip
+    routed through it, so looking away pays) and on the trust of the countries that sell it
+    chips: a US that sees sustained leakage through a hub puts it under a tier, and its data
+    centres lose the chips that rule covers (the compute the score counts). Checks stop
+    smugglers but make its own data centres' chips dearer (customs_compliance_cost). Measured
+    figures: roles.yaml."""
     hub, hub_o = hub_compute(model), hub_compute(ghost)
     via, via_o = smuggled_through_hubs(model), smuggled_through_hubs(ghost)
+    fees, fees_o = hub_fees_usd(model), hub_fees_usd(ghost)
     kept = hub / hub_o if hub_o > 0 else 1.0
     let = via / via_o if via_o > 0 else (1.0 if via > 0 else 0.0)
-    points = role.number("smuggling_points")
-    value = 100.0 * kept - points * min(let, 2.0)
-    target = 100.0 - points
+    earned = fees / fees_o if fees_o > 0 else (1.0 if fees > 0 else 0.0)
+    points, fee_points = role.number("smuggling_points"), role.number("fee_points")
+    value = 100.0 * kept + fee_points * min(earned, 2.0) - points * min(let, 2.0)
+    target = role.number("goal_points")
     return Score(
         value,
         target,
         tr(
             "score_hubs",
             kept=f"{kept:.0%}",
+            fees=f"{fees / 1e6:,.0f}",
+            earned=f"{earned:.0%}",
             let=f"{let:.0%}",
+            tiers=str(hubs_tiered(model)),
             value=f"{value:.1f}",
             goal=f"{target:g}",
         ),

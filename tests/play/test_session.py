@@ -593,7 +593,7 @@ def test_doing_nothing_misses_the_games_own_goal(role: str) -> None:
 
 def test_hard_bots_anticipate_and_restrict_a_hub_that_keeps_leaking() -> None:
     """'hard' is more than no undo: the US bot acts on trends and, after sustained leakage
-    through one hub, restricts it; the 'normal' bot never touches a hub's tier."""
+    through one hub, restricts it; the 'normal' bot waits longer (bot_leak_periods_reactive)."""
     tiers = {}
     for difficulty in ("normal", "hard"):
         s = GameSession("total_embargo", ["china"], difficulty=difficulty, rng=2022)
@@ -606,9 +606,9 @@ def test_hard_bots_anticipate_and_restrict_a_hub_that_keeps_leaking() -> None:
             for _, c, src in s.model.command_log
             if src == "bot" and c.lever == "destination"
         ]
-    assert tiers["normal"] == []
     transit = {c.id for c in s.model.world.countries if "transit" in c.roles}
     assert tiers["hard"] and all(t in transit and v == "restricted" for t, v in tiers["hard"])
+    assert len(tiers["normal"]) < len(tiers["hard"])
 
 
 def test_a_hard_game_saved_and_loaded_goes_on_the_same(tmp_path: Path) -> None:
