@@ -291,6 +291,9 @@ def ship(model: MonthContext) -> None:
             can = np.floor(can * scale).astype(np.int64)
         supply = int(can.sum())
         q = capped_share(can, min(demand, supply), model.rng)
+        stopped = diverted_share_stopped(model, g)  # the vendor's checks on distributors
+        if stopped > 0.0:  # its distributors refuse that share of the fronts' orders
+            q = np.floor(q * (1.0 - stopped)).astype(np.int64)
         shipped = int(q.sum())
         b.ship_chip[alive] = np.where(q > 0, g, -1)
         b.ship_qty[alive] = q
@@ -343,6 +346,15 @@ def ship(model: MonthContext) -> None:
         )
         gray.expected_margin = (view.gray_price * (1.0 - risk) - cost) / cost
         gray.unmet_share = max(0.0, demand - supply) / max(demand, 1)
+
+
+def diverted_share_stopped(model: MonthContext, chip: int) -> float:
+    """Share of the brokers' purchases of a chip its vendor's checks on distributors stop
+    (know your customer, end-use visits, serial-number tracing): `distributor_check_stop` at
+    full strength."""
+    vendor = model.vendor_ids[int(model.chips.vendor[chip])]
+    checks = float(model.policy.get("distributor_checks", vendor))
+    return float(model.p.distributor_check_stop * checks)
 
 
 def hub_fee(model: MonthContext) -> float:

@@ -46,8 +46,11 @@ class MonthContext(Protocol):
     country_ids: list[str]
     country_names: list[str]
     country_bloc: np.ndarray  # [country] bloc index
+    transit: np.ndarray  # [country] whether it is a transit country (countries.yaml roles)
     china_bloc: int  # the target's bloc (actors.yaml: side: target)
     controller: str  # the government whose export rules apply (side: controller)
+    vendor_ids: list[str]
+    lab_index: dict[str, int]  # lab id -> row in the lab table
     vendor_country: np.ndarray  # [vendor] country index
     spec: PolicySpec
 

@@ -135,32 +135,65 @@ def score_target(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     )
 
 
-def score_vendor(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
-    """Vendor: value = NVIDIA's revenue over the game so far (USD bn, model.sales());
-    target = the ghost's NVIDIA revenue over the same months.
+def vendor_market_revenue_usd(model: ChipWarModel, vendor: str, blocs: list[str]) -> float:
+    """The vendor's revenue billed to some blocs over the game so far, USD (the sales table, at
+    the prices the buyers paid: its China price included)."""
+    table = model.datacollector.tables["sales"]
+    revenue = np.asarray(table.get("revenue_usd", []), float)
+    if revenue.size == 0:
+        return 0.0
+    mine = (np.asarray(table["vendor"]) == vendor) & np.isin(np.asarray(table["bloc"]), blocs)
+    return float(revenue[mine].sum())
 
-    Why: the vendor cannot set the rules, only play them (variants, launch dates); doing at
-    least as well as the world without its decisions is the fair bar."""
-    value, target = _revenue_bn(model, role.actor), _revenue_bn(ghost, role.actor)
+
+def score_vendor(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
+    """Vendor: value = NVIDIA's revenue in the markets its levers reach (China, where the
+    rules bite, and the rest of the world, where the transit hubs and their distributors are;
+    USD bn); target = the ghost's there x (1 + revenue_goal_share).
+
+    Why: the vendor cannot set the rules, only play them (its price for China, checks on its
+    distributors, how close under the line its variants sit). Its sales to America and its
+    allies are the world's demand, not its decisions, and would drown what its levers move.
+    Doing nothing earns the ghost's revenue exactly, short of the goal (measured figures:
+    roles.yaml)."""
+    blocs = str(role.goal["markets"]).split()
+    value = vendor_market_revenue_usd(model, role.actor, blocs) / 1e9
+    base = vendor_market_revenue_usd(ghost, role.actor, blocs) / 1e9
+    target = base * (1.0 + role.number("revenue_goal_share"))
     return Score(
         value,
         target,
-        tr("score_vendor", plays=role.plays, value=f"{value:,.1f}", target=f"{target:,.1f}"),
+        tr(
+            "score_vendor",
+            plays=role.plays,
+            value=f"{value:,.1f}",
+            target=f"{target:,.1f}",
+            base=f"{base:,.1f}",
+        ),
     )
 
 
 def score_lab(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """Lab: value = DeepSeek's best model now (capability index); target = the ghost
-    DeepSeek's best model.
+    DeepSeek's best model + `points_over_ghost`.
 
-    Why: a lab's lever (its appetite for gray-market and rented chips) can only be judged
-    against what the same lab would have trained without it. 10 points are a tenfold of
-    effective training compute, so one point is about 26% more."""
-    value, target = _lab_capability(model, role.actor), _lab_capability(ghost, role.actor)
+    Why: a lab's levers (its appetite for gray-market and rented chips, the share of its
+    budget it puts into efficiency research instead of chips) can only be judged against what
+    the same lab would have trained without them; doing nothing trains the ghost's model and
+    falls short. 10 points are a tenfold of effective training compute, so one point is about
+    26% more (measured figures: roles.yaml)."""
+    value, base = _lab_capability(model, role.actor), _lab_capability(ghost, role.actor)
+    target = base + role.number("points_over_ghost")
     return Score(
         value,
         target,
-        tr("score_lab", plays=role.plays, value=f"{value:.1f}", target=f"{target:.1f}"),
+        tr(
+            "score_lab",
+            plays=role.plays,
+            value=f"{value:.1f}",
+            target=f"{target:.1f}",
+            base=f"{base:.1f}",
+        ),
     )
 
 

@@ -57,6 +57,7 @@ LEGACY_ARRAYS = frozenset(  # arrays that saves from earlier builds lack (restor
         "model.fees_via",
         "labs.budget_factor",
         "labs.technique_gain",
+        "labs.own_efficiency",
         "labs.ref_run_flop",
         "labs.ref_run_month",
     }

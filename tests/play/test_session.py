@@ -436,8 +436,8 @@ def test_scores_are_finite_and_name_the_goal(role: str) -> None:
         sc = s.score()
         assert math.isfinite(sc.value) and math.isfinite(sc.target)
         assert "goal" in sc.text and "\n" not in sc.text
-    if role in ("vendor", "lab"):  # no decisions: exactly as well as the ghost
-        assert s.score().value == s.score().target and s.score().met
+    if role in ("vendor", "lab", "transit"):  # no decisions: as the ghost, short of the goal
+        assert s.score().value < s.score().target and not s.score().met
 
 
 def test_controls_raise_the_us_score_and_cost_nvidia() -> None:
