@@ -1,7 +1,9 @@
 """Brokers: the gray market that routes controlled chips around the rules.
 
-A broker buys chips legally in a transit country (at list price plus `transit_premium`),
-misdeclares them and ships them to buyers in restricted countries, who paid into escrow. Each
+A broker buys chips legally in a transit country (at list price plus `transit_premium`), pays
+the hub's economy a transit fee (`hub_broker_fee_share` of the chips' gray-market value:
+forwarders, front companies, warehouses; `model.fees_via` counts it by country), misdeclares
+them and ships them to buyers in restricted countries, who paid into escrow. Each
 shipment takes a month and is stopped with the interdiction probability of its route, set by US
 enforcement, the transit state's customs and the pressure on it, and China's own border when it
 does not look away. A caught broker loses the shipment and leaves the market; buyers get their
@@ -255,7 +257,7 @@ def choose_routes(model: MonthContext) -> None:
     if who.size == 0:
         return
     risk = view.route_risk[routes]
-    margin = view.gray_price * (1.0 - risk) - view.transit_price
+    margin = view.gray_price * (1.0 - risk) - view.transit_price - hub_fee(model)
     base = np.log(np.maximum(margin, 1.0)) - p.broker_route_risk_aversion * risk
     noise = model.rng.gumbel(0.0, p.broker_route_noise, size=(who.size, routes.size))
     b.route[who] = routes[np.argmax(base[None, :] + noise, axis=1)]
@@ -274,9 +276,11 @@ def ship(model: MonthContext) -> None:
     shipped = 0
     if g >= 0 and alive.size:
         route = b.route[alive]  # read once: routes do not move while brokers ship
+        fee = hub_fee(model)
+        cost = view.transit_price + fee  # a chip bought in the hub and its transit fee
         can = np.minimum(
             np.floor(b.capacity[alive] / view.gray_load),
-            np.floor(b.cash[alive] / view.transit_price),
+            np.floor(b.cash[alive] / cost),
         ).astype(np.int64)
         can = np.maximum(can, 0)
         capped = np.isfinite(view.cap_left)
@@ -287,12 +291,17 @@ def ship(model: MonthContext) -> None:
             can = np.floor(can * scale).astype(np.int64)
         supply = int(can.sum())
         q = capped_share(can, min(demand, supply), model.rng)
+        stopped = diverted_share_stopped(model, g)  # the vendor's checks on distributors
+        if stopped > 0.0:  # its distributors refuse that share of the fronts' orders
+            q = np.floor(q * (1.0 - stopped)).astype(np.int64)
         shipped = int(q.sum())
         b.ship_chip[alive] = np.where(q > 0, g, -1)
         b.ship_qty[alive] = q
         b.ship_price[alive] = view.gray_price
         b.ship_load[alive] = q * view.gray_load
-        b.cash[alive] -= q * view.transit_price
+        b.cash[alive] -= q * cost
+        if fee > 0.0:  # the fees stay in the country the chips pass through
+            np.add.at(model.fees_via, route, q * fee)
         b.idle[alive] = np.where(q > 0, 0, b.idle[alive] + 1)
         sent = np.zeros(len(model.chips), np.int64)
         sent[g] = shipped
@@ -325,7 +334,8 @@ def ship(model: MonthContext) -> None:
         open_risk = view.route_risk[view.routes_open]
         risk = float(open_risk.sum() / open_risk.size) if open_risk.size else 0.5
         list_price = max(view.price[g], 1.0)
-        floor = model.p.gray_markup_min * view.transit_price / list_price / max(1e-6, 1.0 - risk)
+        cost = view.transit_price + hub_fee(model)
+        floor = model.p.gray_markup_min * cost / list_price / max(1e-6, 1.0 - risk)
         gray.markup = next_markup(
             gray.markup,
             demand,
@@ -334,10 +344,24 @@ def ship(model: MonthContext) -> None:
             model.p.gray_markup_max,
             model.p.gray_price_adjustment,
         )
-        gray.expected_margin = (
-            view.gray_price * (1.0 - risk) - view.transit_price
-        ) / view.transit_price
+        gray.expected_margin = (view.gray_price * (1.0 - risk) - cost) / cost
         gray.unmet_share = max(0.0, demand - supply) / max(demand, 1)
+
+
+def diverted_share_stopped(model: MonthContext, chip: int) -> float:
+    """Share of the brokers' purchases of a chip its vendor's checks on distributors stop
+    (know your customer, end-use visits, serial-number tracing): `distributor_check_stop` at
+    full strength."""
+    vendor = model.vendor_ids[int(model.chips.vendor[chip])]
+    checks = float(model.policy.get("distributor_checks", vendor))
+    return float(model.p.distributor_check_stop * checks)
+
+
+def hub_fee(model: MonthContext) -> float:
+    """USD a broker pays per chip to the economy of the transit country it routes through:
+    `hub_broker_fee_share` of the chip's gray-market value (forwarders, front companies,
+    warehouses and re-export margins, which the hub's economy keeps)."""
+    return float(model.p.hub_broker_fee_share * model.view.gray_price)
 
 
 def exit_idle(model: MonthContext) -> None:

@@ -46,8 +46,11 @@ class MonthContext(Protocol):
     country_ids: list[str]
     country_names: list[str]
     country_bloc: np.ndarray  # [country] bloc index
+    transit: np.ndarray  # [country] whether it is a transit country (countries.yaml roles)
     china_bloc: int  # the target's bloc (actors.yaml: side: target)
     controller: str  # the government whose export rules apply (side: controller)
+    vendor_ids: list[str]
+    lab_index: dict[str, int]  # lab id -> row in the lab table
     vendor_country: np.ndarray  # [vendor] country index
     spec: PolicySpec
 
@@ -63,6 +66,9 @@ class MonthContext(Protocol):
     efficiency: np.ndarray  # [bloc] algorithmic efficiency
     scarcity: np.ndarray  # [bloc]
     cap_used: np.ndarray  # [country] H100e imported under the diffusion cap
+    smuggled_via: np.ndarray  # [country] smuggled chips delivered through it since the start
+    fees_via: np.ndarray  # [country] USD of transit fees brokers paid in it since the start
+    hub_countries: list[str]  # the countries of the government on the hubs' side
     budget_path: dict[int, np.ndarray]  # year -> [bloc] scenario's budget growth (NaN: default)
     frontier_hist: list[np.ndarray]  # [bloc] frontier capability, one entry a month
     command_log: list[tuple[int, PolicyChange, str]]

@@ -7,15 +7,17 @@ Bot strategies (chosen per government in a scenario's `bots:`):
             steps are the `bot_*` parameters in assets/data/parameters.yaml):
             the controller (the US): if the target's gap falls under a trigger or smuggled
                 chips pass a share of its compute, raise enforcement and press the busiest
-                transit route;
+                transit route; once a hub has carried `bot_leak_route_share` of the smuggled
+                chips for `bot_leak_periods_reactive` reviews running while smuggled chips are
+                `bot_leak_share_trigger` of the target's compute, restrict that hub (a US
+                tier: its data centres lose controlled chips, its route closes);
             the target (China): if its gap exceeds a trigger, raise subsidies and the
                 buy-domestic mandate; if the controller tightened chip controls in the last
                 period, retaliate with mineral export controls.
   anticipating  the "hard" game's bots: as reactive, but they act on where the contest is
             going, not only where it is: the controller presses as soon as the target's gap
-            has closed `bot_closing_months` over the last year, and once a transit route has
-            been the busiest for `bot_leak_periods` periods running while smuggled chips pass
-            their trigger, it restricts that hub (the tier it would otherwise leave open); the
+            has closed `bot_closing_months` over the last year, and restricts a leaking hub
+            after `bot_leak_periods` reviews (fewer than the reactive bot's); the
             target supports its chips as soon as its gap has widened over the last year.
 """
 
@@ -55,7 +57,10 @@ class Government(mesa.Agent):
         self.country = model.country_ids.index(spec.country)
         self.bloc = int(model.country_bloc[self.country])
         self.strategy = strategy
-        self.leaks: list[str] = []  # anticipating: the busiest leaking route, period by period
+        # the controller: the hubs leaking at each review (comma-joined), and the smuggled
+        # chips counted through each country at the last review
+        self.leaks: list[str] = []
+        self.via_seen: list[int] = []
 
     def step(self) -> None:
         for item in self.model.scheduled(self.gov_id):
@@ -102,11 +107,8 @@ class Government(mesa.Agent):
         leaking = smuggled > p.bot_controller_smuggled_share_trigger
         route = busiest_route(model)
         moves: list[PolicyChange] = []
-        if self.strategy == "anticipating":
-            periods = int(p.bot_leak_periods)
-            self.leaks = (self.leaks + [route if leaking and route else ""])[-periods:]
-            if route and len(self.leaks) == periods and set(self.leaks) == {route}:
-                moves += self._restrict(route)
+        for hub in self._sustained_leaks():
+            moves += self._restrict(hub)
         if not (closing or leaking):
             return moves
         moves += self._raise("enforcement", p.bot_enforcement_step, self._ceiling("enforcement"))
@@ -114,6 +116,38 @@ class Government(mesa.Agent):
             most = self._ceiling("transit_pressure")
             moves += self._raise("transit_pressure", p.bot_transit_pressure_step, most, route)
         return moves
+
+    def _leaking_hubs(self) -> list[str]:
+        """The hubs (countries of the government on the hubs' side) that carried at least
+        `bot_leak_route_share` of the chips smuggled into the target since the last review,
+        when smuggled chips are at least `bot_leak_share_trigger` of the target's compute."""
+        model, p = self.model, self.model.p
+        via = model.smuggled_via.astype(float)
+        seen = np.asarray(self.via_seen, float) if self.via_seen else np.zeros_like(via)
+        self.via_seen = [int(v) for v in model.smuggled_via]
+        period = via - seen
+        smuggled = model.latest("smuggled_share", model.china_bloc)
+        if not (period.sum() > 0 and smuggled >= p.bot_leak_share_trigger):
+            return []
+        own = set(model.hub_countries)
+        share = period / period.sum()
+        return [
+            c
+            for i, c in enumerate(model.country_ids)
+            if c in own and share[i] >= p.bot_leak_route_share
+        ]
+
+    def _sustained_leaks(self) -> list[str]:
+        """The hubs leaking (see _leaking_hubs) in each of the last `bot_leak_periods` reviews
+        (anticipating) or `bot_leak_periods_reactive` (reactive)."""
+        p = self.model.p
+        anticipating = self.strategy == "anticipating"
+        periods = int(p.bot_leak_periods if anticipating else p.bot_leak_periods_reactive)
+        self.leaks = (self.leaks + [",".join(self._leaking_hubs())])[-periods:]
+        if len(self.leaks) < periods:
+            return []
+        sets = [set(filter(None, entry.split(","))) for entry in self.leaks]
+        return sorted(set.intersection(*sets))
 
     def _restrict(self, country: str) -> list[PolicyChange]:
         """A leaking hub's tier raised to restricted (licences for controlled chips), unless
@@ -153,11 +187,12 @@ class Government(mesa.Agent):
         return moves
 
     def state(self) -> dict[str, Any]:
-        return {"strategy": self.strategy, "leaks": list(self.leaks)}
+        return {"strategy": self.strategy, "leaks": list(self.leaks), "via_seen": self.via_seen}
 
     def load_state(self, d: dict[str, Any]) -> None:
         self.strategy = d["strategy"]
         self.leaks = [str(x) for x in d.get("leaks", [])]
+        self.via_seen = [int(x) for x in d.get("via_seen", [])]
 
     def __repr__(self) -> str:
         return f"Government({self.gov_id!r}, strategy={self.strategy!r})"

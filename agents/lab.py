@@ -84,6 +84,7 @@ class LabTable:
         "ref_run_month",
         "capability",
         "technique_gain",
+        "own_efficiency",
         "gray_order",
         "escrow",
         "gray_inflight",
@@ -114,6 +115,7 @@ class LabTable:
         self.ref_run_month = np.zeros(n, np.int64)
         self.capability = np.full(n, np.nan)
         self.technique_gain = np.ones(n)  # techniques' multiplier of the model behind capability
+        self.own_efficiency = np.ones(n)  # the lab's own research's multiplier (research_share)
         self.gray_order = np.zeros(n, np.int64)  # chips ordered from brokers, not yet shipped
         self.escrow = np.zeros(n)  # cash paid for gray chips in flight
         self.gray_inflight = np.zeros((n, n_chips), np.int64)
@@ -138,6 +140,8 @@ class LabTable:
                 self.budget_factor = np.ones(len(self.ids))
             elif k == "technique_gain":  # a save from before the techniques: dense models
                 self.technique_gain = np.ones(len(self.ids))
+            elif k == "own_efficiency":  # a save from before labs' own research
+                self.own_efficiency = np.ones(len(self.ids))
             elif k == "ref_run_flop":  # a save from before the scale-up bound: its largest run,
                 self.ref_run_flop = self.best_run_flop.copy()
             elif k == "ref_run_month":  # dated at the start the restored model was built with
@@ -275,15 +279,31 @@ class _Offers:
     rules: _RuleTerms | None = None  # the month's rule terms, so that _allocate keys them once
 
 
+def research_shares(model: MonthContext) -> np.ndarray | None:
+    """[lab] the share of its budget each lab spends on algorithmic research instead of
+    compute (its `research_share` lever; None when no lab set one)."""
+    chosen = model.policy.targets("research_share")
+    if not any(chosen.values()):
+        return None
+    shares = np.zeros(len(model.labs.ids))
+    for lab, share in chosen.items():
+        if lab in model.lab_index:
+            shares[model.lab_index[lab]] = float(share)
+    return shares
+
+
 def procure(model: MonthContext) -> None:
     """Every active lab spends its cash on compute this month (see the module docstring)."""
     labs = model.labs
     active = labs.founded <= model.month
+    # a lab's research share of its budget goes to research, not chips (progress_algorithms)
+    research = research_shares(model)
+    budget = labs.budget if research is None else labs.budget * (1.0 - research)
     if active.all():  # the usual month: the same arithmetic without five fancy-index copies
-        np.minimum(labs.cash + labs.budget, CASH_CAP_MONTHS * labs.budget, out=labs.cash)
+        np.minimum(labs.cash + budget, CASH_CAP_MONTHS * labs.budget, out=labs.cash)
     else:
         labs.cash[active] = np.minimum(
-            labs.cash[active] + labs.budget[active], CASH_CAP_MONTHS * labs.budget[active]
+            labs.cash[active] + budget[active], CASH_CAP_MONTHS * labs.budget[active]
         )
     spend = np.where(active, labs.cash, 0.0)
     offers = _offers(model, active)
@@ -404,6 +424,26 @@ class _RuleTerms:
         return hit[1][0]
 
 
+def vendor_price_factors(model: MonthContext) -> np.ndarray | None:
+    """[lab, chip] what the vendors' own levers do to a lab's price of their chips (None when
+    no vendor moved them): `china_price` marks a vendor's chips up (or down) for labs in the
+    target's bloc, and its `distributor_checks` on the distributors in transit countries (know
+    your customer, end-use visits) make its chips dearer there by `distributor_check_cost` at
+    full strength."""
+    markup = model.policy.targets("china_price")
+    checks = model.policy.targets("distributor_checks")
+    if not any(markup.values()) and not any(checks.values()):
+        return None
+    labs, chips = model.labs, model.chips
+    ids = model.vendor_ids
+    up = np.array([float(markup.get(v, 0.0)) for v in ids])[chips.vendor]
+    check = np.array([float(checks.get(v, 0.0)) for v in ids])[chips.vendor]
+    in_target = (labs.bloc == model.china_bloc)[:, None]
+    in_transit = (model.transit[labs.country] & (labs.bloc != model.china_bloc))[:, None]
+    factor = np.where(in_target, 1.0 + up[None, :], 1.0)
+    return factor * np.where(in_transit, 1.0 + model.p.distributor_check_cost * check, 1.0)
+
+
 def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     p, labs, chips, view = model.p, model.labs, model.chips, model.view
     n_labs, n_chips = len(labs), len(chips)
@@ -428,6 +468,9 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         direct_price = np.where(
             rules.checked, direct_price * (1.0 + rules.checks[:, None]), direct_price
         )
+    vendor_terms = vendor_price_factors(model)  # the vendors' own levers: China price, checks
+    if vendor_terms is not None:
+        direct_price = direct_price * vendor_terms
     if direct_price.ndim == 1:  # no factor applied
         direct_price = direct_price[None, :].repeat(n_labs, axis=0)
     may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
@@ -721,7 +764,7 @@ def train(model: MonthContext) -> list[int]:
     if not done.any():
         return []
     gain = technique_gain(model)
-    eff = labs.run_flop * model.efficiency[labs.bloc] * gain
+    eff = labs.run_flop * model.efficiency[labs.bloc] * gain * labs.own_efficiency
     own = capability_index(eff, p.capability_points_per_decade)
     distilled = own + distillation_share(model) * _gap_to_released(model, own)
     before = bloc_frontier(labs.capability, labs.frontier, labs.bloc, len(model.bloc_ids))
@@ -808,7 +851,12 @@ def progress_algorithms(model: MonthContext) -> None:
     on, built from the chips they actually obtained by any route, not on what they may legally
     buy: smuggled or rented chips relieve it, so a control that leaks does not buy the target
     an efficiency bonus; a fleet in pieces that trains small runs is what presses a lab to get
-    more out of each run."""
+    more out of each run.
+
+    A lab that spends a share s of its budget on research (its `research_share` lever, taken
+    from its compute in `procure`) multiplies its own runs' effective compute by
+    exp(research_efficiency_gain x (s / research_reference_share)^research_returns_exponent)
+    a year on top: diminishing returns to the share, paid for in chips."""
     p, labs = model.p, model.labs
     counted = labs.frontier & (labs.founded <= model.month)
     model.scarcity[:] = compute_scarcity(
@@ -826,6 +874,12 @@ def progress_algorithms(model: MonthContext) -> None:
         p.scarcity_efficiency_bonus,
         p.efficiency_lead_decay,
     )
+    research = research_shares(model)
+    if research is not None:  # a lab's own research, with diminishing returns to its share
+        rate = p.research_efficiency_gain * (research / p.research_reference_share) ** (
+            p.research_returns_exponent
+        )
+        labs.own_efficiency *= np.exp(rate / 12.0)
 
 
 def cut_remote_access(model: MonthContext) -> None:

@@ -368,7 +368,7 @@ class ChipVendor(mesa.Agent):
             chips.interconnect[parent],
             chips.die_area[parent],
             th,
-            p.variant_margin,
+            self.variant_margin(),
         )
         ratio = tflops / chips.tflops[parent]
         price = chips.price[parent] * (
@@ -390,6 +390,14 @@ class ChipVendor(mesa.Agent):
             self._announce(i, market)
         else:
             chips.available_from[i] = NEVER  # not sellable after all (an embargo): shelved
+
+    def variant_margin(self) -> float:
+        """How close under the binding threshold the vendor designs a variant: its
+        `variant_closeness` lever if it set one, else `variant_margin`. Closer is a more
+        capable, dearer chip (its price follows its performance), and one that any small
+        lowering of the line catches."""
+        chosen = self.model.policy.targets("variant_closeness").get(self.vendor_id)
+        return float(chosen) if chosen is not None else float(self.model.p.variant_margin)
 
     def _announce(self, i: int, market: int) -> None:
         chips = self.model.chips

@@ -135,32 +135,65 @@ def score_target(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     )
 
 
-def score_vendor(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
-    """Vendor: value = NVIDIA's revenue over the game so far (USD bn, model.sales());
-    target = the ghost's NVIDIA revenue over the same months.
+def vendor_market_revenue_usd(model: ChipWarModel, vendor: str, blocs: list[str]) -> float:
+    """The vendor's revenue billed to some blocs over the game so far, USD (the sales table, at
+    the prices the buyers paid: its China price included)."""
+    table = model.datacollector.tables["sales"]
+    revenue = np.asarray(table.get("revenue_usd", []), float)
+    if revenue.size == 0:
+        return 0.0
+    mine = (np.asarray(table["vendor"]) == vendor) & np.isin(np.asarray(table["bloc"]), blocs)
+    return float(revenue[mine].sum())
 
-    Why: the vendor cannot set the rules, only play them (variants, launch dates); doing at
-    least as well as the world without its decisions is the fair bar."""
-    value, target = _revenue_bn(model, role.actor), _revenue_bn(ghost, role.actor)
+
+def score_vendor(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
+    """Vendor: value = NVIDIA's revenue in the markets its levers reach (China, where the
+    rules bite, and the rest of the world, where the transit hubs and their distributors are;
+    USD bn); target = the ghost's there x (1 + revenue_goal_share).
+
+    Why: the vendor cannot set the rules, only play them (its price for China, checks on its
+    distributors, how close under the line its variants sit). Its sales to America and its
+    allies are the world's demand, not its decisions, and would drown what its levers move.
+    Doing nothing earns the ghost's revenue exactly, short of the goal (measured figures:
+    roles.yaml)."""
+    blocs = str(role.goal["markets"]).split()
+    value = vendor_market_revenue_usd(model, role.actor, blocs) / 1e9
+    base = vendor_market_revenue_usd(ghost, role.actor, blocs) / 1e9
+    target = base * (1.0 + role.number("revenue_goal_share"))
     return Score(
         value,
         target,
-        tr("score_vendor", plays=role.plays, value=f"{value:,.1f}", target=f"{target:,.1f}"),
+        tr(
+            "score_vendor",
+            plays=role.plays,
+            value=f"{value:,.1f}",
+            target=f"{target:,.1f}",
+            base=f"{base:,.1f}",
+        ),
     )
 
 
 def score_lab(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """Lab: value = DeepSeek's best model now (capability index); target = the ghost
-    DeepSeek's best model.
+    DeepSeek's best model + `points_over_ghost`.
 
-    Why: a lab's lever (its appetite for gray-market and rented chips) can only be judged
-    against what the same lab would have trained without it. 10 points are a tenfold of
-    effective training compute, so one point is about 26% more."""
-    value, target = _lab_capability(model, role.actor), _lab_capability(ghost, role.actor)
+    Why: a lab's levers (its appetite for gray-market and rented chips, the share of its
+    budget it puts into efficiency research instead of chips) can only be judged against what
+    the same lab would have trained without them; doing nothing trains the ghost's model and
+    falls short. 10 points are a tenfold of effective training compute, so one point is about
+    26% more (measured figures: roles.yaml)."""
+    value, base = _lab_capability(model, role.actor), _lab_capability(ghost, role.actor)
+    target = base + role.number("points_over_ghost")
     return Score(
         value,
         target,
-        tr("score_lab", plays=role.plays, value=f"{value:.1f}", target=f"{target:.1f}"),
+        tr(
+            "score_lab",
+            plays=role.plays,
+            value=f"{value:.1f}",
+            target=f"{target:.1f}",
+            base=f"{base:.1f}",
+        ),
     )
 
 
@@ -182,31 +215,47 @@ def smuggled_through_hubs(model: ChipWarModel) -> int:
     return int(model.smuggled_via[_hubs(model)].sum())
 
 
+def hub_fees_usd(model: ChipWarModel) -> float:
+    """Transit fees smugglers paid in the hubs since the start, USD (agents/broker.py)."""
+    return float(model.fees_via[_hubs(model)].sum())
+
+
+def hubs_tiered(model: ChipWarModel) -> int:
+    """Hubs the US holds under a tier now (capped, restricted or embargoed)."""
+    own = model.world.own_countries(model.world.government_on("hubs").id)
+    return sum(str(model.policy.get("destination", c)) != "open" for c in own)
+
+
 def score_hubs(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """Transit hubs: value = 100 x the hubs' compute / the ghost's
-    - 20 x (smuggled chips through the hubs / the ghost's); target 80, what doing nothing
-    scores.
+    + 20 x (transit fees earned / the ghost's) - 10 x (smuggled chips through the hubs / the
+    ghost's); the goal (115) is above what doing nothing scores (110).
 
-    Why: a hub lives on trade and on the trust of the countries that sell it chips. Its
-    customs stop smugglers, but permits and inspections make its own data centres' chips
-    dearer (customs_compliance_cost), and a US that thinks it leaks can cut it off (a
-    destination tier): the team has to find the level that keeps both. Measured over the
-    historical world (48 months, 3 seeds): customs x1 scores 80, x2 about 88 (85-90), x3
-    about 85."""
+    Why: a hub lives on trade (smugglers pay its forwarders and fronts a fee on every chip
+    routed through it, so looking away pays) and on the trust of the countries that sell it
+    chips: a US that sees sustained leakage through a hub puts it under a tier, and its data
+    centres lose the chips that rule covers (the compute the score counts). Checks stop
+    smugglers but make its own data centres' chips dearer (customs_compliance_cost). Measured
+    figures: roles.yaml."""
     hub, hub_o = hub_compute(model), hub_compute(ghost)
     via, via_o = smuggled_through_hubs(model), smuggled_through_hubs(ghost)
+    fees, fees_o = hub_fees_usd(model), hub_fees_usd(ghost)
     kept = hub / hub_o if hub_o > 0 else 1.0
     let = via / via_o if via_o > 0 else (1.0 if via > 0 else 0.0)
-    points = role.number("smuggling_points")
-    value = 100.0 * kept - points * min(let, 2.0)
-    target = 100.0 - points
+    earned = fees / fees_o if fees_o > 0 else (1.0 if fees > 0 else 0.0)
+    points, fee_points = role.number("smuggling_points"), role.number("fee_points")
+    value = 100.0 * kept + fee_points * min(earned, 2.0) - points * min(let, 2.0)
+    target = role.number("goal_points")
     return Score(
         value,
         target,
         tr(
             "score_hubs",
             kept=f"{kept:.0%}",
+            fees=f"{fees / 1e6:,.0f}",
+            earned=f"{earned:.0%}",
             let=f"{let:.0%}",
+            tiers=str(hubs_tiered(model)),
             value=f"{value:.1f}",
             goal=f"{target:g}",
         ),

@@ -161,6 +161,8 @@ class ChipWarModel(mesa.Model):
         self.cap_used = np.zeros(len(self.country_ids))
         # smuggled chips delivered into China through each transit country, since the start
         self.smuggled_via = np.zeros(len(self.country_ids), np.int64)
+        # USD of transit fees brokers paid in each country since the start (agents/broker.py)
+        self.fees_via = np.zeros(len(self.country_ids))
         self.hbm = HbmSupply.at_start(self.p, sc.start)  # China's HBM, in stacks
         self.events: list[dict[str, Any]] = []
         self.command_log: list[tuple[int, PolicyChange, str]] = []
@@ -219,6 +221,8 @@ class ChipWarModel(mesa.Model):
         self.controller = w.government_on("controller").id
         self.us_bloc = self.bloc_ids.index(w.controller_bloc)
         self.china_bloc = self.bloc_ids.index(w.target_bloc)
+        hubs = [g.id for g in w.governments if g.side == "hubs"]
+        self.hub_countries = w.own_countries(hubs[0]) if hubs else []
 
     def _build_labs(self) -> None:
         labs, chips, p = self.labs, self.chips, self.p

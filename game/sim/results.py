@@ -160,6 +160,16 @@ def _bloc_prov_cells(raw: bytes, dtype: str, n_prov: int) -> np.ndarray:
     return cell
 
 
+def _price_factor(model: ChipWarModel, c: np.ndarray, b: np.ndarray) -> np.ndarray | float:
+    """[row] the vendor's own price factor for each (chip, bloc) row: its `china_price` lever
+    on sales billed to the target's bloc (1 elsewhere, and when no vendor moved it)."""
+    markup = model.policy.targets("china_price")
+    if not any(markup.values()):
+        return 1.0
+    up = np.array([float(markup.get(v, 0.0)) for v in model.vendor_ids])[model.chips.vendor[c]]
+    return np.where(b == model.china_bloc, 1.0 + up, 1.0)
+
+
 def sales_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     """The month's sales, one row per (chip, bloc) that sold anything, at vendor prices, as
     columns."""
@@ -174,7 +184,7 @@ def sales_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         "vendor": [model.vendor_ids[v] for v in model.chips.vendor[c].tolist()],
         "bloc": [model.bloc_ids[i] for i in b.tolist()],
         "units": n.tolist(),
-        "revenue_usd": (n * model.view.price[c]).tolist(),
+        "revenue_usd": (n * model.view.price[c] * _price_factor(model, c, b)).tolist(),
     }
 
 

@@ -54,8 +54,10 @@ MAX_VARIANTS = 256  # chips beyond the catalogue: variants designed during a gam
 LEGACY_ARRAYS = frozenset(  # arrays that saves from earlier builds lack (restore fills them in)
     {
         "model.smuggled_via",
+        "model.fees_via",
         "labs.budget_factor",
         "labs.technique_gain",
+        "labs.own_efficiency",
         "labs.ref_run_flop",
         "labs.ref_run_month",
     }
@@ -643,8 +645,9 @@ def check_state(
     govs = plain["governments"]
     if mapping(where, "governments", govs, list(skeleton_plain["governments"])):
         for g, s in govs.items():
-            keys = ["strategy", "leaks"] if isinstance(s, dict) and "leaks" in s else ["strategy"]
-            if mapping(where, f"governments.{g}", s, keys):  # saves before "leaks": without it
+            keys = ["strategy"]  # saves before "leaks" and "via_seen" lack them
+            keys += [k for k in ("leaks", "via_seen") if isinstance(s, dict) and k in s]
+            if mapping(where, f"governments.{g}", s, keys):
                 text(
                     where,
                     f"governments.{g}.strategy",
@@ -654,6 +657,11 @@ def check_state(
                 leaks = s.get("leaks", [])
                 if not isinstance(leaks, list) or not all(isinstance(x, str) for x in leaks):
                     where.add(f"governments.{g}.leaks", "expected a list of country ids")
+                seen = s.get("via_seen", [])
+                if not isinstance(seen, list) or not all(
+                    isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seen
+                ):
+                    where.add(f"governments.{g}.via_seen", "expected a list of chip counts")
     check_tables(where, plain["datacollector"], skeleton_plain["datacollector"], plain["turn"])
     check_rng(where, plain["rng"])
     where.raise_if_any()

@@ -68,6 +68,7 @@ def snapshot(model: ChipWarModel) -> tuple[dict[str, Any], dict[str, np.ndarray]
     arrays["model.scarcity"] = model.scarcity.copy()
     arrays["model.cap_used"] = model.cap_used.copy()
     arrays["model.smuggled_via"] = model.smuggled_via.copy()
+    arrays["model.fees_via"] = model.fees_via.copy()
     arrays["model.frontier_hist"] = np.array(model.frontier_hist)
     r_version, r_state, r_gauss = model.random.getstate()
     dc = model.datacollector
@@ -147,6 +148,8 @@ def _load_into(
     model.cap_used = arrays["model.cap_used"].copy()
     if "model.smuggled_via" in arrays:  # saves before the transit hubs' role lack it
         model.smuggled_via = arrays["model.smuggled_via"].copy()
+    if "model.fees_via" in arrays:  # saves before the hubs' transit fees lack it
+        model.fees_via = arrays["model.fees_via"].copy()
     model.frontier_hist = [row.copy() for row in arrays["model.frontier_hist"]]
     model.turn, model.month = int(plain["turn"]), int(plain["month"])
     model.steps, model.running = int(plain["steps"]), bool(plain["running"])

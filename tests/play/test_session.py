@@ -436,8 +436,8 @@ def test_scores_are_finite_and_name_the_goal(role: str) -> None:
         sc = s.score()
         assert math.isfinite(sc.value) and math.isfinite(sc.target)
         assert "goal" in sc.text and "\n" not in sc.text
-    if role in ("vendor", "lab"):  # no decisions: exactly as well as the ghost
-        assert s.score().value == s.score().target and s.score().met
+    if role in ("vendor", "lab", "transit"):  # no decisions: as the ghost, short of the goal
+        assert s.score().value < s.score().target and not s.score().met
 
 
 def test_controls_raise_the_us_score_and_cost_nvidia() -> None:
@@ -593,7 +593,7 @@ def test_doing_nothing_misses_the_games_own_goal(role: str) -> None:
 
 def test_hard_bots_anticipate_and_restrict_a_hub_that_keeps_leaking() -> None:
     """'hard' is more than no undo: the US bot acts on trends and, after sustained leakage
-    through one hub, restricts it; the 'normal' bot never touches a hub's tier."""
+    through one hub, restricts it; the 'normal' bot waits longer (bot_leak_periods_reactive)."""
     tiers = {}
     for difficulty in ("normal", "hard"):
         s = GameSession("total_embargo", ["china"], difficulty=difficulty, rng=2022)
@@ -606,9 +606,9 @@ def test_hard_bots_anticipate_and_restrict_a_hub_that_keeps_leaking() -> None:
             for _, c, src in s.model.command_log
             if src == "bot" and c.lever == "destination"
         ]
-    assert tiers["normal"] == []
     transit = {c.id for c in s.model.world.countries if "transit" in c.roles}
     assert tiers["hard"] and all(t in transit and v == "restricted" for t, v in tiers["hard"])
+    assert len(tiers["normal"]) < len(tiers["hard"])
 
 
 def test_a_hard_game_saved_and_loaded_goes_on_the_same(tmp_path: Path) -> None:

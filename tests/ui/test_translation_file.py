@@ -184,9 +184,8 @@ def test_the_file_is_pygame_gui_format_and_python_i18n_reads_it() -> None:
     i18n.set("file_format", "json")
     if str(texts.TRANSLATION_DIR) not in i18n.load_path:
         i18n.load_path.append(str(texts.TRANSLATION_DIR))
-    assert i18n.t(texts.key("score_lab"), plays="X", value="1.0", target="2.0") == texts.text(
-        "score_lab", plays="X", value="1.0", target="2.0"
-    )
+    numbers = {"plays": "X", "value": "1.0", "target": "2.0", "base": "1.0"}
+    assert i18n.t(texts.key("score_lab"), **numbers) == texts.text("score_lab", **numbers)
     assert i18n.t(texts.key("fan_short")) == texts.text("fan_short") == "shaded: 10-90% of futures"
 
 
