@@ -22,6 +22,7 @@ import mesa
 import numpy as np
 
 from game.config.dates import parse_month
+from game.config.commands import variant_id
 from game.core.catalogue import NEVER
 from game.core.fab import growth_factor, learn_defects, logistic_step, wafers_per_chip
 from game.core.market import clip_float, softmax_rows
@@ -375,7 +376,7 @@ class ChipVendor(mesa.Agent):
             p.variant_price_floor + (1.0 - p.variant_price_floor) * ratio
         )
         self.variants_made += 1
-        new_id = f"{chips.ids[parent]}-C{self.variants_made}"
+        new_id = variant_id(chips.ids[parent], self.variants_made)
         i = chips.add_variant(
             parent,
             new_id,

@@ -99,6 +99,20 @@ def _check_actor(change: PolicyChange, lv: LeverSpec, world: WorldData) -> list[
     return []
 
 
+def variant_id(parent: str, n: int) -> str:
+    """The id a vendor gives the n-th compliant variant it designs (agents/vendor.py), from
+    the chip it derates: 'MI300X-C1'. Scenario files may name one before it exists, as the
+    record does (the April 2025 licence requirement for AMD's MI308): the rule holds for it
+    from the month it is designed, and never applies in a world where it is not."""
+    return f"{parent}-C{n}"
+
+
+def designed_parent(chip_id: str) -> str | None:
+    """The parent a designed variant's id names ('MI300X-C1' -> 'MI300X'), or None."""
+    parent, sep, n = chip_id.rpartition("-C")
+    return parent if sep and n.isdigit() and int(n) >= 1 and n[0] != "0" else None
+
+
 def _check_target(
     change: PolicyChange, lv: LeverSpec, world: WorldData, chip_ids: list[str] | None
 ) -> list[tuple[str, str]]:
@@ -116,7 +130,8 @@ def _check_target(
         return []
     if change.target is None:
         return [("target", f"'{change.lever}' needs a target: a {lv.target} id")]
-    if change.target not in targets[lv.target]:
+    designed = lv.target == "chip" and designed_parent(change.target) in targets["chip"]
+    if change.target not in targets[lv.target] and not designed:
         options = targets[lv.target]
         return [
             (
