@@ -136,3 +136,30 @@ def test_every_lever_is_read_by_the_model() -> None:
         if f'"{lv}"' not in source and lv not in read_as_thresholds
     ]
     assert unused == []
+
+
+def test_a_schedule_may_name_a_variant_before_a_vendor_designs_it() -> None:
+    """The record's April 2025 licence requirement reached AMD's MI308, a part the model's AMD
+    designs itself (MI300X-C1): a schedule may name it; a variant of an unknown chip, or a
+    number that no vendor gives, is refused."""
+    head = "name: v\ndescription: d\nstart: 2022-10\nend: 2025-12\nschedule:\n"
+    entry = "  - {date: 2025-04, actor: us, lever: chip_export, target: %s, value: licence}\n"
+    ok = parse_scenario_text(head + entry % "MI300X-C1", "v.yaml")
+    assert [s.change.target for s in ok.schedule] == ["MI300X-C1"]
+    for bad in ("MI999-C1", "MI300X-C0", "MI300X-C", "MI300X-Cx"):
+        with pytest.raises(InputError) as err:
+            parse_scenario_text(head + entry % bad, "v.yaml")
+        assert "unknown chip" in str(err.value), bad
+
+
+def test_the_historical_mi308_licence_stops_amds_china_variant_for_four_months() -> None:
+    from game.sim.model import ChipWarModel
+
+    model = ChipWarModel(load_scenario("historical"), rng=3, months=36)  # to 2025-09
+    while model.turn < model.horizon:
+        model.step()
+    sales = model.sales()
+    c1 = sales[sales.chip == "MI300X-C1"]
+    sold = c1.groupby(c1.date.astype(str).str[:7]).units.sum()
+    assert sold.get("2025-03", 0) > 0  # on sale before the rule
+    assert all(sold.get(m, 0) == 0 for m in ("2025-05", "2025-06", "2025-07"))
