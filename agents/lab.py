@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from agents.context import MonthContext
 
 CASH_CAP_MONTHS = 3.0  # a lab holds at most this many months of budget unspent
+MAX_DIVERTED_SHARE = 0.9  # a guard: within the levers' ranges the research and distillation
+# shares never reach it (at most 0.5 + 0.15); a lab always buys some chips
 
 
 class LabTable:
@@ -85,6 +87,7 @@ class LabTable:
         "capability",
         "technique_gain",
         "own_efficiency",
+        "distil_cut_until",
         "gray_order",
         "escrow",
         "gray_inflight",
@@ -116,6 +119,7 @@ class LabTable:
         self.capability = np.full(n, np.nan)
         self.technique_gain = np.ones(n)  # techniques' multiplier of the model behind capability
         self.own_efficiency = np.ones(n)  # the lab's own research's multiplier (research_share)
+        self.distil_cut_until = np.zeros(n, np.int64)  # month its distillation resumes (caught)
         self.gray_order = np.zeros(n, np.int64)  # chips ordered from brokers, not yet shipped
         self.escrow = np.zeros(n)  # cash paid for gray chips in flight
         self.gray_inflight = np.zeros((n, n_chips), np.int64)
@@ -142,6 +146,8 @@ class LabTable:
                 self.technique_gain = np.ones(len(self.ids))
             elif k == "own_efficiency":  # a save from before labs' own research
                 self.own_efficiency = np.ones(len(self.ids))
+            elif k == "distil_cut_until":  # a save from before distillation could be caught
+                self.distil_cut_until = np.zeros(len(self.ids), np.int64)
             elif k == "ref_run_flop":  # a save from before the scale-up bound: its largest run,
                 self.ref_run_flop = self.best_run_flop.copy()
             elif k == "ref_run_month":  # dated at the start the restored model was built with
@@ -292,13 +298,40 @@ def research_shares(model: MonthContext) -> np.ndarray | None:
     return shares
 
 
+def distillation_efforts(model: MonthContext) -> np.ndarray | None:
+    """[lab] how hard each lab distils foreign models, as a multiple of what labs usually do
+    (its `distillation_effort` lever, 1 by default; None when no lab moved it)."""
+    chosen = model.policy.targets("distillation_effort")
+    if all(float(v) == 1.0 for v in chosen.values()):
+        return None
+    efforts = np.ones(len(model.labs.ids))
+    for lab, effort in chosen.items():
+        if lab in model.lab_index:
+            efforts[model.lab_index[lab]] = float(effort)
+    return efforts
+
+
+def diverted_shares(model: MonthContext) -> np.ndarray | None:
+    """[lab] the share of its budget a lab spends on other things than chips: its research
+    (research_share) and distillation beyond the usual (distillation_effort above 1 costs
+    distillation_effort_cost of the budget per unit; below 1 saves it); None when nothing is."""
+    research = research_shares(model)
+    efforts = distillation_efforts(model)
+    if research is None and efforts is None:
+        return None
+    share = np.zeros(len(model.labs.ids)) if research is None else research
+    if efforts is not None:
+        share = share + model.p.distillation_effort_cost * (efforts - 1.0)
+    return np.clip(share, 0.0, MAX_DIVERTED_SHARE)
+
+
 def procure(model: MonthContext) -> None:
     """Every active lab spends its cash on compute this month (see the module docstring)."""
     labs = model.labs
     active = labs.founded <= model.month
-    # a lab's research share of its budget goes to research, not chips (progress_algorithms)
-    research = research_shares(model)
-    budget = labs.budget if research is None else labs.budget * (1.0 - research)
+    # a lab's research and extra distillation are paid from its budget, not spent on chips
+    diverted = diverted_shares(model)
+    budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
     if active.all():  # the usual month: the same arithmetic without five fancy-index copies
         np.minimum(labs.cash + budget, CASH_CAP_MONTHS * labs.budget, out=labs.cash)
     else:
@@ -841,7 +874,40 @@ def distillation_share(model: MonthContext) -> np.ndarray:
     tier = model.view.tier[labs.country]
     cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
     cut = float(model.policy.get("model_access_controls"))
-    return np.where(cut_off, model.p.distillation_share * (1.0 - cut), model.p.distillation_share)
+    share = np.where(cut_off, model.p.distillation_share * (1.0 - cut), model.p.distillation_share)
+    efforts = distillation_efforts(model)
+    if efforts is None:
+        return share
+    # More effort closes more of the gap, never all of it (distillation_max_share); a lab
+    # caught at it is shut out of the foreign models until its cut-off ends.
+    share = np.minimum(share * efforts, model.p.distillation_max_share)
+    return np.where(labs.distil_cut_until > model.month, 0.0, share)
+
+
+def watch_distillation(model: MonthContext) -> None:
+    """Distilling harder than labs usually do is noticed: each month a lab above the usual
+    effort is caught with chance distillation_detection x (effort - 1), and the foreign labs
+    close its accounts for distillation_cutoff_months (no distillation at all meanwhile). This
+    is the price of the distillation_effort lever for a lab whose money is not what limits it
+    (a Chinese lab that may not buy what it would). Draws only when some lab tries harder than
+    usual, so a world where none does keeps its random stream."""
+    efforts = distillation_efforts(model)
+    if efforts is None or not (efforts > 1.0).any():
+        return
+    labs, p = model.labs, model.p
+    trying = np.flatnonzero((efforts > 1.0) & (labs.distil_cut_until <= model.month))
+    if trying.size == 0:
+        return
+    chance = np.minimum(p.distillation_detection * (efforts[trying] - 1.0), 1.0)
+    caught = trying[model.rng.random(trying.size) < chance]
+    for i in caught:
+        labs.distil_cut_until[i] = model.month + int(p.distillation_cutoff_months)
+        model.news(
+            "distillation_caught",
+            f"{labs.names[i]} is caught distilling foreign models: its accounts are closed "
+            f"for {int(p.distillation_cutoff_months)} months",
+            [labs.ids[i]],
+        )
 
 
 def progress_algorithms(model: MonthContext) -> None:

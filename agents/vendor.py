@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from game.config.dates import parse_month
 from game.config.commands import variant_id
+from game.config.dates import parse_month
 from game.core.catalogue import NEVER
 from game.core.fab import growth_factor, learn_defects, logistic_step, wafers_per_chip
 from game.core.market import clip_float, softmax_rows

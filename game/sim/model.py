@@ -393,6 +393,7 @@ class ChipWarModel(mesa.Model):
         self.measure_lab_compute()
         lab_phase.train(self)
         lab_phase.progress_algorithms(self)
+        lab_phase.watch_distillation(self)
         self._record()
         self._check_counts()
         # Brokers moved the gray markup and labs' budgets grew after the view was derived:

@@ -58,6 +58,7 @@ LEGACY_ARRAYS = frozenset(  # arrays that saves from earlier builds lack (restor
         "labs.budget_factor",
         "labs.technique_gain",
         "labs.own_efficiency",
+        "labs.distil_cut_until",
         "labs.ref_run_flop",
         "labs.ref_run_month",
     }
@@ -577,7 +578,7 @@ def check_state(
                 v = parts["chips"][k]
                 if listing(where, f"parts.chips.{k}", v) and not n0 <= len(v) <= n0 + MAX_VARIANTS:
                     where.add(f"parts.chips.{k}", f"expected {n0} to {n0 + MAX_VARIANTS} chips")
-                elif isinstance(v, list) and len(v) != len(ids):
+                elif isinstance(v, list) and isinstance(ids, list) and len(v) != len(ids):
                     where.add(f"parts.chips.{k}", f"expected as many as the ids ({len(ids)})")
                 elif isinstance(v, list) and not all(
                     isinstance(x, str) or (k == "designed_for" and x is None) for x in v

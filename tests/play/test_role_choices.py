@@ -141,3 +141,30 @@ def test_the_new_levers_are_deterministic() -> None:
     assert a.results().equals(b.results())
     assert a.sales().equals(b.sales())
     np.testing.assert_array_equal(a.fees_via, b.fees_via)
+
+
+def _distilling(effort: float, months: int = 36) -> ChipWarModel:
+    model = ChipWarModel(rng=5, months=months)
+    if effort != 1.0:
+        model.apply(PolicyChange("deepseek", "distillation_effort", effort, "deepseek"))
+    model.run()
+    return model
+
+
+def test_distillation_effort_trades_compute_for_the_released_models_lead() -> None:
+    """More effort closes more of the gap to America's released models and costs the lab
+    chips; less saves chips and closes less; the usual effort is the model as it was."""
+    usual, none, hard = _distilling(1.0), _distilling(0.0), _distilling(2.0)
+    i = usual.lab_index["deepseek"]
+    assert none.labs.capability[i] < usual.labs.capability[i] < hard.labs.capability[i]
+    # a lab that money does not limit pays in risk: caught, it is shut out for months
+    caught = [n for n in hard.events if n.get("kind") == "distillation_caught"]
+    assert caught and all("DeepSeek" in n["text"] for n in caught)
+    assert not [n for n in usual.events if n.get("kind") == "distillation_caught"]
+    # the lever is one lab's: another Chinese lab's distillation is as usual
+    j = usual.lab_index["alibaba"]
+    assert hard.labs.capability[j] == pytest.approx(usual.labs.capability[j], abs=0.5)
+    explicit = ChipWarModel(rng=5, months=36)
+    explicit.apply(PolicyChange("deepseek", "distillation_effort", 1.0, "deepseek"))
+    explicit.run()
+    assert explicit.results().equals(usual.results())

@@ -32,6 +32,7 @@ KIND_LABELS = {
     "variant_released": "new chip",
     "variant_design": "chip design",
     "remote_access": "cloud access",
+    "distillation_caught": "distillation",
 }
 LEFT_OUT_WORDS = {
     "policy": "rule changes",
@@ -41,6 +42,7 @@ LEFT_OUT_WORDS = {
     "variant_released": "new chips",
     "variant_design": "chip designs started",
     "remote_access": "cloud-access cuts",
+    "distillation_caught": "labs caught distilling",
 }
 # How much a news item matters to the story, when the timeline has to leave some out.
 KIND_WEIGHT = {
@@ -48,6 +50,7 @@ KIND_WEIGHT = {
     "shock": 90,
     "variant_released": 80,
     "remote_access": 75,
+    "distillation_caught": 60,
     "broker_caught": 25,
     "variant_design": 40,
     "training_run": 10,
