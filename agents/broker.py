@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from game.config.texts import text as tr
 from game.core.market import capacity_scale, capped_share, next_markup
 
 if TYPE_CHECKING:
@@ -191,14 +192,20 @@ def _news_caught(model: MonthContext, slot: int, caught_this_month: int) -> None
     if caught_this_month <= MAX_CAUGHT_NEWS:
         model.news(
             "broker_caught",
-            f"Broker ring #{int(b.serial[slot])} caught in {route} with {qty:,} {chip} chips",
+            tr(
+                "news_broker_caught",
+                ring=int(b.serial[slot]),
+                route=route,
+                qty=f"{qty:,}",
+                chip=chip,
+            ),
             [enforcer, route],
         )
     elif len(books.caught) == caught_this_month:
         total = sum(q for _, q in books.caught)
         model.news(
             "broker_caught",
-            f"{caught_this_month} broker rings caught this month, {total:,} chips seized",
+            tr("news_brokers_caught_month", rings=caught_this_month, total=f"{total:,}"),
             [enforcer],
         )
 

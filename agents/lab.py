@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from game.config.texts import text as tr
 from game.core.capability import (
     SECONDS_PER_MONTH,
     bloc_bound,
@@ -820,8 +821,12 @@ def train(model: MonthContext) -> list[int]:
     for i in records:
         model.news(
             "training_run",
-            f"{labs.names[i]}: a new model leads "
-            f"{model.bloc_names[labs.bloc[i]]} (capability {labs.capability[i]:.1f})",
+            tr(
+                "news_training_run",
+                lab=labs.names[i],
+                bloc=model.bloc_names[labs.bloc[i]],
+                capability=f"{labs.capability[i]:.1f}",
+            ),
             [labs.ids[i]],
         )
     return [int(i) for i in records]
@@ -904,8 +909,11 @@ def watch_distillation(model: MonthContext) -> None:
         labs.distil_cut_until[i] = model.month + int(p.distillation_cutoff_months)
         model.news(
             "distillation_caught",
-            f"{labs.names[i]} is caught distilling foreign models: its accounts are closed "
-            f"for {int(p.distillation_cutoff_months)} months",
+            tr(
+                "news_distillation_caught",
+                lab=labs.names[i],
+                months=int(p.distillation_cutoff_months),
+            ),
             [labs.ids[i]],
         )
 
@@ -964,7 +972,7 @@ def cut_remote_access(model: MonthContext) -> None:
         if moved:
             model.news(
                 "remote_access",
-                f"{moved:,} rented chips revert to {labs.names[host]} as remote access is cut",
+                tr("news_remote_access", moved=f"{moved:,}", host=labs.names[host]),
                 [model.spec.levers["remote_access_controls"].owner],
             )
 

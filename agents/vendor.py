@@ -23,6 +23,7 @@ import numpy as np
 
 from game.config.commands import variant_id
 from game.config.dates import parse_month
+from game.config.texts import text as tr
 from game.core.catalogue import NEVER
 from game.core.fab import growth_factor, learn_defects, logistic_step, wafers_per_chip
 from game.core.market import clip_float, softmax_rows
@@ -287,15 +288,21 @@ class ChipVendor(mesa.Agent):
             if parent >= 0 and all(d["parent"] != parent for d in self.pending):
                 self.pending.append({"parent": parent, "lost": int(c), "ready": ready})
                 if chips.available_from[c] == model.month:
-                    why = "launches into a closed market"
+                    why = tr("news_variant_why_launch")
                 elif retired[c]:
-                    why = "leaves sale"
+                    why = tr("news_variant_why_retired")
                 else:
-                    why = "is caught by the rules"
+                    why = tr("news_variant_why_caught")
                 model.news(
                     "variant_design",
-                    f"{self.name} starts designing a variant of the {chips.ids[parent]} "
-                    f"for {model.country_names[market]}: the {chips.ids[c]} {why}",
+                    tr(
+                        "news_variant_design",
+                        vendor=self.name,
+                        parent=chips.ids[parent],
+                        market=model.country_names[market],
+                        chip=chips.ids[c],
+                        why=why,
+                    ),
                     [self.vendor_id],
                 )
         self._finish_designs(market, free)
@@ -404,9 +411,14 @@ class ChipVendor(mesa.Agent):
         chips = self.model.chips
         self.model.news(
             "variant_released",
-            f"{self.name} releases {chips.ids[i]} for {self.model.country_names[market]}, "
-            f"just under the rules (TPP {chips.tpp[i]:,.0f}, "
-            f"{chips.interconnect[i]:,.0f} GB/s links)",
+            tr(
+                "news_variant_released",
+                vendor=self.name,
+                chip=chips.ids[i],
+                market=self.model.country_names[market],
+                tpp=f"{chips.tpp[i]:,.0f}",
+                links=f"{chips.interconnect[i]:,.0f}",
+            ),
             [self.vendor_id, chips.ids[i]],
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from game.config.commands import PolicyChange
 from game.config.levers import PolicySpec
+from game.config.texts import text as tr
 from game.config.world import WorldData
 
 
@@ -29,10 +30,14 @@ class Names:
         what = lever.name if lever is not None else change.lever
         value = change.value
         if isinstance(value, bool):
-            value = "on" if value else "off"
-        target = f" for {self.target(str(change.target))}" if change.target else ""
-        return f"{what}{target} set to {value}"
+            value = tr("news_change_on") if value else tr("news_change_off")
+        target = (
+            tr("news_change_target", target=self.target(str(change.target)))
+            if change.target
+            else ""
+        )
+        return tr("news_change", what=what, target=target, value=value)
 
     def news(self, change: PolicyChange) -> str:
         """A lever change as the news reads it: who, then what."""
-        return f"{self.actor(change.actor)}: {self.change(change)}"
+        return tr("news_policy", actor=self.actor(change.actor), change=self.change(change))

@@ -87,7 +87,7 @@ def _key_forms(node: ast.expr, tuples: dict[str, list[str]], loops: dict[str, as
 
 def _uses() -> tuple[list[Use], set[str]]:
     uses, families = [], set()
-    for path in sorted((ROOT / "game").rglob("*.py")):
+    for path in sorted([*(ROOT / "game").rglob("*.py"), *(ROOT / "agents").rglob("*.py")]):
         source = path.read_text(encoding="utf-8")
         if "game.config.texts" not in source:
             continue
