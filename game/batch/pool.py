@@ -181,11 +181,17 @@ def stream_local(
             # that a break counts against the job that caused it only: run side by side, an
             # innocent job in flight at two breaks was given up with the culprit.
             ahead = 1 if breaks else workers * IN_FLIGHT_PER_WORKER
+            broke_on_submit = False
             while pending and len(running) < ahead:
                 index, job = pending.pop()
-                running[submit(pool, fn, job)] = (index, job)
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            if not any(_broken(f) for f in done):
+                try:
+                    running[submit(pool, fn, job)] = (index, job)
+                except BrokenProcessPool:  # a worker died since the last wait: the job never ran
+                    pending.append((index, job))
+                    broke_on_submit = True
+                    break
+            done, _ = wait(running, return_when=FIRST_COMPLETED) if running else (set(), set())
+            if not broke_on_submit and not any(_broken(f) for f in done):
                 for future in done:
                     index, job = running.pop(future)
                     breaks.pop(index, None)

@@ -105,3 +105,8 @@ def wait_workers(proc: subprocess.Popen[str], n: int, seconds: float = 60) -> li
 
 def runs_saved(folder: Path) -> int:
     return len(list((folder / "runs").glob("*.json"))) if (folder / "runs").is_dir() else 0
+
+
+def square(x: int) -> int:
+    """A job for a worker pool (importable by spawned workers)."""
+    return x * x

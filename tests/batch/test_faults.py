@@ -450,3 +450,25 @@ def test_a_truncated_run_file_is_set_aside_and_its_run_runs_again(
     pd.testing.assert_frame_equal(_tables(folder)[0], reference[0])
     pd.testing.assert_frame_equal(_tables(folder)[1], reference[1])
     assert not alive(999999)
+
+
+def test_a_pool_that_breaks_between_results_and_the_next_submit_is_replaced(monkeypatch) -> None:
+    """A worker can die after the last wait and before the next job is handed out: then the
+    submit itself raises BrokenProcessPool (seen once in CI, with a worker killed mid-sweep).
+    The job goes back in line, the pool is replaced, and every job still runs exactly once."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from tests.batch.helpers import square
+
+    real, calls = pool.submit, []
+
+    def flaky(p, fn, job):
+        calls.append(job)
+        if len(calls) == 3:
+            raise BrokenProcessPool("a worker died between two waits")
+        return real(p, fn, job)
+
+    monkeypatch.setattr(pool, "submit", flaky)
+    results = list(pool.stream_local(square, range(8), 2, lambda job, why: ("lost", job)))
+    assert sorted(results) == [x * x for x in range(8)]
+    assert calls.count(2) == 2  # the job whose submit failed was handed out again
