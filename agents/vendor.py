@@ -135,7 +135,10 @@ class ChipVendor(mesa.Agent):
             self.capacity *= float(np.exp(log_g / 12.0))
         else:
             heard = max(self.recent_demand, self.preorders())
-            target = heard * (1.0 + p.capacity_headroom)
+            # the vendor's own plan (a played vendor's lever): build short of demand to keep
+            # prices up, or ahead of it to sell more at lower markups
+            plan = float(model.policy.get("capacity_plan", self.vendor_id))
+            target = heard * (1.0 + p.capacity_headroom) * plan
             fastest = self.capacity * float(np.exp(log_g / 12.0))
             self.capacity = clip_float(target, self.capacity * SHRINK_PER_MONTH, fastest)
 

@@ -168,3 +168,18 @@ def test_distillation_effort_trades_compute_for_the_released_models_lead() -> No
     explicit.apply(PolicyChange("deepseek", "distillation_effort", 1.0, "deepseek"))
     explicit.run()
     assert explicit.results().equals(usual.results())
+
+
+def test_a_vendor_that_books_more_capacity_sells_more_and_less_sells_less() -> None:
+    """The capacity plan moves NVIDIA's revenue the way a vendor would expect: building short
+    of demand keeps markups up but sells fewer chips (less revenue here), building ahead
+    sells more; the usual plan is the model as it was (measured in roles.yaml)."""
+    revenue = {}
+    for plan in (0.7, 1.0, 1.5):
+        s = GameSession("historical", roles=["vendor"], rng=2022, months=48)
+        if plan != 1.0:
+            s.decide("capacity_plan", plan, "nvidia")
+        while not s.finished:
+            s.step()
+        revenue[plan] = s.score("vendor").value
+    assert revenue[0.7] < revenue[1.0] < revenue[1.5]
