@@ -94,16 +94,25 @@ def classroom(out: Path) -> int:
             for name, (page, width, height) in CLASSROOM.items():
                 opts = webdriver.ChromeOptions()
                 opts.binary_location = str(CHROMIUM)
-                for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                            "--hide-scrollbars", f"--window-size={width},{height}"):
+                for arg in (
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--hide-scrollbars",
+                    f"--window-size={width},{height}",
+                ):
                     opts.add_argument(arg)
                 driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
                 drivers.append(driver)
                 # The exact size, below the smallest window headless Chromium opens.
                 driver.execute_cdp_cmd(
                     "Emulation.setDeviceMetricsOverride",
-                    {"width": width, "height": height, "deviceScaleFactor": 1,
-                     "mobile": page == "student"},
+                    {
+                        "width": width,
+                        "height": height,
+                        "deviceScaleFactor": 1,
+                        "mobile": page == "student",
+                    },
                 )
                 wait = WebDriverWait(driver, 20)
                 if page == "student":
@@ -144,6 +153,14 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--classroom"]:
+    args = sys.argv[1:]
+    if args and (
+        args[0] in ("-h", "--help")
+        or len(args) > 1
+        or (args[0].startswith("-") and args[0] != "--classroom")
+    ):
+        print(__doc__.split("\n\n", 2)[1])
+        sys.exit(0 if args[0] in ("-h", "--help") else 2)
+    if args == ["--classroom"]:
         sys.exit(classroom(CLASSROOM_DIR))
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"))
+    sys.exit(main(Path(args[0]) if args else ROOT / "docs" / "screenshots"))
