@@ -216,6 +216,19 @@ class WorldView:
         grid = values[: months * n].reshape(months, n) if months else np.zeros((0, n))
         return {b: grid[:, i] for i, b in enumerate(self._m.bloc_ids)}
 
+    def gray_chips(self, bloc: str) -> list[tuple[str, str]]:
+        """(first month, chip) each time the chip the bloc's gray market sells most of changes
+        (the `gray_chip` column): its price is the gray-price chart's line, which jumps when
+        the chip does (an H100 to a B200), and the chart says so."""
+        table = self._m.datacollector.tables["blocs"]
+        n, i = len(self._m.bloc_ids), self._m.bloc_ids.index(bloc)
+        chips = list(table.get("gray_chip", []))[i::n]
+        out: list[tuple[str, str]] = []
+        for date, chip in zip(self.dates(), chips, strict=False):
+            if chip and (not out or out[-1][1] != chip):
+                out.append((date, str(chip)))
+        return out
+
     def dates(self) -> list[str]:
         table = self._m.datacollector.tables["blocs"]
         return list(table.get("date", []))[:: len(self._m.bloc_ids)]

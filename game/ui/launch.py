@@ -66,10 +66,13 @@ def play(
             difficulty=difficulty or "normal",
             rng=2022 if seed is None else seed,
         )
-    if scene == "title":
+    if scene == "title" and lesson is None:
         app.replace(
             TitleScene(app, scenario, role, difficulty or "normal", 2022 if seed is None else seed)
         )
+    elif scene == "title":  # a lesson's first screen is its introduction, over the game
+        app.replace(PlayScene(app, session))
+        app.push(LessonIntroScene(app, session))
     else:
         months = (
             session.view.horizon if scene == "debrief" else min(autoplay, session.view.horizon)
@@ -86,4 +89,5 @@ def play(
     app.screenshot(screenshot)
     app.close()
     pygame.quit()
+    print(f"Wrote {screenshot}")
     return 0

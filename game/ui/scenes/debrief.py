@@ -229,8 +229,14 @@ class DebriefScene(Scene):
     def open_report(self) -> None:
         import webbrowser
 
-        if self.report_path is not None:
-            webbrowser.open(self.report_path.resolve().as_uri())
+        if self.report_path is None:
+            return
+        try:
+            opened = webbrowser.open(self.report_path.resolve().as_uri())
+        except Exception:  # a broken browser setting: say where the report is, as below
+            opened = False
+        if not opened:  # no browser on this machine: the teacher can still find the file
+            self.error(tr("debrief_no_browser", path=str(self.report_path.resolve())))
 
     def open_questions(self) -> None:
         w, h = self.app.size

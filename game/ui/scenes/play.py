@@ -392,11 +392,14 @@ class PlayScene(Scene):
                 series.fan_start = view.horizon - len(fan.median[b])
         compute_chart = bloc_chart(tr("chart_compute"), "compute_h100e", view, None, log=True)
         target = view.target_bloc  # the gray market serves the bloc the rules aim at
+        changes = view.gray_chips(target)
         gray_chart = Chart(
             tr("chart_gray"),
             money=True,
             empty=tr("no_gray_market"),
             short_title=tr("chart_gray_short"),
+            note=_gray_note(changes),
+            short_note=changes[-1][1] if changes else "",
             **chart_axis(view),
         )
         gray_chart.series.append(
@@ -1139,6 +1142,16 @@ class PlayScene(Scene):
         pygame.draw.rect(surface, palette.SELECTED, box, 2)
         surface.blit(title, (box.centerx - title.get_width() // 2, box.y + 12))
         surface.blit(hint, (box.centerx - hint.get_width() // 2, box.y + 20 + title.get_height()))
+
+
+def _gray_note(changes: list[tuple[str, str]]) -> str:
+    """Which chip the gray-price line prices, and since when: 'H100, then B200 from 2025-03'."""
+    if not changes:
+        return ""
+    if len(changes) == 1:
+        return tr("gray_note_one", chip=changes[0][1])
+    before, (date, chip) = changes[-2][1], changes[-1]
+    return tr("gray_note_changed", before=before, chip=chip, date=date)
 
 
 def _fan_note(fan: Fan | None, current: bool) -> str:
