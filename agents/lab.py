@@ -286,30 +286,29 @@ class _Offers:
     rules: _RuleTerms | None = None  # the month's rule terms, so that _allocate keys them once
 
 
+def _per_lab(model: MonthContext, lever: str, usual: float) -> np.ndarray | None:
+    """[lab] a lab lever's value for every lab, `usual` where no lab set it; None while every
+    lab is at the usual value (the month then skips the lever's arithmetic altogether)."""
+    chosen = model.policy.targets(lever)
+    if all(float(v) == usual for v in chosen.values()):
+        return None
+    values = np.full(len(model.labs.ids), usual)
+    for lab, value in chosen.items():
+        if lab in model.lab_index:
+            values[model.lab_index[lab]] = float(value)
+    return values
+
+
 def research_shares(model: MonthContext) -> np.ndarray | None:
     """[lab] the share of its budget each lab spends on algorithmic research instead of
     compute (its `research_share` lever; None when no lab set one)."""
-    chosen = model.policy.targets("research_share")
-    if not any(chosen.values()):
-        return None
-    shares = np.zeros(len(model.labs.ids))
-    for lab, share in chosen.items():
-        if lab in model.lab_index:
-            shares[model.lab_index[lab]] = float(share)
-    return shares
+    return _per_lab(model, "research_share", 0.0)
 
 
 def distillation_efforts(model: MonthContext) -> np.ndarray | None:
     """[lab] how hard each lab distils foreign models, as a multiple of what labs usually do
     (its `distillation_effort` lever, 1 by default; None when no lab moved it)."""
-    chosen = model.policy.targets("distillation_effort")
-    if all(float(v) == 1.0 for v in chosen.values()):
-        return None
-    efforts = np.ones(len(model.labs.ids))
-    for lab, effort in chosen.items():
-        if lab in model.lab_index:
-            efforts[model.lab_index[lab]] = float(effort)
-    return efforts
+    return _per_lab(model, "distillation_effort", 1.0)
 
 
 def diverted_shares(model: MonthContext) -> np.ndarray | None:

@@ -67,7 +67,7 @@ import platypus
 from game.batch.output import save_bytes, save_results
 from game.batch.pool import connect_dask
 from game.batch.provenance import record
-from game.batch.sweep import FolderLock, model_rows
+from game.batch.sweep import FolderLock, make_folder, model_rows
 from game.config.errors import InputError, Problem
 from game.config.experiment import (
     Experiment,
@@ -516,16 +516,7 @@ class SearchStore:
     def __init__(self, folder: str | Path, experiment: Experiment) -> None:
         self.folder = Path(folder)
         self.experiment = experiment
-        if self.folder.exists() and not self.folder.is_dir():
-            raise InputError(
-                Problem("is a file, expected a folder for the search", file=str(self.folder))
-            )
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(
-                Problem(f"cannot create the search folder ({exc.strerror})", file=str(self.folder))
-            ) from None
+        make_folder(self.folder, "search")
         self.lock: FolderLock | None = FolderLock(self.folder)
         self.lock.acquire()
         try:

@@ -212,6 +212,19 @@ def _mixed(old: dict[str, Any] | None, now: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- the folder
+def make_folder(folder: Path, kind: str, inside: Path | None = None) -> None:
+    """Create an output folder (and `inside` it, a subfolder), or an InputError naming it:
+    a file in its place, or a folder that cannot be made (rights, a full disk)."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(Problem(f"is a file, expected a folder for the {kind}", file=str(folder)))
+    try:
+        (inside or folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            Problem(f"cannot create the {kind} folder ({exc.strerror})", file=str(folder))
+        ) from None
+
+
 class SweepStore:
     """A sweep folder, locked for this process from construction until `close()`."""
 
@@ -228,16 +241,7 @@ class SweepStore:
         self.provenance: dict[str, Any] = {}
         self.lock: FolderLock | None = None
         manifest = self.folder / "manifest.json"
-        if self.folder.exists() and not self.folder.is_dir():
-            raise InputError(
-                Problem("is a file, expected a folder for the sweep", file=str(self.folder))
-            )
-        try:
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(
-                Problem(f"cannot create the sweep folder ({exc.strerror})", file=str(self.folder))
-            ) from None
+        make_folder(self.folder, "sweep", self.runs_dir)
         if lock:
             self.lock = FolderLock(self.folder)
             self.lock.acquire()

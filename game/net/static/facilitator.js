@@ -8,17 +8,7 @@
   var ws = null, backoff = 500, retryTimer = null, refused = false;
   var ov = null;
 
-  function node(tag, attrs, content) {
-    var e = document.createElement(tag);
-    for (var k in attrs || {}) {
-      if (attrs[k] === undefined || attrs[k] === null || attrs[k] === false) continue;
-      if (k === "class") e.className = attrs[k];
-      else if (k === "text") e.textContent = attrs[k];
-      else e.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
-    }
-    (content || []).forEach(function (c) { if (c) e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return e;
-  }
+  var node = window.SC.node;  // dom.js
   function showError(msg) { $("errors").textContent = msg || ""; $("errors").hidden = !msg; }
   function conn(msg, ok) { $("conn").textContent = msg; $("conn").className = "conn" + (ok ? " ok" : ""); }
   function send(msg) {

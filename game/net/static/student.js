@@ -35,17 +35,7 @@
 
   // --------------------------------------------------------------- helpers
   function text(id, s) { $(id).textContent = s === undefined || s === null ? "" : String(s); }
-  function node(tag, attrs, content) {
-    var e = document.createElement(tag);
-    for (var k in attrs || {}) {
-      if (attrs[k] === undefined || attrs[k] === null || attrs[k] === false) continue;
-      if (k === "class") e.className = attrs[k];
-      else if (k === "text") e.textContent = attrs[k];
-      else e.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
-    }
-    (content || []).forEach(function (c) { if (c) e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return e;
-  }
+  var node = window.SC.node;  // dom.js
   function newId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
