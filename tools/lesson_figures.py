@@ -282,7 +282,38 @@ def compute_decides(seed: int | None) -> None:
               f"{us.compute_h100e.iloc[-1] / g.compute():.1f}x | run "
               f"{g.largest_run('us') / g.largest_run('china'):.1f}x | gap {g.gap():.1f} (end "
               f"{g.gap_end():.1f}) | eff {eff:+.0%} | NVIDIA China ${g.nvidia('china'):.1f}bn "
-              f"all ${g.nvidia():.0f}bn | US {g.score('us'):.1f} | {shares_text(g.shares())}")
+              f"all ${g.nvidia():.0f}bn | US {g.score('us'):.1f} China {g.score('china'):.1f} | "
+              f"{shares_text(g.shares())}")
+        if label == "Oct 2022 rule":
+            gm = g.china().set_index("date").gap_months
+            print(f"   gap Oct 2022 {gm['2022-10']:.1f}, 2023 {gm['2023-01':'2023-12'].min():.1f}-"
+                  f"{gm['2023-01':'2023-12'].max():.1f}, Mar 2024 {gm['2024-03']:.1f}, Apr 2024 "
+                  f"{gm['2024-04']:.1f}; US frontier {us.frontier_capability.iloc[0]:.0f} -> "
+                  f"{us.frontier_capability.iloc[-1]:.0f}")
+            oct22 = g
+    # the packaging fire in April 2023 under the October 2022 rule, against the rule alone
+    fire = play(name, rows["Oct 2022 rule"] + [("2023-04", "event", "packaging_fire", None, None)],
+                seed=seed)
+    a, b = oct22.bloc("us"), fire.bloc("us")
+    dc = b.compute_h100e / a.compute_h100e - 1
+    dcap = b.frontier_capability - a.frontier_capability
+    gray = fire.china().gray_price_usd / oct22.china().gray_price_usd - 1
+    i = int(np.argmin(dc.values))
+    print(f"packaging fire Apr 2023: US compute at worst {dc.min():+.0%} ({a.date.iloc[i]}), "
+          f"Apr 2024 {dc[a.date == '2024-04'].iloc[0]:+.0%}; US best model at worst "
+          f"{dcap.min():+.2f} points; gray price up to {gray.max():+.0%}")
+    china_rows = {
+        "China: subsidy 0.8 Apr 2023": [("2023-04", "china", "domestic_subsidy", 0.8, None)],
+        "China: subsidy 0.8 + mandate 0.5 Apr 2023": [
+            ("2023-04", "china", "domestic_subsidy", 0.8, None),
+            ("2023-04", "china", "buy_domestic_mandate", 0.5, None)],
+        "US Oct 2022 rule, China subsidy 0.8 Apr 2023": rows["Oct 2022 rule"] + [
+            ("2023-04", "china", "domestic_subsidy", 0.8, None)],
+        "US model access 1 alone": [("2022-10", "us", "model_access_controls", 1.0, None)],
+    }
+    for label, moves in china_rows.items():
+        g = play(name, moves, seed=seed)
+        print(f"{label:45} gap {g.gap():.1f} | US {g.score('us'):.1f} China {g.score('china'):.1f}")
 
 
 def decoupling(seed: int | None) -> None:
@@ -296,18 +327,43 @@ def decoupling(seed: int | None) -> None:
         "subsidy+mandate": sub + man, "subsidy + US": sub + hbm, "subsidy+mandate + US":
         sub + man + hbm,
         "roles: US Oct 2023 rule": [("2023-10", "us", "export_rule", "oct2023", None)],
+        "roles: US Oct 2023 rule + HBM+tools": [("2023-10", "us", "export_rule", "oct2023", None)]
+        + hbm,
+        "roles: subsidy 0.4": [("2022-10", "china", "domestic_subsidy", 0.4, None)],
+        "roles: subsidy 0.8 + mandate 0.5": sub + [("2022-10", "china", "buy_domestic_mandate",
+                                                    0.5, None)],
+        "roles: subsidy 0.8 + mandate 0.2": sub + [("2022-10", "china", "buy_domestic_mandate",
+                                                    0.2, None)],
+        "roles: mandate 0.8 alone": man,
+        "roles: mandate 0.5 alone": [("2022-10", "china", "buy_domestic_mandate", 0.5, None)],
+        "5: SMIC outage Jan 2024 in subsidy+mandate": sub + man + [
+            ("2024-01", "event", "smic_outage", None, None)],
+        "5: China mineral controls 1": [("2022-10", "china", "mineral_controls", 1.0, None)],
     }
+    base = None
     for label, moves in rows.items():
         g = play(name, moves, seed=seed)
+        base = base or g
         c, us = g.china(), g.bloc("us")
         y24 = c.index[c.date == "2024-12"][0]
         eff = c.effective_compute_h100e.iloc[y24] / c.compute_h100e.iloc[y24]
+        year = c.date.str[:4]
+        s = g.model.sales()
+        s = s[s.vendor.isin(["huawei", "cambricon"])]
+        out = s.groupby(s.date.str[:4]).units.sum() / 1e6
+        r24 = (us.largest_run_flop.iloc[y24] / c.largest_run_flop.iloc[y24])
         print(f"{label:22} compute {c.compute_h100e.iloc[y24] / 1e6:.2f}/"
               f"{g.compute() / 1e6:.1f}m | domestic {c.domestic_share.iloc[y24]:.0%}/"
-              f"{c.domestic_share.iloc[-1]:.1%} | gap {c.gap_months.iloc[y24]:.1f}/"
-              f"{g.gap_end():.1f} | eff/H100e {eff:.2f} | run US/China "
+              f"{c.domestic_share.iloc[-1]:.1%} | gap Dec 2024 {c.gap_months.iloc[y24]:.1f}, "
+              f"2024 mean {c.gap_months[year == '2024'].mean():.1f}, 2023 mean "
+              f"{c.gap_months[year == '2023'].mean():.1f} / 2030 mean "
+              f"{c.gap_months[year == '2030'].mean():.1f}, Dec 2030 {g.gap_end():.1f} | eff/H100e "
+              f"{eff:.2f} | run US/China 2024 {r24:.1f}x 2030 "
               f"{g.largest_run('us') / g.largest_run('china'):.1f}x | China "
-              f"{g.score('china'):.1f} US {g.score('us'):.1f}")
+              f"{g.score('china'):.1f} US {g.score('us'):.1f} | US compute 2030 "
+              f"{pct(us.compute_h100e.iloc[-1], base.bloc('us').compute_h100e.iloc[-1])}")
+        print("   domestic chips sold, million: " + ", ".join(f"{y} {v:.2f}" for y, v in
+                                                            out.items()))
 
 
 def teaching(seed: int | None) -> None:
