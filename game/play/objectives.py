@@ -228,8 +228,9 @@ def hubs_tiered(model: ChipWarModel) -> int:
 
 def score_hubs(role: Role, model: ChipWarModel, ghost: ChipWarModel) -> Score:
     """Transit hubs: value = 100 x the hubs' compute / the ghost's
-    + 20 x (transit fees earned / the ghost's) - 10 x (smuggled chips through the hubs / the
-    ghost's); the goal (115) is above what doing nothing scores (110).
+    + fee_points x (transit fees earned / the ghost's) - smuggling_points x (smuggled chips
+    through the hubs / the ghost's), both ratios capped at 2; the goal (roles.yaml) is above
+    what doing nothing scores.
 
     Why: a hub lives on trade (smugglers pay its forwarders and fronts a fee on every chip
     routed through it, so looking away pays) and on the trust of the countries that sell it
