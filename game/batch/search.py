@@ -67,7 +67,7 @@ import platypus
 from game.batch.output import save_bytes, save_results
 from game.batch.pool import connect_dask
 from game.batch.provenance import record
-from game.batch.sweep import FolderLock, make_folder, model_rows
+from game.batch.sweep import FolderLock, make_folder, model_rows, read_manifest
 from game.config.errors import InputError, Problem
 from game.config.experiment import (
     Experiment,
@@ -540,12 +540,7 @@ class SearchStore:
         manifest = self.folder / "manifest.json"
         experiment = self.experiment
         if manifest.exists():
-            try:
-                old = json.loads(manifest.read_text())
-            except (OSError, ValueError):
-                raise InputError(
-                    Problem("the search folder's manifest is damaged", file=str(manifest))
-                ) from None
+            old = read_manifest(manifest, "search")
             if old.get("kind") != KIND:
                 raise InputError(
                     Problem(

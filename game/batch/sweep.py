@@ -212,6 +212,18 @@ def _mixed(old: dict[str, Any] | None, now: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- the folder
+def read_manifest(manifest: Path, kind: str) -> dict[str, Any]:
+    """An output folder's manifest, or an InputError naming it when it is damaged (not JSON,
+    not an object, unreadable)."""
+    try:
+        old = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        old = None
+    if not isinstance(old, dict):
+        raise InputError(Problem(f"the {kind} folder's manifest is damaged", file=str(manifest)))
+    return old
+
+
 def make_folder(folder: Path, kind: str, inside: Path | None = None) -> None:
     """Create an output folder (and `inside` it, a subfolder), or an InputError naming it:
     a file in its place, or a folder that cannot be made (rights, a full disk)."""
@@ -266,12 +278,7 @@ class SweepStore:
     def _open(self, manifest: Path) -> None:
         experiment = self.experiment
         if manifest.exists():
-            try:
-                old = json.loads(manifest.read_text())
-            except (OSError, ValueError):
-                raise InputError(
-                    Problem("the sweep folder's manifest is damaged", file=str(manifest))
-                ) from None
+            old = read_manifest(manifest, "sweep")
             if old.get("experiment", {}).get("digest") != experiment.digest():
                 raise InputError(
                     Problem(
