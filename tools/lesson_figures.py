@@ -71,7 +71,7 @@ class Game:
         end = len(self.via) if end is None else end
         before = self.via[start - 1] if start > 0 else np.zeros_like(self.via[0])
         d = self.via[end - 1] - before
-        return {c: int(v) for c, v in zip(self.model.country_ids, d) if v}
+        return {c: int(v) for c, v in zip(self.model.country_ids, d, strict=True) if v}
 
     def nvidia(self, bloc: str | None = None) -> float:
         """NVIDIA's revenue over the game, $bn (to one bloc, or in all)."""

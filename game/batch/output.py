@@ -7,8 +7,9 @@ message naming the file, never a traceback. The old file, if any, is left as it 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from game.config.errors import InputError, Problem
 from game.config.files import atomic_write_bytes, atomic_write_frame
@@ -78,3 +79,27 @@ def save_results(
         digest = hashlib.sha256(data).hexdigest()
         rec = {**provenance, "file": Path(path).name, "file_sha256": digest}
         save_bytes(sidecar_path(path), to_json(rec), key)
+
+def read_manifest(manifest: Path, kind: str) -> dict[str, Any]:
+    """An output folder's manifest, or an InputError naming it when it is damaged (not JSON,
+    not an object, unreadable)."""
+    try:
+        old = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = None
+    if not isinstance(old, dict):
+        raise InputError(Problem(f"the {kind} folder's manifest is damaged", file=str(manifest)))
+    return old
+
+
+def make_folder(folder: Path, kind: str, inside: Path | None = None) -> None:
+    """Create an output folder (and `inside` it, a subfolder), or an InputError naming it:
+    a file in its place, or a folder that cannot be made (rights, a full disk)."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(Problem(f"is a file, expected a folder for the {kind}", file=str(folder)))
+    try:
+        (inside or folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            Problem(f"cannot create the {kind} folder ({exc.strerror})", file=str(folder))
+        ) from None

@@ -64,10 +64,10 @@ import numpy as np
 import pandas as pd
 import platypus
 
-from game.batch.output import save_bytes, save_results
+from game.batch.output import make_folder, read_manifest, save_bytes, save_results
 from game.batch.pool import connect_dask
 from game.batch.provenance import record
-from game.batch.sweep import FolderLock, make_folder, model_rows, read_manifest
+from game.batch.sweep import FolderLock, model_rows
 from game.config.errors import InputError, Problem
 from game.config.experiment import (
     Experiment,
@@ -855,12 +855,7 @@ def write_results(design: Design, state: State, store: SearchStore) -> list[Path
     save_bytes(folder / "search.json", json.dumps(meta, indent=1, default=str).encode(), "--out")
     written.append(folder / "search.json")
     policies = folder / "policies"
-    try:
-        policies.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            Problem(f"cannot create the policies folder ({exc.strerror})", file=str(policies))
-        ) from None
+    make_folder(policies, "policies")
     with contextlib.suppress(OSError):
         for old in policies.glob("policy_*.yaml"):
             old.unlink()

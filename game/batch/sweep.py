@@ -40,7 +40,7 @@ import numpy
 import pandas as pd
 from tqdm import tqdm
 
-from game.batch.output import save_bytes, save_frame, save_results
+from game.batch.output import make_folder, read_manifest, save_bytes, save_frame, save_results
 from game.batch.pool import connect_dask, stream_dask, stream_local
 from game.batch.provenance import changed_inputs, record, sidecar_path
 from game.config.errors import InputError, Problem
@@ -212,30 +212,6 @@ def _mixed(old: dict[str, Any] | None, now: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- the folder
-def read_manifest(manifest: Path, kind: str) -> dict[str, Any]:
-    """An output folder's manifest, or an InputError naming it when it is damaged (not JSON,
-    not an object, unreadable)."""
-    try:
-        old = json.loads(manifest.read_text())
-    except (OSError, ValueError):
-        old = None
-    if not isinstance(old, dict):
-        raise InputError(Problem(f"the {kind} folder's manifest is damaged", file=str(manifest)))
-    return old
-
-
-def make_folder(folder: Path, kind: str, inside: Path | None = None) -> None:
-    """Create an output folder (and `inside` it, a subfolder), or an InputError naming it:
-    a file in its place, or a folder that cannot be made (rights, a full disk)."""
-    if folder.exists() and not folder.is_dir():
-        raise InputError(Problem(f"is a file, expected a folder for the {kind}", file=str(folder)))
-    try:
-        (inside or folder).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            Problem(f"cannot create the {kind} folder ({exc.strerror})", file=str(folder))
-        ) from None
-
 
 class SweepStore:
     """A sweep folder, locked for this process from construction until `close()`."""

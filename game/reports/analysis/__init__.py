@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from game.batch.output import save_bytes
+from game.batch.output import make_folder, save_bytes
 from game.config.errors import InputError, Problem
 from game.reports.analysis.indices import Sensitivity, sensitivity
 from game.reports.analysis.metrics import policy_labels, run_metrics
@@ -46,12 +46,7 @@ def analyze(folder: str | Path) -> list[Path]:
     returns the files written. Bad or unfinished folders raise InputError naming the folder."""
     sweep, own = load_with_outcomes(folder)
     out = sweep.folder / "analysis"
-    try:
-        out.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            Problem(f"cannot create the analysis folder ({exc.strerror})", file=str(out))
-        ) from None
+    make_folder(out, "analysis")
     metrics = run_metrics(sweep)
     labels = policy_labels(sweep)
     table = per_run_table(sweep, own, metrics)

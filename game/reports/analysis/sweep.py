@@ -8,13 +8,13 @@ figure never mixes a finished sweep with a half-written one. Failed runs stay in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from game.batch.output import read_manifest
 from game.config.errors import InputError, Problem
 from game.config.world import default_world_data
 
@@ -97,15 +97,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
                 file=str(folder),
             )
         )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("not an object")
-    except (OSError, ValueError):
-        raise InputError(
-            Problem("the sweep folder's manifest is damaged", file=str(path))
-        ) from None
-    return manifest
+    return read_manifest(path, "sweep")
 
 
 def _count_pending(folder: Path) -> int:
