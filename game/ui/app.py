@@ -46,6 +46,31 @@ def font(size: int, bold: bool = False) -> pygame.font.Font:
     )
 
 
+def confirmation(
+    manager: pygame_gui.UIManager,
+    size: tuple[int, int],
+    title: str,
+    text: str,
+    yes: str,
+    object_id: str,
+    cancel: str | None = None,
+) -> UIConfirmationDialog:
+    """A question in the middle of the window with a yes and a cancel button (its label
+    `cancel`, else pygame_gui's): quitting, leaving a game, ending a class."""
+    w, h = size
+    dialog = UIConfirmationDialog(
+        pygame.Rect(w // 2 - 230, h // 2 - 110, 460, 220),
+        text,
+        manager,
+        window_title=title,
+        action_short_name=yes,
+        object_id=object_id,
+    )
+    if cancel is not None:
+        dialog.cancel_button.set_text(cancel)
+    return dialog
+
+
 SCENES: dict[str, type[Scene]] = {}
 
 
@@ -305,16 +330,15 @@ class App:
         if asking or not any(scene.holds_game for scene in self.stack):
             self.running = False
             return
-        w, h = self.size
-        self.quit_dialog = UIConfirmationDialog(
-            pygame.Rect(w // 2 - 220, h // 2 - 110, 440, 220),
-            tr("confirm_quit"),
+        self.quit_dialog = confirmation(
             self.manager,
-            window_title=tr("confirm_quit_title"),
-            action_short_name=tr("confirm_quit_yes"),
-            object_id="#confirm_quit",
+            self.size,
+            tr("confirm_quit_title"),
+            tr("confirm_quit"),
+            tr("confirm_quit_yes"),
+            "#confirm_quit",
+            cancel=tr("confirm_stay"),
         )
-        self.quit_dialog.cancel_button.set_text(tr("confirm_stay"))
 
     def screenshot(self, path: str | Path) -> None:
         pygame.image.save(self.screen, str(path))

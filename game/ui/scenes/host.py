@@ -19,7 +19,7 @@ from pygame_gui.windows import UIConfirmationDialog
 
 from game.config.texts import text as tr
 from game.net.room import Room, RoomError
-from game.ui.app import App, Scene, font, scene
+from game.ui.app import App, Scene, confirmation, font, scene
 from game.ui.charts import bloc_chart, render
 
 
@@ -272,14 +272,15 @@ class HostScene(Scene):
             ]
             self._act(lambda: self.room.inject(chosen))
         elif event.ui_element is b["end"]:
-            w, h = self.app.size
-            self.end_dialog = UIConfirmationDialog(
-                pygame.Rect(w // 2 - 220, h // 2 - 110, 440, 220),
-                tr("host_end_confirm"),
-                self.manager,
-                window_title=tr("host_button_end"),
-                action_short_name=tr("host_button_end"),
-                object_id="#host_end_dialog",
+            self.end_dialog = self.keep(
+                confirmation(
+                    self.manager,
+                    self.app.size,
+                    tr("host_button_end"),
+                    tr("host_end_confirm"),
+                    tr("host_button_end"),
+                    "#host_end_dialog",
+                )
             )
         else:
             return False

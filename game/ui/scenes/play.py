@@ -25,7 +25,7 @@ from game.play.projection import Fan
 from game.play.session import GameSession, Proposal
 from game.reports import format as F
 from game.ui import palette
-from game.ui.app import App, Scene, font, scene
+from game.ui.app import App, Scene, confirmation, font, scene
 from game.ui.charts import Chart, Series, bloc_chart, chart_axis, render
 from game.ui.lever_panel import LeverPanel
 from game.ui.text import fit, note, wrap
@@ -845,18 +845,11 @@ class PlayScene(Scene):
         )
 
     def _confirm(self, title: str, text: str, yes: str, object_id: str) -> None:
-        w, h = self.app.size
         self.leave_dialog = self.keep(
-            UIConfirmationDialog(
-                pygame.Rect(w // 2 - 230, h // 2 - 100, 460, 200),
-                text,
-                self.manager,
-                window_title=title,
-                action_short_name=yes,
-                object_id=object_id,
+            confirmation(
+                self.manager, self.app.size, title, text, yes, object_id, cancel=tr("confirm_stay")
             )
         )
-        self.leave_dialog.cancel_button.set_text(tr("confirm_stay"))
 
     def leave_game(self, force: bool = False) -> None:
         """Write the autosave, then go to the title (where Continue brings the game back). If
