@@ -174,7 +174,7 @@ class HostScene(Scene):
                 )
             )
             y += 44
-        news_h = 22 * NEWS_LINES + 16
+        news_h = 25 * NEWS_LINES + 16  # a line of the theme's text box is 25 px
         self.news = self.keep(
             UITextBox(
                 "",
@@ -184,6 +184,7 @@ class HostScene(Scene):
             )
         )
         self.chart_rect = pygame.Rect(R.x, y, R.w, self.news.rect.top - y - 8)
+        self.chart_fonts = (font(13), font(15, True))
         self.chart_key = None
         self._show(self.overview)
 
@@ -237,6 +238,7 @@ class HostScene(Scene):
             self._enable("inject", status in ("lobby", "open", "paused") and o["months_left"] > 0)
         with self.room.lock:
             self.news.set_text("<br>".join(projector_news(self.room.session, NEWS_LINES)))
+        self._render_chart()
 
     def _enable(self, name: str, on: bool) -> None:
         button = self.buttons[name]
@@ -298,25 +300,29 @@ class HostScene(Scene):
         surface.blit(self.url_img, self.url_img.get_rect(midleft=self.url_rect.midleft))
         surface.blit(self.qr, self.qr.get_rect(center=self.qr_rect.center))
         surface.blit(self.code_img, self.code_img.get_rect(midleft=self.code_rect.midleft))
-        if self.chart_rect.h < 80:
-            return
-        with self.room.lock:
-            view = self.room.session.view
-            key = (view.date, self.chart_rect.size)
-            if key != self.chart_key:
-                chart = bloc_chart(
-                    tr("host_chart"),
-                    "frontier_capability",
-                    view,
-                    self.room.session.ghost_view,
-                    short_title=tr("host_chart_short"),
-                )
-                self.chart, _ = render(
-                    chart,
-                    self.chart_rect.size,
-                    (font(13), font(15, True)),
-                    origin=self.chart_rect.topleft,
-                )
-                self.chart_key = key
         if self.chart is not None:
             surface.blit(self.chart, self.chart_rect.topleft)
+
+    def _render_chart(self) -> None:
+        """The capability chart, drawn again only when the world has moved on (a new month in
+        the overview) or the window's size has changed: the frame only blits it, and never
+        waits for the room's lock while a turn resolves."""
+        key = (self.overview["date"], self.chart_rect.size)
+        if key == self.chart_key:
+            return
+        self.chart_key = key
+        if self.chart_rect.h < 80:
+            self.chart = None
+            return
+        with self.room.lock:
+            session = self.room.session
+            chart = bloc_chart(
+                tr("host_chart"),
+                "frontier_capability",
+                session.view,
+                session.ghost_view,
+                short_title=tr("host_chart_short"),
+            )
+            self.chart, _ = render(
+                chart, self.chart_rect.size, self.chart_fonts, origin=self.chart_rect.topleft
+            )
