@@ -75,6 +75,17 @@ class _Turn:
     opened: float = 0.0
 
 
+def dropped_notice(turn: int, exc: CommandError) -> str:
+    """What a team reads when its submitted orders could not be applied: the world changed
+    between its submission and the turn's end (an event the facilitator brought in)."""
+    why = "; ".join(p.message for p in exc.problems)
+    return (
+        f"Your orders for turn {turn} were not applied: {why}. The world changed after you "
+        "submitted (an event), so nothing of yours changed this turn; look at your levers "
+        "and submit again."
+    )
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -105,6 +116,9 @@ class Room:
         self._next_seat = 1
         self._paused_from = "open"
         self._turn = _Turn()
+        # team -> why its orders were not applied in the turn just resolved (told on its page
+        # until the next turn resolves): a team that submitted must never find out by guessing
+        self.notices: dict[str, str] = {}
         self._world_version = 0
         self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._listeners: list[Callable[[Change], None]] = []
@@ -309,6 +323,7 @@ class Room:
 
     def _resolve(self) -> None:
         orders = {t: s.orders for t, s in self._turn.submitted.items()}
+        notices: dict[str, str] = {}
         try:
             self.session.resolve_turn(orders)
         except CommandError:  # an order the world no longer allows: that team's are dropped
@@ -318,7 +333,9 @@ class Room:
                 except CommandError as exc:
                     log.warning("turn %d: %s's orders dropped: %s", self.turn, team, exc)
                     orders[team] = NO_ORDERS
+                    notices[team] = dropped_notice(self.turn, exc)
             self.session.resolve_turn(orders)
+        self.notices = notices
         self.resolved.append(self.turn)
         self.resolved_at.append(time.monotonic())
         self._turn = _Turn(opened=time.monotonic())
@@ -434,6 +451,7 @@ class Room:
                 **cached[1],
                 "draft": self._turn.drafts.get(team),
                 "submitted": sub.orders if sub else None,
+                "notice": self.notices.get(team),
                 "teams": [
                     {
                         "id": t,
@@ -468,6 +486,7 @@ class Room:
                         "id": t,
                         "name": s.role_of(t).name,
                         "submitted": t in self._turn.submitted,
+                        "dropped": t in self.notices,
                         "seats": [
                             {"seat": x.number, "connected": x.connected > 0}
                             for x in sorted(self.seats.values(), key=lambda x: x.number)
@@ -497,6 +516,7 @@ class Room:
                     for s in self.seats.values()
                 ],
                 "resolved": list(self.resolved),
+                "notices": dict(self.notices),
                 "report_ready": self.report_ready,
                 "turn": {
                     "drafts": self._turn.drafts,
@@ -519,6 +539,7 @@ class Room:
                 s["token"]: Seat(s["number"], s["team"], s["token"]) for s in plain["seats"]
             }
             self.resolved = list(plain["resolved"])
+            self.notices = dict(plain.get("notices", {}))
             self.report_ready = bool(plain["report_ready"])
             turn = plain["turn"]
             self._turn = _Turn(

@@ -171,6 +171,12 @@ def _check(plain: Any, shown: str) -> None:
         raise bad("expected turn numbers", "resolved")
     if plain["resolved"] != list(range(1, len(plain["resolved"]) + 1)):
         raise bad("expected the turns 1, 2, ... in order", "resolved")
+    notices = plain.get("notices", {})
+    if not (
+        isinstance(notices, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in notices.items())
+    ):
+        raise bad("expected team names and messages", "notices")
     turn = plain["turn"]
     if not (
         isinstance(turn.get("drafts"), dict)

@@ -345,3 +345,41 @@ def test_a_student_who_reloads_gets_the_team_and_the_unsent_draft_back(
     finally:
         me.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert js_errors(me.d) == [] and js_errors(mate.d) == []
+
+
+# ----------------------------------------------------------------------------- dropped orders
+def test_a_team_whose_orders_could_not_apply_reads_why(
+    host: Host, browsers: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders accepted when sent that the world no longer allows when the turn resolves (an
+    event came in between) are dropped: the team's page says so in the next turn."""
+    from game.config.errors import CommandError, Problem
+
+    china, us = Student(browsers[0], "china"), Student(browsers[1], "us")
+    china.join(host)
+    us.join(host)
+    host.room.start()
+    china.wait_open(1)
+    assert not china.d.find_element(By.ID, "notice").is_displayed()
+    china.type_number("domestic_subsidy", "0.5")
+    china.submit(1)
+    real = host.room.session.check_orders
+
+    def world_changed(team: str, orders: Any) -> Any:
+        if team == "china" and orders:
+            raise CommandError(Problem("the subsidy is frozen by the event", key="lever"))
+        return real(team, orders)
+
+    monkeypatch.setattr(host.room.session, "check_orders", world_changed)
+    us.wait_open(1)
+    us.submit(1)
+    china.wait_open(2)
+    notice = until(
+        china.d,
+        lambda d: d.find_element(By.ID, "notice").is_displayed()
+        and d.find_element(By.ID, "notice").text,
+        "china was never told its orders were dropped",
+    )
+    assert "turn 1" in notice and "the subsidy is frozen by the event" in notice
+    assert not us.d.find_element(By.ID, "notice").is_displayed()
+    assert js_errors(china.d) == [] and js_errors(us.d) == []

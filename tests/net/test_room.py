@@ -166,7 +166,8 @@ def test_view_is_json_and_lists_what_the_doc_says() -> None:
     json.loads(json.dumps(view, allow_nan=False))
     assert set(view) >= {
         "room", "status", "turn", "turns", "date", "months_left", "team", "levers",
-        "proposals", "draft", "submitted", "teams", "news", "charts", "score", "report",
+        "proposals", "draft", "submitted", "notice", "teams", "news", "charts", "score",
+        "report",
     }  # fmt: skip
     assert view["turns"] == 4
     assert all("submitted" in t and "orders" not in t for t in view["teams"])
@@ -219,3 +220,37 @@ def test_resolve_turn_checks_every_order_before_applying_any() -> None:
     session.resolve_turn({"china": [CHINA_ORDER], "us": [US_ORDER]})
     assert [d.role for d in session.decisions] == ["us", "china"]  # the game's team order
     assert session.model.turn == 3 and not session.handoff_due
+
+
+def test_a_team_whose_orders_the_world_no_longer_allows_is_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders checked at submission can fail when the turn resolves (an event came in between):
+    the team's are dropped, the others' applied, and the team reads why on its page, kept
+    across a restart and gone once the next turn resolves."""
+    from game.config.errors import CommandError, Problem
+
+    room, us, china = started(tmp_path)
+    room.submit(us.token, 1, [US_ORDER], "a")
+    real = room.session.check_orders
+
+    def world_changed(team, orders):
+        if team == "us" and orders:
+            raise CommandError(Problem("enforcement is no longer yours to set", key="lever"))
+        return real(team, orders)
+
+    monkeypatch.setattr(room.session, "check_orders", world_changed)
+    room.submit(china.token, 1, [CHINA_ORDER], "b")
+    assert room.resolved == [1]
+    assert [d.role for d in room.session.decisions] == ["china"]
+    notice = room.view_for("us", us.token)["notice"]
+    assert "turn 1" in notice and "enforcement is no longer yours" in notice
+    assert room.view_for("china", china.token)["notice"] is None
+    assert [t["dropped"] for t in room.overview()["teams"]] == [True, False]
+
+    again, _ = RoomStore.load(tmp_path)
+    assert again.view_for("us", us.token)["notice"] == notice
+    monkeypatch.setattr(room.session, "check_orders", real)
+    room.submit(us.token, 2, [US_ORDER], "c")
+    room.submit(china.token, 2, [], "d")
+    assert room.view_for("us", us.token)["notice"] is None

@@ -98,6 +98,7 @@
       });
       if (!seats.length) ul.appendChild(node("li", { class: "off", text: "nobody (bot)" }));
       var sub = !seats.length ? "—" : t.submitted ? "✓ submitted" : "… writing";
+      if (t.dropped) sub += " (last turn's orders not applied: the world changed)";
       body.appendChild(node("tr", {}, [node("th", { scope: "row", text: t.name || t.id }), node("td", {}, [ul]), node("td", { text: sub })]));
       toSel.appendChild(node("option", { value: t.id, text: t.name || t.id }));
     });

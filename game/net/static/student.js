@@ -501,6 +501,10 @@
     text("team-watch", team.watch);
     document.title = (team.name || "Your team") + ": Silicon Curtain";
 
+    // orders of the last turn the world no longer allowed (room.py dropped_notice)
+    $("notice").textContent = st.notice || "";
+    $("notice").hidden = !st.notice;
+
     var turnNo = st.turns ? Math.min(st.turn || 0, st.turns) : st.turn || 0;
     var line = "Turn " + turnNo + " of " + (st.turns || "?");
     if (st.date) line += " · " + st.date;
