@@ -480,14 +480,16 @@ def _add_reproduce(sub: Any) -> None:
         "FILE.csv.provenance.json, a sweep folder's manifest.json), run the command it "
         "records into a temporary folder and compare: exit 0 when every value is identical, "
         "1 when not (with the outcomes that moved and the input files or model version that "
-        "changed), 2 when FILE has no usable provenance.",
+        "changed), 2 when FILE has no usable provenance or what its command needs is gone (a "
+        "saved game, an analysed sweep folder).",
     )
     rep.add_argument("file", metavar="FILE", help="a results file or a sweep folder")
     rep.add_argument(
         "--workers",
         type=_positive,
         default=None,
-        help="for sampled futures or a sweep: parallel processes (results do not depend on it)",
+        help="for sampled futures, a sweep or a calibration: parallel processes (results do "
+        "not depend on it)",
     )
 
 
