@@ -21,7 +21,7 @@ from typing import Any
 from game.config import texts
 from game.config.errors import InputError, Problem
 from game.config.experiment import MAX_RUNS, MAX_SAMPLES
-from game.config.files import atomic_write_frame, check_writable
+from game.config.files import check_writable
 from game.config.lesson import lesson_names, load_lesson
 from game.config.levers import default_policy_spec
 from game.config.paths import user_dir
@@ -324,6 +324,13 @@ def _add_sweep(sub: Any) -> None:
         help="with --from-save: seeds per draw (default: 4; an experiment file sets its own)",
     )
     sweep.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        help=f"with --from-save: master seed of the draws and seeds (default: {DEFAULT_SEED}; "
+        "an experiment file sets its own)",
+    )
+    sweep.add_argument(
         "--max-runs",
         dest="max_runs",
         type=_max_runs,
@@ -473,14 +480,16 @@ def _add_reproduce(sub: Any) -> None:
         "FILE.csv.provenance.json, a sweep folder's manifest.json), run the command it "
         "records into a temporary folder and compare: exit 0 when every value is identical, "
         "1 when not (with the outcomes that moved and the input files or model version that "
-        "changed), 2 when FILE has no usable provenance.",
+        "changed), 2 when FILE has no usable provenance or what its command needs is gone (a "
+        "saved game, an analysed sweep folder).",
     )
     rep.add_argument("file", metavar="FILE", help="a results file or a sweep folder")
     rep.add_argument(
         "--workers",
         type=_positive,
         default=None,
-        help="for sampled futures or a sweep: parallel processes (results do not depend on it)",
+        help="for sampled futures, a sweep or a calibration: parallel processes (results do "
+        "not depend on it)",
     )
 
 
@@ -966,13 +975,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.sample and args.sample < MIN_SAMPLE_TO_RANK:
         print(_few_samples_warning(args.sample), file=sys.stderr)
     if out is not None:
+        from game.batch.calibration import calibration_provenance
+        from game.batch.output import save_results
+
         columns = TABLE_COLUMNS + [c for c in ("share_in_range", "most_sensitive_to") if c in table]
-        try:
-            atomic_write_frame(table[columns], out)
-        except OSError as exc:
-            raise InputError(
-                Problem(f"cannot write '{out}' ({exc.strerror or exc})", key="--out")
-            ) from None
+        prov = calibration_provenance(result, targets, args.seeds, args.sample, args.seed, out)
+        save_results(table[columns], out, prov, "--out")
         print(f"Wrote {len(table)} rows to {out}")
     if args.record is not None:
         from game.reports.validation import write_record  # matplotlib: only for a record
@@ -1158,6 +1166,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                     workers,
                     args.backend,
                     args.scheduler,
+                    seed=DEFAULT_SEED if args.seed is None else args.seed,
                     progress=sys.stderr.isatty(),
                 )
         except KeyboardInterrupt as exc:
@@ -1177,7 +1186,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError(
             Problem("give an experiment file (see experiments/) or --from-save GAME", key="sweep")
         )
-    for flag, value in (("--samples", args.samples), ("--replications", args.replications)):
+    for flag, value in (
+        ("--samples", args.samples),
+        ("--replications", args.replications),
+        ("--seed", args.seed),
+    ):
         if value is not None:
             raise InputError(
                 Problem(

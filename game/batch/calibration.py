@@ -423,6 +423,45 @@ def default_workers() -> int:
 class Calibration:
     table: pd.DataFrame  # one row per target (see calibrate)
     bands: pd.DataFrame  # series, date, p10, median, p90: each trajectory's monthly band
+    seeds: tuple[int, ...] = ()  # each run's seed
+    draws: pd.DataFrame | None = None  # with sampling: each run's drawn parameters
+
+
+def calibration_provenance(
+    result: Calibration,
+    targets: Targets,
+    seeds: int,
+    sample: int | None,
+    master_seed: int,
+    out: str | Path,
+) -> dict[str, Any]:
+    """The record of `calibrate --out FILE.csv` (game.batch.provenance): the command with its
+    choices spelled out, every run's seed and, with --sample, every run's draw; the inputs are
+    the files of every scenario the targets read (targets.yaml is among assets/data)."""
+    from types import SimpleNamespace
+
+    from game.batch.provenance import record
+    from game.config.scenario import load_scenario
+
+    argv = ["calibrate", *(["--sample", str(sample)] if sample else ["--seeds", str(seeds)])]
+    argv += ["--seed", str(master_seed), "--out", str(out)]
+    names = targets.scenarios()
+    files = list(dict.fromkeys(f for n in names for f in load_scenario(n).files))
+    draws = None
+    if result.draws is not None:
+        draws = result.draws.reset_index(drop=True)
+        draws.insert(0, "seed", list(result.seeds))
+        draws.insert(0, "run", range(len(draws)))
+    rec = record(
+        prog="python main.py",
+        argv=argv,
+        scenario=SimpleNamespace(name=", ".join(names), files=files),
+        seed=master_seed,
+        samples=sample or None,
+        draws=draws,
+        targets=str(shown_path(TARGETS_FILE)),
+    )
+    return rec | {"seeds": [int(s) for s in result.seeds]}
 
 
 def calibrate(
@@ -468,7 +507,7 @@ def calibrate_trajectories(
         for name, series in result.series.items():
             trajectories.setdefault(name, []).append(series)
     rows = [_row(t, np.array(values[t.id], float), draws) for t in targets.targets]
-    return Calibration(pd.DataFrame(rows), _bands(trajectories))
+    return Calibration(pd.DataFrame(rows), _bands(trajectories), tuple(run_seeds), draws)
 
 
 def _row(t: Target, v: np.ndarray, draws: pd.DataFrame | None) -> dict[str, Any]:

@@ -11,13 +11,18 @@ Where it is kept:
                             break every CSV reader that does not expect one, pandas' included);
                             the sidecar holds the sha256 of the CSV's bytes, so a sidecar that no
                             longer belongs to its CSV is found
-    a sweep folder          manifest.json's `provenance` (and the compacted tables, as above)
+    a sweep folder          manifest.json's `provenance` (and the compacted tables, as above);
+                            so too the folder of `sweep --from-save` (robustness.parquet)
 
 The inputs' hash: sha256 over, file by file in this order, each file's length (8 bytes,
 big-endian) then its bytes: the scenario files from the root of its `extends:` chain to the
 scenario itself, policies/levers.yaml, policies/rules.yaml, every assets/data/*.yaml by name,
-and for a sweep the experiment file as it was run. Each file's own sha256 is listed beside it,
-so two records show which file changed.
+and for a sweep the experiment file as it was run (for `sweep --from-save`, the saved game).
+Each file's own sha256 is listed beside it, so two records show which file changed.
+
+An output computed from another output (analyze's per-run table, from a sweep folder) carries
+a derived record (`derived`): the command that made it, the source's record under `source`,
+and the source's scenario, seeds and inputs (plus the files this step read) at the top level.
 """
 
 from __future__ import annotations
@@ -160,13 +165,7 @@ def record(
     (with every choice that matters spelled out, defaults included); `draws`: the draws table
     of `run --samples` (sample, seed, one column per drawn parameter). No time stamp: the
     same command gives the same record, so a Parquet file's bytes stay the same too."""
-    import mesa
-    import numpy
-    import pandas
-
-    sampled = None
-    if draws is not None:
-        sampled = json.loads(json.dumps(draws.to_dict("records"), default=_plain))
+    sampled = plain_records(draws) if draws is not None else None
     rec: dict[str, Any] = {
         "format": FORMAT,
         "command": command_line(prog, argv),
@@ -181,14 +180,70 @@ def record(
         **more,
         "model_version": model_version(),
         "inputs": inputs_digest(named_files(scenario.files), extra_inputs),
-        "environment": {
-            "python": platform.python_version(),
-            "numpy": numpy.__version__,
-            "pandas": pandas.__version__,
-            "mesa": mesa.__version__,
-        },
+        "environment": environment(),
     }
     return rec
+
+
+def environment() -> dict[str, str]:
+    """The versions of Python and of the libraries the numbers go through."""
+    import mesa
+    import numpy
+    import pandas
+
+    return {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "mesa": mesa.__version__,
+    }
+
+
+def plain_records(frame: Any) -> list[dict[str, Any]]:
+    """A table as JSON-ready rows (numpy scalars as Python's: floats round-trip exactly)."""
+    return json.loads(json.dumps(frame.to_dict("records"), default=_plain))
+
+
+def file_sha256(path: str | Path) -> str:
+    """A file's sha256, read in chunks (a sweep's tables may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def derived(
+    source: dict[str, Any] | None,
+    *,
+    prog: str,
+    argv: list[str],
+    extra_inputs: Iterable[tuple[str, bytes]] = (),
+    **more: Any,
+) -> dict[str, Any]:
+    """The record of an output computed from another's (`source`, its record; None for a source
+    from before provenance was recorded): its own command, the source's scenario, seeds, months
+    and overrides, the inputs (the source's scenario files and shared data, then
+    `extra_inputs`) and the source record whole under `source`."""
+    src = source or {}
+    scenario = src.get("scenario") or {"name": None, "files": []}
+    return {
+        "format": FORMAT,
+        "command": command_line(prog, argv),
+        "argv": list(argv),
+        "scenario": scenario,
+        "seed": src.get("seed"),
+        "seeds": src.get("seeds"),
+        "months": src.get("months"),
+        "overrides": list(src.get("overrides") or []),
+        "samples": src.get("samples"),
+        "sampled_parameters": src.get("sampled_parameters"),
+        **more,
+        "model_version": model_version(),
+        "inputs": inputs_digest(scenario.get("files") or [], extra_inputs),
+        "environment": environment(),
+        "source": source,
+    }
 
 
 def _plain(value: Any) -> Any:

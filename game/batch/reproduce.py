@@ -7,12 +7,17 @@ the same way), or different, with the outcomes that moved (game.batch.compare). 
 inputs and model version are checked against today's first, so a difference comes with its
 likely reason: which input files or which model version changed.
 
-A sweep folder is run again from its own experiment.yaml (the file as it was run)."""
+A sweep folder is run again from its own experiment.yaml (the file as it was run); the folder
+of `sweep --from-save` from its copy of the saved game (game.scgame), else from the saved game
+it names (if neither is there: exit 2, naming the file it needs); `calibrate --out FILE.csv`
+from its recorded seeds and draws; analyze's per-run table (DIR/analysis/per_run.*) by
+analysing a copy of the sweep folder's tables again (the sweep itself: `reproduce DIR`)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +27,13 @@ from typing import Any
 import pandas as pd
 
 from game.batch import compare as cmp
-from game.batch.provenance import changed_inputs, inputs_digest, model_version, read
+from game.batch.provenance import (
+    changed_inputs,
+    file_sha256,
+    inputs_digest,
+    model_version,
+    read,
+)
 from game.config.errors import InputError, Problem
 
 
@@ -60,21 +71,34 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return list(a.columns) == list(b.columns) and a.shape == b.shape and a.equals(b)
 
 
+RUNNABLE = ("run", "sweep", "calibrate", "analyze")
+
+
 def reproduce(
     path: str | Path, run: Callable[[list[str]], int], workers: int | None = None
 ) -> Reproduction:
     """Run `path`'s recorded command again (through `run(argv) -> exit status`, the CLI's
-    main) and compare. InputError when `path` has no usable provenance."""
+    main) and compare. InputError when `path` has no usable provenance, or when what the
+    command needs (a sweep's experiment.yaml, a saved game, an analysed sweep) is missing."""
     path = Path(path)
     rec = read(path)
     argv = list(rec.get("argv") or [])
-    if not argv or argv[0] not in ("run", "sweep") or "--out" not in argv:
+    if not argv or argv[0] not in RUNNABLE or ("--out" not in argv and argv[0] != "analyze"):
         raise InputError(
             Problem("the provenance's command is not one `reproduce` can run", file=str(path))
         )
     lines = [f"Recorded command: {rec.get('command')}"]
     with tempfile.TemporaryDirectory(prefix="sc-reproduce-") as tmp:
-        if argv[0] == "sweep":
+        kind = argv[0]
+        if kind == "sweep" and "--from-save" in argv:
+            kind = "robustness"
+            folder = path if path.is_dir() else path.parent
+            save = _saved_game(rec, folder, path)
+            extra = [(str((rec.get("save") or {}).get("copy", "game.scgame")), save.read_bytes())]
+            new_out = Path(tmp) / "sweep"
+            argv[argv.index("--from-save") + 1] = str(save)
+            original: Path = folder
+        elif kind == "sweep":
             folder = path if path.is_dir() else path.parent
             experiment = folder / "experiment.yaml"
             if not experiment.exists():
@@ -84,7 +108,19 @@ def reproduce(
             extra = [("experiment.yaml", experiment.read_bytes())]
             new_out = Path(tmp) / "sweep"
             argv[1] = str(experiment)
-            original: Path = folder
+            original = folder
+        elif kind == "analyze":
+            if path.is_dir():
+                raise InputError(
+                    Problem("expected analyze's per_run.parquet or per_run.csv", file=str(path))
+                )
+            sweep = _analysed_sweep(rec, path)
+            copy = Path(tmp) / "sweep"
+            extra = _copy_sweep(sweep, copy)
+            lines += _tables_changed(rec, sweep)
+            argv = ["analyze", str(copy)]
+            new_out = copy / "analysis" / path.name
+            original = path
         else:
             extra = []
             original = path
@@ -92,17 +128,24 @@ def reproduce(
             if path.name.endswith(".draws" + path.suffix):
                 original = path.with_name(path.name.replace(".draws" + path.suffix, path.suffix))
             new_out = Path(tmp) / ("result" + original.suffix)
-        argv[argv.index("--out") + 1] = str(new_out)
-        if workers is not None and (argv[0] == "sweep" or "--samples" in argv):
+        if "--out" in argv:
+            argv[argv.index("--out") + 1] = str(new_out)
+        if workers is not None and (
+            argv[0] in ("sweep", "calibrate") or "--samples" in argv
+        ):
             argv += ["--workers", str(workers)]
         lines += _describe_changes(rec, extra)
-        with contextlib.redirect_stdout(io.StringIO()):
+        err = io.StringIO()  # the command's notes and progress; its error, if it fails
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
             status = run(argv)
         if status != 0:
             lines.append(f"The command failed (exit status {status}): nothing to compare.")
+            lines += err.getvalue().strip().splitlines()[-1:]
             return Reproduction(False, "\n".join(lines))
-        if argv[0] == "sweep":
+        if kind == "sweep":
             same = _same_sweep(original, new_out)
+        elif kind == "robustness":
+            same = _same_tables(original / "robustness.parquet", new_out / "robustness.parquet")
         else:
             same = _same(cmp._read_table(original), cmp._read_table(new_out))
         if same:
@@ -118,18 +161,85 @@ def reproduce(
         return Reproduction(False, "\n".join(lines))
 
 
+def _saved_game(rec: dict[str, Any], folder: Path, path: Path) -> Path:
+    """The saved game a `sweep --from-save` ran: the copy kept in its folder, else the file
+    it was run from; one whose sha256 is the recorded one first. InputError naming both when
+    neither is there."""
+    info = rec.get("save") or {}
+    copy = folder / str(info.get("copy", "game.scgame"))
+    found = [p for p in (copy, Path(str(info.get("path", "")))) if info and p.is_file()]
+    for p in found:
+        if file_sha256(p) == info.get("sha256"):
+            return p
+    if found:
+        return found[0]  # changed since: the description says so
+    raise InputError(
+        Problem(
+            f"needs the saved game it was made from: '{info.get('path')}' (sha256 "
+            f"{str(info.get('sha256'))[:12]}...) or its copy '{copy}'; neither is there",
+            file=str(path),
+        )
+    )
+
+
+ANALYSED = ("manifest.json", "experiment.yaml") + tuple(
+    f"{name}.{ext}" for name in ("experiments", "outcomes") for ext in ("parquet", "csv")
+)
+
+
+def _analysed_sweep(rec: dict[str, Any], path: Path) -> Path:
+    """The sweep folder an analysis read: the one holding `path` (DIR/analysis/FILE), else the
+    one it records. InputError naming it when neither is a sweep folder."""
+    recorded = Path(str((rec.get("analysed") or {}).get("folder", "")))
+    for folder in (path.resolve().parent.parent, recorded):
+        if (folder / "manifest.json").is_file():
+            return folder
+    raise InputError(
+        Problem(
+            f"needs the sweep folder it analysed: '{recorded}' (with its manifest.json and "
+            "tables), and it is not there",
+            file=str(path),
+        )
+    )
+
+
+def _copy_sweep(folder: Path, copy: Path) -> list[tuple[str, bytes]]:
+    """The files `analyze` reads from a sweep folder, copied (the original's analysis is never
+    touched); the analysis's extra inputs (its experiment.yaml)."""
+    copy.mkdir()
+    for name in ANALYSED:
+        if (folder / name).is_file():
+            shutil.copyfile(folder / name, copy / name)
+    experiment = folder / "experiment.yaml"
+    return [("experiment.yaml", experiment.read_bytes())] if experiment.is_file() else []
+
+
+def _tables_changed(rec: dict[str, Any], folder: Path) -> list[str]:
+    then = (rec.get("analysed") or {}).get("tables") or {}
+    now = {n: file_sha256(folder / n) for n in ANALYSED[2:] if (folder / n).is_file()}
+    changed = sorted(n for n in then.keys() | now.keys() if then.get(n) != now.get(n))
+    if not changed:
+        return []
+    return ["The sweep's tables changed since the analysis: " + ", ".join(changed) + "."]
+
+
 def _what(path: Path) -> str:
     return "tables" if path.is_dir() else "table"
+
+
+def _same_tables(a: Path, b: Path) -> bool:
+    """Two results tables, the same but for the seconds each run took."""
+    if not (a.exists() and b.exists()):
+        return False
+    ta, tb = cmp._read_table(a), cmp._read_table(b)
+    drop = [c for c in ("seconds",) if c in ta.columns]
+    return _same(ta.drop(columns=drop), tb.drop(columns=drop, errors="ignore"))
 
 
 def _same_sweep(old: Path, new: Path) -> bool:
     for name in ("experiments", "outcomes"):
         a = next((p for p in (old / f"{name}.parquet", old / f"{name}.csv") if p.exists()), None)
         b = next((p for p in (new / f"{name}.parquet", new / f"{name}.csv") if p.exists()), None)
-        if a is None or b is None:
-            return False
-        ta, tb = cmp._read_table(a), cmp._read_table(b)
-        drop = [c for c in ("seconds",) if c in ta.columns]
-        if not _same(ta.drop(columns=drop), tb.drop(columns=drop, errors="ignore")):
+        if a is None or b is None or not _same_tables(a, b):
             return False
     return True

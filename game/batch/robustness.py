@@ -6,6 +6,11 @@ open (a Latin hypercube over their ranges: config.experiment.drawn_parameters). 
 is run twice with the same seed and parameters, with the decisions and without them (the
 game's ghost world), so the comparison is paired: "does this policy beat doing nothing in that
 same world?" The role's objective (game/play/objectives.py) is computed for both.
+
+The folder holds robustness.parquet (with its provenance in its metadata: the saved game's
+path and sha256, samples, replications, the seeds and every draw), summary.md, manifest.json
+(the same record under `provenance`) and game.scgame, a copy of the saved game as it was run:
+`python main.py reproduce FOLDER` runs the copy again, so the original may move.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from game.batch.output import save_bytes, save_frame
+from game.batch.output import save_bytes, save_results
 from game.batch.pool import connect_dask, stream_dask, stream_local
+from game.batch.provenance import plain_records, record
 from game.config.dates import parse_month
 from game.config.errors import InputError, Problem
 from game.config.experiment import drawn_parameters, parameter_draws, seeds_for
@@ -144,6 +150,7 @@ def robustness(
 ) -> tuple[pd.DataFrame, Path]:
     """Run the paired futures and write `robustness.parquet` and `summary.md` in `folder`."""
     base, played, role, decisions = played_scenarios(save)
+    game = Path(save).read_bytes()  # as it was run: its sha256 and a copy go with the results
     client = connect_dask(scheduler) if backend == "dask" and scheduler else None
     folder = Path(folder)
     try:
@@ -187,7 +194,11 @@ def robustness(
         if bar is not None:
             bar.close()
     table = pd.DataFrame(rows).sort_values("future").reset_index(drop=True)
-    save_frame(table, folder / "robustness.parquet", "--out")
+    prov = robustness_provenance(
+        save, game, folder, base, role, samples, replications, seed, seeds, draws
+    )
+    save_bytes(folder / SAVE_COPY, game, "--out")
+    save_results(table, folder / "robustness.parquet", prov, "--out")
     summary = folder / "summary.md"
     save_bytes(summary, _summary(table, role, decisions, save).encode(), "--out")
     save_bytes(
@@ -200,12 +211,61 @@ def robustness(
                 "replications": replications,
                 "seed": seed,
                 "parameters": drawn,
+                "provenance": prov,
             },
             indent=1,
         ).encode(),
         "--out",
     )
     return table, summary
+
+
+SAVE_COPY = "game.scgame"  # the saved game as it was run, kept in the folder
+
+
+def robustness_provenance(
+    save: str | Path,
+    game: bytes,
+    folder: Path,
+    base: Scenario,
+    role: str,
+    samples: int,
+    replications: int,
+    seed: int,
+    seeds: list[int],
+    draws: pd.DataFrame,
+) -> dict[str, Any]:
+    """The record of `sweep --from-save` (game.batch.provenance): the saved game (its path and
+    sha256; its bytes are among the inputs as `game.scgame`), the seeds (the same under every
+    draw) and every draw (`sample` numbers them: future = sample x replications + replication)."""
+    import hashlib
+
+    path = Path(save).resolve()
+    argv = [
+        "sweep", "--from-save", str(path), "--samples", str(samples),
+        "--replications", str(replications), "--seed", str(seed), "--out", str(folder),
+    ]  # fmt: skip
+    numbered = draws.reset_index(drop=True)
+    numbered.insert(0, "sample", range(len(numbered)))
+    return record(
+        prog="python main.py",
+        argv=argv,
+        scenario=base,
+        seed=seed,
+        samples=samples,
+        extra_inputs=[(SAVE_COPY, game)],
+        save={
+            "path": str(path),
+            "sha256": hashlib.sha256(game).hexdigest(),
+            "bytes": len(game),
+            "copy": SAVE_COPY,
+        },
+        role=role,
+        replications=replications,
+    ) | {
+        "seeds": [int(s) for s in seeds],
+        "sampled_parameters": plain_records(numbered),
+    }
 
 
 def _drawn(table: pd.DataFrame) -> list[str]:

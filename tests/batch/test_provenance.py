@@ -226,3 +226,180 @@ def test_a_parquet_file_without_provenance_exit_2(
     pd.DataFrame({"a": [1]}).to_parquet(plain)
     status, _, err = run_cli(capsys, "reproduce", plain)
     assert status == 2 and "carries no provenance" in err
+
+
+# ----------------------------------------------------------------------------- sweep --from-save
+def _played_game(folder: Path) -> Path:
+    from game.play.session import GameSession
+
+    session = GameSession("historical", ["us"])
+    session.decide("remote_access_controls", True)
+    session.decide("enforcement", 4.0)
+    for _ in range(3):  # three months: a game saved after its first one fails to load today
+        session.step()
+    path = folder / "mine.scgame"
+    session.save(path)
+    return path
+
+
+def test_a_robustness_folder_names_its_saved_game_and_reproduces_without_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save = _played_game(tmp_path)
+    folder = tmp_path / "rob"
+    status, _, err = run_cli(
+        capsys, "sweep", "--from-save", save, "--samples", "2", "--replications", "1",
+        "--workers", "1", "--out", folder,
+    )  # fmt: skip
+    assert status == 0, err
+    rec = provenance.read(folder)
+    assert rec == provenance.read(folder / "robustness.parquet")
+    game = save.read_bytes()
+    assert rec["save"] == {
+        "path": str(save.resolve()),
+        "sha256": hashlib.sha256(game).hexdigest(),
+        "bytes": len(game),
+        "copy": "game.scgame",
+    }
+    assert (folder / "game.scgame").read_bytes() == game
+    assert (rec["samples"], rec["replications"], rec["seed"]) == (2, 1, 2022)
+    assert rec["argv"] == [
+        "sweep", "--from-save", str(save.resolve()), "--samples", "2", "--replications", "1",
+        "--seed", "2022", "--out", str(folder),
+    ]  # fmt: skip
+    table = pd.read_parquet(folder / "robustness.parquet")
+    assert rec["seeds"] == sorted(set(table["seed"]))
+    assert [d["sample"] for d in rec["sampled_parameters"]] == [0, 1]
+    for draw, (_, row) in zip(rec["sampled_parameters"], table.iterrows(), strict=True):
+        assert all(row[k] == v for k, v in draw.items() if k != "sample")  # exact
+    inputs = rec["inputs"]["files"]
+    assert inputs[-1] == {
+        "path": "game.scgame", "sha256": rec["save"]["sha256"], "bytes": len(game),
+    }  # fmt: skip
+
+    save.rename(tmp_path / "moved.scgame")  # the folder's copy is run again
+    status, text, _ = run_cli(capsys, "reproduce", folder, "--workers", "1")
+    assert status == 0 and "IDENTICAL: running it again gives the same tables" in text
+    assert "The inputs are the same as recorded" in text
+
+    frame = pq.read_table(folder / "robustness.parquet")
+    edited = frame.to_pandas()
+    edited.loc[0, "objective_played"] += 1.0
+    pq.write_table(
+        pa.Table.from_pandas(edited, preserve_index=False).replace_schema_metadata(
+            frame.schema.metadata
+        ),
+        folder / "robustness.parquet",
+    )
+    status, text, _ = run_cli(capsys, "reproduce", folder / "robustness.parquet", "--workers", "1")
+    assert status == 1 and "DIFFERENT" in text
+
+    (folder / "game.scgame").unlink()  # neither the copy nor the original: exit 2, naming it
+    status, out, err = run_cli(capsys, "reproduce", folder)
+    assert status == 2 and out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert f"needs the saved game it was made from: '{save.resolve()}'" in err
+
+
+def test_seed_is_for_from_save_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run_cli(capsys, "sweep", "small", "--seed", "3", "--out", tmp_path / "s")
+    assert status == 2 and "--seed: is for --from-save" in err
+
+
+# ----------------------------------------------------------------------------- calibrate --out
+def test_calibrate_csv_has_a_sidecar_and_reproduces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from game.config.experiment import parameter_draws, seeds_for
+
+    out = tmp_path / "cal.csv"
+    status, _, err = run_cli(capsys, "calibrate", "--seeds", "2", "--workers", "1", "--out", out)
+    assert status == 0, err
+    rec = provenance.read(out)
+    assert rec == json.loads(provenance.sidecar_path(out).read_text())
+    assert rec["argv"] == ["calibrate", "--seeds", "2", "--seed", "2022", "--out", str(out)]
+    assert rec["seeds"] == seeds_for(2, 2022) and rec["sampled_parameters"] is None
+    assert rec["file_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    files = rec["scenario"]["files"]
+    assert "policies/historical.yaml" in files and "policies/no_controls.yaml" in files
+    assert rec["targets"] == "assets/data/targets.yaml"
+    assert "assets/data/targets.yaml" in [f["path"] for f in rec["inputs"]["files"]]
+    assert out.read_text().startswith("target,source,low,high,")  # the CSV itself is plain
+    status, text, _ = run_cli(capsys, "reproduce", out, "--workers", "1")
+    assert status == 0 and "IDENTICAL: running it again gives the same table" in text
+
+    sampled = tmp_path / "sampled.csv"
+    run_cli(capsys, "calibrate", "--sample", "2", "--workers", "1", "--out", sampled)
+    rec = provenance.read(sampled)
+    assert rec["argv"][:3] == ["calibrate", "--sample", "2"] and "--seeds" not in rec["argv"]
+    assert rec["samples"] == 2 and rec["seeds"] == seeds_for(2, 2022)
+    draws = parameter_draws(2, 2022)
+    for i, draw in enumerate(rec["sampled_parameters"]):
+        assert (draw["run"], draw["seed"]) == (i, rec["seeds"][i])
+        assert all(draw[k] == draws.loc[i, k] for k in draws.columns)  # exact
+
+    out.write_text(out.read_text().replace("target", "targets", 1))
+    status, _, err = run_cli(capsys, "reproduce", out)
+    assert status == 2 and "does not belong to this file" in err
+
+
+# ----------------------------------------------------------------------------- analyze
+OWN_OUTCOME = """\
+outcomes:
+  - name: china_gap_end
+    description: "China's gap at the end"
+    expression: gap_months
+    bloc: china
+    aggregate: last
+    direction: maximize
+"""
+
+
+def test_the_per_run_table_points_to_its_sweep_and_reproduces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from game.reports.analysis import analyze
+
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL_EXPERIMENT.replace("months: 8", "months: 3") + OWN_OUTCOME)
+    folder = tmp_path / "s"
+    run_sweep(load_experiment(str(path)), folder, workers=1, fmt="parquet")
+    analyze(folder)
+    table = folder / "analysis" / "per_run.parquet"
+    rec = provenance.read(table)
+    sweep = provenance.read(folder)
+    assert rec["source"] == sweep
+    assert rec["argv"] == ["analyze", str(folder.resolve())]
+    assert (rec["scenario"], rec["seeds"], rec["months"]) == (
+        sweep["scenario"], sweep["seeds"], sweep["months"]
+    )
+    assert rec["analysed"] == {
+        "folder": str(folder.resolve()),
+        "tables": {
+            n: hashlib.sha256((folder / n).read_bytes()).hexdigest()
+            for n in ("experiments.parquet", "outcomes.parquet")
+        },
+    }
+    assert [o["name"] for o in rec["outcomes"]] == ["china_gap_end"]
+    assert rec["outcomes"][0]["expression"] == "gap_months"
+    experiment = (folder / "experiment.yaml").read_bytes()
+    assert rec["inputs"]["files"][-1] == {
+        "path": "experiment.yaml",
+        "sha256": hashlib.sha256(experiment).hexdigest(),
+        "bytes": len(experiment),
+    }
+    assert rec["columns"] == list(pd.read_parquet(table).columns)
+    csv = provenance.read(folder / "analysis" / "per_run.csv")
+    assert {k: v for k, v in csv.items() if k not in ("file", "file_sha256")} == rec
+
+    before = table.read_bytes()
+    status, text, _ = run_cli(capsys, "reproduce", table)
+    assert status == 0 and "IDENTICAL: running it again gives the same table" in text
+    assert table.read_bytes() == before  # a copy of the sweep was analysed, not the sweep
+
+    elsewhere = tmp_path / "per_run.parquet"  # away from its folder: the recorded one is used
+    elsewhere.write_bytes(before)
+    folder.rename(tmp_path / "gone")
+    status, out, err = run_cli(capsys, "reproduce", elsewhere)
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"needs the sweep folder it analysed: '{folder.resolve()}'" in err

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from game.batch.output import make_folder, save_bytes
+from game.batch.provenance import sidecar_path
 from game.config.errors import InputError, Problem
 from game.reports.analysis.indices import Sensitivity, sensitivity
 from game.reports.analysis.metrics import policy_labels, run_metrics
@@ -23,7 +24,12 @@ from game.reports.analysis.plots import (
     smuggling_plot,
     tradeoffs_plot,
 )
-from game.reports.analysis.runs import load_with_outcomes, per_run_table, write_per_run
+from game.reports.analysis.runs import (
+    load_with_outcomes,
+    per_run_provenance,
+    per_run_table,
+    write_per_run,
+)
 from game.reports.analysis.summary import summary_text
 from game.reports.analysis.sweep import Sweep, load_sweep
 
@@ -50,7 +56,9 @@ def analyze(folder: str | Path) -> list[Path]:
     metrics = run_metrics(sweep)
     labels = policy_labels(sweep)
     table = per_run_table(sweep, own, metrics)
-    written: list[Path] = write_per_run(table, out) if not metrics.empty else []
+    written: list[Path] = []
+    if not metrics.empty:
+        written = write_per_run(table, out, per_run_provenance(sweep, own, table))
     sens = None
     if not metrics.empty:
         colours = colours_for(sweep, list(labels))
@@ -69,6 +77,8 @@ def analyze(folder: str | Path) -> list[Path]:
         if out / name not in written:
             try:
                 (out / name).unlink(missing_ok=True)
+                if name == "per_run.csv":  # its provenance sidecar goes with it
+                    sidecar_path(out / name).unlink(missing_ok=True)
             except OSError as exc:
                 raise InputError(
                     Problem(f"cannot remove an old figure ({exc.strerror})", file=str(out / name))

@@ -1,16 +1,25 @@
 """The per-run table of a sweep (analysis/per_run.parquet and .csv): one row per ok run with its
 design (policy, draw, replication, seed), its levers and uncertainties, the fixed outcomes
 (metrics.py) and the experiment file's own outcomes (`outcomes:`, game/config/outcomes.py),
-read from the experiment.yaml kept in the sweep folder."""
+read from the experiment.yaml kept in the sweep folder.
+
+Both files carry their provenance (game.batch.provenance: the Parquet file's metadata, the
+CSV's sidecar per_run.csv.provenance.json): a derived record holding the sweep's own record
+(`source`), the sweep folder and the sha256 of each table the analysis read (`analysed`), the
+experiment's outcome definitions (`outcomes`), and among the inputs the folder's
+experiment.yaml. `python main.py reproduce DIR/analysis/per_run.parquet` analyses a copy of
+the folder's tables again and compares."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from game.batch.outcomes import outcome_values
-from game.batch.output import save_frame
+from game.batch.output import save_results
+from game.batch.provenance import derived, file_sha256
 from game.config.errors import InputError
 from game.config.outcomes import NOT_NUMERIC, OutcomeSpec, unknown_columns
 from game.config.validation import Strict, validate
@@ -80,11 +89,38 @@ def per_run_table(
     return table.reset_index(drop=True)
 
 
-def write_per_run(table: pd.DataFrame, out: Path) -> list[Path]:
-    """analysis/per_run.parquet and analysis/per_run.csv, each written whole."""
+def per_run_provenance(
+    sweep: Sweep, specs: list[OutcomeSpec], table: pd.DataFrame
+) -> dict[str, Any]:
+    """The per-run table's record: derived from the sweep's own (see the module's docstring)."""
+    folder = sweep.folder.resolve()
+    experiment = folder / "experiment.yaml"
+    extra = [("experiment.yaml", experiment.read_bytes())] if experiment.is_file() else []
+    tables = {
+        f"{name}.{ext}": file_sha256(folder / f"{name}.{ext}")
+        for name in ("experiments", "outcomes")
+        for ext in ("parquet", "csv")
+        if (folder / f"{name}.{ext}").is_file()
+    }
+    return derived(
+        sweep.manifest.get("provenance"),
+        prog="python main.py",
+        argv=["analyze", str(folder)],
+        extra_inputs=extra,
+        analysed={"folder": str(folder), "tables": tables},
+        outcomes=[spec.model_dump(mode="json") for spec in specs],
+        columns=[str(c) for c in table.columns],
+    )
+
+
+def write_per_run(
+    table: pd.DataFrame, out: Path, provenance: dict[str, Any] | None = None
+) -> list[Path]:
+    """analysis/per_run.parquet and analysis/per_run.csv, each written whole, with
+    `provenance` (per_run_provenance) in the Parquet file's metadata and the CSV's sidecar."""
     paths = [out / f"{TABLE_NAME}.parquet", out / f"{TABLE_NAME}.csv"]
     for path in paths:
-        save_frame(table, path)
+        save_results(table, path, provenance)
     return paths
 
 
