@@ -259,6 +259,12 @@ def whole(where: Where, key: str, v: Any, lo: int, hi: int) -> bool:
     return True
 
 
+# The gray market's numbers: a broker's expected margin is a loss when the risk of seizure
+# outweighs the markup (agents/broker.py: (price x (1 - risk) - cost) / cost, never below -1);
+# a save made in such a month was refused before.
+GRAY_BOUNDS = {"expected_margin": (-1.0, math.inf), "unmet_share": (0.0, 1.0)}
+
+
 def number(where: Where, key: str, v: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:
     """`v` is a finite number in [lo, hi], else a problem is added."""
     if not _is_number(v) or not math.isfinite(v) or not lo <= v <= hi:
@@ -638,7 +644,7 @@ def check_state(
                 if not isinstance(gray[k], bool):
                     where.add(f"gray.{k}", f"expected true or false, got {describe(gray[k])}")
             else:
-                number(where, f"gray.{k}", gray[k], 0.0)
+                number(where, f"gray.{k}", gray[k], *GRAY_BOUNDS.get(k, (0.0, math.inf)))
     vendors = plain["vendors"]
     if listing(where, "vendors", vendors, len(skeleton_plain["vendors"])):
         for i, (v, ref) in enumerate(zip(vendors, skeleton_plain["vendors"], strict=True)):

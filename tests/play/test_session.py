@@ -620,3 +620,15 @@ def test_a_hard_game_saved_and_loaded_goes_on_the_same(tmp_path: Path) -> None:
     _play(a, 12)
     _play(b, 12)
     _same_world(a.model, b.model)
+
+
+def test_a_month_whose_brokers_expect_a_loss_saves_and_loads(tmp_path: Path) -> None:
+    """Heavy enforcement can leave the gray market's expected margin below zero (the risk of
+    seizure outweighs the markup): a real state, which a save must keep and load back."""
+    s = GameSession("historical", ["us"])
+    s.decide("enforcement", 4.0)
+    s.step()
+    assert s.model.gray.expected_margin < 0
+    s.save(tmp_path / "g.scgame")
+    back = GameSession.load(tmp_path / "g.scgame")
+    assert back.model.gray.expected_margin == s.model.gray.expected_margin
