@@ -336,14 +336,16 @@ def bloc_median(
 def released_foreign(history: list[np.ndarray], lag_months: int) -> np.ndarray:
     """[bloc] the best model of any other bloc old enough to have been released (`lag_months`
     ago): what a follower can distil from. The best of the others is the best of all, or for
-    the bloc that holds it the second best (the same value again when two tie)."""
-    then = history[max(0, len(history) - 1 - lag_months)]
-    then = np.where(np.isnan(then), -np.inf, then)
-    if then.size < 2:
-        return np.full(then.size, np.nan)
-    first, second = np.sort(then)[[-1, -2]]
-    best_other = np.where(then == first, second, first)
-    return np.where(np.isfinite(best_other), best_other, np.nan)
+    the bloc that holds it the second best (the same value again when two tie). In Python
+    floats (a sort and comparisons, exact): a handful of blocs, asked every month."""
+    released = history[max(0, len(history) - 1 - lag_months)].tolist()
+    then = [-math.inf if v != v else v for v in released]
+    if len(then) < 2:
+        return np.full(len(then), np.nan)
+    ranked = sorted(then)
+    first, second = ranked[-1], ranked[-2]
+    best = [second if v == first else first for v in then]
+    return np.array([v if math.isfinite(v) else math.nan for v in best], float)
 
 
 def pool_flops(
