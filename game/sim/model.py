@@ -78,6 +78,7 @@ from game.sim.results import (
     append_columns,
     bloc_columns,
     sales_columns,
+    table_frame,
 )
 
 
@@ -555,10 +556,7 @@ class ChipWarModel(mesa.Model):
 
     def results(self) -> pd.DataFrame:
         """The tidy results table: one row per (month, bloc); columns in game/sim/results.py."""
-        df = self.datacollector.get_table_dataframe("blocs")
-        if df.empty:
-            return pd.DataFrame(columns=COLUMN_NAMES)
-        return df[COLUMN_NAMES].reset_index(drop=True)
+        return table_frame(self.datacollector.tables["blocs"], COLUMN_NAMES)
 
     def sales(self) -> pd.DataFrame:
         """Chips sold each month by chip and the bloc billed (brokers' purchases in transit

@@ -241,6 +241,29 @@ def append_columns(table: dict[str, list[Any]], columns: dict[str, list[Any]]) -
         values.extend(columns[name])
 
 
+def table_frame(table: dict[str, list[Any]], columns: list[str]) -> pd.DataFrame:
+    """A table kept as columns (Mesa's DataCollector tables) as a DataFrame of `columns` in
+    that order: what pd.DataFrame(table)[columns] gives, values and dtypes alike, at half its
+    cost. Why: pandas infers a column's type from a list element by element; a column of
+    Python floats only (or ints only) is handed over as the float64 (int64) array it would
+    infer, and any other column (text, a mix) as its list, for pandas to infer as before."""
+    if not table[columns[0]]:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({name: _typed(table[name]) for name in columns})
+
+
+def _typed(values: list[Any]) -> np.ndarray | list[Any]:
+    kinds = set(map(type, values))
+    if kinds == {float}:
+        return np.array(values, np.float64)
+    if kinds == {int}:
+        try:
+            return np.array(values, np.int64)
+        except OverflowError:  # past int64: pandas decides (uint64 or object)
+            return values
+    return values
+
+
 SALES_COLUMNS = ["date", "step", "chip", "vendor", "bloc", "units", "revenue_usd"]
 
 
