@@ -445,7 +445,11 @@ class _EcosystemGroups:
             for e, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True))
             if hi > lo
         ]
-        for a in (self.onehot, self.order):
+        # the ecosystems that have chips, and where each one's chips start in `order`
+        self.present = np.array([e for e, _, _ in self.spans], np.intp)
+        self.starts = np.array([lo for _, lo, _ in self.spans], np.intp)
+        self.all_present = len(self.spans) == n_ecosystems
+        for a in (self.onehot, self.order, self.present, self.starts):
             a.flags.writeable = False
 
 
@@ -474,10 +478,16 @@ def _ecosystem_sum_max(
         groups = _ecosystem_groups(ecosystem, n_ecosystems)
     by_eco = np.ascontiguousarray(flops.transpose(2, 0, 1)[groups.order])  # [C, H, S]
     total = np.zeros((n_ecosystems,) + flops.shape[:2])
-    top = np.zeros_like(total)
     for e, lo, hi in groups.spans:
         np.add.reduce(by_eco[lo:hi], axis=0, out=total[e])
-        np.maximum.reduce(by_eco[lo:hi], axis=0, out=top[e])
+    # the largest is the same in any order: every ecosystem's at once
+    if not groups.spans:
+        return total, np.zeros_like(total)
+    tops = np.maximum.reduceat(by_eco, groups.starts, axis=0)
+    if groups.all_present:
+        return total, tops
+    top = np.zeros_like(total)
+    top[groups.present] = tops
     return total, top
 
 
