@@ -142,7 +142,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         "chips_seized": ints(seized),
         "gray_price_usd": each(gray_price),
         "gray_chip": each(chips.ids[g] if g >= 0 else ""),
-        "brokers_active": each(int(model.brokers.alive.sum())),
+        "brokers_active": each(int(np.count_nonzero(model.brokers.alive))),
         "chips_bought": ints(bought),
         "spending_usd": floats(spent),
         "vendor_revenue_usd": floats(books.revenue_by_bloc),
