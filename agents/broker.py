@@ -172,8 +172,7 @@ def resolve_shipments(model: MonthContext) -> None:
         labs.country, weights=books.smuggled_by_lab, minlength=len(model.country_ids)
     )
     if received.any():  # the last leg, drawn to where most of the chips went
-        dest = np.full(ok.size, int(np.argmax(received)))
-        books.record_smuggling(route[landed], dest, ok_qty)
+        books.record_smuggling(route[landed], int(np.argmax(received)), ok_qty)
     for slot in gone:
         _news_caught(model, int(slot), n_caught)
         model.broker_agents[int(slot)].remove()
@@ -310,11 +309,9 @@ def ship(model: MonthContext) -> None:
         if fee > 0.0:  # the fees stay in the country the chips pass through
             np.add.at(model.fees_via, route, q * fee)
         b.idle[alive] = np.where(q > 0, 0, b.idle[alive] + 1)
-        sent = np.zeros(len(model.chips), np.int64)
-        sent[g] = shipped
-        model.ledger.dispatch(sent)
-        maker = model.vendor_country[int(model.chips.vendor[g])]
-        model.books.record_smuggling(np.full(alive.size, maker), route, q)
+        model.ledger.dispatch_one(g, shipped)
+        maker = int(model.vendor_country[int(model.chips.vendor[g])])
+        model.books.record_smuggling(maker, route, q)
         # sold where bought: [chip, bloc] units of the gray chip, added in place (whole counts)
         np.add.at(model.books.sales_units[g], model.country_bloc[route], q)
         if any_capped:  # bought in a capped hub: counts against its cap

@@ -82,7 +82,29 @@ def text(key: str, **values: object) -> str:
     template = own.get(key)
     if template is None:
         template = table(ENGLISH)[key]  # a KeyError names a key the English file lacks
-    return _Template(template).substitute(**values)
+    parts = _parts(template)
+    if parts is None:  # a lone '%': string.Template says where
+        return _Template(template).substitute(**values)
+    # what Template.substitute returns: literals as they are, placeholders as str(value)
+    return "".join(part if is_text else str(values[part]) for is_text, part in parts)
+
+
+@cache
+def _parts(template: str) -> tuple[tuple[bool, str], ...] | None:
+    """A text split once into (True, literal) and (False, placeholder name) parts, as
+    string.Template's pattern reads it ('%%' a literal '%'); None if it has a lone '%'.
+    Why: the news fills the same few texts every month, and the split is most of the work."""
+    parts: list[tuple[bool, str]] = []
+    pos = 0
+    for match in _Template.pattern.finditer(template):
+        if match.group("invalid") is not None:
+            return None
+        parts.append((True, template[pos : match.start()]))
+        name = match.group("named") or match.group("braced")
+        parts.append((False, name) if name is not None else (True, _Template.delimiter))
+        pos = match.end()
+    parts.append((True, template[pos:]))
+    return tuple(part for part in parts if not (part[0] and part[1] == ""))
 
 
 def key(name: str) -> str:

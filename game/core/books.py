@@ -94,8 +94,10 @@ class MonthBooks:
             src = int(self.lab_country[host]) * n_countries
             np.add.at(flat, (src + self.lab_country[rented_lab]) * n_prov + RENTED, rented_qty)
 
-    def record_smuggling(self, src: np.ndarray, dst: np.ndarray, qty: np.ndarray) -> None:
+    def record_smuggling(
+        self, src: np.ndarray | int, dst: np.ndarray | int, qty: np.ndarray
+    ) -> None:
         """Smuggled chips on one leg of their way (maker -> transit, or transit -> buyer), added
-        at flat indices as record_flows does."""
+        at flat indices as record_flows does; one end may be a single country for all."""
         n_countries, _, n_prov = self.flows.shape
         np.add.at(self.flows.reshape(-1), (src * n_countries + dst) * n_prov + SMUGGLED, qty)

@@ -336,14 +336,16 @@ def bloc_median(
 def released_foreign(history: list[np.ndarray], lag_months: int) -> np.ndarray:
     """[bloc] the best model of any other bloc old enough to have been released (`lag_months`
     ago): what a follower can distil from. The best of the others is the best of all, or for
-    the bloc that holds it the second best (the same value again when two tie)."""
-    then = history[max(0, len(history) - 1 - lag_months)]
-    then = np.where(np.isnan(then), -np.inf, then)
-    if then.size < 2:
-        return np.full(then.size, np.nan)
-    first, second = np.sort(then)[[-1, -2]]
-    best_other = np.where(then == first, second, first)
-    return np.where(np.isfinite(best_other), best_other, np.nan)
+    the bloc that holds it the second best (the same value again when two tie). In Python
+    floats (a sort and comparisons, exact): a handful of blocs, asked every month."""
+    released = history[max(0, len(history) - 1 - lag_months)].tolist()
+    then = [-math.inf if v != v else v for v in released]
+    if len(then) < 2:
+        return np.full(len(then), np.nan)
+    ranked = sorted(then)
+    first, second = ranked[-1], ranked[-2]
+    best = [second if v == first else first for v in then]
+    return np.array([v if math.isfinite(v) else math.nan for v in best], float)
 
 
 def pool_flops(
@@ -443,7 +445,11 @@ class _EcosystemGroups:
             for e, (lo, hi) in enumerate(zip([0, *ends[:-1]], ends, strict=True))
             if hi > lo
         ]
-        for a in (self.onehot, self.order):
+        # the ecosystems that have chips, and where each one's chips start in `order`
+        self.present = np.array([e for e, _, _ in self.spans], np.intp)
+        self.starts = np.array([lo for _, lo, _ in self.spans], np.intp)
+        self.all_present = len(self.spans) == n_ecosystems
+        for a in (self.onehot, self.order, self.present, self.starts):
             a.flags.writeable = False
 
 
@@ -472,10 +478,16 @@ def _ecosystem_sum_max(
         groups = _ecosystem_groups(ecosystem, n_ecosystems)
     by_eco = np.ascontiguousarray(flops.transpose(2, 0, 1)[groups.order])  # [C, H, S]
     total = np.zeros((n_ecosystems,) + flops.shape[:2])
-    top = np.zeros_like(total)
     for e, lo, hi in groups.spans:
         np.add.reduce(by_eco[lo:hi], axis=0, out=total[e])
-        np.maximum.reduce(by_eco[lo:hi], axis=0, out=top[e])
+    # the largest is the same in any order: every ecosystem's at once
+    if not groups.spans:
+        return total, np.zeros_like(total)
+    tops = np.maximum.reduceat(by_eco, groups.starts, axis=0)
+    if groups.all_present:
+        return total, tops
+    top = np.zeros_like(total)
+    top[groups.present] = tops
     return total, top
 
 

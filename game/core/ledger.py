@@ -87,6 +87,11 @@ class Ledger:
         self.produced += chip_qty
         self.in_transit += chip_qty
 
+    def dispatch_one(self, chip: int, qty: int) -> None:
+        """dispatch() of one chip's count: two cells moved, not two whole arrays."""
+        self.produced[chip] += qty
+        self.in_transit[chip] += qty
+
     def deliver(self, holder_qty: np.ndarray, chip: int, year: int) -> None:
         """Smuggled chips arrive: holder_qty[h] chips of one type, out of transit."""
         total = int(holder_qty.sum())

@@ -78,6 +78,7 @@ from game.sim.results import (
     append_columns,
     bloc_columns,
     sales_columns,
+    table_frame,
 )
 
 
@@ -86,7 +87,7 @@ def _gray_price(model: ChipWarModel) -> float:
 
 
 def _brokers(model: ChipWarModel) -> int:
-    return int(model.brokers.alive.sum())
+    return int(np.count_nonzero(model.brokers.alive))  # = alive.sum(), without a cast to add
 
 
 def _in_transit(model: ChipWarModel) -> int:
@@ -368,9 +369,14 @@ class ChipWarModel(mesa.Model):
             lab_phase.budget_growth(self)
         for gov in self.governments.values():
             gov.step()
-        for lab_id in self.labs.ids if self._schedule.get(self.month) else ():
-            for item in self.scheduled(lab_id):  # labs decide as one table
-                self.apply(item.change, source="schedule", news=item.news)
+        todo = self._schedule.get(self.month)
+        if todo:  # labs decide as one table: each lab's items in lab order, then the scenario's
+            by_lab: dict[str, list[ScheduledChange]] = {}
+            for item in todo:
+                by_lab.setdefault(item.change.actor, []).append(item)
+            for lab_id in self.labs.ids:
+                for item in by_lab.get(lab_id, ()):
+                    self.apply(item.change, source="schedule", news=item.news)
         self._grow_hbm()
         self.refresh_market_view(before_vendors=True)
         lab_phase.cut_remote_access(self)
@@ -555,10 +561,7 @@ class ChipWarModel(mesa.Model):
 
     def results(self) -> pd.DataFrame:
         """The tidy results table: one row per (month, bloc); columns in game/sim/results.py."""
-        df = self.datacollector.get_table_dataframe("blocs")
-        if df.empty:
-            return pd.DataFrame(columns=COLUMN_NAMES)
-        return df[COLUMN_NAMES].reset_index(drop=True)
+        return table_frame(self.datacollector.tables["blocs"], COLUMN_NAMES)
 
     def sales(self) -> pd.DataFrame:
         """Chips sold each month by chip and the bloc billed (brokers' purchases in transit

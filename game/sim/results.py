@@ -4,6 +4,7 @@ row is computed from the model, and the yearly summary the CLI prints."""
 from __future__ import annotations
 
 import functools
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -78,7 +79,9 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     (one value per bloc, in bloc order): appended to the results table a column at a time."""
     labs, chips, books = model.labs, model.chips, model.books
     n_blocs = len(model.bloc_ids)
-    held = model.ledger.by_provenance()  # [L, C, P]
+    # whole counts as floats first (exact): einsum on two float arrays takes no casting buffer,
+    # and adds each (lab, provenance)'s chips one after another in chip order either way
+    held = model.ledger.by_provenance().astype(float)  # [L, C, P]
     h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
     # [B, P] by bloc: one bincount over (bloc, provenance) cells adds each cell's labs in lab
     # order from 0, as np.add.at over rows does, in one call
@@ -91,30 +94,30 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     shares = np.divide(
         bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0
     )
-
-    def by_bloc(values: np.ndarray) -> np.ndarray:
-        return np.bincount(labs.bloc, weights=values, minlength=n_blocs)
-
     frontier = model.frontier_hist[-1]  # the model appended this month's
     smoothed = model.smoothed_frontier()
-    leader = int(np.argmax(np.where(np.isnan(smoothed[-1]), -np.inf, smoothed[-1])))
+    now = smoothed[-1].tolist()
+    # np.argmax with NaN as -inf: the first bloc at the highest smoothed frontier
+    leader = max(range(n_blocs), key=lambda b: -math.inf if now[b] != now[b] else now[b])
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
     gaps = gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
-    eff = by_bloc(model.view.lab_pool_flops.sum(axis=1)) / (chips.tflops[chips.reference] * 1e12)
-    runs = np.full(n_blocs, -np.inf)
-    np.maximum.at(runs, labs.bloc, labs.best_run_flop)
-    runs = np.where(runs > 0, runs, np.nan)
-    # the techniques behind each bloc's best model: its first frontier lab at the frontier
-    at_best = np.flatnonzero(labs.frontier & (labs.capability == frontier[labs.bloc])).tolist()
-    first: list[int | None] = [None] * n_blocs
-    for i, b in zip(at_best, labs.bloc[at_best].tolist(), strict=True):  # in lab order
-        if first[b] is None:
-            first[b] = i
-    gain = labs.technique_gain
-    gains = np.array([1.0 if i is None else float(gain[i]) for i in first], float)
+    # [flow, bloc] the labs' month flows added up by bloc, one bincount for all (each bin adds
+    # its labs in lab order from 0, as a bincount of each flow alone does)
+    flows = _by_bloc(
+        labs.bloc,
+        n_blocs,
+        model.view.lab_pool_flops.sum(axis=1),
+        books.smuggled_by_lab,
+        books.seized_by_lab,
+        books.bought_by_lab,
+        labs.spent_month,
+        np.where(labs.founded <= model.month, labs.budget, 0.0),
+    )
+    pool, smuggled, seized, bought, spent, budget = flows
+    eff = pool / (chips.tflops[chips.reference] * 1e12)
     g = model.view.gray_chip
     gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
-    budget = np.where(labs.founded <= model.month, labs.budget, 0.0)
+    runs, gains = _best_runs(model, frontier.tolist())
 
     def each(value: Any) -> list[Any]:
         return [value] * n_blocs
@@ -135,19 +138,63 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         "compute_h100e": floats(compute),
         "effective_compute_h100e": floats(eff),
         **{f"{name}_share": col for name, col in zip(PROVENANCES, shares.T.tolist(), strict=True)},
-        "chips_smuggled": ints(by_bloc(books.smuggled_by_lab)),
-        "chips_seized": ints(by_bloc(books.seized_by_lab)),
+        "chips_smuggled": ints(smuggled),
+        "chips_seized": ints(seized),
         "gray_price_usd": each(gray_price),
         "gray_chip": each(chips.ids[g] if g >= 0 else ""),
-        "brokers_active": each(int(model.brokers.alive.sum())),
-        "chips_bought": ints(by_bloc(books.bought_by_lab)),
-        "spending_usd": floats(by_bloc(labs.spent_month)),
+        "brokers_active": each(int(np.count_nonzero(model.brokers.alive))),
+        "chips_bought": ints(bought),
+        "spending_usd": floats(spent),
         "vendor_revenue_usd": floats(books.revenue_by_bloc),
-        "budget_usd": floats(by_bloc(budget)),
+        "budget_usd": floats(budget),
         "algorithmic_efficiency": floats(model.efficiency),
-        "largest_run_flop": floats(runs),
-        "technique_multiplier": floats(gains),
+        "largest_run_flop": runs,
+        "technique_multiplier": gains,
     }
+
+
+def _by_bloc(bloc: np.ndarray, n_blocs: int, *values: np.ndarray) -> np.ndarray:
+    """[value, bloc] each [lab] array added up by the labs' blocs, as np.bincount(bloc,
+    weights=values[k]) for each (the same additions in the same order), in one call."""
+    k = len(values)
+    cell = _stacked_cells(bloc.tobytes(), bloc.dtype.str, n_blocs, k)
+    weights = np.concatenate(values, dtype=float)
+    return np.bincount(cell, weights=weights, minlength=k * n_blocs).reshape(k, n_blocs)
+
+
+@functools.lru_cache(maxsize=8)
+def _stacked_cells(raw: bytes, dtype: str, n_blocs: int, k: int) -> np.ndarray:
+    """[k x lab] the bin of each lab's value in k stacked [bloc] sums (read-only)."""
+    bloc = np.frombuffer(raw, dtype)
+    cell = (np.arange(k)[:, None] * n_blocs + bloc).ravel()
+    cell.flags.writeable = False
+    return cell
+
+
+def _best_runs(model: ChipWarModel, frontier: list[float]) -> tuple[list[float], list[float]]:
+    """[bloc] the largest run its labs have finished (NaN if none: np.maximum over the labs,
+    NaN kept) and the technique multiplier of its best model: that of its first frontier lab
+    at the bloc's frontier (1 if none). In Python floats over a few dozen labs (exact)."""
+    labs = model.labs
+    n_blocs = len(frontier)
+    runs = [-math.inf] * n_blocs
+    gains = [1.0] * n_blocs
+    found = [False] * n_blocs
+    rows = zip(
+        labs.bloc.tolist(),
+        labs.best_run_flop.tolist(),
+        labs.frontier.tolist(),
+        labs.capability.tolist(),
+        labs.technique_gain.tolist(),
+        strict=True,
+    )
+    for b, run, is_frontier, capability, gain in rows:  # in lab order
+        if run != run or run > runs[b]:  # NaN stays, as np.maximum keeps it
+            runs[b] = run
+        if is_frontier and not found[b] and capability == frontier[b]:
+            found[b] = True
+            gains[b] = gain
+    return [r if r > 0 else math.nan for r in runs], gains
 
 
 @functools.lru_cache(maxsize=8)
@@ -192,6 +239,29 @@ def append_columns(table: dict[str, list[Any]], columns: dict[str, list[Any]]) -
     """Append rows given as columns to a table kept as columns (Mesa's DataCollector tables)."""
     for name, values in table.items():
         values.extend(columns[name])
+
+
+def table_frame(table: dict[str, list[Any]], columns: list[str]) -> pd.DataFrame:
+    """A table kept as columns (Mesa's DataCollector tables) as a DataFrame of `columns` in
+    that order: what pd.DataFrame(table)[columns] gives, values and dtypes alike, at half its
+    cost. Why: pandas infers a column's type from a list element by element; a column of
+    Python floats only (or ints only) is handed over as the float64 (int64) array it would
+    infer, and any other column (text, a mix) as its list, for pandas to infer as before."""
+    if not table[columns[0]]:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({name: _typed(table[name]) for name in columns})
+
+
+def _typed(values: list[Any]) -> np.ndarray | list[Any]:
+    kinds = set(map(type, values))
+    if kinds == {float}:
+        return np.array(values, np.float64)
+    if kinds == {int}:
+        try:
+            return np.array(values, np.int64)
+        except OverflowError:  # past int64: pandas decides (uint64 or object)
+            return values
+    return values
 
 
 SALES_COLUMNS = ["date", "step", "chip", "vendor", "bloc", "units", "revenue_usd"]
