@@ -338,9 +338,18 @@ def smuggling_load(chips: ChipTable, p: Params) -> np.ndarray:
 
 def hbm_stacks_per_chip(model: ChipWarModel, stacks: np.ndarray | None = None) -> np.ndarray:
     """[vendor] HBM stacks a chip of each vendor's recent mix carries (`stacks`: [chip] the
-    stacks on each package, if the caller has them)."""
+    stacks on each package, if the caller has them). Kept in the model's view when it has one
+    (_stacks_of_mix): the stockpile's draw after the month's orders asks it of the mixes those
+    orders made, which next month's capacity then asks of again."""
     if stacks is None:
         stacks = fab.hbm_stacks_per_chip(model.chips.memory_gb, model.p.hbm_gb_per_stack)
+    view = getattr(model, "_view", None)  # its store of what it derived, stale or not
+    if view is not None:
+        return _stacks_of_mix(model, view, stacks)
+    return _per_chip_of_mix(model, stacks)
+
+
+def _per_chip_of_mix(model: ChipWarModel, stacks: np.ndarray) -> np.ndarray:
     return per_chip_all(model.vendors, model.chips, model.month, stacks)
 
 
@@ -382,20 +391,21 @@ def vendor_capacity(
 
 
 def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) -> np.ndarray:
-    """hbm_stacks_per_chip, kept in the view under the objects it reads: the chips on sale
-    (ChipTable.on_sale's kept array), the catalogue's vendors, each vendor's mix (replaced,
-    never written in place, when orders come) and the stacks per chip (kept with the levers)."""
+    """hbm_stacks_per_chip, kept in the view under what it reads: the chips on sale (by
+    content: the same chips sell next month), the catalogue's vendors (ChipTable.owned_by's
+    kept array), each vendor's mix (replaced, never written in place, when orders come) and
+    the stacks per chip (by content)."""
     chips = model.chips
     on_sale = chips.on_sale(model.month)
     owned = chips.owned_by(len(model.vendors))
     mixes = tuple(v.mix for v in model.vendors)
-    key = (id(on_sale), id(owned), id(stacks), tuple(id(m) for m in mixes))
+    key = (on_sale.tobytes(), id(owned), stacks.tobytes(), tuple(id(m) for m in mixes))
     return _kept(
         view,
         "stacks_of_mix",
         key,
-        (on_sale, owned, stacks, mixes),
-        lambda: _read_only(hbm_stacks_per_chip(model, stacks)),
+        (owned, mixes),
+        lambda: _read_only(_per_chip_of_mix(model, stacks)),
     )
 
 
