@@ -70,6 +70,7 @@ class ChipVendor(mesa.Agent):
         super().__init__(model)
         p = model.p
         self.index = index
+        self._own: tuple[Any, ...] | None = None  # _own_chips' answer and its key
         self.vendor_id = spec.id
         self.name = spec.name
         self.country = model.country_ids.index(spec.country)
@@ -155,15 +156,11 @@ class ChipVendor(mesa.Agent):
         badly, as AMD's did in 2023, and meet the new chip's demand a year late."""
         model, chips, p = self.model, self.model.chips, self.model.p
         month = model.month
-        coming = (
-            chips.used
-            & (chips.vendor == self.index)
-            & (chips.variant_of < 0)
-            & (chips.released >= month)
-            & (chips.released <= month + p.preorder_lead_months)
-        )
-        if not coming.any():
-            return 0.0
+        last = month + p.preorder_lead_months
+        _, designs, released = self._own_chips()
+        if not any(month <= r <= last for r in released):
+            return 0.0  # most months: no launch of the vendor's own within the lead
+        coming = designs & (chips.released >= month) & (chips.released <= last)
         view, labs = model.view, model.labs
         choice = coming | (chips.on_sale(month) & (chips.variant_of < 0))
         with np.errstate(divide="ignore"):
@@ -173,6 +170,21 @@ class ChipVendor(mesa.Agent):
         per_dollar = share[:, coming] / view.price[coming]  # [buyer kind, coming chip]
         booked = (per_dollar[labs.growth_kind] * view.lab_access[:, coming]).sum(axis=1)
         return float(np.where(buyers, labs.budget * booked, 0.0).sum())
+
+    def _own_chips(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """[chip] the vendor's chips (vendor == index), its own designs among those in use (not
+        variants: what buyers book ahead) and their release months. Asked every month, moved
+        only with the catalogue's revision (add_variant, load_state): kept until then."""
+        chips = self.model.chips
+        key = (chips.revision, id(chips))
+        if self._own is None or self._own[0] != key:
+            mine = chips.vendor == self.index
+            designs = chips.used & mine & (chips.variant_of < 0)
+            released = [int(r) for r in chips.released[designs]]
+            for a in (mine, designs):
+                a.flags.writeable = False
+            self._own = (key, (mine, designs, released), chips)
+        return self._own[1]
 
     def _grow_fab(self) -> None:
         """A month of SMIC: wafer capacity grows logistically toward smic_wafer_ceiling at the
@@ -206,12 +218,14 @@ class ChipVendor(mesa.Agent):
         """[chip] -> one number for this vendor's output: the average over the chips it sells,
         weighted by their share of recent orders (equal shares before any order)."""
         chips = self.model.chips
-        mine = chips.used & (chips.vendor == self.index)
+        mine = chips.used & self._own_chips()[0]
         selling = mine & chips.on_sale(self.model.month)
         mine = selling if selling.any() else mine
-        weights = np.where(mine, 1.0, 0.0)
-        if self.mix is not None and (self.mix * mine).sum() > 0:
-            weights = self.mix * mine
+        by_mix = None if self.mix is None else self.mix * mine
+        if by_mix is not None and by_mix.sum() > 0:
+            weights = by_mix
+        else:
+            weights = np.where(mine, 1.0, 0.0)
         total = weights.sum()
         return float((weights * np.where(mine, values, 0.0)).sum() / total) if total > 0 else 0.0
 
@@ -227,7 +241,7 @@ class ChipVendor(mesa.Agent):
         self.demand_ratio = units / capacity if capacity > 0 else 0.0
         self.recent_demand += DEMAND_SMOOTHING * (units - self.recent_demand)
         if asked is not None and units > 0:
-            mine = self.model.chips.vendor == self.index
+            mine = self._own_chips()[0]
             share = np.where(mine, asked, 0.0) / units
             if self.mix is None or self.mix.shape != share.shape:
                 self.mix = share
@@ -248,7 +262,7 @@ class ChipVendor(mesa.Agent):
         if self._markets_key is not None and self._markets_key[0] == key:
             self.free_before = self._markets_key[1]
             return
-        mine = on_sale & (chips.vendor == self.index) & view.subject
+        mine = on_sale & self._own_chips()[0] & view.subject
         free_before = (view.country_access >= 1.0) & mine[None, :]
         free_before.flags.writeable = False
         self.free_before = free_before
@@ -272,7 +286,7 @@ class ChipVendor(mesa.Agent):
             # launches or leaves sale this month: nothing is caught, launched or retired.
             self._finish_designs(market, free)
             return
-        on_sale = chips.on_sale(model.month) & (chips.vendor == self.index)
+        on_sale = chips.on_sale(model.month) & self._own_chips()[0]
         # A new flagship launched into a closed market calls for a variant only if the vendor
         # has none on sale there (MI300X -> an MI308-like part; not H200 while H20 sells).
         has_variant = (free & (chips.variant_of >= 0)).any()
@@ -313,12 +327,13 @@ class ChipVendor(mesa.Agent):
     def _finish_designs(self, market: int, free: np.ndarray) -> None:
         """Release the designs ready this month whose market is still closed to what they
         replace and has no variant of their parent yet."""
-        if not self.pending:
-            return
         model, chips = self.model, self.model.chips
+        ready = [d for d in self.pending if d["ready"] <= model.month]
+        if not ready:
+            return
         view = model.view
         selling = chips.on_sale(model.month)
-        for design in [d for d in self.pending if d["ready"] <= model.month]:
+        for design in ready:
             self.pending.remove(design)
             gone = design["lost"]
             if selling[gone] and view.country_access[market, gone] >= 1.0:
@@ -448,6 +463,7 @@ class ChipVendor(mesa.Agent):
         fb = d["free_before"]
         self.free_before = None if fb is None else np.array(fb, bool)
         self._markets_key = None
+        self._own = None
         self.variants_made = int(d["variants_made"])
         self.wafers = float(d.get("wafers", self.wafers))
         self.defects = float(d.get("defects", self.defects))

@@ -50,6 +50,10 @@ def capped_share(requests: np.ndarray, total: int, rng: np.random.Generator) -> 
     asked = int(requests.sum())
     if total >= asked:
         return requests.copy()
+    if total == 0:
+        # What the draw gives for no units, without its argument checks (a third of the calls:
+        # nothing seized, nothing shipped); a draw of no units takes nothing from the stream.
+        return np.zeros_like(requests)
     if asked < HYPERGEOMETRIC_LIMIT:
         # Drawing without replacement from the pool of requested units is exactly fair and bounded.
         return rng.multivariate_hypergeometric(requests, int(total)).astype(np.int64)
