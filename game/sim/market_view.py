@@ -6,7 +6,7 @@ again at the points of the month where its inputs change (see ChipWarModel.step)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from game.core.shocks import shock_factors
 if TYPE_CHECKING:
     from game.core.catalogue import ChipTable
     from game.core.params import Params
+    from game.core.policy_state import PolicyState
     from game.sim.model import ChipWarModel
 
 T = TypeVar("T")
@@ -61,16 +62,48 @@ def derive_market_view(
     return view
 
 
+class _LeverReads:
+    """The policy as _Rules reads it, noting every read and its answer: when a lever moves
+    (the stamp), the rules are the same if every read gives the same answer again (most lever
+    changes, a subsidy or a lab's risk appetite, touch nothing the rule engine reads)."""
+
+    def __init__(self, policy: PolicyState) -> None:
+        self.policy = policy
+        self.reads: list[tuple[str, str | None, Any]] = []  # (lever, target or None, answer)
+        self.target_reads: list[tuple[str, dict[str, Any]]] = []  # (lever, its targets)
+
+    def get(self, lever: str, target: str | None = None) -> Any:
+        value = self.policy.get(lever, target)
+        self.reads.append((lever, target, value))
+        return value
+
+    def targets(self, lever: str) -> dict[str, Any]:
+        value = self.policy.targets(lever)
+        self.target_reads.append((lever, dict(value)))
+        return value
+
+    def same(self, policy: PolicyState) -> bool:
+        """Whether `policy` answers every read as it did (equal values: _Rules reads them
+        through float, bool and str, and dicts of targets through get and items)."""
+        get, targets = policy.get, policy.targets
+        return all(get(lever, target) == v for lever, target, v in self.reads) and all(
+            targets(lever) == v for lever, v in self.target_reads
+        )
+
+
 class _Rules:
     """What the levers and the catalogue's specs alone give: the rule engine's arrays and the
     lever values the rest of the view reads. The view is derived twice a month and after every
     command, but these move only when a lever does (PolicyState.stamp) or a chip is added
-    (ChipTable.revision), so a view keeps them (MarketView.derived) until then. Its arrays are
-    shared by every view derived under the same key: they are made read-only, so that a
-    consumer writing into one fails loudly instead of changing later months."""
+    (ChipTable.revision), so a view keeps them (MarketView.derived) until then, and past a
+    lever change that none of its reads see (_LeverReads). Its arrays are shared by every view
+    derived under the same key: they are made read-only, so that a consumer writing into one
+    fails loudly instead of changing later months."""
 
     def __init__(self, model: ChipWarModel) -> None:
-        chips, labs, policy, p = model.chips, model.labs, model.policy, model.p
+        chips, labs, p = model.chips, model.labs, model.p
+        # every lever read goes through `policy`, so that the reads can be checked again
+        self.reads = policy = _LeverReads(model.policy)
         self.vendor_bloc = model.country_bloc[model.vendor_country]
         self.subject = (self.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
         th = Thresholds.from_policy(policy)
@@ -141,7 +174,16 @@ def _rules(model: ChipWarModel, view: MarketView) -> _Rules:
     """The rule engine: each chip's control class, each country's tier and access."""
     chips, labs, policy = model.chips, model.labs, model.policy
     key = (policy.stamp(), chips.revision, id(policy), id(chips), id(labs.country))
-    rules = _kept(view, "rules", key, (policy, chips, labs.country), lambda: _Rules(model))
+    hit = view.derived.get("rules")
+    if hit is None or hit[0] != key:
+        rules = hit[1][0] if hit is not None else None
+        # A lever moved (the stamp), but maybe none the rules read: then they stay (and the
+        # parts of the view kept under them, keyed on their id).
+        if rules is None or hit[0][1:] != key[1:] or not rules.reads.same(policy):
+            rules = _Rules(model)
+        hit = (key, (rules, (policy, chips, labs.country)))
+        view.derived["rules"] = hit
+    rules = hit[1][0]
     view.vendor_bloc = rules.vendor_bloc
     view.vendor_markets = model.vendor_markets
     view.subject = rules.subject
