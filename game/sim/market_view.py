@@ -206,24 +206,60 @@ def _prices_and_value(model: ChipWarModel, view: MarketView, rules: _Rules) -> N
     months = model.month - model.start
     key = (months, chips.revision, id(chips))
     view.flops_per_chip, view.purchase_value = _kept(
-        view, "value", key, (chips,), lambda: _value(model, months)
+        view, "value", key, (chips,), lambda: _value(model, view, months)
     )
-    premium = np.array([v.premium for v in model.vendors])
-    view.price = chips.price * (1.0 + premium[chips.vendor]) * rules.minerals
+    # Half the derivations find every vendor's premium as the one before left it (the month's
+    # first after a month the premiums held, or its second after vendors that held them).
+    premiums = tuple(v.premium for v in model.vendors)
+    key = (premiums, id(rules), chips.revision, id(chips), id(chips.price))
+    view.price = _kept(
+        view, "price", key, (rules, chips, chips.price), lambda: _price(chips, premiums, rules)
+    )
 
 
-def _value(model: ChipWarModel, months: int) -> tuple[np.ndarray, np.ndarray]:
-    """[chip] usable FLOP/s, and [buyer kind, chip] purchase value (read-only: views share them)."""
+def _price(chips: ChipTable, premiums: tuple[float, ...], rules: _Rules) -> np.ndarray:
+    """[chip] price: list price, the vendor's scarcity premium, the mineral controls' factor
+    (read-only: views share it)."""
+    premium = np.array(premiums)
+    price = chips.price * (1.0 + premium[chips.vendor]) * rules.minerals
+    price.flags.writeable = False
+    return price
+
+
+class _Specs:
+    """What purchase values read of the catalogue's specs alone, kept with its revision: a
+    chip's links factor (chip_factors), its peak FLOP/s, its bandwidth against an H100's, and
+    each ecosystem's starting gap to CUDA (read-only)."""
+
+    def __init__(self, chips: ChipTable, p: Params) -> None:
+        self.link = (
+            np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
+        )
+        self.peak_flops = chips.tflops * 1e12
+        self.bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
+        self.gap0 = 1.0 - chips.ecosystem_base
+        for a in vars(self).values():
+            a.flags.writeable = False
+
+
+def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """[chip] usable FLOP/s, and [buyer kind, chip] purchase value (read-only: views share them).
+    The arithmetic of chip_factors, with what moves only with the specs kept (_Specs)."""
     chips, p = model.chips, model.p
-    eco, link = chip_factors(chips, p, months)
-    flops_per_chip = chips.tflops * 1e12 * eco * link
+    key = (chips.revision, id(chips), p.interconnect_exponent)
+    specs = _kept(view, "specs", key, (chips,), lambda: _Specs(chips, p))
+    years = months / 12.0
+    gap = specs.gap0 * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
+    eco = (1.0 - gap)[chips.ecosystem]
+    link = specs.link
+    flops_per_chip = specs.peak_flops * eco * link
     compute = chips.h100e * eco * link
     # A software ecosystem's maturity holds back serving as it holds back training: decoding
     # reaches a chip's memory bandwidth only through tuned kernels (attention, KV cache,
     # quantised matmuls). Counting bandwidth at its peak made a lagging ecosystem's chips the
     # best buy for every cloud (AMD 40% of all 2030 revenue); SemiAnalysis's MI300X inference
     # tests (2024-2025) found its served throughput well short of what its bandwidth promised.
-    bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE * eco
+    bandwidth = specs.bandwidth * eco
     training = compute ** (1.0 + p.chip_scale_exponent)
     w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
     purchase_value = np.where(
