@@ -16,6 +16,7 @@ the binding threshold.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -40,6 +41,20 @@ DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand vendors pl
 SHRINK_PER_MONTH = 0.98  # capacity is idled slowly when demand falls
 SMIC_REFERENCE = "2025-12"  # smic_wafers_2025 is SMIC's 7 nm-class capacity at the end of 2025
 YIELD_REFERENCE = "2025-02"  # smic_defects_2025: the yield reported in February 2025
+
+
+@functools.lru_cache(maxsize=64)
+def scalar_log(x: float) -> np.float64:
+    """np.log(x) for one number, kept: vendors take the log of the same growth rates every
+    month, and numpy's call on a scalar costs far more than a lookup (the same number)."""
+    return np.log(x)
+
+
+@functools.lru_cache(maxsize=64)
+def monthly_factor(log_growth_per_year: float) -> float:
+    """float(np.exp(log_growth_per_year / 12.0)), kept: the same few rates come back every
+    month (the same number)."""
+    return float(np.exp(log_growth_per_year / 12.0))
 
 
 def per_chip_all(
@@ -126,21 +141,21 @@ class ChipVendor(mesa.Agent):
             return
         if model.turn <= 1:
             return
-        log_g = np.log(self.base_growth)
+        log_g = scalar_log(self.base_growth)
         if self.domestic_china:
             fab = float(model.policy.get("fab_tool_controls"))
             subsidy = float(model.policy.get("domestic_subsidy"))
             log_g *= max(
                 0.0, 1.0 - p.fab_tool_growth_penalty * fab + p.subsidy_capacity_effect * subsidy
             )
-            self.capacity *= float(np.exp(log_g / 12.0))
+            self.capacity *= monthly_factor(log_g)
         else:
             heard = max(self.recent_demand, self.preorders())
             # the vendor's own plan (a played vendor's lever): build short of demand to keep
             # prices up, or ahead of it to sell more at lower markups
             plan = float(model.policy.get("capacity_plan", self.vendor_id))
             target = heard * (1.0 + p.capacity_headroom) * plan
-            fastest = self.capacity * float(np.exp(log_g / 12.0))
+            fastest = self.capacity * monthly_factor(log_g)
             self.capacity = clip_float(target, self.capacity * SHRINK_PER_MONTH, fastest)
 
     def preorders(self) -> float:
@@ -195,7 +210,7 @@ class ChipVendor(mesa.Agent):
         fab = float(model.policy.get("fab_tool_controls"))
         subsidy = float(model.policy.get("domestic_subsidy"))
         f = growth_factor(p.fab_tool_growth_penalty * fab, p.subsidy_capacity_effect * subsidy)
-        log_g = float(np.log(p.smic_wafer_growth)) * f
+        log_g = float(scalar_log(p.smic_wafer_growth)) * f
         self.wafers = logistic_step(self.wafers, p.smic_wafer_ceiling, log_g, 1.0)
         learning = p.smic_defect_learning * max(0.0, 1.0 - p.fab_tool_yield_penalty * fab)
         self.defects = learn_defects(self.defects, p.smic_defects_floor, learning, 1.0)

@@ -458,8 +458,9 @@ class ChipWarModel(mesa.Model):
             weights=asked[self.chips.used],
             minlength=len(self.vendors),
         )
+        units_of, capacity = units.tolist(), self.view.vendor_capacity.tolist()  # as float()
         for v in self.vendors:
-            v.record_demand(float(units[v.index]), float(self.view.vendor_capacity[v.index]), asked)
+            v.record_demand(units_of[v.index], capacity[v.index], asked)
 
     def _grow_hbm(self) -> None:
         """China's HBM supply moves for the month (game/core/hbm.py)."""
