@@ -65,10 +65,7 @@ def per_chip_all(
     controls), and one pass over a [vendor, chip] table costs what one vendor's did. The same
     weights and the same sums (a row each; a row's sum adds in the order a vector's does), so
     the same numbers."""
-    own = chips.owned_by(len(vendors))
-    selling = own & chips.on_sale(month)[None, :]
-    has = selling.any(axis=1)
-    mine = selling if has.all() else np.where(has[:, None], selling, own)
+    mine = chips.counted_by(len(vendors), month)  # on sale, or all it makes if none is
     weights = np.where(mine, 1.0, 0.0)  # equal shares, until a vendor has orders among them
     mixed = [i for i, v in enumerate(vendors) if v.mix is not None]
     if mixed:

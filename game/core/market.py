@@ -18,10 +18,12 @@ def softmax_rows(u: np.ndarray) -> np.ndarray:
     option open (all -inf) gets no share."""
     m = u.max(axis=1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    e = np.exp(u - m)
+    e = u - m
+    np.exp(e, out=e)  # in place: the same numbers, one array fewer
     s = e.sum(axis=1, keepdims=True)
     if (s > 0).all():  # the usual month: the guarded division costs more than the plain one
-        return e / s
+        e /= s
+        return e
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
 
 

@@ -432,10 +432,12 @@ class ChipWarModel(mesa.Model):
         """What the rules allow and what chips cost (game/core/market_view.py). Derived in one
         place (game/sim/market_view.py): by the month's order at the points where its inputs
         change, and between months whenever it is read after a month or a command."""
-        if self._view_stale or self._view is None:
+        view = self._view
+        if view is None or self._view_stale:
             self.refresh_market_view()
-        assert self._view is not None
-        return self._view
+            view = self._view
+            assert view is not None
+        return view
 
     def refresh_market_view(self, before_vendors: bool = False) -> None:
         """Derive the market view again (game/sim/market_view.py) from the state now
