@@ -77,6 +77,34 @@ def per_chip_all(
     return np.divide(spent, total, out=np.zeros(len(vendors)), where=total > 0)
 
 
+def record_demand_all(
+    vendors: list[ChipVendor], units: list[float], capacity: list[float], asked: np.ndarray
+) -> None:
+    """`ChipVendor.record_demand(units[i], capacity[i], asked)` of every vendor (in index
+    order) at once: the mixes of all vendors that had orders as one [vendor, chip] table, by
+    the same elementwise arithmetic, so the same numbers (each vendor's mix is its own row)."""
+    ordered = []
+    for v in vendors:
+        v.record_demand(units[v.index], capacity[v.index])
+        if units[v.index] > 0:
+            ordered.append(v)
+    if not ordered:
+        return
+    mine = np.array([v._own_chips()[0] for v in ordered])  # [vendor, chip] vendor == index
+    share = np.where(mine, asked, 0.0) / np.array([[units[v.index]] for v in ordered])
+    # a vendor's first orders (or a catalogue of another size) set its mix; later ones move it
+    fresh = [v.mix is None or v.mix.shape != share[i].shape for i, v in enumerate(ordered)]
+    rows = [i for i, f in enumerate(fresh) if not f]
+    if rows:
+        old = np.array([ordered[i].mix for i in rows])
+        new = old + DEMAND_SMOOTHING * (share[rows] - old)
+        for i, mix in zip(rows, new, strict=True):
+            ordered[i].mix = mix
+    for i, f in enumerate(fresh):
+        if f:
+            ordered[i].mix = share[i]
+
+
 class ChipVendor(mesa.Agent):
     def __init__(self, model: MonthContext, index: int, spec: VendorSpec) -> None:
         super().__init__(model)

@@ -35,7 +35,7 @@ from agents import lab as lab_phase
 from agents.broker import Broker, BrokerTable
 from agents.government import Government
 from agents.lab import AILab, LabTable
-from agents.vendor import ChipVendor
+from agents.vendor import ChipVendor, record_demand_all
 from game.config.commands import PolicyChange, check_change
 from game.config.dates import format_month, month_of_year, parse_month, year_of
 from game.config.errors import CommandError, InputError, Problem
@@ -461,8 +461,7 @@ class ChipWarModel(mesa.Model):
             minlength=len(self.vendors),
         )
         units_of, capacity = units.tolist(), self.view.vendor_capacity.tolist()  # as float()
-        for v in self.vendors:
-            v.record_demand(units_of[v.index], capacity[v.index], asked)
+        record_demand_all(self.vendors, units_of, capacity, asked)
 
     def _grow_hbm(self) -> None:
         """China's HBM supply moves for the month (game/core/hbm.py)."""
