@@ -16,6 +16,7 @@ the binding threshold.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -42,6 +43,20 @@ SMIC_REFERENCE = "2025-12"  # smic_wafers_2025 is SMIC's 7 nm-class capacity at 
 YIELD_REFERENCE = "2025-02"  # smic_defects_2025: the yield reported in February 2025
 
 
+@functools.lru_cache(maxsize=64)
+def scalar_log(x: float) -> np.float64:
+    """np.log(x) for one number, kept: vendors take the log of the same growth rates every
+    month, and numpy's call on a scalar costs far more than a lookup (the same number)."""
+    return np.log(x)
+
+
+@functools.lru_cache(maxsize=64)
+def monthly_factor(log_growth_per_year: float) -> float:
+    """float(np.exp(log_growth_per_year / 12.0)), kept: the same few rates come back every
+    month (the same number)."""
+    return float(np.exp(log_growth_per_year / 12.0))
+
+
 def per_chip_all(
     vendors: list[ChipVendor], chips: ChipTable, month: int, values: np.ndarray
 ) -> np.ndarray:
@@ -50,10 +65,7 @@ def per_chip_all(
     controls), and one pass over a [vendor, chip] table costs what one vendor's did. The same
     weights and the same sums (a row each; a row's sum adds in the order a vector's does), so
     the same numbers."""
-    own = chips.owned_by(len(vendors))
-    selling = own & chips.on_sale(month)[None, :]
-    has = selling.any(axis=1)
-    mine = selling if has.all() else np.where(has[:, None], selling, own)
+    mine = chips.counted_by(len(vendors), month)  # on sale, or all it makes if none is
     weights = np.where(mine, 1.0, 0.0)  # equal shares, until a vendor has orders among them
     mixed = [i for i, v in enumerate(vendors) if v.mix is not None]
     if mixed:
@@ -65,11 +77,40 @@ def per_chip_all(
     return np.divide(spent, total, out=np.zeros(len(vendors)), where=total > 0)
 
 
+def record_demand_all(
+    vendors: list[ChipVendor], units: list[float], capacity: list[float], asked: np.ndarray
+) -> None:
+    """`ChipVendor.record_demand(units[i], capacity[i], asked)` of every vendor (in index
+    order) at once: the mixes of all vendors that had orders as one [vendor, chip] table, by
+    the same elementwise arithmetic, so the same numbers (each vendor's mix is its own row)."""
+    ordered = []
+    for v in vendors:
+        v.record_demand(units[v.index], capacity[v.index])
+        if units[v.index] > 0:
+            ordered.append(v)
+    if not ordered:
+        return
+    mine = np.array([v._own_chips()[0] for v in ordered])  # [vendor, chip] vendor == index
+    share = np.where(mine, asked, 0.0) / np.array([[units[v.index]] for v in ordered])
+    # a vendor's first orders (or a catalogue of another size) set its mix; later ones move it
+    fresh = [v.mix is None or v.mix.shape != share[i].shape for i, v in enumerate(ordered)]
+    rows = [i for i, f in enumerate(fresh) if not f]
+    if rows:
+        old = np.array([ordered[i].mix for i in rows])
+        new = old + DEMAND_SMOOTHING * (share[rows] - old)
+        for i, mix in zip(rows, new, strict=True):
+            ordered[i].mix = mix
+    for i, f in enumerate(fresh):
+        if f:
+            ordered[i].mix = share[i]
+
+
 class ChipVendor(mesa.Agent):
     def __init__(self, model: MonthContext, index: int, spec: VendorSpec) -> None:
         super().__init__(model)
         p = model.p
         self.index = index
+        self._own: tuple[Any, ...] | None = None  # _own_chips' answer and its key
         self.vendor_id = spec.id
         self.name = spec.name
         self.country = model.country_ids.index(spec.country)
@@ -125,21 +166,21 @@ class ChipVendor(mesa.Agent):
             return
         if model.turn <= 1:
             return
-        log_g = np.log(self.base_growth)
+        log_g = scalar_log(self.base_growth)
         if self.domestic_china:
             fab = float(model.policy.get("fab_tool_controls"))
             subsidy = float(model.policy.get("domestic_subsidy"))
             log_g *= max(
                 0.0, 1.0 - p.fab_tool_growth_penalty * fab + p.subsidy_capacity_effect * subsidy
             )
-            self.capacity *= float(np.exp(log_g / 12.0))
+            self.capacity *= monthly_factor(log_g)
         else:
             heard = max(self.recent_demand, self.preorders())
             # the vendor's own plan (a played vendor's lever): build short of demand to keep
             # prices up, or ahead of it to sell more at lower markups
             plan = float(model.policy.get("capacity_plan", self.vendor_id))
             target = heard * (1.0 + p.capacity_headroom) * plan
-            fastest = self.capacity * float(np.exp(log_g / 12.0))
+            fastest = self.capacity * monthly_factor(log_g)
             self.capacity = clip_float(target, self.capacity * SHRINK_PER_MONTH, fastest)
 
     def preorders(self) -> float:
@@ -155,15 +196,11 @@ class ChipVendor(mesa.Agent):
         badly, as AMD's did in 2023, and meet the new chip's demand a year late."""
         model, chips, p = self.model, self.model.chips, self.model.p
         month = model.month
-        coming = (
-            chips.used
-            & (chips.vendor == self.index)
-            & (chips.variant_of < 0)
-            & (chips.released >= month)
-            & (chips.released <= month + p.preorder_lead_months)
-        )
-        if not coming.any():
-            return 0.0
+        last = month + p.preorder_lead_months
+        _, designs, released = self._own_chips()
+        if not any(month <= r <= last for r in released):
+            return 0.0  # most months: no launch of the vendor's own within the lead
+        coming = designs & (chips.released >= month) & (chips.released <= last)
         view, labs = model.view, model.labs
         choice = coming | (chips.on_sale(month) & (chips.variant_of < 0))
         with np.errstate(divide="ignore"):
@@ -174,6 +211,21 @@ class ChipVendor(mesa.Agent):
         booked = (per_dollar[labs.growth_kind] * view.lab_access[:, coming]).sum(axis=1)
         return float(np.where(buyers, labs.budget * booked, 0.0).sum())
 
+    def _own_chips(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """[chip] the vendor's chips (vendor == index), its own designs among those in use (not
+        variants: what buyers book ahead) and their release months. Asked every month, moved
+        only with the catalogue's revision (add_variant, load_state): kept until then."""
+        chips = self.model.chips
+        key = (chips.revision, id(chips))
+        if self._own is None or self._own[0] != key:
+            mine = chips.vendor == self.index
+            designs = chips.used & mine & (chips.variant_of < 0)
+            released = [int(r) for r in chips.released[designs]]
+            for a in (mine, designs):
+                a.flags.writeable = False
+            self._own = (key, (mine, designs, released), chips)
+        return self._own[1]
+
     def _grow_fab(self) -> None:
         """A month of SMIC: wafer capacity grows logistically toward smic_wafer_ceiling at the
         share of its fastest rate that tool controls leave and the subsidy gives back (never
@@ -183,7 +235,7 @@ class ChipVendor(mesa.Agent):
         fab = float(model.policy.get("fab_tool_controls"))
         subsidy = float(model.policy.get("domestic_subsidy"))
         f = growth_factor(p.fab_tool_growth_penalty * fab, p.subsidy_capacity_effect * subsidy)
-        log_g = float(np.log(p.smic_wafer_growth)) * f
+        log_g = float(scalar_log(p.smic_wafer_growth)) * f
         self.wafers = logistic_step(self.wafers, p.smic_wafer_ceiling, log_g, 1.0)
         learning = p.smic_defect_learning * max(0.0, 1.0 - p.fab_tool_yield_penalty * fab)
         self.defects = learn_defects(self.defects, p.smic_defects_floor, learning, 1.0)
@@ -206,12 +258,14 @@ class ChipVendor(mesa.Agent):
         """[chip] -> one number for this vendor's output: the average over the chips it sells,
         weighted by their share of recent orders (equal shares before any order)."""
         chips = self.model.chips
-        mine = chips.used & (chips.vendor == self.index)
+        mine = chips.used & self._own_chips()[0]
         selling = mine & chips.on_sale(self.model.month)
         mine = selling if selling.any() else mine
-        weights = np.where(mine, 1.0, 0.0)
-        if self.mix is not None and (self.mix * mine).sum() > 0:
-            weights = self.mix * mine
+        by_mix = None if self.mix is None else self.mix * mine
+        if by_mix is not None and by_mix.sum() > 0:
+            weights = by_mix
+        else:
+            weights = np.where(mine, 1.0, 0.0)
         total = weights.sum()
         return float((weights * np.where(mine, values, 0.0)).sum() / total) if total > 0 else 0.0
 
@@ -227,7 +281,7 @@ class ChipVendor(mesa.Agent):
         self.demand_ratio = units / capacity if capacity > 0 else 0.0
         self.recent_demand += DEMAND_SMOOTHING * (units - self.recent_demand)
         if asked is not None and units > 0:
-            mine = self.model.chips.vendor == self.index
+            mine = self._own_chips()[0]
             share = np.where(mine, asked, 0.0) / units
             if self.mix is None or self.mix.shape != share.shape:
                 self.mix = share
@@ -248,7 +302,7 @@ class ChipVendor(mesa.Agent):
         if self._markets_key is not None and self._markets_key[0] == key:
             self.free_before = self._markets_key[1]
             return
-        mine = on_sale & (chips.vendor == self.index) & view.subject
+        mine = on_sale & self._own_chips()[0] & view.subject
         free_before = (view.country_access >= 1.0) & mine[None, :]
         free_before.flags.writeable = False
         self.free_before = free_before
@@ -272,7 +326,7 @@ class ChipVendor(mesa.Agent):
             # launches or leaves sale this month: nothing is caught, launched or retired.
             self._finish_designs(market, free)
             return
-        on_sale = chips.on_sale(model.month) & (chips.vendor == self.index)
+        on_sale = chips.on_sale(model.month) & self._own_chips()[0]
         # A new flagship launched into a closed market calls for a variant only if the vendor
         # has none on sale there (MI300X -> an MI308-like part; not H200 while H20 sells).
         has_variant = (free & (chips.variant_of >= 0)).any()
@@ -313,12 +367,13 @@ class ChipVendor(mesa.Agent):
     def _finish_designs(self, market: int, free: np.ndarray) -> None:
         """Release the designs ready this month whose market is still closed to what they
         replace and has no variant of their parent yet."""
-        if not self.pending:
-            return
         model, chips = self.model, self.model.chips
+        ready = [d for d in self.pending if d["ready"] <= model.month]
+        if not ready:
+            return
         view = model.view
         selling = chips.on_sale(model.month)
-        for design in [d for d in self.pending if d["ready"] <= model.month]:
+        for design in ready:
             self.pending.remove(design)
             gone = design["lost"]
             if selling[gone] and view.country_access[market, gone] >= 1.0:
@@ -448,6 +503,7 @@ class ChipVendor(mesa.Agent):
         fb = d["free_before"]
         self.free_before = None if fb is None else np.array(fb, bool)
         self._markets_key = None
+        self._own = None
         self.variants_made = int(d["variants_made"])
         self.wafers = float(d.get("wafers", self.wafers))
         self.defects = float(d.get("defects", self.defects))

@@ -79,6 +79,7 @@ class ChipTable:
         self._on_sale: tuple[tuple[int, int, bytes], np.ndarray] | None = None
         self._turns_over: tuple[tuple[int, int, bytes], bool] | None = None
         self._owned_by: tuple[tuple[int, int], np.ndarray] | None = None
+        self._counted_by: tuple[tuple[int, int, bytes], np.ndarray] | None = None
         self._h100e: tuple[tuple[int, int], np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -135,6 +136,20 @@ class ChipTable:
             out.flags.writeable = False
             self._owned_by = (key, out)
         return self._owned_by[1]
+
+    def counted_by(self, n_vendors: int, month: int) -> np.ndarray:
+        """[vendor, chip] the chips each vendor's output is averaged over (per_chip_all in
+        agents/vendor.py): those it has on sale in `month`, or all it makes if it has none on
+        sale. Kept until the revision or the chips on sale move (read-only: callers share it)."""
+        key = (n_vendors, self.revision, self.on_sale(month).tobytes())
+        if self._counted_by is None or self._counted_by[0] != key:
+            own = self.owned_by(n_vendors)
+            selling = own & self.on_sale(month)[None, :]
+            has = selling.any(axis=1)
+            out = selling if has.all() else np.where(has[:, None], selling, own)
+            out.flags.writeable = False
+            self._counted_by = (key, out)
+        return self._counted_by[1]
 
     def index(self, chip_id: str) -> int:
         return self.ids.index(chip_id)

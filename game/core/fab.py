@@ -61,8 +61,11 @@ def wafers_per_chip(package_area_mm2: np.ndarray, defects_per_cm2: float) -> np.
     area = np.asarray(package_area_mm2, float)
     dies, die, gross = _die_geometry(area.tobytes(), area.shape)
     good = gross * die_yield(die, defects_per_cm2)
+    some = good > 0
+    if some.all():  # the usual catalogue: no die too large, nothing to guard
+        return dies / np.maximum(good, 1e-300)
     with np.errstate(divide="ignore"):
-        return np.where(good > 0, dies / np.maximum(good, 1e-300), np.inf)
+        return np.where(some, dies / np.maximum(good, 1e-300), np.inf)
 
 
 def hbm_stacks_per_chip(memory_gb: np.ndarray, gb_per_stack: float) -> np.ndarray:

@@ -18,10 +18,12 @@ def softmax_rows(u: np.ndarray) -> np.ndarray:
     option open (all -inf) gets no share."""
     m = u.max(axis=1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    e = np.exp(u - m)
+    e = u - m
+    np.exp(e, out=e)  # in place: the same numbers, one array fewer
     s = e.sum(axis=1, keepdims=True)
     if (s > 0).all():  # the usual month: the guarded division costs more than the plain one
-        return e / s
+        e /= s
+        return e
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
 
 
@@ -50,6 +52,10 @@ def capped_share(requests: np.ndarray, total: int, rng: np.random.Generator) -> 
     asked = int(requests.sum())
     if total >= asked:
         return requests.copy()
+    if total == 0:
+        # What the draw gives for no units, without its argument checks (a third of the calls:
+        # nothing seized, nothing shipped); a draw of no units takes nothing from the stream.
+        return np.zeros_like(requests)
     if asked < HYPERGEOMETRIC_LIMIT:
         # Drawing without replacement from the pool of requested units is exactly fair and bounded.
         return rng.multivariate_hypergeometric(requests, int(total)).astype(np.int64)

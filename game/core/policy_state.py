@@ -7,6 +7,9 @@ from typing import Any
 from game.config.commands import PolicyChange
 from game.config.levers import PolicySpec, Value
 
+_UNSET = object()  # get(): no value set for the lever (or target)
+_NO_TARGETS: dict[str, Value] = {}  # get(): a lever no target has a value for (never written)
+
 
 class PolicyState:
     """The value of every lever now. Plain data (JSON-able), so saves and forks copy it exactly."""
@@ -23,14 +26,15 @@ class PolicyState:
         self.version = 0
 
     def get(self, lever: str, target: str | None = None) -> Any:
+        # Read some thirty times a month: one dict lookup where a value is set, no empty dict
+        # made where a lever has no targets.
         if target is None:
-            if lever in self.global_values:
-                return self.global_values[lever]
+            value = self.global_values.get(lever, _UNSET)
         else:
-            per = self.by_target.get(lever, {})
-            if target in per:
-                return per[target]
-        return self.spec.levers[lever].default
+            value = self.by_target.get(lever, _NO_TARGETS).get(target, _UNSET)
+        if value is _UNSET:
+            return self.spec.levers[lever].default
+        return value
 
     def stamp(self) -> tuple[int, int]:
         """What a cache of anything read from the levers is keyed on: it changes whenever a

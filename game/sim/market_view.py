@@ -6,7 +6,7 @@ again at the points of the month where its inputs change (see ChipWarModel.step)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from game.core.shocks import shock_factors
 if TYPE_CHECKING:
     from game.core.catalogue import ChipTable
     from game.core.params import Params
+    from game.core.policy_state import PolicyState
     from game.sim.model import ChipWarModel
 
 T = TypeVar("T")
@@ -61,16 +62,48 @@ def derive_market_view(
     return view
 
 
+class _LeverReads:
+    """The policy as _Rules reads it, noting every read and its answer: when a lever moves
+    (the stamp), the rules are the same if every read gives the same answer again (most lever
+    changes, a subsidy or a lab's risk appetite, touch nothing the rule engine reads)."""
+
+    def __init__(self, policy: PolicyState) -> None:
+        self.policy = policy
+        self.reads: list[tuple[str, str | None, Any]] = []  # (lever, target or None, answer)
+        self.target_reads: list[tuple[str, dict[str, Any]]] = []  # (lever, its targets)
+
+    def get(self, lever: str, target: str | None = None) -> Any:
+        value = self.policy.get(lever, target)
+        self.reads.append((lever, target, value))
+        return value
+
+    def targets(self, lever: str) -> dict[str, Any]:
+        value = self.policy.targets(lever)
+        self.target_reads.append((lever, dict(value)))
+        return value
+
+    def same(self, policy: PolicyState) -> bool:
+        """Whether `policy` answers every read as it did (equal values: _Rules reads them
+        through float, bool and str, and dicts of targets through get and items)."""
+        get, targets = policy.get, policy.targets
+        return all(get(lever, target) == v for lever, target, v in self.reads) and all(
+            targets(lever) == v for lever, v in self.target_reads
+        )
+
+
 class _Rules:
     """What the levers and the catalogue's specs alone give: the rule engine's arrays and the
     lever values the rest of the view reads. The view is derived twice a month and after every
     command, but these move only when a lever does (PolicyState.stamp) or a chip is added
-    (ChipTable.revision), so a view keeps them (MarketView.derived) until then. Its arrays are
-    shared by every view derived under the same key: they are made read-only, so that a
-    consumer writing into one fails loudly instead of changing later months."""
+    (ChipTable.revision), so a view keeps them (MarketView.derived) until then, and past a
+    lever change that none of its reads see (_LeverReads). Its arrays are shared by every view
+    derived under the same key: they are made read-only, so that a consumer writing into one
+    fails loudly instead of changing later months."""
 
     def __init__(self, model: ChipWarModel) -> None:
-        chips, labs, policy, p = model.chips, model.labs, model.policy, model.p
+        chips, labs, p = model.chips, model.labs, model.p
+        # every lever read goes through `policy`, so that the reads can be checked again
+        self.reads = policy = _LeverReads(model.policy)
         self.vendor_bloc = model.country_bloc[model.vendor_country]
         self.subject = (self.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
         th = Thresholds.from_policy(policy)
@@ -141,7 +174,16 @@ def _rules(model: ChipWarModel, view: MarketView) -> _Rules:
     """The rule engine: each chip's control class, each country's tier and access."""
     chips, labs, policy = model.chips, model.labs, model.policy
     key = (policy.stamp(), chips.revision, id(policy), id(chips), id(labs.country))
-    rules = _kept(view, "rules", key, (policy, chips, labs.country), lambda: _Rules(model))
+    hit = view.derived.get("rules")
+    if hit is None or hit[0] != key:
+        rules = hit[1][0] if hit is not None else None
+        # A lever moved (the stamp), but maybe none the rules read: then they stay (and the
+        # parts of the view kept under them, keyed on their id).
+        if rules is None or hit[0][1:] != key[1:] or not rules.reads.same(policy):
+            rules = _Rules(model)
+        hit = (key, (rules, (policy, chips, labs.country)))
+        view.derived["rules"] = hit
+    rules = hit[1][0]
     view.vendor_bloc = rules.vendor_bloc
     view.vendor_markets = model.vendor_markets
     view.subject = rules.subject
@@ -164,24 +206,60 @@ def _prices_and_value(model: ChipWarModel, view: MarketView, rules: _Rules) -> N
     months = model.month - model.start
     key = (months, chips.revision, id(chips))
     view.flops_per_chip, view.purchase_value = _kept(
-        view, "value", key, (chips,), lambda: _value(model, months)
+        view, "value", key, (chips,), lambda: _value(model, view, months)
     )
-    premium = np.array([v.premium for v in model.vendors])
-    view.price = chips.price * (1.0 + premium[chips.vendor]) * rules.minerals
+    # Half the derivations find every vendor's premium as the one before left it (the month's
+    # first after a month the premiums held, or its second after vendors that held them).
+    premiums = tuple(v.premium for v in model.vendors)
+    key = (premiums, id(rules), chips.revision, id(chips), id(chips.price))
+    view.price = _kept(
+        view, "price", key, (rules, chips, chips.price), lambda: _price(chips, premiums, rules)
+    )
 
 
-def _value(model: ChipWarModel, months: int) -> tuple[np.ndarray, np.ndarray]:
-    """[chip] usable FLOP/s, and [buyer kind, chip] purchase value (read-only: views share them)."""
+def _price(chips: ChipTable, premiums: tuple[float, ...], rules: _Rules) -> np.ndarray:
+    """[chip] price: list price, the vendor's scarcity premium, the mineral controls' factor
+    (read-only: views share it)."""
+    premium = np.array(premiums)
+    price = chips.price * (1.0 + premium[chips.vendor]) * rules.minerals
+    price.flags.writeable = False
+    return price
+
+
+class _Specs:
+    """What purchase values read of the catalogue's specs alone, kept with its revision: a
+    chip's links factor (chip_factors), its peak FLOP/s, its bandwidth against an H100's, and
+    each ecosystem's starting gap to CUDA (read-only)."""
+
+    def __init__(self, chips: ChipTable, p: Params) -> None:
+        self.link = (
+            np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
+        )
+        self.peak_flops = chips.tflops * 1e12
+        self.bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
+        self.gap0 = 1.0 - chips.ecosystem_base
+        for a in vars(self).values():
+            a.flags.writeable = False
+
+
+def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """[chip] usable FLOP/s, and [buyer kind, chip] purchase value (read-only: views share them).
+    The arithmetic of chip_factors, with what moves only with the specs kept (_Specs)."""
     chips, p = model.chips, model.p
-    eco, link = chip_factors(chips, p, months)
-    flops_per_chip = chips.tflops * 1e12 * eco * link
+    key = (chips.revision, id(chips), p.interconnect_exponent)
+    specs = _kept(view, "specs", key, (chips,), lambda: _Specs(chips, p))
+    years = months / 12.0
+    gap = specs.gap0 * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
+    eco = (1.0 - gap)[chips.ecosystem]
+    link = specs.link
+    flops_per_chip = specs.peak_flops * eco * link
     compute = chips.h100e * eco * link
     # A software ecosystem's maturity holds back serving as it holds back training: decoding
     # reaches a chip's memory bandwidth only through tuned kernels (attention, KV cache,
     # quantised matmuls). Counting bandwidth at its peak made a lagging ecosystem's chips the
     # best buy for every cloud (AMD 40% of all 2030 revenue); SemiAnalysis's MI300X inference
     # tests (2024-2025) found its served throughput well short of what its bandwidth promised.
-    bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE * eco
+    bandwidth = specs.bandwidth * eco
     training = compute ** (1.0 + p.chip_scale_exponent)
     w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
     purchase_value = np.where(
@@ -338,9 +416,18 @@ def smuggling_load(chips: ChipTable, p: Params) -> np.ndarray:
 
 def hbm_stacks_per_chip(model: ChipWarModel, stacks: np.ndarray | None = None) -> np.ndarray:
     """[vendor] HBM stacks a chip of each vendor's recent mix carries (`stacks`: [chip] the
-    stacks on each package, if the caller has them)."""
+    stacks on each package, if the caller has them). Kept in the model's view when it has one
+    (_stacks_of_mix): the stockpile's draw after the month's orders asks it of the mixes those
+    orders made, which next month's capacity then asks of again."""
     if stacks is None:
         stacks = fab.hbm_stacks_per_chip(model.chips.memory_gb, model.p.hbm_gb_per_stack)
+    view = getattr(model, "_view", None)  # its store of what it derived, stale or not
+    if view is not None:
+        return _stacks_of_mix(model, view, stacks)
+    return _per_chip_of_mix(model, stacks)
+
+
+def _per_chip_of_mix(model: ChipWarModel, stacks: np.ndarray) -> np.ndarray:
     return per_chip_all(model.vendors, model.chips, model.month, stacks)
 
 
@@ -382,20 +469,21 @@ def vendor_capacity(
 
 
 def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) -> np.ndarray:
-    """hbm_stacks_per_chip, kept in the view under the objects it reads: the chips on sale
-    (ChipTable.on_sale's kept array), the catalogue's vendors, each vendor's mix (replaced,
-    never written in place, when orders come) and the stacks per chip (kept with the levers)."""
+    """hbm_stacks_per_chip, kept in the view under what it reads: the chips on sale (by
+    content: the same chips sell next month), the catalogue's vendors (ChipTable.owned_by's
+    kept array), each vendor's mix (replaced, never written in place, when orders come) and
+    the stacks per chip (by content)."""
     chips = model.chips
     on_sale = chips.on_sale(model.month)
     owned = chips.owned_by(len(model.vendors))
     mixes = tuple(v.mix for v in model.vendors)
-    key = (id(on_sale), id(owned), id(stacks), tuple(id(m) for m in mixes))
+    key = (on_sale.tobytes(), id(owned), stacks.tobytes(), tuple(id(m) for m in mixes))
     return _kept(
         view,
         "stacks_of_mix",
         key,
-        (on_sale, owned, stacks, mixes),
-        lambda: _read_only(hbm_stacks_per_chip(model, stacks)),
+        (owned, mixes),
+        lambda: _read_only(_per_chip_of_mix(model, stacks)),
     )
 
 

@@ -35,7 +35,7 @@ from agents import lab as lab_phase
 from agents.broker import Broker, BrokerTable
 from agents.government import Government
 from agents.lab import AILab, LabTable
-from agents.vendor import ChipVendor
+from agents.vendor import ChipVendor, record_demand_all
 from game.config.commands import PolicyChange, check_change
 from game.config.dates import format_month, month_of_year, parse_month, year_of
 from game.config.errors import CommandError, InputError, Problem
@@ -438,10 +438,12 @@ class ChipWarModel(mesa.Model):
         """What the rules allow and what chips cost (game/core/market_view.py). Derived in one
         place (game/sim/market_view.py): by the month's order at the points where its inputs
         change, and between months whenever it is read after a month or a command."""
-        if self._view_stale or self._view is None:
+        view = self._view
+        if view is None or self._view_stale:
             self.refresh_market_view()
-        assert self._view is not None
-        return self._view
+            view = self._view
+            assert view is not None
+        return view
 
     def refresh_market_view(self, before_vendors: bool = False) -> None:
         """Derive the market view again (game/sim/market_view.py) from the state now
@@ -464,8 +466,8 @@ class ChipWarModel(mesa.Model):
             weights=asked[self.chips.used],
             minlength=len(self.vendors),
         )
-        for v in self.vendors:
-            v.record_demand(float(units[v.index]), float(self.view.vendor_capacity[v.index]), asked)
+        units_of, capacity = units.tolist(), self.view.vendor_capacity.tolist()  # as float()
+        record_demand_all(self.vendors, units_of, capacity, asked)
 
     def _grow_hbm(self) -> None:
         """China's HBM supply moves for the month (game/core/hbm.py)."""
