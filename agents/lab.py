@@ -220,20 +220,42 @@ def _domestic_floor(
     bought = shares * h100e_per_share
     dom_c = np.where(domestic, bought, 0.0).sum(axis=1)
     other_c = bought.sum(axis=1) - dom_c
-    lift = bound & (dom_c > 0) & (dom_c < floor * (dom_c + other_c))
-    if not lift.any():
+    up, down = _floor_factors(bound, floor, dom_money, other_money, dom_c, other_c)
+    if up is None:
         return shares
-    # H100e per unit of money share on each side; the domestic money share that meets the floor
-    per_dom = dom_c / np.maximum(dom_money, 1e-12)
-    per_other = other_c / np.maximum(other_money, 1e-12)
-    total = dom_money + other_money
-    weight = floor * per_other + (1.0 - floor) * per_dom  # > 0 where lifted
-    target = np.divide(
-        total * floor * per_other, weight, out=dom_money.copy(), where=lift & (weight > 0)
-    )
-    up = np.where(lift, target / np.maximum(dom_money, 1e-12), 1.0)
-    down = np.where(lift, (total - target) / np.maximum(other_money, 1e-12), 1.0)
     return shares * np.where(domestic, up[:, None], down[:, None])
+
+
+def _floor_factors(
+    bound: np.ndarray,
+    floor: float,
+    dom_money: np.ndarray,
+    other_money: np.ndarray,
+    dom_c: np.ndarray,
+    other_c: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    """[lab] what _domestic_floor multiplies each lab's domestic and other shares by (1 where
+    it lifts nothing), or (None, None) when no lab is lifted. Worked out per bound lab in
+    Python floats (the same IEEE arithmetic as numpy's, in the same order): a handful of labs
+    is bound, and some twenty numpy calls on [lab] arrays cost more than the loop."""
+    up = down = None
+    money, compute = (dom_money.tolist(), other_money.tolist()), (dom_c.tolist(), other_c.tolist())
+    for i in np.flatnonzero(bound).tolist():
+        dm, om, dc, oc = money[0][i], money[1][i], compute[0][i], compute[1][i]
+        if not (dc > 0 and dc < floor * (dc + oc)):
+            continue
+        # H100e per unit of money share on each side; the domestic money share that meets
+        # the floor
+        per_dom = dc / max(dm, 1e-12)
+        per_other = oc / max(om, 1e-12)
+        total = dm + om
+        weight = floor * per_other + (1.0 - floor) * per_dom  # > 0 where lifted
+        target = total * floor * per_other / weight if weight > 0 else dm
+        if up is None:
+            up, down = np.ones(bound.size), np.ones(bound.size)
+        up[i] = target / max(dm, 1e-12)
+        down[i] = (total - target) / max(om, 1e-12)
+    return up, down
 
 
 def _hold_to_mandate(
@@ -251,12 +273,22 @@ def _hold_to_mandate(
     got = units * source_h100e[None, :]
     dom = np.where(domestic, got, 0.0).sum(axis=1)
     foreign = got.sum(axis=1) - dom
-    allowed = dom * (1.0 - floor) / floor
-    offered = domestic.any(axis=1)
-    cut = bound & offered & (foreign > allowed)
-    if not cut.any():
+    scale = None
+    # per bound lab, in Python floats (the same IEEE arithmetic as numpy's): a handful of labs
+    dom_l, foreign_l = dom.tolist(), foreign.tolist()
+    offered = None  # labs offered no domestic chip at all are not held back
+    for i in np.flatnonzero(bound).tolist():
+        allowed = dom_l[i] * (1.0 - floor) / floor
+        over = foreign_l[i]
+        if over > allowed:
+            if offered is None:
+                offered = domestic.any(axis=1).tolist()
+            if offered[i]:
+                if scale is None:
+                    scale = np.ones(bound.size)
+                scale[i] = allowed / max(over, 1e-12)
+    if scale is None:
         return units
-    scale = np.where(cut, allowed / np.maximum(foreign, 1e-12), 1.0)
     return np.where(domestic, units, units * scale[:, None])
 
 
