@@ -463,6 +463,25 @@ class _RuleTerms:
         for a in vars(self).values():
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
+        self._open: tuple[tuple, _OpenSources] | None = None
+
+    def open_sources(
+        self, model: MonthContext, on_sale: np.ndarray, active: np.ndarray
+    ) -> _OpenSources:
+        """The sources open to each lab now (_OpenSources), kept while the chips on sale, the
+        labs founded, their risk appetites and the gray market's chip are as before."""
+        p, risk, view = model.p, model.labs.risk, model.view
+        key = (
+            on_sale.tobytes(),
+            active.tobytes(),
+            risk.tobytes(),
+            view.gray_chip,
+            p.rental_risk_cost,
+            p.smuggling_risk_cost,
+        )
+        if self._open is None or self._open[0] != key:
+            self._open = (key, _OpenSources(self, model, on_sale, active))
+        return self._open[1]
 
     @staticmethod
     def of(model: MonthContext) -> _RuleTerms:
@@ -487,6 +506,32 @@ class _RuleTerms:
             hit = (key, (_RuleTerms(model), view.lab_access))
             view.derived["lab_offers"] = hit
         return hit[1][0]
+
+
+class _OpenSources:
+    """Which sources each lab may use this month as the rule terms, the chips on sale, the labs
+    founded and their risk appetites say, with the risk appetites' costs: these move with a
+    launch, a founding or a lever, not with the month, so the rule terms keep the last ones
+    (read-only, as every month until then shares them)."""
+
+    def __init__(
+        self, rules: _RuleTerms, model: MonthContext, on_sale: np.ndarray, active: np.ndarray
+    ) -> None:
+        p, labs, view = model.p, model.labs, model.view
+        n_labs, n_chips = rules.may_buy.shape
+        self.may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
+        # [lab, source] a domestic chip on offer (the mandate counts them)
+        self.domestic = np.concatenate(
+            [rules.domestic & self.may_buy, np.zeros((n_labs, n_chips + 1), bool)], axis=1
+        )
+        risky = active & (labs.risk > 0)  # labs with no risk appetite never rent nor smuggle
+        self.rentable = rules.may_rent & risky[:, None] & on_sale[None, :]
+        self.rental_risk = p.rental_risk_cost * (1.0 - labs.risk)[:, None]
+        g = view.gray_chip
+        self.wants_gray = risky & (view.lab_access[:, g] < 1) if g >= 0 else risky & False
+        self.smuggling_risk = p.smuggling_risk_cost * (1.0 - labs.risk)
+        for a in vars(self).values():
+            a.flags.writeable = False
 
 
 def vendor_price_factors(model: MonthContext) -> np.ndarray | None:
@@ -514,9 +559,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     n_labs, n_chips = len(labs), len(chips)
     on_sale = chips.on_sale(model.month)
     value = view.purchase_value[labs.growth_kind]  # [L, C]: trainers and servers differ
-    allowed = view.lab_access  # [L, C] share allowed
     rules = _RuleTerms.of(model)
-    domestic = rules.domestic
     beta = p.choice_sharpness
 
     # Direct purchases ------------------------------------------------------------
@@ -536,62 +579,54 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     vendor_terms = vendor_price_factors(model)  # the vendors' own levers: China price, checks
     if vendor_terms is not None:
         direct_price = direct_price * vendor_terms
-    if direct_price.ndim == 1:  # no factor applied
-        direct_price = direct_price[None, :].repeat(n_labs, axis=0)
-    may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
+    n_sources = 2 * n_chips + 1
+    open_ = rules.open_sources(model, on_sale, active)
+    # [lab, source] unit prices, filled in place: the direct prices broadcast where no factor
+    # made them [lab, chip] (the same numbers as a repeated copy, one copy fewer)
+    unit_price = np.empty((n_labs, n_sources))
+    unit_price[:, :n_chips] = direct_price
     with np.errstate(divide="ignore"):
         buy_utility = beta * np.log(value / direct_price) + rules.log_buy_allowed
     buy_utility = buy_utility + rules.preference
-    buy_utility = np.where(may_buy, buy_utility, -np.inf)
+    # [lab, source] utilities: -inf, then each open source's number
+    utility = np.full((n_labs, n_sources), -np.inf)
+    np.copyto(utility[:, :n_chips], buy_utility, where=open_.may_buy)
 
     # Renting abroad ------------------------------------------------------------------
     host = view.rental_host
     rental_price = view.price * p.rental_premium
+    unit_price[:, n_chips:-1] = rental_price
     held = model.ledger.by_provenance().sum(axis=1)  # [lab, provenance]: whole counts
-    if host < 0:
-        rent_utility = np.full((n_labs, n_chips), -np.inf)
-    else:
-        rentable = rules.may_rent & (active & (labs.risk > 0))[:, None] & on_sale[None, :]
+    if host >= 0:
         with np.errstate(divide="ignore"):
             worth = _provenance_worth(model, RENTED, held)[:, None]
             rent_utility = (
                 beta * np.log(value * worth / rental_price[None, :])
                 + rules.log_host_allowed[None, :]
-                - p.rental_risk_cost * (1.0 - labs.risk)[:, None]
+                - open_.rental_risk
             )
-        rent_utility = np.where(rentable, rent_utility, -np.inf)
+        np.copyto(utility[:, n_chips:-1], rent_utility, where=open_.rentable)
 
     # The gray market -----------------------------------------------------------------
     g = view.gray_chip
-    gray_utility = np.full((n_labs, 1), -np.inf)
+    unit_price[:, -1] = view.gray_price if g >= 0 else np.inf
     if g >= 0:
-        wants = active & (labs.risk > 0) & (allowed[:, g] < 1)
-        risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
+        risk_cost = open_.smuggling_risk * np.sqrt(max(view.enforcement, 0.0))
         worth = value[:, g] * _provenance_worth(model, SMUGGLED, held)
-        gray_utility[:, 0] = np.where(
-            wants, beta * np.log(worth / view.gray_price) - risk_cost, -np.inf
-        )
+        gray_utility = beta * np.log(worth / view.gray_price) - risk_cost
+        np.copyto(utility[:, -1], gray_utility, where=open_.wants_gray)
 
     return _Offers(
         # one row per kind of buyer (trainers, servers), then each lab's: the same numbers
         outside=outside_option(
             view.purchase_value, chips.price, on_sale & chips.used, beta, p.reservation_markup
         )[labs.growth_kind],
-        utility=np.concatenate([buy_utility, rent_utility, gray_utility], axis=1),
-        unit_price=np.concatenate(
-            [
-                direct_price,
-                rental_price[None, :].repeat(n_labs, axis=0),
-                np.full((n_labs, 1), view.gray_price if g >= 0 else np.inf),
-            ],
-            axis=1,
-        ),
+        utility=utility,
+        unit_price=unit_price,
         allowed=rules.allowed,
-        domestic=np.concatenate(
-            [domestic & may_buy, np.zeros((n_labs, n_chips + 1), bool)], axis=1
-        ),
+        domestic=open_.domestic,
         buyer_country=rules.buyer_country,
-        direct_price=direct_price,
+        direct_price=unit_price[:, :n_chips],
         rental_price=rental_price,
         provenance=rules.provenance,
         rules=rules,
