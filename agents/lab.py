@@ -215,11 +215,14 @@ def _domestic_floor(
     then needs fewer dollars to meet it and leaves more for the rest, instead of tightening
     the cap on everything else. `h100e_per_share` [lab, source] is the compute a unit of
     spending share buys (allowed share x H100e per chip / unit price)."""
-    dom_money = np.where(domestic, shares, 0.0).sum(axis=1)
-    other_money = shares.sum(axis=1) - dom_money
-    bought = shares * h100e_per_share
-    dom_c = np.where(domestic, bought, 0.0).sum(axis=1)
-    other_c = bought.sum(axis=1) - dom_c
+    # [money, compute] x [lab, source], summed per lab in one call each: a row's sum is the
+    # same pairwise sum in a stack as alone
+    both = np.empty((2,) + shares.shape)
+    both[0] = shares
+    np.multiply(shares, h100e_per_share, out=both[1])
+    dom = np.where(domestic, both, 0.0).sum(axis=2)
+    dom_money, dom_c = dom
+    other_money, other_c = both.sum(axis=2) - dom
     up, down = _floor_factors(bound, floor, dom_money, other_money, dom_c, other_c)
     if up is None:
         return shares
@@ -618,8 +621,9 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
 
     return _Offers(
         # one row per kind of buyer (trainers, servers), then each lab's: the same numbers
+        # (a chip on sale is one in use: ChipTable.on_sale)
         outside=outside_option(
-            view.purchase_value, chips.price, on_sale & chips.used, beta, p.reservation_markup
+            view.purchase_value, chips.price, on_sale, beta, p.reservation_markup
         )[labs.growth_kind],
         utility=utility,
         unit_price=unit_price,
@@ -651,8 +655,7 @@ def outside_option(
     compute under a total embargo as under the historical controls)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         per_dollar = np.where(on_sale[None, :] & (list_price > 0)[None, :], value / list_price, 0.0)
-    best = per_dollar.max(axis=1, initial=0.0)
-    with np.errstate(divide="ignore"):
+        best = per_dollar.max(axis=1, initial=0.0)
         return beta * np.log(best / markup)
 
 
@@ -816,7 +819,7 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     model.books.record_flows(
         h_d, model.vendor_country[chips.vendor[c_d]], prov_d, qty_d, h_r, qty_r
     )
-    model.books.bought_by_lab = got_d.sum(axis=1) + got_r.sum(axis=1)
+    model.books.bought_by_lab = (got_d + got_r).sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.
     if gray:
@@ -942,10 +945,7 @@ def distillation_share(model: MonthContext) -> np.ndarray:
     weights) cut it for labs in restricted or embargoed countries, in proportion: intermediaries
     and open-weight models keep the rest, and the lever cannot reach what is already out."""
     labs = model.labs
-    tier = model.view.tier[labs.country]
-    cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
-    cut = float(model.policy.get("model_access_controls"))
-    share = np.where(cut_off, model.p.distillation_share * (1.0 - cut), model.p.distillation_share)
+    share = _access_share(model)
     efforts = distillation_efforts(model)
     if efforts is None:
         return share
@@ -953,6 +953,25 @@ def distillation_share(model: MonthContext) -> np.ndarray:
     # caught at it is shut out of the foreign models until its cut-off ends.
     share = np.minimum(share * efforts, model.p.distillation_max_share)
     return np.where(labs.distil_cut_until > model.month, 0.0, share)
+
+
+def _access_share(model: MonthContext) -> np.ndarray:
+    """[lab] distillation_share before the labs' own efforts: cut by model access controls for
+    labs in restricted or embargoed countries. The view keeps it while the tiers (one array
+    while no lever moves), the labs' countries, the lever and the parameter are as before
+    (read-only: the months share it)."""
+    labs, view, p = model.labs, model.view, model.p
+    cut = float(model.policy.get("model_access_controls"))
+    key = (id(view.tier), labs.country.tobytes(), cut, p.distillation_share)
+    hit = view.derived.get("lab_access_share")
+    if hit is None or hit[0] != key:
+        tier = view.tier[labs.country]
+        cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
+        share = np.where(cut_off, p.distillation_share * (1.0 - cut), p.distillation_share)
+        share.flags.writeable = False
+        hit = (key, (share, view.tier))  # the tiers held, so that no other array takes the id
+        view.derived["lab_access_share"] = hit
+    return hit[1][0]
 
 
 def watch_distillation(model: MonthContext) -> None:
