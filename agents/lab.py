@@ -389,9 +389,9 @@ def procure(model: MonthContext) -> None:
 class _RuleTerms:
     """What a lab's offers take from the rules, the levers and the tables alone, not from the
     month: who buys which chip at home, how a purchase is booked, what share the licences
-    allow and which sources are shut. Derived again when the rule engine's arrays are (a new
-    lab_access array: a lever moved or a chip was added) or the tables or vendors' markets
-    change, and kept in the view between (read-only: every month shares them)."""
+    allow and which sources are shut. Derived again when what the rule engine's arrays say
+    (access, tiers, classes, listings, customs) or the tables or vendors' markets change, and
+    kept in the view between (read-only: every month shares them)."""
 
     def __init__(self, model: MonthContext) -> None:
         p, labs, chips, view = model.p, model.labs, model.chips, model.view
@@ -489,10 +489,23 @@ class _RuleTerms:
     @staticmethod
     def of(model: MonthContext) -> _RuleTerms:
         """The terms for the model now, from the view's keep when their inputs are as before.
-        The keep holds the lab_access array its key names by id, so no other takes that id."""
+        The rule engine's arrays are keyed on their contents, not on the arrays: the engine
+        derives new ones whenever any lever moves (enforcement, a subsidy), and most such
+        moves leave what a lab may buy as it was."""
         p, labs, chips, view, policy = model.p, model.labs, model.chips, model.view, model.policy
         key = (
-            id(view.lab_access),
+            *(
+                a.tobytes()
+                for a in (
+                    view.lab_access,
+                    view.vendor_bloc,
+                    view.subject,
+                    view.tier,
+                    view.customs_effort,
+                    view.listed,
+                    view.chip_class,
+                )
+            ),
             chips.revision,
             labs.bloc.tobytes(),
             labs.country.tobytes(),
@@ -506,7 +519,7 @@ class _RuleTerms:
         )
         hit = view.derived.get("lab_offers")
         if hit is None or hit[0] != key:
-            hit = (key, (_RuleTerms(model), view.lab_access))
+            hit = (key, (_RuleTerms(model),))
             view.derived["lab_offers"] = hit
         return hit[1][0]
 
