@@ -432,10 +432,12 @@ class _RuleTerms:
         self.host_allowed = np.zeros(n_chips)
         self.may_rent = np.zeros((n_labs, n_chips), bool)
         self.log_host_allowed = np.zeros(n_chips)
+        self.rent_cut = np.zeros(0, np.int64)  # labs whose rented chips revert to the host
         if host >= 0:
             self.host_allowed = view.lab_access[host]
             remote_cut = bool(model.policy.get("remote_access_controls")) & self.restricted
             cut_off = view.listed | remote_cut
+            self.rent_cut = np.flatnonzero(cut_off & (np.arange(n_labs) != host))
             may_rent = ~cut_off & (labs.country != labs.country[host])
             self.may_rent = (
                 may_rent[:, None]
@@ -1059,14 +1061,10 @@ def cut_remote_access(model: MonthContext) -> None:
     host = model.view.rental_host
     if host < 0:
         return
-    labs, view = model.labs, model.view
-    tier = view.tier[labs.country]
-    cut = view.listed.copy()
-    if bool(model.policy.get("remote_access_controls")):
-        cut |= (tier == RESTRICTED) | (tier == EMBARGOED)
-    cut[host] = False
-    if cut.any():
-        moved = model.ledger.transfer_provenance(np.flatnonzero(cut), RENTED, host, LEGAL)
+    labs = model.labs
+    cut = _RuleTerms.of(model).rent_cut  # listed labs, and restricted ones under the lever
+    if cut.size:
+        moved = model.ledger.transfer_provenance(cut, RENTED, host, LEGAL)
         if moved:
             model.news(
                 "remote_access",
