@@ -276,22 +276,12 @@ def _hold_to_mandate(
     got = units * source_h100e[None, :]
     dom = np.where(domestic, got, 0.0).sum(axis=1)
     foreign = got.sum(axis=1) - dom
-    scale = None
-    # per bound lab, in Python floats (the same IEEE arithmetic as numpy's): a handful of labs
-    dom_l, foreign_l = dom.tolist(), foreign.tolist()
-    offered = None  # labs offered no domestic chip at all are not held back
-    for i in np.flatnonzero(bound).tolist():
-        allowed = dom_l[i] * (1.0 - floor) / floor
-        over = foreign_l[i]
-        if over > allowed:
-            if offered is None:
-                offered = domestic.any(axis=1).tolist()
-            if offered[i]:
-                if scale is None:
-                    scale = np.ones(bound.size)
-                scale[i] = allowed / max(over, 1e-12)
-    if scale is None:
+    allowed = dom * (1.0 - floor) / floor
+    offered = domestic.any(axis=1)
+    cut = bound & offered & (foreign > allowed)
+    if not cut.any():
         return units
+    scale = np.where(cut, allowed / np.maximum(foreign, 1e-12), 1.0)
     return np.where(domestic, units, units * scale[:, None])
 
 
