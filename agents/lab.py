@@ -215,25 +215,50 @@ def _domestic_floor(
     then needs fewer dollars to meet it and leaves more for the rest, instead of tightening
     the cap on everything else. `h100e_per_share` [lab, source] is the compute a unit of
     spending share buys (allowed share x H100e per chip / unit price)."""
-    dom_money = np.where(domestic, shares, 0.0).sum(axis=1)
-    other_money = shares.sum(axis=1) - dom_money
-    bought = shares * h100e_per_share
-    dom_c = np.where(domestic, bought, 0.0).sum(axis=1)
-    other_c = bought.sum(axis=1) - dom_c
-    lift = bound & (dom_c > 0) & (dom_c < floor * (dom_c + other_c))
-    if not lift.any():
+    # [money, compute] x [lab, source], summed per lab in one call each: a row's sum is the
+    # same pairwise sum in a stack as alone
+    both = np.empty((2,) + shares.shape)
+    both[0] = shares
+    np.multiply(shares, h100e_per_share, out=both[1])
+    dom = np.where(domestic, both, 0.0).sum(axis=2)
+    dom_money, dom_c = dom
+    other_money, other_c = both.sum(axis=2) - dom
+    up, down = _floor_factors(bound, floor, dom_money, other_money, dom_c, other_c)
+    if up is None:
         return shares
-    # H100e per unit of money share on each side; the domestic money share that meets the floor
-    per_dom = dom_c / np.maximum(dom_money, 1e-12)
-    per_other = other_c / np.maximum(other_money, 1e-12)
-    total = dom_money + other_money
-    weight = floor * per_other + (1.0 - floor) * per_dom  # > 0 where lifted
-    target = np.divide(
-        total * floor * per_other, weight, out=dom_money.copy(), where=lift & (weight > 0)
-    )
-    up = np.where(lift, target / np.maximum(dom_money, 1e-12), 1.0)
-    down = np.where(lift, (total - target) / np.maximum(other_money, 1e-12), 1.0)
     return shares * np.where(domestic, up[:, None], down[:, None])
+
+
+def _floor_factors(
+    bound: np.ndarray,
+    floor: float,
+    dom_money: np.ndarray,
+    other_money: np.ndarray,
+    dom_c: np.ndarray,
+    other_c: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    """[lab] what _domestic_floor multiplies each lab's domestic and other shares by (1 where
+    it lifts nothing), or (None, None) when no lab is lifted. Worked out per bound lab in
+    Python floats (the same IEEE arithmetic as numpy's, in the same order): a handful of labs
+    is bound, and some twenty numpy calls on [lab] arrays cost more than the loop."""
+    up = down = None
+    money, compute = (dom_money.tolist(), other_money.tolist()), (dom_c.tolist(), other_c.tolist())
+    for i in np.flatnonzero(bound).tolist():
+        dm, om, dc, oc = money[0][i], money[1][i], compute[0][i], compute[1][i]
+        if not (dc > 0 and dc < floor * (dc + oc)):
+            continue
+        # H100e per unit of money share on each side; the domestic money share that meets
+        # the floor
+        per_dom = dc / max(dm, 1e-12)
+        per_other = oc / max(om, 1e-12)
+        total = dm + om
+        weight = floor * per_other + (1.0 - floor) * per_dom  # > 0 where lifted
+        target = total * floor * per_other / weight if weight > 0 else dm
+        if up is None:
+            up, down = np.ones(bound.size), np.ones(bound.size)
+        up[i] = target / max(dm, 1e-12)
+        down[i] = (total - target) / max(om, 1e-12)
+    return up, down
 
 
 def _hold_to_mandate(
@@ -354,9 +379,9 @@ def procure(model: MonthContext) -> None:
 class _RuleTerms:
     """What a lab's offers take from the rules, the levers and the tables alone, not from the
     month: who buys which chip at home, how a purchase is booked, what share the licences
-    allow and which sources are shut. Derived again when the rule engine's arrays are (a new
-    lab_access array: a lever moved or a chip was added) or the tables or vendors' markets
-    change, and kept in the view between (read-only: every month shares them)."""
+    allow and which sources are shut. Derived again when what the rule engine's arrays say
+    (access, tiers, classes, listings, customs) or the tables or vendors' markets change, and
+    kept in the view between (read-only: every month shares them)."""
 
     def __init__(self, model: MonthContext) -> None:
         p, labs, chips, view = model.p, model.labs, model.chips, model.view
@@ -397,10 +422,12 @@ class _RuleTerms:
         self.host_allowed = np.zeros(n_chips)
         self.may_rent = np.zeros((n_labs, n_chips), bool)
         self.log_host_allowed = np.zeros(n_chips)
+        self.rent_cut = np.zeros(0, np.int64)  # labs whose rented chips revert to the host
         if host >= 0:
             self.host_allowed = view.lab_access[host]
             remote_cut = bool(model.policy.get("remote_access_controls")) & self.restricted
             cut_off = view.listed | remote_cut
+            self.rent_cut = np.flatnonzero(cut_off & (np.arange(n_labs) != host))
             may_rent = ~cut_off & (labs.country != labs.country[host])
             self.may_rent = (
                 may_rent[:, None]
@@ -431,14 +458,46 @@ class _RuleTerms:
         for a in vars(self).values():
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
+        self._open: tuple[tuple, _OpenSources] | None = None
+
+    def open_sources(
+        self, model: MonthContext, on_sale: np.ndarray, active: np.ndarray
+    ) -> _OpenSources:
+        """The sources open to each lab now (_OpenSources), kept while the chips on sale, the
+        labs founded, their risk appetites and the gray market's chip are as before."""
+        p, risk, view = model.p, model.labs.risk, model.view
+        key = (
+            on_sale.tobytes(),
+            active.tobytes(),
+            risk.tobytes(),
+            view.gray_chip,
+            p.rental_risk_cost,
+            p.smuggling_risk_cost,
+        )
+        if self._open is None or self._open[0] != key:
+            self._open = (key, _OpenSources(self, model, on_sale, active))
+        return self._open[1]
 
     @staticmethod
     def of(model: MonthContext) -> _RuleTerms:
         """The terms for the model now, from the view's keep when their inputs are as before.
-        The keep holds the lab_access array its key names by id, so no other takes that id."""
+        The rule engine's arrays are keyed on their contents, not on the arrays: the engine
+        derives new ones whenever any lever moves (enforcement, a subsidy), and most such
+        moves leave what a lab may buy as it was."""
         p, labs, chips, view, policy = model.p, model.labs, model.chips, model.view, model.policy
         key = (
-            id(view.lab_access),
+            *(
+                a.tobytes()
+                for a in (
+                    view.lab_access,
+                    view.vendor_bloc,
+                    view.subject,
+                    view.tier,
+                    view.customs_effort,
+                    view.listed,
+                    view.chip_class,
+                )
+            ),
             chips.revision,
             labs.bloc.tobytes(),
             labs.country.tobytes(),
@@ -452,9 +511,35 @@ class _RuleTerms:
         )
         hit = view.derived.get("lab_offers")
         if hit is None or hit[0] != key:
-            hit = (key, (_RuleTerms(model), view.lab_access))
+            hit = (key, (_RuleTerms(model),))
             view.derived["lab_offers"] = hit
         return hit[1][0]
+
+
+class _OpenSources:
+    """Which sources each lab may use this month as the rule terms, the chips on sale, the labs
+    founded and their risk appetites say, with the risk appetites' costs: these move with a
+    launch, a founding or a lever, not with the month, so the rule terms keep the last ones
+    (read-only, as every month until then shares them)."""
+
+    def __init__(
+        self, rules: _RuleTerms, model: MonthContext, on_sale: np.ndarray, active: np.ndarray
+    ) -> None:
+        p, labs, view = model.p, model.labs, model.view
+        n_labs, n_chips = rules.may_buy.shape
+        self.may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
+        # [lab, source] a domestic chip on offer (the mandate counts them)
+        self.domestic = np.concatenate(
+            [rules.domestic & self.may_buy, np.zeros((n_labs, n_chips + 1), bool)], axis=1
+        )
+        risky = active & (labs.risk > 0)  # labs with no risk appetite never rent nor smuggle
+        self.rentable = rules.may_rent & risky[:, None] & on_sale[None, :]
+        self.rental_risk = p.rental_risk_cost * (1.0 - labs.risk)[:, None]
+        g = view.gray_chip
+        self.wants_gray = risky & (view.lab_access[:, g] < 1) if g >= 0 else risky & False
+        self.smuggling_risk = p.smuggling_risk_cost * (1.0 - labs.risk)
+        for a in vars(self).values():
+            a.flags.writeable = False
 
 
 def vendor_price_factors(model: MonthContext) -> np.ndarray | None:
@@ -482,9 +567,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     n_labs, n_chips = len(labs), len(chips)
     on_sale = chips.on_sale(model.month)
     value = view.purchase_value[labs.growth_kind]  # [L, C]: trainers and servers differ
-    allowed = view.lab_access  # [L, C] share allowed
     rules = _RuleTerms.of(model)
-    domestic = rules.domestic
     beta = p.choice_sharpness
 
     # Direct purchases ------------------------------------------------------------
@@ -504,62 +587,55 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     vendor_terms = vendor_price_factors(model)  # the vendors' own levers: China price, checks
     if vendor_terms is not None:
         direct_price = direct_price * vendor_terms
-    if direct_price.ndim == 1:  # no factor applied
-        direct_price = direct_price[None, :].repeat(n_labs, axis=0)
-    may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
+    n_sources = 2 * n_chips + 1
+    open_ = rules.open_sources(model, on_sale, active)
+    # [lab, source] unit prices, filled in place: the direct prices broadcast where no factor
+    # made them [lab, chip] (the same numbers as a repeated copy, one copy fewer)
+    unit_price = np.empty((n_labs, n_sources))
+    unit_price[:, :n_chips] = direct_price
     with np.errstate(divide="ignore"):
         buy_utility = beta * np.log(value / direct_price) + rules.log_buy_allowed
     buy_utility = buy_utility + rules.preference
-    buy_utility = np.where(may_buy, buy_utility, -np.inf)
+    # [lab, source] utilities: -inf, then each open source's number
+    utility = np.full((n_labs, n_sources), -np.inf)
+    np.copyto(utility[:, :n_chips], buy_utility, where=open_.may_buy)
 
     # Renting abroad ------------------------------------------------------------------
     host = view.rental_host
     rental_price = view.price * p.rental_premium
+    unit_price[:, n_chips:-1] = rental_price
     held = model.ledger.by_provenance().sum(axis=1)  # [lab, provenance]: whole counts
-    if host < 0:
-        rent_utility = np.full((n_labs, n_chips), -np.inf)
-    else:
-        rentable = rules.may_rent & (active & (labs.risk > 0))[:, None] & on_sale[None, :]
+    if host >= 0:
         with np.errstate(divide="ignore"):
             worth = _provenance_worth(model, RENTED, held)[:, None]
             rent_utility = (
                 beta * np.log(value * worth / rental_price[None, :])
                 + rules.log_host_allowed[None, :]
-                - p.rental_risk_cost * (1.0 - labs.risk)[:, None]
+                - open_.rental_risk
             )
-        rent_utility = np.where(rentable, rent_utility, -np.inf)
+        np.copyto(utility[:, n_chips:-1], rent_utility, where=open_.rentable)
 
     # The gray market -----------------------------------------------------------------
     g = view.gray_chip
-    gray_utility = np.full((n_labs, 1), -np.inf)
+    unit_price[:, -1] = view.gray_price if g >= 0 else np.inf
     if g >= 0:
-        wants = active & (labs.risk > 0) & (allowed[:, g] < 1)
-        risk_cost = p.smuggling_risk_cost * (1.0 - labs.risk) * np.sqrt(max(view.enforcement, 0.0))
+        risk_cost = open_.smuggling_risk * np.sqrt(max(view.enforcement, 0.0))
         worth = value[:, g] * _provenance_worth(model, SMUGGLED, held)
-        gray_utility[:, 0] = np.where(
-            wants, beta * np.log(worth / view.gray_price) - risk_cost, -np.inf
-        )
+        gray_utility = beta * np.log(worth / view.gray_price) - risk_cost
+        np.copyto(utility[:, -1], gray_utility, where=open_.wants_gray)
 
     return _Offers(
         # one row per kind of buyer (trainers, servers), then each lab's: the same numbers
+        # (a chip on sale is one in use: ChipTable.on_sale)
         outside=outside_option(
-            view.purchase_value, chips.price, on_sale & chips.used, beta, p.reservation_markup
+            view.purchase_value, chips.price, on_sale, beta, p.reservation_markup
         )[labs.growth_kind],
-        utility=np.concatenate([buy_utility, rent_utility, gray_utility], axis=1),
-        unit_price=np.concatenate(
-            [
-                direct_price,
-                rental_price[None, :].repeat(n_labs, axis=0),
-                np.full((n_labs, 1), view.gray_price if g >= 0 else np.inf),
-            ],
-            axis=1,
-        ),
+        utility=utility,
+        unit_price=unit_price,
         allowed=rules.allowed,
-        domestic=np.concatenate(
-            [domestic & may_buy, np.zeros((n_labs, n_chips + 1), bool)], axis=1
-        ),
+        domestic=open_.domestic,
         buyer_country=rules.buyer_country,
-        direct_price=direct_price,
+        direct_price=unit_price[:, :n_chips],
         rental_price=rental_price,
         provenance=rules.provenance,
         rules=rules,
@@ -584,8 +660,7 @@ def outside_option(
     compute under a total embargo as under the historical controls)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         per_dollar = np.where(on_sale[None, :] & (list_price > 0)[None, :], value / list_price, 0.0)
-    best = per_dollar.max(axis=1, initial=0.0)
-    with np.errstate(divide="ignore"):
+        best = per_dollar.max(axis=1, initial=0.0)
         return beta * np.log(best / markup)
 
 
@@ -749,7 +824,7 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     model.books.record_flows(
         h_d, model.vendor_country[chips.vendor[c_d]], prov_d, qty_d, h_r, qty_r
     )
-    model.books.bought_by_lab = got_d.sum(axis=1) + got_r.sum(axis=1)
+    model.books.bought_by_lab = (got_d + got_r).sum(axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.
     if gray:
@@ -875,10 +950,7 @@ def distillation_share(model: MonthContext) -> np.ndarray:
     weights) cut it for labs in restricted or embargoed countries, in proportion: intermediaries
     and open-weight models keep the rest, and the lever cannot reach what is already out."""
     labs = model.labs
-    tier = model.view.tier[labs.country]
-    cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
-    cut = float(model.policy.get("model_access_controls"))
-    share = np.where(cut_off, model.p.distillation_share * (1.0 - cut), model.p.distillation_share)
+    share = _access_share(model)
     efforts = distillation_efforts(model)
     if efforts is None:
         return share
@@ -886,6 +958,25 @@ def distillation_share(model: MonthContext) -> np.ndarray:
     # caught at it is shut out of the foreign models until its cut-off ends.
     share = np.minimum(share * efforts, model.p.distillation_max_share)
     return np.where(labs.distil_cut_until > model.month, 0.0, share)
+
+
+def _access_share(model: MonthContext) -> np.ndarray:
+    """[lab] distillation_share before the labs' own efforts: cut by model access controls for
+    labs in restricted or embargoed countries. The view keeps it while the tiers (one array
+    while no lever moves), the labs' countries, the lever and the parameter are as before
+    (read-only: the months share it)."""
+    labs, view, p = model.labs, model.view, model.p
+    cut = float(model.policy.get("model_access_controls"))
+    key = (id(view.tier), labs.country.tobytes(), cut, p.distillation_share)
+    hit = view.derived.get("lab_access_share")
+    if hit is None or hit[0] != key:
+        tier = view.tier[labs.country]
+        cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
+        share = np.where(cut_off, p.distillation_share * (1.0 - cut), p.distillation_share)
+        share.flags.writeable = False
+        hit = (key, (share, view.tier))  # the tiers held, so that no other array takes the id
+        view.derived["lab_access_share"] = hit
+    return hit[1][0]
 
 
 def watch_distillation(model: MonthContext) -> None:
@@ -960,14 +1051,10 @@ def cut_remote_access(model: MonthContext) -> None:
     host = model.view.rental_host
     if host < 0:
         return
-    labs, view = model.labs, model.view
-    tier = view.tier[labs.country]
-    cut = view.listed.copy()
-    if bool(model.policy.get("remote_access_controls")):
-        cut |= (tier == RESTRICTED) | (tier == EMBARGOED)
-    cut[host] = False
-    if cut.any():
-        moved = model.ledger.transfer_provenance(np.flatnonzero(cut), RENTED, host, LEGAL)
+    labs = model.labs
+    cut = _RuleTerms.of(model).rent_cut  # listed labs, and restricted ones under the lever
+    if cut.size:
+        moved = model.ledger.transfer_provenance(cut, RENTED, host, LEGAL)
         if moved:
             model.news(
                 "remote_access",
