@@ -11,7 +11,9 @@ A sweep folder is run again from its own experiment.yaml (the file as it was run
 of `sweep --from-save` from its copy of the saved game (game.scgame), else from the saved game
 it names (if neither is there: exit 2, naming the file it needs); `calibrate --out FILE.csv`
 from its recorded seeds and draws; analyze's per-run table (DIR/analysis/per_run.*) by
-analysing a copy of the sweep folder's tables again (the sweep itself: `reproduce DIR`)."""
+analysing a copy of the sweep folder's tables again (the sweep itself: `reproduce DIR`); a
+search folder (or its pareto.csv) by searching again from its experiment.yaml and comparing
+the Pareto sets."""
 
 from __future__ import annotations
 
@@ -71,7 +73,8 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return list(a.columns) == list(b.columns) and a.shape == b.shape and a.equals(b)
 
 
-RUNNABLE = ("run", "sweep", "calibrate", "analyze")
+PARETO = "pareto.csv"  # what a search is judged by: its Pareto set of policies
+RUNNABLE = ("run", "sweep", "calibrate", "analyze", "search")
 
 
 def reproduce(
@@ -98,17 +101,17 @@ def reproduce(
             new_out = Path(tmp) / "sweep"
             argv[argv.index("--from-save") + 1] = str(save)
             original: Path = folder
-        elif kind == "sweep":
+        elif kind in ("sweep", "search"):
             folder = path if path.is_dir() else path.parent
             experiment = folder / "experiment.yaml"
             if not experiment.exists():
                 raise InputError(
-                    Problem("the sweep's experiment.yaml is missing", file=str(folder))
+                    Problem(f"the {kind}'s experiment.yaml is missing", file=str(folder))
                 )
             extra = [("experiment.yaml", experiment.read_bytes())]
-            new_out = Path(tmp) / "sweep"
+            new_out = Path(tmp) / kind
             argv[1] = str(experiment)
-            original = folder
+            original = folder if kind == "sweep" else folder / PARETO
         elif kind == "analyze":
             if path.is_dir():
                 raise InputError(
@@ -131,7 +134,7 @@ def reproduce(
         if "--out" in argv:
             argv[argv.index("--out") + 1] = str(new_out)
         if workers is not None and (
-            argv[0] in ("sweep", "calibrate") or "--samples" in argv
+            argv[0] in ("sweep", "calibrate", "search") or "--samples" in argv
         ):
             argv += ["--workers", str(workers)]
         lines += _describe_changes(rec, extra)
@@ -146,12 +149,18 @@ def reproduce(
             same = _same_sweep(original, new_out)
         elif kind == "robustness":
             same = _same_tables(original / "robustness.parquet", new_out / "robustness.parquet")
+        elif kind == "search":
+            new_out = new_out / PARETO
+            same = _same(cmp._read_table(original), cmp._read_table(new_out))
         else:
             same = _same(cmp._read_table(original), cmp._read_table(new_out))
         if same:
             lines.append(f"IDENTICAL: running it again gives the same {_what(original)}.")
             return Reproduction(True, "\n".join(lines))
         lines.append(f"DIFFERENT: running it again does not give the same {_what(original)}.")
+        if kind == "search":
+            lines += _pareto_changes(cmp._read_table(original), cmp._read_table(new_out))
+            return Reproduction(False, "\n".join(lines))
         try:
             a, b = cmp.load(original), cmp.load(new_out)
             b.path = Path("(run again)")
@@ -221,6 +230,24 @@ def _tables_changed(rec: dict[str, Any], folder: Path) -> list[str]:
     if not changed:
         return []
     return ["The sweep's tables changed since the analysis: " + ", ".join(changed) + "."]
+
+
+def _pareto_changes(then: pd.DataFrame, now: pd.DataFrame) -> list[str]:
+    """How two Pareto sets of the same search differ: their sizes, and per column of numbers
+    the largest difference between rows of the same policy."""
+    lines = [f"Pareto set: {len(then)} policies recorded, {len(now)} found again."]
+    if "policy" not in then.columns or "policy" not in now.columns:
+        return lines
+    both = then.merge(now, on="policy", suffixes=("_then", "_now"))
+    for col in then.columns:
+        if col == "policy" or f"{col}_now" not in both.columns:
+            continue
+        a, b = both[f"{col}_then"], both[f"{col}_now"]
+        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+            moved = (a - b).abs().max() if len(both) else 0.0
+            if moved > 0:
+                lines.append(f"  {col}: moves by up to {moved:.6g} in the same policies")
+    return lines
 
 
 def _what(path: Path) -> str:

@@ -81,6 +81,16 @@ def test_a_search_writes_its_set_and_runs_a_policy(tmp_path: Path) -> None:
     ran = run_cli("run", policy, "--months", "4")
     assert ran.returncode == 0, ran.stderr
     assert "Scenario: tiny_search_policy_00" in ran.stdout
+    # the search again from its provenance: the same Pareto set, from the folder or the file
+    for target in (out, out / "pareto.csv"):
+        again = run_cli("reproduce", target, "--workers", "2", timeout=180)
+        assert again.returncode == 0 and "IDENTICAL" in again.stdout, again.stdout + again.stderr
+    moved = pareto.copy()
+    moved.iloc[0, moved.columns.get_loc("smuggled_total")] += 1.0
+    moved.to_csv(out / "pareto.csv", index=False)
+    again = run_cli("reproduce", out, "--workers", "2", timeout=180)
+    assert again.returncode == 1 and "DIFFERENT" in again.stdout, again.stdout + again.stderr
+    assert "smuggled_total: moves by up to 1 " in again.stdout, again.stdout
     # the same folder for another experiment: refused
     other = write(tmp_path, TINY.replace("seed: 5", "seed: 8"))
     again = run_cli("search", other, "--out", out)
