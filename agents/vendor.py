@@ -80,9 +80,10 @@ def per_chip_all(
 def record_demand_all(
     vendors: list[ChipVendor], units: list[float], capacity: list[float], asked: np.ndarray
 ) -> None:
-    """`ChipVendor.record_demand(units[i], capacity[i], asked)` of every vendor (in index
-    order) at once: the mixes of all vendors that had orders as one [vendor, chip] table, by
-    the same elementwise arithmetic, so the same numbers (each vendor's mix is its own row)."""
+    """What buyers asked of every vendor this month (ChipVendor.record_demand, in index order),
+    and `asked` [chip] moves the mix of its chips that a vendor's capacity and HBM needs are
+    counted in: the mixes of all vendors that had orders as one [vendor, chip] table (each
+    vendor's mix its own row)."""
     ordered = []
     for v in vendors:
         v.record_demand(units[v.index], capacity[v.index])
@@ -275,18 +276,11 @@ class ChipVendor(mesa.Agent):
         )
         self.premium += PREMIUM_SMOOTHING * (target - self.premium)
 
-    def record_demand(self, units: float, capacity: float, asked: np.ndarray | None = None) -> None:
-        """What buyers asked of the vendor this month; `asked` [chip] also updates the mix of
-        its chips that its capacity and HBM needs are counted in."""
+    def record_demand(self, units: float, capacity: float) -> None:
+        """What buyers asked of the vendor this month, in chips against its capacity (the mix
+        of its chips those orders make moves in record_demand_all, every vendor's at once)."""
         self.demand_ratio = units / capacity if capacity > 0 else 0.0
         self.recent_demand += DEMAND_SMOOTHING * (units - self.recent_demand)
-        if asked is not None and units > 0:
-            mine = self._own_chips()[0]
-            share = np.where(mine, asked, 0.0) / units
-            if self.mix is None or self.mix.shape != share.shape:
-                self.mix = share
-            else:
-                self.mix = self.mix + DEMAND_SMOOTHING * (share - self.mix)
 
     # ------------------------------------------------------------------ compliant variants
     def remember_markets(self) -> None:
