@@ -232,9 +232,7 @@ class _Specs:
     each ecosystem's starting gap to CUDA (read-only)."""
 
     def __init__(self, chips: ChipTable, p: Params) -> None:
-        self.link = (
-            np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
-        )
+        self.link = link_factor(chips.interconnect, p)
         self.peak_flops = chips.tflops * 1e12
         self.bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
         self.gap0 = 1.0 - chips.ecosystem_base
@@ -244,13 +242,11 @@ class _Specs:
 
 def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarray, np.ndarray]:
     """[chip] usable FLOP/s, and [buyer kind, chip] purchase value (read-only: views share them).
-    The arithmetic of chip_factors, with what moves only with the specs kept (_Specs)."""
+    chip_factors' factors, with what moves only with the specs kept (_Specs)."""
     chips, p = model.chips, model.p
     key = (chips.revision, id(chips), p.interconnect_exponent)
     specs = _kept(view, "specs", key, (chips,), lambda: _Specs(chips, p))
-    years = months / 12.0
-    gap = specs.gap0 * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
-    eco = (1.0 - gap)[chips.ecosystem]
+    eco = ecosystem_factor(specs.gap0, chips.ecosystem, p, months)
     link = specs.link
     flops_per_chip = specs.peak_flops * eco * link
     compute = chips.h100e * eco * link
@@ -281,11 +277,20 @@ def chip_factors(chips: ChipTable, p: Params, months: int) -> tuple[np.ndarray, 
     """[chip] what a chip keeps of its peak: its software ecosystem's maturity (the gap to
     CUDA closing at `ecosystem_catchup` a year from the start) and its links (clusters of
     chips slower than NVLink 4 lose `interconnect_exponent` of the shortfall)."""
-    years = months / 12.0
-    gap = (1.0 - chips.ecosystem_base) * (1.0 - p.ecosystem_catchup) ** max(0.0, years)
-    eco = (1.0 - gap)[chips.ecosystem]
-    link = np.minimum(1.0, chips.interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
-    return eco, link
+    eco = ecosystem_factor(1.0 - chips.ecosystem_base, chips.ecosystem, p, months)
+    return eco, link_factor(chips.interconnect, p)
+
+
+def ecosystem_factor(gap0: np.ndarray, ecosystem: np.ndarray, p: Params, months: int) -> np.ndarray:
+    """[chip] its ecosystem's maturity `months` after the start, from [ecosystem] each one's
+    starting gap to CUDA (`gap0`) and [chip] each chip's ecosystem."""
+    gap = gap0 * (1.0 - p.ecosystem_catchup) ** max(0.0, months / 12.0)
+    return (1.0 - gap)[ecosystem]
+
+
+def link_factor(interconnect: np.ndarray, p: Params) -> np.ndarray:
+    """[chip] what slow chip-to-chip links leave of a cluster's throughput."""
+    return np.minimum(1.0, interconnect / INTERCONNECT_REFERENCE) ** p.interconnect_exponent
 
 
 def usable_flops_per_chip(chips: ChipTable, p: Params, months: int) -> np.ndarray:
