@@ -511,9 +511,9 @@ class _RuleTerms:
         )
         hit = view.derived.get("lab_offers")
         if hit is None or hit[0] != key:
-            hit = (key, (_RuleTerms(model),))
+            hit = (key, _RuleTerms(model))
             view.derived["lab_offers"] = hit
-        return hit[1][0]
+        return hit[1]
 
 
 class _OpenSources:
@@ -962,21 +962,20 @@ def distillation_share(model: MonthContext) -> np.ndarray:
 
 def _access_share(model: MonthContext) -> np.ndarray:
     """[lab] distillation_share before the labs' own efforts: cut by model access controls for
-    labs in restricted or embargoed countries. The view keeps it while the tiers (one array
-    while no lever moves), the labs' countries, the lever and the parameter are as before
-    (read-only: the months share it)."""
+    labs in restricted or embargoed countries. The view keeps it while the labs' tiers, the
+    lever and the parameter are as before (read-only: the months share it)."""
     labs, view, p = model.labs, model.view, model.p
     cut = float(model.policy.get("model_access_controls"))
-    key = (id(view.tier), labs.country.tobytes(), cut, p.distillation_share)
+    tier = view.tier[labs.country]
+    key = (tier.tobytes(), cut, p.distillation_share)
     hit = view.derived.get("lab_access_share")
     if hit is None or hit[0] != key:
-        tier = view.tier[labs.country]
         cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
         share = np.where(cut_off, p.distillation_share * (1.0 - cut), p.distillation_share)
         share.flags.writeable = False
-        hit = (key, (share, view.tier))  # the tiers held, so that no other array takes the id
+        hit = (key, share)
         view.derived["lab_access_share"] = hit
-    return hit[1][0]
+    return hit[1]
 
 
 def watch_distillation(model: MonthContext) -> None:
