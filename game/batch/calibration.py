@@ -452,16 +452,16 @@ def calibration_provenance(
         draws = result.draws.reset_index(drop=True)
         draws.insert(0, "seed", list(result.seeds))
         draws.insert(0, "run", range(len(draws)))
-    rec = record(
+    return record(
         prog="python main.py",
         argv=argv,
         scenario=SimpleNamespace(name=", ".join(names), files=files),
         seed=master_seed,
         samples=sample or None,
         draws=draws,
+        seeds=result.seeds,
         targets=str(shown_path(TARGETS_FILE)),
     )
-    return rec | {"seeds": [int(s) for s in result.seeds]}
 
 
 def calibrate(

@@ -158,21 +158,25 @@ def record(
     overrides: list[str] | None = None,
     samples: int | None = None,
     draws: Any = None,
+    seeds: Iterable[int] | None = None,
     extra_inputs: Iterable[tuple[str, bytes]] = (),
     **more: Any,
 ) -> dict[str, Any]:
     """The provenance record of one output. `argv`: the command's arguments after the program
     (with every choice that matters spelled out, defaults included); `draws`: the draws table
-    of `run --samples` (sample, seed, one column per drawn parameter). No time stamp: the
-    same command gives the same record, so a Parquet file's bytes stay the same too."""
+    of `run --samples` (sample, seed, one column per drawn parameter); `seeds`: every run's
+    seed, where the draws do not hold them (else the draws' seeds, or `seed` alone). No time
+    stamp: the same command gives the same record, so a Parquet file's bytes stay the same."""
     sampled = plain_records(draws) if draws is not None else None
+    if seeds is None:
+        seeds = draws["seed"] if draws is not None else [seed]
     rec: dict[str, Any] = {
         "format": FORMAT,
         "command": command_line(prog, argv),
         "argv": list(argv),
         "scenario": {"name": scenario.name, "files": named_files(scenario.files)},
         "seed": seed,
-        "seeds": [int(s) for s in draws["seed"]] if draws is not None else [seed],
+        "seeds": [None if s is None else int(s) for s in seeds],
         "months": months,
         "overrides": list(overrides or []),
         "samples": samples,

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from game.batch.output import save_bytes, save_results
 from game.batch.pool import connect_dask, stream_dask, stream_local
-from game.batch.provenance import plain_records, record
+from game.batch.provenance import record
 from game.config.dates import parse_month
 from game.config.errors import InputError, Problem
 from game.config.experiment import drawn_parameters, parameter_draws, seeds_for
@@ -253,6 +253,8 @@ def robustness_provenance(
         scenario=base,
         seed=seed,
         samples=samples,
+        draws=numbered,
+        seeds=seeds,
         extra_inputs=[(SAVE_COPY, game)],
         save={
             "path": str(path),
@@ -262,10 +264,7 @@ def robustness_provenance(
         },
         role=role,
         replications=replications,
-    ) | {
-        "seeds": [int(s) for s in seeds],
-        "sampled_parameters": plain_records(numbered),
-    }
+    )
 
 
 def _drawn(table: pd.DataFrame) -> list[str]:
