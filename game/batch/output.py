@@ -80,6 +80,7 @@ def save_results(
         rec = {**provenance, "file": Path(path).name, "file_sha256": digest}
         save_bytes(sidecar_path(path), to_json(rec), key)
 
+
 def read_manifest(manifest: Path, kind: str) -> dict[str, Any]:
     """An output folder's manifest, or an InputError naming it when it is damaged (not JSON,
     not an object, unreadable)."""
@@ -103,3 +104,18 @@ def make_folder(folder: Path, kind: str, inside: Path | None = None) -> None:
         raise InputError(
             Problem(f"cannot create the {kind} folder ({exc.strerror})", file=str(folder))
         ) from None
+
+
+# a sweep folder's compacted tables (game.batch.sweep: SweepStore.compact), either format
+SWEEP_TABLES = tuple(
+    f"{name}.{ext}" for name in ("experiments", "outcomes") for ext in ("parquet", "csv")
+)
+
+
+def table_digests(folder: Path) -> dict[str, str]:
+    """The sha256 of each of a sweep folder's compacted tables it holds: what an analysis of
+    it read, so that a later look can tell whether they changed since."""
+    from game.batch.provenance import file_sha256
+
+    return {n: file_sha256(folder / n) for n in SWEEP_TABLES if (folder / n).is_file()}
+

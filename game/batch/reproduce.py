@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from game.batch import compare as cmp
+from game.batch.output import SWEEP_TABLES, table_digests
 from game.batch.provenance import (
     changed_inputs,
     file_sha256,
@@ -149,17 +150,17 @@ def reproduce(
             same = _same_sweep(original, new_out)
         elif kind == "robustness":
             same = _same_tables(original / "robustness.parquet", new_out / "robustness.parquet")
-        elif kind == "search":
-            new_out = new_out / PARETO
-            same = _same(cmp._read_table(original), cmp._read_table(new_out))
         else:
-            same = _same(cmp._read_table(original), cmp._read_table(new_out))
+            if kind == "search":  # the search wrote a folder; its Pareto set is what is compared
+                new_out = new_out / PARETO
+            then, now = cmp._read_table(original), cmp._read_table(new_out)
+            same = _same(then, now)
         if same:
             lines.append(f"IDENTICAL: running it again gives the same {_what(original)}.")
             return Reproduction(True, "\n".join(lines))
         lines.append(f"DIFFERENT: running it again does not give the same {_what(original)}.")
         if kind == "search":
-            lines += _pareto_changes(cmp._read_table(original), cmp._read_table(new_out))
+            lines += _pareto_changes(then, now)
             return Reproduction(False, "\n".join(lines))
         try:
             a, b = cmp.load(original), cmp.load(new_out)
@@ -191,9 +192,7 @@ def _saved_game(rec: dict[str, Any], folder: Path, path: Path) -> Path:
     )
 
 
-ANALYSED = ("manifest.json", "experiment.yaml") + tuple(
-    f"{name}.{ext}" for name in ("experiments", "outcomes") for ext in ("parquet", "csv")
-)
+ANALYSED = ("manifest.json", "experiment.yaml", *SWEEP_TABLES)  # what analyze reads
 
 
 def _analysed_sweep(rec: dict[str, Any], path: Path) -> Path:
@@ -225,7 +224,7 @@ def _copy_sweep(folder: Path, copy: Path) -> list[tuple[str, bytes]]:
 
 def _tables_changed(rec: dict[str, Any], folder: Path) -> list[str]:
     then = (rec.get("analysed") or {}).get("tables") or {}
-    now = {n: file_sha256(folder / n) for n in ANALYSED[2:] if (folder / n).is_file()}
+    now = table_digests(folder)
     changed = sorted(n for n in then.keys() | now.keys() if then.get(n) != now.get(n))
     if not changed:
         return []

@@ -212,7 +212,6 @@ def _mixed(old: dict[str, Any] | None, now: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- the folder
-
 class SweepStore:
     """A sweep folder, locked for this process from construction until `close()`."""
 

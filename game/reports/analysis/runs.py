@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from game.batch.outcomes import outcome_values
-from game.batch.output import save_results
-from game.batch.provenance import derived, file_sha256
+from game.batch.output import save_results, table_digests
+from game.batch.provenance import derived
 from game.config.errors import InputError
 from game.config.outcomes import NOT_NUMERIC, OutcomeSpec, unknown_columns
 from game.config.validation import Strict, validate
@@ -96,12 +96,7 @@ def per_run_provenance(
     folder = sweep.folder.resolve()
     experiment = folder / "experiment.yaml"
     extra = [("experiment.yaml", experiment.read_bytes())] if experiment.is_file() else []
-    tables = {
-        f"{name}.{ext}": file_sha256(folder / f"{name}.{ext}")
-        for name in ("experiments", "outcomes")
-        for ext in ("parquet", "csv")
-        if (folder / f"{name}.{ext}").is_file()
-    }
+    tables = table_digests(folder)
     return derived(
         sweep.manifest.get("provenance"),
         prog="python main.py",
