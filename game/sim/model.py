@@ -568,10 +568,7 @@ class ChipWarModel(mesa.Model):
     def sales(self) -> pd.DataFrame:
         """Chips sold each month by chip and the bloc billed (brokers' purchases in transit
         countries included): date, step, chip, vendor, bloc, units, revenue_usd."""
-        df = self.datacollector.get_table_dataframe("sales")
-        if df.empty:
-            return pd.DataFrame(columns=SALES_COLUMNS)
-        return df[SALES_COLUMNS].reset_index(drop=True)
+        return table_frame(self.datacollector.tables["sales"], SALES_COLUMNS)
 
     def series(self, column: str, bloc: int) -> np.ndarray:
         """A results column for one bloc, month by month so far (the bots read trends)."""
