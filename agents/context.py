@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from game.core.market_view import GrayMarket, MarketView
     from game.core.params import Params
     from game.core.policy_state import PolicyState
+    from game.core.porting import PortingTable
 
 
 class MonthContext(Protocol):
@@ -57,6 +58,7 @@ class MonthContext(Protocol):
     # the tables (numpy, one row per lab, chip, broker slot) and the state the phases move
     chips: ChipTable
     labs: LabTable
+    porting: PortingTable  # [lab, ecosystem] share of each lab's work on each ecosystem
     ledger: Ledger
     brokers: BrokerTable
     broker_agents: dict[int, Broker]

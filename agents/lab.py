@@ -596,6 +596,9 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     with np.errstate(divide="ignore"):
         buy_utility = beta * np.log(value / direct_price) + rules.log_buy_allowed
     buy_utility = buy_utility + rules.preference
+    ported = _ported(model)  # a chip counts for the share of the lab's work its software runs
+    if ported is not None:
+        buy_utility = buy_utility + ported[1]
     # [lab, source] utilities: -inf, then each open source's number
     utility = np.full((n_labs, n_sources), -np.inf)
     np.copyto(utility[:, :n_chips], buy_utility, where=open_.may_buy)
@@ -613,6 +616,8 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
                 + rules.log_host_allowed[None, :]
                 - open_.rental_risk
             )
+            if ported is not None:
+                rent_utility = rent_utility + ported[1]
         np.copyto(utility[:, n_chips:-1], rent_utility, where=open_.rentable)
 
     # The gray market -----------------------------------------------------------------
@@ -640,6 +645,12 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         provenance=rules.provenance,
         rules=rules,
     )
+
+
+def _ported(model: MonthContext) -> tuple[np.ndarray, np.ndarray] | None:
+    """([lab, chip] share of each lab's work ported to the chip's software, its log) this
+    month, or None when every lab's work runs on every chip (game.core.porting)."""
+    return model.porting.by_chip(model.month, model.p.ported_share_scale, model.chips.ecosystem)
 
 
 def outside_option(

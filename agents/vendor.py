@@ -209,7 +209,11 @@ class ChipVendor(mesa.Agent):
         share = softmax_rows(np.where(choice[None, :], utility, -np.inf))  # [buyer kind, chip]
         buyers = (labs.founded <= month) & view.vendor_markets[self.index][labs.bloc]
         per_dollar = share[:, coming] / view.price[coming]  # [buyer kind, coming chip]
-        booked = (per_dollar[labs.growth_kind] * view.lab_access[:, coming]).sum(axis=1)
+        booked_by = per_dollar[labs.growth_kind] * view.lab_access[:, coming]
+        ported = model.porting.by_chip(month, p.ported_share_scale, chips.ecosystem)
+        if ported is not None:  # only the labs that run its software book a chip
+            booked_by = booked_by * ported[0][:, coming]
+        booked = booked_by.sum(axis=1)
         return float(np.where(buyers, labs.budget * booked, 0.0).sum())
 
     def _own_chips(self) -> tuple[np.ndarray, np.ndarray, list[int]]:

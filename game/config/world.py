@@ -149,6 +149,11 @@ class GovernmentSpec(Strict):
     side: Literal["controller", "target", "hubs"]
 
 
+class PortedStep(Strict):
+    since: Month
+    share: Share
+
+
 class LabSpec(Strict):
     id: Text
     name: Text
@@ -162,6 +167,11 @@ class LabSpec(Strict):
     hosts_rentals: bool = False
     initial_stock: dict[str, Annotated[int, Field(ge=0, le=1_000_000_000)]]
     source: Text
+    # The share of the lab's work ported to a software ecosystem (chips.yaml ecosystems), from
+    # the start (a number) or in steps ([{since: month, share: s}, ...]; none before the
+    # first). An ecosystem not named is open to all of the lab's work.
+    ported: dict[Text, Share | Annotated[list[PortedStep], Field(min_length=1)]] = {}
+    ported_source: Text | None = None
 
 
 class ActorsFile(Strict):
@@ -370,6 +380,25 @@ def _check_actors(
     for i, lab in enumerate(actors.labs):
         for chip in lab.initial_stock:
             problems += _ref(doc, ("labs", i, "initial_stock", chip), chip, chip_ids, "chip")
+        problems += _check_ported(doc, i, lab, chips, actors.sources)
+    return problems
+
+
+def _check_ported(
+    doc: YamlDoc, i: int, lab: LabSpec, chips: ChipsFile, sources: dict[str, str]
+) -> list[Problem]:
+    """A lab's ported shares name known ecosystems, step forward in time and cite a source."""
+    problems: list[Problem] = []
+    for eco, steps in lab.ported.items():
+        where = ("labs", i, "ported", eco)
+        problems += _ref(doc, where, eco, chips.ecosystems, "ecosystem")
+        if isinstance(steps, list):
+            months = [parse_month(step.since) for step in steps]
+            if any(b <= a for a, b in zip(months, months[1:], strict=False)):
+                problems.append(doc.problem(where, "expected the steps' months in rising order"))
+    if lab.ported and lab.ported_source is None:
+        problems.append(doc.problem(("labs", i, "ported"), "expected a ported_source beside it"))
+    problems += _ref(doc, ("labs", i, "ported_source"), lab.ported_source, sources, "source")
     return problems
 
 

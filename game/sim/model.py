@@ -68,6 +68,7 @@ from game.core.ledger import (
 from game.core.market_view import GrayMarket, MarketView
 from game.core.params import Params
 from game.core.policy_state import PolicyState
+from game.core.porting import PortingTable
 from game.core.shocks import Shock
 from game.sim.invariants import invariant_problems
 from game.sim.market_view import derive_market_view, hbm_stacks_per_chip
@@ -149,6 +150,9 @@ class ChipWarModel(mesa.Model):
         )
         self.chips = ChipTable(self.world, self.vendor_ids)
         self.labs = LabTable(len(self.world.labs) + self.synthetic_labs, len(self.chips))
+        self.porting = PortingTable(
+            self.world.labs, len(self.labs.country), self.chips.ecosystem_ids
+        )
         self.ledger = Ledger(
             len(self.labs.country), len(self.chips), int(self.p.service_life_years)
         )
