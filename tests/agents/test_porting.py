@@ -90,9 +90,7 @@ def test_labs_that_never_ported_to_rocm_hold_no_amd_chip(shipped) -> None:
     assert never, "the shipped data names labs with no ROCm port"
     assert held[never].sum() == 0
     assert held[shipped.lab_index["meta"]] > 0  # the lab that ported its whole stack buys AMD
-    frontier_us = [
-        i for i, lab in enumerate(world.labs) if lab.country == "us" and lab.frontier
-    ]
+    frontier_us = [i for i, lab in enumerate(world.labs) if lab.country == "us" and lab.frontier]
     assert int(np.argmax(held[frontier_us])) == frontier_us.index(shipped.lab_index["meta"])
 
 
