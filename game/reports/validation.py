@@ -61,8 +61,12 @@ def record_markdown(table: pd.DataFrame, runs: str, commit: str | None = None) -
         "with its source) against the model's median and 10-90% band over the runs.",
         "",
         f"**{inside} of {total} figures in range.** "
-        f"{len(known)} are marked open: the model is known to miss them, and why is said "
-        "below. " + (f"{len(missed)} missed without a mark. " if len(missed) else "")
+        + (
+            f"{len(known)} marked open: the model is known to miss them, and why is said below. "
+            if known
+            else ""
+        )
+        + (f"{len(missed)} missed without a mark. " if len(missed) else "")
         + (f"{len(closed)} marked open are now in range." if len(closed) else ""),
         "",
         "| figure | accepted range | model median | 10-90% band | verdict | source |",
