@@ -63,7 +63,7 @@ def record_markdown(table: pd.DataFrame, runs: str, commit: str | None = None) -
         f"**{inside} of {total} figures in range.** "
         + (
             f"{len(known)} marked open: the model is known to miss them, and why is said below. "
-            if known
+            if len(known)
             else ""
         )
         + (f"{len(missed)} missed without a mark. " if len(missed) else "")
