@@ -162,7 +162,11 @@ def _drivers(
     end = traj[:, -1, :]  # [future, bloc]
 
     def ranks(x: np.ndarray) -> np.ndarray:
-        return np.argsort(np.argsort(x, axis=0, kind="stable"), axis=0).astype(float)
+        # average ranks for ties (whole-valued parameters draw the same value in several
+        # futures): the correlation then does not depend on the order the futures came back in
+        from scipy.stats import rankdata
+
+        return rankdata(x, axis=0)
 
     rv = ranks(values)
     rv -= rv.mean(axis=0)

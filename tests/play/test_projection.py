@@ -11,7 +11,7 @@ import pytest
 
 from game.config.experiment import sampled_futures
 from game.config.scenario import load_scenario
-from game.play.projection import Fan, Projector, project
+from game.play.projection import Fan, Projector, _drivers, project
 from game.play.session import GameSession
 from game.sim.model import ChipWarModel
 from game.sim.state import snapshot
@@ -181,6 +181,25 @@ def test_the_fan_names_the_unknowns_that_go_with_each_blocs_future() -> None:
     assert all(name in dict(sampled_futures(8, 5)[0][1]) for name, _ in drivers)
     luck = Fan.from_plain(project(plain, arrays, seeds=3, base_seed=5, uncertain=False), 2)
     assert luck.drivers == {}
+
+
+def test_the_named_unknowns_do_not_depend_on_the_order_the_futures_came_back_in() -> None:
+    """A whole-valued parameter draws the same value in several futures; its rank correlation
+    must not depend on which of the tied futures came back first (workers return them chunk
+    by chunk)."""
+    rng = np.random.default_rng(3)
+    n = 8
+    life = np.array([4.0, 6.0, 6.0, 8.0, 6.0, 4.0, 8.0, 6.0])  # ties, as a whole-valued draw
+    share = rng.uniform(0.1, 0.5, n)
+    futures = [
+        (i, [("service_life_years", life[i]), ("largest_run_share", share[i])]) for i in range(n)
+    ]
+    traj = np.zeros((n, 2, 1))
+    traj[:, -1, 0] = life + 0.3 * rng.normal(size=n)
+    order = [3, 0, 7, 1, 6, 2, 5, 4]
+    one = _drivers(["us"], traj, futures)
+    other = _drivers(["us"], traj[order], [futures[i] for i in order])
+    assert one == other and one["us"]
 
 
 def test_a_pool_of_workers_names_the_same_unknowns_as_one_process() -> None:
