@@ -197,7 +197,7 @@ def test_a_lesson_sets_its_own_goals_and_the_objective_quotes_them(tmp_path: Pat
     assert session.score("us").target == 14.0 and "(goal: 14 months)" in session.score("us").text
     assert "at least 14 months behind" in session.role_of("us").objective
     assert session.score("china").target == 8.0  # roles.yaml's where the lesson sets none
-    assert "at least 16 months behind" in GameSession("historical", ["us"]).role.objective
+    assert "at least 17 months behind" in GameSession("historical", ["us"]).role.objective
 
 
 @pytest.mark.parametrize("name", LESSONS)
