@@ -148,6 +148,27 @@ def _summarise(
 DRIVERS_SHOWN = 3  # unknowns the "why?" window names per bloc
 
 
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks down axis 0 of x ([n] or [n, k]), tied values sharing the mean of their
+    ranks (scipy.stats.rankdata's "average"; scipy itself takes about a second to import, a
+    stall the game's window would show when the first fan arrives). With ties ranked by
+    position instead, a whole-valued parameter drawn alike in several futures would correlate
+    differently depending on the order the workers returned the futures."""
+    x2 = x.reshape(x.shape[0], -1)
+    n, k = x2.shape
+    order = np.argsort(x2, axis=0, kind="stable")
+    ordered = np.take_along_axis(x2, order, axis=0)
+    starts = np.ones((n, k), bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    group = np.cumsum(starts, axis=0) - 1 + np.arange(k) * n  # a tie group's id, per column
+    position = np.broadcast_to(np.arange(1.0, n + 1.0)[:, None], (n, k))
+    total = np.bincount(group.ravel(), weights=position.ravel(), minlength=n * k)
+    count = np.bincount(group.ravel(), minlength=n * k)
+    ranks = np.empty((n, k))
+    np.put_along_axis(ranks, order, total[group] / count[group], axis=0)
+    return ranks.reshape(x.shape)
+
+
 def _drivers(
     blocs: list[str], traj: np.ndarray, futures: list[SampledFuture]
 ) -> dict[str, list[tuple[str, float]]]:
@@ -161,12 +182,7 @@ def _drivers(
     values = np.array([[v for _, v in drawn] for _, drawn in futures], float)  # [future, param]
     end = traj[:, -1, :]  # [future, bloc]
 
-    def ranks(x: np.ndarray) -> np.ndarray:
-        # average ranks for ties (whole-valued parameters draw the same value in several
-        # futures): the correlation then does not depend on the order the futures came back in
-        from scipy.stats import rankdata
-
-        return rankdata(x, axis=0)
+    ranks = average_ranks
 
     rv = ranks(values)
     rv -= rv.mean(axis=0)

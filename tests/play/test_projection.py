@@ -11,7 +11,7 @@ import pytest
 
 from game.config.experiment import sampled_futures
 from game.config.scenario import load_scenario
-from game.play.projection import Fan, Projector, _drivers, project
+from game.play.projection import Fan, Projector, _drivers, average_ranks, project
 from game.play.session import GameSession
 from game.sim.model import ChipWarModel
 from game.sim.state import snapshot
@@ -181,6 +181,17 @@ def test_the_fan_names_the_unknowns_that_go_with_each_blocs_future() -> None:
     assert all(name in dict(sampled_futures(8, 5)[0][1]) for name, _ in drivers)
     luck = Fan.from_plain(project(plain, arrays, seeds=3, base_seed=5, uncertain=False), 2)
     assert luck.drivers == {}
+
+
+def test_average_ranks_are_scipys_with_ties_sharing_their_mean_rank() -> None:
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        x = rng.integers(0, 4, (int(rng.integers(1, 12)), 3)).astype(float)
+        np.testing.assert_array_equal(average_ranks(x), rankdata(x, axis=0))
+        np.testing.assert_array_equal(average_ranks(x[:, 0]), rankdata(x[:, 0]))
+    assert average_ranks(np.array([5.0, 1.0, 5.0, 2.0])).tolist() == [3.5, 1.0, 3.5, 2.0]
 
 
 def test_the_named_unknowns_do_not_depend_on_the_order_the_futures_came_back_in() -> None:
