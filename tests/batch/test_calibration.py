@@ -99,7 +99,7 @@ def test_the_new_metrics_read_the_world() -> None:
 
 def test_the_validation_record_charts_each_trajectory(tmp_path: Path) -> None:
     from game.batch.calibration import calibrate_trajectories
-    from game.reports.validation import write_record
+    from game.reports.validation import record_markdown, write_record
 
     result = calibrate_trajectories(seeds=2, workers=1, targets=TARGETS)
     assert set(result.bands["series"]) >= {"china_gap", "china_largest_run", "us_largest_run"}
@@ -110,6 +110,15 @@ def test_the_validation_record_charts_each_trajectory(tmp_path: Path) -> None:
         assert f"| {t.id} |" in page
         if t.open:
             assert t.open in page  # what still fails, and why
+    if not any(t.open for t in TARGETS.targets):
+        assert "marked open" not in page and "What still fails" not in page
+    # a figure marked open (none is, today): the record counts it and says why it fails
+    table = result.table.copy()
+    table.loc[table["target"] == "amd_gpu_revenue_2025", "open"] = "a reason the model misses it"
+    table.loc[table["target"] == "amd_gpu_revenue_2025", "in_range"] = False
+    marked = record_markdown(table, "2 seeds", "abc1234")
+    assert "1 marked open" in marked and "## What still fails, and why" in marked
+    assert "**amd_gpu_revenue_2025** (" in marked and "a reason the model misses it" in marked
     charts = [f for f in files if f.suffix == ".png"]
     assert len(charts) == len({t.series for t in TARGETS.targets if t.series})
     assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in charts)

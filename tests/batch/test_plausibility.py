@@ -4,6 +4,7 @@ weighted band rests on."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,15 @@ def test_a_draw_whose_world_misses_the_record_weighs_less() -> None:
 
 
 def test_open_targets_are_not_judged() -> None:
-    targets = load_targets()
-    assert any(t.open for t in targets.targets), "the test needs an open target"
+    """A figure the model is known to miss (marked open; none is today, so one is marked
+    here) does not weigh the futures."""
+    shipped = load_targets()
+    marked = [
+        t.model_copy(update={"open": "known to be missed"}) if t.id == "amd_gpu_revenue_2025" else t
+        for t in shipped.targets
+    ]
+    targets = dataclasses.replace(shipped, targets=tuple(marked))
+    assert sum(1 for t in targets.targets if t.open) == 1
     draws = pd.DataFrame({"sample": [0], "seed": [3]})
     judged = judge_draws(draws, workers=1, targets=targets)
     assert set(judged.misses["target"]) == {t.id for t in targets.targets if not t.open}
