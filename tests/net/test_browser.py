@@ -27,7 +27,10 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         allow_module_level=True,
     )
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -51,7 +54,15 @@ def browser(width: int = 1000, height: int = 900) -> Any:
         f"--window-size={width},{height}",
     ):
         opts.add_argument(arg)
-    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    # Six drivers start side by side: each Service picks a free port before binding it, so two
+    # can pick the same one and the loser exits at once (status 1). A new Service picks anew.
+    for attempt in range(3):
+        try:
+            return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+        except WebDriverException:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def until(driver: Any, what: Callable[[Any], Any], message: str, timeout: float = WAIT) -> Any:
