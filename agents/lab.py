@@ -596,7 +596,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     with np.errstate(divide="ignore"):
         buy_utility = beta * np.log(value / direct_price) + rules.log_buy_allowed
     buy_utility = buy_utility + rules.preference
-    ported = _ported(model)  # a chip counts for the share of the lab's work its software runs
+    ported = ported_shares(model)  # a chip counts for the share of the lab's work its software runs
     if ported is not None:
         buy_utility = buy_utility + ported[1]
     # [lab, source] utilities: -inf, then each open source's number
@@ -647,9 +647,10 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     )
 
 
-def _ported(model: MonthContext) -> tuple[np.ndarray, np.ndarray] | None:
+def ported_shares(model: MonthContext) -> tuple[np.ndarray, np.ndarray] | None:
     """([lab, chip] share of each lab's work ported to the chip's software, its log) this
-    month, or None when every lab's work runs on every chip (game.core.porting)."""
+    month, or None when every lab's work runs on every chip (game.core.porting). Labs weigh
+    their purchases and rentals by it, and vendors their pre-orders."""
     return model.porting.by_chip(model.month, model.p.ported_share_scale, model.chips.ecosystem)
 
 

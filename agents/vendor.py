@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from agents.lab import ported_shares
 from game.config.commands import variant_id
 from game.config.dates import parse_month
 from game.config.texts import text as tr
@@ -210,7 +211,7 @@ class ChipVendor(mesa.Agent):
         buyers = (labs.founded <= month) & view.vendor_markets[self.index][labs.bloc]
         per_dollar = share[:, coming] / view.price[coming]  # [buyer kind, coming chip]
         booked_by = per_dollar[labs.growth_kind] * view.lab_access[:, coming]
-        ported = model.porting.by_chip(month, p.ported_share_scale, chips.ecosystem)
+        ported = ported_shares(model)
         if ported is not None:  # only the labs that run its software book a chip
             booked_by = booked_by * ported[0][:, coming]
         booked = booked_by.sum(axis=1)

@@ -182,16 +182,14 @@ def _drivers(
     values = np.array([[v for _, v in drawn] for _, drawn in futures], float)  # [future, param]
     end = traj[:, -1, :]  # [future, bloc]
 
-    ranks = average_ranks
-
-    rv = ranks(values)
+    rv = average_ranks(values)
     rv -= rv.mean(axis=0)
     out: dict[str, list[tuple[str, float]]] = {}
     for i, b in enumerate(blocs):
         y = end[:, i]
         if not np.isfinite(y).all() or np.ptp(y) == 0:
             continue
-        ry = ranks(y)
+        ry = average_ranks(y)
         ry -= ry.mean()
         denom = np.sqrt((rv**2).sum(axis=0) * (ry**2).sum())
         rho = np.divide(rv.T @ ry, denom, out=np.zeros(len(names)), where=denom > 0)
