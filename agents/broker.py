@@ -70,14 +70,14 @@ class BrokerTable:
         self.delivered = np.zeros(n, np.int64)  # chips delivered over its career
 
     def add(self, serial: int, capacity: float, cash: float, month: int) -> int:
-        free = np.flatnonzero(~self.alive)
+        free = (~self.alive).nonzero()[0]  # np.flatnonzero of a 1-D mask, without its wrapper
         if free.size == 0:
             grow = max(64, self.alive.size)
             for k in self.ARRAYS:
                 a = getattr(self, k)
                 fill = -1 if k in ("route", "ship_chip") else 0
                 setattr(self, k, np.concatenate([a, np.full(grow, fill, a.dtype)]))
-            free = np.flatnonzero(~self.alive)
+            free = (~self.alive).nonzero()[0]
         i = int(free[0])
         self.alive[i] = True
         self.serial[i], self.capacity[i], self.cash[i] = serial, capacity, cash
@@ -138,7 +138,7 @@ class Broker(mesa.Agent):
 def resolve_shipments(model: MonthContext) -> None:
     """Last month's shipments arrive or are seized; buyers pay or are refunded."""
     b, labs, view = model.brokers, model.labs, model.view
-    moving = np.flatnonzero(b.alive & (b.ship_qty > 0))
+    moving = (b.alive & (b.ship_qty > 0)).nonzero()[0]
     books = model.books
     if moving.size == 0:
         return
@@ -149,7 +149,7 @@ def resolve_shipments(model: MonthContext) -> None:
     n_chips = len(model.chips)
     seized = np.bincount(b.ship_chip[gone], weights=qty[caught], minlength=n_chips).astype(np.int64)
     model.ledger.seize(seized)
-    for c in np.flatnonzero(labs.gray_inflight.sum(axis=0)):
+    for c in np.add.reduce(labs.gray_inflight, axis=0).nonzero()[0]:
         inflight = labs.gray_inflight[:, c]
         lost = capped_share(inflight, int(seized[c]), model.rng)
         arrived = inflight - lost
@@ -171,8 +171,8 @@ def resolve_shipments(model: MonthContext) -> None:
     received = np.bincount(
         labs.country, weights=books.smuggled_by_lab, minlength=len(model.country_ids)
     )
-    if received.any():  # the last leg, drawn to where most of the chips went
-        books.record_smuggling(route[landed], int(np.argmax(received)), ok_qty)
+    if np.logical_or.reduce(received, axis=None):  # the last leg, to where most chips went
+        books.record_smuggling(route[landed], int(received.argmax()), ok_qty)
     for slot in gone:
         _news_caught(model, int(slot), n_caught)
         model.broker_agents[int(slot)].remove()
@@ -244,7 +244,7 @@ def choose_routes(model: MonthContext) -> None:
     """Each broker picks the transit country with the best expected margin for its risk;
     routes differ by interdiction probability, and brokers by taste (Gumbel noise)."""
     p, b, view = model.p, model.brokers, model.view
-    alive = np.flatnonzero(b.alive)
+    alive = b.alive.nonzero()[0]
     routes = view.routes_open
     if alive.size == 0:
         return
@@ -266,7 +266,7 @@ def choose_routes(model: MonthContext) -> None:
     margin = view.gray_price * (1.0 - risk) - view.transit_price - hub_fee(model)
     base = np.log(np.maximum(margin, 1.0)) - p.broker_route_risk_aversion * risk
     noise = model.rng.gumbel(0.0, p.broker_route_noise, size=(who.size, routes.size))
-    b.route[who] = routes[np.argmax(base[None, :] + noise, axis=1)]
+    b.route[who] = routes[(base[None, :] + noise).argmax(axis=1)]
 
 
 def ship(model: MonthContext) -> None:
@@ -276,8 +276,9 @@ def ship(model: MonthContext) -> None:
     b, labs, view, gray = model.brokers, model.labs, model.view, model.gray
     g = view.gray_chip
     orders = labs.gray_order.copy()
-    demand = int(orders.sum())
-    alive = np.flatnonzero(b.alive & (b.route >= 0))
+    # np.add.reduce and .nonzero(): .sum() and np.flatnonzero without their Python wrappers
+    demand = int(np.add.reduce(orders, axis=None))
+    alive = (b.alive & (b.route >= 0)).nonzero()[0]
     supply = 0
     shipped = 0
     if g >= 0 and alive.size:
@@ -290,17 +291,18 @@ def ship(model: MonthContext) -> None:
         ).astype(np.int64)
         can = np.maximum(can, 0)
         capped = np.isfinite(view.cap_left)
-        any_capped = bool(capped.any())  # no capped country: no route is capped either
-        if any_capped and capped[route].any():
+        # no capped country: no route is capped either
+        any_capped = bool(np.logical_or.reduce(capped, axis=None))
+        if any_capped and np.logical_or.reduce(capped[route], axis=None):
             need = can * model.chips.h100e[g]
             scale = capacity_scale(need, route, np.where(capped, view.cap_left, 1e30))
             can = np.floor(can * scale).astype(np.int64)
-        supply = int(can.sum())
+        supply = int(np.add.reduce(can, axis=None))
         q = capped_share(can, min(demand, supply), model.rng)
         stopped = diverted_share_stopped(model, g)  # the vendor's checks on distributors
         if stopped > 0.0:  # its distributors refuse that share of the fronts' orders
             q = np.floor(q * (1.0 - stopped)).astype(np.int64)
-        shipped = int(q.sum())
+        shipped = int(np.add.reduce(q, axis=None))
         b.ship_chip[alive] = np.where(q > 0, g, -1)
         b.ship_qty[alive] = q
         b.ship_price[alive] = view.gray_price
@@ -336,7 +338,8 @@ def ship(model: MonthContext) -> None:
     if g >= 0:
         # the mean as np.mean takes it (the same sum over the count), without its dispatch
         open_risk = view.route_risk[view.routes_open]
-        risk = float(open_risk.sum() / open_risk.size) if open_risk.size else 0.5
+        n_open = open_risk.size
+        risk = float(np.add.reduce(open_risk, axis=None) / n_open) if n_open else 0.5
         list_price = max(view.price[g], 1.0)
         cost = view.transit_price + hub_fee(model)
         floor = model.p.gray_markup_min * cost / list_price / max(1e-6, 1.0 - risk)
@@ -371,7 +374,7 @@ def hub_fee(model: MonthContext) -> float:
 def exit_idle(model: MonthContext) -> None:
     """Brokers with no business for `broker_idle_exit_months` leave the market."""
     b = model.brokers
-    gone = np.flatnonzero(b.alive & (b.idle >= int(model.p.broker_idle_exit_months)))
+    gone = (b.alive & (b.idle >= int(model.p.broker_idle_exit_months))).nonzero()[0]
     for slot in gone:
         model.broker_agents[int(slot)].remove()
 

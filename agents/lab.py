@@ -220,9 +220,10 @@ def _domestic_floor(
     both = np.empty((2,) + shares.shape)
     both[0] = shares
     np.multiply(shares, h100e_per_share, out=both[1])
-    dom = np.where(domestic, both, 0.0).sum(axis=2)
+    # np.add.reduce: the pairwise sum .sum() takes, without its Python wrapper (here and below)
+    dom = np.add.reduce(np.where(domestic, both, 0.0), axis=2)
     dom_money, dom_c = dom
-    other_money, other_c = both.sum(axis=2) - dom
+    other_money, other_c = np.add.reduce(both, axis=2) - dom
     up, down = _floor_factors(bound, floor, dom_money, other_money, dom_c, other_c)
     if up is None:
         return shares
@@ -243,7 +244,7 @@ def _floor_factors(
     is bound, and some twenty numpy calls on [lab] arrays cost more than the loop."""
     up = down = None
     money, compute = (dom_money.tolist(), other_money.tolist()), (dom_c.tolist(), other_c.tolist())
-    for i in np.flatnonzero(bound).tolist():
+    for i in bound.nonzero()[0].tolist():  # np.flatnonzero of a [lab] mask
         dm, om, dc, oc = money[0][i], money[1][i], compute[0][i], compute[1][i]
         if not (dc > 0 and dc < floor * (dc + oc)):
             continue
@@ -274,12 +275,12 @@ def _hold_to_mandate(
     domestic chips, the same compute) never tightens this cap. Labs with no domestic chip on
     offer at all are not held back."""
     got = units * source_h100e[None, :]
-    dom = np.where(domestic, got, 0.0).sum(axis=1)
-    foreign = got.sum(axis=1) - dom
+    dom = np.add.reduce(np.where(domestic, got, 0.0), axis=1)
+    foreign = np.add.reduce(got, axis=1) - dom
     allowed = dom * (1.0 - floor) / floor
-    offered = domestic.any(axis=1)
+    offered = np.logical_or.reduce(domestic, axis=1)
     cut = bound & offered & (foreign > allowed)
-    if not cut.any():
+    if not np.logical_or.reduce(cut, axis=None):
         return units
     scale = np.where(cut, allowed / np.maximum(foreign, 1e-12), 1.0)
     return np.where(domestic, units, units * scale[:, None])
@@ -357,7 +358,8 @@ def procure(model: MonthContext) -> None:
     # a lab's research and extra distillation are paid from its budget, not spent on chips
     diverted = diverted_shares(model)
     budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
-    if active.all():  # the usual month: the same arithmetic without five fancy-index copies
+    # the usual month (every lab founded): the same arithmetic without five fancy-index copies
+    if np.logical_and.reduce(active, axis=None):
         np.minimum(labs.cash + budget, CASH_CAP_MONTHS * labs.budget, out=labs.cash)
     else:
         labs.cash[active] = np.minimum(
@@ -607,7 +609,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     host = view.rental_host
     rental_price = view.price * p.rental_premium
     unit_price[:, n_chips:-1] = rental_price
-    held = model.ledger.by_provenance().sum(axis=1)  # [lab, provenance]: whole counts
+    held = np.add.reduce(model.ledger.by_provenance(), axis=1)  # [lab, provenance]: whole counts
     if host >= 0:
         with np.errstate(divide="ignore"):
             worth = _provenance_worth(model, RENTED, held)[:, None]
@@ -672,7 +674,7 @@ def outside_option(
     compute under a total embargo as under the historical controls)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         per_dollar = np.where(on_sale[None, :] & (list_price > 0)[None, :], value / list_price, 0.0)
-        best = per_dollar.max(axis=1, initial=0.0)
+        best = np.maximum.reduce(per_dollar, axis=1, initial=0.0)  # .max without its wrapper
         return beta * np.log(best / markup)
 
 
@@ -698,7 +700,7 @@ def _provenance_worth(
     the chips of it each lab holds and its cap (ledger.CLUSTER_CAP_PARAMETER). `held`: [lab,
     provenance] chips held, if the caller has summed them (whole counts: the same numbers)."""
     if held is None:
-        held = model.ledger.by_provenance().sum(axis=1)
+        held = np.add.reduce(model.ledger.by_provenance(), axis=1)
     return _cluster_worth(
         model, held[:, provenance], getattr(model.p, CLUSTER_CAP_PARAMETER[provenance])
     )
@@ -711,7 +713,7 @@ def _paid(offers: _Offers) -> np.ndarray:
 
 def _finite(x: np.ndarray) -> np.ndarray:
     """np.nan_to_num, paid for only when something is not finite (it rarely is)."""
-    return x if np.isfinite(x).all() else np.nan_to_num(x)
+    return x if np.logical_and.reduce(np.isfinite(x), axis=None) else np.nan_to_num(x)
 
 
 def _allocate(
@@ -738,7 +740,8 @@ def _allocate(
             h100e_per_money = _finite(allowed * _source_h100e(model)[None, :] / unit)
     rent_room = view.rental_capacity if view.rental_host >= 0 else 0.0
     cap_left = view.cap_left.copy()  # [K] H100e, inf where uncapped
-    capped = bool(np.isfinite(cap_left).any())  # stays so: inf minus anything is inf
+    # stays so: inf minus anything is inf
+    capped = bool(np.logical_or.reduce(np.isfinite(cap_left), axis=None))
     buyer_country = offers.buyer_country.ravel()
     vendor_left = view.vendor_capacity.copy()
     units = np.zeros((n_labs, n_sources))
@@ -755,7 +758,7 @@ def _allocate(
         with np.errstate(invalid="ignore"):
             want = _finite(money[:, None] * shares / unit * allowed)
         room = np.ones((n_labs, n_sources))
-        rent_h = (want[:, rent] * h100e).sum()
+        rent_h = np.add.reduce(want[:, rent] * h100e, axis=None)
         if rent_h > rent_room:
             room[:, rent] = max(rent_room, 0.0) / rent_h
         if capped:  # diffusion cap: controlled imports of capped countries
@@ -764,7 +767,7 @@ def _allocate(
             cell = capacity_scale(need.ravel(), buyer_country, limit)
             room[:, :chip_sources] *= np.where(need > 0, cell.reshape(need.shape), 1.0)
         made = want[:, :n_chips] * room[:, :n_chips] + want[:, rent] * room[:, rent]
-        made_chip = made.sum(axis=0)
+        made_chip = np.add.reduce(made, axis=0)
         asked += made_chip
         share = capacity_scale(made_chip, chips.vendor, vendor_left)
         room[:, :chip_sources] *= np.concatenate((share, share))
@@ -772,12 +775,14 @@ def _allocate(
         units += got
         if not first_pass:
             break
-        money = np.maximum(money * (1.0 - kept) - (got * unit_paid).sum(axis=1), 0.0)
-        rent_room = max(0.0, rent_room - (got[:, rent] * h100e).sum())
+        money = np.maximum(money * (1.0 - kept) - np.add.reduce(got * unit_paid, axis=1), 0.0)
+        rent_room = max(0.0, rent_room - np.add.reduce(got[:, rent] * h100e, axis=None))
         made = got[:, :n_chips] + got[:, rent]
         vendor_left = np.maximum(
             vendor_left
-            - np.bincount(chips.vendor, weights=made.sum(axis=0), minlength=vendor_left.size),
+            - np.bincount(
+                chips.vendor, weights=np.add.reduce(made, axis=0), minlength=vendor_left.size
+            ),
             0.0,
         )
         if capped:
@@ -807,21 +812,25 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     got_r = whole[cells : 2 * cells].reshape(n_labs, n_chips)
 
     # Whole chips cannot cost more than the cash: drop the rounding overshoot.
-    cost = (got_d * direct_price).sum(axis=1) + (got_r * rental_price[None, :]).sum(axis=1)
+    cost = np.add.reduce(got_d * direct_price, axis=1) + np.add.reduce(
+        got_r * rental_price[None, :], axis=1
+    )
     over = cost > labs.cash + 1e-6
-    if over.any():
+    if np.logical_or.reduce(over, axis=None):
         scale = (labs.cash[over] / cost[over])[:, None]
         got_d[over] = np.floor(got_d[over] * scale).astype(np.int64)
         got_r[over] = np.floor(got_r[over] * scale).astype(np.int64)
-        cost = (got_d * direct_price).sum(axis=1) + (got_r * rental_price[None, :]).sum(axis=1)
+        cost = np.add.reduce(got_d * direct_price, axis=1) + np.add.reduce(
+            got_r * rental_price[None, :], axis=1
+        )
     labs.cash -= cost
     labs.spent_month[:] = cost
     np.maximum(labs.cash, 0.0, out=labs.cash)
 
     # Bought and rented chips installed together (whole counts: any order adds them exactly).
-    h_d, c_d = np.nonzero(got_d)
+    h_d, c_d = got_d.nonzero()
     prov_d, qty_d = offers.provenance[h_d, c_d], got_d[h_d, c_d]
-    h_r, c_r = np.nonzero(got_r)
+    h_r, c_r = got_r.nonzero()
     qty_r = got_r[h_r, c_r]
     if view.rental_host >= 0:
         h, c = np.concatenate((h_d, h_r)), np.concatenate((c_d, c_r))
@@ -830,13 +839,13 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     else:
         h, c, prov, qty = h_d, c_d, prov_d, qty_d
     model.ledger.install_new(h, c, prov, qty, model.year)
-    if np.isfinite(view.cap_left).any():
+    if np.logical_or.reduce(np.isfinite(view.cap_left), axis=None):
         _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * chips.h100e)
     model.books.record_sales(got_d, got_r, cost)
     model.books.record_flows(
         h_d, model.vendor_country[chips.vendor[c_d]], prov_d, qty_d, h_r, qty_r
     )
-    model.books.bought_by_lab = (got_d + got_r).sum(axis=1)
+    model.books.bought_by_lab = np.add.reduce(got_d + got_r, axis=1)
 
     # Gray orders are paid now into escrow and shipped by brokers this month.
     if gray:
@@ -857,7 +866,7 @@ def _charge_cap(
     """Controlled chips count against the buyer's country's diffusion cap; rented ones
     against the host data centre's."""
     labs = model.labs
-    direct = (got_d * h100e_controlled[None, :]).sum(axis=1)
+    direct = np.add.reduce(got_d * h100e_controlled[None, :], axis=1)
     np.add.at(model.cap_used, labs.country, direct)
     host = model.view.rental_host
     if host >= 0:
@@ -881,7 +890,7 @@ def train(model: MonthContext) -> list[int]:
     np.minimum(labs.run_flop, bound[labs.bloc], out=labs.run_flop)
     labs.run_age += active
     done = active & (labs.run_age >= int(p.run_months)) & (labs.run_flop > 0)
-    if not done.any():
+    if not np.logical_or.reduce(done, axis=None):
         return []
     gain = technique_gain(model)
     eff = labs.run_flop * model.efficiency[labs.bloc] * gain * labs.own_efficiency
@@ -890,7 +899,7 @@ def train(model: MonthContext) -> list[int]:
     before = bloc_frontier(labs.capability, labs.frontier, labs.bloc, len(model.bloc_ids))
     new_cap = np.where(done, np.fmax(labs.capability, distilled), labs.capability)
     # NaN (no model yet) compares as below everything: fmax keeps the number
-    records = np.flatnonzero(done & (new_cap > np.fmax(before[labs.bloc], -np.inf)))
+    records = (done & (new_cap > np.fmax(before[labs.bloc], -np.inf))).nonzero()[0]
     labs.technique_gain[:] = np.where(
         new_cap > np.fmax(labs.capability, -np.inf), gain, labs.technique_gain
     )

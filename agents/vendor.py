@@ -71,10 +71,11 @@ def per_chip_all(
     mixed = [i for i, v in enumerate(vendors) if v.mix is not None]
     if mixed:
         by_mix = np.array([vendors[i].mix for i in mixed]) * mine[mixed]
-        ordered = by_mix.sum(axis=1) > 0  # vendors with orders among the chips counted
+        # np.add.reduce: the pairwise sum .sum() takes, without its Python wrapper
+        ordered = np.add.reduce(by_mix, axis=1) > 0  # vendors with orders among those counted
         weights[np.array(mixed)[ordered]] = by_mix[ordered]
-    total = weights.sum(axis=1)
-    spent = (weights * np.where(mine, values[None, :], 0.0)).sum(axis=1)
+    total = np.add.reduce(weights, axis=1)
+    spent = np.add.reduce(weights * np.where(mine, values[None, :], 0.0), axis=1)
     return np.divide(spent, total, out=np.zeros(len(vendors)), where=total > 0)
 
 
@@ -214,8 +215,8 @@ class ChipVendor(mesa.Agent):
         ported = ported_shares(model)
         if ported is not None:  # only the labs that run its software book a chip
             booked_by = booked_by * ported[0][:, coming]
-        booked = booked_by.sum(axis=1)
-        return float(np.where(buyers, labs.budget * booked, 0.0).sum())
+        booked = np.add.reduce(booked_by, axis=1)
+        return float(np.add.reduce(np.where(buyers, labs.budget * booked, 0.0), axis=None))
 
     def _own_chips(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """[chip] the vendor's chips (vendor == index), its own designs among those in use (not
@@ -266,14 +267,15 @@ class ChipVendor(mesa.Agent):
         chips = self.model.chips
         mine = chips.used & self._own_chips()[0]
         selling = mine & chips.on_sale(self.model.month)
-        mine = selling if selling.any() else mine
+        mine = selling if np.logical_or.reduce(selling, axis=None) else mine
         by_mix = None if self.mix is None else self.mix * mine
-        if by_mix is not None and by_mix.sum() > 0:
+        if by_mix is not None and np.add.reduce(by_mix, axis=None) > 0:
             weights = by_mix
         else:
             weights = np.where(mine, 1.0, 0.0)
-        total = weights.sum()
-        return float((weights * np.where(mine, values, 0.0)).sum() / total) if total > 0 else 0.0
+        total = np.add.reduce(weights, axis=None)
+        spent = np.add.reduce(weights * np.where(mine, values, 0.0), axis=None)
+        return float(spent / total) if total > 0 else 0.0
 
     def _set_price(self) -> None:
         target = min(
@@ -328,7 +330,7 @@ class ChipVendor(mesa.Agent):
         on_sale = chips.on_sale(model.month) & self._own_chips()[0]
         # A new flagship launched into a closed market calls for a variant only if the vendor
         # has none on sale there (MI300X -> an MI308-like part; not H200 while H20 sells).
-        has_variant = (free & (chips.variant_of >= 0)).any()
+        has_variant = np.logical_or.reduce(free & (chips.variant_of >= 0), axis=None)
         launched = (
             on_sale & (chips.available_from == model.month) & (chips.variant_of < 0) & ~has_variant
         )
@@ -337,7 +339,7 @@ class ChipVendor(mesa.Agent):
         # as surely as a rule would: its successor is designed from a chip still being made.
         retired = before[market] & (chips.variant_of >= 0) & (chips.end_of_sale == model.month)
         caught = (before[market] | launched) & on_sale & ~free & view.subject
-        lost = [int(c) for c in np.flatnonzero(caught | retired)]
+        lost = (caught | retired).nonzero()[0].tolist()
         ready = model.month + int(model.p.variant_lag_months)
         for c in lost:
             parent = self._parent_for(int(c), ready)

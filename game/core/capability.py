@@ -96,7 +96,7 @@ def compute_scarcity(
     held = np.bincount(bloc, weights=np.where(counted, flops, 0.0), minlength=n_blocs)
     money = np.bincount(bloc, weights=np.where(counted, budget, 0.0), minlength=n_blocs)
     per_dollar = np.divide(held, money, out=np.full(n_blocs, np.nan), where=money > 0)
-    if not np.isfinite(per_dollar).any():
+    if not np.logical_or.reduce(np.isfinite(per_dollar), axis=None):
         return np.zeros(n_blocs)
     best = np.fmax.reduce(per_dollar)  # what np.nanmax computes on floats, without its copies
     if best <= 0:
@@ -278,7 +278,7 @@ def gap_months(
     now = len(lead) - 1
     c = np.asarray(current, float)
     # first month the leader was >= each c
-    found = np.searchsorted(lead, c, side="left").ravel().tolist()
+    found = lead.searchsorted(c, side="left").ravel().tolist()  # np.searchsorted's own call
     top, start = float(lead[-1]), float(lead[0])
     per_month = points_per_month_before
     out: list[float] = []
@@ -412,7 +412,8 @@ def largest_cluster(
     usable = np.minimum(counts, cap)
     usable[:, HOME, :] += np.minimum(contraband, contraband_cap)
     flops = counts * flops_per_chip  # [H, S, C]
-    single = (usable * flops_per_chip).max(axis=(1, 2), initial=0.0)
+    # np.maximum.reduce: what .max() calls, without its Python wrapper
+    single = np.maximum.reduce(usable * flops_per_chip, axis=(1, 2), initial=0.0)
     # models mixed at a site: each source scaled down together to its cap
     # [H, S, E] chips of each ecosystem at each site: whole counts, so any order sums them exactly
     groups = _ecosystem_groups(ecosystem, n_ecosystems)
@@ -429,7 +430,7 @@ def largest_cluster(
     total, top = _ecosystem_sum_max(usable_flops, ecosystem, n_ecosystems, groups)
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
     mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
-    return np.maximum(single, mixed.max(axis=(0, 2), initial=0.0))
+    return np.maximum(single, np.maximum.reduce(mixed, axis=(0, 2), initial=0.0))
 
 
 class _EcosystemGroups:

@@ -94,7 +94,7 @@ class Ledger:
 
     def deliver(self, holder_qty: np.ndarray, chip: int, year: int) -> None:
         """Smuggled chips arrive: holder_qty[h] chips of one type, out of transit."""
-        total = int(holder_qty.sum())
+        total = int(np.add.reduce(holder_qty, axis=None))
         self.in_transit[chip] -= total
         self.stock[:, chip, SMUGGLED, self.slot(year)] += holder_qty
         self._by_prov[:, chip, SMUGGLED] += holder_qty

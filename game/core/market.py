@@ -16,12 +16,15 @@ def softmax_rows(u: np.ndarray) -> np.ndarray:
     """[row, option] utilities -> choice shares per row (the logit every buyer's choice uses:
     labs buying, and vendors reading the orders for a chip they will launch); a row with no
     option open (all -inf) gets no share."""
-    m = u.max(axis=1, keepdims=True)
+    # np.maximum.reduce, np.add.reduce, np.logical_and.reduce: what .max(), .sum() and .all()
+    # call, without their Python wrappers (a few hundred calls a run)
+    m = np.maximum.reduce(u, axis=1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     e = u - m
     np.exp(e, out=e)  # in place: the same numbers, one array fewer
-    s = e.sum(axis=1, keepdims=True)
-    if (s > 0).all():  # the usual month: the guarded division costs more than the plain one
+    s = np.add.reduce(e, axis=1, keepdims=True)
+    # the usual month: the guarded division costs more than the plain one
+    if np.logical_and.reduce(s > 0, axis=None):
         e /= s
         return e
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
@@ -49,7 +52,7 @@ HYPERGEOMETRIC_LIMIT = 10**9 - 1  # numpy's bound on the pool of a multivariate 
 def capped_share(requests: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
     """Share `total` units among integer requests, nobody getting more than asked."""
     requests = np.asarray(requests, np.int64)
-    asked = int(requests.sum())
+    asked = int(np.add.reduce(requests, axis=None))
     if total >= asked:
         return requests.copy()
     if total == 0:

@@ -49,7 +49,7 @@ class PortingTable:
 
     def step(self, month: int) -> int:
         """Index into `tables` of the shares in force in `month`."""
-        return int(np.searchsorted(self.months, month, side="right"))
+        return int(self.months.searchsorted(month, side="right"))  # np.searchsorted's own call
 
     def shares(self, month: int, scale: float) -> np.ndarray:
         """[lab, ecosystem] shares in force in `month`, each share below 1 scaled by `scale`

@@ -323,7 +323,7 @@ def _derive_markets(model: ChipWarModel, rules: _Rules) -> tuple[np.ndarray, int
     """[country] H100e left under the cap (read-only: views share it), the variant market, the
     rental host and its capacity."""
     labs, p = model.labs, model.p
-    if rules.capped.any():
+    if np.logical_or.reduce(rules.capped, axis=None):  # .any() without its Python wrapper
         cap_left = np.where(rules.capped, np.maximum(rules.cap - model.cap_used, 0.0), np.inf)
         cap_left.flags.writeable = False
     else:
@@ -335,7 +335,7 @@ def _derive_markets(model: ChipWarModel, rules: _Rules) -> tuple[np.ndarray, int
             weights=np.where(active, labs.budget, 0.0),
             minlength=len(model.country_ids),
         )
-        variant_market = int(np.argmax(np.where(rules.closed, demand, -1)))
+        variant_market = int(np.where(rules.closed, demand, -1).argmax())
     else:
         variant_market = -1
     host = model.rental_host
@@ -358,9 +358,9 @@ def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     chips, p = model.chips, model.p
     wanted = rules.subject & chips.on_sale(model.month) & rules.limited
     load = rules.load
-    if wanted.any():
+    if np.logical_or.reduce(wanted, axis=None):
         per_capacity = view.purchase_value[0] / (view.price * load)
-        g = int(np.argmax(np.where(wanted, per_capacity, -1.0)))
+        g = int(np.where(wanted, per_capacity, -1.0).argmax())
         view.gray_chip = g
         view.gray_price = float(view.price[g] * model.gray.markup)
         view.transit_price = float(view.price[g] * (1.0 + p.transit_premium))
@@ -388,7 +388,7 @@ def _routes_open(model: ChipWarModel, view: MarketView) -> np.ndarray:
             & (model.country_bloc != model.china_bloc)
             & (view.cap_left > 0)
         )
-        routes = np.flatnonzero(open_)
+        routes = open_.nonzero()[0]
     else:
         routes = np.zeros(0, np.int64)
     routes.flags.writeable = False
@@ -466,7 +466,7 @@ def vendor_capacity(
             per_chip = _stacks_of_mix(model, view, stacks)
         else:
             per_chip = hbm_stacks_per_chip(model, stacks)
-        need = float((cap * per_chip)[china].sum())
+        need = float(np.add.reduce((cap * per_chip)[china], axis=None))
         have = hbm_stacks_available(model)
         if need > have:
             cap[china] *= have / need

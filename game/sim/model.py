@@ -92,7 +92,7 @@ def _brokers(model: ChipWarModel) -> int:
 
 
 def _in_transit(model: ChipWarModel) -> int:
-    return int(model.ledger.in_transit.sum())
+    return int(np.add.reduce(model.ledger.in_transit, axis=None))
 
 
 # Chips of one model a run may count: int64 holds eight times more, room for any month's growth.
@@ -399,7 +399,7 @@ class ChipWarModel(mesa.Model):
         self.labs.spent_month -= refunded
         broker_phase.exit_idle(self)
         into_china = self.country_bloc == self.china_bloc
-        self.smuggled_via += self.books.flows[:, into_china, SMUGGLED].sum(axis=1)
+        self.smuggled_via += np.add.reduce(self.books.flows[:, into_china, SMUGGLED], axis=1)
         self.measure_lab_compute()
         lab_phase.train(self)
         lab_phase.progress_algorithms(self)
@@ -421,7 +421,7 @@ class ChipWarModel(mesa.Model):
         """Chips are counted in 64-bit integers: a run that would pass COUNT_LIMIT of one chip
         model (a budget growing 60% a year for sixty years) stops with a message instead of
         wrapping round to negative compute."""
-        if self.ledger.produced.max(initial=0) > COUNT_LIMIT:
+        if np.maximum.reduce(self.ledger.produced, axis=None, initial=0) > COUNT_LIMIT:
             raise InputError(
                 Problem(
                     f"by {self.date} the run has made more than {COUNT_LIMIT:.2g} chips of one "
@@ -495,7 +495,7 @@ class ChipWarModel(mesa.Model):
             weights=self.books.bought_per_chip[self.chips.used],
             minlength=len(self.vendors),
         )
-        self.hbm.draw(float((sold * hbm_stacks_per_chip(self))[china].sum()))
+        self.hbm.draw(float(np.add.reduce((sold * hbm_stacks_per_chip(self))[china], axis=None)))
 
     def _record(self) -> None:
         """The month's rows of the results and sales tables."""

@@ -90,7 +90,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     bloc_prov = np.bincount(cell, weights=h100e_lp.ravel(), minlength=n_blocs * n_prov).reshape(
         n_blocs, n_prov
     )
-    compute = bloc_prov.sum(axis=1)
+    compute = np.add.reduce(bloc_prov, axis=1)  # .sum(axis=1) without its Python wrapper
     shares = np.divide(
         bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0
     )
@@ -106,7 +106,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     flows = _by_bloc(
         labs.bloc,
         n_blocs,
-        model.view.lab_pool_flops.sum(axis=1),
+        np.add.reduce(model.view.lab_pool_flops, axis=1),
         books.smuggled_by_lab,
         books.seized_by_lab,
         books.bought_by_lab,
@@ -221,7 +221,7 @@ def sales_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     """The month's sales, one row per (chip, bloc) that sold anything, at vendor prices, as
     columns."""
     units = model.books.sales_units
-    c, b = np.nonzero(units)
+    c, b = units.nonzero()
     n = units[c, b].astype(np.int64)
     ids = model.chips.ids
     return {
