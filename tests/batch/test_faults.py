@@ -372,7 +372,14 @@ def test_a_sweep_on_a_full_disk_is_one_message_and_resumes(
     assert main(["sweep", str(experiment), "--workers", "1", "--out", str(folder)]) == 0
     before = (folder / "experiments.parquet").read_bytes()
     folder2 = tmp_path / "out2"
-    monkeypatch.setattr(output, "atomic_write_frame", _full)
+    write = output.atomic_write_bytes
+
+    def full_for_runs(path: Path, data: bytes) -> None:  # the disk fills at the first run
+        if Path(path).parent.name == "runs":
+            _full()
+        write(path, data)
+
+    monkeypatch.setattr(output, "atomic_write_bytes", full_for_runs)
     assert main(["sweep", str(experiment), "--workers", "1", "--out", str(folder2)]) == 2
     err = capsys.readouterr().err
     assert "cannot write '" in err and "No space left on device" in err, err
@@ -445,12 +452,12 @@ def test_a_truncated_run_file_is_set_aside_and_its_run_runs_again(
     run_sweep(experiment, folder, workers=1, limit=4)
     runs = sorted((folder / "runs").glob("*.json"))
     runs[0].write_text(runs[0].read_text()[:10])  # truncated record
-    data = runs[1].with_suffix(".parquet")
+    data = runs[1].with_suffix(".arrow")
     data.write_bytes(data.read_bytes()[:100])  # truncated outcome rows
     report = run_sweep(experiment, folder, workers=1)
     assert report.ran == 14 and report.failed == 0
     assert sorted(p.name for p in (folder / "damaged").iterdir()) == sorted(
-        [runs[0].name, runs[0].with_suffix(".parquet").name, runs[1].name, data.name]
+        [runs[0].name, runs[0].with_suffix(".arrow").name, runs[1].name, data.name]
     )
     pd.testing.assert_frame_equal(_tables(folder)[0], reference[0])
     pd.testing.assert_frame_equal(_tables(folder)[1], reference[1])

@@ -117,6 +117,27 @@ def test_an_interrupted_sweep_resumes_to_exactly_the_expected_runs(
     pd.testing.assert_frame_equal(_tables(folder)[1], outcomes)
 
 
+def test_a_folder_begun_by_an_earlier_version_resumes(
+    tmp_path: Path, clean_run: tuple[Path, pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Runs saved as Parquet files (the per-run format before Arrow files) count as done and
+    are gathered into the same tables: upgrading mid-sweep loses nothing."""
+    _, experiments, outcomes = clean_run
+    experiment = load_experiment(str(_write(tmp_path)))
+    folder = tmp_path / "out"
+    run_sweep(experiment, folder, workers=1, limit=3)
+    arrow = sorted((folder / "runs").glob("*.arrow"))
+    assert len(arrow) == 3
+    for path in arrow:  # as an earlier version wrote them
+        pd.read_feather(path).to_parquet(path.with_suffix(".parquet"), index=False)
+        path.unlink()
+    assert len(SweepStore(folder, experiment, lock=False).done()) == 3
+    report = run_sweep(experiment, folder, workers=1)
+    assert report.already == 3 and report.ran == 5
+    pd.testing.assert_frame_equal(_tables(folder)[0], experiments)
+    pd.testing.assert_frame_equal(_tables(folder)[1], outcomes)
+
+
 def test_ctrl_c_on_the_command_line_loses_only_runs_in_flight(tmp_path: Path) -> None:
     """As a user does it: Ctrl-C in the terminal (SIGINT to the whole process group, workers
     included) part-way, then the same command again."""
