@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from agents.allocation_kernel import allocate_arrays
 from game.config.texts import text as tr
 from game.core.capability import (
     SECONDS_PER_MONTH,
@@ -719,8 +720,52 @@ def _finite(x: np.ndarray) -> np.ndarray:
 def _allocate(
     model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two passes: spend by preference; then weigh what sold-out sources (rationed supply,
-    denied licences, the diffusion cap, the hosts' rental room) left over between the
+    """_allocate_reference's numbers, computed by compiled kernels (agents/allocation_kernel.py)."""
+    return allocate_arrays(*_allocation_arrays(model, offers, spend, mandate))
+
+
+def _allocation_arrays(
+    model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
+) -> tuple[Any, ...]:
+    """allocate_arrays' arguments, derived as _allocate_reference derives them (fresh copies
+    of what the passes work on)."""
+    chips, view = model.chips, model.view
+    rules = offers.rules if offers.rules is not None else _RuleTerms.of(model)
+    unit, allowed = offers.unit_price, offers.allowed
+    if mandate > 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h100e_per_money = _finite(allowed * _source_h100e(model)[None, :] / unit)
+    else:  # not read without the mandate
+        h100e_per_money = np.zeros(unit.shape)
+    cap_left = view.cap_left.copy()
+    return (
+        np.concatenate((offers.utility, offers.outside[:, None]), axis=1),
+        float(mandate),
+        np.ascontiguousarray(h100e_per_money, dtype=np.float64),
+        offers.domestic,
+        rules.in_target,
+        unit,
+        allowed,
+        _paid(offers),
+        chips.h100e,
+        bool(np.logical_or.reduce(np.isfinite(cap_left), axis=None)),
+        rules.controlled_h2,
+        offers.buyer_country.ravel(),
+        chips.vendor,
+        rules.partly_allowed,
+        spend,
+        cap_left,
+        view.vendor_capacity.copy(),
+        float(view.rental_capacity if view.rental_host >= 0 else 0.0),
+    )
+
+
+def _allocate_reference(
+    model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rule in numpy, which the kernels reproduce bit for bit (tests/agents/test_kernels.py):
+    read this one. Two passes: spend by preference; then weigh what sold-out sources (rationed
+    supply, denied licences, the diffusion cap, the hosts' rental room) left over between the
     remaining ones and keeping it: buy the best, then the next best if it is worth its price.
     What a lab chose to keep in the first pass stays kept. Returns units [lab, source]
     (fractional) and the chips asked of vendors [chip] over both passes."""

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from game.core.cluster_kernel import largest_cluster_kernel
 from game.core.ledger import SITES
 
 SECONDS_PER_MONTH = 365.25 * 24 * 3600 / 12
@@ -390,7 +391,33 @@ def largest_cluster(
     n_ecosystems: int,
     heterogeneity_penalty: float,
 ) -> np.ndarray:
-    """[holder] FLOP/s of the largest cluster each holder can train one model on, from its
+    """largest_cluster_reference's numbers, computed by a compiled kernel
+    (game/core/cluster_kernel.py)."""
+    return largest_cluster_kernel(
+        np.ascontiguousarray(counts, float),
+        np.asarray(site_cap, float),
+        np.ascontiguousarray(contraband, float),
+        float(contraband_cap),
+        np.ascontiguousarray(flops_per_chip, float),
+        ecosystem,
+        int(n_ecosystems),
+        float(heterogeneity_penalty),
+        HOME,
+    )
+
+
+def largest_cluster_reference(
+    counts: np.ndarray,
+    site_cap: np.ndarray,
+    contraband: np.ndarray,
+    contraband_cap: float,
+    flops_per_chip: np.ndarray,
+    ecosystem: np.ndarray,
+    n_ecosystems: int,
+    heterogeneity_penalty: float,
+) -> np.ndarray:
+    """The rule in numpy, which the kernel reproduces bit for bit: read this one.
+    [holder] FLOP/s of the largest cluster each holder can train one model on, from its
     chips [holder, site, chip] bought openly or rented and its contraband chips [holder, chip]
     at home (site_counts).
 
