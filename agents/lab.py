@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from agents import training_kernel
 from agents.allocation_kernel import allocate_arrays
+from agents.delivery_kernel import deliver_arrays
 from game.config.texts import text as tr
 from game.core.capability import (
     SECONDS_PER_MONTH,
@@ -842,7 +844,41 @@ def _allocate_reference(
 
 
 def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
-    """Whole chips, paid for and installed; gray orders paid into escrow for the brokers."""
+    """_deliver_reference's numbers and calls, the arithmetic in a compiled kernel
+    (agents/delivery_kernel.py); the generator's draws are taken here, as many and in the same
+    order as whole_units takes them."""
+    labs, chips, view = model.labs, model.chips, model.view
+    n_labs, n_chips = units.shape[0], len(chips)
+    gray = view.gray_chip >= 0
+    draws = model.rng.random(n_labs * (2 * n_chips + 1) if gray else 2 * n_labs * n_chips)
+    got_d, got_r, cost, (h_d, c_d, prov_d, qty_d, h_r, qty_r), rows, bought, _ = deliver_arrays(
+        units,
+        draws,
+        gray,
+        offers.direct_price,
+        offers.rental_price,
+        offers.provenance,
+        RENTED,
+        view.rental_host >= 0,
+        float(view.gray_price) if gray else 1.0,
+        labs.cash,
+        labs.spent_month,
+        labs.escrow,
+        labs.gray_order,
+    )
+    model.ledger.install_new(*rows, model.year)
+    if np.logical_or.reduce(np.isfinite(view.cap_left), axis=None):
+        _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * chips.h100e)
+    model.books.record_sales(got_d, got_r, cost)
+    model.books.record_flows(
+        h_d, model.vendor_country[chips.vendor[c_d]], prov_d, qty_d, h_r, qty_r
+    )
+    model.books.bought_by_lab = bought
+
+
+def _deliver_reference(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
+    """Whole chips, paid for and installed; gray orders paid into escrow for the brokers.
+    The rule in numpy, which the kernel reproduces bit for bit: read this one."""
     labs, chips, view = model.labs, model.chips, model.view
     n_labs, n_chips = units.shape[0], len(chips)
     direct_price, rental_price = offers.direct_price, offers.rental_price
@@ -920,9 +956,85 @@ def _charge_cap(
 
 # ------------------------------------------------------------------------------- training
 def train(model: MonthContext) -> list[int]:
+    """train_reference's numbers, news and result, the [lab] arithmetic in compiled kernels
+    (agents/training_kernel.py) around numpy's powers and log10."""
+    p, labs = model.p, model.labs
+    month, n_blocs = model.month, len(model.bloc_ids)
+    since, adoption = training_kernel.exponents(
+        labs.ref_run_month,
+        month,
+        model.scarcity,
+        labs.bloc,
+        month - float(p.moe_public_year) * 12.0,
+        float(p.moe_rich_share),
+        float(p.moe_rich_lag_months),
+    )
+    with np.errstate(over="ignore"):  # run_reach's growth
+        growth = np.power(float(p.max_run_growth_per_year), since)
+    gain = np.power(float(p.moe_compute_multiplier), adoption)  # technique_gain
+    done, reach, eff, arg = training_kernel.run_month(
+        labs.frontier,
+        labs.founded,
+        month,
+        model.view.lab_cluster_flops,
+        float(p.largest_run_share),
+        float(p.mfu),
+        SECONDS_PER_MONTH,
+        labs.ref_run_flop,
+        growth,
+        labs.bloc,
+        n_blocs,
+        int(p.run_months),
+        model.efficiency,
+        gain,
+        labs.own_efficiency,
+        labs.run_flop,
+        labs.run_age,
+    )
+    if not np.logical_or.reduce(done, axis=None):
+        return []
+    released = released_foreign(model.frontier_hist, int(p.distillation_lag_months))
+    records = training_kernel.finish_runs(
+        done,
+        reach,
+        eff,
+        np.log10(arg),  # capability_index
+        float(p.capability_points_per_decade),
+        distillation_share(model),
+        released,
+        gain,
+        labs.frontier,
+        labs.bloc,
+        n_blocs,
+        month,
+        labs.capability,
+        labs.technique_gain,
+        labs.best_eff_flop,
+        labs.ref_run_flop,
+        labs.ref_run_month,
+        labs.best_run_flop,
+        labs.run_age,
+        labs.run_flop,
+    ).tolist()
+    for i in records:
+        model.news(
+            "training_run",
+            tr(
+                "news_training_run",
+                lab=labs.names[i],
+                bloc=model.bloc_names[labs.bloc[i]],
+                capability=f"{labs.capability[i]:.1f}",
+            ),
+            [labs.ids[i]],
+        )
+    return records
+
+
+def train_reference(model: MonthContext) -> list[int]:
     """Frontier labs put a share of their compute into a training run; when a run ends its
     model sets the lab's capability (or not, if it is no better). Returns labs whose new model
-    beat their bloc's frontier, for the news."""
+    beat their bloc's frontier, for the news.
+    The rule in numpy, which the kernels reproduce bit for bit: read this one."""
     p, labs = model.p, model.labs
     active = labs.frontier & (labs.founded <= model.month)
     run = training_flops(model.view.lab_cluster_flops, p.largest_run_share)

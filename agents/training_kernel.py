@@ -1,0 +1,186 @@
+"""The labs' training month (agents.lab.train_reference) as numba kernels giving its numbers
+bit for bit: the runs' growth, the scale-up bound, the runs that end, their capability and
+what the labs keep of them were some sixty numpy calls on [lab] arrays of a few dozen, each
+costing more in dispatch than in arithmetic (the capability functions it called stay in
+game/core/capability.py for the other callers).
+
+What stays in numpy: the powers (run_reach's growth, technique_gain) and the log10 of
+capability_index, between the kernels. How the kernels keep numpy's numbers:
+game/core/exact.py. tests/agents/test_kernels_lab.py holds them to the numpy reference on
+real months.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from game.core.exact import np_maximum
+
+
+@numba.njit(cache=True)
+def _np_minimum(a: float, b: float) -> float:
+    """np.minimum(a, b) of two float64 scalars: NaN from either side propagates."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+@numba.njit(cache=True)
+def _fmax(a: float, b: float) -> float:
+    """np.fmax(a, b) of two float64 scalars: a NaN gives way to the other number."""
+    if b != b:
+        return a
+    if a != a:
+        return b
+    return a if a >= b else b
+
+
+@numba.njit(cache=True)
+def _unit(x: float) -> float:
+    """capability._unit of one number: np.minimum(np.maximum(x, 0), 1)."""
+    return _np_minimum(np_maximum(x, 0.0), 1.0)
+
+
+@numba.njit(cache=True)
+def exponents(  # noqa: ANN201
+    ref_run_month,  # [L] int64
+    month,
+    scarcity,  # [B]
+    bloc,  # [L] int64
+    since_moe,
+    rich_share,
+    rich_lag_months,
+):
+    """The exponents of the month's two powers: [L] months since each lab's reference run / 12
+    (capability.run_reach) and [L] its adoption of the training technique
+    (capability.technique_adoption at its bloc's scarcity)."""
+    n = ref_run_month.size
+    since = np.empty(n)
+    adoption = np.empty(n)
+    fallback = 1.0 if since_moe >= 0 else 0.0
+    for i in range(n):
+        since[i] = np_maximum(0.0, float(month) - float(ref_run_month[i])) / 12.0
+        s = _unit(scarcity[bloc[i]])
+        target = rich_share + (1.0 - rich_share) * s
+        lag = rich_lag_months * (1.0 - s)
+        ramp = since_moe / lag if lag > 0 else fallback
+        adoption[i] = target * _unit(ramp)
+    return since, adoption
+
+
+@numba.njit(cache=True)
+def run_month(  # noqa: ANN201
+    frontier,  # [L] bool
+    founded,  # [L] int64
+    month,
+    cluster_flops,  # [L]
+    run_share,
+    mfu,
+    seconds_per_month,
+    ref_run_flop,  # [L]
+    growth,  # [L] np.power(growth_per_year, since)
+    bloc,  # [L] int64
+    n_blocs,
+    run_months,
+    efficiency,  # [B]
+    gain,  # [L] technique_gain
+    own_efficiency,  # [L]
+    run_flop,  # [L] in/out
+    run_age,  # [L] int64 in/out
+):
+    """train's runs: grows and bounds them (in place), and returns done [L] (runs that end),
+    reach [L], eff [L] (their effective FLOP) and the log10 argument of capability_index."""
+    n = frontier.size
+    reach = np.empty(n)
+    best = np.zeros(n_blocs)
+    for i in range(n):
+        f = ref_run_flop[i]
+        reach[i] = f * growth[i] if f > 0 else 0.0
+        best[bloc[i]] = np_maximum(best[bloc[i]], reach[i])
+    for b in range(n_blocs):
+        if not best[b] > 0:
+            best[b] = np.inf
+    done = np.zeros(n, np.bool_)
+    eff = np.empty(n)
+    arg = np.empty(n)
+    for i in range(n):
+        active = frontier[i] and founded[i] <= month
+        flop = run_share * cluster_flops[i] * mfu * seconds_per_month
+        run_flop[i] = run_flop[i] + (flop if active else 0.0)
+        run_flop[i] = _np_minimum(run_flop[i], best[bloc[i]])
+        if active:
+            run_age[i] += 1
+        done[i] = active and run_age[i] >= run_months and run_flop[i] > 0
+        e = run_flop[i] * efficiency[bloc[i]] * gain[i] * own_efficiency[i]
+        eff[i] = e
+        arg[i] = e if e > 0 else 1.0
+    return done, reach, eff, arg
+
+
+@numba.njit(cache=True)
+def finish_runs(  # noqa: ANN201
+    done,  # [L] bool
+    reach,  # [L]
+    eff,  # [L]
+    log10_eff,  # [L] np.log10 of run_month's argument
+    points_per_decade,
+    share,  # [L] distillation_share
+    released,  # [B] released_foreign
+    gain,  # [L]
+    frontier,  # [L] bool
+    bloc,  # [L] int64
+    n_blocs,
+    month,
+    capability,  # [L] in/out
+    technique_gain,  # [L] in/out
+    best_eff_flop,  # [L] in/out
+    ref_run_flop,  # [L] in/out
+    ref_run_month,  # [L] int64 in/out
+    best_run_flop,  # [L] in/out
+    run_age,  # [L] int64 in/out
+    run_flop,  # [L] in/out
+):
+    """train's ended runs: the labs' new capability and what they keep of the run, in place;
+    returns the labs whose model beat their bloc's frontier (ascending)."""
+    n = done.size
+    before = np.full(n_blocs, -np.inf)  # capability.bloc_frontier
+    for i in range(n):
+        c = capability[i]
+        if frontier[i] and np.isfinite(c) and c > before[bloc[i]]:
+            before[bloc[i]] = c
+    for b in range(n_blocs):
+        if not np.isfinite(before[b]):
+            before[b] = np.nan
+    records = np.zeros(n, np.bool_)
+    n_records = 0
+    for i in range(n):
+        f = eff[i]
+        own = points_per_decade * (log10_eff[i] - 20.0) if f > 0 else np.nan
+        gap = _fmax(released[bloc[i]] - own, 0.0)
+        distilled = own + share[i] * gap
+        old = capability[i]
+        new_cap = _fmax(old, distilled) if done[i] else old
+        if done[i] and new_cap > _fmax(before[bloc[i]], -np.inf):
+            records[i] = True
+            n_records += 1
+        if new_cap > _fmax(old, -np.inf):
+            technique_gain[i] = gain[i]
+        capability[i] = new_cap
+        if done[i]:
+            best_eff_flop[i] = np_maximum(best_eff_flop[i], f)
+            if run_flop[i] > reach[i]:
+                ref_run_flop[i] = run_flop[i]
+                ref_run_month[i] = month
+            best_run_flop[i] = np_maximum(best_run_flop[i], run_flop[i])
+            run_age[i] = 0
+            run_flop[i] = 0.0
+    out = np.empty(n_records, np.int64)
+    k = 0
+    for i in range(n):
+        if records[i]:
+            out[k] = i
+            k += 1
+    return out

@@ -1,0 +1,190 @@
+"""The labs' compiled kernels give the numpy reference's numbers bit for bit, month after month
+of real runs: the training month (agents/training_kernel.py against agents.lab.train_reference)
+and the delivery (agents/delivery_kernel.py against agents.lab._deliver_reference). Each month
+the reference runs first on the model as it stands, with what it would change recorded and
+then undone (the labs' arrays, the generator, the diffusion cap, the ledger's and the books'
+calls), then the kernel path runs for real; the two must agree to the last bit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import agents.lab as lab
+from agents.lab import LabTable
+from game.sim.model import ChipWarModel
+from game.sim.runner import forget
+
+CASES = [
+    ("historical", 1),
+    ("domestic_push", 4),
+    ("total_embargo", 2),
+    ("leaky_enforcement", 3),
+    ("no_controls", 5),
+    ("historical", 6, "squeeze"),  # half the labs' cash taken before delivery: overshoots
+]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Bit-identical arrays of the same dtype and shape (floats compared as their bits)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind == "f":
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        return np.array_equal(a.view(np.int64), b.view(np.int64))
+    return np.array_equal(a, b)
+
+
+def _same_calls(a: list, b: list) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if len(x) != len(y):
+            return False
+        for u, v in zip(x, y, strict=True):
+            if isinstance(u, np.ndarray) or isinstance(v, np.ndarray):
+                if not _same(u, v):
+                    return False
+            elif u != v:
+                return False
+    return True
+
+
+def _snapshot(labs: LabTable) -> dict[str, np.ndarray]:
+    return {k: getattr(labs, k).copy() for k in LabTable.ARRAYS}
+
+
+def _restore(labs: LabTable, saved: dict[str, np.ndarray]) -> None:
+    for k, v in saved.items():
+        getattr(labs, k)[...] = v
+
+
+def _differ(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:
+    return [k for k in a if not _same(a[k], b[k])]
+
+
+def _recorder(calls: list, then: Any = None) -> Any:
+    def record(*args: Any) -> Any:
+        calls.append(tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+        return then(*args) if then is not None else None
+
+    return record
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_lab_kernels_match_the_numpy_reference_every_month(
+    case: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario, seed = case[:2]
+    squeeze = "squeeze" in case
+    seen: dict[str, Any] = {
+        "train": 0,
+        "records": 0,
+        "deliver": 0,
+        "gray": 0,
+        "rented": 0,
+        "capped": 0,
+        "overshot": 0,
+        "differ": [],
+    }
+    kernel_train, kernel_deliver, kernel_arrays = lab.train, lab._deliver, lab.deliver_arrays
+
+    def train(model):  # noqa: ANN001, ANN202
+        labs = model.labs
+        before = _snapshot(labs)
+        want_news: list = []
+        model.news = _recorder(want_news)
+        try:
+            want = lab.train_reference(model)
+        finally:
+            del model.news
+        want_state = _snapshot(labs)
+        _restore(labs, before)
+        got_news: list = []
+        model.news = _recorder(got_news, model.news)
+        try:
+            got = kernel_train(model)
+        finally:
+            del model.news
+        seen["train"] += 1
+        seen["records"] += len(got)
+        differ = _differ(want_state, _snapshot(labs))
+        if got != want or not _same_calls(got_news, want_news) or differ:
+            seen["differ"].append(("train", model.date, differ))
+        return got
+
+    def deliver_arrays(*args):  # noqa: ANN002, ANN202
+        out = kernel_arrays(*args)
+        seen["overshot"] += bool(out[6])
+        return out
+
+    def deliver(model, offers, units):  # noqa: ANN001, ANN202
+        labs, ledger, books = model.labs, model.ledger, model.books
+        if squeeze:  # the rounding to whole chips then costs more than the cash left
+            labs.cash *= 0.5
+        before = _snapshot(labs)
+        rng_before = model.rng.bit_generator.state
+        cap_before = model.cap_used.copy()
+        bought_before = getattr(books, "bought_by_lab", None)
+        want_calls: dict[str, list] = {"install": [], "sales": [], "flows": []}
+        ledger.install_new = _recorder(want_calls["install"])
+        books.record_sales = _recorder(want_calls["sales"])
+        books.record_flows = _recorder(want_calls["flows"])
+        try:
+            lab._deliver_reference(model, offers, units.copy())
+        finally:
+            del ledger.install_new, books.record_sales, books.record_flows
+        want = (
+            _snapshot(labs),
+            model.rng.bit_generator.state,
+            model.cap_used.copy(),
+            books.bought_by_lab,
+        )
+        _restore(labs, before)
+        model.rng.bit_generator.state = rng_before
+        model.cap_used[...] = cap_before
+        books.bought_by_lab = bought_before
+        got_calls: dict[str, list] = {"install": [], "sales": [], "flows": []}
+        ledger.install_new = _recorder(got_calls["install"], ledger.install_new)
+        books.record_sales = _recorder(got_calls["sales"], books.record_sales)
+        books.record_flows = _recorder(got_calls["flows"], books.record_flows)
+        try:
+            kernel_deliver(model, offers, units)
+        finally:
+            del ledger.install_new, books.record_sales, books.record_flows
+        seen["deliver"] += 1
+        seen["gray"] += model.view.gray_chip >= 0 and bool(labs.gray_order.any())
+        seen["rented"] += bool(want_calls["flows"][0][4].size)
+        seen["capped"] += bool(np.isfinite(model.view.cap_left).any())
+        differ = _differ(want[0], _snapshot(labs))
+        differ += [k for k in want_calls if not _same_calls(want_calls[k], got_calls[k])]
+        if model.rng.bit_generator.state != want[1]:
+            differ.append("rng")
+        if not _same(model.cap_used, want[2]):
+            differ.append("cap_used")
+        if not _same(books.bought_by_lab, want[3]):
+            differ.append("bought_by_lab")
+        if differ:
+            seen["differ"].append(("deliver", model.date, differ))
+
+    monkeypatch.setattr(lab, "train", train)
+    monkeypatch.setattr(lab, "_deliver", deliver)
+    monkeypatch.setattr(lab, "deliver_arrays", deliver_arrays)
+    model = ChipWarModel(scenario, rng=seed, months=60)
+    try:
+        model.run()
+    finally:
+        forget(model)
+    assert seen["differ"] == []
+    assert seen["train"] == 60 and seen["deliver"] == 60
+    assert seen["records"] > 0  # new models beat their bloc's frontier (news)
+    if scenario != "no_controls":
+        assert seen["gray"] > 0  # gray orders paid into escrow
+    if scenario == "historical":
+        assert seen["capped"] > 0  # the diffusion cap charged
+        assert seen["rented"] > 0  # and rentals installed
+    if squeeze:
+        assert seen["overshot"] > 0  # whole chips cut back to the cash
