@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from agents import training_kernel
+from agents import offers_kernel, training_kernel
 from agents.allocation_kernel import allocate_arrays
 from agents.delivery_kernel import deliver_arrays
 from game.config.texts import text as tr
@@ -568,6 +568,78 @@ def vendor_price_factors(model: MonthContext) -> np.ndarray | None:
 
 
 def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
+    """_offers_reference's offers, the [lab, source] arithmetic in compiled kernels
+    (agents/offers_kernel.py) around one np.log and the cluster worth's powers."""
+    p, labs, chips, view = model.p, model.labs, model.chips, model.view
+    on_sale = chips.on_sale(model.month)
+    rules = _RuleTerms.of(model)
+    beta = float(p.choice_sharpness)
+    subsidy = float(model.policy.get("domestic_subsidy"))
+    levy = float(model.policy.get("revenue_share")) * p.revenue_share_pass_through
+    vendor_terms = vendor_price_factors(model)
+    open_ = rules.open_sources(model, on_sale, active)
+    ported = ported_shares(model)
+    host, g = view.rental_host, view.gray_chip
+    held = np.add.reduce(model.ledger.by_provenance(), axis=1)  # [lab, provenance]: whole counts
+    unused = np.zeros(0)
+    unit_price, rental_price, args = offers_kernel.price_args(
+        view.purchase_value,
+        labs.growth_kind,
+        view.price,
+        subsidy,
+        rules.subsidised,
+        float(levy),
+        rules.levied,
+        rules.any_checks,
+        rules.checked,
+        rules.checks,
+        vendor_terms is not None,
+        vendor_terms if vendor_terms is not None else np.zeros((0, 0)),
+        float(p.rental_premium),
+        host >= 0,
+        _provenance_worth(model, RENTED, held) if host >= 0 else unused,
+        g,
+        float(view.gray_price) if g >= 0 else 1.0,
+        _provenance_worth(model, SMUGGLED, held) if g >= 0 else unused,
+    )
+    with np.errstate(divide="ignore"):
+        logs = np.log(args)
+    utility = offers_kernel.utilities(
+        logs,
+        beta,
+        rules.log_buy_allowed,
+        rules.preference,
+        ported is not None,
+        ported[1] if ported is not None else np.zeros((0, 0)),
+        open_.may_buy,
+        host >= 0,
+        rules.log_host_allowed,
+        open_.rental_risk,
+        open_.rentable,
+        g,
+        open_.smuggling_risk,
+        float(np.sqrt(max(view.enforcement, 0.0))) if g >= 0 else 0.0,
+        open_.wants_gray,
+    )
+    return _Offers(
+        outside=outside_option(
+            view.purchase_value, chips.price, on_sale, beta, p.reservation_markup
+        )[labs.growth_kind],
+        utility=utility,
+        unit_price=unit_price,
+        allowed=rules.allowed,
+        domestic=open_.domestic,
+        buyer_country=rules.buyer_country,
+        direct_price=unit_price[:, : len(chips)],
+        rental_price=rental_price,
+        provenance=rules.provenance,
+        rules=rules,
+    )
+
+
+def _offers_reference(model: MonthContext, active: np.ndarray) -> _Offers:
+    """Every source of compute each lab may buy this month and what it is worth to it.
+    The rule in numpy, which the kernels reproduce bit for bit: read this one."""
     p, labs, chips, view = model.p, model.labs, model.chips, model.view
     n_labs, n_chips = len(labs), len(chips)
     on_sale = chips.on_sale(model.month)

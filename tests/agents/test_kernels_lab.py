@@ -1,6 +1,7 @@
 """The labs' compiled kernels give the numpy reference's numbers bit for bit, month after month
-of real runs: the training month (agents/training_kernel.py against agents.lab.train_reference)
-and the delivery (agents/delivery_kernel.py against agents.lab._deliver_reference). Each month
+of real runs: the offers (agents/offers_kernel.py against agents.lab._offers_reference), the
+training month (agents/training_kernel.py against agents.lab.train_reference) and the delivery
+(agents/delivery_kernel.py against agents.lab._deliver_reference). Each month
 the reference runs first on the model as it stands, with what it would change recorded and
 then undone (the labs' arrays, the generator, the diffusion cap, the ledger's and the books'
 calls), then the kernel path runs for real; the two must agree to the last bit."""
@@ -81,6 +82,8 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
     scenario, seed = case[:2]
     squeeze = "squeeze" in case
     seen: dict[str, Any] = {
+        "offers": 0,
+        "ported": 0,
         "train": 0,
         "records": 0,
         "deliver": 0,
@@ -90,6 +93,7 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
         "overshot": 0,
         "differ": [],
     }
+    kernel_offers = lab._offers
     kernel_train, kernel_deliver, kernel_arrays = lab.train, lab._deliver, lab.deliver_arrays
 
     def train(model):  # noqa: ANN001, ANN202
@@ -114,6 +118,20 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
         differ = _differ(want_state, _snapshot(labs))
         if got != want or not _same_calls(got_news, want_news) or differ:
             seen["differ"].append(("train", model.date, differ))
+        return got
+
+    def offers(model, active):  # noqa: ANN001, ANN202
+        want = lab._offers_reference(model, active)
+        got = kernel_offers(model, active)
+        seen["offers"] += 1
+        seen["ported"] += lab.ported_shares(model) is not None
+        differ = [
+            k
+            for k, v in vars(want).items()
+            if isinstance(v, np.ndarray) and not _same(v, getattr(got, k))
+        ]
+        if differ:
+            seen["differ"].append(("offers", model.date, differ))
         return got
 
     def deliver_arrays(*args):  # noqa: ANN002, ANN202
@@ -170,6 +188,7 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
         if differ:
             seen["differ"].append(("deliver", model.date, differ))
 
+    monkeypatch.setattr(lab, "_offers", offers)
     monkeypatch.setattr(lab, "train", train)
     monkeypatch.setattr(lab, "_deliver", deliver)
     monkeypatch.setattr(lab, "deliver_arrays", deliver_arrays)
@@ -179,7 +198,7 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
     finally:
         forget(model)
     assert seen["differ"] == []
-    assert seen["train"] == 60 and seen["deliver"] == 60
+    assert seen["offers"] == 60 and seen["train"] == 60 and seen["deliver"] == 60
     assert seen["records"] > 0  # new models beat their bloc's frontier (news)
     if scenario != "no_controls":
         assert seen["gray"] > 0  # gray orders paid into escrow

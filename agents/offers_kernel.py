@@ -1,0 +1,114 @@
+"""The labs' offers (agents.lab._offers_reference) as numba kernels giving its numbers bit for
+bit: the prices after each lever, the value per dollar of every source and the utilities were
+some forty numpy calls on [lab, source] tables a month.
+
+What stays in numpy: every log (one np.log over all the sources' values per dollar, between
+the two kernels: numpy's log is elementwise, the same number for the same input wherever it
+stands), the powers of the cluster worth, and the cached rule terms. How the kernels keep
+numpy's numbers: game/core/exact.py. tests/agents/test_kernels_lab.py holds them to the numpy
+reference on real months.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def price_args(  # noqa: ANN201
+    purchase_value,  # [kind, C]
+    growth_kind,  # [L] int64
+    price,  # [C] list prices
+    subsidy,
+    subsidised,  # [L, C] bool
+    levy,
+    levied,  # [L, C] bool
+    any_checks,
+    checked,  # [L, C] bool
+    checks,  # [L]
+    has_vendor_terms,
+    vendor_terms,  # [L, C] (read only with has_vendor_terms)
+    rental_premium,
+    has_host,
+    rent_worth,  # [L] (read only with has_host)
+    gray,  # the gray chip, -1 without
+    gray_price,
+    gray_worth,  # [L] (read only with a gray chip)
+):
+    """unit_price [L, 2C + 1], rental_price [C] and the values per dollar [2 L C + L] whose
+    logs the utilities take: direct purchases, rentals, the gray market (1 where unused)."""
+    n_labs = growth_kind.size
+    n_chips = price.size
+    cells = n_labs * n_chips
+    unit = np.empty((n_labs, 2 * n_chips + 1))
+    rental = np.empty(n_chips)
+    for c in range(n_chips):
+        rental[c] = price[c] * rental_premium
+    args = np.ones(2 * cells + n_labs)
+    for i in range(n_labs):
+        k = growth_kind[i]
+        for c in range(n_chips):
+            p = price[c]
+            if subsidy != 0.0 and subsidised[i, c]:
+                p = p * (1.0 - subsidy)
+            if levy != 0.0 and levied[i, c]:
+                p = p * (1.0 + levy)
+            if any_checks and checked[i, c]:
+                p = p * (1.0 + checks[i])
+            if has_vendor_terms:
+                p = p * vendor_terms[i, c]
+            unit[i, c] = p
+            unit[i, n_chips + c] = rental[c]
+            v = purchase_value[k, c]
+            args[i * n_chips + c] = v / p
+            if has_host:
+                args[cells + i * n_chips + c] = v * rent_worth[i] / rental[c]
+        if gray >= 0:
+            unit[i, 2 * n_chips] = gray_price
+            args[2 * cells + i] = purchase_value[k, gray] * gray_worth[i] / gray_price
+        else:
+            unit[i, 2 * n_chips] = np.inf
+    return unit, rental, args
+
+
+@numba.njit(cache=True)
+def utilities(  # noqa: ANN201
+    logs,  # [2 L C + L] np.log of price_args' values per dollar
+    beta,
+    log_buy_allowed,  # [L, C]
+    preference,  # [L, C]
+    has_ported,
+    log_ported,  # [L, C] (read only with has_ported)
+    may_buy,  # [L, C] bool
+    has_host,
+    log_host_allowed,  # [C]
+    rental_risk,  # [L, 1]
+    rentable,  # [L, C] bool
+    gray,
+    smuggling_risk,  # [L]
+    enforcement_root,  # np.sqrt(max(enforcement, 0))
+    wants_gray,  # [L] bool
+):
+    """[L, 2C + 1] the logit utilities: -inf where a source is closed."""
+    n_labs, n_chips = may_buy.shape
+    cells = n_labs * n_chips
+    utility = np.full((n_labs, 2 * n_chips + 1), -np.inf)
+    for i in range(n_labs):
+        for c in range(n_chips):
+            if may_buy[i, c]:
+                u = beta * logs[i * n_chips + c] + log_buy_allowed[i, c]
+                u = u + preference[i, c]
+                if has_ported:
+                    u = u + log_ported[i, c]
+                utility[i, c] = u
+            if has_host and rentable[i, c]:
+                u = beta * logs[cells + i * n_chips + c] + log_host_allowed[c] - rental_risk[i, 0]
+                if has_ported:
+                    u = u + log_ported[i, c]
+                utility[i, n_chips + c] = u
+        if gray >= 0 and wants_gray[i]:
+            utility[i, 2 * n_chips] = beta * logs[2 * cells + i] - (
+                smuggling_risk[i] * enforcement_root
+            )
+    return utility
