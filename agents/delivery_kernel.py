@@ -160,3 +160,34 @@ def deliver_arrays(  # noqa: ANN201
         bought,
         overshot,
     )
+
+
+@numba.njit(cache=True)
+def hold_to_mandate_arrays(units, per, domestic, bound, floor):  # noqa: ANN001, ANN201
+    """agents.lab._hold_to_mandate_reference before delivery: (units held to the buy-domestic
+    mandate [L, S], whether any lab was held back); `per` [S] is each source's H100e."""
+    n_labs, n_sources = units.shape
+    dom_row = np.empty(n_sources)
+    all_row = np.empty(n_sources)
+    scale = np.ones(n_labs)
+    cut_any = False
+    for i in range(n_labs):
+        offered = False
+        for s in range(n_sources):
+            got = units[i, s] * per[s]
+            all_row[s] = got
+            dom_row[s] = got if domestic[i, s] else 0.0
+            offered = offered or domestic[i, s]
+        dom = reduce_sum(dom_row, n_sources)
+        foreign = reduce_sum(all_row, n_sources) - dom
+        allowed = dom * (1.0 - floor) / floor
+        if bound[i] and offered and foreign > allowed:
+            cut_any = True
+            scale[i] = allowed / np_maximum(foreign, 1e-12)
+    if not cut_any:
+        return units, False
+    out = np.empty((n_labs, n_sources))
+    for i in range(n_labs):
+        for s in range(n_sources):
+            out[i, s] = units[i, s] if domestic[i, s] else units[i, s] * scale[i]
+    return out, True

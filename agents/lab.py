@@ -35,7 +35,7 @@ import numpy as np
 
 from agents import offers_kernel, training_kernel
 from agents.allocation_kernel import allocate_arrays
-from agents.delivery_kernel import deliver_arrays
+from agents.delivery_kernel import deliver_arrays, hold_to_mandate_arrays
 from game.config.texts import text as tr
 from game.core.capability import (
     SECONDS_PER_MONTH,
@@ -272,11 +272,24 @@ def _hold_to_mandate(
     bound: np.ndarray,
     floor: float,
 ) -> np.ndarray:
+    """_hold_to_mandate_reference's units, computed by a compiled kernel
+    (agents/delivery_kernel.py)."""
+    return hold_to_mandate_arrays(units, source_h100e, domestic, bound, float(floor))[0]
+
+
+def _hold_to_mandate_reference(
+    units: np.ndarray,
+    source_h100e: np.ndarray,
+    domestic: np.ndarray,
+    bound: np.ndarray,
+    floor: float,
+) -> np.ndarray:
     """The mandate binds after rationing too: a bound lab that could get only so much domestic
     compute may obtain at most (1 - floor) / floor times as much (in H100e) from other sources;
     the rest of its money waits. Counting compute, not dollars, means a deeper subsidy (cheaper
     domestic chips, the same compute) never tightens this cap. Labs with no domestic chip on
-    offer at all are not held back."""
+    offer at all are not held back.
+    The rule in numpy, which the kernel reproduces bit for bit: read this one."""
     got = units * source_h100e[None, :]
     dom = np.add.reduce(np.where(domestic, got, 0.0), axis=1)
     foreign = np.add.reduce(got, axis=1) - dom

@@ -1,7 +1,8 @@
 """The labs' compiled kernels give the numpy reference's numbers bit for bit, month after month
 of real runs: the offers (agents/offers_kernel.py against agents.lab._offers_reference), the
-training month (agents/training_kernel.py against agents.lab.train_reference) and the delivery
-(agents/delivery_kernel.py against agents.lab._deliver_reference). Each month
+training month (agents/training_kernel.py against agents.lab.train_reference), the mandate's
+hold on what labs obtain and the delivery (agents/delivery_kernel.py against
+agents.lab._hold_to_mandate_reference and agents.lab._deliver_reference). Each month
 the reference runs first on the model as it stands, with what it would change recorded and
 then undone (the labs' arrays, the generator, the diffusion cap, the ledger's and the books'
 calls), then the kernel path runs for real; the two must agree to the last bit."""
@@ -15,6 +16,7 @@ import pytest
 
 import agents.lab as lab
 from agents.lab import LabTable
+from game.config.commands import PolicyChange
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
 
@@ -25,6 +27,12 @@ CASES = [
     ("leaky_enforcement", 3),
     ("no_controls", 5),
     ("historical", 6, "squeeze"),  # half the labs' cash taken before delivery: overshoots
+    ("historical", 7, "levers"),  # the vendors' price levers, customs where a lab stands
+]
+LEVERS = [
+    PolicyChange("nvidia", "china_price", 0.3, "nvidia"),
+    PolicyChange("amd", "distributor_checks", 0.5, "amd"),
+    PolicyChange("transit", "transit_customs", 2.0, "uae"),
 ]
 
 
@@ -84,6 +92,10 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
     seen: dict[str, Any] = {
         "offers": 0,
         "ported": 0,
+        "vendor_terms": 0,
+        "checks": 0,
+        "mandate": 0,
+        "held_back": 0,
         "train": 0,
         "records": 0,
         "deliver": 0,
@@ -93,7 +105,7 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
         "overshot": 0,
         "differ": [],
     }
-    kernel_offers = lab._offers
+    kernel_offers, kernel_hold = lab._offers, lab._hold_to_mandate
     kernel_train, kernel_deliver, kernel_arrays = lab.train, lab._deliver, lab.deliver_arrays
 
     def train(model):  # noqa: ANN001, ANN202
@@ -125,6 +137,8 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
         got = kernel_offers(model, active)
         seen["offers"] += 1
         seen["ported"] += lab.ported_shares(model) is not None
+        seen["vendor_terms"] += lab.vendor_price_factors(model) is not None
+        seen["checks"] += got.rules.any_checks
         differ = [
             k
             for k, v in vars(want).items()
@@ -132,6 +146,15 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
         ]
         if differ:
             seen["differ"].append(("offers", model.date, differ))
+        return got
+
+    def hold(units, source_h100e, domestic, bound, floor):  # noqa: ANN001, ANN202
+        want = lab._hold_to_mandate_reference(units, source_h100e, domestic, bound, floor)
+        got = kernel_hold(units, source_h100e, domestic, bound, floor)
+        seen["mandate"] += 1
+        seen["held_back"] += not _same(want, units)
+        if not _same(got, want):
+            seen["differ"].append(("hold_to_mandate", floor))
         return got
 
     def deliver_arrays(*args):  # noqa: ANN002, ANN202
@@ -189,10 +212,14 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
             seen["differ"].append(("deliver", model.date, differ))
 
     monkeypatch.setattr(lab, "_offers", offers)
+    monkeypatch.setattr(lab, "_hold_to_mandate", hold)
     monkeypatch.setattr(lab, "train", train)
     monkeypatch.setattr(lab, "_deliver", deliver)
     monkeypatch.setattr(lab, "deliver_arrays", deliver_arrays)
     model = ChipWarModel(scenario, rng=seed, months=60)
+    if "levers" in case:
+        for change in LEVERS:
+            model.apply(change)
     try:
         model.run()
     finally:
@@ -202,8 +229,14 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
     assert seen["records"] > 0  # new models beat their bloc's frontier (news)
     if scenario != "no_controls":
         assert seen["gray"] > 0  # gray orders paid into escrow
+    if scenario in ("historical", "domestic_push"):
+        assert seen["held_back"] > 0  # the mandate held some lab's foreign compute back
     if scenario == "historical":
         assert seen["capped"] > 0  # the diffusion cap charged
         assert seen["rented"] > 0  # and rentals installed
+    if "levers" in case:
+        assert seen["vendor_terms"] == 60 and seen["checks"] == 60
+    if "levers" in case:
+        assert seen["vendor_terms"] == 60 and seen["checks"] == 60
     if squeeze:
         assert seen["overshot"] > 0  # whole chips cut back to the cash
