@@ -288,3 +288,63 @@ def resolve_book(
             b_ship_qty[moving[k]] = 0
             b_ship_load[moving[k]] = 0.0
     return ok_route, ok_qty, dest
+
+
+@numba.njit(cache=True)
+def routes_rethink(b_alive, b_route, routes, n_countries):
+    """choose_routes before its draw: the living rings and their routes now, and whether each
+    route is open ([country] mask)."""
+    n = 0
+    for i in range(b_alive.size):
+        if b_alive[i]:
+            n += 1
+    alive = np.empty(n, np.int64)
+    current = np.empty(n, np.int64)
+    k = 0
+    for i in range(b_alive.size):
+        if b_alive[i]:
+            alive[k] = i
+            current[k] = b_route[i]
+            k += 1
+    is_open = np.zeros(n_countries, np.bool_)
+    for r in routes:
+        is_open[r] = True
+    return alive, current, is_open
+
+
+@numba.njit(cache=True)
+def routes_who(alive, current, is_open, draw, switch_chance):
+    """The rings that rethink their route: none yet, closed, or the month's whim."""
+    n = 0
+    for k in range(alive.size):
+        c = current[k]
+        if c < 0 or not is_open[c] or draw[k] < switch_chance:
+            n += 1
+    who = np.empty(n, np.int64)
+    j = 0
+    for k in range(alive.size):
+        c = current[k]
+        if c < 0 or not is_open[c] or draw[k] < switch_chance:
+            who[j] = alive[k]
+            j += 1
+    return who
+
+
+@numba.njit(cache=True)
+def routes_pick(who, routes, base, noise, b_route) -> None:
+    """Each rethinking ring takes the route of its best base + noise (np.argmax: the first
+    of the largest; NaN, if any, wins as numpy's argmax lets it)."""
+    m = routes.size
+    for k in range(who.size):
+        best = 0
+        v = base[0] + noise[k, 0]
+        if v == v:
+            for j in range(1, m):
+                x = base[j] + noise[k, j]
+                if x != x:
+                    best = j
+                    break
+                if x > v:
+                    v = x
+                    best = j
+        b_route[who[k]] = routes[best]
