@@ -32,9 +32,6 @@ import numpy as np
 from agents.broker_kernel import (
     resolve_book,
     resolve_caught,
-    routes_pick,
-    routes_rethink,
-    routes_who,
     ship_book,
     ship_capacity,
 )
@@ -289,31 +286,8 @@ def recruit(model: MonthContext, n: int) -> None:
 
 
 def choose_routes(model: MonthContext) -> None:
-    """choose_routes_reference's effects, with the lookups around its draws in compiled
-    kernels (agents/broker_kernel.py); the draws and the logarithm stay in numpy."""
-    p, b, view = model.p, model.brokers, model.view
-    routes = view.routes_open
-    if routes.size == 0:
-        choose_routes_reference(model)  # no route open: every ring loses its route
-        return
-    alive, current, is_open = routes_rethink(b.alive, b.route, routes, len(model.country_ids))
-    if alive.size == 0:
-        return
-    who = routes_who(alive, current, is_open, model.rng.random(alive.size), ROUTE_SWITCH_CHANCE)
-    if who.size == 0:
-        return
-    risk = view.route_risk[routes]
-    margin = view.gray_price * (1.0 - risk) - view.transit_price - hub_fee(model)
-    base = np.log(np.maximum(margin, 1.0)) - p.broker_route_risk_aversion * risk
-    noise = model.rng.gumbel(0.0, p.broker_route_noise, size=(who.size, routes.size))
-    routes_pick(who, routes, base, noise, b.route)
-
-
-def choose_routes_reference(model: MonthContext) -> None:
     """Each broker picks the transit country with the best expected margin for its risk;
-    routes differ by interdiction probability, and brokers by taste (Gumbel noise).
-
-    The rule in numpy, which choose_routes reproduces bit for bit: read this one."""
+    routes differ by interdiction probability, and brokers by taste (Gumbel noise)."""
     p, b, view = model.p, model.brokers, model.view
     alive = b.alive.nonzero()[0]
     routes = view.routes_open
