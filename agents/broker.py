@@ -29,6 +29,12 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from agents.broker_kernel import (
+    resolve_book,
+    resolve_caught,
+    ship_book,
+    ship_capacity,
+)
 from game.config.texts import text as tr
 from game.core.market import capacity_scale, capped_share, next_markup
 
@@ -136,7 +142,46 @@ class Broker(mesa.Agent):
 
 # ------------------------------------------------------------------------------- the month
 def resolve_shipments(model: MonthContext) -> None:
-    """Last month's shipments arrive or are seized; buyers pay or are refunded."""
+    """resolve_shipments_reference's effects, with the array arithmetic between its draws in
+    compiled kernels (agents/broker_kernel.py); the draws, the ledger's and the books' methods
+    and the news stay here, in the reference's order."""
+    b, labs, view = model.brokers, model.labs, model.view
+    moving = (b.alive & (b.ship_qty > 0)).nonzero()[0]
+    if moving.size == 0:
+        return
+    books, rng = model.books, model.rng
+    draw = rng.random(moving.size)
+    route, qty, caught, gone, seized, chips = resolve_caught(
+        moving, draw, view.route_risk, b.route, b.ship_chip, b.ship_qty, len(model.chips),
+        labs.gray_inflight,
+    )
+    model.ledger.seize(seized)
+    lost = np.empty((chips.size, len(labs)), np.int64)
+    for h, c in enumerate(chips.tolist()):
+        inflight = labs.gray_inflight[:, c]
+        lost[h] = capped_share(inflight, int(seized[c]), rng)
+        model.ledger.deliver(inflight - lost[h], c, model.year)
+    n_caught = gone.size
+    ok_route, ok_qty, dest = resolve_book(
+        moving, route, qty, caught, chips, lost, labs.gray_inflight, labs.gray_price_paid,
+        labs.escrow, labs.cash, books.smuggled_by_lab, books.seized_by_lab, b.cash,
+        b.ship_price, b.delivered, books.seized_by_route, labs.country,
+        len(model.country_ids), n_caught == 0, b.ship_qty, b.ship_load,
+    )
+    if dest >= 0:  # the last leg, to where most chips went
+        books.record_smuggling(ok_route, dest, ok_qty)
+    if n_caught:
+        for slot in gone.tolist():
+            _news_caught(model, slot, n_caught)
+            model.broker_agents[slot].remove()
+        b.ship_qty[moving] = 0
+        b.ship_load[moving] = 0.0
+
+
+def resolve_shipments_reference(model: MonthContext) -> None:
+    """Last month's shipments arrive or are seized; buyers pay or are refunded.
+
+    The rule in numpy, which resolve_shipments reproduces bit for bit: read this one."""
     b, labs, view = model.brokers, model.labs, model.view
     moving = (b.alive & (b.ship_qty > 0)).nonzero()[0]
     books = model.books
@@ -270,10 +315,49 @@ def choose_routes(model: MonthContext) -> None:
 
 
 def ship(model: MonthContext) -> None:
+    """ship_reference's effects, with the array arithmetic between its draws in compiled
+    kernels (agents/broker_kernel.py); the draws, the ledger's and the books' methods and the
+    gray price stay here, in the reference's order."""
+    b, labs, view = model.brokers, model.labs, model.view
+    g = view.gray_chip
+    if g < 0 or not np.logical_or.reduce(b.alive & (b.route >= 0), axis=None):
+        ship_reference(model)  # no gray chip, or no ring with a route: refunds only
+        return
+    orders = labs.gray_order
+    demand = int(np.add.reduce(orders, axis=None))
+    fee = hub_fee(model)
+    cost = view.transit_price + fee
+    h100e_g = float(model.chips.h100e[g])
+    alive, route, can, any_capped, supply = ship_capacity(
+        b.alive, b.route, b.capacity, b.cash, view.gray_load, cost, view.cap_left, h100e_g
+    )
+    rng = model.rng
+    q = capped_share(can, min(demand, supply), rng)
+    stopped = diverted_share_stopped(model, g)
+    if stopped > 0.0:
+        q = np.floor(q * (1.0 - stopped)).astype(np.int64)
+    shipped = int(np.add.reduce(q, axis=None))
+    for_lab = capped_share(orders, shipped, rng)
+    ship_book(
+        alive, route, q, g, view.gray_price, view.gray_load, cost, fee, any_capped, h100e_g,
+        model.country_bloc, b.alive, b.route, b.ship_chip, b.ship_qty, b.ship_price,
+        b.ship_load, b.cash, b.idle, model.fees_via, model.books.sales_units[g],
+        model.cap_used, orders, for_lab, labs.gray_inflight, labs.gray_price_paid, labs.cash,
+        labs.escrow,
+    )
+    model.ledger.dispatch_one(g, shipped)
+    maker = int(model.vendor_country[int(model.chips.vendor[g])])
+    model.books.record_smuggling(maker, route, q)
+    _gray_price(model, demand, int(supply), shipped)
+
+
+def ship_reference(model: MonthContext) -> None:
     """Brokers fill this month's gray orders as far as their capacity, cash and routes allow;
     unfilled orders are refunded at once. A broker ships at most capacity / `view.gray_load`
-    chips: its dollars a month over what one gray chip takes of them."""
-    b, labs, view, gray = model.brokers, model.labs, model.view, model.gray
+    chips: its dollars a month over what one gray chip takes of them.
+
+    The rule in numpy, which ship reproduces bit for bit: read this one."""
+    b, labs, view = model.brokers, model.labs, model.view
     g = view.gray_chip
     orders = labs.gray_order.copy()
     # np.add.reduce and .nonzero(): .sum() and np.flatnonzero without their Python wrappers
@@ -330,11 +414,17 @@ def ship(model: MonthContext) -> None:
     labs.escrow -= refund
     np.maximum(labs.escrow, 0.0, out=labs.escrow)
     labs.gray_order[:] = 0
+    _gray_price(model, demand, supply, shipped)
+
+
+def _gray_price(model: MonthContext, demand: int, supply: int, shipped: int) -> None:
+    """The month's gray totals in the books, and the price: it moves with the balance of
+    orders and capacity, above the brokers' cost."""
+    view, gray = model.view, model.gray
+    g = view.gray_chip
     model.books.gray_demand = demand
     model.books.gray_supply = supply
     model.books.gray_shipped = shipped
-
-    # The price moves with the balance of orders and capacity, above the brokers' cost.
     if g >= 0:
         # the mean as np.mean takes it (the same sum over the count), without its dispatch
         open_risk = view.route_risk[view.routes_open]

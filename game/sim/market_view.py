@@ -25,6 +25,7 @@ from game.core.rules import (
     classify,
 )
 from game.core.shocks import shock_factors
+from game.sim.view_kernel import gray_chip
 
 if TYPE_CHECKING:
     from game.core.catalogue import ChipTable
@@ -258,16 +259,12 @@ def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarr
     bandwidth = specs.bandwidth * eco
     training = compute ** (1.0 + p.chip_scale_exponent)
     w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
-    purchase_value = np.where(
-        chips.used[None, :],
-        np.vstack(
-            [
-                training ** (1 - w_f) * bandwidth**w_f,  # row 0: frontier labs (train)
-                compute ** (1 - w_o) * bandwidth**w_o,  # row 1: clouds and enterprise (serve)
-            ]
-        ),
-        0.0,
-    )
+    # np.where(chips.used, [row 0, row 1], 0.0), written into one table (no vstack, no where)
+    purchase_value = np.empty((2, compute.size))
+    # row 0: frontier labs (train); row 1: clouds and enterprise (serve)
+    np.multiply(training ** (1 - w_f), bandwidth**w_f, out=purchase_value[0])
+    np.multiply(compute ** (1 - w_o), bandwidth**w_o, out=purchase_value[1])
+    purchase_value[:, ~chips.used] = 0.0
     flops_per_chip.flags.writeable = False
     purchase_value.flags.writeable = False
     return flops_per_chip, purchase_value
@@ -358,9 +355,8 @@ def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     chips, p = model.chips, model.p
     wanted = rules.subject & chips.on_sale(model.month) & rules.limited
     load = rules.load
-    if np.logical_or.reduce(wanted, axis=None):
-        per_capacity = view.purchase_value[0] / (view.price * load)
-        g = int(np.where(wanted, per_capacity, -1.0).argmax())
+    g = gray_chip(wanted, view.purchase_value[0], view.price, load)
+    if g >= 0:
         view.gray_chip = g
         view.gray_price = float(view.price[g] * model.gray.markup)
         view.transit_price = float(view.price[g] * (1.0 + p.transit_premium))
@@ -377,6 +373,18 @@ def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     view.routes_open = _kept(
         view, "routes_open", key, (rules, view.cap_left), lambda: _routes_open(model, view)
     )
+
+
+def _gray_chip_reference(view: MarketView, wanted: np.ndarray, load: np.ndarray) -> int:
+    """[chip] what restricted buyers want and the load factors -> the chip brokers deal in
+    (-1: none): the most value per unit of a ring's capacity, value / (price x load).
+
+    The rule in numpy, which game.sim.view_kernel.gray_chip reproduces bit for bit: read this
+    one."""
+    if np.logical_or.reduce(wanted, axis=None):
+        per_capacity = view.purchase_value[0] / (view.price * load)
+        return int(np.where(wanted, per_capacity, -1.0).argmax())
+    return -1
 
 
 def _routes_open(model: ChipWarModel, view: MarketView) -> np.ndarray:
