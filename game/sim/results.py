@@ -12,6 +12,7 @@ import pandas as pd
 
 from game.core.capability import gap_months
 from game.core.ledger import PROVENANCES
+from game.sim.record_kernel import bloc_arrays
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -76,48 +77,78 @@ COLUMN_NAMES = [c for c, _ in COLUMNS]
 
 def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     """The month's rows for every bloc, read from the model at the end of a step, as columns
-    (one value per bloc, in bloc order): appended to the results table a column at a time."""
+    (one value per bloc, in bloc order): appended to the results table a column at a time.
+    bloc_columns_reference's numbers from one compiled kernel (game/sim/record_kernel.py):
+    the blocs' sums, shares, flows and best runs cost a dozen numpy calls and a loop over the
+    labs every month."""
     labs, chips, books = model.labs, model.chips, model.books
     n_blocs = len(model.bloc_ids)
-    # whole counts as floats first (exact): einsum on two float arrays takes no casting buffer,
-    # and adds each (lab, provenance)'s chips one after another in chip order either way
+    # the labs' chips by provenance stay numpy's einsum (see bloc_columns_reference)
     held = model.ledger.by_provenance().astype(float)  # [L, C, P]
     h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
-    # [B, P] by bloc: one bincount over (bloc, provenance) cells adds each cell's labs in lab
-    # order from 0, as np.add.at over rows does, in one call
-    n_prov = len(PROVENANCES)
-    cell = _bloc_prov_cells(labs.bloc.tobytes(), labs.bloc.dtype.str, n_prov)
-    bloc_prov = np.bincount(cell, weights=h100e_lp.ravel(), minlength=n_blocs * n_prov).reshape(
-        n_blocs, n_prov
+    frontier = model.frontier_hist[-1]
+    _, compute, shares, flows, eff, runs, gains = bloc_arrays(
+        h100e_lp,
+        labs.bloc,
+        n_blocs,
+        model.view.lab_pool_flops,
+        books.smuggled_by_lab,
+        books.seized_by_lab,
+        books.bought_by_lab,
+        labs.spent_month,
+        labs.founded,
+        model.month,
+        labs.budget,
+        float(chips.tflops[chips.reference] * 1e12),
+        labs.best_run_flop,
+        labs.frontier,
+        labs.capability,
+        labs.technique_gain,
+        np.asarray(frontier, float),
     )
-    compute = np.add.reduce(bloc_prov, axis=1)  # .sum(axis=1) without its Python wrapper
-    shares = np.divide(
-        bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0
+    return _columns(
+        model,
+        frontier,
+        _gaps(model, n_blocs),
+        compute,
+        eff,
+        shares,
+        flows[1:5],
+        flows[5],
+        runs.tolist(),
+        gains.tolist(),
     )
-    frontier = model.frontier_hist[-1]  # the model appended this month's
+
+
+def _gaps(model: ChipWarModel, n_blocs: int) -> np.ndarray:
+    """[bloc] gap_months of this month's smoothed frontier behind its leader's path."""
     smoothed = model.smoothed_frontier()
     now = smoothed[-1].tolist()
     # np.argmax with NaN as -inf: the first bloc at the highest smoothed frontier
     leader = max(range(n_blocs), key=lambda b: -math.inf if now[b] != now[b] else now[b])
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
-    gaps = gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
-    # [flow, bloc] the labs' month flows added up by bloc, one bincount for all (each bin adds
-    # its labs in lab order from 0, as a bincount of each flow alone does)
-    flows = _by_bloc(
-        labs.bloc,
-        n_blocs,
-        np.add.reduce(model.view.lab_pool_flops, axis=1),
-        books.smuggled_by_lab,
-        books.seized_by_lab,
-        books.bought_by_lab,
-        labs.spent_month,
-        np.where(labs.founded <= model.month, labs.budget, 0.0),
-    )
-    pool, smuggled, seized, bought, spent, budget = flows
-    eff = pool / (chips.tflops[chips.reference] * 1e12)
+    return gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
+
+
+def _columns(
+    model: ChipWarModel,
+    frontier: np.ndarray,
+    gaps: np.ndarray,
+    compute: np.ndarray,
+    eff: np.ndarray,
+    shares: np.ndarray,
+    counts: np.ndarray,
+    budget: np.ndarray,
+    runs: list[float],
+    gains: list[float],
+) -> dict[str, list[Any]]:
+    """The month's columns from its arrays (counts: [smuggled, seized, bought, spent] by bloc),
+    as Python values: the reference and the kernel hand theirs over alike."""
+    chips, books = model.chips, model.books
+    n_blocs = len(model.bloc_ids)
+    smuggled, seized, bought, spent = counts
     g = model.view.gray_chip
     gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
-    runs, gains = _best_runs(model, frontier.tolist())
 
     def each(value: Any) -> list[Any]:
         return [value] * n_blocs
@@ -151,6 +182,46 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         "largest_run_flop": runs,
         "technique_multiplier": gains,
     }
+
+
+def bloc_columns_reference(model: ChipWarModel) -> dict[str, list[Any]]:
+    """The month's rows for every bloc, read from the model at the end of a step, as columns
+    (one value per bloc, in bloc order): appended to the results table a column at a time.
+    The rule in numpy, which bloc_columns' kernel reproduces bit for bit: read this one."""
+    labs, chips, books = model.labs, model.chips, model.books
+    n_blocs = len(model.bloc_ids)
+    # whole counts as floats first (exact): einsum on two float arrays takes no casting buffer,
+    # and adds each (lab, provenance)'s chips one after another in chip order either way
+    held = model.ledger.by_provenance().astype(float)  # [L, C, P]
+    h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
+    # [B, P] by bloc: one bincount over (bloc, provenance) cells adds each cell's labs in lab
+    # order from 0, as np.add.at over rows does, in one call
+    n_prov = len(PROVENANCES)
+    cell = _bloc_prov_cells(labs.bloc.tobytes(), labs.bloc.dtype.str, n_prov)
+    bloc_prov = np.bincount(cell, weights=h100e_lp.ravel(), minlength=n_blocs * n_prov).reshape(
+        n_blocs, n_prov
+    )
+    compute = np.add.reduce(bloc_prov, axis=1)  # .sum(axis=1) without its Python wrapper
+    shares = np.divide(
+        bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0
+    )
+    frontier = model.frontier_hist[-1]  # the model appended this month's
+    gaps = _gaps(model, n_blocs)
+    # [flow, bloc] the labs' month flows added up by bloc, one bincount for all (each bin adds
+    # its labs in lab order from 0, as a bincount of each flow alone does)
+    flows = _by_bloc(
+        labs.bloc,
+        n_blocs,
+        np.add.reduce(model.view.lab_pool_flops, axis=1),
+        books.smuggled_by_lab,
+        books.seized_by_lab,
+        books.bought_by_lab,
+        labs.spent_month,
+        np.where(labs.founded <= model.month, labs.budget, 0.0),
+    )
+    eff = flows[0] / (chips.tflops[chips.reference] * 1e12)
+    runs, gains = _best_runs(model, frontier.tolist())
+    return _columns(model, frontier, gaps, compute, eff, shares, flows[1:5], flows[5], runs, gains)
 
 
 def _by_bloc(bloc: np.ndarray, n_blocs: int, *values: np.ndarray) -> np.ndarray:
