@@ -16,9 +16,30 @@ import numpy as np
 
 from game.core.exact import reduce_sum
 
+# the rows of bloc_table's float table, in the order of the results' columns
+FLOAT_ROWS = (
+    "frontier_capability",
+    "median_capability",
+    "gap_months",
+    "compute_h100e",
+    "effective_compute_h100e",
+    "legal_share",
+    "compliant_share",
+    "domestic_share",
+    "smuggled_share",
+    "rented_share",
+    "spending_usd",
+    "vendor_revenue_usd",
+    "budget_usd",
+    "algorithmic_efficiency",
+    "largest_run_flop",
+    "technique_multiplier",
+)
+INT_ROWS = ("chips_smuggled", "chips_seized", "chips_bought")
+
 
 @numba.njit(cache=True)
-def bloc_arrays(
+def bloc_table(
     h100e_lp,  # [L, P] the labs' H100e by provenance (the reference's einsum)
     bloc,  # [L] int64
     n_blocs,
@@ -36,23 +57,32 @@ def bloc_arrays(
     capability,  # [L]
     gain,  # [L]
     frontier,  # [B] the blocs' frontier this month
+    median,  # [B] (copied)
+    gaps,  # [B] (copied)
+    revenue,  # [B] (copied)
+    efficiency,  # [B] (copied)
 ):
-    """(bloc_prov [B, P], compute [B], shares [B, P], flows [6, B], eff [B], runs [B],
-    gains [B]): bloc_columns' arrays, in its orders: a bincount adds each bin's labs in lab
-    order from 0.0; a row's sum is numpy's pairwise sum."""
+    """([FLOAT_ROWS, B] floats, [INT_ROWS, B] int64): bloc_columns_reference's numbers, its
+    columns as rows, in its orders: a bincount adds each bin's labs in lab order from 0.0; a
+    row's sum is numpy's pairwise sum; the counts' float sums cast as astype(np.int64)."""
     L, P = h100e_lp.shape
     B = n_blocs
+    out = np.empty((16, B))
+    counts = np.empty((3, B), np.int64)
     bloc_prov = np.zeros((B, P))
     for i in range(L):
         for p in range(P):
             bloc_prov[bloc[i], p] += h100e_lp[i, p]
-    compute = np.empty(B)
-    shares = np.zeros((B, P))
     for b in range(B):
-        compute[b] = reduce_sum(bloc_prov[b], P)
-        if compute[b] > 0:
-            for p in range(P):
-                shares[b, p] = bloc_prov[b, p] / compute[b]
+        out[0, b] = frontier[b]
+        out[1, b] = median[b]
+        out[2, b] = gaps[b]
+        compute = reduce_sum(bloc_prov[b], P)
+        out[3, b] = compute
+        for p in range(P):
+            out[5 + p, b] = bloc_prov[b, p] / compute if compute > 0 else 0.0
+        out[11, b] = revenue[b]
+        out[13, b] = efficiency[b]
     flows = np.zeros((6, B))  # pool, smuggled, seized, bought, spent, budget
     K = pool_flops.shape[1]
     for i in range(L):
@@ -63,9 +93,13 @@ def bloc_arrays(
         flows[3, b] += float(bought[i])
         flows[4, b] += spent[i]
         flows[5, b] += budget[i] if founded[i] <= month else 0.0
-    eff = np.empty(B)
     for b in range(B):
-        eff[b] = flows[0, b] / reference_flops
+        out[4, b] = flows[0, b] / reference_flops
+        counts[0, b] = np.int64(flows[1, b])
+        counts[1, b] = np.int64(flows[2, b])
+        counts[2, b] = np.int64(flows[3, b])
+        out[10, b] = flows[4, b]
+        out[12, b] = flows[5, b]
     # _best_runs: np.maximum over the labs (NaN kept), then NaN where no run is positive; the
     # multiplier of the first frontier lab at its bloc's frontier (1 if none)
     runs = np.full(B, -np.inf)
@@ -80,6 +114,6 @@ def bloc_arrays(
             found[b] = True
             gains[b] = gain[i]
     for b in range(B):
-        if not runs[b] > 0:
-            runs[b] = np.nan
-    return bloc_prov, compute, shares, flows, eff, runs, gains
+        out[14, b] = runs[b] if runs[b] > 0 else np.nan
+        out[15, b] = gains[b]
+    return out, counts

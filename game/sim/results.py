@@ -12,7 +12,7 @@ import pandas as pd
 
 from game.core.capability import gap_months
 from game.core.ledger import PROVENANCES
-from game.sim.record_kernel import bloc_arrays
+from game.sim.record_kernel import FLOAT_ROWS, INT_ROWS, bloc_table
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -78,16 +78,17 @@ COLUMN_NAMES = [c for c, _ in COLUMNS]
 def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     """The month's rows for every bloc, read from the model at the end of a step, as columns
     (one value per bloc, in bloc order): appended to the results table a column at a time.
-    bloc_columns_reference's numbers from one compiled kernel (game/sim/record_kernel.py):
-    the blocs' sums, shares, flows and best runs cost a dozen numpy calls and a loop over the
-    labs every month."""
+    bloc_columns_reference's values (and Python types) from one compiled kernel
+    (game/sim/record_kernel.py): the blocs' sums, shares, flows and best runs cost a dozen
+    numpy calls and a loop over the labs every month, their lists a dozen more."""
     labs, chips, books = model.labs, model.chips, model.books
     n_blocs = len(model.bloc_ids)
     # the labs' chips by provenance stay numpy's einsum (see bloc_columns_reference)
     held = model.ledger.by_provenance().astype(float)  # [L, C, P]
     h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
-    frontier = model.frontier_hist[-1]
-    _, compute, shares, flows, eff, runs, gains = bloc_arrays(
+    frontier = np.asarray(model.frontier_hist[-1], float)
+    gaps = _gaps(model, n_blocs)
+    table, counts = bloc_table(
         h100e_lp,
         labs.bloc,
         n_blocs,
@@ -104,20 +105,43 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         labs.frontier,
         labs.capability,
         labs.technique_gain,
-        np.asarray(frontier, float),
-    )
-    return _columns(
-        model,
         frontier,
-        _gaps(model, n_blocs),
-        compute,
-        eff,
-        shares,
-        flows[1:5],
-        flows[5],
-        runs.tolist(),
-        gains.tolist(),
+        np.asarray(model.median_capability(), float),
+        np.asarray(gaps, float),
+        np.asarray(books.revenue_by_bloc, float),
+        np.asarray(model.efficiency, float),
     )
+    f = dict(zip(FLOAT_ROWS, table.tolist(), strict=True))
+    n = dict(zip(INT_ROWS, counts.tolist(), strict=True))
+    g = model.view.gray_chip
+    gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
+
+    def each(value: Any) -> list[Any]:
+        return [value] * n_blocs
+
+    return {
+        "date": each(model.date),
+        "step": each(model.turn),
+        "bloc": list(model.bloc_ids),
+        "frontier_capability": f["frontier_capability"],
+        "median_capability": f["median_capability"],
+        "gap_months": f["gap_months"],
+        "compute_h100e": f["compute_h100e"],
+        "effective_compute_h100e": f["effective_compute_h100e"],
+        **{f"{name}_share": f[f"{name}_share"] for name in PROVENANCES},
+        "chips_smuggled": n["chips_smuggled"],
+        "chips_seized": n["chips_seized"],
+        "gray_price_usd": each(gray_price),
+        "gray_chip": each(chips.ids[g] if g >= 0 else ""),
+        "brokers_active": each(int(np.count_nonzero(model.brokers.alive))),
+        "chips_bought": n["chips_bought"],
+        "spending_usd": f["spending_usd"],
+        "vendor_revenue_usd": f["vendor_revenue_usd"],
+        "budget_usd": f["budget_usd"],
+        "algorithmic_efficiency": f["algorithmic_efficiency"],
+        "largest_run_flop": f["largest_run_flop"],
+        "technique_multiplier": f["technique_multiplier"],
+    }
 
 
 def _gaps(model: ChipWarModel, n_blocs: int) -> np.ndarray:
@@ -128,60 +152,6 @@ def _gaps(model: ChipWarModel, n_blocs: int) -> np.ndarray:
     leader = max(range(n_blocs), key=lambda b: -math.inf if now[b] != now[b] else now[b])
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
     return gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
-
-
-def _columns(
-    model: ChipWarModel,
-    frontier: np.ndarray,
-    gaps: np.ndarray,
-    compute: np.ndarray,
-    eff: np.ndarray,
-    shares: np.ndarray,
-    counts: np.ndarray,
-    budget: np.ndarray,
-    runs: list[float],
-    gains: list[float],
-) -> dict[str, list[Any]]:
-    """The month's columns from its arrays (counts: [smuggled, seized, bought, spent] by bloc),
-    as Python values: the reference and the kernel hand theirs over alike."""
-    chips, books = model.chips, model.books
-    n_blocs = len(model.bloc_ids)
-    smuggled, seized, bought, spent = counts
-    g = model.view.gray_chip
-    gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
-
-    def each(value: Any) -> list[Any]:
-        return [value] * n_blocs
-
-    def floats(values: np.ndarray) -> list[float]:
-        return np.asarray(values, float).tolist()
-
-    def ints(values: np.ndarray) -> list[int]:
-        return np.asarray(values).astype(np.int64).tolist()
-
-    return {
-        "date": each(model.date),
-        "step": each(model.turn),
-        "bloc": list(model.bloc_ids),
-        "frontier_capability": floats(frontier),
-        "median_capability": floats(model.median_capability()),
-        "gap_months": floats(gaps),
-        "compute_h100e": floats(compute),
-        "effective_compute_h100e": floats(eff),
-        **{f"{name}_share": col for name, col in zip(PROVENANCES, shares.T.tolist(), strict=True)},
-        "chips_smuggled": ints(smuggled),
-        "chips_seized": ints(seized),
-        "gray_price_usd": each(gray_price),
-        "gray_chip": each(chips.ids[g] if g >= 0 else ""),
-        "brokers_active": each(int(np.count_nonzero(model.brokers.alive))),
-        "chips_bought": ints(bought),
-        "spending_usd": floats(spent),
-        "vendor_revenue_usd": floats(books.revenue_by_bloc),
-        "budget_usd": floats(budget),
-        "algorithmic_efficiency": floats(model.efficiency),
-        "largest_run_flop": runs,
-        "technique_multiplier": gains,
-    }
 
 
 def bloc_columns_reference(model: ChipWarModel) -> dict[str, list[Any]]:
@@ -219,9 +189,44 @@ def bloc_columns_reference(model: ChipWarModel) -> dict[str, list[Any]]:
         labs.spent_month,
         np.where(labs.founded <= model.month, labs.budget, 0.0),
     )
-    eff = flows[0] / (chips.tflops[chips.reference] * 1e12)
+    pool, smuggled, seized, bought, spent, budget = flows
+    eff = pool / (chips.tflops[chips.reference] * 1e12)
+    g = model.view.gray_chip
+    gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
     runs, gains = _best_runs(model, frontier.tolist())
-    return _columns(model, frontier, gaps, compute, eff, shares, flows[1:5], flows[5], runs, gains)
+
+    def each(value: Any) -> list[Any]:
+        return [value] * n_blocs
+
+    def floats(values: np.ndarray) -> list[float]:
+        return np.asarray(values, float).tolist()
+
+    def ints(values: np.ndarray) -> list[int]:
+        return np.asarray(values).astype(np.int64).tolist()
+
+    return {
+        "date": each(model.date),
+        "step": each(model.turn),
+        "bloc": list(model.bloc_ids),
+        "frontier_capability": floats(frontier),
+        "median_capability": floats(model.median_capability()),
+        "gap_months": floats(gaps),
+        "compute_h100e": floats(compute),
+        "effective_compute_h100e": floats(eff),
+        **{f"{name}_share": col for name, col in zip(PROVENANCES, shares.T.tolist(), strict=True)},
+        "chips_smuggled": ints(smuggled),
+        "chips_seized": ints(seized),
+        "gray_price_usd": each(gray_price),
+        "gray_chip": each(chips.ids[g] if g >= 0 else ""),
+        "brokers_active": each(int(np.count_nonzero(model.brokers.alive))),
+        "chips_bought": ints(bought),
+        "spending_usd": floats(spent),
+        "vendor_revenue_usd": floats(books.revenue_by_bloc),
+        "budget_usd": floats(budget),
+        "algorithmic_efficiency": floats(model.efficiency),
+        "largest_run_flop": runs,
+        "technique_multiplier": gains,
+    }
 
 
 def _by_bloc(bloc: np.ndarray, n_blocs: int, *values: np.ndarray) -> np.ndarray:

@@ -11,7 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+import agents.lab as lab
+import agents.vendor as vendor
+import game.sim.market_view as market_view
 import game.sim.model as sim_model
+from agents.vendor import ChipVendor
 from game.sim import results
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
@@ -81,7 +85,7 @@ def test_best_runs_kernel_keeps_nan_and_no_run() -> None:
     it), a bloc with no run (NaN), a bloc whose frontier no lab matches (multiplier 1)."""
     from types import SimpleNamespace
 
-    from game.sim.record_kernel import bloc_arrays
+    from game.sim.record_kernel import FLOAT_ROWS, bloc_table
 
     nan = float("nan")
     labs = SimpleNamespace(
@@ -94,11 +98,113 @@ def test_best_runs_kernel_keeps_nan_and_no_run() -> None:
     frontier = [60.0, 40.0, 30.0, 21.0]
     want = results._best_runs(SimpleNamespace(labs=labs), frontier)
     n = labs.bloc.size
-    zeros, counts = np.zeros(n), np.zeros(n, np.int64)
-    *_, runs, gains = bloc_arrays(
+    zeros, counts, blocs = np.zeros(n), np.zeros(n, np.int64), np.zeros(4)
+    table, _ = bloc_table(
         np.zeros((n, 5)), labs.bloc, 4, np.zeros((n, 4)), counts, counts, counts, zeros,
         counts, 0, zeros, 1e15, labs.best_run_flop, labs.frontier, labs.capability,
-        labs.technique_gain, np.array(frontier),
+        labs.technique_gain, np.array(frontier), blocs, blocs, blocs, blocs,
     )  # fmt: skip
+    runs = table[FLOAT_ROWS.index("largest_run_flop")]
+    gains = table[FLOAT_ROWS.index("technique_multiplier")]
     assert _same(runs, np.array(want[0])) and _same(gains, np.array(want[1]))
     assert runs[0] != runs[0] and runs[1] != runs[1] and gains[2] == 1.0
+
+
+def _vendor_state(vendors: list[Any]) -> list[tuple[Any, ...]]:
+    return [(v.demand_ratio, v.recent_demand, v.mix) for v in vendors]
+
+
+def _restore(vendors: list[Any], state: list[tuple[Any, ...]]) -> None:
+    for v, (ratio, recent, mix) in zip(vendors, state, strict=True):
+        v.demand_ratio, v.recent_demand, v.mix = ratio, recent, mix
+
+
+def _same_state(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
+    for (r1, d1, m1), (r2, d2, m2) in zip(a, b, strict=True):
+        if _bits(r1) != _bits(r2) or _bits(d1) != _bits(d2):
+            return False
+        if (m1 is None) != (m2 is None) or (m1 is not None and not _same(m1, m2)):
+            return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("scenario", "seed", "porting"), [*[(*c, True) for c in CASES], ("historical", 1, False)]
+)
+def test_vendor_kernels_match_the_numpy_reference_every_month(
+    scenario: str, seed: int, porting: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """porting False: no lab ports software (lab.ported_shares None), the pre-orders' other
+    branch, which the shipped scenarios do not reach."""
+    seen: dict[str, Any] = {
+        "per_chip_all": 0,
+        "mixed": 0,
+        "record": 0,
+        "fresh": 0,
+        "moved": 0,
+        "preorders": 0,
+        "booked": 0,
+        "ported": 0,
+        "per_chip": 0,
+        "per_chip_mix": 0,
+        "differ": [],
+    }
+    kernel_all, kernel_record = vendor.per_chip_all, vendor.record_demand_all
+    kernel_preorders, kernel_per_chip = ChipVendor.preorders, ChipVendor.per_chip
+
+    def per_chip_all(vendors, chips, month, values):  # noqa: ANN001, ANN202
+        got = kernel_all(vendors, chips, month, values)
+        seen["per_chip_all"] += 1
+        seen["mixed"] += any(v.mix is not None for v in vendors)
+        if not _same(got, vendor.per_chip_all_reference(vendors, chips, month, values)):
+            seen["differ"].append(("per_chip_all", month))
+        return got
+
+    def record_demand_all(vendors, units, capacity, asked):  # noqa: ANN001, ANN202
+        before = _vendor_state(vendors)
+        seen["record"] += 1
+        seen["fresh"] += any(v.mix is None for v in vendors)
+        seen["moved"] += any(v.mix is not None for v in vendors)
+        vendor.record_demand_all_reference(vendors, units, capacity, asked.copy())
+        want = _vendor_state(vendors)
+        _restore(vendors, before)
+        kernel_record(vendors, units, capacity, asked)
+        if not _same_state(_vendor_state(vendors), want):
+            seen["differ"].append(("record_demand_all", vendors[0].model.month))
+
+    def preorders(self):  # noqa: ANN001, ANN202
+        got = kernel_preorders(self)
+        seen["preorders"] += 1
+        seen["booked"] += got > 0
+        seen["ported"] += got > 0 and lab.ported_shares(self.model) is not None
+        if _bits(got) != _bits(self.preorders_reference()):
+            seen["differ"].append(("preorders", self.model.month))
+        return got
+
+    def per_chip(self, values):  # noqa: ANN001, ANN202
+        got = kernel_per_chip(self, values)
+        seen["per_chip"] += 1
+        seen["per_chip_mix"] += self.mix is not None
+        if _bits(got) != _bits(self.per_chip_reference(values)):
+            seen["differ"].append(("per_chip", self.model.month))
+        return got
+
+    monkeypatch.setattr(market_view, "per_chip_all", per_chip_all)
+    monkeypatch.setattr(sim_model, "record_demand_all", record_demand_all)
+    monkeypatch.setattr(ChipVendor, "preorders", preorders)
+    monkeypatch.setattr(ChipVendor, "per_chip", per_chip)
+    if not porting:
+        monkeypatch.setattr(vendor, "ported_shares", lambda model: None)
+        monkeypatch.setattr(lab, "ported_shares", lambda model: None)
+    model = ChipWarModel(scenario, rng=seed, months=60)
+    try:
+        model.run()
+    finally:
+        forget(model)
+    assert seen["differ"] == []
+    assert seen["record"] == 60 and seen["moved"] > 0 and seen["fresh"] > 0
+    assert seen["per_chip"] > 0 and seen["per_chip_mix"] > 0
+    assert seen["preorders"] > 0 and seen["booked"] > 0
+    assert (seen["ported"] > 0) == porting
+    if scenario != "no_controls":  # HBM controls: the stacks per chip of the vendors' mixes
+        assert seen["per_chip_all"] > 0 and seen["mixed"] > 0
