@@ -24,10 +24,11 @@ import numpy as np
 
 from agents.lab import ported_shares
 from agents.vendor_kernel import (
-    booked_spend,
     new_mixes,
     per_chip_all_kernel,
     per_chip_kernel,
+    preorder_logits,
+    preorder_spend,
 )
 from game.config.commands import variant_id
 from game.config.dates import parse_month
@@ -273,32 +274,42 @@ class ChipVendor(mesa.Agent):
 
     def preorders(self) -> float:
         """Chips a month buyers have booked of this vendor's chips that go on sale within
-        `preorder_lead_months`: preorders_reference's number, the sums after the logit (which
-        stays numpy's) from a compiled kernel (agents/vendor_kernel.py)."""
+        `preorder_lead_months`: preorders_reference's number from compiled kernels around the
+        logit's log and exp, which stay numpy's (agents/vendor_kernel.py)."""
         model, chips, p = self.model, self.model.chips, self.model.p
         month = model.month
         last = month + p.preorder_lead_months
         _, designs, released = self._own_chips()
         if not any(month <= r <= last for r in released):
             return 0.0  # most months: no launch of the vendor's own within the lead
-        coming = designs & (chips.released >= month) & (chips.released <= last)
         view, labs = model.view, model.labs
-        choice = coming | (chips.on_sale(month) & (chips.variant_of < 0))
         with np.errstate(divide="ignore"):
-            utility = p.choice_sharpness * np.log(view.purchase_value / view.price[None, :])
-        share = softmax_rows(np.where(choice[None, :], utility, -np.inf))  # [buyer kind, chip]
-        buyers = (labs.founded <= month) & view.vendor_markets[self.index][labs.bloc]
+            log_value = np.log(view.purchase_value / view.price[None, :])
+        e, coming = preorder_logits(
+            log_value,
+            float(p.choice_sharpness),
+            designs,
+            chips.released,
+            month,
+            last,
+            chips.on_sale(month),
+            chips.variant_of,
+        )
+        np.exp(e, out=e)  # softmax_rows' exp, numpy's
         ported = ported_shares(model)
         return float(
-            booked_spend(
-                share,
-                coming.nonzero()[0],
+            preorder_spend(
+                e,
+                coming,
                 view.price,
                 labs.growth_kind,
                 view.lab_access,
                 _NO_TABLE if ported is None else ported[0],
                 ported is not None,
-                buyers,
+                labs.founded,
+                month,
+                view.vendor_markets[self.index],
+                labs.bloc,
                 labs.budget,
             )
         )

@@ -1,10 +1,10 @@
 """The vendors' array cascades (agents/vendor.py) as numba kernels giving the numpy references'
 numbers bit for bit: the output averaged over each vendor's mix (per_chip_all, per_chip), the
 mixes the month's orders move (record_demand_all) and the pre-orders booked ahead of a launch
-(preorders' sums after the logit). Each is a handful of numpy calls on a [vendor, chip] or
+(preorders' logit and sums). Each is a handful of numpy calls on a [vendor, chip] or
 [lab, chip] table, asked several times a month.
 
-What stays in numpy: the logit of the pre-orders (np.log, softmax_rows: np.exp). How the
+What stays in numpy: the pre-orders' np.log of value per dollar and the logit's np.exp. How the
 kernels keep numpy's numbers: game/core/exact.py. tests/agents/test_kernels_rec.py holds them
 to the references on real months.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from game.core.exact import reduce_sum
+from game.core.exact import np_maximum, reduce_sum
 
 
 @numba.njit(cache=True)
@@ -89,6 +89,63 @@ def new_mixes(chip_vendor, index, units, asked, old, fresh, smoothing):
             else:
                 out[i, c] = old[i, c] + smoothing * (share - old[i, c])
     return out
+
+
+@numba.njit(cache=True)
+def preorder_logits(log_value, sharpness, designs, released, month, last, on_sale, variant_of):
+    """The pre-orders' logit up to its exp: (e [buyer kind, chip] the utilities less each row's
+    finite maximum, coming [n] the indices of the vendor's designs released within the lead),
+    as preorders_reference and softmax_rows compute them (log_value: numpy's np.log of value
+    per dollar)."""
+    K, C = log_value.shape
+    n = 0
+    for c in range(C):
+        if designs[c] and released[c] >= month and released[c] <= last:
+            n += 1
+    coming = np.empty(n, np.int64)
+    choice = np.empty(C, np.bool_)
+    j = 0
+    for c in range(C):
+        is_coming = designs[c] and released[c] >= month and released[c] <= last
+        if is_coming:
+            coming[j] = c
+            j += 1
+        choice[c] = is_coming or (on_sale[c] and variant_of[c] < 0)
+    e = np.empty((K, C))
+    for k in range(K):
+        for c in range(C):
+            e[k, c] = sharpness * log_value[k, c] if choice[c] else -np.inf
+        m = e[k, 0]
+        for c in range(1, C):
+            m = np_maximum(m, e[k, c])
+        if not np.isfinite(m):
+            m = 0.0
+        for c in range(C):
+            e[k, c] = e[k, c] - m
+    return e, coming
+
+
+@numba.njit(cache=True)
+def preorder_spend(
+    e, coming, price, growth_kind, lab_access, ported, has_ported, founded, month, markets, bloc,
+    budget,
+):  # fmt: skip
+    """The pre-orders after the logit's exp (e: numpy's np.exp of preorder_logits' e): each
+    row's shares (softmax_rows: over the row's pairwise sum, none if it is not positive), and
+    booked_spend's sum over the labs that may buy of the vendor (founded, in its markets)."""
+    K, C = e.shape
+    share = np.empty((K, C))
+    for k in range(K):
+        s = reduce_sum(e[k], C)
+        for c in range(C):
+            share[k, c] = e[k, c] / s if s > 0 else 0.0
+    L = growth_kind.size
+    buyers = np.empty(L, np.bool_)
+    for i in range(L):
+        buyers[i] = founded[i] <= month and markets[bloc[i]]
+    return booked_spend(
+        share, coming, price, growth_kind, lab_access, ported, has_ported, buyers, budget
+    )
 
 
 @numba.njit(cache=True)
