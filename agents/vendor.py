@@ -17,6 +17,7 @@ the binding threshold.
 from __future__ import annotations
 
 import functools
+import operator
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -78,6 +79,14 @@ def per_chip_all(
     return per_chip_all_kernel(mine, mixes, has_mix, np.asarray(values, float))
 
 
+@functools.lru_cache(maxsize=4)
+def _all_mixed(n: int) -> np.ndarray:
+    """[vendor] True: every vendor has a mix (read-only)."""
+    out = np.ones(n, np.bool_)
+    out.flags.writeable = False
+    return out
+
+
 _NO_TABLE = np.zeros((0, 0))  # preorders' kernel's ported shares when no lab ports
 _NO_MIX = np.zeros(0)  # what per_chip's kernel is given for a vendor without a mix
 _MIXES: list[Any] = [None, None]  # [the mix objects last stacked, their table]
@@ -93,7 +102,7 @@ def _mix_table(vendors: list[ChipVendor], n_chips: int) -> tuple[np.ndarray, np.
         kept is not None
         and len(kept) == len(mixes)
         and _MIXES[1][0].shape[1] == n_chips
-        and all(a is b for a, b in zip(kept, mixes, strict=True))
+        and all(map(operator.is_, kept, mixes))
     ):
         return _MIXES[1]
     table = np.zeros((len(vendors), n_chips))
@@ -137,31 +146,40 @@ def record_demand_all(
     """What buyers asked of every vendor this month (ChipVendor.record_demand, in index order),
     and the mixes `asked` [chip] moves: record_demand_all_reference's numbers, the mixes from
     a compiled kernel (agents/vendor_kernel.py)."""
-    ordered = []
-    for v in vendors:
+    ordered, rows = [], []  # the vendors with orders, their places in `vendors`
+    for i, v in enumerate(vendors):
         v.record_demand(units[v.index], capacity[v.index])
         if units[v.index] > 0:
             ordered.append(v)
+            rows.append(i)
     if not ordered:
         return
     chip_vendor = ordered[0].model.chips.vendor
     n_chips = chip_vendor.size
-    fresh = np.array([v.mix is None or v.mix.shape != (n_chips,) for v in ordered])
-    old = np.zeros((len(ordered), n_chips))
-    for i, v in enumerate(ordered):
-        if not fresh[i]:
-            old[i] = v.mix
+    table = _mix_table(vendors, n_chips)  # kept from last month's orders, as a rule
+    if table is not None:
+        old, has_mix = table
+    else:  # a mix of another size: a fresh one replaces it
+        has_mix = np.array([v.mix is not None and v.mix.shape == (n_chips,) for v in ordered])
+        old = np.zeros((len(ordered), n_chips))
+        for i, v in enumerate(ordered):
+            if has_mix[i]:
+                old[i] = v.mix
+        rows = list(range(len(ordered)))
     mixes = new_mixes(
         chip_vendor,
         np.array([v.index for v in ordered], np.int64),
+        np.array(rows, np.int64),
         np.array([units[v.index] for v in ordered], float),
         np.asarray(asked, float),
         old,
-        fresh,
+        has_mix,
         DEMAND_SMOOTHING,
     )
     for v, mix in zip(ordered, mixes, strict=True):
         v.mix = mix
+    if len(ordered) == len(vendors):  # every vendor's mix is a row of one table: keep it
+        _MIXES[0], _MIXES[1] = [v.mix for v in vendors], (mixes, _all_mixed(len(vendors)))
 
 
 def record_demand_all_reference(

@@ -74,20 +74,21 @@ def per_chip_kernel(mine, selling, mix, has_mix, values):
 
 
 @numba.njit(cache=True)
-def new_mixes(chip_vendor, index, units, asked, old, fresh, smoothing):
+def new_mixes(chip_vendor, index, row, units, asked, old, has_mix, smoothing):
     """record_demand_all_reference's mixes, a row for each vendor with orders (index [k], units
-    [k] what it was asked): its share of the orders for its chips, or its old mix moved toward
-    that share by `smoothing` unless `fresh` (a first mix)."""
+    [k] what it was asked, row [k] its row of old and has_mix): its share of the orders for
+    its chips, or its old mix moved toward that share by `smoothing` if it has one."""
     k = index.size
     C = chip_vendor.size
     out = np.empty((k, C))
     for i in range(k):
+        r = row[i]
         for c in range(C):
             share = (asked[c] if chip_vendor[c] == index[i] else 0.0) / units[i]
-            if fresh[i]:
-                out[i, c] = share
+            if has_mix[r]:
+                out[i, c] = old[r, c] + smoothing * (share - old[r, c])
             else:
-                out[i, c] = old[i, c] + smoothing * (share - old[i, c])
+                out[i, c] = share
     return out
 
 

@@ -207,3 +207,28 @@ def test_vendor_kernels_match_the_numpy_reference_every_month(
     assert (seen["ported"] > 0) == porting
     if scenario != "no_controls":  # HBM controls: the stacks per chip of the vendors' mixes
         assert seen["per_chip_all"] > 0 and seen["mixed"] > 0
+
+
+@pytest.mark.parametrize("odd", ["none", "size"])
+def test_record_demand_kernel_with_a_missing_or_odd_mix(odd: str) -> None:
+    """A vendor without a mix (the table path) or with a mix of another catalogue's size (the
+    path that stacks the mixes again): its first mix is its share of the orders, as the
+    reference gives it, and the others move alike."""
+    model = ChipWarModel("historical", rng=1, months=12)
+    try:
+        model.run()
+        vendors = model.vendors
+        vendors[1].mix = None if odd == "none" else np.ones(3)
+        asked = model.books.asked_per_chip.copy()
+        units = [1000.0, 2000.0, 0.0, 500.0][: len(vendors)]
+        capacity = [v.capacity for v in vendors]
+        before = _vendor_state(vendors)
+        vendor.record_demand_all_reference(vendors, units, capacity, asked.copy())
+        want = _vendor_state(vendors)
+        _restore(vendors, before)
+        if odd == "none":  # (per_chip_all, reference and kernel alike, refuses an odd mix)
+            vendor.per_chip_all(vendors, model.chips, model.month, np.ones(asked.size))
+        vendor.record_demand_all(vendors, units, capacity, asked)
+        assert _same_state(_vendor_state(vendors), want)
+    finally:
+        forget(model)
