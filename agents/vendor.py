@@ -17,12 +17,20 @@ the binding threshold.
 from __future__ import annotations
 
 import functools
+import operator
 from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
 from agents.lab import ported_shares
+from agents.vendor_kernel import (
+    new_mixes,
+    per_chip_all_kernel,
+    per_chip_kernel,
+    preorder_logits,
+    preorder_spend,
+)
 from game.config.commands import variant_id
 from game.config.dates import parse_month
 from game.config.texts import text as tr
@@ -61,11 +69,64 @@ def monthly_factor(log_growth_per_year: float) -> float:
 def per_chip_all(
     vendors: list[ChipVendor], chips: ChipTable, month: int, values: np.ndarray
 ) -> np.ndarray:
+    """[chip] -> [vendor] `ChipVendor.per_chip` of every vendor (in index order) at once:
+    per_chip_all_reference's numbers from a compiled kernel (agents/vendor_kernel.py)."""
+    mine = chips.counted_by(len(vendors), month)
+    table = _mix_table(vendors, mine.shape[1])
+    if table is None:  # a mix of another size: the reference says what that gives
+        return per_chip_all_reference(vendors, chips, month, values)
+    mixes, has_mix = table
+    return per_chip_all_kernel(mine, mixes, has_mix, np.asarray(values, float))
+
+
+@functools.lru_cache(maxsize=4)
+def _all_mixed(n: int) -> np.ndarray:
+    """[vendor] True: every vendor has a mix (read-only)."""
+    out = np.ones(n, np.bool_)
+    out.flags.writeable = False
+    return out
+
+
+_NO_TABLE = np.zeros((0, 0))  # preorders' kernel's ported shares when no lab ports
+_NO_MIX = np.zeros(0)  # what per_chip's kernel is given for a vendor without a mix
+_MIXES: list[Any] = [None, None]  # [the mix objects last stacked, their table]
+
+
+def _mix_table(vendors: list[ChipVendor], n_chips: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """([vendor, chip] every vendor's mix (zeros without one), [vendor] whether it has one),
+    or None if a mix is not of n_chips float64. Kept while the vendors' mixes are the same
+    objects (a mix is replaced, never written in place: record_demand_all)."""
+    mixes = [v.mix for v in vendors]
+    kept = _MIXES[0]
+    if (
+        kept is not None
+        and len(kept) == len(mixes)
+        and _MIXES[1][0].shape[1] == n_chips
+        and all(map(operator.is_, kept, mixes))
+    ):
+        return _MIXES[1]
+    table = np.zeros((len(vendors), n_chips))
+    has_mix = np.zeros(len(vendors), np.bool_)
+    for i, m in enumerate(mixes):
+        if m is None:
+            continue
+        if m.shape != (n_chips,) or m.dtype != np.float64:
+            return None
+        table[i] = m
+        has_mix[i] = True
+    _MIXES[0], _MIXES[1] = mixes, (table, has_mix)
+    return table, has_mix
+
+
+def per_chip_all_reference(
+    vendors: list[ChipVendor], chips: ChipTable, month: int, values: np.ndarray
+) -> np.ndarray:
     """[chip] -> [vendor] `ChipVendor.per_chip` of every vendor (in index order) at once: the
     model asks it of all vendors several times a month (HBM stacks a chip needs, under HBM
     controls), and one pass over a [vendor, chip] table costs what one vendor's did. The same
     weights and the same sums (a row each; a row's sum adds in the order a vector's does), so
-    the same numbers."""
+    the same numbers. The rule in numpy, which per_chip_all's kernel reproduces bit for bit:
+    read this one."""
     mine = chips.counted_by(len(vendors), month)  # on sale, or all it makes if none is
     weights = np.where(mine, 1.0, 0.0)  # equal shares, until a vendor has orders among them
     mixed = [i for i, v in enumerate(vendors) if v.mix is not None]
@@ -83,9 +144,52 @@ def record_demand_all(
     vendors: list[ChipVendor], units: list[float], capacity: list[float], asked: np.ndarray
 ) -> None:
     """What buyers asked of every vendor this month (ChipVendor.record_demand, in index order),
+    and the mixes `asked` [chip] moves: record_demand_all_reference's numbers, the mixes from
+    a compiled kernel (agents/vendor_kernel.py)."""
+    ordered, rows = [], []  # the vendors with orders, their places in `vendors`
+    for i, v in enumerate(vendors):
+        v.record_demand(units[v.index], capacity[v.index])
+        if units[v.index] > 0:
+            ordered.append(v)
+            rows.append(i)
+    if not ordered:
+        return
+    chip_vendor = ordered[0].model.chips.vendor
+    n_chips = chip_vendor.size
+    table = _mix_table(vendors, n_chips)  # kept from last month's orders, as a rule
+    if table is not None:
+        old, has_mix = table
+    else:  # a mix of another size: a fresh one replaces it
+        has_mix = np.array([v.mix is not None and v.mix.shape == (n_chips,) for v in ordered])
+        old = np.zeros((len(ordered), n_chips))
+        for i, v in enumerate(ordered):
+            if has_mix[i]:
+                old[i] = v.mix
+        rows = list(range(len(ordered)))
+    mixes = new_mixes(
+        chip_vendor,
+        np.array([v.index for v in ordered], np.int64),
+        np.array(rows, np.int64),
+        np.array([units[v.index] for v in ordered], float),
+        np.asarray(asked, float),
+        old,
+        has_mix,
+        DEMAND_SMOOTHING,
+    )
+    for v, mix in zip(ordered, mixes, strict=True):
+        v.mix = mix
+    if len(ordered) == len(vendors):  # every vendor's mix is a row of one table: keep it
+        _MIXES[0], _MIXES[1] = [v.mix for v in vendors], (mixes, _all_mixed(len(vendors)))
+
+
+def record_demand_all_reference(
+    vendors: list[ChipVendor], units: list[float], capacity: list[float], asked: np.ndarray
+) -> None:
+    """What buyers asked of every vendor this month (ChipVendor.record_demand, in index order),
     and `asked` [chip] moves the mix of its chips that a vendor's capacity and HBM needs are
     counted in: the mixes of all vendors that had orders as one [vendor, chip] table (each
-    vendor's mix its own row)."""
+    vendor's mix its own row). The rule in numpy, which record_demand_all's kernel
+    reproduces bit for bit: read this one."""
     ordered = []
     for v in vendors:
         v.record_demand(units[v.index], capacity[v.index])
@@ -188,6 +292,48 @@ class ChipVendor(mesa.Agent):
 
     def preorders(self) -> float:
         """Chips a month buyers have booked of this vendor's chips that go on sale within
+        `preorder_lead_months`: preorders_reference's number from compiled kernels around the
+        logit's log and exp, which stay numpy's (agents/vendor_kernel.py)."""
+        model, chips, p = self.model, self.model.chips, self.model.p
+        month = model.month
+        last = month + p.preorder_lead_months
+        _, designs, released = self._own_chips()
+        if not any(month <= r <= last for r in released):
+            return 0.0  # most months: no launch of the vendor's own within the lead
+        view, labs = model.view, model.labs
+        with np.errstate(divide="ignore"):
+            log_value = np.log(view.purchase_value / view.price[None, :])
+        e, coming = preorder_logits(
+            log_value,
+            float(p.choice_sharpness),
+            designs,
+            chips.released,
+            month,
+            last,
+            chips.on_sale(month),
+            chips.variant_of,
+        )
+        np.exp(e, out=e)  # softmax_rows' exp, numpy's
+        ported = ported_shares(model)
+        return float(
+            preorder_spend(
+                e,
+                coming,
+                view.price,
+                labs.growth_kind,
+                view.lab_access,
+                _NO_TABLE if ported is None else ported[0],
+                ported is not None,
+                labs.founded,
+                month,
+                view.vendor_markets[self.index],
+                labs.bloc,
+                labs.budget,
+            )
+        )
+
+    def preorders_reference(self) -> float:
+        """Chips a month buyers have booked of this vendor's chips that go on sale within
         `preorder_lead_months`: what each lab would spend on them by the labs' own choice rule
         (logit on log value per dollar, over what is on sale now and the coming chips), at
         the share of them its rules allow.
@@ -196,7 +342,8 @@ class ChipVendor(mesa.Agent):
         customers' commitments (AMD raised its 2024 MI300X guidance from $2bn to above $5bn
         as supply was secured). A vendor that planned only from the orders it hears for what
         it sells now would let its capacity shrink before a launch whenever its old parts sell
-        badly, as AMD's did in 2023, and meet the new chip's demand a year late."""
+        badly, as AMD's did in 2023, and meet the new chip's demand a year late.
+        The rule in numpy, which preorders' kernel reproduces bit for bit: read this one."""
         model, chips, p = self.model, self.model.chips, self.model.p
         month = model.month
         last = month + p.preorder_lead_months
@@ -262,8 +409,26 @@ class ChipVendor(mesa.Agent):
         return self.wafers * self.wafer_share() / per_chip if per_chip > 0 else 0.0
 
     def per_chip(self, values: np.ndarray) -> float:
+        """[chip] -> one number for this vendor's output: per_chip_reference's number from a
+        compiled kernel (agents/vendor_kernel.py)."""
+        chips = self.model.chips
+        mix = self.mix
+        if mix is not None and (mix.shape != chips.used.shape or mix.dtype != np.float64):
+            return self.per_chip_reference(values)  # a mix of another size: as the rule says
+        mine = chips.used & self._own_chips()[0]
+        selling = mine & chips.on_sale(self.model.month)
+        return per_chip_kernel(
+            mine,
+            selling,
+            _NO_MIX if mix is None else mix,
+            mix is not None,
+            np.asarray(values, float),
+        )
+
+    def per_chip_reference(self, values: np.ndarray) -> float:
         """[chip] -> one number for this vendor's output: the average over the chips it sells,
-        weighted by their share of recent orders (equal shares before any order)."""
+        weighted by their share of recent orders (equal shares before any order). The rule
+        in numpy, which per_chip's kernel reproduces bit for bit: read this one."""
         chips = self.model.chips
         mine = chips.used & self._own_chips()[0]
         selling = mine & chips.on_sale(self.model.month)

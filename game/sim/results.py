@@ -12,6 +12,7 @@ import pandas as pd
 
 from game.core.capability import gap_months
 from game.core.ledger import PROVENANCES
+from game.sim.record_kernel import FLOAT_ROWS, INT_ROWS, bloc_table
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -76,7 +77,87 @@ COLUMN_NAMES = [c for c, _ in COLUMNS]
 
 def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     """The month's rows for every bloc, read from the model at the end of a step, as columns
-    (one value per bloc, in bloc order): appended to the results table a column at a time."""
+    (one value per bloc, in bloc order): appended to the results table a column at a time.
+    bloc_columns_reference's values (and Python types) from one compiled kernel
+    (game/sim/record_kernel.py): the blocs' sums, shares, flows and best runs cost a dozen
+    numpy calls and a loop over the labs every month, their lists a dozen more."""
+    labs, chips, books = model.labs, model.chips, model.books
+    n_blocs = len(model.bloc_ids)
+    # the labs' chips by provenance stay numpy's einsum (see bloc_columns_reference)
+    held = model.ledger.by_provenance().astype(float)  # [L, C, P]
+    h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
+    frontier = np.asarray(model.frontier_hist[-1], float)
+    gaps = _gaps(model, n_blocs)
+    table, counts = bloc_table(
+        h100e_lp,
+        labs.bloc,
+        n_blocs,
+        model.view.lab_pool_flops,
+        books.smuggled_by_lab,
+        books.seized_by_lab,
+        books.bought_by_lab,
+        labs.spent_month,
+        labs.founded,
+        model.month,
+        labs.budget,
+        float(chips.tflops[chips.reference] * 1e12),
+        labs.best_run_flop,
+        labs.frontier,
+        labs.capability,
+        labs.technique_gain,
+        frontier,
+        np.asarray(model.median_capability(), float),
+        np.asarray(gaps, float),
+        np.asarray(books.revenue_by_bloc, float),
+        np.asarray(model.efficiency, float),
+    )
+    f = dict(zip(FLOAT_ROWS, table.tolist(), strict=True))
+    n = dict(zip(INT_ROWS, counts.tolist(), strict=True))
+    g = model.view.gray_chip
+    gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
+
+    def each(value: Any) -> list[Any]:
+        return [value] * n_blocs
+
+    return {
+        "date": each(model.date),
+        "step": each(model.turn),
+        "bloc": list(model.bloc_ids),
+        "frontier_capability": f["frontier_capability"],
+        "median_capability": f["median_capability"],
+        "gap_months": f["gap_months"],
+        "compute_h100e": f["compute_h100e"],
+        "effective_compute_h100e": f["effective_compute_h100e"],
+        **{f"{name}_share": f[f"{name}_share"] for name in PROVENANCES},
+        "chips_smuggled": n["chips_smuggled"],
+        "chips_seized": n["chips_seized"],
+        "gray_price_usd": each(gray_price),
+        "gray_chip": each(chips.ids[g] if g >= 0 else ""),
+        "brokers_active": each(int(np.count_nonzero(model.brokers.alive))),
+        "chips_bought": n["chips_bought"],
+        "spending_usd": f["spending_usd"],
+        "vendor_revenue_usd": f["vendor_revenue_usd"],
+        "budget_usd": f["budget_usd"],
+        "algorithmic_efficiency": f["algorithmic_efficiency"],
+        "largest_run_flop": f["largest_run_flop"],
+        "technique_multiplier": f["technique_multiplier"],
+    }
+
+
+def _gaps(model: ChipWarModel, n_blocs: int) -> np.ndarray:
+    """[bloc] gap_months of this month's smoothed frontier behind its leader's path."""
+    smoothed = model.smoothed_frontier()
+    now = smoothed[-1].tolist()
+    # np.argmax with NaN as -inf: the first bloc at the highest smoothed frontier
+    leader = max(range(n_blocs), key=lambda b: -math.inf if now[b] != now[b] else now[b])
+    ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
+    return gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
+
+
+def bloc_columns_reference(model: ChipWarModel) -> dict[str, list[Any]]:
+    """The month's rows for every bloc, read from the model at the end of a step, as columns
+    (one value per bloc, in bloc order): appended to the results table a column at a time.
+    The rule in numpy, which bloc_columns' kernel reproduces bit for bit: read this one."""
     labs, chips, books = model.labs, model.chips, model.books
     n_blocs = len(model.bloc_ids)
     # whole counts as floats first (exact): einsum on two float arrays takes no casting buffer,
@@ -95,12 +176,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0
     )
     frontier = model.frontier_hist[-1]  # the model appended this month's
-    smoothed = model.smoothed_frontier()
-    now = smoothed[-1].tolist()
-    # np.argmax with NaN as -inf: the first bloc at the highest smoothed frontier
-    leader = max(range(n_blocs), key=lambda b: -math.inf if now[b] != now[b] else now[b])
-    ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
-    gaps = gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
+    gaps = _gaps(model, n_blocs)
     # [flow, bloc] the labs' month flows added up by bloc, one bincount for all (each bin adds
     # its labs in lab order from 0, as a bincount of each flow alone does)
     flows = _by_bloc(

@@ -1,0 +1,174 @@
+"""The vendors' array cascades (agents/vendor.py) as numba kernels giving the numpy references'
+numbers bit for bit: the output averaged over each vendor's mix (per_chip_all, per_chip), the
+mixes the month's orders move (record_demand_all) and the pre-orders booked ahead of a launch
+(preorders' logit and sums). Each is a handful of numpy calls on a [vendor, chip] or
+[lab, chip] table, asked several times a month.
+
+What stays in numpy: the pre-orders' np.log of value per dollar and the logit's np.exp. How the
+kernels keep numpy's numbers: game/core/exact.py. tests/agents/test_kernels_rec.py holds them
+to the references on real months.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from game.core.exact import np_maximum, reduce_sum
+
+
+@numba.njit(cache=True)
+def per_chip_all_kernel(mine, mixes, has_mix, values):
+    """per_chip_all_reference from its arrays: mine [V, C] bool, mixes [V, C] (rows of
+    vendors without a mix unread), has_mix [V] bool, values [C]."""
+    V, C = mine.shape
+    weights = np.empty((V, C))
+    by_mix = np.empty(C)
+    for v in range(V):
+        for c in range(C):
+            weights[v, c] = 1.0 if mine[v, c] else 0.0
+        if has_mix[v]:
+            for c in range(C):
+                by_mix[c] = mixes[v, c] * (1.0 if mine[v, c] else 0.0)
+            if reduce_sum(by_mix, C) > 0:
+                for c in range(C):
+                    weights[v, c] = by_mix[c]
+    out = np.zeros(V)
+    row = np.empty(C)
+    for v in range(V):
+        total = reduce_sum(weights[v], C)
+        for c in range(C):
+            row[c] = weights[v, c] * (values[c] if mine[v, c] else 0.0)
+        spent = reduce_sum(row, C)
+        if total > 0:
+            out[v] = spent / total
+    return out
+
+
+@numba.njit(cache=True)
+def per_chip_kernel(mine, selling, mix, has_mix, values):
+    """ChipVendor.per_chip_reference from its arrays: mine, selling [C] bool, mix [C] (unread
+    without one), values [C]."""
+    C = mine.size
+    use = np.empty(C, np.bool_)
+    any_selling = False
+    for c in range(C):
+        any_selling = any_selling or selling[c]
+    for c in range(C):
+        use[c] = selling[c] if any_selling else mine[c]
+    weights = np.empty(C)
+    for c in range(C):
+        weights[c] = 1.0 if use[c] else 0.0
+    if has_mix:
+        by_mix = np.empty(C)
+        for c in range(C):
+            by_mix[c] = mix[c] * (1.0 if use[c] else 0.0)
+        if reduce_sum(by_mix, C) > 0:
+            weights = by_mix
+    total = reduce_sum(weights, C)
+    row = np.empty(C)
+    for c in range(C):
+        row[c] = weights[c] * (values[c] if use[c] else 0.0)
+    spent = reduce_sum(row, C)
+    return spent / total if total > 0 else 0.0
+
+
+@numba.njit(cache=True)
+def new_mixes(chip_vendor, index, row, units, asked, old, has_mix, smoothing):
+    """record_demand_all_reference's mixes, a row for each vendor with orders (index [k], units
+    [k] what it was asked, row [k] its row of old and has_mix): its share of the orders for
+    its chips, or its old mix moved toward that share by `smoothing` if it has one."""
+    k = index.size
+    C = chip_vendor.size
+    out = np.empty((k, C))
+    for i in range(k):
+        r = row[i]
+        for c in range(C):
+            share = (asked[c] if chip_vendor[c] == index[i] else 0.0) / units[i]
+            if has_mix[r]:
+                out[i, c] = old[r, c] + smoothing * (share - old[r, c])
+            else:
+                out[i, c] = share
+    return out
+
+
+@numba.njit(cache=True)
+def preorder_logits(log_value, sharpness, designs, released, month, last, on_sale, variant_of):
+    """The pre-orders' logit up to its exp: (e [buyer kind, chip] the utilities less each row's
+    finite maximum, coming [n] the indices of the vendor's designs released within the lead),
+    as preorders_reference and softmax_rows compute them (log_value: numpy's np.log of value
+    per dollar)."""
+    K, C = log_value.shape
+    n = 0
+    for c in range(C):
+        if designs[c] and released[c] >= month and released[c] <= last:
+            n += 1
+    coming = np.empty(n, np.int64)
+    choice = np.empty(C, np.bool_)
+    j = 0
+    for c in range(C):
+        is_coming = designs[c] and released[c] >= month and released[c] <= last
+        if is_coming:
+            coming[j] = c
+            j += 1
+        choice[c] = is_coming or (on_sale[c] and variant_of[c] < 0)
+    e = np.empty((K, C))
+    for k in range(K):
+        for c in range(C):
+            e[k, c] = sharpness * log_value[k, c] if choice[c] else -np.inf
+        m = e[k, 0]
+        for c in range(1, C):
+            m = np_maximum(m, e[k, c])
+        if not np.isfinite(m):
+            m = 0.0
+        for c in range(C):
+            e[k, c] = e[k, c] - m
+    return e, coming
+
+
+@numba.njit(cache=True)
+def preorder_spend(
+    e, coming, price, growth_kind, lab_access, ported, has_ported, founded, month, markets, bloc,
+    budget,
+):  # fmt: skip
+    """The pre-orders after the logit's exp (e: numpy's np.exp of preorder_logits' e): each
+    row's shares (softmax_rows: over the row's pairwise sum, none if it is not positive), and
+    booked_spend's sum over the labs that may buy of the vendor (founded, in its markets)."""
+    K, C = e.shape
+    share = np.empty((K, C))
+    for k in range(K):
+        s = reduce_sum(e[k], C)
+        for c in range(C):
+            share[k, c] = e[k, c] / s if s > 0 else 0.0
+    L = growth_kind.size
+    buyers = np.empty(L, np.bool_)
+    for i in range(L):
+        buyers[i] = founded[i] <= month and markets[bloc[i]]
+    return booked_spend(
+        share, coming, price, growth_kind, lab_access, ported, has_ported, buyers, budget
+    )
+
+
+@numba.njit(cache=True)
+def booked_spend(share, coming, price, growth_kind, lab_access, ported, has_ported, buyers, budget):
+    """preorders_reference's sum after the logit: share [buyer kind, chip], coming [n] the
+    coming chips' indices, lab_access [L, C], ported [L, C] (unread unless has_ported),
+    buyers [L] bool, budget [L]."""
+    K = share.shape[0]
+    n = coming.size
+    L = growth_kind.size
+    per_dollar = np.empty((K, n))
+    for k in range(K):
+        for j in range(n):
+            per_dollar[k, j] = share[k, coming[j]] / price[coming[j]]
+    row = np.empty(n)
+    spend = np.empty(L)
+    for i in range(L):
+        for j in range(n):
+            x = per_dollar[growth_kind[i], j] * lab_access[i, coming[j]]
+            if has_ported:
+                x = x * ported[i, coming[j]]
+            row[j] = x
+        booked = reduce_sum(row, n)
+        spend[i] = budget[i] * booked if buyers[i] else 0.0
+    return reduce_sum(spend, L)

@@ -1,0 +1,119 @@
+"""The month's record (game.sim.results.bloc_columns) as one numba kernel giving the numpy
+reference's numbers bit for bit: the blocs' sums, shares and flows, and each bloc's largest run
+and technique multiplier, which the reference computes in a dozen small numpy calls and a
+Python loop over the labs every month.
+
+What stays in numpy: the einsum of the labs' chips by provenance (its own summation loop), and
+everything read from other modules (the smoothed frontier, the gaps, the medians). How the
+kernel keeps numpy's numbers: game/core/exact.py. tests/agents/test_kernels_rec.py holds it to
+results.bloc_columns_reference on real months.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from game.core.exact import reduce_sum
+
+# the rows of bloc_table's float table, in the order of the results' columns
+FLOAT_ROWS = (
+    "frontier_capability",
+    "median_capability",
+    "gap_months",
+    "compute_h100e",
+    "effective_compute_h100e",
+    "legal_share",
+    "compliant_share",
+    "domestic_share",
+    "smuggled_share",
+    "rented_share",
+    "spending_usd",
+    "vendor_revenue_usd",
+    "budget_usd",
+    "algorithmic_efficiency",
+    "largest_run_flop",
+    "technique_multiplier",
+)
+INT_ROWS = ("chips_smuggled", "chips_seized", "chips_bought")
+
+
+@numba.njit(cache=True)
+def bloc_table(
+    h100e_lp,  # [L, P] the labs' H100e by provenance (the reference's einsum)
+    bloc,  # [L] int64
+    n_blocs,
+    pool_flops,  # [L, K] the labs' pools (view.lab_pool_flops)
+    smuggled,  # [L] int64
+    seized,  # [L] int64
+    bought,  # [L] int64
+    spent,  # [L]
+    founded,  # [L] int64
+    month,
+    budget,  # [L]
+    reference_flops,  # the reference chip's FLOP/s (tflops * 1e12, numpy's product)
+    best_run,  # [L]
+    is_frontier,  # [L] bool
+    capability,  # [L]
+    gain,  # [L]
+    frontier,  # [B] the blocs' frontier this month
+    median,  # [B] (copied)
+    gaps,  # [B] (copied)
+    revenue,  # [B] (copied)
+    efficiency,  # [B] (copied)
+):
+    """([FLOAT_ROWS, B] floats, [INT_ROWS, B] int64): bloc_columns_reference's numbers, its
+    columns as rows, in its orders: a bincount adds each bin's labs in lab order from 0.0; a
+    row's sum is numpy's pairwise sum; the counts' float sums cast as astype(np.int64)."""
+    L, P = h100e_lp.shape
+    B = n_blocs
+    out = np.empty((16, B))
+    counts = np.empty((3, B), np.int64)
+    bloc_prov = np.zeros((B, P))
+    for i in range(L):
+        for p in range(P):
+            bloc_prov[bloc[i], p] += h100e_lp[i, p]
+    for b in range(B):
+        out[0, b] = frontier[b]
+        out[1, b] = median[b]
+        out[2, b] = gaps[b]
+        compute = reduce_sum(bloc_prov[b], P)
+        out[3, b] = compute
+        for p in range(P):
+            out[5 + p, b] = bloc_prov[b, p] / compute if compute > 0 else 0.0
+        out[11, b] = revenue[b]
+        out[13, b] = efficiency[b]
+    flows = np.zeros((6, B))  # pool, smuggled, seized, bought, spent, budget
+    K = pool_flops.shape[1]
+    for i in range(L):
+        b = bloc[i]
+        flows[0, b] += reduce_sum(pool_flops[i], K)
+        flows[1, b] += float(smuggled[i])
+        flows[2, b] += float(seized[i])
+        flows[3, b] += float(bought[i])
+        flows[4, b] += spent[i]
+        flows[5, b] += budget[i] if founded[i] <= month else 0.0
+    for b in range(B):
+        out[4, b] = flows[0, b] / reference_flops
+        counts[0, b] = np.int64(flows[1, b])
+        counts[1, b] = np.int64(flows[2, b])
+        counts[2, b] = np.int64(flows[3, b])
+        out[10, b] = flows[4, b]
+        out[12, b] = flows[5, b]
+    # _best_runs: np.maximum over the labs (NaN kept), then NaN where no run is positive; the
+    # multiplier of the first frontier lab at its bloc's frontier (1 if none)
+    runs = np.full(B, -np.inf)
+    gains = np.ones(B)
+    found = np.zeros(B, np.bool_)
+    for i in range(L):
+        b = bloc[i]
+        r = best_run[i]
+        if r != r or r > runs[b]:
+            runs[b] = r
+        if is_frontier[i] and not found[b] and capability[i] == frontier[b]:
+            found[b] = True
+            gains[b] = gain[i]
+    for b in range(B):
+        out[14, b] = runs[b] if runs[b] > 0 else np.nan
+        out[15, b] = gains[b]
+    return out, counts
