@@ -25,6 +25,12 @@ from game.core.rules import (
     classify,
 )
 from game.core.shocks import shock_factors
+from game.sim.month_kernel import (
+    cap_left_kernel,
+    purchase_table,
+    value_factors,
+    variant_market_kernel,
+)
 from game.sim.view_kernel import gray_chip
 
 if TYPE_CHECKING:
@@ -242,8 +248,39 @@ class _Specs:
 
 
 def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """_value_reference's numbers: the arithmetic around numpy's powers in compiled kernels
+    (game/sim/month_kernel.py), the powers themselves numpy's, on the same arrays."""
+    chips, p = model.chips, model.p
+    key = (chips.revision, id(chips), p.interconnect_exponent)
+    specs = _kept(view, "specs", key, (chips,), lambda: _Specs(chips, p))
+    # ecosystem_factor's share of the starting gap left, as it takes it (a Python power)
+    gap_scale = (1.0 - p.ecosystem_catchup) ** max(0.0, months / 12.0)
+    flops_per_chip, compute, bandwidth = value_factors(
+        specs.gap0,
+        gap_scale,
+        chips.ecosystem,
+        specs.peak_flops,
+        np.ascontiguousarray(chips.h100e, np.float64),
+        specs.link,
+        specs.bandwidth,
+    )
+    training = compute ** (1.0 + p.chip_scale_exponent)
+    w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
+    purchase_value = purchase_table(
+        training ** (1 - w_f), bandwidth**w_f, compute ** (1 - w_o), bandwidth**w_o, chips.used
+    )
+    flops_per_chip.flags.writeable = False
+    purchase_value.flags.writeable = False
+    return flops_per_chip, purchase_value
+
+
+def _value_reference(
+    model: ChipWarModel, view: MarketView, months: int
+) -> tuple[np.ndarray, np.ndarray]:
     """[chip] usable FLOP/s, and [buyer kind, chip] purchase value (read-only: views share them).
-    chip_factors' factors, with what moves only with the specs kept (_Specs)."""
+    chip_factors' factors, with what moves only with the specs kept (_Specs).
+
+    The rule in numpy, which _value reproduces bit for bit: read this one."""
     chips, p = model.chips, model.p
     key = (chips.revision, id(chips), p.interconnect_exponent)
     specs = _kept(view, "specs", key, (chips,), lambda: _Specs(chips, p))
@@ -317,8 +354,36 @@ def _markets(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
 
 
 def _derive_markets(model: ChipWarModel, rules: _Rules) -> tuple[np.ndarray, int, int, float]:
+    """_derive_markets_reference's answers, the caps left and the variant market from compiled
+    kernels (game/sim/month_kernel.py)."""
+    labs, p = model.labs, model.p
+    if np.logical_or.reduce(rules.capped, axis=None):
+        cap_left = cap_left_kernel(rules.capped, rules.cap, model.cap_used)
+        cap_left.flags.writeable = False
+    else:
+        cap_left = rules.uncapped  # read-only, as every kept array
+    if rules.any_closed:
+        variant_market = int(
+            variant_market_kernel(
+                labs.country, labs.founded, labs.budget, model.month, rules.closed
+            )
+        )
+    else:
+        variant_market = -1
+    host = model.rental_host
+    rental_capacity = (
+        p.rental_capacity_h100e * labs.budget[host] / model.host_budget0 if host >= 0 else 0.0
+    )
+    return cap_left, variant_market, host, rental_capacity
+
+
+def _derive_markets_reference(
+    model: ChipWarModel, rules: _Rules
+) -> tuple[np.ndarray, int, int, float]:
     """[country] H100e left under the cap (read-only: views share it), the variant market, the
-    rental host and its capacity."""
+    rental host and its capacity.
+
+    The rule in numpy, which _derive_markets reproduces bit for bit: read this one."""
     labs, p = model.labs, model.p
     if np.logical_or.reduce(rules.capped, axis=None):  # .any() without its Python wrapper
         cap_left = np.where(rules.capped, np.maximum(rules.cap - model.cap_used, 0.0), np.inf)

@@ -72,6 +72,7 @@ from game.core.porting import PortingTable
 from game.core.shocks import Shock
 from game.sim.invariants import invariant_problems
 from game.sim.market_view import derive_market_view, hbm_stacks_per_chip
+from game.sim.month_kernel import site_counts_kernel, stacks_drawn, vendor_units
 from game.sim.names import Names
 from game.sim.results import (
     COLUMN_NAMES,
@@ -463,7 +464,15 @@ class ChipWarModel(mesa.Model):
 
     def _tell_vendors_demand(self) -> None:
         """Each vendor hears what buyers asked of it this month: the demand it plans for, and
-        the mix of its chips its capacity and HBM needs are counted in."""
+        the mix of its chips its capacity and HBM needs are counted in. The units asked of each
+        vendor from a compiled kernel (game/sim/month_kernel.py): the reference's numbers."""
+        asked, chips = self.books.asked_per_chip, self.chips
+        units = vendor_units(chips.vendor, chips.used, asked, len(self.vendors))
+        units_of, capacity = units.tolist(), self.view.vendor_capacity.tolist()  # as float()
+        record_demand_all(self.vendors, units_of, capacity, asked)
+
+    def _tell_vendors_demand_reference(self) -> None:
+        """The rule in numpy, which _tell_vendors_demand reproduces bit for bit: read this one."""
         asked = self.books.asked_per_chip
         units = np.bincount(
             self.chips.vendor[self.chips.used],
@@ -486,7 +495,18 @@ class ChipWarModel(mesa.Model):
 
     def _draw_hbm_stockpile(self) -> None:
         """Under HBM controls, China's vendors draw on the stockpile for the stacks their chips
-        sold this month need beyond CXMT's output this month."""
+        sold this month need beyond CXMT's output this month. The stacks from a compiled
+        kernel (game/sim/month_kernel.py): the reference's numbers."""
+        if not bool(self.policy.get("hbm_controls")):
+            return
+        china = np.array([v.domestic_china for v in self.vendors])
+        chips = self.chips
+        bought = self.books.bought_per_chip
+        per_chip = hbm_stacks_per_chip(self)
+        self.hbm.draw(float(stacks_drawn(chips.vendor, chips.used, bought, per_chip, china)))
+
+    def _draw_hbm_stockpile_reference(self) -> None:
+        """The rule in numpy, which _draw_hbm_stockpile reproduces bit for bit: read this one."""
         if not bool(self.policy.get("hbm_controls")):
             return
         china = np.array([v.domestic_china for v in self.vendors])
@@ -508,7 +528,35 @@ class ChipWarModel(mesa.Model):
     # ------------------------------------------------------------------ compute and capability
     def measure_lab_compute(self) -> None:
         """Set the view's usable FLOP/s of each lab: by software ecosystem (what it holds) and
-        in its largest trainable cluster (what its largest run is built on: agents/lab.py)."""
+        in its largest trainable cluster (what its largest run is built on: agents/lab.py). The
+        chips by site from a compiled kernel (game/sim/month_kernel.py)."""
+        view, chips = self.view, self.chips
+        n_eco = len(chips.ecosystem_ids)
+        view.lab_pool_flops = pool_flops(
+            self.ledger.chips_held().astype(float), view.flops_per_chip, chips.ecosystem, n_eco
+        )
+        # whole counts: the kernel's sums are capability.site_counts' in any order
+        counts, contraband = site_counts_kernel(
+            self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES), SMUGGLED
+        )
+        site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
+        site_cap[SITE_OF_PROVENANCE[RENTED]] = getattr(self.p, CLUSTER_CAP_PARAMETER[RENTED])
+        view.lab_cluster_flops = largest_cluster(
+            counts,
+            site_cap,
+            contraband,
+            getattr(self.p, CLUSTER_CAP_PARAMETER[SMUGGLED]),
+            view.flops_per_chip,
+            chips.ecosystem,
+            n_eco,
+            self.p.heterogeneity_penalty,
+        )
+
+    def measure_lab_compute_reference(self) -> None:
+        """Set the view's usable FLOP/s of each lab: by software ecosystem (what it holds) and
+        in its largest trainable cluster (what its largest run is built on: agents/lab.py).
+
+        The rule in numpy, which measure_lab_compute reproduces bit for bit: read this one."""
         view, chips = self.view, self.chips
         n_eco = len(chips.ecosystem_ids)
         view.lab_pool_flops = pool_flops(
