@@ -1,6 +1,6 @@
 """Forty seats in five teams play the role-play lesson's twelve turns through a real host:
 no order lost or applied twice, each turn resolved within a second of its last order, the
-host's memory bounded, and the report served at the end. About 20 s; capped at 60 s."""
+memory the class adds to the host bounded, and the report served at the end. About 20 s; capped at 60 s."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ LIMIT_SECONDS = 60
 
 
 def test_forty_seats_play_the_role_play_lesson(tmp_path: Path) -> None:
+    before = rss_mb()
     store = RoomStore(tmp_path)
     room = Room(GameSession.from_lesson(load_lesson("role_play")), persist=store.save)
     assert (room.teams, room.turns) == (["us", "vendor", "china", "lab", "transit"], 12)
@@ -38,7 +39,10 @@ def test_forty_seats_play_the_role_play_lesson(tmp_path: Path) -> None:
         assert len(figures.latencies) == 12 and max(figures.latencies) < 1.0, figures.latencies
         # only a retry or a draft sent after its turn (or the game) closed
         assert set(figures.refused) <= {"turn", "ended"}
-        assert rss_mb() < 500
+        # what the class adds to the process the host runs in: this test's process has loaded
+        # whatever earlier tests loaded (and compiled the month's kernels on a fresh clone), so
+        # its absolute size says little; bench_host.py measures a host process on its own
+        assert rss_mb() - before < 150
         deadline = time.monotonic() + 30
         while not room.report_ready and time.monotonic() < deadline:
             time.sleep(0.1)
