@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from agents import offers_kernel, training_kernel
+from agents import lab_kernel, offers_kernel, training_kernel
 from agents.allocation_kernel import allocate_arrays
 from agents.delivery_kernel import deliver_arrays, hold_to_mandate_arrays
 from game.config.texts import text as tr
@@ -593,7 +593,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     open_ = rules.open_sources(model, on_sale, active)
     ported = ported_shares(model)
     host, g = view.rental_host, view.gray_chip
-    held = np.add.reduce(model.ledger.by_provenance(), axis=1)  # [lab, provenance]: whole counts
+    held = model.ledger.held_by_provenance()  # [lab, provenance]: whole counts
     unused = np.zeros(0)
     unit_price, rental_price, args = offers_kernel.price_args(
         view.purchase_value,
@@ -759,7 +759,29 @@ def outside_option(
     spending back for want of chips worth buying (parameters.yaml, tencent_capex), and
     weighed against domestic chips alone the gray market at four times list still looks
     cheap, so an embargo would feed it without limit (tried: China then held twice the
-    compute under a total embargo as under the historical controls)."""
+    compute under a total embargo as under the historical controls).
+
+    outside_option_reference's numbers: the best value per dollar in a kernel
+    (agents/lab_kernel.py), its logarithm numpy's on the same [kind] array."""
+    if (
+        value.ndim == 2
+        and value.dtype == list_price.dtype == np.float64
+        and on_sale.dtype == np.bool_
+        and value.shape[1] == list_price.size == on_sale.size
+    ):
+        best, quiet = lab_kernel.best_per_dollar(value, list_price, on_sale, markup)
+        if quiet:  # np.errstate costs more than the logarithm: only where a warning could be
+            return beta * np.log(best / markup)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return beta * np.log(best / markup)
+    return outside_option_reference(value, list_price, on_sale, beta, markup)
+
+
+def outside_option_reference(
+    value: np.ndarray, list_price: np.ndarray, on_sale: np.ndarray, beta: float, markup: float
+) -> np.ndarray:
+    """outside_option in numpy. The rule in numpy, which the kernel reproduces bit for bit:
+    read this one (and outside_option's docstring for why)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         per_dollar = np.where(on_sale[None, :] & (list_price > 0)[None, :], value / list_price, 0.0)
         best = np.maximum.reduce(per_dollar, axis=1, initial=0.0)  # .max without its wrapper
@@ -816,6 +838,42 @@ def _allocation_arrays(
 ) -> tuple[Any, ...]:
     """allocate_arrays' arguments, derived as _allocate_reference derives them (fresh copies
     of what the passes work on)."""
+    chips, view = model.chips, model.view
+    rules = offers.rules if offers.rules is not None else _RuleTerms.of(model)
+    unit, allowed = offers.unit_price, offers.allowed
+    # the choices with the outside option, the prices paid, whether a cap binds anywhere, the
+    # caps to draw down and the compute a dollar buys under the mandate (zeros without: not
+    # read): one kernel (agents/lab_kernel.py) for some ten numpy calls
+    choices, paid, capped, cap_left, h100e_per_money = lab_kernel.allocation_inputs(
+        offers.utility, offers.outside, unit, view.cap_left, allowed, mandate > 0, chips.h100e,
+        view.gray_chip,
+    )
+    return (
+        choices,
+        float(mandate),
+        h100e_per_money,
+        offers.domestic,
+        rules.in_target,
+        unit,
+        allowed,
+        paid,
+        chips.h100e,
+        capped,
+        rules.controlled_h2,
+        offers.buyer_country.ravel(),
+        chips.vendor,
+        rules.partly_allowed,
+        spend,
+        cap_left,
+        view.vendor_capacity.copy(),
+        float(view.rental_capacity if view.rental_host >= 0 else 0.0),
+    )
+
+
+def _allocation_arrays_reference(
+    model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
+) -> tuple[Any, ...]:
+    """_allocation_arrays in numpy, which the kernel reproduces bit for bit: read this one."""
     chips, view = model.chips, model.view
     rules = offers.rules if offers.rules is not None else _RuleTerms.of(model)
     unit, allowed = offers.unit_price, offers.allowed
@@ -1284,14 +1342,7 @@ def progress_algorithms(model: MonthContext) -> None:
     exp(research_efficiency_gain x (s / research_reference_share)^research_returns_exponent)
     a year on top: diminishing returns to the share, paid for in chips."""
     p, labs = model.p, model.labs
-    counted = labs.frontier & (labs.founded <= model.month)
-    model.scarcity[:] = compute_scarcity(
-        model.view.lab_cluster_flops,
-        labs.budget,
-        counted,
-        labs.bloc,
-        len(model.bloc_ids),
-    )
+    model.scarcity[:] = _scarcity(model)
     model.efficiency = grow_efficiency(
         model.efficiency,
         model.turn,
@@ -1306,6 +1357,35 @@ def progress_algorithms(model: MonthContext) -> None:
             p.research_returns_exponent
         )
         labs.own_efficiency *= np.exp(rate / 12.0)
+
+
+def _scarcity(model: MonthContext) -> np.ndarray:
+    """_scarcity_reference's [bloc] numbers from one kernel (agents/lab_kernel.py) instead of
+    some ten numpy calls on a few blocs."""
+    labs = model.labs
+    return lab_kernel.scarcity_of(
+        model.view.lab_cluster_flops,
+        labs.budget,
+        labs.frontier,
+        labs.founded,
+        model.month,
+        labs.bloc,
+        len(model.bloc_ids),
+    )
+
+
+def _scarcity_reference(model: MonthContext) -> np.ndarray:
+    """[bloc] compute scarcity of the active frontier labs (compute_scarcity). The rule in
+    numpy, which the kernel reproduces bit for bit: read this one."""
+    labs = model.labs
+    counted = labs.frontier & (labs.founded <= model.month)
+    return compute_scarcity(
+        model.view.lab_cluster_flops,
+        labs.budget,
+        counted,
+        labs.bloc,
+        len(model.bloc_ids),
+    )
 
 
 def cut_remote_access(model: MonthContext) -> None:

@@ -10,7 +10,10 @@ import functools
 
 import numpy as np
 
+from game.core import ledger_kernel as kernel
 from game.core.ledger import PROVENANCES, RENTED, SMUGGLED
+
+_NO_INDEX = np.zeros(0, np.int64)
 
 
 @functools.lru_cache(maxsize=8)
@@ -53,7 +56,30 @@ class MonthBooks:
     def record_sales(
         self, got_d: np.ndarray, got_r: np.ndarray, per_lab: np.ndarray
     ) -> None:
-        """Direct purchases [lab, chip] and rentals [lab, chip], and what each lab paid for
+        """record_sales_reference's books, added up in a kernel (game/core/ledger_kernel.py):
+        whole counts, and the revenue by bloc in np.bincount's order."""
+        n_labs = self.lab_bloc.size
+        if (
+            got_d.dtype == got_r.dtype == self.sales_units.dtype == np.int64
+            and got_d.shape == got_r.shape
+            and got_d.shape[0] == n_labs == per_lab.size
+            and per_lab.dtype == np.float64
+        ):
+            host = self.rental_host
+            ok, revenue, bought = kernel.sales_into(
+                self.lab_bloc, self.n_blocs, int(self.lab_bloc[host]) if host >= 0 else -1,
+                got_d, got_r, per_lab, self.sales_units,
+            )
+            if ok:
+                self.revenue_by_bloc, self.bought_per_chip = revenue, bought
+                return
+        self.record_sales_reference(got_d, got_r, per_lab)
+
+    def record_sales_reference(
+        self, got_d: np.ndarray, got_r: np.ndarray, per_lab: np.ndarray
+    ) -> None:
+        """The rule in numpy, which the kernel reproduces bit for bit: read this one.
+        Direct purchases [lab, chip] and rentals [lab, chip], and what each lab paid for
         them [lab] (the cost its cash was charged: the same sums, so not added up again).
         Vendors book a sale where it is billed: direct sales to the buyer's bloc, rented
         capacity to the host's bloc."""
@@ -85,6 +111,29 @@ class MonthBooks:
         buyer's, in its provenance; rented capacity from the host's country to the renter's.
         Whole counts added at flat indices (numpy's fast 1-D np.add.at; integers add exactly
         in any order)."""
+        if (
+            lab.shape == maker_country.shape == prov.shape == qty.shape
+            and rented_lab.shape == rented_qty.shape
+            and qty.dtype == rented_qty.dtype == np.int64
+        ):
+            host = self.rental_host
+            kernel.flows_into(
+                self.flows, self.lab_country, lab, maker_country, prov, qty,
+                int(self.lab_country[host]) if host >= 0 else -1, rented_lab, rented_qty, RENTED,
+            )
+            return
+        self.record_flows_reference(lab, maker_country, prov, qty, rented_lab, rented_qty)
+
+    def record_flows_reference(
+        self,
+        lab: np.ndarray,
+        maker_country: np.ndarray,
+        prov: np.ndarray,
+        qty: np.ndarray,
+        rented_lab: np.ndarray,
+        rented_qty: np.ndarray,
+    ) -> None:
+        """record_flows in numpy, which the kernel reproduces (whole counts): read this one."""
         n_countries, _, n_prov = self.flows.shape
         flat = self.flows.reshape(-1)
         dst = self.lab_country[lab]
@@ -98,6 +147,29 @@ class MonthBooks:
         self, src: np.ndarray | int, dst: np.ndarray | int, qty: np.ndarray
     ) -> None:
         """Smuggled chips on one leg of their way (maker -> transit, or transit -> buyer), added
-        at flat indices as record_flows does; one end may be a single country for all."""
+        at flat indices as record_flows does; one end may be a single country for all. In a
+        kernel when the ends are whole-number arrays of qty's length or single countries."""
+        src_a, dst_a = isinstance(src, np.ndarray), isinstance(dst, np.ndarray)
+        if (
+            isinstance(qty, np.ndarray)
+            and qty.dtype == np.int64
+            and qty.ndim == 1
+            and (src.shape == qty.shape if src_a else isinstance(src, (int, np.integer)))
+            and (dst.shape == qty.shape if dst_a else isinstance(dst, (int, np.integer)))
+            and (src_a or dst_a)
+        ):
+            kernel.leg_into(
+                self.flows,
+                src if src_a else _NO_INDEX, 0 if src_a else int(src),
+                dst if dst_a else _NO_INDEX, 0 if dst_a else int(dst),
+                qty, SMUGGLED,
+            )
+            return
+        self.record_smuggling_reference(src, dst, qty)
+
+    def record_smuggling_reference(
+        self, src: np.ndarray | int, dst: np.ndarray | int, qty: np.ndarray
+    ) -> None:
+        """record_smuggling in numpy, which the kernel reproduces (whole counts): read this one."""
         n_countries, _, n_prov = self.flows.shape
         np.add.at(self.flows.reshape(-1), (src * n_countries + dst) * n_prov + SMUGGLED, qty)

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from game.core import ledger_kernel as kernel
+
 PROVENANCES = ("legal", "compliant", "domestic", "smuggled", "rented")
 LEGAL, COMPLIANT, DOMESTIC, SMUGGLED, RENTED = range(len(PROVENANCES))
 # Where a holder's chips stand, by provenance: chips bought openly (legal, compliant variants,
@@ -45,6 +47,7 @@ class Ledger:
         """Rebuild the running totals from the stock (after writing `stock` directly)."""
         self._by_prov = self.stock.sum(axis=3)  # [holder, chip, provenance]
         self._held = self._by_prov.sum(axis=2)  # [holder, chip]
+        self._views: tuple[np.ndarray, np.ndarray] | None = None
 
     def slot(self, year: int) -> int:
         return year % self.service_life
@@ -74,6 +77,23 @@ class Ledger:
         qty = np.asarray(qty, np.int64)
         if qty.size == 0:
             return
+        holder, chip, prov = np.asarray(holder), np.asarray(chip), np.asarray(prov)
+        if holder.shape == chip.shape == prov.shape == qty.shape and qty.ndim == 1:
+            kernel.install_rows(
+                self.stock, self._by_prov, self._held, self.produced, holder, chip, prov,
+                self.slot(year), qty,
+            )
+            return
+        self.install_new_reference(holder, chip, prov, qty, year)
+
+    def install_new_reference(
+        self, holder: np.ndarray, chip: np.ndarray, prov: np.ndarray, qty: np.ndarray, year: int
+    ) -> None:
+        """install_new in numpy (any broadcastable rows), which the kernel reproduces (whole
+        counts: the same numbers in any order): read this one."""
+        qty = np.asarray(qty, np.int64)
+        if qty.size == 0:
+            return
         self._add(np.asarray(holder), np.asarray(chip), np.asarray(prov), self.slot(year), qty)
         np.add.at(self.produced, chip, qty)
 
@@ -94,6 +114,16 @@ class Ledger:
 
     def deliver(self, holder_qty: np.ndarray, chip: int, year: int) -> None:
         """Smuggled chips arrive: holder_qty[h] chips of one type, out of transit."""
+        if holder_qty.dtype == np.int64 and holder_qty.shape == self.stock.shape[:1]:
+            kernel.deliver_column(
+                self.stock, self._by_prov, self._held, self.in_transit, holder_qty, int(chip),
+                SMUGGLED, self.slot(year),
+            )
+            return
+        self.deliver_reference(holder_qty, chip, year)
+
+    def deliver_reference(self, holder_qty: np.ndarray, chip: int, year: int) -> None:
+        """deliver in numpy, which the kernel reproduces (whole counts): read this one."""
         total = int(np.add.reduce(holder_qty, axis=None))
         self.in_transit[chip] -= total
         self.stock[:, chip, SMUGGLED, self.slot(year)] += holder_qty
@@ -107,6 +137,12 @@ class Ledger:
     # ------------------------------------------------------------------ flows out
     def retire_cohort(self, year: int) -> np.ndarray:
         """On 1 January: the cohort installed service_life years ago leaves service."""
+        return kernel.retire_slot(
+            self.stock, self._by_prov, self._held, self.retired, self.slot(year)
+        )
+
+    def retire_cohort_reference(self, year: int) -> np.ndarray:
+        """retire_cohort in numpy, which the kernel reproduces (whole counts): read this one."""
         s = self.slot(year)
         cohort = self.stock[..., s]
         out = cohort.sum(axis=(0, 2))
@@ -117,7 +153,19 @@ class Ledger:
         return out
 
     def fail(self, rng: np.random.Generator, rate: float) -> np.ndarray:
-        """Random failures across the installed base (drawn once a year)."""
+        """Random failures across the installed base (drawn once a year). The cells and their
+        counts are found, and the losses booked, in kernels; the draws are the generator's, on
+        the same counts in the same (C) order."""
+        hh, cc, pp, ss, counts = kernel.stocked_cells(self.stock)
+        lost = rng.binomial(counts, rate)
+        out = kernel.remove_failed(
+            self.stock, self._by_prov, self._held, hh, cc, pp, ss, lost, self.stock.shape[1]
+        )
+        self.retired += out
+        return out
+
+    def fail_reference(self, rng: np.random.Generator, rate: float) -> np.ndarray:
+        """fail in numpy, which the kernels reproduce (whole counts): read this one."""
         idx = np.nonzero(self.stock)
         lost = rng.binomial(self.stock[idx], rate)
         self._add(idx[0], idx[1], idx[2], idx[3], -lost)
@@ -132,7 +180,7 @@ class Ledger:
         reverting to its host when remote access is cut)."""
         # The running totals say first whether there is anything to move (counts are never
         # negative): the usual month after a cut, nothing, without gathering the stock.
-        if not self._by_prov[holders, :, prov].any():
+        if not kernel.any_held(self._by_prov, np.asarray(holders), prov):
             return 0
         moved = self.stock[holders, :, prov, :].sum(axis=0)  # [chip, slot]
         if not moved.any():
@@ -149,11 +197,25 @@ class Ledger:
     # ------------------------------------------------------------------ views (read-only)
     def chips_held(self) -> np.ndarray:
         """[holder, chip] counts."""
-        return _read_only(self._held)
+        return self._read_only_views()[0]
 
     def by_provenance(self) -> np.ndarray:
         """[holder, chip, provenance] counts."""
-        return _read_only(self._by_prov)
+        return self._read_only_views()[1]
+
+    def held_by_provenance(self) -> np.ndarray:
+        """[holder, provenance] counts: np.add.reduce(by_provenance(), axis=1), in a kernel
+        (whole counts: the same numbers in any order)."""
+        return kernel.held_by_provenance(self._by_prov)
+
+    def _read_only_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """Read-only views of the running totals, made once: views share the totals' memory,
+        so they follow every flow. Made again if the totals were replaced (recount) or the
+        views parted from them (a copied or unpickled ledger)."""
+        views = self._views
+        if views is None or views[0].base is not self._held or views[1].base is not self._by_prov:
+            views = self._views = (_read_only(self._held), _read_only(self._by_prov))
+        return views
 
     def installed(self) -> np.ndarray:
         """Per chip, counted from the stock itself (the authority)."""

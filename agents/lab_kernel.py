@@ -1,0 +1,115 @@
+"""The labs' smaller array cascades (agents.lab: outside_option's best value per dollar, the
+allocation's inputs, the compute scarcity behind progress_algorithms) as numba kernels giving
+numpy's numbers bit for bit: each was a handful of numpy calls on small tables a month, costing
+more in dispatch than in arithmetic.
+
+What stays in numpy: the outside option's logarithm (numpy's own, on the same [kind] array).
+How the kernels keep numpy's numbers: game/core/exact.py (np_maximum propagates NaN as
+np.maximum does). tests/agents/test_kernels_led.py holds them to the numpy code on real months.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from game.core.exact import nan_to_num, np_maximum
+
+
+@numba.njit(cache=True)
+def best_per_dollar(value, list_price, on_sale, markup):  # noqa: ANN001, ANN201
+    """[kind] np.maximum.reduce(np.where(on_sale & (list_price > 0), value / list_price, 0.0),
+    axis=1, initial=0.0) of value [kind, chip], and whether every best / markup is positive
+    (then its logarithm raises no warning and needs no np.errstate)."""
+    n_kinds, n_chips = value.shape
+    best = np.empty(n_kinds)
+    quiet = True
+    for k in range(n_kinds):
+        acc = 0.0
+        for c in range(n_chips):
+            v = value[k, c] / list_price[c] if on_sale[c] and list_price[c] > 0 else 0.0
+            acc = np_maximum(acc, v)
+        best[k] = acc
+        if not acc / markup > 0.0:
+            quiet = False
+    return best, quiet
+
+
+@numba.njit(cache=True)
+def allocation_inputs(utility, outside, unit, cap_left, allowed, mandate, h100e, gray_chip):  # noqa: ANN001, ANN201
+    """_allocation_arrays' plain parts: the choices (utility with the outside option as the
+    last column), the unit prices paid (_paid: 0 where not finite), whether any country is
+    capped (a finite cap), a fresh copy of the caps, and under a mandate the H100e a unit of
+    spending buys (_finite(allowed * _source_h100e / unit); zeros without)."""
+    n_labs, n_sources = utility.shape
+    n_chips = h100e.size
+    per_money = np.zeros(unit.shape)
+    if mandate:
+        gray = h100e[gray_chip] if gray_chip >= 0 else 0.0
+        for i in range(unit.shape[0]):
+            for s in range(unit.shape[1]):
+                if s < n_chips:
+                    src = h100e[s]
+                elif s < 2 * n_chips:
+                    src = h100e[s - n_chips]
+                else:
+                    src = gray
+                per_money[i, s] = nan_to_num(allowed[i, s] * src / unit[i, s])
+    choices = np.empty((n_labs, n_sources + 1))
+    for i in range(n_labs):
+        for s in range(n_sources):
+            choices[i, s] = utility[i, s]
+        choices[i, n_sources] = outside[i]
+    paid = np.empty(unit.shape)
+    for i in range(unit.shape[0]):
+        for s in range(unit.shape[1]):
+            x = unit[i, s]
+            paid[i, s] = x if math.isfinite(x) else 0.0
+    capped = False
+    left = np.empty(cap_left.size)
+    for k in range(cap_left.size):
+        left[k] = cap_left[k]
+        if math.isfinite(cap_left[k]):
+            capped = True
+    return choices, paid, capped, left, per_money
+
+
+@numba.njit(cache=True)
+def scarcity_of(flops, budget, frontier, founded, month, bloc, n_blocs):  # noqa: ANN001, ANN201
+    """game.core.capability.compute_scarcity of the labs counted as progress_algorithms counts
+    them (frontier labs founded by `month`): bincounts in input order from 0.0, np.fmax's
+    maximum (NaN skipped), np.minimum(np.maximum(x, 0), 1) on the finite ratios."""
+    held = np.zeros(n_blocs)
+    money = np.zeros(n_blocs)
+    for i in range(bloc.size):
+        counted = frontier[i] and founded[i] <= month
+        held[bloc[i]] += flops[i] if counted else 0.0
+        money[bloc[i]] += budget[i] if counted else 0.0
+    per_dollar = np.full(n_blocs, np.nan)
+    best = np.nan
+    for b in range(n_blocs):
+        if money[b] > 0:
+            per_dollar[b] = held[b] / money[b]
+        v = per_dollar[b]
+        if v == v and (best != best or v > best):
+            best = v
+    out = np.zeros(n_blocs)
+    if best != best or not best > 0:  # no finite ratio, or the best has none: all zero
+        return out
+    for b in range(n_blocs):
+        r = per_dollar[b] / best
+        if math.isfinite(r):
+            out[b] = 1.0 - np_minimum(np_maximum(r, 0.0), 1.0)
+    return out
+
+
+@numba.njit(cache=True)
+def np_minimum(a: float, b: float) -> float:
+    """np.minimum(a, b) of two float64 scalars: NaN from either side propagates."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b

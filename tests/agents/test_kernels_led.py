@@ -1,0 +1,238 @@
+"""The ledger's and the books' flows (game/core/ledger_kernel.py against the *_reference
+methods of game.core.ledger.Ledger and game.core.books.MonthBooks) and the labs' smaller
+cascades (agents/lab_kernel.py against agents.lab.outside_option_reference,
+_allocation_arrays_reference and _scarcity_reference) give numpy's numbers bit for bit, month
+after month of real runs. Each call runs the reference on a deep copy of what it changes (the
+ledger, the books, the generator), then the kernel path for real; the state after both, and
+what they return, must agree to the last bit (dtypes too)."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+
+import agents.lab as lab
+from agents import lab_kernel
+from game.core import ledger_kernel
+from game.core.books import MonthBooks
+from game.core.ledger import Ledger
+from game.sim.model import ChipWarModel
+
+CASES = [
+    ("historical", 1),
+    ("domestic_push", 4),
+    ("total_embargo", 2),
+    ("leaky_enforcement", 3),
+    ("no_controls", 5),
+]
+MONTHS = 60
+LEDGER_ARRAYS = ("stock", "produced", "in_transit", "seized", "retired", "_by_prov", "_held")
+BOOK_ARRAYS = (
+    "revenue_by_bloc", "bought_per_chip", "sales_units", "flows", "smuggled_by_lab",
+    "seized_by_lab", "bought_by_lab", "asked_per_chip", "seized_by_route",
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Bit-identical arrays of the same dtype and shape (floats compared as their bits), or
+    equal plain values of the same type."""
+    if not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray):
+        return type(a) is type(b) and (a == b or (a != a and b != b))
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind == "f":
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        return np.array_equal(a.view(np.int64), b.view(np.int64))
+    return np.array_equal(a, b)
+
+
+def _differ(a: object, b: object, names: tuple[str, ...]) -> list[str]:
+    return [k for k in names if not _same(getattr(a, k), getattr(b, k))]
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    """Every kernel path held to its reference; returns the count of calls (and branches)."""
+    seen: Counter = Counter()
+
+    def ledger_method(name: str) -> None:
+        fast, slow = getattr(Ledger, name), getattr(Ledger, f"{name}_reference")
+
+        def both(self: Ledger, *args: Any) -> Any:
+            twin = copy.deepcopy(self)
+            targs = [copy.deepcopy(a) if isinstance(a, np.random.Generator) else a for a in args]
+            want = slow(twin, *targs)
+            got = fast(self, *args)
+            assert _same(got, want) if want is not None else got is None, name
+            assert not _differ(self, twin, LEDGER_ARRAYS), name
+            for a, t in zip(args, targs, strict=True):
+                if isinstance(a, np.random.Generator):
+                    assert a.bit_generator.state == t.bit_generator.state, name
+            seen[name] += 1
+            return got
+
+        monkeypatch.setattr(Ledger, name, both)
+
+    for name in ("install_new", "deliver", "retire_cohort", "fail"):
+        ledger_method(name)
+
+    transfer = Ledger.transfer_provenance
+
+    def transfer_both(self: Ledger, holders: np.ndarray, prov: int, to: int, to_prov: int) -> int:
+        # the kernel answers only "anything to move?": the numpy check must say the same
+        seen["transfer_provenance"] += 1
+        if not self._by_prov[holders, :, prov].any():
+            seen["transfer_nothing"] += 1
+        return transfer(self, holders, prov, to, to_prov)
+
+    monkeypatch.setattr(Ledger, "transfer_provenance", transfer_both)
+    any_held = ledger_kernel.any_held
+
+    def any_held_both(by_prov: np.ndarray, holders: np.ndarray, prov: int) -> bool:
+        got = any_held(by_prov, holders, prov)
+        assert got == bool(by_prov[holders, :, prov].any())
+        seen["any_held", got] += 1
+        return got
+
+    monkeypatch.setattr(ledger_kernel, "any_held", any_held_both)
+
+    held = Ledger.held_by_provenance
+
+    def held_both(self: Ledger) -> np.ndarray:
+        got = held(self)
+        assert _same(got, np.add.reduce(self.by_provenance(), axis=1))
+        seen["held_by_provenance"] += 1
+        return got
+
+    monkeypatch.setattr(Ledger, "held_by_provenance", held_both)
+
+    def books_method(name: str) -> None:
+        fast, slow = getattr(MonthBooks, name), getattr(MonthBooks, f"{name}_reference")
+
+        def both(self: MonthBooks, *args: Any) -> None:
+            twin = copy.deepcopy(self)
+            slow(twin, *args)
+            fast(self, *args)
+            assert not _differ(self, twin, BOOK_ARRAYS), (name, _differ(self, twin, BOOK_ARRAYS))
+            seen[name] += 1
+            if name == "record_smuggling":
+                seen["leg", isinstance(args[0], np.ndarray), isinstance(args[1], np.ndarray)] += 1
+
+        monkeypatch.setattr(MonthBooks, name, both)
+
+    for name in ("record_sales", "record_flows", "record_smuggling"):
+        books_method(name)
+
+    # the ledger's and the books' kernels must be the paths taken, not the fallbacks
+    def count_calls(name: str) -> None:
+        kernel = getattr(ledger_kernel, name)
+
+        def counted(*args: Any) -> Any:
+            seen["kernel", name] += 1
+            return kernel(*args)
+
+        monkeypatch.setattr(ledger_kernel, name, counted)
+
+    for name in ("install_rows", "retire_slot", "remove_failed", "deliver_column", "sales_into",
+                 "flows_into", "leg_into"):
+        count_calls(name)
+
+    outside = lab.outside_option
+
+    def outside_both(*args: Any) -> np.ndarray:
+        got, want = outside(*args), lab.outside_option_reference(*args)
+        assert _same(got, want)
+        seen["outside_option"] += 1
+        return got
+
+    monkeypatch.setattr(lab, "outside_option", outside_both)
+
+    arrays = lab._allocation_arrays
+
+    def arrays_both(model: Any, offers: Any, spend: np.ndarray, mandate: float) -> tuple:
+        want = lab._allocation_arrays_reference(model, offers, spend, mandate)
+        got = arrays(model, offers, spend, mandate)
+        assert len(got) == len(want)
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            assert _same(g, w), i
+        seen["allocation_arrays", "mandate" if mandate > 0 else "free"] += 1
+        seen["allocation_arrays", "capped" if got[9] else "uncapped"] += 1
+        return got
+
+    monkeypatch.setattr(lab, "_allocation_arrays", arrays_both)
+
+    def scarcity_both(model: Any) -> np.ndarray:
+        got, want = lab_kernel_scarcity(model), lab._scarcity_reference(model)
+        assert _same(got, want)
+        seen["scarcity", bool(got.any())] += 1
+        return got
+
+    lab_kernel_scarcity = lab._scarcity
+    monkeypatch.setattr(lab, "_scarcity", scarcity_both)
+    assert lab_kernel.scarcity_of is not None
+    return seen
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{s}-{r}" for s, r in CASES])
+def test_kernels_match_their_references(checked: Counter, case: tuple[str, int]) -> None:
+    scenario, seed = case
+    model = ChipWarModel(scenario, rng=seed)
+    for _ in range(MONTHS):
+        model.step()
+    assert not model.ledger.totals_error()
+    assert not np.any(model.ledger.conservation_error())
+    for name in ("install_new", "retire_cohort", "fail", "record_sales", "record_flows",
+                 "outside_option", "held_by_provenance"):
+        assert checked[name] >= 4, (name, checked)
+    for name in ("install_rows", "retire_slot", "remove_failed", "sales_into", "flows_into"):
+        assert checked["kernel", name] >= 4, (name, checked)
+    assert checked["allocation_arrays", "free"] + checked["allocation_arrays", "mandate"] == MONTHS
+    if scenario != "no_controls":  # the gray market runs: smuggling legs, arrivals
+        assert checked["record_smuggling"] == checked["kernel", "leg_into"] > 0
+        assert checked["deliver"] == checked["kernel", "deliver_column"] > 0
+    # every call took the kernel path, none the numpy fallback
+    assert checked["kernel", "install_rows"] == checked["install_new"]
+    assert checked["kernel", "sales_into"] == checked["record_sales"]
+    assert checked["kernel", "flows_into"] == checked["record_flows"]
+
+
+def test_every_branch_was_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the cases together: under the mandate and without, with a binding diffusion cap
+    and without, remote access cut with chips to move and without, both ends of a smuggling
+    leg as one country and as many, scarcity somewhere and nowhere."""
+    total: Counter = Counter()
+    for scenario, seed in CASES:
+        with monkeypatch.context() as m:
+            seen = checked.__wrapped__(m)  # type: ignore[attr-defined]
+            model = ChipWarModel(scenario, rng=seed)
+            for _ in range(MONTHS):
+                model.step()
+            total.update(seen)
+    print(dict(total))
+    for key in [
+        ("allocation_arrays", "mandate"), ("allocation_arrays", "free"),
+        ("allocation_arrays", "capped"), ("allocation_arrays", "uncapped"),
+        ("any_held", True), ("any_held", False),
+        ("scarcity", True),
+        ("leg", False, True), ("leg", True, False),
+    ]:
+        assert total[key] > 0, (key, dict(total))
+
+
+def test_the_views_follow_a_copied_ledger() -> None:
+    """The read-only views are made once per ledger: a copy's views are its own totals'."""
+    led = Ledger(3, 4, 5)
+    led.install_new(np.array([0, 2]), np.array([1, 3]), np.array([0, 4]), np.array([5, 7]), 2024)
+    assert led.by_provenance()[2, 3, 4] == 7 and led.chips_held()[0, 1] == 5
+    twin = copy.deepcopy(led)
+    twin.install_new(np.array([1]), np.array([0]), np.array([2]), np.array([3]), 2024)
+    assert twin.by_provenance()[1, 0, 2] == 3 and twin.chips_held()[1, 0] == 3
+    assert led.by_provenance()[1, 0, 2] == 0 and led.chips_held()[1, 0] == 0
+    assert not led.by_provenance().flags.writeable and not twin.chips_held().flags.writeable
+    led.recount()
+    assert led.by_provenance()[2, 3, 4] == 7 and not twin.totals_error()
