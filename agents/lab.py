@@ -1416,6 +1416,34 @@ def budget_growth(model: MonthContext) -> None:
     years = (model.month - model.start) / 12.0
     decay = np.exp(-years / p.budget_growth_decay_years)
     long_run = np.log(p.budget_growth_long_run)
+    path = model.budget_path.get(model.year)
+    # budget_growth_reference's numbers: the where()s and the products in two kernels
+    # (agents/lab_kernel.py) around the same np.log and np.exp
+    rate = lab_kernel.monthly_rate(
+        labs.growth_kind,
+        labs.bloc,
+        long_run + (np.log(p.budget_growth_frontier) - long_run) * decay,
+        long_run + (np.log(p.budget_growth_other) - long_run) * decay,
+        np.log(path) if path is not None else np.zeros(0),
+    )
+    excess = max(0.0, float(model.policy.get("domestic_subsidy")) - p.state_budget_subsidy_baseline)
+    lab_kernel.grow_budgets(
+        labs.budget,
+        labs.budget_factor,
+        np.exp(rate),
+        labs.bloc,
+        model.china_bloc,
+        1.0 + p.state_budget_response * excess,
+    )
+
+
+def budget_growth_reference(model: MonthContext) -> None:
+    """budget_growth in numpy. The rule in numpy, which the kernels reproduce bit for bit:
+    read this one (and budget_growth's docstring for why)."""
+    p, labs = model.p, model.labs
+    years = (model.month - model.start) / 12.0
+    decay = np.exp(-years / p.budget_growth_decay_years)
+    long_run = np.log(p.budget_growth_long_run)
     rate = np.where(
         labs.growth_kind == 0,
         long_run + (np.log(p.budget_growth_frontier) - long_run) * decay,

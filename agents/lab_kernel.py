@@ -1,9 +1,11 @@
 """The labs' smaller array cascades (agents.lab: outside_option's best value per dollar, the
-allocation's inputs, the compute scarcity behind progress_algorithms) as numba kernels giving
+allocation's inputs, the compute scarcity behind progress_algorithms, the budgets' growth
+around its logarithms and exponentials) as numba kernels giving
 numpy's numbers bit for bit: each was a handful of numpy calls on small tables a month, costing
 more in dispatch than in arithmetic.
 
-What stays in numpy: the outside option's logarithm (numpy's own, on the same [kind] array).
+What stays in numpy: the outside option's logarithm (numpy's own, on the same [kind] array),
+and the budgets' np.log and np.exp (on the same scalars and [lab] arrays as before).
 How the kernels keep numpy's numbers: game/core/exact.py (np_maximum propagates NaN as
 np.maximum does). tests/agents/test_kernels_led.py holds them to the numpy code on real months.
 """
@@ -113,3 +115,29 @@ def np_minimum(a: float, b: float) -> float:
     if b != b:
         return b
     return a if a <= b else b
+
+
+@numba.njit(cache=True)
+def monthly_rate(growth_kind, bloc, frontier_rate, other_rate, set_rate):  # noqa: ANN001, ANN201
+    """[lab] budget_growth's rate / 12.0: np.where(growth_kind == 0, frontier_rate,
+    other_rate), where the scenario sets a bloc's rate (set_rate [bloc], if not empty) its
+    finite one instead."""
+    out = np.empty(growth_kind.size)
+    for i in range(growth_kind.size):
+        r = frontier_rate if growth_kind[i] == 0 else other_rate
+        if set_rate.size:
+            s = set_rate[bloc[i]]
+            if math.isfinite(s):
+                r = s
+        out[i] = r / 12.0
+    return out
+
+
+@numba.njit(cache=True)
+def grow_budgets(budget, budget_factor, growth, bloc, china_bloc, china_factor):  # noqa: ANN001, ANN201
+    """budget *= growth * factor / budget_factor; budget_factor[:] = factor, where factor is
+    china_factor for the labs of china_bloc and 1.0 for the others."""
+    for i in range(budget.size):
+        f = china_factor if bloc[i] == china_bloc else 1.0
+        budget[i] *= growth[i] * f / budget_factor[i]
+        budget_factor[i] = f

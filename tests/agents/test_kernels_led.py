@@ -1,10 +1,10 @@
 """The ledger's and the books' flows (game/core/ledger_kernel.py against the *_reference
 methods of game.core.ledger.Ledger and game.core.books.MonthBooks) and the labs' smaller
 cascades (agents/lab_kernel.py against agents.lab.outside_option_reference,
-_allocation_arrays_reference and _scarcity_reference) give numpy's numbers bit for bit, month
-after month of real runs. Each call runs the reference on a deep copy of what it changes (the
-ledger, the books, the generator), then the kernel path for real; the state after both, and
-what they return, must agree to the last bit (dtypes too)."""
+_allocation_arrays_reference, _scarcity_reference and budget_growth_reference) give
+numpy's numbers bit for bit, month after month of real runs. Each call runs the reference on a
+deep copy of what it changes (the ledger, the books, the generator), then the kernel path for
+real; the state after both, and what they return, must agree to the last bit (dtypes too)."""
 
 from __future__ import annotations
 
@@ -172,6 +172,20 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         seen["scarcity", bool(got.any())] += 1
         return got
 
+    grow = lab.budget_growth
+
+    def grow_both(model: Any) -> None:
+        labs = model.labs
+        before = labs.budget.copy(), labs.budget_factor.copy()
+        lab.budget_growth_reference(model)
+        want = labs.budget.copy(), labs.budget_factor.copy()
+        labs.budget[:], labs.budget_factor[:] = before
+        grow(model)
+        assert _same(labs.budget, want[0]) and _same(labs.budget_factor, want[1])
+        seen["budget_growth", model.budget_path.get(model.year) is not None] += 1
+        seen["budget_growth", "state", bool((labs.budget_factor != 1.0).any())] += 1
+
+    monkeypatch.setattr(lab, "budget_growth", grow_both)
     lab_kernel_scarcity = lab._scarcity
     monkeypatch.setattr(lab, "_scarcity", scarcity_both)
     assert lab_kernel.scarcity_of is not None
@@ -202,14 +216,21 @@ def test_kernels_match_their_references(checked: Counter, case: tuple[str, int])
 
 
 def test_every_branch_was_compared(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Over the cases together: under the mandate and without, with a binding diffusion cap
-    and without, remote access cut with chips to move and without, both ends of a smuggling
-    leg as one country and as many, scarcity somewhere and nowhere."""
+    """Over the cases together (and one with a scenario's yearly budget growth): under the
+    mandate and without, with a binding diffusion cap and without, remote access cut with
+    chips to move and without, both ends of a smuggling leg as one country and as many,
+    budgets on a set path and on the curve, with the state's answer to a subsidy and without."""
     total: Counter = Counter()
-    for scenario, seed in CASES:
+    for scenario, seed in [*CASES, ("historical", 8)]:
         with monkeypatch.context() as m:
             seen = checked.__wrapped__(m)  # type: ignore[attr-defined]
             model = ChipWarModel(scenario, rng=seed)
+            if seed == 8:  # a scenario's yearly budget growth for some blocs (no shipped one has)
+                n_blocs = len(model.bloc_ids)
+                model.budget_path = {
+                    model.year + k: np.where(np.arange(n_blocs) % 2 == 0, 1.4 + 0.1 * k, np.nan)
+                    for k in range(3)
+                }
             for _ in range(MONTHS):
                 model.step()
             total.update(seen)
@@ -219,6 +240,8 @@ def test_every_branch_was_compared(monkeypatch: pytest.MonkeyPatch) -> None:
         ("allocation_arrays", "capped"), ("allocation_arrays", "uncapped"),
         ("any_held", True), ("any_held", False),
         ("scarcity", True),
+        ("budget_growth", True), ("budget_growth", False),
+        ("budget_growth", "state", True), ("budget_growth", "state", False),
         ("leg", False, True), ("leg", True, False),
     ]:
         assert total[key] > 0, (key, dict(total))
