@@ -370,18 +370,14 @@ def diverted_shares(model: MonthContext) -> np.ndarray | None:
 def procure(model: MonthContext) -> None:
     """Every active lab spends its cash on compute this month (see the module docstring)."""
     labs = model.labs
-    active = labs.founded <= model.month
     # a lab's research and extra distillation are paid from its budget, not spent on chips
     diverted = diverted_shares(model)
     budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
-    # the usual month (every lab founded): the same arithmetic without five fancy-index copies
-    if np.logical_and.reduce(active, axis=None):
-        np.minimum(labs.cash + budget, CASH_CAP_MONTHS * labs.budget, out=labs.cash)
-    else:
-        labs.cash[active] = np.minimum(
-            labs.cash[active] + budget[active], CASH_CAP_MONTHS * labs.budget[active]
-        )
-    spend = np.where(active, labs.cash, 0.0)
+    # the active labs' cash topped up, and what they may spend: one kernel (agents/lab_kernel.py)
+    # for _cash_and_spend_reference's numpy calls
+    active, spend = lab_kernel.cash_and_spend(
+        labs.cash, budget, labs.budget, labs.founded, model.month, CASH_CAP_MONTHS
+    )
     offers = _offers(model, active)
     mandate = float(model.policy.get("buy_domestic_mandate"))
     units, asked = _allocate(model, offers, spend, mandate)
@@ -392,6 +388,24 @@ def procure(model: MonthContext) -> None:
             units, _source_h100e(model), offers.domestic, labs.bloc == model.china_bloc, mandate
         )
     _deliver(model, offers, units)
+
+
+def _cash_and_spend_reference(
+    model: MonthContext, budget: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """procure's cash (changed in place) and (active, spend) from the month's budget after
+    what is diverted. The rule in numpy, which lab_kernel.cash_and_spend reproduces bit for
+    bit: read this one."""
+    labs = model.labs
+    active = labs.founded <= model.month
+    # the usual month (every lab founded): the same arithmetic without five fancy-index copies
+    if np.logical_and.reduce(active, axis=None):
+        np.minimum(labs.cash + budget, CASH_CAP_MONTHS * labs.budget, out=labs.cash)
+    else:
+        labs.cash[active] = np.minimum(
+            labs.cash[active] + budget[active], CASH_CAP_MONTHS * labs.budget[active]
+        )
+    return active, np.where(active, labs.cash, 0.0)
 
 
 class _RuleTerms:
@@ -809,6 +823,22 @@ def _provenance_worth(
     """[lab] _cluster_worth of one more chip of a capped provenance (rented, smuggled), from
     the chips of it each lab holds and its cap (ledger.CLUSTER_CAP_PARAMETER). `held`: [lab,
     provenance] chips held, if the caller has summed them (whole counts: the same numbers)."""
+    if held is None:
+        held = model.ledger.held_by_provenance()
+    p = model.p
+    cap = getattr(p, CLUSTER_CAP_PARAMETER[provenance])
+    if held.dtype == np.int64 and held.ndim == 2 and isinstance(cap, (int, float)):
+        # _cluster_worth's minimum and maximum in one kernel (agents/lab_kernel.py); the
+        # power is numpy's, on the same [lab] shares
+        joins = lab_kernel.cluster_joins(held, provenance, float(cap))
+        return np.where(model.labs.frontier, joins ** (1.0 - p.inference_weight_frontier), 1.0)
+    return _cluster_worth(model, held[:, provenance], cap)
+
+
+def _provenance_worth_reference(
+    model: MonthContext, provenance: int, held: np.ndarray | None = None
+) -> np.ndarray:
+    """_provenance_worth in numpy, which the kernel reproduces bit for bit: read this one."""
     if held is None:
         held = np.add.reduce(model.ledger.by_provenance(), axis=1)
     return _cluster_worth(

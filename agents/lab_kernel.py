@@ -1,5 +1,6 @@
 """The labs' smaller array cascades (agents.lab: outside_option's best value per dollar, the
-allocation's inputs, the compute scarcity behind progress_algorithms, the budgets' growth
+allocation's inputs, the month's cash and spending, a capped provenance's cluster share, the
+compute scarcity behind progress_algorithms, the budgets' growth
 around its logarithms and exponentials) as numba kernels giving
 numpy's numbers bit for bit: each was a handful of numpy calls on small tables a month, costing
 more in dispatch than in arithmetic.
@@ -141,3 +142,28 @@ def grow_budgets(budget, budget_factor, growth, bloc, china_bloc, china_factor):
         f = china_factor if bloc[i] == china_bloc else 1.0
         budget[i] *= growth[i] * f / budget_factor[i]
         budget_factor[i] = f
+
+
+@numba.njit(cache=True)
+def cash_and_spend(cash, budget_in, budget, founded, month, cap_months):  # noqa: ANN001, ANN201
+    """procure's cash: each lab founded by `month` adds budget_in to its cash, up to cap_months
+    times its budget (np.minimum, NaN propagating); returns (active [lab], spend [lab]: the
+    cash of the active labs, 0 for the others)."""
+    active = np.empty(cash.size, np.bool_)
+    spend = np.zeros(cash.size)
+    for i in range(cash.size):
+        active[i] = founded[i] <= month
+        if active[i]:
+            cash[i] = np_minimum(cash[i] + budget_in[i], cap_months * budget[i])
+            spend[i] = cash[i]
+    return active, spend
+
+
+@numba.njit(cache=True)
+def cluster_joins(held, provenance, cap):  # noqa: ANN001, ANN201
+    """[lab] np.minimum(1.0, cap / np.maximum(held[:, provenance], 1.0)) of whole counts held
+    [lab, provenance]: the share of one more chip that can still join a capped cluster."""
+    out = np.empty(held.shape[0])
+    for i in range(held.shape[0]):
+        out[i] = np_minimum(1.0, cap / np_maximum(float(held[i, provenance]), 1.0))
+    return out

@@ -1,7 +1,8 @@
 """The ledger's and the books' flows (game/core/ledger_kernel.py against the *_reference
 methods of game.core.ledger.Ledger and game.core.books.MonthBooks) and the labs' smaller
 cascades (agents/lab_kernel.py against agents.lab.outside_option_reference,
-_allocation_arrays_reference, _scarcity_reference and budget_growth_reference) give
+_allocation_arrays_reference, _cash_and_spend_reference, _provenance_worth_reference,
+_scarcity_reference and budget_growth_reference) give
 numpy's numbers bit for bit, month after month of real runs. Each call runs the reference on a
 deep copy of what it changes (the ledger, the books, the generator), then the kernel path for
 real; the state after both, and what they return, must agree to the last bit (dtypes too)."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,7 @@ import agents.lab as lab
 from agents import lab_kernel
 from game.core import ledger_kernel
 from game.core.books import MonthBooks
-from game.core.ledger import Ledger
+from game.core.ledger import RENTED, SMUGGLED, Ledger
 from game.sim.model import ChipWarModel
 
 CASES = [
@@ -172,6 +174,28 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         seen["scarcity", bool(got.any())] += 1
         return got
 
+    cash_and_spend = lab_kernel.cash_and_spend
+
+    def cash_both(cash: np.ndarray, budget_in: np.ndarray, budget: np.ndarray,
+                  founded: np.ndarray, month: int, cap: float) -> tuple:
+        labs = SimpleNamespace(cash=cash.copy(), budget=budget, founded=founded)
+        want = lab._cash_and_spend_reference(SimpleNamespace(labs=labs, month=month), budget_in)
+        got = cash_and_spend(cash, budget_in, budget, founded, month, cap)
+        assert _same(cash, labs.cash) and _same(got[0], want[0]) and _same(got[1], want[1])
+        seen["cash", bool(got[0].all())] += 1
+        return got
+
+    monkeypatch.setattr(lab_kernel, "cash_and_spend", cash_both)
+    worth = lab._provenance_worth
+
+    def worth_both(model: Any, provenance: int, held: np.ndarray | None = None) -> np.ndarray:
+        want = lab._provenance_worth_reference(model, provenance, held)
+        got = worth(model, provenance, held)
+        assert _same(got, want)
+        seen["provenance_worth", provenance, bool((got < 1.0).any())] += 1
+        return got
+
+    monkeypatch.setattr(lab, "_provenance_worth", worth_both)
     grow = lab.budget_growth
 
     def grow_both(model: Any) -> None:
@@ -240,6 +264,8 @@ def test_every_branch_was_compared(monkeypatch: pytest.MonkeyPatch) -> None:
         ("allocation_arrays", "capped"), ("allocation_arrays", "uncapped"),
         ("any_held", True), ("any_held", False),
         ("scarcity", True),
+        ("cash", True), ("cash", False),
+        ("provenance_worth", RENTED, True), ("provenance_worth", SMUGGLED, True),
         ("budget_growth", True), ("budget_growth", False),
         ("budget_growth", "state", True), ("budget_growth", "state", False),
         ("leg", False, True), ("leg", True, False),
