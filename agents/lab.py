@@ -558,20 +558,50 @@ class _OpenSources:
         self, rules: _RuleTerms, model: MonthContext, on_sale: np.ndarray, active: np.ndarray
     ) -> None:
         p, labs, view = model.p, model.labs, model.view
-        n_labs, n_chips = rules.may_buy.shape
-        self.may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
-        # [lab, source] a domestic chip on offer (the mandate counts them)
-        self.domestic = np.concatenate(
-            [rules.domestic & self.may_buy, np.zeros((n_labs, n_chips + 1), bool)], axis=1
+        # _open_arrays_reference's arrays from one kernel (agents/lab_kernel.py)
+        (
+            self.may_buy,
+            self.domestic,
+            self.rentable,
+            self.rental_risk,
+            self.wants_gray,
+            self.smuggling_risk,
+        ) = lab_kernel.open_arrays(
+            rules.may_buy,
+            rules.domestic,
+            rules.may_rent,
+            on_sale,
+            active,
+            labs.risk,
+            view.lab_access,
+            view.gray_chip,
+            float(p.rental_risk_cost),
+            float(p.smuggling_risk_cost),
         )
-        risky = active & (labs.risk > 0)  # labs with no risk appetite never rent nor smuggle
-        self.rentable = rules.may_rent & risky[:, None] & on_sale[None, :]
-        self.rental_risk = p.rental_risk_cost * (1.0 - labs.risk)[:, None]
-        g = view.gray_chip
-        self.wants_gray = risky & (view.lab_access[:, g] < 1) if g >= 0 else risky & False
-        self.smuggling_risk = p.smuggling_risk_cost * (1.0 - labs.risk)
         for a in vars(self).values():
             a.flags.writeable = False
+
+
+def _open_arrays_reference(
+    rules: _RuleTerms, model: MonthContext, on_sale: np.ndarray, active: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """_OpenSources' arrays (may_buy, domestic, rentable, rental_risk, wants_gray,
+    smuggling_risk). The rule in numpy, which the kernel reproduces bit for bit: read this
+    one."""
+    p, labs, view = model.p, model.labs, model.view
+    n_labs, n_chips = rules.may_buy.shape
+    may_buy = rules.may_buy & on_sale[None, :] & active[:, None]
+    # [lab, source] a domestic chip on offer (the mandate counts them)
+    domestic = np.concatenate(
+        [rules.domestic & may_buy, np.zeros((n_labs, n_chips + 1), bool)], axis=1
+    )
+    risky = active & (labs.risk > 0)  # labs with no risk appetite never rent nor smuggle
+    rentable = rules.may_rent & risky[:, None] & on_sale[None, :]
+    rental_risk = p.rental_risk_cost * (1.0 - labs.risk)[:, None]
+    g = view.gray_chip
+    wants_gray = risky & (view.lab_access[:, g] < 1) if g >= 0 else risky & False
+    smuggling_risk = p.smuggling_risk_cost * (1.0 - labs.risk)
+    return may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk
 
 
 def vendor_price_factors(model: MonthContext) -> np.ndarray | None:

@@ -1,12 +1,13 @@
 """The labs' smaller array cascades (agents.lab: outside_option's best value per dollar, the
-allocation's inputs, the month's cash and spending, a capped provenance's cluster share, the
-compute scarcity behind progress_algorithms, the budgets' growth
-around its logarithms and exponentials) as numba kernels giving
+allocation's inputs, the sources open to each lab, the month's cash and spending, a capped
+provenance's cluster share, the compute scarcity behind progress_algorithms, the budgets'
+growth around its logarithms and exponentials) as numba kernels giving
 numpy's numbers bit for bit: each was a handful of numpy calls on small tables a month, costing
 more in dispatch than in arithmetic.
 
 What stays in numpy: the outside option's logarithm (numpy's own, on the same [kind] array),
-and the budgets' np.log and np.exp (on the same scalars and [lab] arrays as before).
+the cluster share's power and the budgets' np.log and np.exp (on the same scalars and [lab]
+arrays as before).
 How the kernels keep numpy's numbers: game/core/exact.py (np_maximum propagates NaN as
 np.maximum does). tests/agents/test_kernels_led.py holds them to the numpy code on real months.
 """
@@ -167,3 +168,27 @@ def cluster_joins(held, provenance, cap):  # noqa: ANN001, ANN201
     for i in range(held.shape[0]):
         out[i] = np_minimum(1.0, cap / np_maximum(float(held[i, provenance]), 1.0))
     return out
+
+
+@numba.njit(cache=True)
+def open_arrays(rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,  # noqa: ANN001, ANN201
+                rental_risk_cost, smuggling_risk_cost):
+    """agents.lab._open_arrays_reference's (may_buy [L, C], domestic [L, 2C + 1], rentable
+    [L, C], rental_risk [L, 1], wants_gray [L], smuggling_risk [L])."""
+    n_labs, n_chips = rule_may_buy.shape
+    may_buy = np.empty((n_labs, n_chips), np.bool_)
+    domestic = np.zeros((n_labs, 2 * n_chips + 1), np.bool_)
+    rentable = np.empty((n_labs, n_chips), np.bool_)
+    rental_risk = np.empty((n_labs, 1))
+    wants_gray = np.empty(n_labs, np.bool_)
+    smuggling_risk = np.empty(n_labs)
+    for i in range(n_labs):
+        risky = active[i] and risk[i] > 0
+        for c in range(n_chips):
+            may_buy[i, c] = rule_may_buy[i, c] and on_sale[c] and active[i]
+            domestic[i, c] = rule_domestic[i, c] and may_buy[i, c]
+            rentable[i, c] = may_rent[i, c] and risky and on_sale[c]
+        rental_risk[i, 0] = rental_risk_cost * (1.0 - risk[i])
+        wants_gray[i] = risky and lab_access[i, gray] < 1 if gray >= 0 else False
+        smuggling_risk[i] = smuggling_risk_cost * (1.0 - risk[i])
+    return may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk

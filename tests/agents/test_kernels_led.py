@@ -1,8 +1,8 @@
 """The ledger's and the books' flows (game/core/ledger_kernel.py against the *_reference
 methods of game.core.ledger.Ledger and game.core.books.MonthBooks) and the labs' smaller
 cascades (agents/lab_kernel.py against agents.lab.outside_option_reference,
-_allocation_arrays_reference, _cash_and_spend_reference, _provenance_worth_reference,
-_scarcity_reference and budget_growth_reference) give
+_allocation_arrays_reference, _open_arrays_reference, _cash_and_spend_reference,
+_provenance_worth_reference, _scarcity_reference and budget_growth_reference) give
 numpy's numbers bit for bit, month after month of real runs. Each call runs the reference on a
 deep copy of what it changes (the ledger, the books, the generator), then the kernel path for
 real; the state after both, and what they return, must agree to the last bit (dtypes too)."""
@@ -196,6 +196,20 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         return got
 
     monkeypatch.setattr(lab, "_provenance_worth", worth_both)
+    open_init = lab._OpenSources.__init__
+    open_names = ("may_buy", "domestic", "rentable", "rental_risk", "wants_gray",
+                  "smuggling_risk")
+
+    def open_both(self: Any, rules: Any, model: Any, on_sale: np.ndarray,
+                  active: np.ndarray) -> None:
+        open_init(self, rules, model, on_sale, active)
+        want = lab._open_arrays_reference(rules, model, on_sale, active)
+        for name, w in zip(open_names, want, strict=True):
+            assert _same(getattr(self, name), w), name
+            assert not getattr(self, name).flags.writeable
+        seen["open_sources", model.view.gray_chip >= 0, bool(self.rentable.any())] += 1
+
+    monkeypatch.setattr(lab._OpenSources, "__init__", open_both)
     grow = lab.budget_growth
 
     def grow_both(model: Any) -> None:
@@ -265,6 +279,7 @@ def test_every_branch_was_compared(monkeypatch: pytest.MonkeyPatch) -> None:
         ("any_held", True), ("any_held", False),
         ("scarcity", True),
         ("cash", True), ("cash", False),
+        ("open_sources", True, True), ("open_sources", False, False),
         ("provenance_worth", RENTED, True), ("provenance_worth", SMUGGLED, True),
         ("budget_growth", True), ("budget_growth", False),
         ("budget_growth", "state", True), ("budget_growth", "state", False),
