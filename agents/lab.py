@@ -28,6 +28,7 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -408,6 +409,127 @@ def _cash_and_spend_reference(
     return active, np.where(active, labs.cash, 0.0)
 
 
+def _rule_arrays_reference(model: MonthContext) -> dict[str, Any]:
+    """_RuleTerms' arrays (and any_checks), by name. The rule in numpy, which _rule_arrays
+    reproduces bit for bit: read this one."""
+    t = SimpleNamespace()
+    p, labs, chips, view = model.p, model.labs, model.chips, model.view
+    n_labs, n_chips = len(labs), len(chips)
+    allowed = view.lab_access  # [L, C] share allowed
+    t.domestic = view.vendor_bloc[chips.vendor][None, :] == labs.bloc[:, None]
+    variant = chips.variant_of >= 0
+    t.provenance = np.where(
+        t.domestic, DOMESTIC, np.where(variant[None, :], COMPLIANT, LEGAL)
+    )
+    t.in_target = labs.bloc == model.china_bloc
+    # The target's own guidance against foreign chips the controller's rules cover (the 2025
+    # H20 guidance, the January 2026 customs order on the H200) stops that share of its
+    # labs' purchases of them, as a licence refused at home would.
+    stopped = float(model.policy.get("foreign_chip_discouragement"))
+    guided = ~t.domestic & view.subject[None, :] & t.in_target[:, None]
+    t.buy_allowed = np.where(guided, allowed * (1.0 - stopped), allowed)
+    lab_tier = view.tier[labs.country]
+    t.restricted = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
+    t.subsidised = t.domestic & t.in_target[:, None]
+    t.levied = t.restricted[:, None] & view.subject[None, :]
+    t.checked = ~t.domestic & view.subject[None, :]
+    # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
+    t.checks = (
+        np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
+    )
+    t.any_checks = bool(t.checks.any())
+    # Compliant variants are made for, and sold only in, the markets the rules closed.
+    t.may_buy = (
+        view.vendor_markets[chips.vendor][:, labs.bloc].T
+        & (t.buy_allowed > 0)
+        & ~(variant[None, :] & ~t.restricted[:, None])
+    )
+    t.log_buy_allowed = np.log(np.where(t.buy_allowed > 0, t.buy_allowed, 1.0))
+    t.preference = np.where(t.subsidised, p.domestic_preference, 0.0)
+    # Renting abroad: the host's licences, and who may rent which chip there at all.
+    host = view.rental_host
+    t.host_allowed = np.zeros(n_chips)
+    t.may_rent = np.zeros((n_labs, n_chips), bool)
+    t.log_host_allowed = np.zeros(n_chips)
+    t.rent_cut = np.zeros(0, np.int64)  # labs whose rented chips revert to the host
+    if host >= 0:
+        t.host_allowed = view.lab_access[host]
+        remote_cut = bool(model.policy.get("remote_access_controls")) & t.restricted
+        cut_off = view.listed | remote_cut
+        t.rent_cut = np.flatnonzero(cut_off & (np.arange(n_labs) != host))
+        may_rent = ~cut_off & (labs.country != labs.country[host])
+        t.may_rent = (
+            may_rent[:, None]
+            & ~variant[None, :]
+            & (t.host_allowed[None, :] > 0)
+            & (allowed < 1)
+        )
+        t.log_host_allowed = np.log(np.where(t.host_allowed > 0, t.host_allowed, 1.0))
+    t.allowed = np.concatenate(
+        [
+            t.buy_allowed,
+            t.host_allowed[None, :].repeat(n_labs, axis=0),
+            np.ones((n_labs, 1)),
+        ],
+        axis=1,
+    )
+    t.buyer_country = np.concatenate(
+        [
+            labs.country[:, None].repeat(n_chips, axis=1),
+            np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0),
+        ],
+        axis=1,
+    )
+    t.partly_allowed = t.allowed < 1.0
+    # [chip source] H100e of a controlled chip bought or rented (the diffusion cap's unit)
+    controlled_h = (view.chip_class == CONTROLLED) * chips.h100e
+    t.controlled_h2 = np.concatenate((controlled_h, controlled_h))
+    return vars(t)
+
+
+_RULE_CODES = np.array([DOMESTIC, COMPLIANT, LEGAL, RESTRICTED, EMBARGOED, CONTROLLED], np.int64)
+_RULE_NAMES = (
+    "domestic", "provenance", "in_target", "buy_allowed", "restricted", "subsidised", "levied",
+    "checked", "checks", "any_checks", "may_buy", "log_buy_allowed", "preference",
+    "host_allowed", "may_rent", "log_host_allowed", "rent_cut", "allowed", "buyer_country",
+    "partly_allowed", "controlled_h2",
+)
+
+
+def _rule_arrays(model: MonthContext) -> dict[str, Any]:
+    """_rule_arrays_reference's arrays from one kernel (agents/lab_kernel.py: some forty numpy
+    calls), the two logarithms numpy's on the same [lab, chip] and [chip] arrays."""
+    p, labs, chips, view = model.p, model.labs, model.chips, model.view
+    out = lab_kernel.rule_arrays(
+        view.lab_access,
+        chips.vendor,
+        view.vendor_bloc,
+        chips.variant_of,
+        view.subject,
+        view.chip_class,
+        chips.h100e,
+        labs.bloc,
+        labs.country,
+        view.tier,
+        view.customs_effort,
+        view.vendor_markets,
+        view.listed,
+        model.china_bloc,
+        float(model.policy.get("foreign_chip_discouragement")),
+        float(p.customs_compliance_cost),
+        float(p.domestic_preference),
+        view.rental_host,
+        bool(model.policy.get("remote_access_controls")),
+        _RULE_CODES,
+    )
+    arrays = dict(zip(_RULE_NAMES, out, strict=True))
+    arrays["log_buy_allowed"] = np.log(arrays["log_buy_allowed"])
+    arrays["log_host_allowed"] = (
+        np.log(arrays["log_host_allowed"]) if view.rental_host >= 0 else arrays["log_host_allowed"]
+    )
+    return arrays
+
+
 class _RuleTerms:
     """What a lab's offers take from the rules, the levers and the tables alone, not from the
     month: who buys which chip at home, how a purchase is booked, what share the licences
@@ -416,77 +538,9 @@ class _RuleTerms:
     kept in the view between (read-only: every month shares them)."""
 
     def __init__(self, model: MonthContext) -> None:
-        p, labs, chips, view = model.p, model.labs, model.chips, model.view
-        n_labs, n_chips = len(labs), len(chips)
-        allowed = view.lab_access  # [L, C] share allowed
-        self.domestic = view.vendor_bloc[chips.vendor][None, :] == labs.bloc[:, None]
-        variant = chips.variant_of >= 0
-        self.provenance = np.where(
-            self.domestic, DOMESTIC, np.where(variant[None, :], COMPLIANT, LEGAL)
-        )
-        self.in_target = labs.bloc == model.china_bloc
-        # The target's own guidance against foreign chips the controller's rules cover (the 2025
-        # H20 guidance, the January 2026 customs order on the H200) stops that share of its
-        # labs' purchases of them, as a licence refused at home would.
-        stopped = float(model.policy.get("foreign_chip_discouragement"))
-        guided = ~self.domestic & view.subject[None, :] & self.in_target[:, None]
-        self.buy_allowed = np.where(guided, allowed * (1.0 - stopped), allowed)
-        lab_tier = view.tier[labs.country]
-        self.restricted = (lab_tier == RESTRICTED) | (lab_tier == EMBARGOED)
-        self.subsidised = self.domestic & self.in_target[:, None]
-        self.levied = self.restricted[:, None] & view.subject[None, :]
-        self.checked = ~self.domestic & view.subject[None, :]
-        # A transit hub's own customs effort above 1 makes its labs' controlled imports dearer.
-        self.checks = (
-            np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
-        )
-        self.any_checks = bool(self.checks.any())
-        # Compliant variants are made for, and sold only in, the markets the rules closed.
-        self.may_buy = (
-            view.vendor_markets[chips.vendor][:, labs.bloc].T
-            & (self.buy_allowed > 0)
-            & ~(variant[None, :] & ~self.restricted[:, None])
-        )
-        self.log_buy_allowed = np.log(np.where(self.buy_allowed > 0, self.buy_allowed, 1.0))
-        self.preference = np.where(self.subsidised, p.domestic_preference, 0.0)
-        # Renting abroad: the host's licences, and who may rent which chip there at all.
-        host = view.rental_host
-        self.host_allowed = np.zeros(n_chips)
-        self.may_rent = np.zeros((n_labs, n_chips), bool)
-        self.log_host_allowed = np.zeros(n_chips)
-        self.rent_cut = np.zeros(0, np.int64)  # labs whose rented chips revert to the host
-        if host >= 0:
-            self.host_allowed = view.lab_access[host]
-            remote_cut = bool(model.policy.get("remote_access_controls")) & self.restricted
-            cut_off = view.listed | remote_cut
-            self.rent_cut = np.flatnonzero(cut_off & (np.arange(n_labs) != host))
-            may_rent = ~cut_off & (labs.country != labs.country[host])
-            self.may_rent = (
-                may_rent[:, None]
-                & ~variant[None, :]
-                & (self.host_allowed[None, :] > 0)
-                & (allowed < 1)
-            )
-            self.log_host_allowed = np.log(np.where(self.host_allowed > 0, self.host_allowed, 1.0))
-        self.allowed = np.concatenate(
-            [
-                self.buy_allowed,
-                self.host_allowed[None, :].repeat(n_labs, axis=0),
-                np.ones((n_labs, 1)),
-            ],
-            axis=1,
-        )
-        self.buyer_country = np.concatenate(
-            [
-                labs.country[:, None].repeat(n_chips, axis=1),
-                np.full((n_labs, n_chips), labs.country[host] if host >= 0 else 0),
-            ],
-            axis=1,
-        )
-        self.partly_allowed = self.allowed < 1.0
-        # [chip source] H100e of a controlled chip bought or rented (the diffusion cap's unit)
-        controlled_h = (view.chip_class == CONTROLLED) * chips.h100e
-        self.controlled_h2 = np.concatenate((controlled_h, controlled_h))
+        # _rule_arrays_reference's arrays, from one kernel and two np.log (_rule_arrays)
+        for name, a in _rule_arrays(model).items():
+            setattr(self, name, a)
         for a in vars(self).values():
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False

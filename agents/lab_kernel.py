@@ -1,13 +1,11 @@
-"""The labs' smaller array cascades (agents.lab: outside_option's best value per dollar, the
-allocation's inputs, the sources open to each lab, the month's cash and spending, a capped
-provenance's cluster share, the compute scarcity behind progress_algorithms, the budgets'
-growth around its logarithms and exponentials) as numba kernels giving
-numpy's numbers bit for bit: each was a handful of numpy calls on small tables a month, costing
-more in dispatch than in arithmetic.
+"""The labs' smaller array cascades (agents.lab: the rule terms and the sources open to each
+lab, outside_option's best value per dollar, the allocation's inputs, the month's cash and
+spending, a capped provenance's cluster share, the compute scarcity behind
+progress_algorithms, the budgets' growth) as numba kernels giving numpy's numbers bit for bit:
+each was a handful of numpy calls on small tables, costing more in dispatch than in arithmetic.
 
-What stays in numpy: the outside option's logarithm (numpy's own, on the same [kind] array),
-the cluster share's power and the budgets' np.log and np.exp (on the same scalars and [lab]
-arrays as before).
+What stays in numpy: the logarithms (the rule terms', the outside option's, the budgets'), the
+cluster share's power and the budgets' np.exp, each on the same scalars and arrays as before.
 How the kernels keep numpy's numbers: game/core/exact.py (np_maximum propagates NaN as
 np.maximum does). tests/agents/test_kernels_led.py holds them to the numpy code on real months.
 """
@@ -192,3 +190,116 @@ def open_arrays(rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, la
         wants_gray[i] = risky and lab_access[i, gray] < 1 if gray >= 0 else False
         smuggling_risk[i] = smuggling_risk_cost * (1.0 - risk[i])
     return may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk
+
+
+@numba.njit(cache=True)
+def rule_arrays(  # noqa: ANN201
+    allowed,  # [L, C] view.lab_access
+    chip_vendor,  # [C]
+    vendor_bloc,  # [V]
+    variant_of,  # [C]
+    subject,  # [C] bool
+    chip_class,  # [C]
+    h100e,  # [C]
+    lab_bloc,  # [L]
+    lab_country,  # [L]
+    tier,  # [K]
+    customs_effort,  # [K]
+    vendor_markets,  # [V, B] bool
+    listed,  # [L] bool
+    china_bloc,
+    stopped,  # foreign_chip_discouragement
+    compliance_cost,
+    preference_value,
+    host,
+    remote,  # remote_access_controls
+    codes,  # int64 (DOMESTIC, COMPLIANT, LEGAL, RESTRICTED, EMBARGOED, CONTROLLED)
+):
+    """agents.lab._rule_arrays_reference's arrays but the two logarithms, whose arguments it
+    returns instead (the buy and host shares with 1.0 where nothing is allowed)."""
+    domestic_code, compliant_code, legal_code = codes[0], codes[1], codes[2]
+    restricted_tier, embargoed_tier, controlled_class = codes[3], codes[4], codes[5]
+    n_labs, n_chips = allowed.shape
+    domestic = np.empty((n_labs, n_chips), np.bool_)
+    provenance = np.empty((n_labs, n_chips), np.int64)
+    in_target = np.empty(n_labs, np.bool_)
+    buy_allowed = np.empty((n_labs, n_chips))
+    restricted = np.empty(n_labs, np.bool_)
+    subsidised = np.empty((n_labs, n_chips), np.bool_)
+    levied = np.empty((n_labs, n_chips), np.bool_)
+    checked = np.empty((n_labs, n_chips), np.bool_)
+    checks = np.empty(n_labs)
+    any_checks = False
+    may_buy = np.empty((n_labs, n_chips), np.bool_)
+    buy_log_arg = np.empty((n_labs, n_chips))
+    preference = np.empty((n_labs, n_chips))
+    for i in range(n_labs):
+        in_target[i] = lab_bloc[i] == china_bloc
+        t = tier[lab_country[i]]
+        restricted[i] = t == restricted_tier or t == embargoed_tier
+        checks[i] = np_maximum(customs_effort[lab_country[i]] - 1.0, 0.0) * compliance_cost
+        if checks[i] != 0.0:
+            any_checks = True
+        for c in range(n_chips):
+            variant = variant_of[c] >= 0
+            d = vendor_bloc[chip_vendor[c]] == lab_bloc[i]
+            domestic[i, c] = d
+            provenance[i, c] = domestic_code if d else (compliant_code if variant else legal_code)
+            guided = not d and subject[c] and in_target[i]
+            a = allowed[i, c]
+            b = a * (1.0 - stopped) if guided else a
+            buy_allowed[i, c] = b
+            subsidised[i, c] = d and in_target[i]
+            levied[i, c] = restricted[i] and subject[c]
+            checked[i, c] = not d and subject[c]
+            may_buy[i, c] = (
+                vendor_markets[chip_vendor[c], lab_bloc[i]]
+                and b > 0
+                and not (variant and not restricted[i])
+            )
+            buy_log_arg[i, c] = b if b > 0 else 1.0
+            preference[i, c] = preference_value if subsidised[i, c] else 0.0
+    host_allowed = np.zeros(n_chips)
+    may_rent = np.zeros((n_labs, n_chips), np.bool_)
+    host_log_arg = np.zeros(n_chips)
+    n_cut = 0
+    cut = np.empty(n_labs, np.int64)
+    if host >= 0:
+        for c in range(n_chips):
+            host_allowed[c] = allowed[host, c]
+            host_log_arg[c] = host_allowed[c] if host_allowed[c] > 0 else 1.0
+        for i in range(n_labs):
+            cut_off = listed[i] or (remote and restricted[i])
+            if cut_off and i != host:
+                cut[n_cut] = i
+                n_cut += 1
+            lab_may = not cut_off and lab_country[i] != lab_country[host]
+            for c in range(n_chips):
+                may_rent[i, c] = (
+                    lab_may and not variant_of[c] >= 0 and host_allowed[c] > 0
+                    and allowed[i, c] < 1
+                )
+    n_sources = 2 * n_chips + 1
+    all_allowed = np.empty((n_labs, n_sources))
+    partly = np.empty((n_labs, n_sources), np.bool_)
+    buyer_country = np.empty((n_labs, 2 * n_chips), lab_country.dtype)
+    host_country = lab_country[host] if host >= 0 else 0
+    for i in range(n_labs):
+        for c in range(n_chips):
+            all_allowed[i, c] = buy_allowed[i, c]
+            all_allowed[i, n_chips + c] = host_allowed[c]
+            buyer_country[i, c] = lab_country[i]
+            buyer_country[i, n_chips + c] = host_country
+        all_allowed[i, n_sources - 1] = 1.0
+        for s in range(n_sources):
+            partly[i, s] = all_allowed[i, s] < 1.0
+    controlled_h2 = np.empty(2 * n_chips)
+    for c in range(n_chips):
+        h = (1.0 if chip_class[c] == controlled_class else 0.0) * h100e[c]
+        controlled_h2[c] = h
+        controlled_h2[n_chips + c] = h
+    return (
+        domestic, provenance, in_target, buy_allowed, restricted, subsidised, levied, checked,
+        checks, any_checks, may_buy, buy_log_arg, preference, host_allowed, may_rent,
+        host_log_arg, cut[:n_cut].copy(), all_allowed, buyer_country, partly, controlled_h2,
+    )

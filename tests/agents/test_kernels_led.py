@@ -1,11 +1,12 @@
 """The ledger's and the books' flows (game/core/ledger_kernel.py against the *_reference
 methods of game.core.ledger.Ledger and game.core.books.MonthBooks) and the labs' smaller
-cascades (agents/lab_kernel.py against agents.lab.outside_option_reference,
-_allocation_arrays_reference, _open_arrays_reference, _cash_and_spend_reference,
-_provenance_worth_reference, _scarcity_reference and budget_growth_reference) give
-numpy's numbers bit for bit, month after month of real runs. Each call runs the reference on a
-deep copy of what it changes (the ledger, the books, the generator), then the kernel path for
-real; the state after both, and what they return, must agree to the last bit (dtypes too)."""
+cascades (agents/lab_kernel.py against agents.lab's outside_option_reference,
+_allocation_arrays_reference, _rule_arrays_reference, _open_arrays_reference,
+_cash_and_spend_reference, _provenance_worth_reference, _scarcity_reference and
+budget_growth_reference) give numpy's numbers bit for bit, month after month of real runs.
+Each call runs the reference on a deep copy of what it changes (the ledger, the books, the
+generator), then the kernel path for real; the state after both, and what they return, must
+agree to the last bit (dtypes too)."""
 
 from __future__ import annotations
 
@@ -196,6 +197,21 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         return got
 
     monkeypatch.setattr(lab, "_provenance_worth", worth_both)
+    rules_init = lab._RuleTerms.__init__
+
+    def rules_both(self: Any, model: Any) -> None:
+        rules_init(self, model)
+        want = lab._rule_arrays_reference(model)
+        got = {k: v for k, v in vars(self).items() if k != "_open"}
+        assert sorted(got) == sorted(want)
+        for name, w in want.items():
+            assert _same(got[name], w), name
+            if isinstance(w, np.ndarray):
+                assert not got[name].flags.writeable, name
+        host = model.view.rental_host
+        seen["rule_terms", host >= 0, self.rent_cut.size > 0, self.any_checks] += 1
+
+    monkeypatch.setattr(lab._RuleTerms, "__init__", rules_both)
     open_init = lab._OpenSources.__init__
     open_names = ("may_buy", "domestic", "rentable", "rental_risk", "wants_gray",
                   "smuggling_risk")
@@ -279,6 +295,7 @@ def test_every_branch_was_compared(monkeypatch: pytest.MonkeyPatch) -> None:
         ("any_held", True), ("any_held", False),
         ("scarcity", True),
         ("cash", True), ("cash", False),
+        ("rule_terms", True, False, False), ("rule_terms", True, True, False),
         ("open_sources", True, True), ("open_sources", False, False),
         ("provenance_worth", RENTED, True), ("provenance_worth", SMUGGLED, True),
         ("budget_growth", True), ("budget_growth", False),
@@ -300,3 +317,48 @@ def test_the_views_follow_a_copied_ledger() -> None:
     assert not led.by_provenance().flags.writeable and not twin.chips_held().flags.writeable
     led.recount()
     assert led.by_provenance()[2, 3, 4] == 7 and not twin.totals_error()
+
+
+class _Levers:
+    """The model's levers with some read otherwise."""
+
+    def __init__(self, policy: Any, over: dict[str, Any]) -> None:
+        self.policy, self.over = policy, over
+
+    def get(self, lever: str, target: str | None = None) -> Any:
+        if target is None and lever in self.over:
+            return self.over[lever]
+        return self.policy.get(lever, target)
+
+
+@pytest.mark.parametrize("scenario, seed", [("historical", 1), ("total_embargo", 2)])
+def test_rule_terms_on_every_branch(scenario: str, seed: int) -> None:
+    """The rule terms with no rental host, with customs checks where labs stand, with remote
+    access cut and a guidance against foreign chips: the kernel's arrays are the reference's."""
+    model = ChipWarModel(scenario, rng=seed)
+    branches = Counter()
+    policy, view = model.policy, model.view
+    for month in range(36):
+        model.step()
+        if month % 6:
+            continue
+        view = model.view
+        saved = view.rental_host, view.customs_effort
+        effort = np.where(np.arange(saved[1].size) % 3 == 0, 2.5, saved[1])
+        try:
+            for host in (saved[0], -1):
+                for customs in (saved[1], effort):
+                    for over in ({}, {"remote_access_controls": True,
+                                      "foreign_chip_discouragement": 0.4}):
+                        view.rental_host, view.customs_effort = host, customs
+                        model.policy = _Levers(policy, over)
+                        got, want = lab._rule_arrays(model), lab._rule_arrays_reference(model)
+                        assert sorted(got) == sorted(want)
+                        for name, w in want.items():
+                            assert _same(got[name], w), (name, host, over)
+                        branches[host >= 0, bool(got["any_checks"]), got["rent_cut"].size > 0] += 1
+        finally:
+            view.rental_host, view.customs_effort = saved
+            model.policy = policy
+    assert branches[True, True, True] and branches[False, False, False], branches
+    assert branches[True, False, False] or branches[True, False, True], branches
