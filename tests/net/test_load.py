@@ -1,6 +1,7 @@
 """Forty seats in five teams play the role-play lesson's twelve turns through a real host:
 no order lost or applied twice, each turn resolved within a second of its last order, the
-memory the class adds to the host bounded, and the report served at the end. About 20 s; capped at 60 s."""
+memory the class adds to the host bounded, and the report served at the end. About 20 s;
+capped at 60 s."""
 
 from __future__ import annotations
 
