@@ -17,7 +17,7 @@ import math
 import numba
 import numpy as np
 
-from game.core.exact import nan_to_num, np_maximum
+from game.core.exact import nan_to_num, np_maximum, np_minimum
 
 
 @numba.njit(cache=True)
@@ -105,16 +105,6 @@ def scarcity_of(flops, budget, frontier, founded, month, bloc, n_blocs):  # noqa
         if math.isfinite(r):
             out[b] = 1.0 - np_minimum(np_maximum(r, 0.0), 1.0)
     return out
-
-
-@numba.njit(cache=True)
-def np_minimum(a: float, b: float) -> float:
-    """np.minimum(a, b) of two float64 scalars: NaN from either side propagates."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a <= b else b
 
 
 @numba.njit(cache=True)

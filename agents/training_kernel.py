@@ -15,33 +15,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from game.core.exact import np_maximum
-
-
-@numba.njit(cache=True)
-def _np_minimum(a: float, b: float) -> float:
-    """np.minimum(a, b) of two float64 scalars: NaN from either side propagates."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a <= b else b
-
-
-@numba.njit(cache=True)
-def _fmax(a: float, b: float) -> float:
-    """np.fmax(a, b) of two float64 scalars: a NaN gives way to the other number."""
-    if b != b:
-        return a
-    if a != a:
-        return b
-    return a if a >= b else b
+from game.core.exact import np_fmax, np_maximum, np_minimum
 
 
 @numba.njit(cache=True)
 def _unit(x: float) -> float:
     """capability._unit of one number: np.minimum(np.maximum(x, 0), 1)."""
-    return _np_minimum(np_maximum(x, 0.0), 1.0)
+    return np_minimum(np_maximum(x, 0.0), 1.0)
 
 
 @numba.njit(cache=True)
@@ -110,7 +90,7 @@ def run_month(  # noqa: ANN201
         active = frontier[i] and founded[i] <= month
         flop = run_share * cluster_flops[i] * mfu * seconds_per_month
         run_flop[i] = run_flop[i] + (flop if active else 0.0)
-        run_flop[i] = _np_minimum(run_flop[i], best[bloc[i]])
+        run_flop[i] = np_minimum(run_flop[i], best[bloc[i]])
         if active:
             run_age[i] += 1
         done[i] = active and run_age[i] >= run_months and run_flop[i] > 0
@@ -159,14 +139,14 @@ def finish_runs(  # noqa: ANN201
     for i in range(n):
         f = eff[i]
         own = points_per_decade * (log10_eff[i] - 20.0) if f > 0 else np.nan
-        gap = _fmax(released[bloc[i]] - own, 0.0)
+        gap = np_fmax(released[bloc[i]] - own, 0.0)
         distilled = own + share[i] * gap
         old = capability[i]
-        new_cap = _fmax(old, distilled) if done[i] else old
-        if done[i] and new_cap > _fmax(before[bloc[i]], -np.inf):
+        new_cap = np_fmax(old, distilled) if done[i] else old
+        if done[i] and new_cap > np_fmax(before[bloc[i]], -np.inf):
             records[i] = True
             n_records += 1
-        if new_cap > _fmax(old, -np.inf):
+        if new_cap > np_fmax(old, -np.inf):
             technique_gain[i] = gain[i]
         capability[i] = new_cap
         if done[i]:

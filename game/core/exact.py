@@ -86,6 +86,26 @@ def np_maximum(a: float, b: float) -> float:
 
 
 @numba.njit(cache=True)
+def np_minimum(a: float, b: float) -> float:
+    """np.minimum(a, b) of two float64 scalars: NaN from either side propagates."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+@numba.njit(cache=True)
+def np_fmax(a: float, b: float) -> float:
+    """np.fmax(a, b) of two float64 scalars: a NaN gives way to the other number."""
+    if b != b:
+        return a
+    if a != a:
+        return b
+    return a if a >= b else b
+
+
+@numba.njit(cache=True)
 def py_max(a: float, b: float) -> float:
     """Python's max(a, b) of two floats: a unless b is greater."""
     return b if b > a else a

@@ -16,14 +16,7 @@ import agents.broker as broker
 import game.sim.market_view as mv
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
-
-CASES = [
-    ("historical", 1),
-    ("domestic_push", 4),
-    ("total_embargo", 2),
-    ("leaky_enforcement", 3),
-    ("no_controls", 5),
-]
+from tests.agents.kernel_cases import CASES
 
 
 def _same(a: object, b: object) -> bool:

@@ -19,13 +19,10 @@ from agents.lab import LabTable
 from game.config.commands import PolicyChange
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
+from tests.agents.kernel_cases import CASES as BASE_CASES
 
 CASES = [
-    ("historical", 1),
-    ("domestic_push", 4),
-    ("total_embargo", 2),
-    ("leaky_enforcement", 3),
-    ("no_controls", 5),
+    *BASE_CASES,
     ("historical", 6, "squeeze"),  # half the labs' cash taken before delivery: overshoots
     ("historical", 7, "levers"),  # the vendors' price levers, customs where a lab stands
 ]

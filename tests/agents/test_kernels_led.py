@@ -24,14 +24,8 @@ from game.core import ledger_kernel
 from game.core.books import MonthBooks
 from game.core.ledger import RENTED, SMUGGLED, Ledger
 from game.sim.model import ChipWarModel
+from tests.agents.kernel_cases import CASES
 
-CASES = [
-    ("historical", 1),
-    ("domestic_push", 4),
-    ("total_embargo", 2),
-    ("leaky_enforcement", 3),
-    ("no_controls", 5),
-]
 MONTHS = 60
 LEDGER_ARRAYS = ("stock", "produced", "in_transit", "seized", "retired", "_by_prov", "_held")
 BOOK_ARRAYS = (

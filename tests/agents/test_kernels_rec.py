@@ -19,14 +19,7 @@ from agents.vendor import ChipVendor
 from game.sim import results
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
-
-CASES = [
-    ("historical", 1),
-    ("domestic_push", 4),
-    ("total_embargo", 2),
-    ("leaky_enforcement", 3),
-    ("no_controls", 5),
-]
+from tests.agents.kernel_cases import CASES
 
 
 def _bits(x: Any) -> Any:

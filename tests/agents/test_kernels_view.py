@@ -15,14 +15,8 @@ import game.sim.market_view as mv
 import game.sim.model as model_mod
 from game.core.capability import site_counts
 from game.sim.model import ChipWarModel
+from tests.agents.kernel_cases import CASES
 
-CASES = [
-    ("historical", 1),
-    ("domestic_push", 4),
-    ("total_embargo", 2),
-    ("leaky_enforcement", 3),
-    ("no_controls", 5),
-]
 MONTHS = 60
 
 
