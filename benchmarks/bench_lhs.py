@@ -9,8 +9,8 @@ the default run in this process (best of 3), so the sweep's wall time can be rea
 what the model alone would take on this machine: runs x model time / workers, the rest being
 the pool, the parameter draws, writing and compacting the tables.
 
-    .venv/bin/python benchmarks/bench_lhs.py                 # 10,000 runs, ~13-22 min
-    .venv/bin/python benchmarks/bench_lhs.py --runs 1000     # ~1.5 min
+    .venv/bin/python benchmarks/bench_lhs.py                 # 10,000 runs, ~10 min
+    .venv/bin/python benchmarks/bench_lhs.py --runs 1000     # ~1 min
 """
 
 from __future__ import annotations
