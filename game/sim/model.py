@@ -529,40 +529,22 @@ class ChipWarModel(mesa.Model):
     def measure_lab_compute(self) -> None:
         """Set the view's usable FLOP/s of each lab: by software ecosystem (what it holds) and
         in its largest trainable cluster (what its largest run is built on: agents/lab.py). The
-        chips by site from a compiled kernel (game/sim/month_kernel.py)."""
-        view, chips = self.view, self.chips
-        n_eco = len(chips.ecosystem_ids)
-        view.lab_pool_flops = pool_flops(
-            self.ledger.chips_held().astype(float), view.flops_per_chip, chips.ecosystem, n_eco
-        )
-        # whole counts: the kernel's sums are capability.site_counts' in any order
-        counts, contraband = site_counts_kernel(
-            self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES), SMUGGLED
-        )
-        site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
-        site_cap[SITE_OF_PROVENANCE[RENTED]] = getattr(self.p, CLUSTER_CAP_PARAMETER[RENTED])
-        view.lab_cluster_flops = largest_cluster(
-            counts,
-            site_cap,
-            contraband,
-            getattr(self.p, CLUSTER_CAP_PARAMETER[SMUGGLED]),
-            view.flops_per_chip,
-            chips.ecosystem,
-            n_eco,
-            self.p.heterogeneity_penalty,
-        )
+        chips by site from a compiled kernel (game/sim/month_kernel.py; whole counts, so its
+        sums are capability.site_counts' in any order)."""
+        self._measure_lab_compute(site_counts_kernel)
 
     def measure_lab_compute_reference(self) -> None:
-        """Set the view's usable FLOP/s of each lab: by software ecosystem (what it holds) and
-        in its largest trainable cluster (what its largest run is built on: agents/lab.py).
+        """measure_lab_compute with the chips by site from capability.site_counts in numpy,
+        which the kernel reproduces bit for bit: read that one."""
+        self._measure_lab_compute(site_counts)
 
-        The rule in numpy, which measure_lab_compute reproduces bit for bit: read this one."""
+    def _measure_lab_compute(self, chips_by_site: Callable[..., Any]) -> None:
         view, chips = self.view, self.chips
         n_eco = len(chips.ecosystem_ids)
         view.lab_pool_flops = pool_flops(
             self.ledger.chips_held().astype(float), view.flops_per_chip, chips.ecosystem, n_eco
         )
-        counts, contraband = site_counts(
+        counts, contraband = chips_by_site(
             self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES), SMUGGLED
         )
         site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
