@@ -27,6 +27,7 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -306,10 +307,11 @@ def _hold_to_mandate_reference(
 def _source_h100e(model: MonthContext) -> np.ndarray:
     """[source] H100e of one unit of each source: each chip bought, each chip rented, and
     the gray market's chip (0 when there is none)."""
-    h100e = model.chips.h100e
-    g = model.view.gray_chip
-    gray = h100e[g] if g >= 0 else 0.0
-    return np.concatenate([h100e, h100e, [gray]])
+    return _h100e_of_sources(model.chips.h100e, model.view.gray_chip)
+
+
+def _h100e_of_sources(h100e: np.ndarray, gray_chip: int) -> np.ndarray:
+    return np.concatenate([h100e, h100e, [h100e[gray_chip] if gray_chip >= 0 else 0.0]])
 
 
 @dataclass
@@ -932,7 +934,11 @@ def _provenance_worth_reference(
 
 def _paid(offers: _Offers) -> np.ndarray:
     """Unit prices with the gray column at 0 when there is no gray chip to price it."""
-    return np.where(np.isfinite(offers.unit_price), offers.unit_price, 0.0)
+    return _paid_prices(offers.unit_price)
+
+
+def _paid_prices(unit: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(unit), unit, 0.0)
 
 
 def _finite(x: np.ndarray) -> np.ndarray:
@@ -951,14 +957,24 @@ def _allocation_arrays(
     model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
 ) -> tuple[Any, ...]:
     """allocate_arrays' arguments, derived as _allocate_reference derives them (fresh copies
-    of what the passes work on)."""
+    of what the passes work on). The choices with the outside option, the prices paid, whether
+    a cap binds anywhere, the caps to draw down and the compute a dollar buys under the mandate
+    (zeros without: not read) come from one kernel (agents/lab_kernel.py) for some ten numpy
+    calls."""
+    return _allocation_tuple(model, offers, spend, mandate, lab_kernel.allocation_inputs)
+
+
+def _allocation_tuple(
+    model: MonthContext,
+    offers: _Offers,
+    spend: np.ndarray,
+    mandate: float,
+    derive: Callable[..., tuple[Any, ...]],
+) -> tuple[Any, ...]:
     chips, view = model.chips, model.view
     rules = offers.rules if offers.rules is not None else _RuleTerms.of(model)
     unit, allowed = offers.unit_price, offers.allowed
-    # the choices with the outside option, the prices paid, whether a cap binds anywhere, the
-    # caps to draw down and the compute a dollar buys under the mandate (zeros without: not
-    # read): one kernel (agents/lab_kernel.py) for some ten numpy calls
-    choices, paid, capped, cap_left, h100e_per_money = lab_kernel.allocation_inputs(
+    choices, paid, capped, cap_left, h100e_per_money = derive(
         offers.utility, offers.outside, unit, view.cap_left, allowed, mandate > 0, chips.h100e,
         view.gray_chip,
     )
@@ -984,39 +1000,38 @@ def _allocation_arrays(
     )
 
 
+def _allocation_inputs_reference(
+    utility: np.ndarray,
+    outside: np.ndarray,
+    unit: np.ndarray,
+    cap_left: np.ndarray,
+    allowed: np.ndarray,
+    mandated: bool,
+    h100e: np.ndarray,
+    gray_chip: int,
+) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray, np.ndarray]:
+    """lab_kernel.allocation_inputs in numpy, which the kernel reproduces bit for bit: read
+    this one."""
+    if mandated:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h100e_per_money = _finite(allowed * _h100e_of_sources(h100e, gray_chip)[None, :] / unit)
+    else:  # not read without the mandate
+        h100e_per_money = np.zeros(unit.shape)
+    cap_left = cap_left.copy()
+    return (
+        np.concatenate((utility, outside[:, None]), axis=1),
+        _paid_prices(unit),
+        bool(np.logical_or.reduce(np.isfinite(cap_left), axis=None)),
+        cap_left,
+        np.ascontiguousarray(h100e_per_money, dtype=np.float64),
+    )
+
+
 def _allocation_arrays_reference(
     model: MonthContext, offers: _Offers, spend: np.ndarray, mandate: float
 ) -> tuple[Any, ...]:
-    """_allocation_arrays in numpy, which the kernel reproduces bit for bit: read this one."""
-    chips, view = model.chips, model.view
-    rules = offers.rules if offers.rules is not None else _RuleTerms.of(model)
-    unit, allowed = offers.unit_price, offers.allowed
-    if mandate > 0:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h100e_per_money = _finite(allowed * _source_h100e(model)[None, :] / unit)
-    else:  # not read without the mandate
-        h100e_per_money = np.zeros(unit.shape)
-    cap_left = view.cap_left.copy()
-    return (
-        np.concatenate((offers.utility, offers.outside[:, None]), axis=1),
-        float(mandate),
-        np.ascontiguousarray(h100e_per_money, dtype=np.float64),
-        offers.domestic,
-        rules.in_target,
-        unit,
-        allowed,
-        _paid(offers),
-        chips.h100e,
-        bool(np.logical_or.reduce(np.isfinite(cap_left), axis=None)),
-        rules.controlled_h2,
-        offers.buyer_country.ravel(),
-        chips.vendor,
-        rules.partly_allowed,
-        spend,
-        cap_left,
-        view.vendor_capacity.copy(),
-        float(view.rental_capacity if view.rental_host >= 0 else 0.0),
-    )
+    """_allocation_arrays in numpy, which the kernel reproduces bit for bit."""
+    return _allocation_tuple(model, offers, spend, mandate, _allocation_inputs_reference)
 
 
 def _allocate_reference(
