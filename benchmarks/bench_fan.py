@@ -30,28 +30,29 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-import mesa  # noqa: E402
-
-from game.play.projection import Projector  # noqa: E402
-from game.sim.model import ChipWarModel  # noqa: E402
-from game.sim.state import snapshot  # noqa: E402
+# The model and Mesa are imported inside the functions, not here: every spawned worker runs
+# this file again as it starts (as __mp_main__), and should load what a game's worker loads
+# (main.py imports nothing at its top), not this script's imports.
 
 
-class _Walker(mesa.Agent):
-    def step(self) -> None:
-        self.x = getattr(self, "x", 0.0) + self.model.rng.random()
-
-
-class _Reference(mesa.Model):
+def _reference_model(n: int = 1000, seed: int = 0):  # type: ignore[no-untyped-def]
     """A trivial Mesa model: what 99 steps of 1,000 agents cost on this machine."""
+    import mesa
 
-    def __init__(self, n: int = 1000, seed: int = 0) -> None:
-        super().__init__(rng=seed)
-        for _ in range(n):
-            _Walker(self)
+    class Walker(mesa.Agent):
+        def step(self) -> None:
+            self.x = getattr(self, "x", 0.0) + self.model.rng.random()
 
-    def step(self) -> None:
-        self.agents.do("step")
+    class Reference(mesa.Model):
+        def __init__(self) -> None:
+            super().__init__(rng=seed)
+            for _ in range(n):
+                Walker(self)
+
+        def step(self) -> None:
+            self.agents.do("step")
+
+    return Reference()
 
 
 def best_of(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]
@@ -65,7 +66,7 @@ def best_of(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]
 
 def reference() -> float:
     def run() -> None:
-        m = _Reference()
+        m = _reference_model()
         for _ in range(99):
             m.step()
 
@@ -73,6 +74,8 @@ def reference() -> float:
 
 
 def default_run() -> float:
+    from game.sim.model import ChipWarModel
+
     ChipWarModel("historical", rng=0).run()  # world data loaded and cached
     seeds = iter(range(1, 100))
     return best_of(lambda: ChipWarModel("historical", rng=next(seeds)).run())
@@ -105,6 +108,8 @@ def fan(
 ) -> tuple[float, tuple[float, float]]:
     """Best time of 3 requests with warm workers, and the workers' RSS and PSS (MB, summed)
     after them."""
+    from game.play.projection import Projector
+
     projector = Projector(seeds=futures, workers=workers, uncertain=uncertain)
     try:
         projector.warm_up(wait=True, timeout=120)
@@ -132,6 +137,9 @@ def main() -> int:
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; fan of {args.futures} futures from month {args.month}, "
           f"{args.workers} warm workers")
+    from game.sim.model import ChipWarModel
+    from game.sim.state import snapshot
+
     ref = reference()
     run = default_run()
     model = ChipWarModel("historical", rng=2022)

@@ -35,7 +35,7 @@ import numpy as np
 
 from game.config.experiment import SampledFuture, sampled_futures
 from game.sim.model import ChipWarModel
-from game.sim.runner import forget, spawn_pool
+from game.sim.runner import forget, settle, spawn_pool, sweep_up
 from game.sim.state import restore, snapshot
 
 if TYPE_CHECKING:
@@ -48,6 +48,9 @@ Snapshot = tuple[dict[str, Any], dict[str, np.ndarray]]  # game.state.snapshot's
 _BAND = (10.0, 50.0, 90.0)
 CLOSE_SECONDS = 5.0  # the longest Projector.close waits for a job in flight
 MAX_REMEMBERED_ENDS = 256  # end medians kept for the caller (see Projector.take_ends)
+# Packages the projection workers never load (runner.lean_worker): pandas would load pyarrow,
+# about 40 MB in each worker, for tables a projection never makes.
+HIDDEN = ("pyarrow",)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +99,7 @@ def _trajectories(
 ) -> tuple[list[str], list[str], list[np.ndarray]]:
     """Run every state to its horizon once per future. Returns the dates and bloc ids of the
     first state and, per state, frontier capability as an array [future, month, bloc]."""
+    settle()  # a worker's first job, if no warm-up reached it
     dates: list[str] = []
     blocs: list[str] = []
     out: list[np.ndarray] = []
@@ -117,6 +121,7 @@ def _trajectories(
                     month_dates.append(model.date)
             finally:
                 forget(model)  # a step that raises must not leave the world alive either
+                sweep_up()
             if k == 0 and not runs:
                 dates, blocs = month_dates, list(model.bloc_ids)
             runs.append(np.array(rows, float).reshape(len(rows), n_blocs))
@@ -250,6 +255,8 @@ def _warm(_: int = 0) -> float:
     model = ChipWarModel("historical", rng=0, months=2)
     model.step()
     forget(model)
+    del model
+    settle()
     return time.perf_counter() - t0
 
 
@@ -302,7 +309,7 @@ class Projector:
             raise RuntimeError("this Projector is closed")
         if self._pool is None:
             # Workers kept for good: a fresh one would import the model again (~1 s).
-            self._pool = spawn_pool(self.workers, max_tasks_per_child=None)
+            self._pool = spawn_pool(self.workers, max_tasks_per_child=None, hidden=HIDDEN)
         return self._pool
 
     def warm_up(self, wait: bool = False, timeout: float | None = 60.0) -> None:

@@ -20,9 +20,11 @@ when asked for.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -71,6 +73,33 @@ def forget(*models: ChipWarModel | None) -> None:
             ids.pop(model, None)
 
 
+_settled = False  # this worker's start-up objects are frozen out of the collector's sight
+
+
+def settle() -> None:
+    """In a long-lived worker process (never the main one): collect the garbage of start-up
+    once and freeze every object alive now (gc.freeze), so that `sweep_up` after each model
+    scans only what came since: about a millisecond instead of a full collection (60-90 ms).
+    Frozen objects are still freed when their last reference goes; only cycles among them
+    would never be, and there are none left once collected."""
+    global _settled
+    if _settled or mp.parent_process() is None:
+        return
+    gc.collect()
+    gc.freeze()
+    _settled = True
+
+
+def sweep_up() -> None:
+    """Free the models a settled worker has dropped. A world is a web of cycles (Mesa's agents
+    and their model refer to each other), so a forgotten model waits for a full collection,
+    which Python's default thresholds make rare: a projection worker held about 50 MB of dead
+    worlds after a few fans. A no-op outside a settled worker (a full collection there would
+    cost more than it frees)."""
+    if _settled:
+        gc.collect()
+
+
 def watch_parent(parent: int) -> None:
     """Run in each worker (and any helper process) as it starts: end it once the process that
     made it is gone. A parent stopped by SIGTERM or SIGKILL never shuts its pool down, and its
@@ -89,20 +118,41 @@ def watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
+def lean_worker(parent: int, hidden: tuple[str, ...]) -> None:
+    """watch_parent, in a worker that must never load the packages `hidden`: each is marked
+    absent (a None entry in sys.modules, Python's own way to say "not installed") before the
+    worker imports anything else. Why: pandas loads pyarrow whenever it is installed, about
+    40 MB of resident memory per process, and the game's projection workers (two of them,
+    kept for the whole game) never touch an Arrow table; sweeps' workers write Arrow and do
+    not use this."""
+    for name in hidden:
+        if name not in sys.modules:
+            sys.modules[name] = None  # type: ignore[assignment]
+    watch_parent(parent)
+
+
 def spawn_pool(
-    workers: int, max_tasks_per_child: int | None = MAX_TASKS_PER_CHILD
+    workers: int,
+    max_tasks_per_child: int | None = MAX_TASKS_PER_CHILD,
+    hidden: tuple[str, ...] = (),
 ) -> ProcessPoolExecutor:
     """A process pool of `workers` spawned processes, each of which ends with the process
     that made the pool however that one ends (`watch_parent`).
 
     `max_tasks_per_child=None` keeps workers for good: right for a long-lived pool whose jobs
-    must not pay the model's import time again (the game's projections)."""
+    must not pay the model's import time again (the game's projections). `hidden`: packages
+    the workers never load, to keep their memory down (see lean_worker)."""
+    if hidden:
+        initializer: Callable[..., None] = lean_worker
+        initargs: tuple[Any, ...] = (os.getpid(), tuple(hidden))
+    else:
+        initializer, initargs = watch_parent, (os.getpid(),)
     return ProcessPoolExecutor(
         max_workers=max(1, workers),
         mp_context=mp.get_context("spawn"),
         max_tasks_per_child=max_tasks_per_child,
-        initializer=watch_parent,
-        initargs=(os.getpid(),),
+        initializer=initializer,
+        initargs=initargs,
     )
 
 
