@@ -134,6 +134,9 @@ class ChipWarModel(mesa.Model):
         self.horizon = int(months) if months is not None else sc.months
         self.synthetic_labs, self.synthetic_brokers = int(synthetic_labs), int(synthetic_brokers)
         self.check_invariants = check_invariants
+        # False: the results tables are kept only where the month itself reads them (the bots'
+        # reviews, see _tables_read_next_month); projections, which read the frontier alone
+        self.record_tables = True
         values = self.world.parameter_values()
         values.update(sc.parameters)
         self.p = Params(values)
@@ -520,10 +523,26 @@ class ChipWarModel(mesa.Model):
     def _record(self) -> None:
         """The month's rows of the results and sales tables."""
         self.frontier_hist.append(self.frontier_now())
+        if not (self.record_tables or self._tables_read_next_month()):
+            return
         self.datacollector.collect(self)
         tables = self.datacollector.tables
         append_columns(tables["blocs"], bloc_columns(self))
         append_columns(tables["sales"], sales_columns(self))
+
+    def _tables_read_next_month(self) -> bool:
+        """Whether a bot reads this month's results rows as the next month starts: a reactive
+        bot reads the last rows (the target's gap and smuggled share) at its reviews, every
+        `bot_period_months`; an anticipating one reads the gap's trend, so every month's rows.
+        The rows read are computed from the same state whether or not the months between were
+        recorded (the gap's running means catch up on the whole frontier history), so a run
+        that skips the others moves exactly as one that records them all."""
+        strategies = {g.strategy for g in self.governments.values()} - {"none"}
+        if not strategies:
+            return False
+        if strategies != {"reactive"}:
+            return True
+        return (self.turn + 1) % int(self.p.bot_period_months) == 0
 
     # ------------------------------------------------------------------ compute and capability
     def measure_lab_compute(self) -> None:
