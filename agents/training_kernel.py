@@ -25,15 +25,15 @@ def _unit(x: float) -> float:
 
 
 @numba.njit(cache=True)
-def exponents(  # noqa: ANN201
-    ref_run_month,  # [L] int64
-    month,
-    scarcity,  # [B]
-    bloc,  # [L] int64
-    since_moe,
-    rich_share,
-    rich_lag_months,
-):
+def exponents(
+    ref_run_month: np.ndarray,  # [L] int64
+    month: int,
+    scarcity: np.ndarray,  # [B]
+    bloc: np.ndarray,  # [L] int64
+    since_moe: float,
+    rich_share: float,
+    rich_lag_months: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """The exponents of the month's two powers: [L] months since each lab's reference run / 12
     (capability.run_reach) and [L] its adoption of the training technique
     (capability.technique_adoption at its bloc's scarcity)."""
@@ -52,25 +52,25 @@ def exponents(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def run_month(  # noqa: ANN201
-    frontier,  # [L] bool
-    founded,  # [L] int64
-    month,
-    cluster_flops,  # [L]
-    run_share,
-    mfu,
-    seconds_per_month,
-    ref_run_flop,  # [L]
-    growth,  # [L] np.power(growth_per_year, since)
-    bloc,  # [L] int64
-    n_blocs,
-    run_months,
-    efficiency,  # [B]
-    gain,  # [L] technique_gain
-    own_efficiency,  # [L]
-    run_flop,  # [L] in/out
-    run_age,  # [L] int64 in/out
-):
+def run_month(
+    frontier: np.ndarray,  # [L] bool
+    founded: np.ndarray,  # [L] int64
+    month: int,
+    cluster_flops: np.ndarray,  # [L]
+    run_share: float,
+    mfu: float,
+    seconds_per_month: float,
+    ref_run_flop: np.ndarray,  # [L]
+    growth: np.ndarray,  # [L] np.power(growth_per_year, since)
+    bloc: np.ndarray,  # [L] int64
+    n_blocs: int,
+    run_months: int,
+    efficiency: np.ndarray,  # [B]
+    gain: np.ndarray,  # [L] technique_gain
+    own_efficiency: np.ndarray,  # [L]
+    run_flop: np.ndarray,  # [L] in/out
+    run_age: np.ndarray,  # [L] int64 in/out
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """train's runs: grows and bounds them (in place), and returns done [L] (runs that end),
     reach [L], eff [L] (their effective FLOP) and the log10 argument of capability_index."""
     n = frontier.size
@@ -101,28 +101,28 @@ def run_month(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def finish_runs(  # noqa: ANN201
-    done,  # [L] bool
-    reach,  # [L]
-    eff,  # [L]
-    log10_eff,  # [L] np.log10 of run_month's argument
-    points_per_decade,
-    share,  # [L] distillation_share
-    released,  # [B] released_foreign
-    gain,  # [L]
-    frontier,  # [L] bool
-    bloc,  # [L] int64
-    n_blocs,
-    month,
-    capability,  # [L] in/out
-    technique_gain,  # [L] in/out
-    best_eff_flop,  # [L] in/out
-    ref_run_flop,  # [L] in/out
-    ref_run_month,  # [L] int64 in/out
-    best_run_flop,  # [L] in/out
-    run_age,  # [L] int64 in/out
-    run_flop,  # [L] in/out
-):
+def finish_runs(
+    done: np.ndarray,  # [L] bool
+    reach: np.ndarray,  # [L]
+    eff: np.ndarray,  # [L]
+    log10_eff: np.ndarray,  # [L] np.log10 of run_month's argument
+    points_per_decade: float,
+    share: np.ndarray,  # [L] distillation_share
+    released: np.ndarray,  # [B] released_foreign
+    gain: np.ndarray,  # [L]
+    frontier: np.ndarray,  # [L] bool
+    bloc: np.ndarray,  # [L] int64
+    n_blocs: int,
+    month: int,
+    capability: np.ndarray,  # [L] in/out
+    technique_gain: np.ndarray,  # [L] in/out
+    best_eff_flop: np.ndarray,  # [L] in/out
+    ref_run_flop: np.ndarray,  # [L] in/out
+    ref_run_month: np.ndarray,  # [L] int64 in/out
+    best_run_flop: np.ndarray,  # [L] in/out
+    run_age: np.ndarray,  # [L] int64 in/out
+    run_flop: np.ndarray,  # [L] in/out
+) -> np.ndarray:
     """train's ended runs: the labs' new capability and what they keep of the run, in place;
     returns the labs whose model beat their bloc's frontier (ascending)."""
     n = done.size

@@ -17,7 +17,17 @@ import numpy as np
 
 # ---------------------------------------------------------------------------- the ledger
 @numba.njit(cache=True)
-def install_rows(stock, by_prov, held, produced, holder, chip, prov, slot, qty):  # noqa: ANN001, ANN201
+def install_rows(
+    stock: np.ndarray,
+    by_prov: np.ndarray,
+    held: np.ndarray,
+    produced: np.ndarray,
+    holder: np.ndarray,
+    chip: np.ndarray,
+    prov: np.ndarray,
+    slot: int,
+    qty: np.ndarray,
+) -> None:
     """Ledger.install_new: qty[k] chips into stock[holder, chip, prov, slot], the running
     totals and the chips produced."""
     for k in range(qty.size):
@@ -29,7 +39,9 @@ def install_rows(stock, by_prov, held, produced, holder, chip, prov, slot, qty):
 
 
 @numba.njit(cache=True)
-def stocked_cells(stock):  # noqa: ANN001, ANN201
+def stocked_cells(
+    stock: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """np.nonzero(stock) of the 4-D stock (C order) and the counts there."""
     n_h, n_c, n_p, n_s = stock.shape
     n = 0
@@ -57,7 +69,17 @@ def stocked_cells(stock):  # noqa: ANN001, ANN201
 
 
 @numba.njit(cache=True)
-def remove_failed(stock, by_prov, held, hh, cc, pp, ss, lost, n_chips):  # noqa: ANN001, ANN201
+def remove_failed(
+    stock: np.ndarray,
+    by_prov: np.ndarray,
+    held: np.ndarray,
+    hh: np.ndarray,
+    cc: np.ndarray,
+    pp: np.ndarray,
+    ss: np.ndarray,
+    lost: np.ndarray,
+    n_chips: int,
+) -> np.ndarray:
     """Ledger.fail after its draws: the lost chips out of their cells and the running totals;
     returns the chips lost per chip type."""
     out = np.zeros(n_chips, np.int64)
@@ -71,7 +93,9 @@ def remove_failed(stock, by_prov, held, hh, cc, pp, ss, lost, n_chips):  # noqa:
 
 
 @numba.njit(cache=True)
-def retire_slot(stock, by_prov, held, retired, s):  # noqa: ANN001, ANN201
+def retire_slot(
+    stock: np.ndarray, by_prov: np.ndarray, held: np.ndarray, retired: np.ndarray, s: int
+) -> np.ndarray:
     """Ledger.retire_cohort: the cohort in slot s leaves service; returns it per chip."""
     n_h, n_c, n_p, _ = stock.shape
     out = np.zeros(n_c, np.int64)
@@ -92,7 +116,16 @@ def retire_slot(stock, by_prov, held, retired, s):  # noqa: ANN001, ANN201
 
 
 @numba.njit(cache=True)
-def deliver_column(stock, by_prov, held, in_transit, holder_qty, chip, prov, slot):  # noqa: ANN001, ANN201
+def deliver_column(
+    stock: np.ndarray,
+    by_prov: np.ndarray,
+    held: np.ndarray,
+    in_transit: np.ndarray,
+    holder_qty: np.ndarray,
+    chip: int,
+    prov: int,
+    slot: int,
+) -> None:
     """Ledger.deliver: holder_qty[h] chips of one type out of transit into provenance prov."""
     total = 0
     for h in range(holder_qty.size):
@@ -105,7 +138,7 @@ def deliver_column(stock, by_prov, held, in_transit, holder_qty, chip, prov, slo
 
 
 @numba.njit(cache=True)
-def any_held(by_prov, holders, prov):  # noqa: ANN001, ANN201
+def any_held(by_prov: np.ndarray, holders: np.ndarray, prov: int) -> bool:
     """by_prov[holders, :, prov].any()."""
     for i in range(holders.size):
         h = holders[i]
@@ -116,7 +149,7 @@ def any_held(by_prov, holders, prov):  # noqa: ANN001, ANN201
 
 
 @numba.njit(cache=True)
-def held_by_provenance(by_prov):  # noqa: ANN001, ANN201
+def held_by_provenance(by_prov: np.ndarray) -> np.ndarray:
     """np.add.reduce(by_prov, axis=1): [holder, provenance] whole counts."""
     n_h, n_c, n_p = by_prov.shape
     out = np.zeros((n_h, n_p), by_prov.dtype)
@@ -129,7 +162,15 @@ def held_by_provenance(by_prov):  # noqa: ANN001, ANN201
 
 # ---------------------------------------------------------------------------- the books
 @numba.njit(cache=True)
-def sales_into(lab_bloc, n_blocs, rental_bloc, got_d, got_r, per_lab, sales_units):  # noqa: ANN001, ANN201
+def sales_into(
+    lab_bloc: np.ndarray,
+    n_blocs: int,
+    rental_bloc: int,
+    got_d: np.ndarray,
+    got_r: np.ndarray,
+    per_lab: np.ndarray,
+    sales_units: np.ndarray,
+) -> tuple[bool, np.ndarray, np.ndarray]:
     """MonthBooks.record_sales: returns (True, revenue by bloc, chips bought per chip) and adds
     the [chip, bloc] units sold to sales_units (rentals billed to rental_bloc, if >= 0); or
     (False, ...) having touched nothing if a lab's bloc is out of range (numpy's path then)."""
@@ -157,8 +198,18 @@ def sales_into(lab_bloc, n_blocs, rental_bloc, got_d, got_r, per_lab, sales_unit
 
 
 @numba.njit(cache=True)
-def flows_into(flows, lab_country, lab, maker_country, prov, qty, host_country, rented_lab,  # noqa: ANN001, ANN201
-               rented_qty, rented_prov):
+def flows_into(
+    flows: np.ndarray,
+    lab_country: np.ndarray,
+    lab: np.ndarray,
+    maker_country: np.ndarray,
+    prov: np.ndarray,
+    qty: np.ndarray,
+    host_country: int,
+    rented_lab: np.ndarray,
+    rented_qty: np.ndarray,
+    rented_prov: int,
+) -> None:
     """MonthBooks.record_flows: purchases from the maker's country to the buyer's, rentals
     (host_country >= 0) from the host's country to the renter's."""
     for k in range(qty.size):
@@ -169,7 +220,15 @@ def flows_into(flows, lab_country, lab, maker_country, prov, qty, host_country, 
 
 
 @numba.njit(cache=True)
-def leg_into(flows, src, src_one, dst, dst_one, qty, prov):  # noqa: ANN001, ANN201
+def leg_into(
+    flows: np.ndarray,
+    src: np.ndarray,
+    src_one: int,
+    dst: np.ndarray,
+    dst_one: int,
+    qty: np.ndarray,
+    prov: int,
+) -> None:
     """MonthBooks.record_smuggling: qty[k] chips from src[k] (or src_one, where src is empty)
     to dst[k] (or dst_one)."""
     for k in range(qty.size):
