@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from game.core.cluster_kernel import largest_cluster_kernel
+from game.core.gap_kernel import cycle_append, gaps_into, leader_extend
 from game.core.ledger import SITES
 
 SECONDS_PER_MONTH = 365.25 * 24 * 3600 / 12
@@ -128,7 +129,8 @@ def cycle_mean(history: np.ndarray, window: int) -> np.ndarray:
 class RunningCycleMean:
     """cycle_mean of a history that grows a month at a time, kept up as it grows: the same
     sums in the same order as cycle_mean (running totals, then the window's difference), so
-    the same numbers to the last bit, without adding up the whole history again each month."""
+    the same numbers to the last bit, without adding up the whole history again each month.
+    Each month's sums and mean in one compiled kernel (game/core/gap_kernel.py)."""
 
     def __init__(self, window: int) -> None:
         self.window = max(1, int(window))
@@ -136,10 +138,8 @@ class RunningCycleMean:
 
     def _start(self, source: list[np.ndarray] | None) -> None:
         """Empty sums, for the history `source`."""
-        # running sums per month, in Python floats and ints: a row is a handful of blocs, and
-        # the same IEEE additions on them cost a fraction of a dozen numpy calls a month
-        self._total: list[list[float]] = []
-        self._count: list[list[int]] = []
+        self._total = np.zeros((0, 0))  # [month + 1, bloc] running sums, row 0 zeros
+        self._count = np.zeros((0, 0), np.int64)
         self._rows: np.ndarray | None = None
         self._n = 0
         self._source = source
@@ -151,24 +151,11 @@ class RunningCycleMean:
         if history is not self._source or len(history) < self._n:
             self._start(history)
         for h in history[self._n :]:
-            values = np.asarray(h, float).ravel().tolist()
-            if not self._total:
-                self._total.append([0.0] * len(values))
-                self._count.append([0] * len(values))
-            ok = [math.isfinite(v) for v in values]
-            self._total.append(
-                [t + (v if f else 0.0) for t, v, f in zip(self._total[-1], values, ok, strict=True)]
-            )
-            self._count.append([c + f for c, f in zip(self._count[-1], ok, strict=True)])
-            i = len(self._total) - 1
-            lo = max(i - self.window, 0)
-            row = [
-                (t - t0) / (c - c0) if c - c0 > 0 else math.nan
-                for t, t0, c, c0 in zip(
-                    self._total[i], self._total[lo], self._count[i], self._count[lo], strict=True
-                )
-            ]
-            self._append(np.array(row, float).reshape(np.shape(h)))
+            values = np.asarray(h, float).ravel()
+            self._make_room(values.size)
+            assert self._rows is not None
+            cycle_append(self._total, self._count, self._rows, self._n + 1, self.window, values)
+            self._n += 1
         assert self._rows is not None
         return self._rows[: self._n]
 
@@ -178,14 +165,19 @@ class RunningCycleMean:
         assert self._rows is not None
         return self._leader.update(self._rows[: self._n, column], column)
 
-    def _append(self, row: np.ndarray) -> None:
-        if self._rows is None or self._n == len(self._rows):
-            grown = np.full((max(16, 2 * self._n), row.size), np.nan)
-            if self._rows is not None:
-                grown[: self._n] = self._rows[: self._n]
-            self._rows = grown
-        self._rows[self._n] = row
-        self._n += 1
+    def _make_room(self, width: int) -> None:
+        """Room for one more month (capacity doubled when full)."""
+        if self._rows is not None and self._n < len(self._rows):
+            return
+        size = max(16, 2 * self._n)
+        rows = np.full((size, width), np.nan)
+        total = np.zeros((size + 1, width))
+        count = np.zeros((size + 1, width), np.int64)
+        if self._rows is not None:
+            rows[: self._n] = self._rows[: self._n]
+            total[: self._n + 1] = self._total[: self._n + 1]
+            count[: self._n + 1] = self._count[: self._n + 1]
+        self._rows, self._total, self._count = rows, total, count
 
 
 def leader_path(series: np.ndarray) -> np.ndarray:
@@ -215,16 +207,18 @@ class RunningLeaderPath:
     """leader_path of a series that grows a month at a time, kept up as it grows. Why: the
     results read the gap every month, and leader_path over the whole history each time made
     the run quadratic in its months. Each month adds its running best; a new record redraws
-    only the stretch since the previous one, with np.interp between those two records alone,
-    which is what np.interp over all records computes there (each point from its own segment's
-    two ends), so the path is the same to the last bit."""
+    only the stretch since the previous one, with np.interp's formula between those two
+    records alone, which is what np.interp over all records computes there (each point from
+    its own segment's two ends), so the path is the same to the last bit. The months in one
+    compiled kernel (game/core/gap_kernel.py)."""
 
     def __init__(self) -> None:
         self._start(-1)
 
     def _start(self, column: int) -> None:
         self.column = column
-        self._lead: list[float] = []  # running best, -inf before the first model
+        self._n = 0
+        self._lead = np.empty(0)  # running best, -inf before the first model
         self._path = np.empty(0)
         self._last = -1  # the latest record (month index), -1 before the first
 
@@ -232,28 +226,18 @@ class RunningLeaderPath:
         """leader_path(series), for a series that only grew since the last call with the same
         `column` (another column, or a shorter series, starts again)."""
         n = len(series)
-        if column != self.column or n < len(self._lead):
+        if column != self.column or n < self._n:
             self._start(column)
         if len(self._path) < n:
-            grown = np.empty(max(16, 2 * n))
-            grown[: len(self._lead)] = self._path[: len(self._lead)]
-            self._path = grown
-        lead, path = self._lead, self._path
-        for t in range(len(lead), n):
-            v = float(series[t])
-            v = -math.inf if v != v else v
-            best = max(lead[-1], v) if lead else v  # no NaN left: max is np.fmax
-            rises = not lead or best > lead[-1]
-            lead.append(best)
-            path[t] = best
-            if rises and math.isfinite(best):
-                if self._last >= 0:
-                    lo = self._last
-                    path[lo + 1 : t + 1] = np.interp(
-                        np.arange(lo + 1, t + 1), [lo, t], [lead[lo], best]
-                    )
-                self._last = t
-        return path[:n]
+            size = max(16, 2 * n)
+            lead, path = np.empty(size), np.empty(size)
+            lead[: self._n] = self._lead[: self._n]
+            path[: self._n] = self._path[: self._n]
+            self._lead, self._path = lead, path
+        values = np.asarray(series, float)
+        self._last = leader_extend(values, self._lead, self._path, self._n, n, self._last)
+        self._n = n
+        return self._path[:n]
 
 
 def gap_months(
@@ -270,31 +254,18 @@ def gap_months(
     the leader's capability is extrapolated back at `points_per_month_before` (the pre-2022 trend).
     `lead`: the leader's path already computed (RunningLeaderPath), if the caller keeps it.
 
-    The blocs (a handful) are read one at a time in Python floats after one search: the same
-    IEEE operations on the same numbers as the array form, at a fraction of its twenty-odd
-    numpy calls on arrays of four (the results ask it every month).
+    The blocs (a handful) are read one at a time in a compiled kernel (game/core/gap_kernel.py)
+    after a search each: the same IEEE operations on the same numbers as the array form, at a
+    fraction of its twenty-odd numpy calls on arrays of four (the results ask it every month).
     """
     if lead is None:
         lead = leader_path(history[:, leader])
-    now = len(lead) - 1
+    if not len(lead):
+        raise ValueError("gap_months needs at least one month of the leader's path")
     c = np.asarray(current, float)
-    # first month the leader was >= each c
-    found = lead.searchsorted(c, side="left").ravel().tolist()  # np.searchsorted's own call
-    top, start = float(lead[-1]), float(lead[0])
-    per_month = points_per_month_before
-    out: list[float] = []
-    for cv, i in zip(c.ravel().tolist(), found, strict=True):
-        if cv != cv:  # NaN: no model
-            out.append(math.nan)
-        elif cv >= top:
-            out.append(0.0)
-        elif i == 0:  # behind the leader's first month: the trend before it
-            out.append(now + ((start - cv) / per_month if per_month > 0 else 0.0))
-        else:
-            lo, hi = float(lead[i - 1]), float(lead[i])
-            frac = (cv - lo) / (hi - lo) if math.isfinite(lo) and hi > lo else 1.0
-            out.append(now - (i - 1 + frac))
-    return np.array(out, float).reshape(c.shape)
+    out = np.empty(c.size)
+    gaps_into(c.ravel(), np.asarray(lead, float), float(points_per_month_before), out)
+    return out.reshape(c.shape)
 
 
 def bloc_frontier(

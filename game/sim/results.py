@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from game.core.capability import gap_months
+from game.core.gap_kernel import leader_of
 from game.core.ledger import PROVENANCES
 from game.sim.record_kernel import FLOAT_ROWS, INT_ROWS, bloc_table
 
@@ -147,9 +148,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
 def _gaps(model: ChipWarModel, n_blocs: int) -> np.ndarray:
     """[bloc] gap_months of this month's smoothed frontier behind its leader's path."""
     smoothed = model.smoothed_frontier()
-    now = smoothed[-1].tolist()
-    # np.argmax with NaN as -inf: the first bloc at the highest smoothed frontier
-    leader = max(range(n_blocs), key=lambda b: -math.inf if now[b] != now[b] else now[b])
+    leader = leader_of(smoothed[-1])  # the first bloc at the highest (NaN as -inf)
     ppm = model.p.capability_points_per_decade * model.p.prehistory_growth_oom / 12.0
     return gap_months(smoothed[-1], smoothed, leader, ppm, lead=model.leader_path(leader))
 
