@@ -1,12 +1,15 @@
 """The vendors' array cascades (agents/vendor.py) as numba kernels giving the numpy references'
 numbers bit for bit: the output averaged over each vendor's mix (per_chip_all, per_chip), the
-mixes the month's orders move (record_demand_all) and the pre-orders booked ahead of a launch
-(preorders' logit and sums). Each is a handful of numpy calls on a [vendor, chip] or
-[lab, chip] table, asked several times a month.
+mixes the month's orders move (record_demand_all) and with them every vendor's demand ratio and
+planned demand (tell_demand), the pre-orders booked ahead of a launch (preorders' logit and
+sums), SMIC's wafer capacity, the markets a vendor remembers and the chips a closed market
+lost. Each is a handful of numpy calls on a [vendor, chip], [country, chip] or [lab, chip]
+table, asked several times a month, where numpy's per-call cost is the whole cost.
 
-What stays in numpy: the pre-orders' np.log of value per dollar and the logit's np.exp. How the
-kernels keep numpy's numbers: game/core/exact.py. tests/agents/test_kernels_rec.py holds them
-to the references on real months.
+What stays in numpy: the pre-orders' np.log of value per dollar and the logit's np.exp, and the
+die yield's np.exp. How the kernels keep numpy's numbers: game/core/exact.py.
+tests/agents/test_kernels_rec.py and tests/agents/test_kernels_vendors.py hold them to the
+references on real months.
 """
 
 from __future__ import annotations
