@@ -307,6 +307,14 @@ class ChipVendor(mesa.Agent):
         self._markets_key: tuple[Any, ...] | None = None  # what free_before was derived from
         self.variants_made = 0
 
+    @staticmethod
+    def tell_all(
+        vendors: list[ChipVendor], units: np.ndarray, capacity: np.ndarray, asked: np.ndarray
+    ) -> None:
+        """What the month's orders tell every vendor (tell_demand), under the class the model
+        already names."""
+        tell_demand(vendors, units, capacity, asked)
+
     # ------------------------------------------------------------------ monthly decisions
     def step(self) -> None:
         for item in self.model.scheduled(self.vendor_id):  # the vendor's own dated decisions

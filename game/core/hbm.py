@@ -9,7 +9,6 @@ spread the stockpile over `hbm_stockpile_runway_months` rather than spend it at 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,12 +18,6 @@ from game.core.fab import growth_factor, logistic_step
 from game.core.params import Params
 
 CXMT_REFERENCE = "2026-01"  # cxmt_hbm_stacks_2026 is CXMT's HBM output at the start of 2026
-
-
-@functools.lru_cache(maxsize=16)
-def _log(x: float) -> float:
-    """float(np.log(x)), kept: CXMT's growth rate is the same number every month."""
-    return float(np.log(x))
 
 
 @dataclass
@@ -58,7 +51,7 @@ class HbmSupply:
             p.fab_tool_growth_penalty * fab_controls + p.hbm_control_growth_penalty * controlled,
             p.subsidy_capacity_effect * subsidy,
         )
-        log_g = _log(p.cxmt_hbm_growth) * f
+        log_g = float(np.log(p.cxmt_hbm_growth)) * f
         self.domestic = logistic_step(self.domestic, p.cxmt_hbm_ceiling, log_g, 1.0)
 
     def available(self, runway_months: float) -> float:

@@ -35,7 +35,7 @@ from agents import lab as lab_phase
 from agents.broker import Broker, BrokerTable
 from agents.government import Government
 from agents.lab import AILab, LabTable
-from agents.vendor import ChipVendor, record_demand_all, tell_demand
+from agents.vendor import ChipVendor, record_demand_all
 from game.config.commands import PolicyChange, check_change
 from game.config.dates import format_month, month_of_year, parse_month, year_of
 from game.config.errors import CommandError, InputError, Problem
@@ -466,10 +466,10 @@ class ChipWarModel(mesa.Model):
         """Each vendor hears what buyers asked of it this month: the demand it plans for, and
         the mix of its chips its capacity and HBM needs are counted in. The units asked of each
         vendor from a compiled kernel (game/sim/month_kernel.py), what they move from another
-        (agents/vendor_kernel.py, tell_demand): the reference's numbers."""
+        (agents/vendor.py, tell_demand): the reference's numbers."""
         asked, chips = self.books.asked_per_chip, self.chips
         units = vendor_units(chips.vendor, chips.used, asked, len(self.vendors))
-        tell_demand(self.vendors, units, self.view.vendor_capacity, asked)
+        ChipVendor.tell_all(self.vendors, units, self.view.vendor_capacity, asked)
 
     def _tell_vendors_demand_reference(self) -> None:
         """The rule in numpy, which _tell_vendors_demand reproduces bit for bit: read this one."""

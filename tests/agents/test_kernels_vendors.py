@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import agents.vendor as vendor
-import game.sim.model as sim_model
 from agents.vendor import ChipVendor
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
@@ -117,7 +116,7 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         seen["differ"] += got != want
         return got
 
-    monkeypatch.setattr(sim_model, "tell_demand", tell_both)
+    monkeypatch.setattr(vendor, "tell_demand", tell_both)
     monkeypatch.setattr(ChipVendor, "wafer_capacity", wafer_both)
     monkeypatch.setattr(ChipVendor, "_lost", lost_both)
     monkeypatch.setattr(ChipVendor, "remember_markets", remember_both)
