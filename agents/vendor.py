@@ -16,6 +16,7 @@ the binding threshold.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import operator
 from typing import TYPE_CHECKING, Any
@@ -25,17 +26,27 @@ import numpy as np
 
 from agents.lab import ported_shares
 from agents.vendor_kernel import (
+    demand_kernel,
+    free_markets,
+    lost_chips,
     new_mixes,
     per_chip_all_kernel,
     per_chip_kernel,
     preorder_logits,
     preorder_spend,
+    wafer_capacity_kernel,
 )
 from game.config.commands import variant_id
 from game.config.dates import parse_month
 from game.config.texts import text as tr
 from game.core.catalogue import NEVER
-from game.core.fab import growth_factor, learn_defects, logistic_step, wafers_per_chip
+from game.core.fab import (
+    growth_factor,
+    learn_defects,
+    logistic_step,
+    wafer_terms,
+    wafers_per_chip,
+)
 from game.core.market import clip_float, softmax_rows
 from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
 
@@ -182,6 +193,49 @@ def record_demand_all(
         _MIXES[0], _MIXES[1] = [v.mix for v in vendors], (mixes, _all_mixed(len(vendors)))
 
 
+def tell_demand(
+    vendors: list[ChipVendor], units: np.ndarray, capacity: np.ndarray, asked: np.ndarray
+) -> None:
+    """record_demand_all from the month's arrays ([vendor] units asked and capacity, [chip]
+    asked): every vendor's demand ratio, planned demand and new mix from one compiled kernel
+    (agents/vendor_kernel.py), record_demand_all_reference's numbers. Vendors whose index is
+    not their place, or a mix of another size, take record_demand_all's way."""
+    n = len(vendors)
+    if n == 0:
+        return
+    chip_vendor = vendors[0].model.chips.vendor
+    table = _mix_table(vendors, chip_vendor.size)
+    if table is None or units.size != n or [v.index for v in vendors] != _places(n):
+        record_demand_all(vendors, units.tolist(), capacity.tolist(), asked)
+        return
+    ratio, heard, mixes = demand_kernel(
+        chip_vendor,
+        units,
+        np.asarray(asked, float),
+        np.asarray(capacity, float),
+        np.array([v.recent_demand for v in vendors], float),
+        table[0],
+        table[1],
+        DEMAND_SMOOTHING,
+    )
+    every = True  # every vendor had orders: its mix is a row of the new table
+    rows = zip(vendors, ratio.tolist(), heard.tolist(), units.tolist(), mixes, strict=True)
+    for v, r, h, u, mix in rows:
+        v.demand_ratio, v.recent_demand = r, h  # as record_demand sets them (Python floats)
+        if u > 0:
+            v.mix = mix
+        else:
+            every = False
+    if every:
+        _MIXES[0], _MIXES[1] = [v.mix for v in vendors], (mixes, _all_mixed(n))
+
+
+@functools.lru_cache(maxsize=4)
+def _places(n: int) -> list[int]:
+    """[0, 1, ..., n - 1]: the indices of vendors listed in index order (never written)."""
+    return list(range(n))
+
+
 def record_demand_all_reference(
     vendors: list[ChipVendor], units: list[float], capacity: list[float], asked: np.ndarray
 ) -> None:
@@ -253,6 +307,14 @@ class ChipVendor(mesa.Agent):
         self._markets_key: tuple[Any, ...] | None = None  # what free_before was derived from
         self.variants_made = 0
 
+    @staticmethod
+    def tell_all(
+        vendors: list[ChipVendor], units: np.ndarray, capacity: np.ndarray, asked: np.ndarray
+    ) -> None:
+        """What the month's orders tell every vendor (tell_demand), under the class the model
+        already names."""
+        tell_demand(vendors, units, capacity, asked)
+
     # ------------------------------------------------------------------ monthly decisions
     def step(self) -> None:
         for item in self.model.scheduled(self.vendor_id):  # the vendor's own dated decisions
@@ -297,9 +359,9 @@ class ChipVendor(mesa.Agent):
         model, chips, p = self.model, self.model.chips, self.model.p
         month = model.month
         last = month + p.preorder_lead_months
-        _, designs, released = self._own_chips()
-        if not any(month <= r <= last for r in released):
+        if not self._launch_within(month, last):
             return 0.0  # most months: no launch of the vendor's own within the lead
+        designs = self._own_chips()[1]
         view, labs = model.view, model.labs
         with np.errstate(divide="ignore"):
             log_value = np.log(view.purchase_value / view.price[None, :])
@@ -375,10 +437,19 @@ class ChipVendor(mesa.Agent):
             mine = chips.vendor == self.index
             designs = chips.used & mine & (chips.variant_of < 0)
             released = [int(r) for r in chips.released[designs]]
-            for a in (mine, designs):
+            made = chips.used & mine  # what its output is averaged over (per_chip)
+            for a in (mine, designs, made):
                 a.flags.writeable = False
-            self._own = (key, (mine, designs, released), chips)
+            self._own = (key, (mine, designs, released), chips, made, sorted(released))
         return self._own[1]
+
+    def _launch_within(self, month: int, last: float) -> bool:
+        """Whether one of the vendor's own designs is released in [month, last]: the first
+        release from `month` on, in the sorted releases _own_chips keeps, is by `last`."""
+        self._own_chips()
+        releases = self._own[4]  # type: ignore[index]
+        i = bisect.bisect_left(releases, month)
+        return i < len(releases) and releases[i] <= last
 
     def _grow_fab(self) -> None:
         """A month of SMIC: wafer capacity grows logistically toward smic_wafer_ceiling at the
@@ -402,10 +473,32 @@ class ChipVendor(mesa.Agent):
         return p.ascend_wafer_share + (p.ascend_wafer_share_max - p.ascend_wafer_share) * subsidy
 
     def wafer_capacity(self) -> float:
-        """Chips a month SMIC's wafers allow: wafers x AI share / wafers a chip of this
-        vendor's mix takes (dies per package over good dies per wafer)."""
+        """Chips a month SMIC's wafers allow: wafer_capacity_reference's number from one
+        compiled kernel after the yield's exp, which stays numpy's (agents/vendor_kernel.py)."""
         chips = self.model.chips
-        per_chip = self.per_chip(wafers_per_chip(chips.die_area, self.defects))
+        mix = self.mix
+        if mix is not None and (mix.shape != chips.used.shape or mix.dtype != np.float64):
+            return self.wafer_capacity_reference()  # a mix of another size: as the rule says
+        dies, gross, die_yield = wafer_terms(chips.die_area, self.defects)
+        self._own_chips()
+        return wafer_capacity_kernel(
+            dies,
+            gross,
+            die_yield,
+            self._own[3],  # type: ignore[index]  # chips.used & mine, kept with the revision
+            chips.on_sale(self.model.month),
+            _NO_MIX if mix is None else mix,
+            mix is not None,
+            self.wafers,
+            self.wafer_share(),
+        )
+
+    def wafer_capacity_reference(self) -> float:
+        """Chips a month SMIC's wafers allow: wafers x AI share / wafers a chip of this
+        vendor's mix takes (dies per package over good dies per wafer). The rule in numpy,
+        which wafer_capacity's kernel reproduces bit for bit: read this one."""
+        chips = self.model.chips
+        per_chip = self.per_chip_reference(wafers_per_chip(chips.die_area, self.defects))
         return self.wafers * self.wafer_share() / per_chip if per_chip > 0 else 0.0
 
     def per_chip(self, values: np.ndarray) -> float:
@@ -468,11 +561,18 @@ class ChipVendor(mesa.Agent):
         if self._markets_key is not None and self._markets_key[0] == key:
             self.free_before = self._markets_key[1]
             return
-        mine = on_sale & self._own_chips()[0] & view.subject
-        free_before = (view.country_access >= 1.0) & mine[None, :]
+        # free_table_reference's table from a compiled kernel (agents/vendor_kernel.py)
+        free_before = free_markets(view.country_access, on_sale, self._own_chips()[0], view.subject)
         free_before.flags.writeable = False
         self.free_before = free_before
         self._markets_key = (key, free_before, (view.country_access, view.subject))
+
+    def free_table_reference(self) -> np.ndarray:
+        """[country, chip] remember_markets' table, made anew in numpy: the rule, which its
+        kernel (agents/vendor_kernel.py, free_markets) reproduces; read this one."""
+        view, chips = self.model.view, self.model.chips
+        mine = chips.on_sale(self.model.month) & self._own_chips()[0] & view.subject
+        return (view.country_access >= 1.0) & mine[None, :]
 
     def _variants(self) -> None:
         model = self.model
@@ -481,9 +581,9 @@ class ChipVendor(mesa.Agent):
         allowed = bool(model.policy.get("make_compliant_variants", self.vendor_id))
         before = self.free_before
         self.remember_markets()
-        # Under an embargo no derated chip is sellable either: nothing to design for.
-        closed = market >= 0 and view.tier[market] == EMBARGOED
-        if market < 0 or not allowed or before is None or closed:
+        # Under an embargo no derated chip is sellable either: nothing to design for (the
+        # tier is read last: the checks before it are cheaper, and none has a side effect).
+        if market < 0 or not allowed or before is None or view.tier[market] == EMBARGOED:
             self.pending = []
             return
         free = self.free_before[market]
@@ -492,21 +592,9 @@ class ChipVendor(mesa.Agent):
             # launches or leaves sale this month: nothing is caught, launched or retired.
             self._finish_designs(market, free)
             return
-        on_sale = chips.on_sale(model.month) & self._own_chips()[0]
-        # A new flagship launched into a closed market calls for a variant only if the vendor
-        # has none on sale there (MI300X -> an MI308-like part; not H200 while H20 sells).
-        has_variant = np.logical_or.reduce(free & (chips.variant_of >= 0), axis=None)
-        launched = (
-            on_sale & (chips.available_from == model.month) & (chips.variant_of < 0) & ~has_variant
-        )
-        # A variant that sold there and leaves sale this month (a designed one goes with its
-        # parent's die, see ChipTable.add_variant) takes the vendor's product out of the market
-        # as surely as a rule would: its successor is designed from a chip still being made.
-        retired = before[market] & (chips.variant_of >= 0) & (chips.end_of_sale == model.month)
-        caught = (before[market] | launched) & on_sale & ~free & view.subject
-        lost = (caught | retired).nonzero()[0].tolist()
+        lost, retired = self._lost(market, before[market], free)
         ready = model.month + int(model.p.variant_lag_months)
-        for c in lost:
+        for c in lost.tolist():
             parent = self._parent_for(int(c), ready)
             if parent >= 0 and all(d["parent"] != parent for d in self.pending):
                 self.pending.append({"parent": parent, "lost": int(c), "ready": ready})
@@ -530,9 +618,49 @@ class ChipVendor(mesa.Agent):
                 )
         self._finish_designs(market, free)
 
+    def _lost(
+        self, market: int, before: np.ndarray, free: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """_lost_reference's answer from a compiled kernel (agents/vendor_kernel.py)."""
+        chips = self.model.chips
+        return lost_chips(
+            chips.on_sale(self.model.month),
+            self._own_chips()[0],
+            chips.available_from,
+            chips.variant_of,
+            chips.end_of_sale,
+            before,
+            free,
+            self.model.view.subject,
+            self.model.month,
+        )
+
+    def _lost_reference(
+        self, market: int, before: np.ndarray, free: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """([n] the chips the market lost this month, [chip] which retired), from `before` and
+        `free` [chip], the market's free access last month and now. The rule in numpy, which
+        _lost's kernel reproduces bit for bit: read this one."""
+        model, chips = self.model, self.model.chips
+        on_sale = chips.on_sale(model.month) & self._own_chips()[0]
+        # A new flagship launched into a closed market calls for a variant only if the vendor
+        # has none on sale there (MI300X -> an MI308-like part; not H200 while H20 sells).
+        has_variant = np.logical_or.reduce(free & (chips.variant_of >= 0), axis=None)
+        launched = (
+            on_sale & (chips.available_from == model.month) & (chips.variant_of < 0) & ~has_variant
+        )
+        # A variant that sold there and leaves sale this month (a designed one goes with its
+        # parent's die, see ChipTable.add_variant) takes the vendor's product out of the market
+        # as surely as a rule would: its successor is designed from a chip still being made.
+        retired = before & (chips.variant_of >= 0) & (chips.end_of_sale == model.month)
+        caught = (before | launched) & on_sale & ~free & model.view.subject
+        return (caught | retired).nonzero()[0], retired
+
     def _finish_designs(self, market: int, free: np.ndarray) -> None:
         """Release the designs ready this month whose market is still closed to what they
         replace and has no variant of their parent yet."""
+        if not self.pending:
+            return
         model, chips = self.model, self.model.chips
         ready = [d for d in self.pending if d["ready"] <= model.month]
         if not ready:

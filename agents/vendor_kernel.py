@@ -1,12 +1,15 @@
 """The vendors' array cascades (agents/vendor.py) as numba kernels giving the numpy references'
 numbers bit for bit: the output averaged over each vendor's mix (per_chip_all, per_chip), the
-mixes the month's orders move (record_demand_all) and the pre-orders booked ahead of a launch
-(preorders' logit and sums). Each is a handful of numpy calls on a [vendor, chip] or
-[lab, chip] table, asked several times a month.
+mixes the month's orders move (record_demand_all) and with them every vendor's demand ratio and
+planned demand (tell_demand), the pre-orders booked ahead of a launch (preorders' logit and
+sums), SMIC's wafer capacity, the markets a vendor remembers and the chips a closed market
+lost. Each is a handful of numpy calls on a [vendor, chip], [country, chip] or [lab, chip]
+table, asked several times a month, where numpy's per-call cost is the whole cost.
 
-What stays in numpy: the pre-orders' np.log of value per dollar and the logit's np.exp. How the
-kernels keep numpy's numbers: game/core/exact.py. tests/agents/test_kernels_rec.py holds them
-to the references on real months.
+What stays in numpy: the pre-orders' np.log of value per dollar and the logit's np.exp, and the
+die yield's np.exp. How the kernels keep numpy's numbers: game/core/exact.py.
+tests/agents/test_kernels_rec.py and tests/agents/test_kernels_vendors.py hold them to the
+references on real months.
 """
 
 from __future__ import annotations
@@ -172,3 +175,112 @@ def booked_spend(share, coming, price, growth_kind, lab_access, ported, has_port
         booked = reduce_sum(row, n)
         spend[i] = budget[i] * booked if buyers[i] else 0.0
     return reduce_sum(spend, L)
+
+
+@numba.njit(cache=True)
+def demand_kernel(
+    chip_vendor: np.ndarray,
+    units: np.ndarray,
+    asked: np.ndarray,
+    capacity: np.ndarray,
+    recent: np.ndarray,
+    old: np.ndarray,
+    has_mix: np.ndarray,
+    smoothing: float,
+):
+    """record_demand_all_reference for vendors whose index is their place (units [V] asked of
+    each, capacity [V], recent [V] the demand each planned for, old [V, C] the mixes, rows
+    unread where has_mix [V] is False): ([V] demand ratio, [V] the demand each now plans for,
+    [V, C] the new mixes: the rows of vendors with orders, the others unwritten)."""
+    V = units.size
+    C = chip_vendor.size
+    ratio = np.empty(V)
+    heard = np.empty(V)
+    mixes = np.empty((V, C))
+    for v in range(V):
+        u = units[v]
+        ratio[v] = u / capacity[v] if capacity[v] > 0 else 0.0
+        heard[v] = recent[v] + smoothing * (u - recent[v])
+        if u > 0:
+            for c in range(C):
+                share = (asked[c] if chip_vendor[c] == v else 0.0) / u
+                if has_mix[v]:
+                    mixes[v, c] = old[v, c] + smoothing * (share - old[v, c])
+                else:
+                    mixes[v, c] = share
+    return ratio, heard, mixes
+
+
+@numba.njit(cache=True)
+def wafer_capacity_kernel(
+    dies: np.ndarray,
+    gross: np.ndarray,
+    die_yield: np.ndarray,
+    mine: np.ndarray,
+    on_sale: np.ndarray,
+    mix: np.ndarray,
+    has_mix: bool,
+    wafers: float,
+    share: float,
+) -> float:
+    """ChipVendor.wafer_capacity_reference after the yield's exp (die_yield: numpy's): the
+    wafers a chip takes (fab.wafers_per_chip: dies over good dies, infinite where no die is
+    good), averaged over the vendor's mix (per_chip_kernel: mine [C] the chips it makes,
+    on_sale [C] all chips on sale), and the chips a month its wafers give."""
+    C = dies.size
+    per = np.empty(C)
+    selling = np.empty(C, np.bool_)
+    for c in range(C):
+        good = gross[c] * die_yield[c]
+        per[c] = dies[c] / np_maximum(good, 1e-300) if good > 0 else np.inf
+        selling[c] = mine[c] and on_sale[c]
+    per_chip = per_chip_kernel(mine, selling, mix, has_mix, per)
+    return wafers * share / per_chip if per_chip > 0 else 0.0
+
+
+@numba.njit(cache=True)
+def free_markets(
+    access: np.ndarray, on_sale: np.ndarray, mine: np.ndarray, subject: np.ndarray
+) -> np.ndarray:
+    """ChipVendor.remember_markets' [country, chip] table: could the country buy the chip
+    freely (access at least 1), among the vendor's chips on sale that the rules are about."""
+    K, C = access.shape
+    out = np.empty((K, C), np.bool_)
+    for k in range(K):
+        for c in range(C):
+            out[k, c] = access[k, c] >= 1.0 and on_sale[c] and mine[c] and subject[c]
+    return out
+
+
+@numba.njit(cache=True)
+def lost_chips(
+    on_sale: np.ndarray,
+    mine: np.ndarray,
+    available_from: np.ndarray,
+    variant_of: np.ndarray,
+    end_of_sale: np.ndarray,
+    before: np.ndarray,
+    free: np.ndarray,
+    subject: np.ndarray,
+    month: int,
+):
+    """ChipVendor._lost_reference from its arrays ([chip] each; before and free the market's
+    row of last month's and this month's free access): ([n] the chips lost to the market in
+    chip order, [chip] retired)."""
+    C = on_sale.size
+    has_variant = False
+    for c in range(C):
+        if free[c] and variant_of[c] >= 0:
+            has_variant = True
+    retired = np.empty(C, np.bool_)
+    lost = np.empty(C, np.int64)
+    n = 0
+    for c in range(C):
+        sells = on_sale[c] and mine[c]
+        launched = sells and available_from[c] == month and variant_of[c] < 0 and not has_variant
+        retired[c] = before[c] and variant_of[c] >= 0 and end_of_sale[c] == month
+        caught = (before[c] or launched) and sells and not free[c] and subject[c]
+        if caught or retired[c]:
+            lost[n] = c
+            n += 1
+    return lost[:n], retired

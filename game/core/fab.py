@@ -68,9 +68,30 @@ def wafers_per_chip(package_area_mm2: np.ndarray, defects_per_cm2: float) -> np.
         return np.where(some, dies / np.maximum(good, 1e-300), np.inf)
 
 
+def wafer_terms(
+    package_area_mm2: np.ndarray, defects_per_cm2: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """wafers_per_chip's terms up to its exp, numpy's: (dies per package, whole dies per wafer,
+    die yield); a compiled kernel (agents/vendor_kernel.py) does the rest of the arithmetic
+    with the vendor's average over its mix, SMIC's capacity asking it every month."""
+    area = np.asarray(package_area_mm2, float)
+    dies, die, gross = _die_geometry(area.tobytes(), area.shape)
+    return dies, gross, die_yield(die, defects_per_cm2)
+
+
 def hbm_stacks_per_chip(memory_gb: np.ndarray, gb_per_stack: float) -> np.ndarray:
-    """[chip] HBM stacks on a package: its memory over one stack's (64 GB: four stacks)."""
-    return np.ceil(np.asarray(memory_gb, float) / gb_per_stack - 1e-9)
+    """[chip] HBM stacks on a package: its memory over one stack's (64 GB: four stacks).
+    Kept by contents (_stacks): the stockpile's draw asks it every month of the same
+    catalogue (read-only)."""
+    memory = np.asarray(memory_gb, float)
+    return _stacks(memory.tobytes(), memory.shape, gb_per_stack)
+
+
+@functools.lru_cache(maxsize=8)
+def _stacks(raw: bytes, shape: tuple[int, ...], gb_per_stack: float) -> np.ndarray:
+    out = np.ceil(np.frombuffer(raw, float).reshape(shape) / gb_per_stack - 1e-9)
+    out.flags.writeable = False
+    return out
 
 
 def growth_factor(drag: float, boost: float) -> float:

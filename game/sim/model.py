@@ -468,11 +468,11 @@ class ChipWarModel(mesa.Model):
     def _tell_vendors_demand(self) -> None:
         """Each vendor hears what buyers asked of it this month: the demand it plans for, and
         the mix of its chips its capacity and HBM needs are counted in. The units asked of each
-        vendor from a compiled kernel (game/sim/month_kernel.py): the reference's numbers."""
+        vendor from a compiled kernel (game/sim/month_kernel.py), what they move from another
+        (agents/vendor.py, tell_demand): the reference's numbers."""
         asked, chips = self.books.asked_per_chip, self.chips
         units = vendor_units(chips.vendor, chips.used, asked, len(self.vendors))
-        units_of, capacity = units.tolist(), self.view.vendor_capacity.tolist()  # as float()
-        record_demand_all(self.vendors, units_of, capacity, asked)
+        ChipVendor.tell_all(self.vendors, units, self.view.vendor_capacity, asked)
 
     def _tell_vendors_demand_reference(self) -> None:
         """The rule in numpy, which _tell_vendors_demand reproduces bit for bit: read this one."""

@@ -16,6 +16,7 @@ import agents.vendor as vendor
 import game.sim.market_view as market_view
 import game.sim.model as sim_model
 from agents.vendor import ChipVendor
+from game.core.fab import wafers_per_chip
 from game.sim import results
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
@@ -181,10 +182,20 @@ def test_vendor_kernels_match_the_numpy_reference_every_month(
             seen["differ"].append(("per_chip", self.model.month))
         return got
 
+    def wafer_capacity(self):  # noqa: ANN001, ANN202
+        """per_chip's way (wafer_capacity fuses it: tests/agents/test_kernels_vendors.py)."""
+        per = self.per_chip(wafers_per_chip(self.model.chips.die_area, self.defects))
+        return self.wafers * self.wafer_share() / per if per > 0 else 0.0
+
     monkeypatch.setattr(market_view, "per_chip_all", per_chip_all)
     monkeypatch.setattr(sim_model, "record_demand_all", record_demand_all)
+    # record_demand_all's way (tell_demand fuses it: tests/agents/test_kernels_vendors.py)
+    monkeypatch.setattr(
+        ChipWarModel, "_tell_vendors_demand", ChipWarModel._tell_vendors_demand_reference
+    )
     monkeypatch.setattr(ChipVendor, "preorders", preorders)
     monkeypatch.setattr(ChipVendor, "per_chip", per_chip)
+    monkeypatch.setattr(ChipVendor, "wafer_capacity", wafer_capacity)
     if not porting:
         monkeypatch.setattr(vendor, "ported_shares", lambda model: None)
         monkeypatch.setattr(lab, "ported_shares", lambda model: None)
