@@ -1,9 +1,13 @@
-"""The market view's choice of the chip brokers deal in (game.sim.market_view
-._gray_chip_reference) as a numba kernel, giving its answer bit for bit: five small numpy calls
-on [chip] arrays, a derivation twice a month. How it keeps numpy's numbers: game/core/exact.py
-(a quotient and a product, grouped as numpy groups them; np.argmax's first of the largest, a
-NaN first of all). tests/agents/test_kernels_brk.py holds it to the numpy reference on real
-months.
+"""The market view's arithmetic (game/sim/market_view.py) as numba kernels, each giving its
+numpy reference's answer bit for bit: the chip brokers deal in (_gray_chip_reference), the rule
+engine (_rule_engine_reference: classify, access, the labs' rows, what some lab may not buy,
+the capped and closed countries), prices (_price_reference), the HBM bound on China's vendors
+(_hbm_bound_reference) and the purchase values around their numpy powers (_value_reference).
+Each replaces a run of small numpy calls on [chip] or [country, chip] arrays made once or twice a
+month. How they keep numpy's numbers: game/core/exact.py (products and quotients grouped as
+numpy groups them; np.argmax's first of the largest, a NaN first of all; np.minimum's pick
+between equal numbers; np.add.reduce's pairwise sum). tests/agents/test_kernels_brk.py and
+tests/agents/test_kernels_view2.py hold them to the references on real months.
 """
 
 from __future__ import annotations
