@@ -31,7 +31,14 @@ from game.sim.month_kernel import (
     value_factors,
     variant_market_kernel,
 )
-from game.sim.view_kernel import gray_chip
+from game.sim.view_kernel import (
+    gray_chip,
+    hbm_bound,
+    price_kernel,
+    purchase_rows,
+    rules_kernel,
+    value_bases,
+)
 
 if TYPE_CHECKING:
     from game.core.catalogue import ChipTable
@@ -54,7 +61,29 @@ def derive_market_view(
     `before_vendors`: the month's first derivation, which the vendors read as they step (the
     rules, prices, values and markets). Their capacity and the gray market move with that
     step and nobody reads them before the month's second derivation after it, which derives
-    them from the same state as a full first one would have: the first leaves last month's."""
+    them from the same state as a full first one would have: the first leaves last month's.
+
+    The derivation that follows a first one within the month's step (the second, or a
+    vendor's after it puts a chip on sale) comes after only the vendors' step and the cut of
+    remote access. Those move the premiums, capacities, chips on sale and, through a command
+    or a new chip, the levers' stamp or the catalogue's revision; never the caps used, the
+    labs' budgets or founding months, the rental host or the month. So while the stamp, the
+    revision and the arrays' identities hold (`_first_mark`), the first's rules, values and
+    markets stand on the view as they are: only the prices, capacity and gray market are
+    derived again. The mark is taken by the next derivation whatever it is, so no later
+    one (after the labs buy) can lean on it."""
+    first = view.derived.pop("first", None)
+    if (
+        not before_vendors
+        and first is not None
+        and getattr(model, "_in_step", False)
+        and first[0] == _first_mark(model)[0]
+    ):
+        rules = view.derived["rules"][1][0]
+        _price_of(model, view, rules)
+        view.vendor_capacity = vendor_capacity(model, rules, view)
+        _gray_market(model, view, rules)
+        return view
     rules = _rules(model, view)
     _prices_and_value(model, view, rules)
     if not before_vendors:
@@ -66,7 +95,28 @@ def derive_market_view(
     if view.lab_pool_flops.shape != pools or view.lab_cluster_flops.shape != pools[:1]:
         view.lab_pool_flops = np.zeros(pools)
         view.lab_cluster_flops = np.zeros(pools[0])
+    if before_vendors:
+        view.derived["first"] = _first_mark(model)
     return view
+
+
+def _first_mark(model: ChipWarModel) -> tuple[tuple, tuple]:
+    """What a derivation's rules, values and markets were derived under, beyond the state the
+    vendors' step cannot write (derive_market_view): the month, the levers' stamp, the
+    catalogue's revision and the identities of the objects read (the second part holds those
+    objects, so that no other can take an id while the mark lives)."""
+    labs, policy, chips, p = model.labs, model.policy, model.chips, model.p
+    objects = (policy, chips, labs, labs.country, labs.budget, labs.founded, model.cap_used, p)
+    mark = (
+        model.month,
+        model.start,
+        policy.stamp(),
+        chips.revision,
+        model.rental_host,
+        model.host_budget0,
+        *map(id, objects),
+    )
+    return mark, objects
 
 
 class _LeverReads:
@@ -89,6 +139,13 @@ class _LeverReads:
         self.target_reads.append((lever, dict(value)))
         return value
 
+    def each(self, lever: str, targets: list[str]) -> list[float]:
+        """[target] float(get(lever, target)) of each, read as one read of the lever's
+        targets (an answer changes only if they do)."""
+        values = self.targets(lever)
+        default = self.policy.spec.levers[lever].default
+        return [float(values.get(t, default)) for t in targets]
+
     def same(self, policy: PolicyState) -> bool:
         """Whether `policy` answers every read as it did (equal values: _Rules reads them
         through float, bool and str, and dicts of targets through get and items)."""
@@ -105,66 +162,192 @@ class _Rules:
     (ChipTable.revision), so a view keeps them (MarketView.derived) until then, and past a
     lever change that none of its reads see (_LeverReads). Its arrays are shared by every view
     derived under the same key: they are made read-only, so that a consumer writing into one
-    fails loudly instead of changing later months."""
+    fails loudly instead of changing later months.
 
-    def __init__(self, model: ChipWarModel) -> None:
-        chips, labs, p = model.chips, model.labs, model.p
-        # every lever read goes through `policy`, so that the reads can be checked again
-        self.reads = policy = _LeverReads(model.policy)
+    They come in parts (PARTS), each with its own reads: a lever change that moves the reads
+    of some parts only (the mineral controls' step, a third of a historical run's changes)
+    makes a new rules object that shares the other parts' values and arrays, as they are what
+    the same reads of the same catalogue give again."""
+
+    # each part's attributes, made by the method of its name
+    PARTS: dict[str, tuple[str, ...]] = {
+        "_engine": (
+            "tier",
+            "listed",
+            "chip_class",
+            "country_access",
+            "lab_access",
+            "limited",
+            "subject_limited",
+            "cap",
+            "capped",
+            "any_capped",
+            "closed",
+            "any_closed",
+        ),
+        "_prices": ("minerals",),
+        "_routes": ("enforcement", "pressure", "customs_effort", "border"),
+        "_hbm": ("hbm_controls",),
+    }
+    # what the catalogue and the world give, no lever read (_catalogue)
+    CATALOGUE = (
+        "vendor_bloc",
+        "subject",
+        "foreign_chip",
+        "uncapped",
+        "load",
+        "china_vendors",
+        "stacks",
+    )
+
+    def __init__(
+        self, model: ChipWarModel, previous: _Rules | None = None, stale: tuple[str, ...] = ()
+    ) -> None:
+        """`previous`: rules of the same catalogue whose parts outside `stale` still hold."""
+        self.part_reads: dict[str, _LeverReads] = {}
+        if previous is None:
+            self._catalogue(model)
+            _read_only_fields(self, self.CATALOGUE)
+        else:
+            for name in self.CATALOGUE:
+                setattr(self, name, getattr(previous, name))
+        for part, names in self.PARTS.items():
+            if previous is not None and part not in stale:
+                self.part_reads[part] = previous.part_reads[part]
+                for name in names:
+                    setattr(self, name, getattr(previous, name))
+            else:
+                # every lever read goes through _LeverReads, so that it can be checked again
+                self.part_reads[part] = reads = _LeverReads(model.policy)
+                getattr(self, part)(model, reads)
+                _read_only_fields(self, names)
+
+    def stale(self, policy: PolicyState) -> tuple[str, ...]:
+        """The parts whose reads `policy` answers otherwise."""
+        return tuple(part for part, reads in self.part_reads.items() if not reads.same(policy))
+
+    def _catalogue(self, model: ChipWarModel) -> None:
+        chips, p = model.chips, model.p
         self.vendor_bloc = model.country_bloc[model.vendor_country]
         self.subject = (self.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
-        th = Thresholds.from_policy(policy)
-        self.chip_class = classify(chips.tpp, chips.density, chips.interconnect, self.subject, th)
+        self.foreign_chip = (self.vendor_bloc != model.china_bloc)[chips.vendor]
+        self.uncapped = np.full(len(model.country_ids), np.inf)
+        # the gray market: the systems' load
+        self.load = smuggling_load(chips, p)
+        self.china_vendors = np.array([v.domestic_china for v in model.vendors])
+        self.stacks = fab.hbm_stacks_per_chip(chips.memory_gb, p.hbm_gb_per_stack)
+
+    def _engine(self, model: ChipWarModel, policy: _LeverReads) -> None:
+        chips, labs = model.chips, model.labs
+        # Thresholds.from_policy's numbers, in its fields' order
+        thresholds = np.array([float(policy.get(k)) for k in Thresholds.__dataclass_fields__])
+        # TIERS and CHIP_EXPORT index 0 where nothing is set ("open", "rule")
         tiers = policy.targets("destination")
-        self.tier = np.array([TIERS.index(str(tiers.get(c, "open"))) for c in model.country_ids])
-        exports = policy.targets("chip_export")
-        chip_export = np.array(
-            [CHIP_EXPORT.index(str(exports.get(cid, "rule"))) for cid in chips.ids]
+        self.tier = np.array(
+            [TIERS.index(str(tiers[c])) if c in tiers else 0 for c in model.country_ids]
         )
+        exports = policy.targets("chip_export")
+        if exports:
+            chip_export = np.array(
+                [CHIP_EXPORT.index(str(exports[c])) if c in exports else 0 for c in chips.ids]
+            )
+        else:
+            chip_export = np.zeros(len(chips.ids), np.int64)
         self.listed = np.zeros(len(labs.ids), bool)
         for lab_id, on in policy.targets("entity_list").items():
             if on and lab_id in model.lab_index:
                 self.listed[model.lab_index[lab_id]] = True
-        self.country_access = access(
+        self.cap = float(policy.get("diffusion_cap_h100e"))
+        # _rule_engine_reference's arrays from one compiled call (game/sim/view_kernel.py)
+        (
             self.chip_class,
+            self.country_access,
+            self.lab_access,
+            self.limited,
+            self.subject_limited,
+            self.capped,
+            self.closed,
+            self.any_capped,
+            self.any_closed,
+        ) = rules_kernel(
+            chips.tpp,
+            chips.density,
+            chips.interconnect,
             self.subject,
+            thresholds,
             chip_export,
             self.tier,
-            np.zeros(len(model.country_ids), bool),
+            self.listed,
+            labs.country,
             float(policy.get("licence_approval")),
-            model.p.notify_approval,
+            float(model.p.notify_approval),
+            self.cap,
         )
-        self.lab_access = self.country_access[labs.country]
-        if self.listed.any():
-            self.lab_access[self.listed] = np.where(self.subject, 0.0, 1.0)[None, :]
-        # [chip] some lab may not buy all it wants of it legally: what brokers could sell
-        self.limited = (self.lab_access < 1.0).any(axis=0)
-        # prices: the mineral controls' factor on foreign vendors' chips
-        minerals = 1.0 + p.mineral_price_effect * float(policy.get("mineral_controls"))
-        foreign = self.vendor_bloc != model.china_bloc
-        self.minerals = np.where(foreign[chips.vendor], minerals, 1.0)
-        # markets: the diffusion cap and the closed countries
-        self.cap = float(policy.get("diffusion_cap_h100e"))
-        self.capped = (self.tier == CAPPED) & (self.cap > 0)
-        self.uncapped = np.full(len(model.country_ids), np.inf)
-        self.closed = (self.tier == RESTRICTED) | (self.tier == EMBARGOED)
-        self.any_closed = bool(self.closed.any())
+
+    def _prices(self, model: ChipWarModel, policy: _LeverReads) -> None:
+        # the mineral controls' factor on foreign vendors' chips
+        minerals = 1.0 + model.p.mineral_price_effect * float(policy.get("mineral_controls"))
+        self.minerals = np.where(self.foreign_chip, minerals, 1.0)
+
+    def _routes(self, model: ChipWarModel, policy: _LeverReads) -> None:
+        # the gray market: each route's customs and pressure, the border
         self.enforcement = float(policy.get("enforcement"))
-        # the gray market: each route's customs and pressure, the border, the systems' load
-        self.pressure = np.array(
-            [float(policy.get("transit_pressure", c)) for c in model.country_ids]
-        )
-        self.customs_effort = np.array(
-            [float(policy.get("transit_customs", c)) for c in model.country_ids]
-        )
-        self.border = p.china_border_detection * (1.0 - float(policy.get("smuggling_tolerance")))
-        self.load = smuggling_load(chips, p)
+        self.pressure = np.array(policy.each("transit_pressure", model.country_ids), float)
+        self.customs_effort = np.array(policy.each("transit_customs", model.country_ids), float)
+        tolerance = float(policy.get("smuggling_tolerance"))
+        self.border = model.p.china_border_detection * (1.0 - tolerance)
+
+    def _hbm(self, model: ChipWarModel, policy: _LeverReads) -> None:
         self.hbm_controls = bool(policy.get("hbm_controls"))
-        self.china_vendors = np.array([v.domestic_china for v in model.vendors])
-        self.stacks = fab.hbm_stacks_per_chip(chips.memory_gb, p.hbm_gb_per_stack)
-        for a in vars(self).values():
-            if isinstance(a, np.ndarray):
-                a.flags.writeable = False
+
+
+def _rule_engine_reference(
+    model: ChipWarModel,
+    subject: np.ndarray,
+    th: Thresholds,
+    chip_export: np.ndarray,
+    tier: np.ndarray,
+    listed: np.ndarray,
+    licence_approval: float,
+    cap: float,
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool, bool
+]:
+    """[chip] control class, [country, chip] and [lab, chip] access, [chip] whether some lab
+    may not buy all it wants of it legally (what brokers could sell) and of those the chips
+    US rules apply to, [country] capped under the diffusion cap and closed (restricted or
+    embargoed), and whether any country is capped, any closed.
+
+    The rule in numpy (game/core/rules.py), which game.sim.view_kernel.rules_kernel reproduces
+    bit for bit: read this one."""
+    chips, labs = model.chips, model.labs
+    chip_class = classify(chips.tpp, chips.density, chips.interconnect, subject, th)
+    country_access = access(
+        chip_class,
+        subject,
+        chip_export,
+        tier,
+        np.zeros(len(model.country_ids), bool),
+        licence_approval,
+        model.p.notify_approval,
+    )
+    lab_access = country_access[labs.country]
+    if listed.any():
+        lab_access[listed] = np.where(subject, 0.0, 1.0)[None, :]
+    limited = (lab_access < 1.0).any(axis=0)
+    capped = (tier == CAPPED) & (cap > 0)
+    closed = (tier == RESTRICTED) | (tier == EMBARGOED)
+    return (
+        chip_class,
+        country_access,
+        lab_access,
+        limited,
+        subject & limited,
+        capped,
+        closed,
+        bool(np.logical_or.reduce(capped, axis=None)),
+        bool(closed.any()),
+    )
 
 
 def _kept(view: MarketView, name: str, key: tuple, keep: tuple, make: Callable[[], T]) -> T:
@@ -186,22 +369,26 @@ def _rules(model: ChipWarModel, view: MarketView) -> _Rules:
         rules = hit[1][0] if hit is not None else None
         # A lever moved (the stamp), but maybe none the rules read: then they stay (and the
         # parts of the view kept under them, keyed on their id).
-        if rules is None or hit[0][1:] != key[1:] or not rules.reads.same(policy):
+        if rules is None or hit[0][1:] != key[1:]:
             rules = _Rules(model)
+        else:
+            stale = rules.stale(policy)
+            if stale:  # new rules sharing the parts whose reads hold
+                rules = _Rules(model, rules, stale)
         hit = (key, (rules, (policy, chips, labs.country)))
         view.derived["rules"] = hit
-    rules = hit[1][0]
-    view.vendor_bloc = rules.vendor_bloc
+        # Only a derivation writes these fields, so while the entry stands they hold its own.
+        view.vendor_bloc = rules.vendor_bloc
+        view.subject = rules.subject
+        view.chip_class = rules.chip_class
+        view.tier = rules.tier
+        view.listed = rules.listed
+        view.country_access = rules.country_access
+        view.lab_access = rules.lab_access
+        view.customs_effort = rules.customs_effort
+        view.enforcement = rules.enforcement
     view.vendor_markets = model.vendor_markets
-    view.subject = rules.subject
-    view.chip_class = rules.chip_class
-    view.tier = rules.tier
-    view.listed = rules.listed
-    view.country_access = rules.country_access
-    view.lab_access = rules.lab_access
-    view.customs_effort = rules.customs_effort
-    view.enforcement = rules.enforcement
-    return rules
+    return hit[1][0]
 
 
 def _prices_and_value(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
@@ -212,21 +399,41 @@ def _prices_and_value(model: ChipWarModel, view: MarketView, rules: _Rules) -> N
     chips = model.chips
     months = model.month - model.start
     key = (months, chips.revision, id(chips))
-    view.flops_per_chip, view.purchase_value = _kept(
-        view, "value", key, (chips,), lambda: _value(model, view, months)
-    )
+    hit = view.derived.get("value")
+    if hit is None or hit[0] != key:
+        hit = (key, (_value(model, view, months), (chips,)))
+        view.derived["value"] = hit
+    view.flops_per_chip, view.purchase_value = hit[1][0]
+    _price_of(model, view, rules)
+
+
+def _price_of(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
+    """The view's prices, kept while the premiums, the rules and the list prices hold."""
+    chips = model.chips
     # Half the derivations find every vendor's premium as the one before left it (the month's
     # first after a month the premiums held, or its second after vendors that held them).
-    premiums = tuple(v.premium for v in model.vendors)
+    premiums = [v.premium for v in model.vendors]
     key = (premiums, id(rules), chips.revision, id(chips), id(chips.price))
-    view.price = _kept(
-        view, "price", key, (rules, chips, chips.price), lambda: _price(chips, premiums, rules)
-    )
+    hit = view.derived.get("price")
+    if hit is None or hit[0] != key:
+        hit = (key, (_price(chips, premiums, rules), (rules, chips, chips.price)))
+        view.derived["price"] = hit
+    view.price = hit[1][0]
 
 
-def _price(chips: ChipTable, premiums: tuple[float, ...], rules: _Rules) -> np.ndarray:
+def _price(chips: ChipTable, premiums: list[float], rules: _Rules) -> np.ndarray:
+    """_price_reference's numbers from one compiled call (game/sim/view_kernel.py)."""
+    price = price_kernel(chips.price, np.array(premiums, float), chips.vendor, rules.minerals)
+    price.flags.writeable = False
+    return price
+
+
+def _price_reference(chips: ChipTable, premiums: list[float], rules: _Rules) -> np.ndarray:
     """[chip] price: list price, the vendor's scarcity premium, the mineral controls' factor
-    (read-only: views share it)."""
+    (read-only: views share it).
+
+    The rule in numpy, which game.sim.view_kernel.price_kernel reproduces bit for bit: read
+    this one."""
     premium = np.array(premiums)
     price = chips.price * (1.0 + premium[chips.vendor]) * rules.minerals
     price.flags.writeable = False
@@ -236,13 +443,16 @@ def _price(chips: ChipTable, premiums: tuple[float, ...], rules: _Rules) -> np.n
 class _Specs:
     """What purchase values read of the catalogue's specs alone, kept with its revision: a
     chip's links factor (chip_factors), its peak FLOP/s, its bandwidth against an H100's, and
-    each ecosystem's starting gap to CUDA (read-only)."""
+    each ecosystem's starting gap to CUDA, and its H100 equivalents (read-only)."""
 
     def __init__(self, chips: ChipTable, p: Params) -> None:
         self.link = link_factor(chips.interconnect, p)
         self.peak_flops = chips.tflops * 1e12
         self.bandwidth = chips.bandwidth / H100_BANDWIDTH_REFERENCE
         self.gap0 = 1.0 - chips.ecosystem_base
+        self.h100e = np.ascontiguousarray(chips.h100e, np.float64)
+        # [peak FLOP/s, H100 equivalents, links factor, bandwidth; chip] for value_bases
+        self.per_chip = np.stack([self.peak_flops, self.h100e, self.link, self.bandwidth])
         for a in vars(self).values():
             a.flags.writeable = False
 
@@ -252,26 +462,62 @@ def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarr
     (game/sim/month_kernel.py), the powers themselves numpy's, on the same arrays."""
     chips, p = model.chips, model.p
     key = (chips.revision, id(chips), p.interconnect_exponent)
-    specs = _kept(view, "specs", key, (chips,), lambda: _Specs(chips, p))
+    hit = view.derived.get("specs")
+    if hit is None or hit[0] != key:
+        hit = (key, (_Specs(chips, p), (chips,)))
+        view.derived["specs"] = hit
+    specs = hit[1][0]
     # ecosystem_factor's share of the starting gap left, as it takes it (a Python power)
     gap_scale = (1.0 - p.ecosystem_catchup) ** max(0.0, months / 12.0)
-    flops_per_chip, compute, bandwidth = value_factors(
-        specs.gap0,
-        gap_scale,
-        chips.ecosystem,
-        specs.peak_flops,
-        np.ascontiguousarray(chips.h100e, np.float64),
-        specs.link,
-        specs.bandwidth,
-    )
-    training = compute ** (1.0 + p.chip_scale_exponent)
+    train = 1.0 + p.chip_scale_exponent
     w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
-    purchase_value = purchase_table(
-        training ** (1 - w_f), bandwidth**w_f, compute ** (1 - w_o), bandwidth**w_o, chips.used
-    )
+    exponents = _exponents(view, train, (1 - w_f, w_f, 1 - w_o, w_o), len(chips.ecosystem))
+    if exponents is not None:
+        # The four powers after the training one in one np.power over [4 x chip] bases, each
+        # with its row's exponent: the same ufunc loop, element by element, as `**` with a
+        # scalar, which takes other roads (sqrt, square, reciprocal, a copy) only for whole
+        # and half exponents, left to the separate powers below.
+        flops_per_chip, bases = value_bases(
+            specs.gap0, gap_scale, chips.ecosystem, specs.per_chip
+        )
+        np.power(bases[4], train, out=bases[0])
+        powers = np.power(bases[:4].reshape(-1), exponents)
+        purchase_value = purchase_rows(powers, chips.used)
+    else:
+        flops_per_chip, compute, bandwidth = value_factors(
+            specs.gap0,
+            gap_scale,
+            chips.ecosystem,
+            specs.peak_flops,
+            specs.h100e,
+            specs.link,
+            specs.bandwidth,
+        )
+        training = compute**train
+        purchase_value = purchase_table(
+            training ** (1 - w_f),
+            bandwidth**w_f,
+            compute ** (1 - w_o),
+            bandwidth**w_o,
+            chips.used,
+        )
     flops_per_chip.flags.writeable = False
     purchase_value.flags.writeable = False
     return flops_per_chip, purchase_value
+
+
+def _exponents(
+    view: MarketView, train: float, exponents: tuple[float, ...], n: int
+) -> np.ndarray | None:
+    """[4 x chip] each purchase value power's exponent, row after row (kept while they hold),
+    or None if the training power's or any of them is whole or half (see _value)."""
+    key = (train, exponents, n)
+    hit = view.derived.get("exponents")
+    if hit is None or hit[0] != key:
+        merged = not any(float(2.0 * x).is_integer() for x in (train, *exponents))
+        hit = (key, (_read_only(np.repeat(np.array(exponents), n)) if merged else None, ()))
+        view.derived["exponents"] = hit
+    return hit[1][0]
 
 
 def _value_reference(
@@ -336,28 +582,21 @@ def usable_flops_per_chip(chips: ChipTable, p: Params, months: int) -> np.ndarra
 def _markets(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     """The diffusion cap left per country, the closed market vendors design variants for,
     and renting abroad. Their inputs (the levers, the caps used, budgets) do not move between
-    the month's two derivations: the second reuses the first's (by content)."""
-    labs = model.labs
-    key = (
-        id(rules),
-        model.month,
-        model.cap_used.tobytes(),
-        labs.budget.tobytes(),
-        labs.founded.tobytes(),
-    )
+    the month's two derivations: the second keeps the first's (derive_market_view), and every
+    other derivation derives them anew (the month's first always finds a new month)."""
     (
         view.cap_left,
         view.variant_market,
         view.rental_host,
         view.rental_capacity,
-    ) = _kept(view, "markets", key, (rules,), lambda: _derive_markets(model, rules))
+    ) = _derive_markets(model, rules)
 
 
 def _derive_markets(model: ChipWarModel, rules: _Rules) -> tuple[np.ndarray, int, int, float]:
     """_derive_markets_reference's answers, the caps left and the variant market from compiled
     kernels (game/sim/month_kernel.py)."""
     labs, p = model.labs, model.p
-    if np.logical_or.reduce(rules.capped, axis=None):
+    if rules.any_capped:
         cap_left = cap_left_kernel(rules.capped, rules.cap, model.cap_used)
         cap_left.flags.writeable = False
     else:
@@ -417,27 +656,39 @@ def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
     Capacity is what binds the trade, so the chip that crosses is the one that gives a
     restricted trainer the most value per unit of capacity: value / (price x load factor). With
     every chip an 8-GPU server this is the best value for money, as buyers would choose."""
-    chips, p = model.chips, model.p
-    wanted = rules.subject & chips.on_sale(model.month) & rules.limited
+    month, derived = model.month, view.derived
+    # subject & on sale & limited, the two that move only with the levers taken together
+    wanted = model.chips.on_sale(month) & rules.subject_limited
     load = rules.load
     g = gray_chip(wanted, view.purchase_value[0], view.price, load)
     if g >= 0:
+        # Python floats multiply as numpy's float64 scalars do
+        price = float(view.price[g])
         view.gray_chip = g
-        view.gray_price = float(view.price[g] * model.gray.markup)
-        view.transit_price = float(view.price[g] * (1.0 + p.transit_premium))
-        view.gray_load = float(view.transit_price * load[g])
+        view.gray_price = price * model.gray.markup
+        view.transit_price = price * (1.0 + model.p.transit_premium)
+        view.gray_load = view.transit_price * float(load[g])
     else:
         view.gray_chip, view.gray_price, view.transit_price, view.gray_load = -1, 0.0, 0.0, 0.0
     # The routes' risk moves with the levers and the customs shocks in force only.
-    shocks = tuple(s for s in model.shocks if s.kind == "customs" and s.active(model.month))
-    view.route_risk = _kept(
-        view, "route_risk", (id(rules), shocks), (rules,), lambda: _route_risk(model, rules)
+    shocks = (
+        tuple(s for s in model.shocks if s.kind == "customs" and s.active(month))
+        if model.shocks
+        else ()
     )
+    key = (id(rules), shocks)
+    hit = derived.get("route_risk")
+    if hit is None or hit[0] != key:
+        hit = (key, (_route_risk(model, rules), (rules,)))
+        derived["route_risk"] = hit
+    view.route_risk = hit[1][0]
     # The routes open move with the levers, the gray chip and the caps left (kept arrays).
-    key = (id(rules), view.gray_chip, id(view.cap_left))
-    view.routes_open = _kept(
-        view, "routes_open", key, (rules, view.cap_left), lambda: _routes_open(model, view)
-    )
+    key = (id(rules), g if g >= 0 else -1, id(view.cap_left))
+    hit = derived.get("routes_open")
+    if hit is None or hit[0] != key:
+        hit = (key, (_routes_open(model, view), (rules, view.cap_left)))
+        derived["routes_open"] = hit
+    view.routes_open = hit[1][0]
 
 
 def _gray_chip_reference(view: MarketView, wanted: np.ndarray, load: np.ndarray) -> int:
@@ -526,7 +777,7 @@ def vendor_capacity(
     (derive_market_view: the stacks per chip of the vendors' mix are then kept while the
     chips on sale and the mixes stay the same objects, as between the month's derivations)."""
     cap = np.array([v.capacity for v in model.vendors])
-    if any(s.kind == "capacity" and s.active(model.month) for s in model.shocks):
+    if model.shocks and any(s.kind == "capacity" and s.active(model.month) for s in model.shocks):
         cap = cap * shock_factors(model.shocks, "capacity", model.vendor_ids, model.month)
     if rules is None:
         hbm_controls = bool(model.policy.get("hbm_controls"))
@@ -539,11 +790,25 @@ def vendor_capacity(
             per_chip = _stacks_of_mix(model, view, stacks)
         else:
             per_chip = hbm_stacks_per_chip(model, stacks)
-        need = float(np.add.reduce((cap * per_chip)[china], axis=None))
         have = hbm_stacks_available(model)
-        if need > have:
-            cap[china] *= have / need
+        if cap.dtype == np.float64 and per_chip.dtype == np.float64:
+            hbm_bound(cap, per_chip, china, have)  # _hbm_bound_reference, compiled
+        else:
+            _hbm_bound_reference(cap, per_chip, china, have)
     return cap
+
+
+def _hbm_bound_reference(
+    cap: np.ndarray, per_chip: np.ndarray, china: np.ndarray, have: float
+) -> None:
+    """[vendor] `cap` scaled in place: China's vendors (`china`) make no more chips than the
+    HBM stacks they `have` can equip, `per_chip` [vendor] stacks a chip of each needing.
+
+    The rule in numpy, which game.sim.view_kernel.hbm_bound reproduces bit for bit: read this
+    one."""
+    need = float(np.add.reduce((cap * per_chip)[china], axis=None))
+    if need > have:
+        cap[china] *= have / need
 
 
 def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) -> np.ndarray:
@@ -554,17 +819,23 @@ def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) ->
     chips = model.chips
     on_sale = chips.on_sale(model.month)
     owned = chips.owned_by(len(model.vendors))
-    mixes = tuple(v.mix for v in model.vendors)
-    key = (on_sale.tobytes(), id(owned), stacks.tobytes(), tuple(id(m) for m in mixes))
-    return _kept(
-        view,
-        "stacks_of_mix",
-        key,
-        (owned, mixes),
-        lambda: _read_only(_per_chip_of_mix(model, stacks)),
-    )
+    mixes = [v.mix for v in model.vendors]
+    key = (on_sale.tobytes(), id(owned), stacks.tobytes(), *map(id, mixes))
+    hit = view.derived.get("stacks_of_mix")
+    if hit is None or hit[0] != key:
+        hit = (key, (_read_only(_per_chip_of_mix(model, stacks)), (owned, mixes)))
+        view.derived["stacks_of_mix"] = hit
+    return hit[1][0]
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
+
+
+def _read_only_fields(obj: object, names: tuple[str, ...]) -> None:
+    """The arrays among `obj`'s attributes `names` made read-only."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False

@@ -1,14 +1,22 @@
-"""The market view's choice of the chip brokers deal in (game.sim.market_view
-._gray_chip_reference) as a numba kernel, giving its answer bit for bit: five small numpy calls
-on [chip] arrays, a derivation twice a month. How it keeps numpy's numbers: game/core/exact.py
-(a quotient and a product, grouped as numpy groups them; np.argmax's first of the largest, a
-NaN first of all). tests/agents/test_kernels_brk.py holds it to the numpy reference on real
-months.
+"""The market view's arithmetic (game/sim/market_view.py) as numba kernels, each giving its
+numpy reference's answer bit for bit: the chip brokers deal in (_gray_chip_reference), the rule
+engine (_rule_engine_reference: classify, access, the labs' rows, what some lab may not buy,
+the capped and closed countries), prices (_price_reference), the HBM bound on China's vendors
+(_hbm_bound_reference) and the purchase values around their numpy powers (_value_reference).
+Each replaces a run of small numpy calls on [chip] or [country, chip] arrays made once or twice a
+month. How they keep numpy's numbers: game/core/exact.py (products and quotients grouped as
+numpy groups them; np.argmax's first of the largest, a NaN first of all; np.minimum's pick
+between equal numbers; np.add.reduce's pairwise sum). tests/agents/test_kernels_brk.py and
+tests/agents/test_kernels_view2.py hold them to the references on real months.
 """
 
 from __future__ import annotations
 
 import numba
+import numpy as np
+
+from game.core.exact import reduce_sum
+from game.core.rules import CAPPED, CONTROLLED, EMBARGOED, NOTIFIED, RESTRICTED, UNCONTROLLED
 
 
 @numba.njit(cache=True)
@@ -35,3 +43,189 @@ def gray_chip(wanted, value, price, load) -> int:
             v = x
             best = j
     return best
+
+
+@numba.njit(cache=True)
+def _minimum(a: float, b: float) -> float:
+    """np.minimum(a, b) on float64 arrays: NaN from either side propagates, and of two equal
+    numbers the second (so of 0.0 and -0.0, the second's sign, as numpy's SIMD loop gives)."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a < b else b
+
+
+@numba.njit(cache=True)
+def rules_kernel(
+    tpp: np.ndarray,
+    density: np.ndarray,
+    interconnect: np.ndarray,
+    subject: np.ndarray,
+    thresholds: np.ndarray,
+    chip_export: np.ndarray,
+    tier: np.ndarray,
+    listed: np.ndarray,
+    lab_country: np.ndarray,
+    licence_approval: float,
+    notify_approval: float,
+    cap: float,
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool, bool
+]:
+    """market_view._rule_engine_reference in one call: game.core.rules.classify, access for
+    every country (none listed), the labs' rows of it with the entity list's rows closed to
+    subject chips, [chip] whether some lab may not buy all it wants (and of those, the subject
+    ones), [country] capped and closed, and whether any is (selects and comparisons only:
+    exact). `thresholds`: Thresholds' six fields in their order."""
+    control_tpp, control_interconnect, density_tpp = thresholds[0], thresholds[1], thresholds[2]
+    control_density, notify_tpp, notify_density = thresholds[3], thresholds[4], thresholds[5]
+    n = tpp.size
+    chip_class = np.empty(n, np.int8)
+    restricted = np.empty(n)  # [chip] share allowed to a restricted destination
+    for j in range(n):
+        controlled = False
+        if control_tpp > 0:
+            by_tpp = tpp[j] >= control_tpp
+            if control_interconnect > 0:
+                by_tpp = by_tpp and interconnect[j] >= control_interconnect
+            controlled = by_tpp
+        if control_density > 0:
+            controlled = controlled or (tpp[j] >= density_tpp and density[j] >= control_density)
+        notified = False
+        if notify_tpp > 0:
+            notified = (not controlled) and tpp[j] >= notify_tpp and density[j] >= notify_density
+        c = CONTROLLED if controlled else (NOTIFIED if notified else UNCONTROLLED)
+        chip_class[j] = c if subject[j] else UNCONTROLLED
+        cls = chip_class[j]
+        share = licence_approval if cls == CONTROLLED else (
+            notify_approval if cls == NOTIFIED else 1.0
+        )
+        if chip_export[j] == 1:
+            share = _minimum(share, licence_approval)
+        if chip_export[j] == 2:
+            share = 1.0
+        restricted[j] = share
+    n_countries = tier.size
+    country_access = np.empty((n_countries, n))
+    for k in range(n_countries):
+        for j in range(n):
+            if not subject[j]:
+                country_access[k, j] = 1.0
+            elif tier[k] == EMBARGOED:
+                country_access[k, j] = 0.0
+            elif tier[k] == RESTRICTED:
+                country_access[k, j] = restricted[j]
+            else:
+                country_access[k, j] = 1.0
+    n_labs = lab_country.size
+    lab_access = np.empty((n_labs, n))
+    limited = np.zeros(n, np.bool_)
+    for i in range(n_labs):
+        for j in range(n):
+            if listed[i]:
+                x = 0.0 if subject[j] else 1.0
+            else:
+                x = country_access[lab_country[i], j]
+            lab_access[i, j] = x
+            if x < 1.0:
+                limited[j] = True
+    subject_limited = np.empty(n, np.bool_)
+    for j in range(n):
+        subject_limited[j] = subject[j] and limited[j]
+    capped = np.empty(n_countries, np.bool_)
+    closed = np.empty(n_countries, np.bool_)
+    any_capped = False
+    any_closed = False
+    for k in range(n_countries):
+        capped[k] = tier[k] == CAPPED and cap > 0
+        closed[k] = tier[k] == RESTRICTED or tier[k] == EMBARGOED
+        any_capped = any_capped or capped[k]
+        any_closed = any_closed or closed[k]
+    return (
+        chip_class,
+        country_access,
+        lab_access,
+        limited,
+        subject_limited,
+        capped,
+        closed,
+        any_capped,
+        any_closed,
+    )
+
+
+@numba.njit(cache=True)
+def price_kernel(
+    list_price: np.ndarray, premium: np.ndarray, vendor: np.ndarray, minerals: np.ndarray
+) -> np.ndarray:
+    """market_view._price_reference: [chip] list price x (1 + its vendor's premium) x the
+    mineral controls' factor, grouped as numpy groups it."""
+    n = list_price.size
+    out = np.empty(n)
+    for j in range(n):
+        out[j] = list_price[j] * (1.0 + premium[vendor[j]]) * minerals[j]
+    return out
+
+
+@numba.njit(cache=True)
+def hbm_bound(cap: np.ndarray, per_chip: np.ndarray, china: np.ndarray, have: float) -> None:
+    """market_view._hbm_bound_reference in place on [vendor] `cap`: China's vendors' output
+    scaled down to the HBM stacks they `have` when their chips need more (the need summed as
+    np.add.reduce sums the selected products, exact.reduce_sum)."""
+    n = 0
+    for k in range(cap.size):
+        if china[k]:
+            n += 1
+    need_each = np.empty(n)
+    n = 0
+    for k in range(cap.size):
+        if china[k]:
+            need_each[n] = cap[k] * per_chip[k]
+            n += 1
+    need = reduce_sum(need_each, n)
+    if need > have:
+        scale = have / need
+        for k in range(cap.size):
+            if china[k]:
+                cap[k] *= scale
+
+
+@numba.njit(cache=True)
+def value_bases(
+    gap0: np.ndarray, gap_scale: float, ecosystem: np.ndarray, specs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """game.sim.month_kernel.value_factors' numbers laid out for the powers: [chip] usable
+    FLOP/s, and [5, chip] rows (row 0 left for the training power, then bandwidth, H100
+    equivalents, bandwidth, and H100 equivalents again as the training power's base).
+    `specs`: [peak FLOP/s, H100 equivalents, links factor, bandwidth against an H100's; chip]."""
+    n = ecosystem.size
+    flops = np.empty(n)
+    bases = np.empty((5, n))
+    for c in range(n):
+        eco = 1.0 - gap0[ecosystem[c]] * gap_scale
+        flops[c] = specs[0, c] * eco * specs[2, c]
+        compute = specs[1, c] * eco * specs[2, c]
+        bandwidth = specs[3, c] * eco
+        bases[0, c] = 0.0
+        bases[1, c] = bandwidth
+        bases[2, c] = compute
+        bases[3, c] = bandwidth
+        bases[4, c] = compute
+    return flops, bases
+
+
+@numba.njit(cache=True)
+def purchase_rows(powers: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """game.sim.month_kernel.purchase_table from its four powers, [4 x chip] one row after
+    another."""
+    n = used.size
+    out = np.empty((2, n))
+    for c in range(n):
+        if used[c]:
+            out[0, c] = powers[c] * powers[n + c]
+            out[1, c] = powers[2 * n + c] * powers[3 * n + c]
+        else:
+            out[0, c] = 0.0
+            out[1, c] = 0.0
+    return out
