@@ -77,22 +77,24 @@ def reduce_sum(a: np.ndarray, n: int) -> float:
 
 @numba.njit(cache=True)
 def np_maximum(a: float, b: float) -> float:
-    """np.maximum(a, b) of two float64 scalars: NaN from either side propagates."""
+    """np.maximum(a, b) of two float64 scalars: NaN from either side propagates; of two equal
+    numbers b (which tells 0.0 from -0.0), as numpy's loops take it."""
     if a != a:
         return a
     if b != b:
         return b
-    return a if a >= b else b
+    return a if a > b else b
 
 
 @numba.njit(cache=True)
 def np_minimum(a: float, b: float) -> float:
-    """np.minimum(a, b) of two float64 scalars: NaN from either side propagates."""
+    """np.minimum(a, b) of two float64 scalars: NaN from either side propagates; of two equal
+    numbers b, as numpy's loops take it."""
     if a != a:
         return a
     if b != b:
         return b
-    return a if a <= b else b
+    return a if a < b else b
 
 
 @numba.njit(cache=True)

@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from game.core.exact import capacity_scale_into, nan_to_num, np_maximum, py_max, reduce_sum
+from game.core.exact import (
+    capacity_scale_into,
+    nan_to_num,
+    np_fmax,
+    np_maximum,
+    np_minimum,
+    py_max,
+    reduce_sum,
+)
 from game.core.market import capacity_scale
 
 FLOATS = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False, width=64)
@@ -44,9 +52,17 @@ def test_sums_of_every_length_and_of_rows_of_a_table() -> None:
     )
 
 
-@given(FLOATS | st.just(float("nan")), FLOATS | st.just(float("nan")))
+EDGES = st.sampled_from([0.0, -0.0, float("nan"), float("inf"), -float("inf")])
+
+
+@settings(max_examples=400, deadline=None)
+@given(FLOATS | EDGES, FLOATS | EDGES)
 def test_maxima_as_numpy_and_python_take_them(a: float, b: float) -> None:
+    """Signed zeros included: of two equal numbers np.maximum and np.minimum take the second,
+    np.fmax the first, Python's max the first."""
     assert _same(np_maximum(a, b), np.maximum(a, b))
+    assert _same(np_minimum(a, b), np.minimum(a, b))
+    assert _same(np_fmax(a, b), np.fmax(a, b))
     if a == a and b == b:
         assert _same(py_max(a, b), max(a, b))
 
