@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from game.core.bloc_kernel import bloc_frontier_kernel, bloc_median_kernel
 from game.core.cluster_kernel import largest_cluster_kernel
 from game.core.gap_kernel import cycle_append, gaps_into, leader_extend
 from game.core.ledger import SITES
@@ -271,9 +272,17 @@ def gap_months(
 def bloc_frontier(
     capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
 ) -> np.ndarray:
+    """[bloc] the best capability among a bloc's frontier labs (NaN where none has a model):
+    bloc_frontier_reference's numbers from a compiled kernel (game/core/bloc_kernel.py), as
+    it is asked several times a month."""
+    return bloc_frontier_kernel(capability, frontier, bloc, int(n_blocs))
+
+
+def bloc_frontier_reference(
+    capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
+) -> np.ndarray:
     """[bloc] the best capability among a bloc's frontier labs (NaN where none has a model).
-    In Python floats (max is exact in any order): the labs are a few dozen at most in a game,
-    and this is asked several times a month."""
+    The rule in Python floats, which the kernel reproduces bit for bit: read this one."""
     has = frontier & np.isfinite(capability)
     out = [-math.inf] * n_blocs
     for b, c in zip(bloc[has].tolist(), capability[has].tolist(), strict=True):
@@ -285,11 +294,19 @@ def bloc_frontier(
 def bloc_median(
     capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
 ) -> np.ndarray:
+    """[bloc] the median capability of a bloc's frontier labs (NaN where none has a model):
+    bloc_median_reference's numbers from a compiled kernel (game/core/bloc_kernel.py)."""
+    return bloc_median_kernel(capability, frontier, bloc, int(n_blocs))
+
+
+def bloc_median_reference(
+    capability: np.ndarray, frontier: np.ndarray, bloc: np.ndarray, n_blocs: int
+) -> np.ndarray:
     """[bloc] the median capability of a bloc's frontier labs (NaN where none has a model).
 
     The middle one or two of each bloc's sorted capabilities, averaged as np.median averages
-    them ((a + b) / 2). In Python floats: the labs with a model are a handful, and the results
-    ask every month; the array form took a dozen numpy calls on arrays of four."""
+    them ((a + b) / 2). The rule in Python floats, which the kernel reproduces bit for bit:
+    read this one."""
     has = frontier & np.isfinite(capability)
     runs: list[list[float]] = [[] for _ in range(n_blocs)]
     for b, c in zip(bloc[has].tolist(), capability[has].tolist(), strict=True):
