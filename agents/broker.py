@@ -410,7 +410,8 @@ def ship(model: MonthContext) -> np.ndarray:
         q, shipped = np.zeros_like(can), 0
     else:
         q = _share_drawn(can, supply, total, rng)
-        shipped = int(np.add.reduce(q, axis=None))
+        # a hypergeometric sample holds exactly `total` units; the pro-rata share is summed
+        shipped = total if supply < HYPERGEOMETRIC_LIMIT else int(np.add.reduce(q, axis=None))
     stopped = diverted_share_stopped(model, g)
     if stopped > 0.0:
         q = np.floor(q * (1.0 - stopped)).astype(np.int64)
