@@ -1,14 +1,17 @@
-"""The brokers' month (agents.broker.ship_reference and resolve_shipments_reference) as numba
-kernels, giving their numbers bit for bit: each is a cascade of some forty small numpy calls on
-arrays of a few dozen rings, which cost the interpreter and numpy's per-call overhead, not
-arithmetic.
+"""The brokers' month (agents.broker's *_reference functions: resolve_shipments, choose_routes,
+ship, close_month) as numba kernels, giving their numbers bit for bit: each is a cascade of
+some forty small numpy calls on arrays of a few dozen rings, which cost the interpreter and
+numpy's per-call overhead, not arithmetic. Each phase is as few kernel calls as its draws
+allow (the fused calls at the end of this file): one before its first draw, one after its
+last, the cash paid back to labs taken in the last.
 
 What stays in numpy and Python: every random draw (the shares of capped_share, the seizure
-draw), so that the generator's stream is consumed exactly as before, and the ledger's and the
-books' own methods. The kernels cover the array arithmetic between the draws. How they keep
-numpy's numbers: game/core/exact.py (products and quotients grouped as numpy groups them,
-integer sums exact in any order, float sums in numpy's order). tests/agents/test_kernels_brk.py
-holds them to the numpy reference on real months.
+draw, the route noise), so that the generator's stream is consumed exactly as before, the log
+of the routes' margins, and the ledger's deliver and the books' record_smuggling (their own
+kernels). How the kernels keep numpy's numbers: game/core/exact.py (products and quotients
+grouped as numpy groups them, integer sums exact in any order, float sums in numpy's order).
+tests/agents/test_kernels_brk.py and test_kernels_brokers.py hold them to the numpy
+references on real months.
 """
 
 from __future__ import annotations
