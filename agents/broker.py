@@ -24,19 +24,32 @@ row so that the month's shipping is done for all of them at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
 from agents.broker_kernel import (
-    resolve_book,
-    resolve_caught,
-    ship_book,
-    ship_capacity,
+    close_month as close_month_kernel,
+)
+from agents.broker_kernel import (
+    moving_count,
+    resolve_finish,
+    resolve_start,
+    routes_pick,
+    routes_rethink,
+    ship_finish,
+    ship_start,
 )
 from game.config.texts import text as tr
-from game.core.market import capacity_scale, capped_share, next_markup
+from game.core.ledger import SMUGGLED
+from game.core.market import (
+    HYPERGEOMETRIC_LIMIT,
+    capacity_scale,
+    capped_share,
+    next_markup,
+)
 
 if TYPE_CHECKING:
     from agents.context import MonthContext
@@ -141,41 +154,57 @@ class Broker(mesa.Agent):
 
 
 # ------------------------------------------------------------------------------- the month
-def resolve_shipments(model: MonthContext) -> None:
-    """resolve_shipments_reference's effects, with the array arithmetic between its draws in
-    compiled kernels (agents/broker_kernel.py); the draws, the ledger's and the books' methods
-    and the news stay here, in the reference's order."""
-    b, labs, view = model.brokers, model.labs, model.view
-    moving = (b.alive & (b.ship_qty > 0)).nonzero()[0]
-    if moving.size == 0:
-        return
+def resolve_shipments(model: MonthContext) -> np.ndarray:
+    """resolve_shipments_reference's effects, with the array arithmetic around its draws in
+    three compiled kernels (agents/broker_kernel.py) and the cash-back taken in the last;
+    the draws, the ledger's and the books' own methods and the news stay here, in the
+    reference's order. Returns [lab] the cash paid back to labs (gray refunds: the cash after
+    less the cash before, the numbers paid_back gives the reference)."""
+    b, labs, view, ledger = model.brokers, model.labs, model.view, model.ledger
+    n_moving = moving_count(b.alive, b.ship_qty)
+    if n_moving == 0:
+        return labs.cash - labs.cash  # nothing paid back (cash after less cash before)
     books, rng = model.books, model.rng
-    draw = rng.random(moving.size)
-    route, qty, caught, gone, seized, chips = resolve_caught(
-        moving, draw, view.route_risk, b.route, b.ship_chip, b.ship_qty, len(model.chips),
-        labs.gray_inflight,
+    draw = rng.random(n_moving)
+    n_chips = len(model.chips)
+    lost, plan = resolve_start(
+        b.alive, draw, view.route_risk, b.route, b.ship_chip, b.ship_qty, n_chips,
+        labs.gray_inflight, ledger.in_transit, ledger.seized,
     )
-    model.ledger.seize(seized)
-    lost = np.empty((chips.size, len(labs)), np.int64)
-    for h, c in enumerate(chips.tolist()):
-        inflight = labs.gray_inflight[:, c]
-        lost[h] = capped_share(inflight, int(seized[c]), rng)
-        model.ledger.deliver(inflight - lost[h], c, model.year)
-    n_caught = gone.size
-    ok_route, ok_qty, dest = resolve_book(
-        moving, route, qty, caught, chips, lost, labs.gray_inflight, labs.gray_price_paid,
-        labs.escrow, labs.cash, books.smuggled_by_lab, books.seized_by_lab, b.cash,
-        b.ship_price, b.delivered, books.seized_by_route, labs.country,
-        len(model.country_ids), n_caught == 0, b.ship_qty, b.ship_load,
+    # The seized chips shared by lab, chip by chip: drawn only where some but not all of a
+    # chip's were seized (capped_share's other cases are filled in by resolve_start).
+    for h, (c, seized, asked, need) in enumerate(plan.tolist()):
+        if need:
+            lost[h] = _share_drawn(labs.gray_inflight[:, c], asked, seized, rng)
+    back, news, arrived, landed, dest = resolve_finish(
+        b.alive, draw, view.route_risk, n_chips, lost, plan, labs.gray_inflight,
+        labs.gray_price_paid, labs.escrow, labs.cash, books.smuggled_by_lab,
+        books.seized_by_lab, b.cash, b.ship_price, b.delivered, books.seized_by_route,
+        labs.country, len(model.country_ids), b.route, b.ship_qty, b.ship_load, b.serial,
+        b.ship_chip,
     )
+    year = model.year
+    for h, c in enumerate(plan[:, 0].tolist()):
+        ledger.deliver(arrived[h], c, year)
     if dest >= 0:  # the last leg, to where most chips went
-        books.record_smuggling(ok_route, dest, ok_qty)
-    if n_caught:
-        for slot in gone.tolist():
-            _news_caught(model, slot, n_caught)
-            model.broker_agents[slot].remove()
-        b.ship_qty[moving] = 0
-        b.ship_load[moving] = 0.0
+        books.record_smuggling(landed[0], dest, landed[1])
+    n_caught = news.shape[0]
+    if n_caught:  # the caught rings' rows were freed in the kernel: their agents go
+        agents = model.broker_agents
+        for slot, serial, r, c, q in news.tolist():
+            _news_of(model, serial, r, c, q, n_caught)
+            mesa.Agent.remove(agents.pop(slot))
+    return back
+
+
+def _share_drawn(
+    requests: np.ndarray, asked: int, total: int, rng: np.random.Generator
+) -> np.ndarray:
+    """capped_share(requests, total, rng) where it draws (0 < total < asked, the requests'
+    sum, known to the caller): the same draw, without the sum taken again."""
+    if asked < HYPERGEOMETRIC_LIMIT:
+        return rng.multivariate_hypergeometric(requests, total)  # int64 already
+    return capped_share(requests, total, rng)
 
 
 def resolve_shipments_reference(model: MonthContext) -> None:
@@ -227,10 +256,20 @@ def resolve_shipments_reference(model: MonthContext) -> None:
 
 def _news_caught(model: MonthContext, slot: int, caught_this_month: int) -> None:
     """One news item a ring caught, or one summary when more are caught than make news."""
-    b, books = model.brokers, model.books
-    route = model.country_names[int(b.route[slot])]
-    chip = model.chips.ids[int(b.ship_chip[slot])]
-    qty = int(b.ship_qty[slot])
+    b = model.brokers
+    _news_of(
+        model, int(b.serial[slot]), int(b.route[slot]), int(b.ship_chip[slot]),
+        int(b.ship_qty[slot]), caught_this_month,
+    )
+
+
+def _news_of(
+    model: MonthContext, serial: int, route_i: int, chip_i: int, qty: int, caught_this_month: int
+) -> None:
+    """_news_caught of a ring's serial, route, chip and load (read before it is removed)."""
+    books = model.books
+    route = model.country_names[route_i]
+    chip = model.chips.ids[chip_i]
     books.caught.append((route, qty))
     enforcer = model.spec.levers["enforcement"].owner
     if caught_this_month <= MAX_CAUGHT_NEWS:
@@ -238,7 +277,7 @@ def _news_caught(model: MonthContext, slot: int, caught_this_month: int) -> None
             "broker_caught",
             tr(
                 "news_broker_caught",
-                ring=int(b.serial[slot]),
+                ring=serial,
                 route=route,
                 qty=f"{qty:,}",
                 chip=chip,
@@ -273,21 +312,47 @@ def enter(model: MonthContext) -> None:
 def recruit(model: MonthContext, n: int) -> None:
     """Bring in n brokers: capacity (USD a month) log-normal around
     `broker_capacity_median_usd`, cash for `broker_capital_months` of that capacity."""
-    p = model.p
+    if n <= 0:
+        return
+    p, rng, table, agents = model.p, model.rng, model.brokers, model.broker_agents
+    mu, sigma = np.log(p.broker_capacity_median_usd), p.broker_capacity_sigma  # read once
+    months, month = p.broker_capital_months, model.month
     for _ in range(n):
-        capacity = float(
-            model.rng.lognormal(np.log(p.broker_capacity_median_usd), p.broker_capacity_sigma)
-        )
+        capacity = float(rng.lognormal(mu, sigma))
         model.broker_serial += 1
-        slot = model.brokers.add(
-            model.broker_serial, capacity, capacity * p.broker_capital_months, model.month
-        )
-        model.broker_agents[slot] = Broker(model, slot)
+        slot = table.add(model.broker_serial, capacity, capacity * months, month)
+        agents[slot] = Broker(model, slot)
 
 
 def choose_routes(model: MonthContext) -> None:
+    """choose_routes_reference's effects, the arithmetic between its draws and the margins'
+    log in two compiled kernels (agents/broker_kernel.py)."""
+    b, view = model.brokers, model.view
+    n_alive = np.count_nonzero(b.alive)
+    routes = view.routes_open
+    if n_alive == 0:
+        return
+    if routes.size == 0:
+        b.route[b.alive] = -1
+        return
+    rng, p = model.rng, model.p
+    who, risk, margin = routes_rethink(
+        b.alive, b.route, rng.random(n_alive), ROUTE_SWITCH_CHANCE, routes,
+        len(model.country_ids), view.route_risk, view.gray_price, view.transit_price,
+        float(p.hub_broker_fee_share * view.gray_price),
+    )
+    if who.size == 0:
+        return
+    log_margin = np.log(margin)
+    noise = rng.gumbel(0.0, p.broker_route_noise, size=(who.size, routes.size))
+    routes_pick(who, log_margin, risk, p.broker_route_risk_aversion, noise, routes, b.route)
+
+
+def choose_routes_reference(model: MonthContext) -> None:
     """Each broker picks the transit country with the best expected margin for its risk;
-    routes differ by interdiction probability, and brokers by taste (Gumbel noise)."""
+    routes differ by interdiction probability, and brokers by taste (Gumbel noise).
+
+    The rule in numpy, which choose_routes reproduces bit for bit: read this one."""
     p, b, view = model.p, model.brokers, model.view
     alive = b.alive.nonzero()[0]
     routes = view.routes_open
@@ -314,41 +379,70 @@ def choose_routes(model: MonthContext) -> None:
     b.route[who] = routes[(base[None, :] + noise).argmax(axis=1)]
 
 
-def ship(model: MonthContext) -> None:
-    """ship_reference's effects, with the array arithmetic between its draws in compiled
-    kernels (agents/broker_kernel.py); the draws, the ledger's and the books' methods and the
-    gray price stay here, in the reference's order."""
+def ship(model: MonthContext) -> np.ndarray:
+    """ship_reference's effects, with the array arithmetic around its draws in two compiled
+    kernels (agents/broker_kernel.py), Ledger.dispatch_one, the cash-back and _gray_price's
+    arithmetic up to its power included; the draws, the books' record_smuggling and
+    next_markup stay here, in the reference's order. Returns [lab] the cash paid back to labs
+    (gray refunds: the cash after less the cash before, the numbers paid_back gives the
+    reference)."""
     b, labs, view = model.brokers, model.labs, model.view
     g = view.gray_chip
-    if g < 0 or not np.logical_or.reduce(b.alive & (b.route >= 0), axis=None):
-        ship_reference(model)  # no gray chip, or no ring with a route: refunds only
-        return
-    orders = labs.gray_order
-    demand = int(np.add.reduce(orders, axis=None))
-    fee = hub_fee(model)
+    if g < 0:
+        return paid_back(model, ship_reference)  # no gray chip: refunds only
+    p, chips = model.p, model.chips
+    fee = float(p.hub_broker_fee_share * view.gray_price)  # hub_fee
     cost = view.transit_price + fee
-    h100e_g = float(model.chips.h100e[g])
-    alive, route, can, any_capped, supply = ship_capacity(
-        b.alive, b.route, b.capacity, b.cash, view.gray_load, cost, view.cap_left, h100e_g
+    h100e_g = float(chips.h100e[g])
+    orders = labs.gray_order
+    alive, route, can, any_capped, supply, demand = ship_start(
+        b.alive, b.route, b.capacity, b.cash, view.gray_load, cost, view.cap_left, h100e_g,
+        orders,
     )
+    if alive.size == 0:
+        return paid_back(model, ship_reference)  # no ring with a route: refunds only
     rng = model.rng
-    q = capped_share(can, min(demand, supply), rng)
+    # capped_share(can, min(demand, supply)): the draw only where it shares some of the supply
+    total = min(demand, supply)
+    if total >= supply:
+        q, shipped = can, supply
+    elif total == 0:
+        q, shipped = np.zeros_like(can), 0
+    else:
+        q = _share_drawn(can, supply, total, rng)
+        # a hypergeometric sample holds exactly `total` units; the pro-rata share is summed
+        shipped = total if supply < HYPERGEOMETRIC_LIMIT else int(np.add.reduce(q, axis=None))
     stopped = diverted_share_stopped(model, g)
     if stopped > 0.0:
         q = np.floor(q * (1.0 - stopped)).astype(np.int64)
-    shipped = int(np.add.reduce(q, axis=None))
-    for_lab = capped_share(orders, shipped, rng)
-    ship_book(
+        shipped = int(np.add.reduce(q, axis=None))
+    # capped_share(orders, shipped): the orders sum to demand
+    if shipped >= demand:
+        for_lab, for_lab_all = orders, 1
+    elif shipped == 0:
+        for_lab, for_lab_all = orders, 2
+    else:
+        for_lab, for_lab_all = _share_drawn(orders, demand, shipped, rng), 0
+    maker = int(model.vendor_country[int(chips.vendor[g])])
+    back, floor, margin = ship_finish(
         alive, route, q, g, view.gray_price, view.gray_load, cost, fee, any_capped, h100e_g,
         model.country_bloc, b.alive, b.route, b.ship_chip, b.ship_qty, b.ship_price,
-        b.ship_load, b.cash, b.idle, model.fees_via, model.books.sales_units[g],
-        model.cap_used, orders, for_lab, labs.gray_inflight, labs.gray_price_paid, labs.cash,
-        labs.escrow,
+        b.ship_load, b.cash, b.idle, model.fees_via, model.books.sales_units, model.cap_used,
+        orders, for_lab, for_lab_all, labs.gray_inflight, labs.gray_price_paid, labs.cash,
+        labs.escrow, shipped, model.ledger.produced, model.ledger.in_transit,
+        view.route_risk, view.routes_open,
+        float(view.price[g]), float(p.gray_markup_min), True,
     )
-    model.ledger.dispatch_one(g, shipped)
-    maker = int(model.vendor_country[int(model.chips.vendor[g])])
-    model.books.record_smuggling(maker, route, q)
-    _gray_price(model, demand, int(supply), shipped)
+    books, gray = model.books, model.gray
+    books.record_smuggling(maker, route, q)
+    # _gray_price, its floor and margin from the kernel
+    books.gray_demand, books.gray_supply, books.gray_shipped = demand, supply, shipped
+    gray.markup = next_markup(
+        gray.markup, demand, supply, floor, p.gray_markup_max, p.gray_price_adjustment
+    )
+    gray.expected_margin = margin
+    gray.unmet_share = max(0.0, demand - supply) / max(demand, 1)
+    return back
 
 
 def ship_reference(model: MonthContext) -> None:
@@ -454,11 +548,41 @@ def diverted_share_stopped(model: MonthContext, chip: int) -> float:
     return float(model.p.distributor_check_stop * checks)
 
 
+def paid_back(model: MonthContext, phase: Callable[[Any], None]) -> np.ndarray:
+    """Run a brokers' phase that returns nothing (a numpy reference); [lab] the cash it paid
+    back to labs (gray refunds): the cash after less the cash before."""
+    before = model.labs.cash.copy()
+    phase(model)
+    return model.labs.cash - before
+
+
 def hub_fee(model: MonthContext) -> float:
     """USD a broker pays per chip to the economy of the transit country it routes through:
     `hub_broker_fee_share` of the chip's gray-market value (forwarders, front companies,
     warehouses and re-export margins, which the hub's economy keeps)."""
     return float(model.p.hub_broker_fee_share * model.view.gray_price)
+
+
+def close_month(model: MonthContext) -> None:
+    """exit_idle, and the month's smuggled chips into China's bloc counted by the country they
+    leave (model.smuggled_via), in one compiled kernel (agents/broker_kernel.py)."""
+    b = model.brokers
+    gone = close_month_kernel(
+        b.alive, b.idle, b.ship_qty, b.ship_load, b.route, b.ship_chip,
+        int(model.p.broker_idle_exit_months), model.books.flows, model.country_bloc,
+        model.china_bloc, SMUGGLED, model.smuggled_via,
+    )
+    if gone.size:  # their rows were freed in the kernel: their agents go
+        agents = model.broker_agents
+        for slot in gone.tolist():
+            mesa.Agent.remove(agents.pop(slot))
+
+
+def close_month_reference(model: MonthContext) -> None:
+    """The rule in numpy, which close_month reproduces bit for bit: read this one."""
+    exit_idle(model)
+    into_china = model.country_bloc == model.china_bloc
+    model.smuggled_via += np.add.reduce(model.books.flows[:, into_china, SMUGGLED], axis=1)
 
 
 def exit_idle(model: MonthContext) -> None:

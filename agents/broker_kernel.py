@@ -1,14 +1,17 @@
-"""The brokers' month (agents.broker.ship_reference and resolve_shipments_reference) as numba
-kernels, giving their numbers bit for bit: each is a cascade of some forty small numpy calls on
-arrays of a few dozen rings, which cost the interpreter and numpy's per-call overhead, not
-arithmetic.
+"""The brokers' month (agents.broker's *_reference functions: resolve_shipments, choose_routes,
+ship, close_month) as numba kernels, giving their numbers bit for bit: each is a cascade of
+some forty small numpy calls on arrays of a few dozen rings, which cost the interpreter and
+numpy's per-call overhead, not arithmetic. Each phase is as few kernel calls as its draws
+allow (the fused calls at the end of this file): one before its first draw, one after its
+last, the cash paid back to labs taken in the last.
 
 What stays in numpy and Python: every random draw (the shares of capped_share, the seizure
-draw), so that the generator's stream is consumed exactly as before, and the ledger's and the
-books' own methods. The kernels cover the array arithmetic between the draws. How they keep
-numpy's numbers: game/core/exact.py (products and quotients grouped as numpy groups them,
-integer sums exact in any order, float sums in numpy's order). tests/agents/test_kernels_brk.py
-holds them to the numpy reference on real months.
+draw, the route noise), so that the generator's stream is consumed exactly as before, the log
+of the routes' margins, and the ledger's deliver and the books' record_smuggling (their own
+kernels). How the kernels keep numpy's numbers: game/core/exact.py (products and quotients
+grouped as numpy groups them, integer sums exact in any order, float sums in numpy's order).
+tests/agents/test_kernels_brk.py and test_kernels_brokers.py hold them to the numpy
+references on real months.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from game.core.exact import capacity_scale_into, np_maximum
+from game.core.exact import capacity_scale_into, np_maximum, py_max, reduce_sum
 
 _INT64_MIN = np.iinfo(np.int64).min
 _TWO63 = 9223372036854775808.0
@@ -289,3 +292,408 @@ def resolve_book(
             b_ship_load[moving[k]] = 0.0
     return ok_route, ok_qty, dest
 
+
+
+# ------------------------------------------------------------------ the month's fused calls
+# Each brokers' phase in as few kernel calls as its draws allow: one before the first draw
+# (who draws, and how many), one between draws where the second's size depends on the first,
+# one after the last. The ledger's, the books' and the cash-back arithmetic is done in them.
+@numba.njit(cache=True)
+def _capped_share_plain(requests: np.ndarray, total: int, out: np.ndarray) -> bool:
+    """game.core.market.capped_share where it needs no draw (all asked for, or nothing):
+    writes out and returns True; False where a draw must share `total`."""
+    asked = 0
+    for r in range(requests.size):
+        asked += requests[r]
+    if total >= asked:
+        for r in range(requests.size):
+            out[r] = requests[r]
+        return True
+    if total == 0:
+        for r in range(requests.size):
+            out[r] = 0
+        return True
+    return False
+
+
+@numba.njit(cache=True)
+def _free(
+    i: int,
+    b_alive: np.ndarray,
+    b_ship_qty: np.ndarray,
+    b_ship_load: np.ndarray,
+    b_route: np.ndarray,
+    b_ship_chip: np.ndarray,
+) -> None:
+    """agents.broker.BrokerTable.free: the ring's row emptied."""
+    b_alive[i] = False
+    b_ship_qty[i] = 0
+    b_ship_load[i] = 0.0
+    b_route[i] = -1
+    b_ship_chip[i] = -1
+
+
+@numba.njit(cache=True)
+def moving_count(b_alive: np.ndarray, b_ship_qty: np.ndarray) -> int:
+    """How many rings have a shipment on the way (the size of resolve_shipments' draw)."""
+    n = 0
+    for i in range(b_alive.size):
+        if b_alive[i] and b_ship_qty[i] > 0:
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _moving(b_alive: np.ndarray, b_ship_qty: np.ndarray, n: int) -> np.ndarray:
+    """The rings with a shipment on the way, in slot order."""
+    moving = np.empty(n, np.int64)
+    k = 0
+    for i in range(b_alive.size):
+        if b_alive[i] and b_ship_qty[i] > 0:
+            moving[k] = i
+            k += 1
+    return moving
+
+
+@numba.njit(cache=True)
+def resolve_start(
+    b_alive: np.ndarray,
+    draw: np.ndarray,  # [n] the month's uniform draws, one a ring with a shipment
+    route_risk: np.ndarray,  # [K]
+    b_route: np.ndarray,
+    b_ship_chip: np.ndarray,
+    b_ship_qty: np.ndarray,
+    n_chips: int,
+    gray_inflight: np.ndarray,  # [L, C] int64
+    in_transit: np.ndarray,  # [C] int64 the ledger's, in/out
+    seized_total: np.ndarray,  # [C] int64 the ledger's, in/out
+) -> tuple:
+    """resolve_caught and the ledger's seizure. Returns each chip in flight's seized share by
+    lab [m, L], filled where capped_share needs no draw, and [m] rows of (chip, seized, asked,
+    whether a draw must share them)."""
+    moving = _moving(b_alive, b_ship_qty, draw.size)
+    _, _, _, _, seized, chips = resolve_caught(
+        moving, draw, route_risk, b_route, b_ship_chip, b_ship_qty, n_chips, gray_inflight
+    )
+    for c in range(n_chips):
+        in_transit[c] -= seized[c]
+        seized_total[c] += seized[c]
+    L = gray_inflight.shape[0]
+    lost = np.empty((chips.size, L), np.int64)
+    plan = np.empty((chips.size, 4), np.int64)
+    for h in range(chips.size):
+        c = chips[h]
+        asked = 0
+        for r in range(L):
+            asked += gray_inflight[r, c]
+        plan[h, 0] = c
+        plan[h, 1] = seized[c]
+        plan[h, 2] = asked
+        plan[h, 3] = not _capped_share_plain(gray_inflight[:, c], seized[c], lost[h])
+    return lost, plan
+
+
+@numba.njit(cache=True)
+def resolve_finish(
+    b_alive: np.ndarray,
+    draw: np.ndarray,
+    route_risk: np.ndarray,
+    n_chips: int,
+    lost: np.ndarray,
+    plan: np.ndarray,
+    gray_inflight: np.ndarray,
+    gray_price_paid: np.ndarray,
+    escrow: np.ndarray,
+    lab_cash: np.ndarray,
+    smuggled_by_lab: np.ndarray,
+    seized_by_lab: np.ndarray,
+    b_cash: np.ndarray,
+    b_ship_price: np.ndarray,
+    b_delivered: np.ndarray,
+    seized_by_route: np.ndarray,
+    lab_country: np.ndarray,
+    n_countries: int,
+    b_route: np.ndarray,
+    b_ship_qty: np.ndarray,
+    b_ship_load: np.ndarray,
+    b_serial: np.ndarray,
+    b_ship_chip: np.ndarray,
+) -> tuple:
+    """What resolve_shipments writes after its draws but the ledger's and the books' own
+    methods: resolve_book, the caught rings' rows freed. Who was caught is found again from the
+    same draws (the rings' arrays have not moved since resolve_start). Returns the cash paid
+    back to labs [lab] (the cash after less the cash before, as the model's _cash_back took
+    it); each caught ring's slot, serial, route, chip and load, read before the shipments are
+    cleared, for the news; the chips in flight arrived by lab [m, L] (for Ledger.deliver); the
+    landed rings' routes and loads [2, n] and the country that received most, -1 for none (for
+    MonthBooks.record_smuggling)."""
+    moving = _moving(b_alive, b_ship_qty, draw.size)
+    n = moving.size
+    route = np.empty(n, np.int64)
+    qty = np.empty(n, np.int64)
+    caught = np.empty(n, np.bool_)
+    n_caught = 0
+    for k in range(n):
+        i = moving[k]
+        route[k] = b_route[i]
+        qty[k] = b_ship_qty[i]
+        caught[k] = draw[k] < route_risk[route[k]]
+        n_caught += caught[k]
+    news = np.empty((n_caught, 5), np.int64)
+    j = 0
+    for k in range(n):
+        if caught[k]:
+            i = moving[k]
+            news[j, 0] = i
+            news[j, 1] = b_serial[i]
+            news[j, 2] = route[k]
+            news[j, 3] = b_ship_chip[i]
+            news[j, 4] = qty[k]
+            j += 1
+    L = lab_cash.size
+    before = lab_cash.copy()
+    chips = plan[:, 0].copy()
+    arrived = np.empty((chips.size, L), np.int64)
+    for h in range(chips.size):
+        for r in range(L):
+            arrived[h, r] = gray_inflight[r, chips[h]] - lost[h, r]
+    ok_route, ok_qty, dest = resolve_book(
+        moving, route, qty, caught, chips, lost, gray_inflight, gray_price_paid, escrow,
+        lab_cash, smuggled_by_lab, seized_by_lab, b_cash, b_ship_price, b_delivered,
+        seized_by_route, lab_country, n_countries, True, b_ship_qty, b_ship_load,
+    )
+    landed = np.empty((2, ok_route.size), np.int64)
+    landed[0] = ok_route
+    landed[1] = ok_qty
+    for j in range(n_caught):  # BrokerTable.free of the caught rings
+        _free(news[j, 0], b_alive, b_ship_qty, b_ship_load, b_route, b_ship_chip)
+    back = np.empty(L)
+    for r in range(L):
+        back[r] = lab_cash[r] - before[r]
+    return back, news, arrived, landed, dest
+
+
+@numba.njit(cache=True)
+def ship_start(
+    b_alive: np.ndarray,
+    b_route: np.ndarray,
+    b_capacity: np.ndarray,
+    b_cash: np.ndarray,
+    gray_load: float,
+    cost: float,
+    cap_left: np.ndarray,
+    h100e_g: float,
+    orders: np.ndarray,  # [L] int64 the labs' gray orders
+) -> tuple:
+    """ship_capacity, and the demand (the orders' sum)."""
+    alive, route, can, any_capped, supply = ship_capacity(
+        b_alive, b_route, b_capacity, b_cash, gray_load, cost, cap_left, h100e_g
+    )
+    demand = 0
+    for j in range(orders.size):
+        demand += orders[j]
+    return alive, route, can, any_capped, supply, demand
+
+
+@numba.njit(cache=True)
+def ship_finish(
+    alive: np.ndarray,
+    route: np.ndarray,
+    q: np.ndarray,
+    g: int,
+    gray_price: float,
+    gray_load: float,
+    cost: float,
+    fee: float,
+    any_capped: bool,
+    h100e_g: float,
+    bloc_of_country: np.ndarray,
+    b_alive: np.ndarray,
+    b_route: np.ndarray,
+    b_ship_chip: np.ndarray,
+    b_ship_qty: np.ndarray,
+    b_ship_price: np.ndarray,
+    b_ship_load: np.ndarray,
+    b_cash: np.ndarray,
+    b_idle: np.ndarray,
+    fees_via: np.ndarray,
+    sales_units: np.ndarray,  # [chip, bloc] int64 in/out
+    cap_used: np.ndarray,
+    orders: np.ndarray,
+    for_lab: np.ndarray,  # [L] int64, or anything when for_lab_all says how it came out
+    for_lab_all: int,  # 1: every order filled, 2: none, 0: for_lab as drawn
+    gray_inflight: np.ndarray,
+    gray_price_paid: np.ndarray,
+    lab_cash: np.ndarray,
+    escrow: np.ndarray,
+    shipped: int,
+    produced: np.ndarray,  # the ledger's [C] int64, in/out
+    in_transit: np.ndarray,
+    route_risk: np.ndarray,  # [K]
+    routes_open: np.ndarray,  # [m] int64
+    list_price_g: float,  # the view's price of the gray chip
+    gray_markup_min: float,
+    has_gray: bool,
+) -> tuple:
+    """Everything ship writes after its draws but the first leg (MonthBooks.record_smuggling):
+    ship_book, Ledger.dispatch_one; returns the cash paid back to labs [lab] (after less
+    before, as ChipWarModel._cash_back took it) and _gray_price's floor and expected margin,
+    its arithmetic before next_markup's power."""
+    L = orders.size
+    if for_lab_all == 0:
+        got = for_lab
+    elif for_lab_all == 1:
+        got = orders.copy()
+    else:
+        got = np.zeros(L, np.int64)
+    before = lab_cash.copy()
+    ship_book(
+        alive, route, q, g, gray_price, gray_load, cost, fee, any_capped, h100e_g,
+        bloc_of_country, b_alive, b_route, b_ship_chip, b_ship_qty, b_ship_price, b_ship_load,
+        b_cash, b_idle, fees_via, sales_units[g], cap_used, orders, got, gray_inflight,
+        gray_price_paid, lab_cash, escrow,
+    )
+    produced[g] += shipped
+    in_transit[g] += shipped
+    back = np.empty(L)
+    for r in range(L):
+        back[r] = lab_cash[r] - before[r]
+    floor, margin = gray_floor(
+        route_risk, routes_open, list_price_g, cost, gray_price, gray_markup_min, has_gray
+    )
+    return back, floor, margin
+
+
+@numba.njit(cache=True)
+def gray_floor(
+    route_risk: np.ndarray,
+    routes_open: np.ndarray,
+    list_price_g: float,
+    cost: float,
+    gray_price: float,
+    gray_markup_min: float,
+    has_gray: bool,
+) -> tuple[float, float]:
+    """agents.broker._gray_price before next_markup: the markup's floor and the expected
+    margin, from the mean risk of the open routes (np.add.reduce over the count)."""
+    if not has_gray:
+        return 0.0, 0.0
+    n_open = routes_open.size
+    if n_open:
+        open_risk = np.empty(n_open)
+        for j in range(n_open):
+            open_risk[j] = route_risk[routes_open[j]]
+        risk = reduce_sum(open_risk, n_open) / n_open
+    else:
+        risk = 0.5
+    list_price = py_max(list_price_g, 1.0)
+    floor = gray_markup_min * cost / list_price / py_max(1e-6, 1.0 - risk)
+    margin = (gray_price * (1.0 - risk) - cost) / cost
+    return floor, margin
+
+
+@numba.njit(cache=True)
+def routes_rethink(
+    b_alive: np.ndarray,
+    b_route: np.ndarray,
+    draw: np.ndarray,  # [alive] uniform draws
+    switch_chance: float,
+    routes_open: np.ndarray,
+    n_countries: int,
+    route_risk: np.ndarray,
+    gray_price: float,
+    transit_price: float,
+    fee: float,
+) -> tuple:
+    """choose_routes between its draws: the rings that rethink their route, and the open
+    routes' risk and margin floored at 1 (whose log numpy takes)."""
+    is_open = np.zeros(n_countries, np.bool_)
+    for j in range(routes_open.size):
+        is_open[routes_open[j]] = True
+    who = np.empty(draw.size, np.int64)
+    n = 0
+    k = 0
+    for i in range(b_alive.size):
+        if b_alive[i]:
+            cur = b_route[i]
+            if cur < 0 or not is_open[cur] or draw[k] < switch_chance:
+                who[n] = i
+                n += 1
+            k += 1
+    m = routes_open.size
+    risk = np.empty(m)
+    margin = np.empty(m)
+    for j in range(m):
+        risk[j] = route_risk[routes_open[j]]
+        margin[j] = np_maximum(gray_price * (1.0 - risk[j]) - transit_price - fee, 1.0)
+    return who[:n], risk, margin
+
+
+@numba.njit(cache=True)
+def routes_pick(
+    who: np.ndarray,
+    log_margin: np.ndarray,
+    risk: np.ndarray,
+    aversion: float,
+    noise: np.ndarray,  # [who, route]
+    routes_open: np.ndarray,
+    b_route: np.ndarray,
+) -> None:
+    """Each rethinking ring takes the route of the best base utility plus its noise
+    (np.argmax: the first of the largest, a NaN first of all)."""
+    m = routes_open.size
+    base = np.empty(m)
+    for j in range(m):
+        base[j] = log_margin[j] - aversion * risk[j]
+    for w in range(who.size):
+        best = 0
+        top = base[0] + noise[w, 0]
+        if top == top:
+            for j in range(1, m):
+                u = base[j] + noise[w, j]
+                if u != u:
+                    best = j
+                    break
+                if u > top:
+                    top = u
+                    best = j
+        b_route[who[w]] = routes_open[best]
+
+
+@numba.njit(cache=True)
+def close_month(
+    b_alive: np.ndarray,
+    b_idle: np.ndarray,
+    b_ship_qty: np.ndarray,
+    b_ship_load: np.ndarray,
+    b_route: np.ndarray,
+    b_ship_chip: np.ndarray,
+    idle_limit: int,
+    flows: np.ndarray,  # [from, to, provenance]
+    country_bloc: np.ndarray,
+    china_bloc: int,
+    smuggled: int,
+    smuggled_via: np.ndarray,  # [country] int64 in/out
+) -> np.ndarray:
+    """The rings idle too long (exit_idle's), their rows freed (BrokerTable.free), and the
+    month's smuggled chips into China's bloc added by the country they leave (whole counts)."""
+    n = 0
+    for i in range(b_alive.size):
+        if b_alive[i] and b_idle[i] >= idle_limit:
+            n += 1
+    gone = np.empty(n, np.int64)
+    n = 0
+    for i in range(b_alive.size):
+        if b_alive[i] and b_idle[i] >= idle_limit:
+            gone[n] = i
+            n += 1
+    for j in range(n):
+        _free(gone[j], b_alive, b_ship_qty, b_ship_load, b_route, b_ship_chip)
+    K = flows.shape[0]
+    for s in range(K):
+        t = 0
+        for d in range(flows.shape[1]):
+            if country_bloc[d] == china_bloc:
+                t += flows[s, d, smuggled]
+        smuggled_via[s] += t
+    return gone

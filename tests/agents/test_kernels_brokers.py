@@ -1,0 +1,168 @@
+"""The brokers' fused month (agents/broker.py over agents/broker_kernel.py: resolve_shipments,
+choose_routes, ship and close_month, each a few kernel calls around its draws) gives the numpy
+references' effects bit for bit on real months. Each phase is run both ways on copies of the
+model, from the same generator state, and everything either writes is compared: the rings and
+their agents, the labs, the month's books, the ledger, the fees and caps, smuggled_via, the
+gray market, the news, the generator's state after, and the cash each phase says it paid back
+to labs (the references' through paid_back: the cash after less the cash before)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import agents.broker as broker
+from game.sim.model import ChipWarModel
+from game.sim.runner import forget
+from tests.agents.kernel_cases import CASES
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray):
+        if not isinstance(b, np.ndarray) or a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.dtype.kind == "f":
+            return np.array_equal(a.view(np.int64), b.view(np.int64))
+        return np.array_equal(a, b)
+    if isinstance(a, float) and isinstance(b, float):
+        return np.array_equal(np.float64(a).view(np.int64), np.float64(b).view(np.int64))
+    return type(a) is type(b) and a == b
+
+
+def _state(model: ChipWarModel) -> dict[str, object]:
+    """What the brokers' phases may write."""
+    out: dict[str, object] = {}
+    for k in model.brokers.ARRAYS:
+        out[f"brokers.{k}"] = getattr(model.brokers, k).copy()
+    labs = model.labs
+    for k in ("cash", "escrow", "gray_order", "gray_inflight", "gray_price_paid", "spent_month"):
+        out[f"labs.{k}"] = getattr(labs, k).copy()
+    for k, v in vars(model.books).items():
+        if isinstance(v, np.ndarray):
+            out[f"books.{k}"] = v.copy()
+        elif isinstance(v, (int, float, list)):
+            out[f"books.{k}"] = copy.deepcopy(v)
+    for k, v in vars(model.ledger).items():
+        if isinstance(v, np.ndarray):
+            out[f"ledger.{k}"] = v.copy()
+    for k in ("fees_via", "cap_used", "smuggled_via"):
+        out[k] = getattr(model, k).copy()
+    for k, v in vars(model.gray).items():
+        out[f"gray.{k}"] = v
+    out["broker_serial"] = model.broker_serial
+    out["agents"] = sorted((s, a.unique_id) for s, a in model.broker_agents.items())
+    out["registered"] = sorted(a.unique_id for a in model.agents if isinstance(a, broker.Broker))
+    out["rng"] = model.rng.bit_generator.state
+    out["news"] = copy.deepcopy(model.events)
+    return out
+
+
+@pytest.mark.parametrize(("scenario", "seed"), CASES)
+def test_fused_broker_phases_match_the_numpy_references_every_month(
+    scenario: str, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"resolve": 0, "choose": 0, "ship": 0, "close": 0}
+    seen = {
+        "seized_drawn": 0,  # a seizure shared among labs by a draw
+        "caught": 0,
+        "supply_drawn": 0,  # more capacity than orders: the rings' shares drawn
+        "orders_drawn": 0,  # fewer chips than orders: the labs' shares drawn
+        "capped": 0,
+        "rethink": 0,  # some rings chose a route again
+        "exits": 0,
+        "smuggled_via": 0,
+    }
+    differ: list[tuple[str, str, str]] = []
+    real_share = broker._share_drawn
+
+    def counted_share(requests, asked, total, rng):  # noqa: ANN001, ANN202
+        if asked == int(np.add.reduce(broker_model[0].labs.gray_order, axis=None)):
+            seen["orders_drawn"] += 1
+        elif requests.base is broker_model[0].labs.gray_inflight:
+            seen["seized_drawn"] += 1
+        else:
+            seen["supply_drawn"] += 1
+        return real_share(requests, asked, total, rng)
+
+    broker_model: list[ChipWarModel] = []
+
+    def both(
+        name: str,
+        fused: Callable[[ChipWarModel], object],
+        reference: Callable[[ChipWarModel], object],
+        pays_back: bool,
+    ) -> Callable[[ChipWarModel], object]:
+        def step(model: ChipWarModel) -> object:
+            if not broker_model:
+                broker_model.append(model)
+            twin = copy.deepcopy(model)
+            want_back = broker.paid_back(twin, reference) if pays_back else reference(twin)
+            want = _state(twin)
+            before = _state(model)
+            got_back = fused(model)
+            got = _state(model)
+            calls[name] += 1
+            if pays_back and not _same(got_back, want_back):
+                differ.append((name, model.date, "paid back"))
+            for k in want:
+                if not _same(got[k], want[k]):
+                    differ.append((name, model.date, k))
+            seen["caught"] += name == "resolve" and len(got["agents"]) < len(before["agents"])
+            seen["exits"] += name == "close" and len(got["agents"]) < len(before["agents"])
+            seen["capped"] += name == "ship" and bool(np.isfinite(model.view.cap_left).any())
+            seen["rethink"] += name == "choose" and not _same(
+                got["brokers.route"], before["brokers.route"]
+            )
+            seen["smuggled_via"] += name == "close" and not _same(
+                got["smuggled_via"], before["smuggled_via"]
+            )
+            return got_back
+
+        return step
+
+    monkeypatch.setattr(broker, "_share_drawn", counted_share)
+    for name, fused, reference, pays_back in (
+        ("resolve", broker.resolve_shipments, broker.resolve_shipments_reference, True),
+        ("choose", broker.choose_routes, broker.choose_routes_reference, False),
+        ("ship", broker.ship, broker.ship_reference, True),
+        ("close", broker.close_month, broker.close_month_reference, False),
+    ):
+        attr = {"resolve": "resolve_shipments", "choose": "choose_routes", "close": "close_month"}
+        monkeypatch.setattr(broker, attr.get(name, name), both(name, fused, reference, pays_back))
+    model = ChipWarModel(scenario, rng=seed, months=60)
+    try:
+        model.run()
+    finally:
+        forget(model)
+    assert differ == []
+    assert set(calls.values()) == {60}
+    if scenario in ("historical", "leaky_enforcement"):
+        for k in ("seized_drawn", "caught", "supply_drawn", "orders_drawn", "rethink"):
+            assert seen[k] > 0, k
+        assert seen["smuggled_via"] > 0
+    if scenario == "historical":
+        assert seen["capped"] > 0  # the diffusion cap on the hubs
+    if scenario == "no_controls":  # no gray chip: the fallback's refunds only
+        assert sum(seen.values()) == 0
+
+
+def test_fused_broker_phases_see_idle_rings_leave() -> None:
+    """close_month against exit_idle where rings do leave: a run where every ring is idle."""
+    model = ChipWarModel("historical", rng=1, months=30)
+    try:
+        model.run(24)
+        b = model.brokers
+        assert b.alive.any()
+        b.idle[b.alive] = int(model.p.broker_idle_exit_months)
+        twin = copy.deepcopy(model)
+        broker.close_month_reference(twin)
+        want = _state(twin)
+        broker.close_month(model)
+        got = _state(model)
+        assert not model.brokers.alive.any() and not model.broker_agents
+        assert [k for k in want if not _same(got[k], want[k])] == []
+    finally:
+        forget(model)
