@@ -971,10 +971,11 @@ def _provenance_worth(
     p = model.p
     cap = getattr(p, CLUSTER_CAP_PARAMETER[provenance])
     if held.dtype == np.int64 and held.ndim == 2 and isinstance(cap, (int, float)):
-        # _cluster_worth's minimum and maximum in one kernel (agents/lab_kernel.py); the
-        # power is numpy's, on the same [lab] shares
-        joins = lab_kernel.cluster_joins(held, provenance, float(cap))
-        return np.where(model.labs.frontier, joins ** (1.0 - p.inference_weight_frontier), 1.0)
+        # _cluster_worth's minimum, maximum and np.where in one kernel (agents/lab_kernel.py:
+        # 1.0 for the labs not at the frontier, which the power leaves 1.0); the power is
+        # numpy's, on the same shares
+        joins = lab_kernel.cluster_joins_frontier(held, provenance, float(cap), model.labs.frontier)
+        return joins ** (1.0 - p.inference_weight_frontier)
     return _cluster_worth(model, held[:, provenance], cap)
 
 

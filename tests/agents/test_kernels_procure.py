@@ -149,3 +149,20 @@ def test_fused_procure_matches_the_numpy_reference_every_month(
         assert seen["rented"] > 0  # and rentals were installed
     if "squeeze" in case:
         assert seen["overshot"] > 0  # whole chips cut back to the cash
+
+
+@pytest.mark.parametrize("power", [0.3, 0.5, 1.0, 2.0, -1.0, 0.0, 1.7, 3.0])
+def test_the_cluster_worth_needs_no_where_after_its_power(power: float) -> None:
+    """lab._provenance_worth raises 1.0 for the labs not at the frontier instead of taking
+    np.where after the power: the same bits for every exponent, numpy's special ones (square,
+    root, reciprocal) included."""
+    rng = np.random.default_rng(3)
+    held = rng.integers(0, 5000, size=(64, 6)).astype(np.int64)
+    frontier = rng.random(64) < 0.5
+    for provenance, cap in ((2, 1000.0), (4, 300.0), (1, 0.0)):
+        with np.errstate(divide="ignore"):  # a cap of 0 to a negative power
+            want = np.where(
+                frontier, lab_kernel.cluster_joins(held, provenance, cap) ** power, 1.0
+            )
+            got = lab_kernel.cluster_joins_frontier(held, provenance, cap, frontier) ** power
+        assert _same(got, want)
