@@ -329,6 +329,9 @@ class _Offers:
     provenance: np.ndarray  # [lab, chip] how a direct purchase is booked in the ledger
     outside: np.ndarray  # [lab] logit utility of not buying this month (keeping the cash)
     rules: _RuleTerms | None = None  # the month's rule terms, so that _allocate keys them once
+    # the allocation's first logit up to its exp (procure_kernel.logit_shift of utility and
+    # outside: the values not -inf, their positions), where the kernels made it
+    logit: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _per_lab(model: MonthContext, lever: str, usual: float) -> np.ndarray | None:
@@ -386,9 +389,9 @@ def procure(model: MonthContext) -> None:
     # _allocate, _hold_to_mandate and _deliver's arithmetic in three kernels around the two
     # logits' np.exp (agents/procure_kernel.py); procure_staged calls them one by one
     arrays = _allocation_arrays(model, offers, spend, mandate)
-    vals, at, money, units, asked = procure_kernel.start(arrays[0], spend, arrays[8].size)
-    np.exp(vals, out=vals)  # softmax_rows' exp, numpy's, of the cells not -inf
-    vals, at, rent_room = procure_kernel.first_pass(vals, at, *arrays, money, units, asked)
+    vals, at = offers.logit if offers.logit is not None else procure_kernel.shift(arrays[0])
+    vals = np.exp(vals)  # softmax_rows' exp, numpy's, of the cells not -inf
+    vals, at, rent_room, money, units, asked = procure_kernel.first_pass(vals, at, *arrays)
     np.exp(vals, out=vals)
     # the delivery's draws, as _deliver takes them (nothing draws in between)
     view = model.view
@@ -774,7 +777,10 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     else:
         with np.errstate(divide="ignore"):
             logs = np.log(args)
-    utility = offers_kernel.utilities(
+    # the outside option first (nothing in between reads or moves what it reads), so that
+    # the utilities' kernel spreads it to the labs and shifts the first logit
+    outside = outside_option(view.purchase_value, chips.price, on_sale, beta, p.reservation_markup)
+    utility, outside, *logit = offers_kernel.utilities_and_logit(
         logs,
         beta,
         rules.log_buy_allowed,
@@ -790,11 +796,11 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         open_.smuggling_risk,
         float(np.sqrt(max(view.enforcement, 0.0))) if g >= 0 else 0.0,
         open_.wants_gray,
+        outside,
+        labs.growth_kind,
     )
     return _Offers(
-        outside=outside_option(
-            view.purchase_value, chips.price, on_sale, beta, p.reservation_markup
-        )[labs.growth_kind],
+        outside=outside,
         utility=utility,
         unit_price=unit_price,
         allowed=rules.allowed,
@@ -804,6 +810,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         rental_price=rental_price,
         provenance=rules.provenance,
         rules=rules,
+        logit=tuple(logit),
     )
 
 

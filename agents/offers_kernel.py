@@ -14,6 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from agents.procure_kernel import logit_shift
+
 
 @numba.njit(cache=True)
 def price_args(  # noqa: ANN201
@@ -129,3 +131,38 @@ def utilities(  # noqa: ANN201
             utility[i, 2 * n_chips] = beta * logs[n] - (smuggling_risk[i] * enforcement_root)
             n += 1
     return utility
+
+
+@numba.njit(cache=True)
+def utilities_and_logit(  # noqa: ANN201
+    logs,
+    beta,
+    log_buy_allowed,
+    preference,
+    has_ported,
+    log_ported,
+    may_buy,
+    has_host,
+    log_host_allowed,
+    rental_risk,
+    rentable,
+    gray,
+    smuggling_risk,
+    enforcement_root,
+    wants_gray,
+    outside_kind,  # [kind] outside_option's utilities
+    growth_kind,  # [L] each lab's kind
+):
+    """utilities' [L, 2C + 1], outside_kind[growth_kind] [L] (each lab's outside option), and
+    the allocation's first logit up to its exp (procure_kernel.logit_shift: its values and
+    their positions), which procure takes from here instead of shifting the choices again."""
+    utility = utilities(
+        logs, beta, log_buy_allowed, preference, has_ported, log_ported, may_buy, has_host,
+        log_host_allowed, rental_risk, rentable, gray, smuggling_risk, enforcement_root,
+        wants_gray,
+    )
+    outside = np.empty(growth_kind.size)
+    for i in range(growth_kind.size):
+        outside[i] = outside_kind[growth_kind[i]]
+    vals, idx = logit_shift(utility, outside)
+    return utility, outside, vals, idx

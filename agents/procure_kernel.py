@@ -1,18 +1,20 @@
 """The labs' month of buying after the offers and the allocation's inputs (agents.lab.procure:
 the allocation's two passes, the buy-domestic mandate's hold and the delivery's arithmetic) as
-three numba kernels around the two logits' np.exp, giving the numbers of agents.lab's numpy
+two numba kernels around the logits' np.exp, giving the numbers of agents.lab's numpy
 references bit for bit.
 
 Why: the staged kernels (allocation_kernel, delivery_kernel) left softmax_rows' eight numpy
 calls a pass and four kernel calls between them, costing more in dispatch than in arithmetic.
-Each logit is split at its exp, which stays numpy's on the same contiguous [lab, source + 1]
-array softmax_rows exponentiates: the kernel before it subtracts each row's finite maximum,
-the kernel after it divides by the row's pairwise sum (a row whose sum is not positive gets
-no share, as softmax_rows' guarded division gives). The generator's draws for the delivery
-are taken in Python between the second exp and the last kernel: nothing draws between there
-and where _deliver took them, so the stream is consumed as before.
-tests/agents/test_kernels_procure.py holds the whole phase to the numpy references on real
-months.
+Each logit is split at its exp, which stays numpy's: the kernel before it (for the first
+pass offers_kernel.utilities_and_logit, which has the utilities at hand) subtracts each row's
+finite maximum and keeps the cells not -inf (exp(-inf) is +0.0 exactly, and costs numpy as
+much as ten ordinary numbers: most sources are closed to most labs), the kernel after it puts
+the exp'd values back among the zeros and divides each row by its pairwise sum over the full
+row (a row whose sum is not positive gets no share, as softmax_rows' guarded division gives).
+The generator's draws for the delivery are taken in Python between the second exp and the
+last kernel: nothing draws between there and where _deliver took them, so the stream is
+consumed as before. tests/agents/test_kernels_procure.py holds the whole phase to the numpy
+references on real months.
 """
 
 from __future__ import annotations
@@ -26,7 +28,26 @@ from game.core.exact import np_maximum, reduce_sum
 
 
 @numba.njit(cache=True)
-def _shift(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _shift_into(row: np.ndarray, i: int, n_cols: int, vals: np.ndarray, idx: np.ndarray,
+                n: int) -> int:
+    """One row of shift (row [n_cols], the row's index i): appends its values and positions
+    at n; returns the new count."""
+    m = row[0]
+    for s in range(1, n_cols):
+        m = np_maximum(m, row[s])
+    if not np.isfinite(m):
+        m = 0.0
+    for s in range(n_cols):
+        x = row[s] - m
+        if x != -np.inf:
+            vals[n] = x
+            idx[n] = i * n_cols + s
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def shift(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """softmax_rows up to its exp, each row less its maximum (np.maximum.reduce: NaN
     propagates; 0 where that maximum is not finite), kept only where it is not -inf: (the
     values, their flat positions in [row, option] order). exp(-inf) is +0.0 exactly, and
@@ -37,17 +58,25 @@ def _shift(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     idx = np.empty(n_rows * n_cols, np.int64)
     n = 0
     for i in range(n_rows):
-        m = choices[i, 0]
-        for s in range(1, n_cols):
-            m = np_maximum(m, choices[i, s])
-        if not np.isfinite(m):
-            m = 0.0
-        for s in range(n_cols):
-            x = choices[i, s] - m
-            if x != -np.inf:
-                vals[n] = x
-                idx[n] = i * n_cols + s
-                n += 1
+        n = _shift_into(choices[i], i, n_cols, vals, idx, n)
+    return vals[:n].copy(), idx[:n].copy()
+
+
+@numba.njit(cache=True)
+def logit_shift(utility: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """shift of the allocation's first choices, np.concatenate((utility, outside[:, None]),
+    axis=1), without making them."""
+    n_rows, n_sources = utility.shape
+    n_cols = n_sources + 1
+    row = np.empty(n_cols)
+    vals = np.empty(n_rows * n_cols)
+    idx = np.empty(n_rows * n_cols, np.int64)
+    n = 0
+    for i in range(n_rows):
+        for s in range(n_sources):
+            row[s] = utility[i, s]
+        row[n_sources] = outside[i]
+        n = _shift_into(row, i, n_cols, vals, idx, n)
     return vals[:n].copy(), idx[:n].copy()
 
 
@@ -55,33 +84,29 @@ def _shift(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _shares(vals: np.ndarray, idx: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
     """softmax_rows after its exp: the exp'd values (vals, numpy's) at their positions, +0.0
     elsewhere, each row over its pairwise sum (the same sum as over the full row: the zeros
-    stand where they stood), zeros where the sum is not positive (the guarded division's)."""
+    stand where they stood), zeros where the sum is not positive (the guarded division's).
+    Only the values are divided: a +0.0 over a positive sum stays +0.0."""
     e = np.zeros((n_rows, n_cols))
+    rows = np.empty(idx.size, np.int64)
+    cols = np.empty(idx.size, np.int64)
     for k in range(idx.size):
-        e[idx[k] // n_cols, idx[k] % n_cols] = vals[k]
+        rows[k] = idx[k] // n_cols
+        cols[k] = idx[k] - rows[k] * n_cols
+        e[rows[k], cols[k]] = vals[k]
+    k = 0
     for i in range(n_rows):
         s = reduce_sum(e[i], n_cols)
-        if s > 0:
-            for j in range(n_cols):
-                e[i, j] = e[i, j] / s
-        else:
-            for j in range(n_cols):
-                e[i, j] = 0.0
+        first = k
+        while k < idx.size and rows[k] == i:
+            k += 1
+        for j in range(first, k):
+            e[i, cols[j]] = e[i, cols[j]] / s if s > 0 else 0.0
     return e
 
 
 @numba.njit(cache=True)
-def start(choices, spend, n_chips):  # noqa: ANN001, ANN201
-    """The first logit up to its exp (_shift's values and positions), and what the passes
-    fill: money [lab] a fresh copy of spend, units [lab, source] and asked [chip] zeros."""
-    n_labs, n_choices = choices.shape
-    vals, idx = _shift(choices)
-    return vals, idx, spend.copy(), np.zeros((n_labs, n_choices - 1)), np.zeros(n_chips)
-
-
-@numba.njit(cache=True)
 def first_pass(  # noqa: ANN201
-    vals,  # np.exp of start's values, numpy's
+    vals,  # np.exp of logit_shift's values (the offers'), numpy's
     idx,  # their positions
     choices,  # agents.lab._allocation_arrays' tuple from here to rent_room
     mandate,
@@ -97,24 +122,26 @@ def first_pass(  # noqa: ANN201
     buyer_country,
     vendor,
     partly_allowed,
-    spend,  # not read: money is its copy
+    spend,  # money starts as its copy
     cap_left,
     vendor_left,
     rent_room,
-    money,  # start's
-    units,
-    asked,
 ):
     """The allocation's first pass after its logit, and the second logit up to its exp:
-    (the second pass' values and positions, the rental room left)."""
-    e = _shares(vals, idx, choices.shape[0], choices.shape[1])
+    (the second pass' values and positions, the rental room left, and what the passes fill:
+    money [lab] from a copy of spend, units [lab, source], asked [chip])."""
+    n_labs, n_choices = choices.shape
+    money = spend.copy()
+    units = np.zeros((n_labs, n_choices - 1))
+    asked = np.zeros(h100e.size)
+    e = _shares(vals, idx, n_labs, n_choices)
     rent_room = _one_pass(
         e, True, mandate, h100e_per_money, domestic, in_target, unit, allowed, unit_paid, h100e,
         capped, controlled_h2, buyer_country, vendor, partly_allowed, money, cap_left,
         vendor_left, units, asked, choices, rent_room,
     )
-    vals, idx = _shift(choices)
-    return vals, idx, rent_room
+    vals, idx = shift(choices)
+    return vals, idx, rent_room, money, units, asked
 
 
 @numba.njit(cache=True)
