@@ -28,22 +28,12 @@ from game.core.exact import np_maximum, reduce_sum
 
 
 @numba.njit(cache=True)
-def _shift_into(row: np.ndarray, i: int, n_cols: int, vals: np.ndarray, idx: np.ndarray,
-                n: int) -> int:
-    """One row of shift (row [n_cols], the row's index i): appends its values and positions
-    at n; returns the new count."""
+def _row_max(row: np.ndarray, n_cols: int) -> float:
+    """np.maximum.reduce of a row (NaN propagates), 0 where it is not finite."""
     m = row[0]
     for s in range(1, n_cols):
         m = np_maximum(m, row[s])
-    if not np.isfinite(m):
-        m = 0.0
-    for s in range(n_cols):
-        x = row[s] - m
-        if x != -np.inf:
-            vals[n] = x
-            idx[n] = i * n_cols + s
-            n += 1
-    return n
+    return m if np.isfinite(m) else 0.0
 
 
 @numba.njit(cache=True)
@@ -52,32 +42,39 @@ def shift(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     propagates; 0 where that maximum is not finite), kept only where it is not -inf: (the
     values, their flat positions in [row, option] order). exp(-inf) is +0.0 exactly, and
     numpy's exp of -inf costs as much as of ten ordinary numbers, while most sources are
-    closed to most labs (some 94% of the cells in a historical month)."""
+    closed to most labs (some 94% of the cells in a historical month). Counted first, so
+    that only what is kept is allocated."""
     n_rows, n_cols = choices.shape
-    vals = np.empty(n_rows * n_cols)
-    idx = np.empty(n_rows * n_cols, np.int64)
+    m = np.empty(n_rows)
     n = 0
     for i in range(n_rows):
-        n = _shift_into(choices[i], i, n_cols, vals, idx, n)
-    return vals[:n].copy(), idx[:n].copy()
+        m[i] = _row_max(choices[i], n_cols)
+        for s in range(n_cols):
+            n += choices[i, s] - m[i] != -np.inf
+    vals = np.empty(n)
+    idx = np.empty(n, np.int64)
+    n = 0
+    for i in range(n_rows):
+        for s in range(n_cols):
+            x = choices[i, s] - m[i]
+            if x != -np.inf:
+                vals[n] = x
+                idx[n] = i * n_cols + s
+                n += 1
+    return vals, idx
 
 
 @numba.njit(cache=True)
 def logit_shift(utility: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """shift of the allocation's first choices, np.concatenate((utility, outside[:, None]),
-    axis=1), without making them."""
+    axis=1)."""
     n_rows, n_sources = utility.shape
-    n_cols = n_sources + 1
-    row = np.empty(n_cols)
-    vals = np.empty(n_rows * n_cols)
-    idx = np.empty(n_rows * n_cols, np.int64)
-    n = 0
+    choices = np.empty((n_rows, n_sources + 1))
     for i in range(n_rows):
         for s in range(n_sources):
-            row[s] = utility[i, s]
-        row[n_sources] = outside[i]
-        n = _shift_into(row, i, n_cols, vals, idx, n)
-    return vals[:n].copy(), idx[:n].copy()
+            choices[i, s] = utility[i, s]
+        choices[i, n_sources] = outside[i]
+    return shift(choices)
 
 
 @numba.njit(cache=True)
