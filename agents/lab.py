@@ -27,6 +27,7 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -794,7 +795,8 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         open_.rentable,
         g,
         open_.smuggling_risk,
-        float(np.sqrt(max(view.enforcement, 0.0))) if g >= 0 else 0.0,
+        # math.sqrt: IEEE's correctly rounded root, numpy's number without its dispatch
+        math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0,
         open_.wants_gray,
         outside,
         labs.growth_kind,

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import agents.lab as lab
-from agents import lab_kernel
+from agents import lab_kernel, procure_kernel
+from game.core.market import softmax_rows
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
 from tests.agents.kernel_cases import CASES as BASE_CASES
@@ -166,3 +167,26 @@ def test_the_cluster_worth_needs_no_where_after_its_power(power: float) -> None:
             )
             got = lab_kernel.cluster_joins_frontier(held, provenance, cap, frontier) ** power
         assert _same(got, want)
+
+
+def test_the_split_logit_is_softmax_rows_on_every_kind_of_row() -> None:
+    """procure_kernel.shift, numpy's exp of what it keeps and _shares give softmax_rows' bits
+    on rows with no open option (all -inf), an infinite or NaN utility, huge spreads that
+    underflow, and on the offers' form (logit_shift of utility and the outside option)."""
+    rng = np.random.default_rng(5)
+    u = rng.normal(0.0, 30.0, size=(12, 9))
+    u[rng.random(u.shape) < 0.6] = -np.inf
+    u[0] = -np.inf  # nothing open
+    u[1, 3] = np.inf  # an infinite utility: the row's maximum is not finite
+    u[2, 4] = np.nan
+    u[3] = [-1e308, 1e308, -np.inf, 0.0, -0.0, 5.0, -np.inf, 1.0, 2.0]
+    u[4, :] = -np.inf
+    u[4, 8] = 0.0  # only the outside option
+    with np.errstate(all="ignore"):
+        want = softmax_rows(u.copy())
+        vals, idx = procure_kernel.shift(u)
+        got = procure_kernel._shares(np.exp(vals), idx, *u.shape)
+        assert _same(got, want)
+        vals2, idx2 = procure_kernel.logit_shift(np.ascontiguousarray(u[:, :-1]), u[:, -1].copy())
+    assert _same(vals2, vals) and _same(idx2, idx)
+    assert np.isneginf(u).sum() > 0 and idx.size < u.size  # the -inf cells were left out
