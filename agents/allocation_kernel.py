@@ -46,11 +46,14 @@ def _one_pass(
     S = units.shape[1]
     C = h100e.size
     CS = 2 * C
-    shares = np.empty((L, S))
-    for i in range(L):
-        for s in range(S):
-            shares[i, s] = with_outside[i, s]
+    # the first S columns are the shares (the last, kept, is read below); copied only where
+    # the mandate moves them
+    shares = with_outside
     if mandate > 0:  # _domestic_floor
+        shares = np.empty((L, S))
+        for i in range(L):
+            for s in range(S):
+                shares[i, s] = with_outside[i, s]
         b0 = np.empty(S)
         b1 = np.empty(S)
         b2 = np.empty(S)

@@ -27,6 +27,7 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from agents import lab_kernel, offers_kernel, training_kernel
+from agents import lab_kernel, offers_kernel, procure_kernel, training_kernel
 from agents.allocation_kernel import allocate_arrays
 from agents.delivery_kernel import deliver_arrays, hold_to_mandate_arrays
 from game.config.texts import text as tr
@@ -329,6 +330,9 @@ class _Offers:
     provenance: np.ndarray  # [lab, chip] how a direct purchase is booked in the ledger
     outside: np.ndarray  # [lab] logit utility of not buying this month (keeping the cash)
     rules: _RuleTerms | None = None  # the month's rule terms, so that _allocate keys them once
+    # the allocation's first logit up to its exp (procure_kernel.logit_shift of utility and
+    # outside: the values not -inf, their positions), where the kernels made it
+    logit: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _per_lab(model: MonthContext, lever: str, usual: float) -> np.ndarray | None:
@@ -383,14 +387,65 @@ def procure(model: MonthContext) -> None:
     )
     offers = _offers(model, active)
     mandate = float(model.policy.get("buy_domestic_mandate"))
-    units, asked = _allocate(model, offers, spend, mandate)
+    # _allocate, _hold_to_mandate and _deliver's arithmetic in three kernels around the two
+    # logits' np.exp (agents/procure_kernel.py); procure_staged calls them one by one
+    arrays = _allocation_arrays(model, offers, spend, mandate)
+    vals, at = offers.logit if offers.logit is not None else procure_kernel.shift(arrays[0])
+    vals = np.exp(vals)  # softmax_rows' exp, numpy's, of the cells not -inf
+    vals, at, rent_room, money, units, asked = procure_kernel.first_pass(vals, at, *arrays)
+    np.exp(vals, out=vals)
+    # the delivery's draws, as _deliver takes them (nothing draws in between)
+    view = model.view
+    g = view.gray_chip
+    n_labs, n_chips = units.shape[0], arrays[8].size
+    draws = model.rng.random(n_labs * (2 * n_chips + 1) if g >= 0 else 2 * n_labs * n_chips)
+    delivered = procure_kernel.last_pass(
+        vals, at, *arrays[:17], rent_room, money, units, asked, g, draws, offers.rental_price,
+        offers.provenance, RENTED, view.rental_host >= 0, float(view.gray_price) if g >= 0 else 1.0,
+        labs.cash, labs.spent_month, labs.escrow, labs.gray_order, model.vendor_country,
+    )
     # What buyers asked each vendor for over both passes: the demand it plans capacity for.
+    model.books.asked_per_chip = asked
+    # the caps are the view's as the allocation found them (arrays[9]: any finite)
+    _book_delivery(model, *delivered, capped=arrays[9])
+
+
+def procure_staged(model: MonthContext) -> None:
+    """procure with each step's kernels called one by one (_allocate, _hold_to_mandate,
+    _deliver), which tests/agents/test_kernels.py and test_kernels_lab.py hold to their numpy
+    references step by step."""
+    labs = model.labs
+    diverted = diverted_shares(model)
+    budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
+    active, spend = lab_kernel.cash_and_spend(
+        labs.cash, budget, labs.budget, labs.founded, model.month, CASH_CAP_MONTHS
+    )
+    offers = _offers(model, active)
+    mandate = float(model.policy.get("buy_domestic_mandate"))
+    units, asked = _allocate(model, offers, spend, mandate)
     model.books.asked_per_chip = asked
     if mandate > 0:
         units = _hold_to_mandate(
             units, _source_h100e(model), offers.domestic, labs.bloc == model.china_bloc, mandate
         )
     _deliver(model, offers, units)
+
+
+def procure_reference(model: MonthContext) -> None:
+    """procure in numpy, each step its reference: read this one."""
+    labs = model.labs
+    diverted = diverted_shares(model)
+    budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
+    active, spend = _cash_and_spend_reference(model, budget)
+    offers = _offers_reference(model, active)
+    mandate = float(model.policy.get("buy_domestic_mandate"))
+    units, asked = _allocate_reference(model, offers, spend, mandate)
+    model.books.asked_per_chip = asked
+    if mandate > 0:
+        units = _hold_to_mandate_reference(
+            units, _source_h100e(model), offers.domestic, labs.bloc == model.china_bloc, mandate
+        )
+    _deliver_reference(model, offers, units)
 
 
 def _cash_and_spend_reference(
@@ -695,7 +750,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
     host, g = view.rental_host, view.gray_chip
     held = model.ledger.held_by_provenance()  # [lab, provenance]: whole counts
     unused = np.zeros(0)
-    unit_price, rental_price, args = offers_kernel.price_args(
+    unit_price, rental_price, args, quiet = offers_kernel.price_args(
         view.purchase_value,
         labs.growth_kind,
         view.price,
@@ -714,10 +769,19 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         g,
         float(view.gray_price) if g >= 0 else 1.0,
         _provenance_worth(model, SMUGGLED, held) if g >= 0 else unused,
+        open_.may_buy,
+        open_.rentable,
+        open_.wants_gray,
     )
-    with np.errstate(divide="ignore"):
+    if quiet:  # np.errstate costs more than the logarithm: only where a warning could be
         logs = np.log(args)
-    utility = offers_kernel.utilities(
+    else:
+        with np.errstate(divide="ignore"):
+            logs = np.log(args)
+    # the outside option first (nothing in between reads or moves what it reads), so that
+    # the utilities' kernel spreads it to the labs and shifts the first logit
+    outside = outside_option(view.purchase_value, chips.price, on_sale, beta, p.reservation_markup)
+    utility, outside, *logit = offers_kernel.utilities_and_logit(
         logs,
         beta,
         rules.log_buy_allowed,
@@ -731,13 +795,14 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         open_.rentable,
         g,
         open_.smuggling_risk,
-        float(np.sqrt(max(view.enforcement, 0.0))) if g >= 0 else 0.0,
+        # math.sqrt: IEEE's correctly rounded root, numpy's number without its dispatch
+        math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0,
         open_.wants_gray,
+        outside,
+        labs.growth_kind,
     )
     return _Offers(
-        outside=outside_option(
-            view.purchase_value, chips.price, on_sale, beta, p.reservation_markup
-        )[labs.growth_kind],
+        outside=outside,
         utility=utility,
         unit_price=unit_price,
         allowed=rules.allowed,
@@ -747,6 +812,7 @@ def _offers(model: MonthContext, active: np.ndarray) -> _Offers:
         rental_price=rental_price,
         provenance=rules.provenance,
         rules=rules,
+        logit=tuple(logit),
     )
 
 
@@ -914,10 +980,11 @@ def _provenance_worth(
     p = model.p
     cap = getattr(p, CLUSTER_CAP_PARAMETER[provenance])
     if held.dtype == np.int64 and held.ndim == 2 and isinstance(cap, (int, float)):
-        # _cluster_worth's minimum and maximum in one kernel (agents/lab_kernel.py); the
-        # power is numpy's, on the same [lab] shares
-        joins = lab_kernel.cluster_joins(held, provenance, float(cap))
-        return np.where(model.labs.frontier, joins ** (1.0 - p.inference_weight_frontier), 1.0)
+        # _cluster_worth's minimum, maximum and np.where in one kernel (agents/lab_kernel.py:
+        # 1.0 for the labs not at the frontier, which the power leaves 1.0); the power is
+        # numpy's, on the same shares
+        joins = lab_kernel.cluster_joins_frontier(held, provenance, float(cap), model.labs.frontier)
+        return joins ** (1.0 - p.inference_weight_frontier)
     return _cluster_worth(model, held[:, provenance], cap)
 
 
@@ -1123,7 +1190,7 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
     n_labs, n_chips = units.shape[0], len(chips)
     gray = view.gray_chip >= 0
     draws = model.rng.random(n_labs * (2 * n_chips + 1) if gray else 2 * n_labs * n_chips)
-    got_d, got_r, cost, (h_d, c_d, prov_d, qty_d, h_r, qty_r), rows, bought, _ = deliver_arrays(
+    got_d, got_r, cost, flows, rows, bought, _ = deliver_arrays(
         units,
         draws,
         gray,
@@ -1138,13 +1205,34 @@ def _deliver(model: MonthContext, offers: _Offers, units: np.ndarray) -> None:
         labs.escrow,
         labs.gray_order,
     )
+    _book_delivery(model, got_d, got_r, cost, flows, rows, bought)
+
+
+def _book_delivery(
+    model: MonthContext,
+    got_d: np.ndarray,
+    got_r: np.ndarray,
+    cost: np.ndarray,
+    flows: tuple[np.ndarray, ...],
+    rows: tuple[np.ndarray, ...],
+    bought: np.ndarray,
+    made_in: np.ndarray | None = None,
+    capped: bool | None = None,
+) -> None:
+    """The delivery kernel's chips into the ledger, the diffusion cap and the books.
+    `made_in`: the country of each bought cell's vendor, `capped`: whether any country's
+    diffusion cap is finite, where the caller has them."""
+    chips, view = model.chips, model.view
+    h_d, c_d, prov_d, qty_d, h_r, qty_r = flows
     model.ledger.install_new(*rows, model.year)
-    if np.logical_or.reduce(np.isfinite(view.cap_left), axis=None):
+    if capped is None:
+        capped = bool(np.logical_or.reduce(np.isfinite(view.cap_left), axis=None))
+    if capped:
         _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * chips.h100e)
     model.books.record_sales(got_d, got_r, cost)
-    model.books.record_flows(
-        h_d, model.vendor_country[chips.vendor[c_d]], prov_d, qty_d, h_r, qty_r
-    )
+    if made_in is None:
+        made_in = model.vendor_country[chips.vendor[c_d]]
+    model.books.record_flows(h_d, made_in, prov_d, qty_d, h_r, qty_r)
     model.books.bought_by_lab = bought
 
 

@@ -159,6 +159,21 @@ def cluster_joins(held, provenance, cap):  # noqa: ANN001, ANN201
 
 
 @numba.njit(cache=True)
+def cluster_joins_frontier(held, provenance, cap, frontier):  # noqa: ANN001, ANN201
+    """cluster_joins for the frontier labs [lab], 1.0 for the others: raised to any power it
+    stays 1.0 exactly (pow(1, y) is 1 for every y, and so are the square, root, reciprocal
+    numpy's ** takes for some exponents), which is what np.where(frontier, joins ** y, 1.0)
+    gives them."""
+    out = np.empty(held.shape[0])
+    for i in range(held.shape[0]):
+        if frontier[i]:
+            out[i] = np_minimum(1.0, cap / np_maximum(float(held[i, provenance]), 1.0))
+        else:
+            out[i] = 1.0
+    return out
+
+
+@numba.njit(cache=True)
 def open_arrays(rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,  # noqa: ANN001, ANN201
                 rental_risk_cost, smuggling_risk_cost):
     """agents.lab._open_arrays_reference's (may_buy [L, C], domestic [L, 2C + 1], rentable

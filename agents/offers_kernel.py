@@ -2,7 +2,7 @@
 bit: the prices after each lever, the value per dollar of every source and the utilities were
 some forty numpy calls on [lab, source] tables a month.
 
-What stays in numpy: every log (one np.log over all the sources' values per dollar, between
+What stays in numpy: every log (one np.log over the open sources' values per dollar, between
 the two kernels: numpy's log is elementwise, the same number for the same input wherever it
 stands), the powers of the cluster worth, and the cached rule terms. How the kernels keep
 numpy's numbers: game/core/exact.py. tests/agents/test_kernels_lab.py holds them to the numpy
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from agents.procure_kernel import logit_shift
 
 
 @numba.njit(cache=True)
@@ -35,9 +37,15 @@ def price_args(  # noqa: ANN201
     gray,  # the gray chip, -1 without
     gray_price,
     gray_worth,  # [L] (read only with a gray chip)
+    may_buy,  # [L, C] bool: the direct purchases whose utilities are read
+    rentable,  # [L, C] bool: the rentals whose utilities are read (with has_host)
+    wants_gray,  # [L] bool: the labs whose gray utility is read (with a gray chip)
 ):
-    """unit_price [L, 2C + 1], rental_price [C] and the values per dollar [2 L C + L] whose
-    logs the utilities take: direct purchases, rentals, the gray market (1 where unused)."""
+    """unit_price [L, 2C + 1], rental_price [C], the values per dollar whose logs the
+    utilities read (only those: in the order utilities reads them, lab by lab, each chip's
+    purchase then its rental, then the lab's gray market), and whether each is positive (its
+    logarithm then raises no warning and needs no np.errstate). Most sources are closed to
+    most labs: their values per dollar were computed, logged and never read."""
     n_labs = growth_kind.size
     n_chips = price.size
     cells = n_labs * n_chips
@@ -45,7 +53,8 @@ def price_args(  # noqa: ANN201
     rental = np.empty(n_chips)
     for c in range(n_chips):
         rental[c] = price[c] * rental_premium
-    args = np.ones(2 * cells + n_labs)
+    args = np.empty(2 * cells + n_labs)
+    n = 0
     for i in range(n_labs):
         k = growth_kind[i]
         for c in range(n_chips):
@@ -61,20 +70,29 @@ def price_args(  # noqa: ANN201
             unit[i, c] = p
             unit[i, n_chips + c] = rental[c]
             v = purchase_value[k, c]
-            args[i * n_chips + c] = v / p
-            if has_host:
-                args[cells + i * n_chips + c] = v * rent_worth[i] / rental[c]
+            if may_buy[i, c]:
+                args[n] = v / p
+                n += 1
+            if has_host and rentable[i, c]:
+                args[n] = v * rent_worth[i] / rental[c]
+                n += 1
         if gray >= 0:
             unit[i, 2 * n_chips] = gray_price
-            args[2 * cells + i] = purchase_value[k, gray] * gray_worth[i] / gray_price
+            if wants_gray[i]:
+                args[n] = purchase_value[k, gray] * gray_worth[i] / gray_price
+                n += 1
         else:
             unit[i, 2 * n_chips] = np.inf
-    return unit, rental, args
+    quiet = True
+    for j in range(n):
+        if not args[j] > 0.0:
+            quiet = False
+    return unit, rental, args[:n].copy(), quiet
 
 
 @numba.njit(cache=True)
 def utilities(  # noqa: ANN201
-    logs,  # [2 L C + L] np.log of price_args' values per dollar
+    logs,  # np.log of price_args' values per dollar, in the order read here
     beta,
     log_buy_allowed,  # [L, C]
     preference,  # [L, C]
@@ -92,23 +110,59 @@ def utilities(  # noqa: ANN201
 ):
     """[L, 2C + 1] the logit utilities: -inf where a source is closed."""
     n_labs, n_chips = may_buy.shape
-    cells = n_labs * n_chips
     utility = np.full((n_labs, 2 * n_chips + 1), -np.inf)
+    n = 0
     for i in range(n_labs):
         for c in range(n_chips):
             if may_buy[i, c]:
-                u = beta * logs[i * n_chips + c] + log_buy_allowed[i, c]
+                u = beta * logs[n] + log_buy_allowed[i, c]
+                n += 1
                 u = u + preference[i, c]
                 if has_ported:
                     u = u + log_ported[i, c]
                 utility[i, c] = u
             if has_host and rentable[i, c]:
-                u = beta * logs[cells + i * n_chips + c] + log_host_allowed[c] - rental_risk[i, 0]
+                u = beta * logs[n] + log_host_allowed[c] - rental_risk[i, 0]
+                n += 1
                 if has_ported:
                     u = u + log_ported[i, c]
                 utility[i, n_chips + c] = u
         if gray >= 0 and wants_gray[i]:
-            utility[i, 2 * n_chips] = beta * logs[2 * cells + i] - (
-                smuggling_risk[i] * enforcement_root
-            )
+            utility[i, 2 * n_chips] = beta * logs[n] - (smuggling_risk[i] * enforcement_root)
+            n += 1
     return utility
+
+
+@numba.njit(cache=True)
+def utilities_and_logit(  # noqa: ANN201
+    logs,
+    beta,
+    log_buy_allowed,
+    preference,
+    has_ported,
+    log_ported,
+    may_buy,
+    has_host,
+    log_host_allowed,
+    rental_risk,
+    rentable,
+    gray,
+    smuggling_risk,
+    enforcement_root,
+    wants_gray,
+    outside_kind,  # [kind] outside_option's utilities
+    growth_kind,  # [L] each lab's kind
+):
+    """utilities' [L, 2C + 1], outside_kind[growth_kind] [L] (each lab's outside option), and
+    the allocation's first logit up to its exp (procure_kernel.logit_shift: its values and
+    their positions), which procure takes from here instead of shifting the choices again."""
+    utility = utilities(
+        logs, beta, log_buy_allowed, preference, has_ported, log_ported, may_buy, has_host,
+        log_host_allowed, rental_risk, rentable, gray, smuggling_risk, enforcement_root,
+        wants_gray,
+    )
+    outside = np.empty(growth_kind.size)
+    for i in range(growth_kind.size):
+        outside[i] = outside_kind[growth_kind[i]]
+    vals, idx = logit_shift(utility, outside)
+    return utility, outside, vals, idx

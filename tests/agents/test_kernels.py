@@ -48,6 +48,8 @@ def test_kernels_match_the_numpy_reference_every_month(
         return got
 
     monkeypatch.setattr(lab, "_allocate", allocate)
+    # procure fuses the allocation with the delivery (test_kernels_procure.py): the staged path
+    monkeypatch.setattr(lab, "procure", lab.procure_staged)
     monkeypatch.setattr(sim_model, "largest_cluster", cluster)
     model = ChipWarModel(scenario, rng=seed, months=60)
     try:

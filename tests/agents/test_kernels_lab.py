@@ -213,6 +213,8 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
     monkeypatch.setattr(lab, "train", train)
     monkeypatch.setattr(lab, "_deliver", deliver)
     monkeypatch.setattr(lab, "deliver_arrays", deliver_arrays)
+    # procure fuses the allocation with the delivery (test_kernels_procure.py): the staged path
+    monkeypatch.setattr(lab, "procure", lab.procure_staged)
     model = ChipWarModel(scenario, rng=seed, months=60)
     if "levers" in case:
         for change in LEVERS:

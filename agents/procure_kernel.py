@@ -1,0 +1,219 @@
+"""The labs' month of buying after the offers and the allocation's inputs (agents.lab.procure:
+the allocation's two passes, the buy-domestic mandate's hold and the delivery's arithmetic) as
+two numba kernels around the logits' np.exp, giving the numbers of agents.lab's numpy
+references bit for bit.
+
+Why: the staged kernels (allocation_kernel, delivery_kernel) left softmax_rows' eight numpy
+calls a pass and four kernel calls between them, costing more in dispatch than in arithmetic.
+Each logit is split at its exp, which stays numpy's: the kernel before it (for the first
+pass offers_kernel.utilities_and_logit, which has the utilities at hand) subtracts each row's
+finite maximum and keeps the cells not -inf (exp(-inf) is +0.0 exactly, and costs numpy as
+much as ten ordinary numbers: most sources are closed to most labs), the kernel after it puts
+the exp'd values back among the zeros and divides each row by its pairwise sum over the full
+row (a row whose sum is not positive gets no share, as softmax_rows' guarded division gives).
+The generator's draws for the delivery are taken in Python between the second exp and the
+last kernel: nothing draws between there and where _deliver took them, so the stream is
+consumed as before. tests/agents/test_kernels_procure.py holds the whole phase to the numpy
+references on real months.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from agents.allocation_kernel import _one_pass
+from agents.delivery_kernel import deliver_arrays, hold_to_mandate_arrays
+from game.core.exact import np_maximum, reduce_sum
+
+
+@numba.njit(cache=True)
+def _row_max(row: np.ndarray, n_cols: int) -> float:
+    """np.maximum.reduce of a row (NaN propagates), 0 where it is not finite."""
+    m = row[0]
+    for s in range(1, n_cols):
+        m = np_maximum(m, row[s])
+    return m if np.isfinite(m) else 0.0
+
+
+@numba.njit(cache=True)
+def shift(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """softmax_rows up to its exp, each row less its maximum (np.maximum.reduce: NaN
+    propagates; 0 where that maximum is not finite), kept only where it is not -inf: (the
+    values, their flat positions in [row, option] order). exp(-inf) is +0.0 exactly, and
+    numpy's exp of -inf costs as much as of ten ordinary numbers, while most sources are
+    closed to most labs (some 94% of the cells in a historical month). Counted first, so
+    that only what is kept is allocated."""
+    n_rows, n_cols = choices.shape
+    m = np.empty(n_rows)
+    n = 0
+    for i in range(n_rows):
+        m[i] = _row_max(choices[i], n_cols)
+        for s in range(n_cols):
+            n += choices[i, s] - m[i] != -np.inf
+    vals = np.empty(n)
+    idx = np.empty(n, np.int64)
+    n = 0
+    for i in range(n_rows):
+        for s in range(n_cols):
+            x = choices[i, s] - m[i]
+            if x != -np.inf:
+                vals[n] = x
+                idx[n] = i * n_cols + s
+                n += 1
+    return vals, idx
+
+
+@numba.njit(cache=True)
+def logit_shift(utility: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """shift of the allocation's first choices, np.concatenate((utility, outside[:, None]),
+    axis=1)."""
+    n_rows, n_sources = utility.shape
+    choices = np.empty((n_rows, n_sources + 1))
+    for i in range(n_rows):
+        for s in range(n_sources):
+            choices[i, s] = utility[i, s]
+        choices[i, n_sources] = outside[i]
+    return shift(choices)
+
+
+@numba.njit(cache=True)
+def _shares(vals: np.ndarray, idx: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
+    """softmax_rows after its exp: the exp'd values (vals, numpy's) at their positions, +0.0
+    elsewhere, each row over its pairwise sum (the same sum as over the full row: the zeros
+    stand where they stood), zeros where the sum is not positive (the guarded division's).
+    Only the values are divided: a +0.0 over a positive sum stays +0.0."""
+    e = np.zeros((n_rows, n_cols))
+    rows = np.empty(idx.size, np.int64)
+    cols = np.empty(idx.size, np.int64)
+    for k in range(idx.size):
+        rows[k] = idx[k] // n_cols
+        cols[k] = idx[k] - rows[k] * n_cols
+        e[rows[k], cols[k]] = vals[k]
+    k = 0
+    for i in range(n_rows):
+        s = reduce_sum(e[i], n_cols)
+        first = k
+        while k < idx.size and rows[k] == i:
+            k += 1
+        for j in range(first, k):
+            e[i, cols[j]] = e[i, cols[j]] / s if s > 0 else 0.0
+    return e
+
+
+@numba.njit(cache=True)
+def first_pass(  # noqa: ANN201
+    vals,  # np.exp of logit_shift's values (the offers'), numpy's
+    idx,  # their positions
+    choices,  # agents.lab._allocation_arrays' tuple from here to rent_room
+    mandate,
+    h100e_per_money,
+    domestic,
+    in_target,
+    unit,
+    allowed,
+    unit_paid,
+    h100e,
+    capped,
+    controlled_h2,
+    buyer_country,
+    vendor,
+    partly_allowed,
+    spend,  # money starts as its copy
+    cap_left,
+    vendor_left,
+    rent_room,
+):
+    """The allocation's first pass after its logit, and the second logit up to its exp:
+    (the second pass' values and positions, the rental room left, and what the passes fill:
+    money [lab] from a copy of spend, units [lab, source], asked [chip])."""
+    n_labs, n_choices = choices.shape
+    money = spend.copy()
+    units = np.zeros((n_labs, n_choices - 1))
+    asked = np.zeros(h100e.size)
+    e = _shares(vals, idx, n_labs, n_choices)
+    rent_room = _one_pass(
+        e, True, mandate, h100e_per_money, domestic, in_target, unit, allowed, unit_paid, h100e,
+        capped, controlled_h2, buyer_country, vendor, partly_allowed, money, cap_left,
+        vendor_left, units, asked, choices, rent_room,
+    )
+    vals, idx = shift(choices)
+    return vals, idx, rent_room, money, units, asked
+
+
+@numba.njit(cache=True)
+def last_pass(  # noqa: ANN201
+    vals,  # np.exp of first_pass' values, numpy's
+    idx,
+    choices,  # as first_pass
+    mandate,
+    h100e_per_money,
+    domestic,
+    in_target,
+    unit,
+    allowed,
+    unit_paid,
+    h100e,
+    capped,
+    controlled_h2,
+    buyer_country,
+    vendor,
+    partly_allowed,
+    spend,
+    cap_left,
+    vendor_left,
+    rent_room,  # first_pass' rental room left
+    money,
+    units,
+    asked,
+    gray_chip,
+    draws,  # the delivery's uniform draws (delivery_kernel.deliver_arrays)
+    rental_price,
+    provenance,
+    rented,
+    has_host,
+    gray_price,
+    cash,
+    spent_month,
+    escrow,
+    gray_order,
+    vendor_country,  # [V] each vendor's country
+):
+    """The allocation's second pass, the mandate's hold (delivery_kernel.hold_to_mandate_arrays,
+    each source's H100e as lab._source_h100e gives it) and the delivery: deliver_arrays'
+    got_d, got_r, cost, flows and rows, the chips bought per lab, and the country of each
+    bought cell's vendor (vendor_country[vendor[c_d]], which the books' flows record)."""
+    e = _shares(vals, idx, choices.shape[0], choices.shape[1])
+    _one_pass(
+        e, False, mandate, h100e_per_money, domestic, in_target, unit, allowed, unit_paid, h100e,
+        capped, controlled_h2, buyer_country, vendor, partly_allowed, money, cap_left,
+        vendor_left, units, asked, choices, rent_room,
+    )
+    n_chips = h100e.size
+    if mandate > 0:
+        per = np.empty(2 * n_chips + 1)
+        for c in range(n_chips):
+            per[c] = h100e[c]
+            per[n_chips + c] = h100e[c]
+        per[2 * n_chips] = h100e[gray_chip] if gray_chip >= 0 else 0.0
+        units = hold_to_mandate_arrays(units, per, domestic, in_target, mandate)[0]
+    got_d, got_r, cost, flows, rows, bought, _ = deliver_arrays(
+        units,
+        draws,
+        gray_chip >= 0,
+        unit[:, :n_chips],
+        rental_price,
+        provenance,
+        rented,
+        has_host,
+        gray_price,
+        cash,
+        spent_month,
+        escrow,
+        gray_order,
+    )
+    c_d = flows[1]
+    made_in = np.empty(c_d.size, vendor_country.dtype)
+    for k in range(c_d.size):
+        made_in[k] = vendor_country[vendor[c_d[k]]]
+    return got_d, got_r, cost, flows, rows, bought, made_in
