@@ -375,39 +375,161 @@ def diverted_shares(model: MonthContext) -> np.ndarray | None:
 
 
 def procure(model: MonthContext) -> None:
-    """Every active lab spends its cash on compute this month (see the module docstring)."""
-    labs = model.labs
-    # a lab's research and extra distillation are paid from its budget, not spent on chips
-    diverted = diverted_shares(model)
-    budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
-    # the active labs' cash topped up, and what they may spend: one kernel (agents/lab_kernel.py)
-    # for _cash_and_spend_reference's numpy calls
-    active, spend = lab_kernel.cash_and_spend(
-        labs.cash, budget, labs.budget, labs.founded, model.month, CASH_CAP_MONTHS
+    """Every active lab spends its cash on compute this month (see the module docstring).
+
+    procure_reference's numbers in five kernels (agents/procure_kernel.py, offers_kernel.py)
+    around what stays numpy's: the cluster worths' power, the offers' logarithm, the two
+    logits' exp and the delivery's draws. procure_staged calls the steps one by one."""
+    labs, p, view, chips, ledger, books = (
+        model.labs, model.p, model.view, model.chips, model.ledger, model.books
     )
-    offers = _offers(model, active)
-    mandate = float(model.policy.get("buy_domestic_mandate"))
-    # _allocate, _hold_to_mandate and _deliver's arithmetic in three kernels around the two
-    # logits' np.exp (agents/procure_kernel.py); procure_staged calls them one by one
-    arrays = _allocation_arrays(model, offers, spend, mandate)
-    vals, at = offers.logit if offers.logit is not None else procure_kernel.shift(arrays[0])
+    levers = _LeverTerms.of(model)
+    # a lab's research and extra distillation are paid from its budget, not spent on chips
+    diverted = levers.diverted
+    budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
+    # the cash topped up and what the labs may spend (_cash_and_spend_reference), and the
+    # capped provenances' cluster shares (_provenance_worth) up to their power
+    active, spend, joins = procure_kernel.start(
+        labs.cash, budget, labs.budget, labs.founded, model.month, CASH_CAP_MONTHS,
+        ledger.install_targets()[1], RENTED, float(getattr(p, CLUSTER_CAP_PARAMETER[RENTED])),
+        SMUGGLED, float(getattr(p, CLUSTER_CAP_PARAMETER[SMUGGLED])), labs.frontier,
+    )
+    worth = joins ** (1.0 - p.inference_weight_frontier)  # numpy's, on the same shares
+    rules = _RuleTerms.of(model)
+    host, g = view.rental_host, view.gray_chip
+    vendor_terms = levers.vendor_terms
+    # _offers up to the logarithm (the sources open now, prices, values per dollar) with
+    # outside_option's best value per dollar
+    (
+        unit, rental_price, args, n_args, quiet, quiet_outside,
+        may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk,
+    ) = offers_kernel.offers_start(
+        view.purchase_value, labs.growth_kind, view.price, levers.subsidy, rules.subsidised,
+        levers.levy, rules.levied, rules.any_checks, rules.checked, rules.checks,
+        vendor_terms is not None, vendor_terms if vendor_terms is not None else _NO_TERMS,
+        float(p.rental_premium), host >= 0, worth, g,
+        float(view.gray_price) if g >= 0 else 1.0, rules.may_buy, rules.domestic,
+        rules.may_rent, chips.on_sale(model.month), active, labs.risk, view.lab_access,
+        float(p.rental_risk_cost), float(p.smuggling_risk_cost), chips.price,
+        p.reservation_markup,
+    )
+    if quiet and quiet_outside:  # np.errstate costs more than the logarithm
+        logs = np.log(args)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(args)
+    ported = ported_shares(model)
+    mandate = levers.mandate
+    h100e = chips.h100e
+    # the utilities, the outside option, the first logit up to its exp and the allocation's
+    # inputs (_allocation_arrays)
+    choices, vals, at, paid, capped, cap_left, per_money, vendor_left = (
+        offers_kernel.offers_finish(
+            logs, n_args, float(p.choice_sharpness), rules.log_buy_allowed, rules.preference,
+            ported is not None, ported[1] if ported is not None else _NO_TERMS, may_buy,
+            host >= 0, rules.log_host_allowed, rental_risk, rentable, g, smuggling_risk,
+            # math.sqrt: IEEE's correctly rounded root, numpy's number without its dispatch
+            math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0, wants_gray,
+            labs.growth_kind, unit, view.cap_left, rules.allowed, mandate > 0, h100e,
+            view.vendor_capacity,
+        )
+    )
+    arrays = (
+        choices, mandate, per_money, domestic, rules.in_target, unit, rules.allowed, paid, h100e,
+        capped, rules.controlled_h2, rules._buyer_flat, chips.vendor, rules.partly_allowed,
+        spend, cap_left, vendor_left,
+        float(view.rental_capacity) if host >= 0 else 0.0,
+    )
+    # _allocate, _hold_to_mandate and _deliver's arithmetic in two kernels around the two
+    # logits' np.exp (agents/procure_kernel.py)
     vals = np.exp(vals)  # softmax_rows' exp, numpy's, of the cells not -inf
     vals, at, rent_room, money, units, asked = procure_kernel.first_pass(vals, at, *arrays)
     np.exp(vals, out=vals)
     # the delivery's draws, as _deliver takes them (nothing draws in between)
-    view = model.view
-    g = view.gray_chip
-    n_labs, n_chips = units.shape[0], arrays[8].size
+    n_labs, n_chips = units.shape[0], h100e.size
     draws = model.rng.random(n_labs * (2 * n_chips + 1) if g >= 0 else 2 * n_labs * n_chips)
-    delivered = procure_kernel.last_pass(
-        vals, at, *arrays[:17], rent_room, money, units, asked, g, draws, offers.rental_price,
-        offers.provenance, RENTED, view.rental_host >= 0, float(view.gray_price) if g >= 0 else 1.0,
+    books_host = books.rental_host
+    got_d, got_r, cost, bought, booked, revenue, per_chip = procure_kernel.finish(
+        vals, at, *arrays[:17], rent_room, money, units, asked, g, draws, rental_price,
+        rules.provenance, RENTED, host >= 0, float(view.gray_price) if g >= 0 else 1.0,
         labs.cash, labs.spent_month, labs.escrow, labs.gray_order, model.vendor_country,
+        *ledger.install_targets(), ledger.slot(model.year),
+        books.lab_bloc, books.n_blocs, int(books.lab_bloc[books_host]) if books_host >= 0 else -1,
+        books.sales_units, books.flows, books.lab_country,
+        int(books.lab_country[books_host]) if books_host >= 0 else -1,
     )
     # What buyers asked each vendor for over both passes: the demand it plans capacity for.
-    model.books.asked_per_chip = asked
-    # the caps are the view's as the allocation found them (arrays[9]: any finite)
-    _book_delivery(model, *delivered, capped=arrays[9])
+    books.asked_per_chip = asked
+    # _book_delivery's calls, the ledger's and the books' in the kernel: the diffusion cap
+    # (the view's caps as the allocation found them: any finite), and the sales' totals
+    if capped:
+        _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * h100e)
+    if booked:
+        books.revenue_by_bloc, books.bought_per_chip = revenue, per_chip
+    else:  # a lab's bloc out of the books' range: numpy's path, as record_sales takes it
+        books.record_sales_reference(got_d, got_r, cost)
+    books.bought_by_lab = bought
+
+
+_NO_TERMS = np.zeros((0, 0))
+_NO_TERMS.flags.writeable = False
+
+
+class _LeverTerms:
+    """What procure reads of the levers alone each month (policy.get and policy.targets some
+    ten times): kept in the view while the levers' stamp, the parameters and the tables read
+    hold, and past a lever change that moves none of the levers read (a quarter of a
+    historical run's months see some lever move; these levers rarely). Read-only arrays:
+    every month shares them."""
+
+    LEVERS = ("domestic_subsidy", "revenue_share", "buy_domestic_mandate")
+    TARGETED = ("research_share", "distillation_effort", "china_price", "distributor_checks")
+
+    def __init__(self, model: MonthContext) -> None:
+        policy, p = model.policy, model.p
+        self.reads = _LeverTerms.read(model)
+        self.diverted = diverted_shares(model)
+        self.vendor_terms = vendor_price_factors(model)
+        self.subsidy = float(policy.get("domestic_subsidy"))
+        self.levy = float(float(policy.get("revenue_share")) * p.revenue_share_pass_through)
+        self.mandate = float(policy.get("buy_domestic_mandate"))
+        for a in (self.diverted, self.vendor_terms):
+            if a is not None:
+                a.flags.writeable = False
+
+    @staticmethod
+    def read(model: MonthContext) -> tuple:
+        """Every lever the terms read, as they read it (the values, and the targets' dicts)."""
+        policy = model.policy
+        return (
+            *(policy.get(lever) for lever in _LeverTerms.LEVERS),
+            *(policy.targets(lever) for lever in _LeverTerms.TARGETED),
+        )
+
+    @staticmethod
+    def of(model: MonthContext) -> _LeverTerms:
+        """The terms now. Keyed on the levers' stamp (PolicyState.stamp: every set() and
+        load_plain(), and any target added), the catalogue's revision (chips.vendor) and the
+        identities of the policy, the parameters and the tables read (labs' blocs and
+        countries, the transit countries), which the entry holds so that no other object can
+        take their ids; the parameters read are keyed by value. When only the stamp moved,
+        the terms stand if every lever they read answers as before (then the key is renewed)."""
+        policy, p, labs, chips = model.policy, model.p, model.labs, model.chips
+        objects = (policy, p, chips, labs.bloc, labs.country, model.transit)
+        key = (
+            policy.stamp(), chips.revision, *map(id, objects), p.revenue_share_pass_through,
+            p.distillation_effort_cost, p.distributor_check_cost,
+        )
+        derived = model.view.derived
+        hit = derived.get("lab_levers")
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        if hit is not None and hit[0][1:] == key[1:] and hit[1].reads == _LeverTerms.read(model):
+            terms = hit[1]
+        else:
+            terms = _LeverTerms(model)
+        derived["lab_levers"] = (key, terms, objects)
+        return terms
 
 
 def procure_staged(model: MonthContext) -> None:
@@ -602,6 +724,7 @@ class _RuleTerms:
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
         self._open: tuple[tuple, _OpenSources] | None = None
+        self._buyer_flat = self.buyer_country.ravel()  # as the allocation reads it (a view)
 
     def open_sources(
         self, model: MonthContext, on_sale: np.ndarray, active: np.ndarray
@@ -624,10 +747,30 @@ class _RuleTerms:
     @staticmethod
     def of(model: MonthContext) -> _RuleTerms:
         """The terms for the model now, from the view's keep when their inputs are as before.
-        The rule engine's arrays are keyed on their contents, not on the arrays: the engine
-        derives new ones whenever any lever moves (enforcement, a subsidy), and most such
-        moves leave what a lab may buy as it was."""
+
+        First by identity and version: the rule engine's arrays on the view are its read-only
+        ones (game/sim/market_view.py's _Rules: new arrays, never written), the vendors'
+        markets and the labs' blocs and countries are written only while the model is built
+        (a restored model's are new arrays), the chips read (vendor, variant_of, h100e) move
+        only with the catalogue's revision and the two levers read only with the levers'
+        stamp (PolicyState.stamp); the entry holds the objects so that no other can take
+        their ids, and the scalars are keyed by value. When that key moves, by contents:
+        the engine derives new arrays whenever any lever moves (enforcement, a subsidy), and
+        most such moves leave what a lab may buy as it was, so the terms then stand and only
+        the first key is renewed."""
         p, labs, chips, view, policy = model.p, model.labs, model.chips, model.view, model.policy
+        objects = (
+            view.lab_access, view.vendor_bloc, view.subject, view.tier, view.customs_effort,
+            view.listed, view.chip_class, view.vendor_markets, labs.bloc, labs.country, chips,
+            policy,
+        )
+        fast = (
+            *map(id, objects), chips.revision, policy.stamp(), view.rental_host,
+            model.china_bloc, p.domestic_preference, p.customs_compliance_cost,
+        )
+        hit = view.derived.get("lab_offers")
+        if hit is not None and hit[0] == fast:
+            return hit[2]
         key = (
             *(
                 a.tobytes()
@@ -652,11 +795,9 @@ class _RuleTerms:
             p.domestic_preference,
             p.customs_compliance_cost,
         )
-        hit = view.derived.get("lab_offers")
-        if hit is None or hit[0] != key:
-            hit = (key, _RuleTerms(model))
-            view.derived["lab_offers"] = hit
-        return hit[1]
+        terms = hit[2] if hit is not None and hit[1] == key else _RuleTerms(model)
+        view.derived["lab_offers"] = (fast, key, terms, objects)
+        return terms
 
 
 class _OpenSources:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from agents.procure_kernel import logit_shift
+from agents.lab_kernel import allocation_inputs, open_arrays
+from agents.procure_kernel import logit_shift, shift
+from game.core.exact import np_maximum
 
 
 @numba.njit(cache=True)
@@ -166,3 +168,116 @@ def utilities_and_logit(  # noqa: ANN201
         outside[i] = outside_kind[growth_kind[i]]
     vals, idx = logit_shift(utility, outside)
     return utility, outside, vals, idx
+
+
+@numba.njit(cache=True)
+def offers_start(  # noqa: ANN201
+    purchase_value,  # price_args' first twelve arguments, as there
+    growth_kind,
+    price,
+    subsidy,
+    subsidised,
+    levy,
+    levied,
+    any_checks,
+    checked,
+    checks,
+    has_vendor_terms,
+    vendor_terms,
+    rental_premium,
+    has_host,
+    worth,  # [2, L] the rented and smuggled cluster worths (numpy's powers)
+    gray,
+    gray_price,
+    rule_may_buy,  # lab_kernel.open_arrays' arguments (the rule terms', the month's)
+    rule_domestic,
+    may_rent,
+    on_sale,
+    active,
+    risk,
+    lab_access,
+    rental_risk_cost,
+    smuggling_risk_cost,
+    list_price,  # [C] lab_kernel.best_per_dollar's (value is purchase_value)
+    markup,
+):
+    """The offers up to their logarithm: the sources open to each lab (lab_kernel.open_arrays,
+    which agents.lab kept between months under a key costing about as much as the kernel),
+    price_args' prices and values per dollar, and the outside option's best value per dollar
+    over the markup (lab_kernel.best_per_dollar) after them in the same array, so that one
+    np.log takes both. Returns (unit, rental, the values to log, how many of them are
+    price_args', whether those are all positive, whether the outside option's are, and
+    open_arrays' six arrays)."""
+    may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk = open_arrays(
+        rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
+        rental_risk_cost, smuggling_risk_cost,
+    )
+    unit, rental, args, quiet = price_args(
+        purchase_value, growth_kind, price, subsidy, subsidised, levy, levied, any_checks,
+        checked, checks, has_vendor_terms, vendor_terms, rental_premium, has_host, worth[0],
+        gray, gray_price, worth[1], may_buy, rentable, wants_gray,
+    )
+    n_kinds, n_chips = purchase_value.shape
+    x = np.empty(args.size + n_kinds)
+    x[: args.size] = args
+    quiet_outside = True
+    for k in range(n_kinds):
+        acc = 0.0
+        for c in range(n_chips):
+            v = purchase_value[k, c] / list_price[c] if on_sale[c] and list_price[c] > 0 else 0.0
+            acc = np_maximum(acc, v)
+        x[args.size + k] = acc / markup
+        if not acc / markup > 0.0:
+            quiet_outside = False
+    return (
+        unit, rental, x, args.size, quiet, quiet_outside, may_buy, domestic, rentable,
+        rental_risk, wants_gray, smuggling_risk,
+    )
+
+
+@numba.njit(cache=True)
+def offers_finish(  # noqa: ANN201
+    logs,  # np.log of offers_start's values: price_args' then the outside option's [kind]
+    n_args,  # how many are price_args'
+    beta,  # utilities' arguments from here to wants_gray, as there
+    log_buy_allowed,
+    preference,
+    has_ported,
+    log_ported,
+    may_buy,
+    has_host,
+    log_host_allowed,
+    rental_risk,
+    rentable,
+    gray,
+    smuggling_risk,
+    enforcement_root,
+    wants_gray,
+    growth_kind,  # [L] each lab's kind
+    unit,  # lab_kernel.allocation_inputs' arguments (unit prices, the view's caps left,
+    cap_left,  # the share allowed, whether a mandate binds, each chip's H100e)
+    allowed,
+    mandated,
+    h100e,
+    vendor_capacity,  # [V] the view's
+):
+    """The offers' utilities (utilities), each lab's outside option (beta times the log of
+    its kind's best value per dollar over the markup: agents.lab.outside_option), the
+    allocation's first choices and their logit up to its exp (shift), and the rest of the
+    allocation's inputs (allocation_inputs: the prices paid, whether a cap binds, a copy of
+    the caps, the compute a dollar buys under the mandate; and a copy of the vendors'
+    capacity). Returns (choices, the logit's values and positions, paid, capped, cap_left,
+    h100e_per_money, vendor_left)."""
+    utility = utilities(
+        logs, beta, log_buy_allowed, preference, has_ported, log_ported, may_buy, has_host,
+        log_host_allowed, rental_risk, rentable, gray, smuggling_risk, enforcement_root,
+        wants_gray,
+    )
+    outside = np.empty(growth_kind.size)
+    for i in range(growth_kind.size):
+        outside[i] = beta * logs[n_args + growth_kind[i]]
+    choices, paid, capped, left, per_money = allocation_inputs(
+        utility, outside, unit, cap_left, allowed, mandated, h100e, gray
+    )
+    vals, idx = shift(choices)
+    return choices, vals, idx, paid, capped, left, per_money, vendor_capacity.copy()

@@ -24,7 +24,9 @@ import numpy as np
 
 from agents.allocation_kernel import _one_pass
 from agents.delivery_kernel import deliver_arrays, hold_to_mandate_arrays
+from agents.lab_kernel import cash_and_spend, cluster_joins_frontier
 from game.core.exact import np_maximum, reduce_sum
+from game.core.ledger_kernel import flows_into, held_by_provenance, install_rows, sales_into
 
 
 @numba.njit(cache=True)
@@ -217,3 +219,102 @@ def last_pass(  # noqa: ANN201
     for k in range(c_d.size):
         made_in[k] = vendor_country[vendor[c_d[k]]]
     return got_d, got_r, cost, flows, rows, bought, made_in
+
+
+@numba.njit(cache=True)
+def start(  # noqa: ANN201
+    cash,  # [L] in/out
+    budget_in,  # [L] the month's budget after what is diverted
+    budget,  # [L]
+    founded,  # [L]
+    month,
+    cap_months,
+    by_prov,  # the ledger's [holder, chip, provenance] running totals
+    rented,  # the ledger's RENTED provenance and its cluster cap
+    rented_cap,
+    smuggled,  # SMUGGLED and its cap
+    smuggled_cap,
+    frontier,  # [L] bool
+):
+    """The month's cash and spend (lab_kernel.cash_and_spend: active [L], spend [L]) and the
+    two capped provenances' cluster shares up to their power ([2, L]: rented, smuggled;
+    lab_kernel.cluster_joins_frontier of the ledger's held_by_provenance), which
+    agents.lab._provenance_worth took in three kernel calls."""
+    active, spend = cash_and_spend(cash, budget_in, budget, founded, month, cap_months)
+    held = held_by_provenance(by_prov)
+    joins = np.empty((2, frontier.size))
+    joins[0] = cluster_joins_frontier(held, rented, rented_cap, frontier)
+    joins[1] = cluster_joins_frontier(held, smuggled, smuggled_cap, frontier)
+    return active, spend, joins
+
+
+@numba.njit(cache=True)
+def finish(  # noqa: ANN201
+    vals,  # last_pass' arguments, as there
+    idx,
+    choices,
+    mandate,
+    h100e_per_money,
+    domestic,
+    in_target,
+    unit,
+    allowed,
+    unit_paid,
+    h100e,
+    capped,
+    controlled_h2,
+    buyer_country,
+    vendor,
+    partly_allowed,
+    spend,
+    cap_left,
+    vendor_left,
+    rent_room,
+    money,
+    units,
+    asked,
+    gray_chip,
+    draws,
+    rental_price,
+    provenance,
+    rented,
+    has_host,
+    gray_price,
+    cash,
+    spent_month,
+    escrow,
+    gray_order,
+    vendor_country,
+    stock,  # the ledger's arrays install_new writes (Ledger.install_targets)
+    by_prov,
+    held,
+    produced,
+    slot,  # the ledger's slot of the year
+    lab_bloc,  # the books' (MonthBooks: lab_bloc, n_blocs, the host's bloc or -1,
+    n_blocs,  # sales_units, flows, lab_country, the host's country or -1)
+    rental_bloc,
+    sales_units,
+    flows,
+    lab_country,
+    host_country,
+):
+    """last_pass, then what agents.lab._book_delivery called after it: the ledger's
+    install_new (ledger_kernel.install_rows of the delivery's rows) and the books'
+    record_sales and record_flows (ledger_kernel.sales_into, flows_into), in that order.
+    Returns (got_d, got_r, cost, bought per lab, whether sales_into booked the sales (if
+    not, nothing was booked: the caller takes numpy's path), revenue by bloc, chips bought
+    per chip)."""
+    got_d, got_r, cost, fl, rows, bought, made_in = last_pass(
+        vals, idx, choices, mandate, h100e_per_money, domestic, in_target, unit, allowed,
+        unit_paid, h100e, capped, controlled_h2, buyer_country, vendor, partly_allowed, spend,
+        cap_left, vendor_left, rent_room, money, units, asked, gray_chip, draws, rental_price,
+        provenance, rented, has_host, gray_price, cash, spent_month, escrow, gray_order,
+        vendor_country,
+    )
+    install_rows(stock, by_prov, held, produced, rows[0], rows[1], rows[2], slot, rows[3])
+    ok, revenue, per_chip = sales_into(
+        lab_bloc, n_blocs, rental_bloc, got_d, got_r, cost, sales_units
+    )
+    flows_into(flows, lab_country, fl[0], made_in, fl[2], fl[3], host_country, fl[4], fl[5],
+               rented)
+    return got_d, got_r, cost, bought, ok, revenue, per_chip

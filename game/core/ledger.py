@@ -86,6 +86,12 @@ class Ledger:
             return
         self.install_new_reference(holder, chip, prov, qty, year)
 
+    def install_targets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What install_new writes (the stock, the running totals by provenance and by chip,
+        the chips produced), for a caller whose own kernel installs its rows as install_new's
+        kernel does (agents/procure_kernel.finish: one call for the labs' whole delivery)."""
+        return self.stock, self._by_prov, self._held, self.produced
+
     def install_new_reference(
         self, holder: np.ndarray, chip: np.ndarray, prov: np.ndarray, qty: np.ndarray, year: int
     ) -> None:

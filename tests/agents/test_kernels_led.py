@@ -1,9 +1,11 @@
 """The ledger's and the books' flows (game/core/ledger_kernel.py against the *_reference
-methods of game.core.ledger.Ledger and game.core.books.MonthBooks) and the labs' smaller
-cascades (agents/lab_kernel.py against agents.lab's outside_option_reference,
-_allocation_arrays_reference, _rule_arrays_reference, _open_arrays_reference,
-_cash_and_spend_reference, _provenance_worth_reference, _scarcity_reference and
-budget_growth_reference) give numpy's numbers bit for bit, month after month of real runs.
+methods of game.core.ledger.Ledger and game.core.books.MonthBooks; the labs' delivery as
+agents/procure_kernel.finish books it) and the labs' smaller cascades (agents/lab_kernel.py
+and the fused procure's kernels, procure_kernel.start and offers_kernel.offers_start and
+offers_finish, against agents.lab's outside_option_reference, _allocation_arrays_reference,
+_rule_arrays_reference, _open_arrays_reference, _cash_and_spend_reference,
+_provenance_worth_reference, _scarcity_reference and budget_growth_reference) give numpy's
+numbers bit for bit, month after month of real runs.
 Each call runs the reference on a deep copy of what it changes (the ledger, the books, the
 generator), then the kernel path for real; the state after both, and what they return, must
 agree to the last bit (dtypes too)."""
@@ -19,7 +21,7 @@ import numpy as np
 import pytest
 
 import agents.lab as lab
-from agents import lab_kernel
+from agents import lab_kernel, offers_kernel, procure_kernel
 from game.core import ledger_kernel
 from game.core.books import MonthBooks
 from game.core.ledger import RENTED, SMUGGLED, Ledger
@@ -135,33 +137,118 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
 
         monkeypatch.setattr(ledger_kernel, name, counted)
 
-    for name in ("install_rows", "retire_slot", "remove_failed", "deliver_column", "sales_into",
-                 "flows_into", "leg_into"):
+    for name in ("install_rows", "retire_slot", "remove_failed", "deliver_column", "leg_into"):
         count_calls(name)
 
-    outside = lab.outside_option
+    # The fused procure (agents.lab.procure): its kernels take what outside_option,
+    # _allocation_arrays, _provenance_worth, _cash_and_spend and the ledger's and the books'
+    # install_new, record_sales and record_flows computed; each is held to those references
+    # on the month it runs in (the model is the one procure runs on).
+    now: dict[str, Any] = {}
+    fused_procure = lab.procure
 
-    def outside_both(*args: Any) -> np.ndarray:
-        got, want = outside(*args), lab.outside_option_reference(*args)
-        assert _same(got, want)
+    def procure_on(model: Any) -> None:
+        now["model"] = model
+        try:
+            fused_procure(model)
+        finally:
+            now.clear()
+
+    monkeypatch.setattr(lab, "procure", procure_on)
+    start = procure_kernel.start
+
+    def start_both(cash: np.ndarray, budget_in: np.ndarray, budget: np.ndarray,
+                   founded: np.ndarray, month: int, cap: float, *rest: Any) -> tuple:
+        model = now["model"]
+        labs = SimpleNamespace(cash=cash.copy(), budget=budget, founded=founded)
+        want = lab._cash_and_spend_reference(SimpleNamespace(labs=labs, month=month), budget_in)
+        got = start(cash, budget_in, budget, founded, month, cap, *rest)
+        assert _same(cash, labs.cash) and _same(got[0], want[0]) and _same(got[1], want[1])
+        seen["cash", bool(got[0].all())] += 1
+        worth = got[2] ** (1.0 - model.p.inference_weight_frontier)
+        for row, provenance in enumerate((RENTED, SMUGGLED)):
+            w = lab._provenance_worth_reference(model, provenance)
+            assert _same(worth[row], w), provenance
+            seen["provenance_worth", provenance, bool((w < 1.0).any())] += 1
+        now["active"], now["spend"] = got[0], got[1]
+        return got
+
+    monkeypatch.setattr(procure_kernel, "start", start_both)
+    offers_start = offers_kernel.offers_start
+
+    def offers_start_both(*args: Any) -> tuple:
+        model = now["model"]
+        got = offers_start(*args)
+        on_sale = model.chips.on_sale(model.month)
+        want = lab._open_arrays_reference(lab._RuleTerms.of(model), model, on_sale, now["active"])
+        for i, w in enumerate(want):
+            assert _same(got[6 + i], w), i
+        seen["open_sources", model.view.gray_chip >= 0, bool(got[8].any())] += 1
+        return got
+
+    monkeypatch.setattr(offers_kernel, "offers_start", offers_start_both)
+    offers_finish = offers_kernel.offers_finish
+
+    def offers_finish_both(*args: Any) -> tuple:
+        model = now["model"]
+        got = offers_finish(*args)
+        offers = lab._offers_reference(model, now["active"])
+        mandate = float(model.policy.get("buy_domestic_mandate"))
+        want = lab._allocation_arrays_reference(model, offers, now["spend"], mandate)
+        view, chips = model.view, model.chips
+        outside = lab.outside_option_reference(
+            view.purchase_value, chips.price, chips.on_sale(model.month),
+            model.p.choice_sharpness, model.p.reservation_markup,
+        )[model.labs.growth_kind]
+        assert _same(got[0][:, -1], outside)  # the outside option, each lab's
         seen["outside_option"] += 1
-        return got
-
-    monkeypatch.setattr(lab, "outside_option", outside_both)
-
-    arrays = lab._allocation_arrays
-
-    def arrays_both(model: Any, offers: Any, spend: np.ndarray, mandate: float) -> tuple:
-        want = lab._allocation_arrays_reference(model, offers, spend, mandate)
-        got = arrays(model, offers, spend, mandate)
-        assert len(got) == len(want)
-        for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            assert _same(g, w), i
+        choices, vals, idx, paid, capped, cap_left, per_money, vendor_left = got
+        for g, w in ((choices, want[0]), (per_money, want[2]), (paid, want[7]),
+                     (capped, want[9]), (cap_left, want[15]), (vendor_left, want[16])):
+            assert _same(g, w)
+        assert cap_left is not view.cap_left and vendor_left is not view.vendor_capacity
+        want_vals, want_idx = procure_kernel.shift(want[0])
+        assert _same(vals, want_vals) and _same(idx, want_idx)
         seen["allocation_arrays", "mandate" if mandate > 0 else "free"] += 1
-        seen["allocation_arrays", "capped" if got[9] else "uncapped"] += 1
+        seen["allocation_arrays", "capped" if got[4] else "uncapped"] += 1
         return got
 
-    monkeypatch.setattr(lab, "_allocation_arrays", arrays_both)
+    monkeypatch.setattr(offers_kernel, "offers_finish", offers_finish_both)
+    finish = procure_kernel.finish
+
+    def finish_both(*args: Any) -> tuple:
+        # the delivery booked in the kernel: the ledger's install_new and the books'
+        # record_sales and record_flows, their numpy references, on twins
+        model = now["model"]
+        ledger, books = model.ledger, model.books
+        twin_ledger, twin_books = copy.deepcopy(ledger), copy.deepcopy(books)
+        got = finish(*args)
+        got_d, got_r, cost, _, booked = got[:5]
+        provenance, has_host, vendor, vendor_country = args[26], args[28], args[14], args[34]
+        h_d, c_d = got_d.nonzero()
+        h_r, c_r = got_r.nonzero()
+        prov_d, qty_d, qty_r = provenance[h_d, c_d], got_d[h_d, c_d], got_r[h_r, c_r]
+        if has_host:
+            rows = (np.concatenate((h_d, h_r)), np.concatenate((c_d, c_r)),
+                    np.concatenate((prov_d, np.full(h_r.size, RENTED))),
+                    np.concatenate((qty_d, qty_r)))
+        else:
+            rows = (h_d, c_d, prov_d, qty_d)
+        twin_ledger.install_new_reference(*rows, model.year)
+        assert not _differ(ledger, twin_ledger, LEDGER_ARRAYS)
+        assert booked
+        twin_books.record_sales_reference(got_d, got_r, cost)
+        assert _same(got[5], twin_books.revenue_by_bloc)
+        assert _same(got[6], twin_books.bought_per_chip)
+        twin_books.record_flows_reference(
+            h_d, vendor_country[vendor[c_d]], prov_d, qty_d, h_r, qty_r
+        )
+        differ = _differ(books, twin_books, ("sales_units", "flows"))
+        assert not differ, differ
+        seen["booked", bool(h_r.size), bool(h_d.size)] += 1
+        return got
+
+    monkeypatch.setattr(procure_kernel, "finish", finish_both)
 
     def scarcity_both(model: Any) -> np.ndarray:
         got, want = lab_kernel_scarcity(model), lab._scarcity_reference(model)
@@ -169,34 +256,12 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         seen["scarcity", bool(got.any())] += 1
         return got
 
-    cash_and_spend = lab_kernel.cash_and_spend
-
-    def cash_both(cash: np.ndarray, budget_in: np.ndarray, budget: np.ndarray,
-                  founded: np.ndarray, month: int, cap: float) -> tuple:
-        labs = SimpleNamespace(cash=cash.copy(), budget=budget, founded=founded)
-        want = lab._cash_and_spend_reference(SimpleNamespace(labs=labs, month=month), budget_in)
-        got = cash_and_spend(cash, budget_in, budget, founded, month, cap)
-        assert _same(cash, labs.cash) and _same(got[0], want[0]) and _same(got[1], want[1])
-        seen["cash", bool(got[0].all())] += 1
-        return got
-
-    monkeypatch.setattr(lab_kernel, "cash_and_spend", cash_both)
-    worth = lab._provenance_worth
-
-    def worth_both(model: Any, provenance: int, held: np.ndarray | None = None) -> np.ndarray:
-        want = lab._provenance_worth_reference(model, provenance, held)
-        got = worth(model, provenance, held)
-        assert _same(got, want)
-        seen["provenance_worth", provenance, bool((got < 1.0).any())] += 1
-        return got
-
-    monkeypatch.setattr(lab, "_provenance_worth", worth_both)
     rules_init = lab._RuleTerms.__init__
 
     def rules_both(self: Any, model: Any) -> None:
         rules_init(self, model)
         want = lab._rule_arrays_reference(model)
-        got = {k: v for k, v in vars(self).items() if k != "_open"}
+        got = {k: v for k, v in vars(self).items() if not k.startswith("_")}
         assert sorted(got) == sorted(want)
         for name, w in want.items():
             assert _same(got[name], w), name
@@ -248,19 +313,20 @@ def test_kernels_match_their_references(checked: Counter, case: tuple[str, int])
         model.step()
     assert not model.ledger.totals_error()
     assert not np.any(model.ledger.conservation_error())
-    for name in ("install_new", "retire_cohort", "fail", "record_sales", "record_flows",
-                 "outside_option", "held_by_provenance"):
+    for name in ("install_new", "retire_cohort", "fail", "outside_option"):
         assert checked[name] >= 4, (name, checked)
-    for name in ("install_rows", "retire_slot", "remove_failed", "sales_into", "flows_into"):
+    for name in ("install_rows", "retire_slot", "remove_failed"):
         assert checked["kernel", name] >= 4, (name, checked)
     assert checked["allocation_arrays", "free"] + checked["allocation_arrays", "mandate"] == MONTHS
+    # the labs' delivery is booked in procure's last kernel, held to the references there
+    # (finish_both), not through the ledger's and the books' methods
+    assert checked["record_sales"] == checked["record_flows"] == 0
+    assert sum(n for k, n in checked.items() if k[0] == "booked") == MONTHS
     if scenario != "no_controls":  # the gray market runs: smuggling legs, arrivals
         assert checked["record_smuggling"] == checked["kernel", "leg_into"] > 0
         assert checked["deliver"] == checked["kernel", "deliver_column"] > 0
     # every call took the kernel path, none the numpy fallback
     assert checked["kernel", "install_rows"] == checked["install_new"]
-    assert checked["kernel", "sales_into"] == checked["record_sales"]
-    assert checked["kernel", "flows_into"] == checked["record_flows"]
 
 
 def test_every_branch_was_compared(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -292,6 +358,7 @@ def test_every_branch_was_compared(monkeypatch: pytest.MonkeyPatch) -> None:
         ("rule_terms", True, False, False), ("rule_terms", True, True, False),
         ("open_sources", True, True), ("open_sources", False, False),
         ("provenance_worth", RENTED, True), ("provenance_worth", SMUGGLED, True),
+        ("booked", True, True), ("booked", False, True),
         ("budget_growth", True), ("budget_growth", False),
         ("budget_growth", "state", True), ("budget_growth", "state", False),
         ("leg", False, True), ("leg", True, False),
