@@ -59,6 +59,8 @@ def _one_pass(
         b2 = np.empty(S)
         b3 = np.empty(S)
         for i in range(L):
+            if not in_target[i]:  # the floor binds the target's labs only
+                continue
             for s in range(S):
                 c = shares[i, s] * h100e_per_money[i, s]
                 b2[s] = shares[i, s]
@@ -69,8 +71,6 @@ def _one_pass(
                 else:
                     b0[s] = 0.0
                     b1[s] = 0.0
-            if not in_target[i]:
-                continue
             dm = reduce_sum(b0, S)
             dc = reduce_sum(b1, S)
             om = reduce_sum(b2, S) - dm

@@ -400,17 +400,17 @@ def procure(model: MonthContext) -> None:
     vendor_terms = levers.vendor_terms
     # _offers up to the logarithm (the sources open now, prices, values per dollar) with
     # outside_option's best value per dollar
-    (
-        unit, rental_price, args, n_args, quiet, quiet_outside,
-        may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk,
-    ) = offers_kernel.offers_start(
+    on_sale = chips.on_sale(model.month)
+    open_args = (
+        rules.may_buy, rules.domestic, rules.may_rent, on_sale, active, labs.risk,
+        view.lab_access, float(p.rental_risk_cost), float(p.smuggling_risk_cost),
+    )
+    unit, rental_price, args, n_args, quiet, quiet_outside = offers_kernel.offers_start(
         view.purchase_value, labs.growth_kind, view.price, levers.subsidy, rules.subsidised,
         levers.levy, rules.levied, rules.any_checks, rules.checked, rules.checks,
         vendor_terms is not None, vendor_terms if vendor_terms is not None else _NO_TERMS,
         float(p.rental_premium), host >= 0, worth, g,
-        float(view.gray_price) if g >= 0 else 1.0, rules.may_buy, rules.domestic,
-        rules.may_rent, chips.on_sale(model.month), active, labs.risk, view.lab_access,
-        float(p.rental_risk_cost), float(p.smuggling_risk_cost), chips.price,
+        float(view.gray_price) if g >= 0 else 1.0, *open_args, chips.price,
         p.reservation_markup,
     )
     if quiet and quiet_outside:  # np.errstate costs more than the logarithm
@@ -423,13 +423,13 @@ def procure(model: MonthContext) -> None:
     h100e = chips.h100e
     # the utilities, the outside option, the first logit up to its exp and the allocation's
     # inputs (_allocation_arrays)
-    choices, vals, at, paid, capped, cap_left, per_money, vendor_left = (
+    choices, vals, at, paid, capped, cap_left, per_money, vendor_left, domestic = (
         offers_kernel.offers_finish(
             logs, n_args, float(p.choice_sharpness), rules.log_buy_allowed, rules.preference,
-            ported is not None, ported[1] if ported is not None else _NO_TERMS, may_buy,
-            host >= 0, rules.log_host_allowed, rental_risk, rentable, g, smuggling_risk,
+            ported is not None, ported[1] if ported is not None else _NO_TERMS, host >= 0,
+            rules.log_host_allowed, g,
             # math.sqrt: IEEE's correctly rounded root, numpy's number without its dispatch
-            math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0, wants_gray,
+            math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0, *open_args,
             labs.growth_kind, unit, view.cap_left, rules.allowed, mandate > 0, h100e,
             view.vendor_capacity,
         )

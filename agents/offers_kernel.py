@@ -202,13 +202,14 @@ def offers_start(  # noqa: ANN201
     markup,
 ):
     """The offers up to their logarithm: the sources open to each lab (lab_kernel.open_arrays,
-    which agents.lab kept between months under a key costing about as much as the kernel),
-    price_args' prices and values per dollar, and the outside option's best value per dollar
-    over the markup (lab_kernel.best_per_dollar) after them in the same array, so that one
-    np.log takes both. Returns (unit, rental, the values to log, how many of them are
-    price_args', whether those are all positive, whether the outside option's are, and
-    open_arrays' six arrays)."""
-    may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk = open_arrays(
+    which agents.lab kept between months under a key costing about as much as the kernel;
+    offers_finish derives them again rather than have six more arrays returned, each costing
+    more to hand to Python than to make), price_args' prices and values per dollar, and the
+    outside option's best value per dollar over the markup (lab_kernel.best_per_dollar) after
+    them in the same array, so that one np.log takes both. Returns (unit, rental, the values
+    to log, how many of them are price_args', whether those are all positive, whether the
+    outside option's are)."""
+    may_buy, _, rentable, _, wants_gray, _ = open_arrays(
         rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
         rental_risk_cost, smuggling_risk_cost,
     )
@@ -229,30 +230,31 @@ def offers_start(  # noqa: ANN201
         x[args.size + k] = acc / markup
         if not acc / markup > 0.0:
             quiet_outside = False
-    return (
-        unit, rental, x, args.size, quiet, quiet_outside, may_buy, domestic, rentable,
-        rental_risk, wants_gray, smuggling_risk,
-    )
+    return unit, rental, x, args.size, quiet, quiet_outside
 
 
 @numba.njit(cache=True)
 def offers_finish(  # noqa: ANN201
     logs,  # np.log of offers_start's values: price_args' then the outside option's [kind]
     n_args,  # how many are price_args'
-    beta,  # utilities' arguments from here to wants_gray, as there
+    beta,  # utilities' arguments, as there, but the open sources'
     log_buy_allowed,
     preference,
     has_ported,
     log_ported,
-    may_buy,
     has_host,
     log_host_allowed,
-    rental_risk,
-    rentable,
     gray,
-    smuggling_risk,
     enforcement_root,
-    wants_gray,
+    rule_may_buy,  # lab_kernel.open_arrays' arguments, as offers_start's
+    rule_domestic,
+    may_rent,
+    on_sale,
+    active,
+    risk,
+    lab_access,
+    rental_risk_cost,
+    smuggling_risk_cost,
     growth_kind,  # [L] each lab's kind
     unit,  # lab_kernel.allocation_inputs' arguments (unit prices, the view's caps left,
     cap_left,  # the share allowed, whether a mandate binds, each chip's H100e)
@@ -267,7 +269,11 @@ def offers_finish(  # noqa: ANN201
     allocation's inputs (allocation_inputs: the prices paid, whether a cap binds, a copy of
     the caps, the compute a dollar buys under the mandate; and a copy of the vendors'
     capacity). Returns (choices, the logit's values and positions, paid, capped, cap_left,
-    h100e_per_money, vendor_left)."""
+    h100e_per_money, vendor_left, and open_arrays' domestic [L, 2C + 1])."""
+    may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk = open_arrays(
+        rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
+        rental_risk_cost, smuggling_risk_cost,
+    )
     utility = utilities(
         logs, beta, log_buy_allowed, preference, has_ported, log_ported, may_buy, has_host,
         log_host_allowed, rental_risk, rentable, gray, smuggling_risk, enforcement_root,
@@ -280,4 +286,4 @@ def offers_finish(  # noqa: ANN201
         utility, outside, unit, cap_left, allowed, mandated, h100e, gray
     )
     vals, idx = shift(choices)
-    return choices, vals, idx, paid, capped, left, per_money, vendor_capacity.copy()
+    return choices, vals, idx, paid, capped, left, per_money, vendor_capacity.copy(), domestic
