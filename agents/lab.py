@@ -383,7 +383,7 @@ def procure(model: MonthContext) -> None:
     labs, p, view, chips, ledger, books = (
         model.labs, model.p, model.view, model.chips, model.ledger, model.books
     )
-    levers = _LeverTerms.of(model)
+    rules, levers = _procure_terms(model)
     # a lab's research and extra distillation are paid from its budget, not spent on chips
     diverted = levers.diverted
     budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
@@ -395,7 +395,6 @@ def procure(model: MonthContext) -> None:
         SMUGGLED, float(getattr(p, CLUSTER_CAP_PARAMETER[SMUGGLED])), labs.frontier,
     )
     worth = joins ** (1.0 - p.inference_weight_frontier)  # numpy's, on the same shares
-    rules = _RuleTerms.of(model)
     host, g = view.rental_host, view.gray_chip
     vendor_terms = levers.vendor_terms
     # _offers up to the logarithm (the sources open now, prices, values per dollar) with
@@ -469,6 +468,29 @@ def procure(model: MonthContext) -> None:
     else:  # a lab's bloc out of the books' range: numpy's path, as record_sales takes it
         books.record_sales_reference(got_d, got_r, cost)
     books.bought_by_lab = bought
+
+
+def _procure_terms(model: MonthContext) -> tuple[_RuleTerms, _LeverTerms]:
+    """_RuleTerms.of and _LeverTerms.of, kept together under one key, the union of their
+    first keys (identities and versions: see each). Both are what the state under that key
+    gives, so while it holds they are what either would answer; when it moves each is asked
+    (and keeps its own entry as it does)."""
+    policy, p, labs, chips, view = model.policy, model.p, model.labs, model.chips, model.view
+    objects = (
+        view.lab_access, view.vendor_bloc, view.subject, view.tier, view.customs_effort,
+        view.listed, view.chip_class, view.vendor_markets, labs.bloc, labs.country, chips,
+        policy, p, model.transit,
+    )
+    key = (
+        *map(id, objects), chips.revision, policy.stamp(), view.rental_host, model.china_bloc,
+        p.domestic_preference, p.customs_compliance_cost, p.revenue_share_pass_through,
+        p.distillation_effort_cost, p.distributor_check_cost,
+    )
+    hit = view.derived.get("lab_procure")
+    if hit is None or hit[0] != key:
+        hit = (key, (_RuleTerms.of(model), _LeverTerms.of(model)), objects)
+        view.derived["lab_procure"] = hit
+    return hit[1]
 
 
 _NO_TERMS = np.zeros((0, 0))
