@@ -421,8 +421,11 @@ def procure(model: MonthContext) -> None:
     mandate = levers.mandate
     h100e = chips.h100e
     # the utilities, the outside option, the first logit up to its exp and the allocation's
-    # inputs (_allocation_arrays)
-    choices, vals, at, paid, capped, cap_left, per_money, vendor_left, domestic = (
+    # inputs (_allocation_arrays), these written into the month's workspace
+    work = _Workspace.of(model, unit.shape[0], h100e.size)
+    choices, paid, per_money, domestic = work.choices, work.paid, work.per_money, work.domestic
+    cap_left, vendor_left = work.cap_left, work.vendor_left
+    vals, at, capped = (
         offers_kernel.offers_finish(
             logs, n_args, float(p.choice_sharpness), rules.log_buy_allowed, rules.preference,
             ported is not None, ported[1] if ported is not None else _NO_TERMS, host >= 0,
@@ -430,7 +433,7 @@ def procure(model: MonthContext) -> None:
             # math.sqrt: IEEE's correctly rounded root, numpy's number without its dispatch
             math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0, *open_args,
             labs.growth_kind, unit, view.cap_left, rules.allowed, mandate > 0, h100e,
-            view.vendor_capacity,
+            view.vendor_capacity, choices, paid, per_money, domestic, cap_left, vendor_left,
         )
     )
     arrays = (
@@ -442,7 +445,8 @@ def procure(model: MonthContext) -> None:
     # _allocate, _hold_to_mandate and _deliver's arithmetic in two kernels around the two
     # logits' np.exp (agents/procure_kernel.py)
     vals = np.exp(vals)  # softmax_rows' exp, numpy's, of the cells not -inf
-    vals, at, rent_room, money, units, asked = procure_kernel.first_pass(vals, at, *arrays)
+    money, units = work.money, work.units
+    vals, at, rent_room, asked = procure_kernel.first_pass(vals, at, *arrays, money, units)
     np.exp(vals, out=vals)
     # the delivery's draws, as _deliver takes them (nothing draws in between)
     n_labs, n_chips = units.shape[0], h100e.size
@@ -468,6 +472,34 @@ def procure(model: MonthContext) -> None:
     else:  # a lab's bloc out of the books' range: numpy's path, as record_sales takes it
         books.record_sales_reference(got_d, got_r, cost)
     books.bought_by_lab = bought
+
+
+class _Workspace:
+    """The arrays procure's kernels hand each other within a month (the allocation's inputs,
+    the money and units its passes fill): written whole by the kernel that starts them every
+    month and read by none after it, so one set serves every month of a view, kept while the
+    numbers of labs, chips, countries and vendors hold."""
+
+    def __init__(self, n_labs: int, n_chips: int, n_caps: int, n_vendors: int) -> None:
+        n_sources = 2 * n_chips + 1
+        self.choices = np.empty((n_labs, n_sources + 1))
+        self.paid = np.empty((n_labs, n_sources))
+        self.per_money = np.empty((n_labs, n_sources))
+        self.domestic = np.empty((n_labs, n_sources), bool)
+        self.cap_left = np.empty(n_caps)
+        self.vendor_left = np.empty(n_vendors)
+        self.money = np.empty(n_labs)
+        self.units = np.empty((n_labs, n_sources))
+
+    @staticmethod
+    def of(model: MonthContext, n_labs: int, n_chips: int) -> _Workspace:
+        view = model.view
+        key = (n_labs, n_chips, view.cap_left.size, view.vendor_capacity.size)
+        hit = view.derived.get("lab_workspace")
+        if hit is None or hit[0] != key:
+            hit = (key, _Workspace(*key))
+            view.derived["lab_workspace"] = hit
+        return hit[1]
 
 
 def _procure_terms(model: MonthContext) -> tuple[_RuleTerms, _LeverTerms]:

@@ -262,14 +262,21 @@ def offers_finish(  # noqa: ANN201
     mandated,
     h100e,
     vendor_capacity,  # [V] the view's
+    choices_out,  # the allocation's inputs, written here (procure's month's workspace):
+    paid_out,  # [L, 2C + 2] choices, [L, 2C + 1] paid, h100e_per_money, domestic,
+    per_money_out,  # [K] cap_left, [V] vendor_left
+    domestic_out,
+    cap_left_out,
+    vendor_left_out,
 ):
     """The offers' utilities (utilities), each lab's outside option (beta times the log of
     its kind's best value per dollar over the markup: agents.lab.outside_option), the
     allocation's first choices and their logit up to its exp (shift), and the rest of the
     allocation's inputs (allocation_inputs: the prices paid, whether a cap binds, a copy of
-    the caps, the compute a dollar buys under the mandate; and a copy of the vendors'
-    capacity). Returns (choices, the logit's values and positions, paid, capped, cap_left,
-    h100e_per_money, vendor_left, and open_arrays' domestic [L, 2C + 1])."""
+    the caps, the compute a dollar buys under the mandate; a copy of the vendors' capacity;
+    open_arrays' domestic), written into the *_out arrays: handing each to Python as a new
+    array would cost more than making it. Returns (the logit's values and positions,
+    capped)."""
     may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk = open_arrays(
         rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
         rental_risk_cost, smuggling_risk_cost,
@@ -286,4 +293,10 @@ def offers_finish(  # noqa: ANN201
         utility, outside, unit, cap_left, allowed, mandated, h100e, gray
     )
     vals, idx = shift(choices)
-    return choices, vals, idx, paid, capped, left, per_money, vendor_capacity.copy(), domestic
+    choices_out[...] = choices
+    paid_out[...] = paid
+    per_money_out[...] = per_money
+    domestic_out[...] = domestic
+    cap_left_out[...] = left
+    vendor_left_out[...] = vendor_capacity
+    return vals, idx, capped

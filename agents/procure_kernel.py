@@ -26,7 +26,7 @@ from agents.allocation_kernel import _one_pass
 from agents.delivery_kernel import deliver_arrays, hold_to_mandate_arrays
 from agents.lab_kernel import cash_and_spend, cluster_joins_frontier
 from game.core.exact import np_maximum, reduce_sum
-from game.core.ledger_kernel import flows_into, held_by_provenance, install_rows, sales_into
+from game.core.ledger_kernel import flows_into, install_rows, sales_into
 
 
 @numba.njit(cache=True)
@@ -120,13 +120,15 @@ def first_pass(  # noqa: ANN201
     cap_left,
     vendor_left,
     rent_room,
+    money,  # [L] out: what the passes fill (procure's month's workspace), from spend's copy
+    units,  # [L, S] out: from zeros
 ):
     """The allocation's first pass after its logit, and the second logit up to its exp:
-    (the second pass' values and positions, the rental room left, and what the passes fill:
-    money [lab] from a copy of spend, units [lab, source], asked [chip])."""
+    (the second pass' values and positions, the rental room left, and asked [chip], which the
+    passes fill with money and units)."""
     n_labs, n_choices = choices.shape
-    money = spend.copy()
-    units = np.zeros((n_labs, n_choices - 1))
+    money[...] = spend
+    units[...] = 0.0
     asked = np.zeros(h100e.size)
     e = _shares(vals, idx, n_labs, n_choices)
     rent_room = _one_pass(
@@ -135,7 +137,7 @@ def first_pass(  # noqa: ANN201
         vendor_left, units, asked, choices, rent_room,
     )
     vals, idx = shift(choices)
-    return vals, idx, rent_room, money, units, asked
+    return vals, idx, rent_room, asked
 
 
 @numba.njit(cache=True)
@@ -233,13 +235,19 @@ def start(  # noqa: ANN201
 ):
     """The month's cash and spend (lab_kernel.cash_and_spend: active [L], spend [L]) and the
     two capped provenances' cluster shares up to their power ([2, L]: rented, smuggled;
-    lab_kernel.cluster_joins_frontier of the ledger's held_by_provenance), which
-    agents.lab._provenance_worth took in three kernel calls."""
+    lab_kernel.cluster_joins_frontier of their columns of the ledger's held_by_provenance),
+    which agents.lab._provenance_worth took in three kernel calls."""
     active, spend = cash_and_spend(cash, budget_in, budget, founded, month, cap_months)
-    held = held_by_provenance(by_prov)
-    joins = np.empty((2, frontier.size))
-    joins[0] = cluster_joins_frontier(held, rented, rented_cap, frontier)
-    joins[1] = cluster_joins_frontier(held, smuggled, smuggled_cap, frontier)
+    # the two columns of held_by_provenance read (whole counts: any order adds them exactly)
+    n_labs = frontier.size
+    held = np.zeros((n_labs, 2), by_prov.dtype)
+    for h in range(n_labs):
+        for c in range(by_prov.shape[1]):
+            held[h, 0] += by_prov[h, c, rented]
+            held[h, 1] += by_prov[h, c, smuggled]
+    joins = np.empty((2, n_labs))
+    joins[0] = cluster_joins_frontier(held, 0, rented_cap, frontier)
+    joins[1] = cluster_joins_frontier(held, 1, smuggled_cap, frontier)
     return active, spend, joins
 
 

@@ -187,9 +187,10 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
             view.purchase_value, chips.price, chips.on_sale(model.month),
             model.p.choice_sharpness, model.p.reservation_markup,
         )[model.labs.growth_kind]
-        assert _same(got[0][:, -1], outside)  # the outside option, each lab's
+        choices, paid, per_money, domestic, cap_left, vendor_left = args[-6:]
+        vals, idx, capped = got
+        assert _same(choices[:, -1], outside)  # the outside option, each lab's
         seen["outside_option"] += 1
-        choices, vals, idx, paid, capped, cap_left, per_money, vendor_left, domestic = got
         on_sale = chips.on_sale(model.month)
         opened = lab._open_arrays_reference(offers.rules, model, on_sale, now["active"])
         assert _same(domestic, opened[1])  # the others are read in the kernel only
@@ -201,7 +202,7 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         want_vals, want_idx = procure_kernel.shift(want[0])
         assert _same(vals, want_vals) and _same(idx, want_idx)
         seen["allocation_arrays", "mandate" if mandate > 0 else "free"] += 1
-        seen["allocation_arrays", "capped" if got[4] else "uncapped"] += 1
+        seen["allocation_arrays", "capped" if capped else "uncapped"] += 1
         return got
 
     monkeypatch.setattr(offers_kernel, "offers_finish", offers_finish_both)
