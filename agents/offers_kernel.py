@@ -6,7 +6,10 @@ What stays in numpy: every log (one np.log over the open sources' values per dol
 the two kernels: numpy's log is elementwise, the same number for the same input wherever it
 stands), the powers of the cluster worth, and the cached rule terms. How the kernels keep
 numpy's numbers: game/core/exact.py. tests/agents/test_kernels_lab.py holds them to the numpy
-reference on real months.
+reference on real months. offers_start and offers_finish are the fused procure's form
+(agents.lab.procure: the open sources and the outside option folded in, the allocation's
+inputs made after the utilities), held by tests/agents/test_kernels_procure.py and
+test_kernels_led.py.
 """
 
 from __future__ import annotations

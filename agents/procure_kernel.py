@@ -1,12 +1,21 @@
-"""The labs' month of buying after the offers and the allocation's inputs (agents.lab.procure:
-the allocation's two passes, the buy-domestic mandate's hold and the delivery's arithmetic) as
-two numba kernels around the logits' np.exp, giving the numbers of agents.lab's numpy
-references bit for bit.
+"""The labs' month of buying (agents.lab.procure) as kernels around what stays numpy's,
+giving the numbers of agents.lab's numpy references bit for bit: `start` (the month's cash
+and spend, the capped provenances' cluster shares up to their power), then
+agents/offers_kernel.py's offers_start and offers_finish around the offers' np.log (the
+sources open, prices, utilities, the outside option, the allocation's inputs and its first
+logit up to the exp), then here the allocation's two passes, the buy-domestic mandate's hold
+and the delivery in two kernels around the logits' np.exp: `first_pass` and `finish`, which
+books the delivery into the ledger and the month's books as their install_new, record_sales
+and record_flows would (game/core/ledger_kernel.py's kernels, called from here).
 
 Why: the staged kernels (allocation_kernel, delivery_kernel) left softmax_rows' eight numpy
-calls a pass and four kernel calls between them, costing more in dispatch than in arithmetic.
+calls a pass and four kernel calls between them, costing more in dispatch than in arithmetic;
+a dozen more small calls (the cluster worths, the outside option, the allocation's inputs,
+the ledger's and the books' flows) each cost more to call than to compute, and every array a
+kernel hands to Python costs about as much as a small kernel's arithmetic (procure keeps the
+arrays its kernels pass each other in a workspace instead).
 Each logit is split at its exp, which stays numpy's: the kernel before it (for the first
-pass offers_kernel.utilities_and_logit, which has the utilities at hand) subtracts each row's
+pass offers_kernel.offers_finish, which has the utilities at hand) subtracts each row's
 finite maximum and keeps the cells not -inf (exp(-inf) is +0.0 exactly, and costs numpy as
 much as ten ordinary numbers: most sources are closed to most labs), the kernel after it puts
 the exp'd values back among the zeros and divides each row by its pairwise sum over the full
@@ -14,7 +23,7 @@ row (a row whose sum is not positive gets no share, as softmax_rows' guarded div
 The generator's draws for the delivery are taken in Python between the second exp and the
 last kernel: nothing draws between there and where _deliver took them, so the stream is
 consumed as before. tests/agents/test_kernels_procure.py holds the whole phase to the numpy
-references on real months.
+references on real months, tests/agents/test_kernels_led.py each kernel's part.
 """
 
 from __future__ import annotations
