@@ -212,6 +212,9 @@ def resolve_shipments(model: MonthContext) -> np.ndarray:
     return back
 
 
+resolve_shipments.pays_back = True  # type: ignore[attr-defined]  # ChipWarModel._cash_back
+
+
 def _share_drawn(
     requests: np.ndarray, asked: int, total: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -408,11 +411,10 @@ def ship(model: MonthContext) -> np.ndarray:
     p, chips = model.p, model.chips
     fee = float(p.hub_broker_fee_share * view.gray_price)  # hub_fee
     cost = view.transit_price + fee
-    h100e_g = float(chips.h100e[g])
     orders = labs.gray_order
-    alive, route, can, any_capped, supply, demand = ship_start(
-        b.alive, b.route, b.capacity, b.cash, view.gray_load, cost, view.cap_left, h100e_g,
-        orders,
+    alive, route, can, any_capped, supply, demand, h100e_g, vendor, maker = ship_start(
+        b.alive, b.route, b.capacity, b.cash, view.gray_load, cost, view.cap_left, g,
+        chips.h100e, chips.vendor, model.vendor_country, orders,
     )
     if alive.size == 0:
         return paid_back(model, ship_reference)  # no ring with a route: refunds only
@@ -427,7 +429,7 @@ def ship(model: MonthContext) -> np.ndarray:
         q = _share_drawn(can, supply, total, rng)
         # a hypergeometric sample holds exactly `total` units; the pro-rata share is summed
         shipped = total if supply < HYPERGEOMETRIC_LIMIT else int(np.add.reduce(q, axis=None))
-    vendor = int(chips.vendor[g])  # diverted_share_stopped, its lookups read once
+    # diverted_share_stopped, the gray chip's vendor read in ship_start
     checks = float(model.policy.get("distributor_checks", model.vendor_ids[vendor]))
     stopped = float(p.distributor_check_stop * checks)
     if stopped > 0.0:
@@ -440,7 +442,6 @@ def ship(model: MonthContext) -> np.ndarray:
         for_lab, for_lab_all = orders, 2
     else:
         for_lab, for_lab_all = _share_drawn(orders, demand, shipped, rng), 0
-    maker = int(model.vendor_country[vendor])
     back, floor, margin = ship_finish(
         alive, route, q, g, view.gray_price, view.gray_load, cost, fee, any_capped, h100e_g,
         model.country_bloc, b.alive, b.route, b.ship_chip, b.ship_qty, b.ship_price,
@@ -459,6 +460,9 @@ def ship(model: MonthContext) -> np.ndarray:
     gray.expected_margin = margin
     gray.unmet_share = max(0.0, demand - supply) / max(demand, 1)
     return back
+
+
+ship.pays_back = True  # type: ignore[attr-defined]  # ChipWarModel._cash_back: always a count
 
 
 def ship_reference(model: MonthContext) -> None:

@@ -545,17 +545,23 @@ def ship_start(
     gray_load: float,
     cost: float,
     cap_left: np.ndarray,
-    h100e_g: float,
+    g: int,  # the gray chip
+    h100e: np.ndarray,  # [chip] the catalogue's H100-equivalents
+    chip_vendor: np.ndarray,  # [chip] its vendor
+    vendor_country: np.ndarray,  # [vendor] the country it makes its chips in
     orders: np.ndarray,  # [L] int64 the labs' gray orders
 ) -> tuple:
-    """ship_capacity, and the demand (the orders' sum)."""
+    """ship_capacity, the demand (the orders' sum), and the gray chip's H100-equivalents,
+    vendor and maker's country (read here: each a numpy scalar lookup in Python)."""
+    h100e_g = h100e[g]
     alive, route, can, any_capped, supply = ship_capacity(
         b_alive, b_route, b_capacity, b_cash, gray_load, cost, cap_left, h100e_g
     )
     demand = 0
     for j in range(orders.size):
         demand += orders[j]
-    return alive, route, can, any_capped, supply, demand
+    vendor = chip_vendor[g]
+    return alive, route, can, any_capped, supply, demand, h100e_g, vendor, vendor_country[vendor]
 
 
 @numba.njit(cache=True)
