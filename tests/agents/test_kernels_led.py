@@ -6,7 +6,9 @@ _cash_and_spend_reference, _provenance_worth_reference, _scarcity_reference and
 budget_growth_reference) give numpy's numbers bit for bit, month after month of real runs.
 Each call runs the reference on a deep copy of what it changes (the ledger, the books, the
 generator), then the kernel path for real; the state after both, and what they return, must
-agree to the last bit (dtypes too)."""
+agree to the last bit (dtypes too). The brokers' phases, which deliver and book their legs in
+their own kernels, are held likewise to their references (whose deliveries and legs go
+through the ledger's and the books' methods)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import agents.broker as broker
 import agents.lab as lab
 from agents import lab_kernel
 from game.core import ledger_kernel
@@ -124,6 +127,27 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
 
     for name in ("record_sales", "record_flows", "record_smuggling"):
         books_method(name)
+
+    # The brokers' kernels deliver and book their legs themselves (deliver_column, leg_into
+    # called in agents/broker_kernel.py): each phase is held to its numpy reference run on a
+    # copy of the model, whose Ledger.deliver and MonthBooks.record_smuggling are the ones
+    # above (themselves held to their numpy references).
+    def brokers_phase(name: str) -> None:
+        fused, reference = getattr(broker, name), getattr(broker, f"{name}_reference")
+
+        def both(model: Any) -> Any:
+            twin = copy.deepcopy(model)
+            reference(twin)
+            got = fused(model)
+            assert not _differ(model.ledger, twin.ledger, LEDGER_ARRAYS), name
+            assert not _differ(model.books, twin.books, BOOK_ARRAYS), name
+            seen["brokers", name] += 1
+            return got
+
+        monkeypatch.setattr(broker, name, both)
+
+    for name in ("resolve_shipments", "ship"):
+        brokers_phase(name)
 
     # the ledger's and the books' kernels must be the paths taken, not the fallbacks
     def count_calls(name: str) -> None:
@@ -254,6 +278,7 @@ def test_kernels_match_their_references(checked: Counter, case: tuple[str, int])
     for name in ("install_rows", "retire_slot", "remove_failed", "sales_into", "flows_into"):
         assert checked["kernel", name] >= 4, (name, checked)
     assert checked["allocation_arrays", "free"] + checked["allocation_arrays", "mandate"] == MONTHS
+    assert checked["brokers", "resolve_shipments"] == checked["brokers", "ship"] == MONTHS
     if scenario != "no_controls":  # the gray market runs: smuggling legs, arrivals
         assert checked["record_smuggling"] == checked["kernel", "leg_into"] > 0
         assert checked["deliver"] == checked["kernel", "deliver_column"] > 0
