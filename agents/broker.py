@@ -31,16 +31,17 @@ import mesa
 import numpy as np
 
 from agents.broker_kernel import (
-    close_month as close_month_kernel,
-)
-from agents.broker_kernel import (
+    add_row,
     moving_count,
     resolve_finish,
-    resolve_start,
+    resolve_month,
     routes_pick,
     routes_rethink,
     ship_finish,
     ship_start,
+)
+from agents.broker_kernel import (
+    close_month as close_month_kernel,
 )
 from game.config.texts import text as tr
 from game.core.ledger import SMUGGLED
@@ -89,6 +90,17 @@ class BrokerTable:
         self.delivered = np.zeros(n, np.int64)  # chips delivered over its career
 
     def add(self, serial: int, capacity: float, cash: float, month: int) -> int:
+        i = add_row(
+            self.alive, self.serial, self.capacity, self.cash, self.route, self.ship_chip,
+            self.ship_qty, self.ship_price, self.ship_load, self.idle, self.entered,
+            self.delivered, serial, capacity, cash, month,
+        )
+        if i >= 0:  # add_reference's row, written in a kernel
+            return i
+        return self.add_reference(serial, capacity, cash, month)
+
+    def add_reference(self, serial: int, capacity: float, cash: float, month: int) -> int:
+        """A new ring in the first free row (the table grows when none is free); its slot."""
         free = (~self.alive).nonzero()[0]  # np.flatnonzero of a 1-D mask, without its wrapper
         if free.size == 0:
             grow = max(64, self.alive.size)
@@ -156,10 +168,12 @@ class Broker(mesa.Agent):
 # ------------------------------------------------------------------------------- the month
 def resolve_shipments(model: MonthContext) -> np.ndarray:
     """resolve_shipments_reference's effects, with the array arithmetic around its draws in
-    three compiled kernels (agents/broker_kernel.py) and the cash-back taken in the last;
-    the draws, the ledger's and the books' own methods and the news stay here, in the
-    reference's order. Returns [lab] the cash paid back to labs (gray refunds: the cash after
-    less the cash before, the numbers paid_back gives the reference)."""
+    compiled kernels (agents/broker_kernel.py): who moves, then resolve_month up to the shares
+    of the seized chips, and on to the end (the ledger's deliveries, the books' last leg, the
+    cash-back) when no share needs a draw; else the draws and resolve_finish. The draws and
+    the news stay here, in the reference's order. Returns [lab] the cash paid back to labs
+    (gray refunds: the cash after less the cash before, the numbers paid_back gives the
+    reference)."""
     b, labs, view, ledger = model.brokers, model.labs, model.view, model.ledger
     n_moving = moving_count(b.alive, b.ship_qty)
     if n_moving == 0:
@@ -167,27 +181,28 @@ def resolve_shipments(model: MonthContext) -> np.ndarray:
     books, rng = model.books, model.rng
     draw = rng.random(n_moving)
     n_chips = len(model.chips)
-    lost, plan = resolve_start(
+    year_slot = ledger.slot(model.year)
+    lost, plan, done, back, news = resolve_month(
         b.alive, draw, view.route_risk, b.route, b.ship_chip, b.ship_qty, n_chips,
-        labs.gray_inflight, ledger.in_transit, ledger.seized,
+        labs.gray_inflight, ledger.in_transit, ledger.seized, labs.gray_price_paid, labs.escrow,
+        labs.cash, books.smuggled_by_lab, books.seized_by_lab, b.cash, b.ship_price,
+        b.delivered, books.seized_by_route, labs.country, len(model.country_ids), b.ship_load,
+        b.serial, ledger.stock, ledger._by_prov, ledger._held, year_slot, books.flows, SMUGGLED,
     )
-    # The seized chips shared by lab, chip by chip: drawn only where some but not all of a
-    # chip's were seized (capped_share's other cases are filled in by resolve_start).
-    for h, (c, seized, asked, need) in enumerate(plan.tolist()):
-        if need:
-            lost[h] = _share_drawn(labs.gray_inflight[:, c], asked, seized, rng)
-    back, news, arrived, landed, dest = resolve_finish(
-        b.alive, draw, view.route_risk, n_chips, lost, plan, labs.gray_inflight,
-        labs.gray_price_paid, labs.escrow, labs.cash, books.smuggled_by_lab,
-        books.seized_by_lab, b.cash, b.ship_price, b.delivered, books.seized_by_route,
-        labs.country, len(model.country_ids), b.route, b.ship_qty, b.ship_load, b.serial,
-        b.ship_chip,
-    )
-    year = model.year
-    for h, c in enumerate(plan[:, 0].tolist()):
-        ledger.deliver(arrived[h], c, year)
-    if dest >= 0:  # the last leg, to where most chips went
-        books.record_smuggling(landed[0], dest, landed[1])
+    if not done:
+        # The seized chips shared by lab, chip by chip: drawn only where some but not all of
+        # a chip's were seized (capped_share's other cases are filled in by resolve_start).
+        for h, (c, seized, asked, need) in enumerate(plan.tolist()):
+            if need:
+                lost[h] = _share_drawn(labs.gray_inflight[:, c], asked, seized, rng)
+        back, news = resolve_finish(
+            b.alive, draw, view.route_risk, n_chips, lost, plan, labs.gray_inflight,
+            labs.gray_price_paid, labs.escrow, labs.cash, books.smuggled_by_lab,
+            books.seized_by_lab, b.cash, b.ship_price, b.delivered, books.seized_by_route,
+            labs.country, len(model.country_ids), b.route, b.ship_qty, b.ship_load, b.serial,
+            b.ship_chip, ledger.stock, ledger._by_prov, ledger._held, ledger.in_transit,
+            year_slot, books.flows, SMUGGLED,
+        )
     n_caught = news.shape[0]
     if n_caught:  # the caught rings' rows were freed in the kernel: their agents go
         agents = model.broker_agents
@@ -195,6 +210,9 @@ def resolve_shipments(model: MonthContext) -> np.ndarray:
             _news_of(model, serial, r, c, q, n_caught)
             mesa.Agent.remove(agents.pop(slot))
     return back
+
+
+resolve_shipments.pays_back = True  # type: ignore[attr-defined]  # ChipWarModel._cash_back
 
 
 def _share_drawn(
@@ -381,9 +399,9 @@ def choose_routes_reference(model: MonthContext) -> None:
 
 def ship(model: MonthContext) -> np.ndarray:
     """ship_reference's effects, with the array arithmetic around its draws in two compiled
-    kernels (agents/broker_kernel.py), Ledger.dispatch_one, the cash-back and _gray_price's
-    arithmetic up to its power included; the draws, the books' record_smuggling and
-    next_markup stay here, in the reference's order. Returns [lab] the cash paid back to labs
+    kernels (agents/broker_kernel.py), Ledger.dispatch_one, the books' first leg, the cash-back
+    and _gray_price's arithmetic up to its power included; the draws and next_markup stay
+    here, in the reference's order. Returns [lab] the cash paid back to labs
     (gray refunds: the cash after less the cash before, the numbers paid_back gives the
     reference)."""
     b, labs, view = model.brokers, model.labs, model.view
@@ -393,11 +411,10 @@ def ship(model: MonthContext) -> np.ndarray:
     p, chips = model.p, model.chips
     fee = float(p.hub_broker_fee_share * view.gray_price)  # hub_fee
     cost = view.transit_price + fee
-    h100e_g = float(chips.h100e[g])
     orders = labs.gray_order
-    alive, route, can, any_capped, supply, demand = ship_start(
-        b.alive, b.route, b.capacity, b.cash, view.gray_load, cost, view.cap_left, h100e_g,
-        orders,
+    alive, route, can, any_capped, supply, demand, h100e_g, vendor, maker = ship_start(
+        b.alive, b.route, b.capacity, b.cash, view.gray_load, cost, view.cap_left, g,
+        chips.h100e, chips.vendor, model.vendor_country, orders,
     )
     if alive.size == 0:
         return paid_back(model, ship_reference)  # no ring with a route: refunds only
@@ -412,7 +429,9 @@ def ship(model: MonthContext) -> np.ndarray:
         q = _share_drawn(can, supply, total, rng)
         # a hypergeometric sample holds exactly `total` units; the pro-rata share is summed
         shipped = total if supply < HYPERGEOMETRIC_LIMIT else int(np.add.reduce(q, axis=None))
-    stopped = diverted_share_stopped(model, g)
+    # diverted_share_stopped, the gray chip's vendor read in ship_start
+    checks = float(model.policy.get("distributor_checks", model.vendor_ids[vendor]))
+    stopped = float(p.distributor_check_stop * checks)
     if stopped > 0.0:
         q = np.floor(q * (1.0 - stopped)).astype(np.int64)
         shipped = int(np.add.reduce(q, axis=None))
@@ -423,7 +442,6 @@ def ship(model: MonthContext) -> np.ndarray:
         for_lab, for_lab_all = orders, 2
     else:
         for_lab, for_lab_all = _share_drawn(orders, demand, shipped, rng), 0
-    maker = int(model.vendor_country[int(chips.vendor[g])])
     back, floor, margin = ship_finish(
         alive, route, q, g, view.gray_price, view.gray_load, cost, fee, any_capped, h100e_g,
         model.country_bloc, b.alive, b.route, b.ship_chip, b.ship_qty, b.ship_price,
@@ -431,10 +449,9 @@ def ship(model: MonthContext) -> np.ndarray:
         orders, for_lab, for_lab_all, labs.gray_inflight, labs.gray_price_paid, labs.cash,
         labs.escrow, shipped, model.ledger.produced, model.ledger.in_transit,
         view.route_risk, view.routes_open,
-        float(view.price[g]), float(p.gray_markup_min), True,
+        float(view.price[g]), float(p.gray_markup_min), True, maker, model.books.flows, SMUGGLED,
     )
     books, gray = model.books, model.gray
-    books.record_smuggling(maker, route, q)
     # _gray_price, its floor and margin from the kernel
     books.gray_demand, books.gray_supply, books.gray_shipped = demand, supply, shipped
     gray.markup = next_markup(
@@ -443,6 +460,9 @@ def ship(model: MonthContext) -> np.ndarray:
     gray.expected_margin = margin
     gray.unmet_share = max(0.0, demand - supply) / max(demand, 1)
     return back
+
+
+ship.pays_back = True  # type: ignore[attr-defined]  # ChipWarModel._cash_back: always a count
 
 
 def ship_reference(model: MonthContext) -> None:

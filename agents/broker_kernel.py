@@ -6,10 +6,11 @@ allow (the fused calls at the end of this file): one before its first draw, one 
 last, the cash paid back to labs taken in the last.
 
 What stays in numpy and Python: every random draw (the shares of capped_share, the seizure
-draw, the route noise), so that the generator's stream is consumed exactly as before, the log
-of the routes' margins, and the ledger's deliver and the books' record_smuggling (their own
-kernels). How the kernels keep numpy's numbers: game/core/exact.py (products and quotients
-grouped as numpy groups them, integer sums exact in any order, float sums in numpy's order).
+draw, the route noise), so that the generator's stream is consumed exactly as before, and the
+log of the routes' margins. The ledger's deliveries and the books' smuggling legs are done by
+their own kernels (game/core/ledger_kernel.py: deliver_column, leg_into) called from these.
+How the kernels keep numpy's numbers: game/core/exact.py (products and quotients grouped as
+numpy groups them, integer sums exact in any order, float sums in numpy's order).
 tests/agents/test_kernels_brk.py and test_kernels_brokers.py hold them to the numpy
 references on real months.
 """
@@ -20,6 +21,7 @@ import numba
 import numpy as np
 
 from game.core.exact import capacity_scale_into, np_maximum, py_max, reduce_sum
+from game.core.ledger_kernel import deliver_column, leg_into
 
 _INT64_MIN = np.iinfo(np.int64).min
 _TWO63 = 9223372036854775808.0
@@ -418,15 +420,22 @@ def resolve_finish(
     b_ship_load: np.ndarray,
     b_serial: np.ndarray,
     b_ship_chip: np.ndarray,
+    stock: np.ndarray,  # the ledger's [holder, chip, provenance, slot] int64, in/out
+    by_prov: np.ndarray,  # the ledger's running totals, in/out
+    held: np.ndarray,
+    in_transit: np.ndarray,  # the ledger's [C] int64, in/out
+    slot: int,  # Ledger.slot(year)
+    flows: np.ndarray,  # the books' [from, to, provenance] int64, in/out
+    smuggled: int,  # the provenance SMUGGLED
 ) -> tuple:
-    """What resolve_shipments writes after its draws but the ledger's and the books' own
-    methods: resolve_book, the caught rings' rows freed. Who was caught is found again from the
-    same draws (the rings' arrays have not moved since resolve_start). Returns the cash paid
-    back to labs [lab] (the cash after less the cash before, as the model's _cash_back took
-    it); each caught ring's slot, serial, route, chip and load, read before the shipments are
-    cleared, for the news; the chips in flight arrived by lab [m, L] (for Ledger.deliver); the
-    landed rings' routes and loads [2, n] and the country that received most, -1 for none (for
-    MonthBooks.record_smuggling)."""
+    """What resolve_shipments writes after its draws: resolve_book, the chips in flight that
+    arrived delivered by lab (Ledger.deliver's kernel, chip by chip), the last leg from the
+    landed rings' routes to the country that received most (MonthBooks.record_smuggling's
+    kernel), the caught rings' rows freed. Who was caught is found again from the same draws
+    (the rings' arrays have not moved since resolve_start). Returns the cash paid back to labs
+    [lab] (the cash after less the cash before, as the model's _cash_back took it) and each
+    caught ring's slot, serial, route, chip and load, read before the shipments are cleared,
+    for the news."""
     moving = _moving(b_alive, b_ship_qty, draw.size)
     n = moving.size
     route = np.empty(n, np.int64)
@@ -462,15 +471,69 @@ def resolve_finish(
         lab_cash, smuggled_by_lab, seized_by_lab, b_cash, b_ship_price, b_delivered,
         seized_by_route, lab_country, n_countries, True, b_ship_qty, b_ship_load,
     )
-    landed = np.empty((2, ok_route.size), np.int64)
-    landed[0] = ok_route
-    landed[1] = ok_qty
+    if stock.shape[0] != L:  # Ledger.deliver's kernel path: one holder a lab
+        raise ValueError("the ledger's holders are not the labs")
+    for h in range(chips.size):
+        deliver_column(stock, by_prov, held, in_transit, arrived[h], chips[h], smuggled, slot)
+    if dest >= 0:  # the last leg, to where most chips went
+        leg_into(flows, ok_route, 0, np.empty(0, np.int64), dest, ok_qty, smuggled)
     for j in range(n_caught):  # BrokerTable.free of the caught rings
         _free(news[j, 0], b_alive, b_ship_qty, b_ship_load, b_route, b_ship_chip)
     back = np.empty(L)
     for r in range(L):
         back[r] = lab_cash[r] - before[r]
-    return back, news, arrived, landed, dest
+    return back, news
+
+
+@numba.njit(cache=True)
+def resolve_month(
+    b_alive: np.ndarray,
+    draw: np.ndarray,
+    route_risk: np.ndarray,
+    b_route: np.ndarray,
+    b_ship_chip: np.ndarray,
+    b_ship_qty: np.ndarray,
+    n_chips: int,
+    gray_inflight: np.ndarray,
+    in_transit: np.ndarray,
+    seized_total: np.ndarray,
+    gray_price_paid: np.ndarray,
+    escrow: np.ndarray,
+    lab_cash: np.ndarray,
+    smuggled_by_lab: np.ndarray,
+    seized_by_lab: np.ndarray,
+    b_cash: np.ndarray,
+    b_ship_price: np.ndarray,
+    b_delivered: np.ndarray,
+    seized_by_route: np.ndarray,
+    lab_country: np.ndarray,
+    n_countries: int,
+    b_ship_load: np.ndarray,
+    b_serial: np.ndarray,
+    stock: np.ndarray,
+    by_prov: np.ndarray,
+    held: np.ndarray,
+    slot: int,
+    flows: np.ndarray,
+    smuggled: int,
+) -> tuple:
+    """resolve_start, and resolve_finish in the same call when no seizure needs a draw to be
+    shared among labs (about half the months): returns resolve_start's seized shares and plan,
+    whether the month is resolved, and if so resolve_finish's cash paid back and news."""
+    lost, plan = resolve_start(
+        b_alive, draw, route_risk, b_route, b_ship_chip, b_ship_qty, n_chips, gray_inflight,
+        in_transit, seized_total,
+    )
+    for h in range(plan.shape[0]):
+        if plan[h, 3]:
+            return lost, plan, False, np.empty(0), np.empty((0, 5), np.int64)
+    back, news = resolve_finish(
+        b_alive, draw, route_risk, n_chips, lost, plan, gray_inflight, gray_price_paid, escrow,
+        lab_cash, smuggled_by_lab, seized_by_lab, b_cash, b_ship_price, b_delivered,
+        seized_by_route, lab_country, n_countries, b_route, b_ship_qty, b_ship_load, b_serial,
+        b_ship_chip, stock, by_prov, held, in_transit, slot, flows, smuggled,
+    )
+    return lost, plan, True, back, news
 
 
 @numba.njit(cache=True)
@@ -482,17 +545,23 @@ def ship_start(
     gray_load: float,
     cost: float,
     cap_left: np.ndarray,
-    h100e_g: float,
+    g: int,  # the gray chip
+    h100e: np.ndarray,  # [chip] the catalogue's H100-equivalents
+    chip_vendor: np.ndarray,  # [chip] its vendor
+    vendor_country: np.ndarray,  # [vendor] the country it makes its chips in
     orders: np.ndarray,  # [L] int64 the labs' gray orders
 ) -> tuple:
-    """ship_capacity, and the demand (the orders' sum)."""
+    """ship_capacity, the demand (the orders' sum), and the gray chip's H100-equivalents,
+    vendor and maker's country (read here: each a numpy scalar lookup in Python)."""
+    h100e_g = h100e[g]
     alive, route, can, any_capped, supply = ship_capacity(
         b_alive, b_route, b_capacity, b_cash, gray_load, cost, cap_left, h100e_g
     )
     demand = 0
     for j in range(orders.size):
         demand += orders[j]
-    return alive, route, can, any_capped, supply, demand
+    vendor = chip_vendor[g]
+    return alive, route, can, any_capped, supply, demand, h100e_g, vendor, vendor_country[vendor]
 
 
 @numba.njit(cache=True)
@@ -534,11 +603,15 @@ def ship_finish(
     list_price_g: float,  # the view's price of the gray chip
     gray_markup_min: float,
     has_gray: bool,
+    maker: int,  # the gray chip's maker's country
+    flows: np.ndarray,  # the books' [from, to, provenance] int64, in/out
+    smuggled: int,  # the provenance SMUGGLED
 ) -> tuple:
-    """Everything ship writes after its draws but the first leg (MonthBooks.record_smuggling):
-    ship_book, Ledger.dispatch_one; returns the cash paid back to labs [lab] (after less
-    before, as ChipWarModel._cash_back took it) and _gray_price's floor and expected margin,
-    its arithmetic before next_markup's power."""
+    """Everything ship writes after its draws: ship_book, Ledger.dispatch_one, the first leg
+    from the maker's country to each ring's route (MonthBooks.record_smuggling's kernel);
+    returns the cash paid back to labs [lab] (after less before, as ChipWarModel._cash_back
+    took it) and _gray_price's floor and expected margin, its arithmetic before next_markup's
+    power."""
     L = orders.size
     if for_lab_all == 0:
         got = for_lab
@@ -555,6 +628,7 @@ def ship_finish(
     )
     produced[g] += shipped
     in_transit[g] += shipped
+    leg_into(flows, np.empty(0, np.int64), maker, route, 0, q, smuggled)
     back = np.empty(L)
     for r in range(L):
         back[r] = lab_cash[r] - before[r]
@@ -697,3 +771,42 @@ def close_month(
                 t += flows[s, d, smuggled]
         smuggled_via[s] += t
     return gone
+
+
+@numba.njit(cache=True)
+def add_row(
+    alive: np.ndarray,
+    serial: np.ndarray,
+    capacity: np.ndarray,
+    cash: np.ndarray,
+    route: np.ndarray,
+    ship_chip: np.ndarray,
+    ship_qty: np.ndarray,
+    ship_price: np.ndarray,
+    ship_load: np.ndarray,
+    idle: np.ndarray,
+    entered: np.ndarray,
+    delivered: np.ndarray,
+    ring: int,
+    ring_capacity: float,
+    ring_cash: float,
+    month: int,
+) -> int:
+    """agents.broker.BrokerTable.add: a new ring in the first free row, its slot returned
+    (-1: no free row, the table must grow). A dozen numpy scalar writes, each a Python call."""
+    for i in range(alive.size):
+        if not alive[i]:
+            alive[i] = True
+            serial[i] = ring
+            capacity[i] = ring_capacity
+            cash[i] = ring_cash
+            route[i] = -1
+            ship_chip[i] = -1
+            ship_qty[i] = 0
+            ship_price[i] = 0.0
+            idle[i] = 0
+            entered[i] = month
+            delivered[i] = 0
+            ship_load[i] = 0.0
+            return i
+    return -1

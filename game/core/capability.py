@@ -18,6 +18,7 @@ import numpy as np
 from game.core.bloc_kernel import bloc_frontier_kernel, bloc_median_kernel
 from game.core.cluster_kernel import largest_cluster_kernel
 from game.core.gap_kernel import cycle_append, gaps_into, leader_extend
+from game.core.growth_kernel import efficiency_exponent
 from game.core.ledger import SITES
 
 SECONDS_PER_MONTH = 365.25 * 24 * 3600 / 12
@@ -55,6 +56,30 @@ def grow_efficiency(
     sparsity, distillation), but its lead over the common frontier fades by `decay` a month as
     the ideas spread, so scarcity buys a lasting but bounded edge, not a runaway.
     """
+    rate = np.log(2.0) / doubling_months
+    common = rate * months_elapsed
+    # grow_efficiency_reference's arithmetic between its log and exp in one kernel
+    # (game/core/growth_kernel.py)
+    exponent = efficiency_exponent(
+        np.log(efficiency),
+        float(common),
+        float(rate),
+        1.0 - decay,
+        float(bonus),
+        np.asarray(scarcity, float),
+    )
+    return np.exp(exponent)
+
+
+def grow_efficiency_reference(
+    efficiency: np.ndarray,
+    months_elapsed: int,
+    doubling_months: float,
+    scarcity: np.ndarray,
+    bonus: float,
+    decay: float,
+) -> np.ndarray:
+    """grow_efficiency in numpy, which its kernel reproduces bit for bit: read this one."""
     rate = np.log(2.0) / doubling_months
     common = rate * months_elapsed
     lead = np.log(efficiency) - (common - rate)

@@ -460,7 +460,10 @@ class ChipWarModel(mesa.Model):
     def _cash_back(self, phase: Callable[[ChipWarModel], np.ndarray | None]) -> np.ndarray:
         """Run a brokers' phase; return [lab] the cash it paid back to labs (gray refunds): the
         count the fused phases take in their kernels, or for a phase that returns none (a numpy
-        reference, a test's wrapper) the cash after less the cash before, the same numbers."""
+        reference, a test's wrapper) the cash after less the cash before, the same numbers. A
+        phase marked `pays_back` always returns its count: no copy of the cash is made for it."""
+        if getattr(phase, "pays_back", False):
+            return phase(self)
         before = self.labs.cash.copy()
         back = phase(self)
         return self.labs.cash - before if back is None else back

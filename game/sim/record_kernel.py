@@ -3,8 +3,9 @@ reference's numbers bit for bit: the blocs' sums, shares and flows, and each blo
 and technique multiplier, which the reference computes in a dozen small numpy calls and a
 Python loop over the labs every month.
 
-What stays in numpy: the einsum of the labs' chips by provenance (its own summation loop), and
-everything read from other modules (the smoothed frontier, the gaps, the medians). How the
+bloc_record makes the labs' chips by provenance in H100e too (held_h100e: numpy's einsum's
+order, held to it by tests/agents/test_kernels_labrest.py). What stays outside: everything read
+from other modules (the smoothed frontier, the gaps, the medians). How the
 kernel keeps numpy's numbers: game/core/exact.py. tests/agents/test_kernels_rec.py holds it to
 results.bloc_columns_reference on real months.
 """
@@ -117,3 +118,72 @@ def bloc_table(
         out[14, b] = runs[b] if runs[b] > 0 else np.nan
         out[15, b] = gains[b]
     return out, counts
+
+
+@numba.njit(cache=True)
+def held_h100e(by_provenance, h100e):
+    """np.einsum("lcp,c->lp", by_provenance.astype(float), h100e): each (lab, provenance)'s
+    chips one after another in chip order from 0.0, the order numpy's einsum takes for that
+    signature with two provenances or more (the ledger has five; with one, numpy sums the
+    contiguous chip axis unrolled, in another order). tests/agents/test_kernels_labrest.py
+    holds the two to each other."""
+    L, C, P = by_provenance.shape
+    out = np.empty((L, P))
+    for i in range(L):
+        for p in range(P):
+            acc = 0.0
+            for c in range(C):
+                acc += float(by_provenance[i, c, p]) * h100e[c]
+            out[i, p] = acc
+    return out
+
+
+@numba.njit(cache=True)
+def bloc_record(
+    by_provenance,  # [L, C, P] int64 the labs' chips (ledger.by_provenance)
+    h100e,  # [C]
+    bloc,
+    n_blocs,
+    pool_flops,
+    smuggled,
+    seized,
+    bought,
+    spent,
+    founded,
+    month,
+    budget,
+    reference_flops,
+    best_run,
+    is_frontier,
+    capability,
+    gain,
+    frontier,
+    median,
+    gaps,
+    revenue,
+    efficiency,
+):
+    """bloc_table with the labs' H100e by provenance (held_h100e) made in the same call."""
+    return bloc_table(
+        held_h100e(by_provenance, h100e),
+        bloc,
+        n_blocs,
+        pool_flops,
+        smuggled,
+        seized,
+        bought,
+        spent,
+        founded,
+        month,
+        budget,
+        reference_flops,
+        best_run,
+        is_frontier,
+        capability,
+        gain,
+        frontier,
+        median,
+        gaps,
+        revenue,
+        efficiency,
+    )

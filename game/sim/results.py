@@ -13,7 +13,7 @@ import pandas as pd
 from game.core.capability import gap_months
 from game.core.gap_kernel import leader_of
 from game.core.ledger import PROVENANCES
-from game.sim.record_kernel import FLOAT_ROWS, INT_ROWS, bloc_table
+from game.sim.record_kernel import bloc_record
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -80,20 +80,18 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     """The month's rows for every bloc, read from the model at the end of a step, as columns
     (one value per bloc, in bloc order): appended to the results table a column at a time.
     bloc_columns_reference's values (and Python types) from one compiled kernel
-    (game/sim/record_kernel.py): the blocs' sums, shares, flows and best runs cost a dozen
-    numpy calls and a loop over the labs every month, their lists a dozen more."""
-    labs, chips, books = model.labs, model.chips, model.books
-    n_blocs = len(model.bloc_ids)
-    # the labs' chips by provenance stay numpy's einsum (see bloc_columns_reference)
-    held = model.ledger.by_provenance().astype(float)  # [L, C, P]
-    h100e_lp = np.einsum("lcp,c->lp", held, chips.h100e)  # [L, P]
-    frontier = np.asarray(model.frontier_hist[-1], float)
-    gaps = _gaps(model, n_blocs)
-    table, counts = bloc_table(
-        h100e_lp,
+    (game/sim/record_kernel.py): the labs' chips by provenance (the reference's einsum, in its
+    order), the blocs' sums, shares, flows and best runs cost a dozen numpy calls and a loop
+    over the labs every month, their lists a dozen more."""
+    labs, chips, books, view = model.labs, model.chips, model.books, model.view
+    bloc_ids = model.bloc_ids
+    n_blocs = len(bloc_ids)
+    table, counts = bloc_record(
+        model.ledger.by_provenance(),
+        chips.h100e,
         labs.bloc,
         n_blocs,
-        model.view.lab_pool_flops,
+        view.lab_pool_flops,
         books.smuggled_by_lab,
         books.seized_by_lab,
         books.bought_by_lab,
@@ -106,42 +104,49 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         labs.frontier,
         labs.capability,
         labs.technique_gain,
-        frontier,
+        np.asarray(model.frontier_hist[-1], float),
         np.asarray(model.median_capability(), float),
-        np.asarray(gaps, float),
+        np.asarray(_gaps(model, n_blocs), float),
         np.asarray(books.revenue_by_bloc, float),
         np.asarray(model.efficiency, float),
     )
-    f = dict(zip(FLOAT_ROWS, table.tolist(), strict=True))
-    n = dict(zip(INT_ROWS, counts.tolist(), strict=True))
-    g = model.view.gray_chip
-    gray_price = float(model.view.gray_price) if g >= 0 else float("nan")
-
-    def each(value: Any) -> list[Any]:
-        return [value] * n_blocs
-
+    # the rows in record_kernel.FLOAT_ROWS' and INT_ROWS' orders (the shares in PROVENANCES')
+    front, median, gap, compute, eff, *shares, spent, revenue, budget, efficiency, runs, gains = (
+        table.tolist()
+    )
+    legal, compliant, domestic, smuggled, rented = shares
+    n_smuggled, n_seized, n_bought = counts.tolist()
+    g = view.gray_chip
+    if g >= 0:
+        gray_price, gray_chip = float(view.gray_price), chips.ids[g]
+    else:
+        gray_price, gray_chip = float("nan"), ""
     return {
-        "date": each(model.date),
-        "step": each(model.turn),
-        "bloc": list(model.bloc_ids),
-        "frontier_capability": f["frontier_capability"],
-        "median_capability": f["median_capability"],
-        "gap_months": f["gap_months"],
-        "compute_h100e": f["compute_h100e"],
-        "effective_compute_h100e": f["effective_compute_h100e"],
-        **{f"{name}_share": f[f"{name}_share"] for name in PROVENANCES},
-        "chips_smuggled": n["chips_smuggled"],
-        "chips_seized": n["chips_seized"],
-        "gray_price_usd": each(gray_price),
-        "gray_chip": each(chips.ids[g] if g >= 0 else ""),
-        "brokers_active": each(int(np.count_nonzero(model.brokers.alive))),
-        "chips_bought": n["chips_bought"],
-        "spending_usd": f["spending_usd"],
-        "vendor_revenue_usd": f["vendor_revenue_usd"],
-        "budget_usd": f["budget_usd"],
-        "algorithmic_efficiency": f["algorithmic_efficiency"],
-        "largest_run_flop": f["largest_run_flop"],
-        "technique_multiplier": f["technique_multiplier"],
+        "date": [model.date] * n_blocs,
+        "step": [model.turn] * n_blocs,
+        "bloc": list(bloc_ids),
+        "frontier_capability": front,
+        "median_capability": median,
+        "gap_months": gap,
+        "compute_h100e": compute,
+        "effective_compute_h100e": eff,
+        "legal_share": legal,
+        "compliant_share": compliant,
+        "domestic_share": domestic,
+        "smuggled_share": smuggled,
+        "rented_share": rented,
+        "chips_smuggled": n_smuggled,
+        "chips_seized": n_seized,
+        "gray_price_usd": [gray_price] * n_blocs,
+        "gray_chip": [gray_chip] * n_blocs,
+        "brokers_active": [int(np.count_nonzero(model.brokers.alive))] * n_blocs,
+        "chips_bought": n_bought,
+        "spending_usd": spent,
+        "vendor_revenue_usd": revenue,
+        "budget_usd": budget,
+        "algorithmic_efficiency": efficiency,
+        "largest_run_flop": runs,
+        "technique_multiplier": gains,
     }
 
 

@@ -74,6 +74,7 @@ def test_fused_broker_phases_match_the_numpy_references_every_month(
         "rethink": 0,  # some rings chose a route again
         "exits": 0,
         "smuggled_via": 0,
+        "resolved_at_once": 0,  # no seizure to share by a draw: resolve_month went to the end
     }
     differ: list[tuple[str, str, str]] = []
     real_share = broker._share_drawn
@@ -124,6 +125,14 @@ def test_fused_broker_phases_match_the_numpy_references_every_month(
         return step
 
     monkeypatch.setattr(broker, "_share_drawn", counted_share)
+    real_month = broker.resolve_month
+
+    def counted_month(*args):  # noqa: ANN002, ANN202
+        out = real_month(*args)
+        seen["resolved_at_once"] += out[2]
+        return out
+
+    monkeypatch.setattr(broker, "resolve_month", counted_month)
     for name, fused, reference, pays_back in (
         ("resolve", broker.resolve_shipments, broker.resolve_shipments_reference, True),
         ("choose", broker.choose_routes, broker.choose_routes_reference, False),
@@ -140,7 +149,8 @@ def test_fused_broker_phases_match_the_numpy_references_every_month(
     assert differ == []
     assert set(calls.values()) == {60}
     if scenario in ("historical", "leaky_enforcement"):
-        for k in ("seized_drawn", "caught", "supply_drawn", "orders_drawn", "rethink"):
+        for k in ("seized_drawn", "caught", "supply_drawn", "orders_drawn", "rethink",
+                  "resolved_at_once"):
             assert seen[k] > 0, k
         assert seen["smuggled_via"] > 0
     if scenario == "historical":
@@ -166,3 +176,25 @@ def test_fused_broker_phases_see_idle_rings_leave() -> None:
         assert [k for k in want if not _same(got[k], want[k])] == []
     finally:
         forget(model)
+
+
+def test_a_ring_added_in_the_kernel_is_the_reference_row() -> None:
+    """BrokerTable.add (agents.broker_kernel.add_row) against add_reference: rows freed here
+    and there, the table full and grown, every array to the bit."""
+    fast, slow = broker.BrokerTable(4), broker.BrokerTable(4)
+    rng = np.random.default_rng(7)
+    grown = 0
+    for k in range(40):
+        if k % 3 == 2 and fast.alive.any():
+            slot = int(rng.choice(fast.alive.nonzero()[0]))
+            fast.free(slot)
+            slow.free(slot)
+        capacity = float(rng.lognormal(17.0, 1.0))
+        size = fast.alive.size
+        got = fast.add(k + 1, capacity, capacity * 3.0, 24_000 + k)
+        want = slow.add_reference(k + 1, capacity, capacity * 3.0, 24_000 + k)
+        grown += fast.alive.size > size
+        assert got == want
+        for name in broker.BrokerTable.ARRAYS:
+            assert _same(getattr(fast, name), getattr(slow, name)), name
+    assert grown > 0

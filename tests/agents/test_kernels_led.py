@@ -8,7 +8,9 @@ _provenance_worth_reference, _scarcity_reference and budget_growth_reference) gi
 numbers bit for bit, month after month of real runs.
 Each call runs the reference on a deep copy of what it changes (the ledger, the books, the
 generator), then the kernel path for real; the state after both, and what they return, must
-agree to the last bit (dtypes too)."""
+agree to the last bit (dtypes too). The brokers' phases, which deliver and book their legs in
+their own kernels, are held likewise to their references (whose deliveries and legs go
+through the ledger's and the books' methods)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import agents.broker as broker
 import agents.lab as lab
 from agents import lab_kernel, offers_kernel, procure_kernel
 from game.core import ledger_kernel
@@ -126,6 +129,27 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
 
     for name in ("record_sales", "record_flows", "record_smuggling"):
         books_method(name)
+
+    # The brokers' kernels deliver and book their legs themselves (deliver_column, leg_into
+    # called in agents/broker_kernel.py): each phase is held to its numpy reference run on a
+    # copy of the model, whose Ledger.deliver and MonthBooks.record_smuggling are the ones
+    # above (themselves held to their numpy references).
+    def brokers_phase(name: str) -> None:
+        fused, reference = getattr(broker, name), getattr(broker, f"{name}_reference")
+
+        def both(model: Any) -> Any:
+            twin = copy.deepcopy(model)
+            reference(twin)
+            got = fused(model)
+            assert not _differ(model.ledger, twin.ledger, LEDGER_ARRAYS), name
+            assert not _differ(model.books, twin.books, BOOK_ARRAYS), name
+            seen["brokers", name] += 1
+            return got
+
+        monkeypatch.setattr(broker, name, both)
+
+    for name in ("resolve_shipments", "ship"):
+        brokers_phase(name)
 
     # the ledger's and the books' kernels must be the paths taken, not the fallbacks
     def count_calls(name: str) -> None:
@@ -314,6 +338,7 @@ def test_kernels_match_their_references(checked: Counter, case: tuple[str, int])
     # (finish_both), not through the ledger's and the books' methods
     assert checked["record_sales"] == checked["record_flows"] == 0
     assert sum(n for k, n in checked.items() if k[0] == "booked") == MONTHS
+    assert checked["brokers", "resolve_shipments"] == checked["brokers", "ship"] == MONTHS
     if scenario != "no_controls":  # the gray market runs: smuggling legs, arrivals
         assert checked["record_smuggling"] == checked["kernel", "leg_into"] > 0
         assert checked["deliver"] == checked["kernel", "deliver_column"] > 0
