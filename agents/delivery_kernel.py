@@ -26,7 +26,14 @@ def _whole(x: float, draw: float) -> np.int64:
 
 
 @numba.njit(cache=True)
-def _cost_into(got_d, got_r, direct_price, rental_price, row, cost):  # noqa: ANN001, ANN202
+def _cost_into(
+    got_d: np.ndarray,
+    got_r: np.ndarray,
+    direct_price: np.ndarray,
+    rental_price: np.ndarray,
+    row: int,
+    cost: np.ndarray,
+) -> None:
     """[lab] np.add.reduce(got_d * direct_price, axis=1) + the same of the rentals."""
     n_labs, n_chips = got_d.shape
     for i in range(n_labs):
@@ -39,21 +46,21 @@ def _cost_into(got_d, got_r, direct_price, rental_price, row, cost):  # noqa: AN
 
 
 @numba.njit(cache=True)
-def deliver_arrays(  # noqa: ANN201
-    units,  # [L, S] fractional units (S = 2C + 1: bought, rented, gray)
-    draws,  # [2 L C (+ L)] the generator's uniform draws, in whole_units' order
-    gray,  # a gray chip is on offer (the last column is rounded too)
-    direct_price,  # [L, C]
-    rental_price,  # [C]
-    provenance,  # [L, C] int64: how a direct purchase is booked
-    rented,  # the ledger's RENTED provenance
-    has_host,  # a rental host exists (rentals are installed)
-    gray_price,
-    cash,  # [L] in/out
-    spent_month,  # [L] out
-    escrow,  # [L] in/out
-    gray_order,  # [L] int64 out
-):
+def deliver_arrays(
+    units: np.ndarray,  # [L, S] fractional units (S = 2C + 1: bought, rented, gray)
+    draws: np.ndarray,  # [2 L C (+ L)] the generator's uniform draws, in whole_units' order
+    gray: bool,  # a gray chip is on offer (the last column is rounded too)
+    direct_price: np.ndarray,  # [L, C]
+    rental_price: np.ndarray,  # [C]
+    provenance: np.ndarray,  # [L, C] int64: how a direct purchase is booked
+    rented: int,  # the ledger's RENTED provenance
+    has_host: bool,  # a rental host exists (rentals are installed)
+    gray_price: float,
+    cash: np.ndarray,  # [L] in/out
+    spent_month: np.ndarray,  # [L] out
+    escrow: np.ndarray,  # [L] in/out
+    gray_order: np.ndarray,  # [L] int64 out
+) -> tuple:
     """_deliver's arithmetic: returns got_d, got_r [L, C] int64, cost [L], the nonzero cells
     (h_d, c_d, prov_d, qty_d, h_r, qty_r), the rows to install (h, c, prov, qty), the chips
     bought per lab and whether any lab's rounding overshot its cash."""
@@ -163,7 +170,13 @@ def deliver_arrays(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def hold_to_mandate_arrays(units, per, domestic, bound, floor):  # noqa: ANN001, ANN201
+def hold_to_mandate_arrays(
+    units: np.ndarray,
+    per: np.ndarray,
+    domestic: np.ndarray,
+    bound: np.ndarray,
+    floor: float,
+) -> tuple[np.ndarray, bool]:
     """agents.lab._hold_to_mandate_reference before delivery: (units held to the buy-domestic
     mandate [L, S], whether any lab was held back); `per` [S] is each source's H100e."""
     n_labs, n_sources = units.shape

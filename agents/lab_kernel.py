@@ -21,7 +21,12 @@ from game.core.exact import nan_to_num, np_maximum, np_minimum
 
 
 @numba.njit(cache=True)
-def best_per_dollar(value, list_price, on_sale, markup):  # noqa: ANN001, ANN201
+def best_per_dollar(
+    value: np.ndarray,
+    list_price: np.ndarray,
+    on_sale: np.ndarray,
+    markup: float,
+) -> tuple[np.ndarray, bool]:
     """[kind] np.maximum.reduce(np.where(on_sale & (list_price > 0), value / list_price, 0.0),
     axis=1, initial=0.0) of value [kind, chip], and whether every best / markup is positive
     (then its logarithm raises no warning and needs no np.errstate)."""
@@ -40,7 +45,16 @@ def best_per_dollar(value, list_price, on_sale, markup):  # noqa: ANN001, ANN201
 
 
 @numba.njit(cache=True)
-def allocation_inputs(utility, outside, unit, cap_left, allowed, mandate, h100e, gray_chip):  # noqa: ANN001, ANN201
+def allocation_inputs(
+    utility: np.ndarray,
+    outside: np.ndarray,
+    unit: np.ndarray,
+    cap_left: np.ndarray,
+    allowed: np.ndarray,
+    mandate: bool,
+    h100e: np.ndarray,
+    gray_chip: int,
+) -> tuple:
     """_allocation_arrays' plain parts: the choices (utility with the outside option as the
     last column), the unit prices paid (_paid: 0 where not finite), whether any country is
     capped (a finite cap), a fresh copy of the caps, and under a mandate the H100e a unit of
@@ -79,7 +93,15 @@ def allocation_inputs(utility, outside, unit, cap_left, allowed, mandate, h100e,
 
 
 @numba.njit(cache=True)
-def scarcity_of(flops, budget, frontier, founded, month, bloc, n_blocs):  # noqa: ANN001, ANN201
+def scarcity_of(
+    flops: np.ndarray,
+    budget: np.ndarray,
+    frontier: np.ndarray,
+    founded: np.ndarray,
+    month: int,
+    bloc: np.ndarray,
+    n_blocs: int,
+) -> np.ndarray:
     """game.core.capability.compute_scarcity of the labs counted as progress_algorithms counts
     them (frontier labs founded by `month`): bincounts in input order from 0.0, np.fmax's
     maximum (NaN skipped), np.minimum(np.maximum(x, 0), 1) on the finite ratios."""
@@ -108,7 +130,13 @@ def scarcity_of(flops, budget, frontier, founded, month, bloc, n_blocs):  # noqa
 
 
 @numba.njit(cache=True)
-def monthly_rate(growth_kind, bloc, frontier_rate, other_rate, set_rate):  # noqa: ANN001, ANN201
+def monthly_rate(
+    growth_kind: np.ndarray,
+    bloc: np.ndarray,
+    frontier_rate: float,
+    other_rate: float,
+    set_rate: np.ndarray,
+) -> np.ndarray:
     """[lab] budget_growth's rate / 12.0: np.where(growth_kind == 0, frontier_rate,
     other_rate), where the scenario sets a bloc's rate (set_rate [bloc], if not empty) its
     finite one instead."""
@@ -124,7 +152,14 @@ def monthly_rate(growth_kind, bloc, frontier_rate, other_rate, set_rate):  # noq
 
 
 @numba.njit(cache=True)
-def grow_budgets(budget, budget_factor, growth, bloc, china_bloc, china_factor):  # noqa: ANN001, ANN201
+def grow_budgets(
+    budget: np.ndarray,
+    budget_factor: np.ndarray,
+    growth: np.ndarray,
+    bloc: np.ndarray,
+    china_bloc: int,
+    china_factor: float,
+) -> None:
     """budget *= growth * factor / budget_factor; budget_factor[:] = factor, where factor is
     china_factor for the labs of china_bloc and 1.0 for the others."""
     for i in range(budget.size):
@@ -134,7 +169,14 @@ def grow_budgets(budget, budget_factor, growth, bloc, china_bloc, china_factor):
 
 
 @numba.njit(cache=True)
-def cash_and_spend(cash, budget_in, budget, founded, month, cap_months):  # noqa: ANN001, ANN201
+def cash_and_spend(
+    cash: np.ndarray,
+    budget_in: np.ndarray,
+    budget: np.ndarray,
+    founded: np.ndarray,
+    month: int,
+    cap_months: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """procure's cash: each lab founded by `month` adds budget_in to its cash, up to cap_months
     times its budget (np.minimum, NaN propagating); returns (active [lab], spend [lab]: the
     cash of the active labs, 0 for the others)."""
@@ -149,7 +191,11 @@ def cash_and_spend(cash, budget_in, budget, founded, month, cap_months):  # noqa
 
 
 @numba.njit(cache=True)
-def cluster_joins(held, provenance, cap):  # noqa: ANN001, ANN201
+def cluster_joins(
+    held: np.ndarray,
+    provenance: int,
+    cap: float,
+) -> np.ndarray:
     """[lab] np.minimum(1.0, cap / np.maximum(held[:, provenance], 1.0)) of whole counts held
     [lab, provenance]: the share of one more chip that can still join a capped cluster."""
     out = np.empty(held.shape[0])
@@ -159,7 +205,12 @@ def cluster_joins(held, provenance, cap):  # noqa: ANN001, ANN201
 
 
 @numba.njit(cache=True)
-def cluster_joins_frontier(held, provenance, cap, frontier):  # noqa: ANN001, ANN201
+def cluster_joins_frontier(
+    held: np.ndarray,
+    provenance: int,
+    cap: float,
+    frontier: np.ndarray,
+) -> np.ndarray:
     """cluster_joins for the frontier labs [lab], 1.0 for the others: raised to any power it
     stays 1.0 exactly (pow(1, y) is 1 for every y, and so are the square, root, reciprocal
     numpy's ** takes for some exponents), which is what np.where(frontier, joins ** y, 1.0)
@@ -174,8 +225,18 @@ def cluster_joins_frontier(held, provenance, cap, frontier):  # noqa: ANN001, AN
 
 
 @numba.njit(cache=True)
-def open_arrays(rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,  # noqa: ANN001, ANN201
-                rental_risk_cost, smuggling_risk_cost):
+def open_arrays(
+    rule_may_buy: np.ndarray,
+    rule_domestic: np.ndarray,
+    may_rent: np.ndarray,
+    on_sale: np.ndarray,
+    active: np.ndarray,
+    risk: np.ndarray,
+    lab_access: np.ndarray,
+    gray: int,
+    rental_risk_cost: float,
+    smuggling_risk_cost: float,
+) -> tuple:
     """agents.lab._open_arrays_reference's (may_buy [L, C], domestic [L, 2C + 1], rentable
     [L, C], rental_risk [L, 1], wants_gray [L], smuggling_risk [L])."""
     n_labs, n_chips = rule_may_buy.shape
@@ -198,28 +259,28 @@ def open_arrays(rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, la
 
 
 @numba.njit(cache=True)
-def rule_arrays(  # noqa: ANN201
-    allowed,  # [L, C] view.lab_access
-    chip_vendor,  # [C]
-    vendor_bloc,  # [V]
-    variant_of,  # [C]
-    subject,  # [C] bool
-    chip_class,  # [C]
-    h100e,  # [C]
-    lab_bloc,  # [L]
-    lab_country,  # [L]
-    tier,  # [K]
-    customs_effort,  # [K]
-    vendor_markets,  # [V, B] bool
-    listed,  # [L] bool
-    china_bloc,
-    stopped,  # foreign_chip_discouragement
-    compliance_cost,
-    preference_value,
-    host,
-    remote,  # remote_access_controls
-    codes,  # int64 (DOMESTIC, COMPLIANT, LEGAL, RESTRICTED, EMBARGOED, CONTROLLED)
-):
+def rule_arrays(
+    allowed: np.ndarray,  # [L, C] view.lab_access
+    chip_vendor: np.ndarray,  # [C]
+    vendor_bloc: np.ndarray,  # [V]
+    variant_of: np.ndarray,  # [C]
+    subject: np.ndarray,  # [C] bool
+    chip_class: np.ndarray,  # [C]
+    h100e: np.ndarray,  # [C]
+    lab_bloc: np.ndarray,  # [L]
+    lab_country: np.ndarray,  # [L]
+    tier: np.ndarray,  # [K]
+    customs_effort: np.ndarray,  # [K]
+    vendor_markets: np.ndarray,  # [V, B] bool
+    listed: np.ndarray,  # [L] bool
+    china_bloc: int,
+    stopped: float,  # foreign_chip_discouragement
+    compliance_cost: float,
+    preference_value: float,
+    host: int,
+    remote: bool,  # remote_access_controls
+    codes: np.ndarray,  # int64 (DOMESTIC, COMPLIANT, LEGAL, RESTRICTED, EMBARGOED, CONTROLLED)
+) -> tuple:
     """agents.lab._rule_arrays_reference's arrays but the two logarithms, whose arguments it
     returns instead (the buy and host shares with 1.0 where nothing is allowed)."""
     domestic_code, compliant_code, legal_code = codes[0], codes[1], codes[2]

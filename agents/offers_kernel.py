@@ -23,29 +23,29 @@ from game.core.exact import np_maximum
 
 
 @numba.njit(cache=True)
-def price_args(  # noqa: ANN201
-    purchase_value,  # [kind, C]
-    growth_kind,  # [L] int64
-    price,  # [C] list prices
-    subsidy,
-    subsidised,  # [L, C] bool
-    levy,
-    levied,  # [L, C] bool
-    any_checks,
-    checked,  # [L, C] bool
-    checks,  # [L]
-    has_vendor_terms,
-    vendor_terms,  # [L, C] (read only with has_vendor_terms)
-    rental_premium,
-    has_host,
-    rent_worth,  # [L] (read only with has_host)
-    gray,  # the gray chip, -1 without
-    gray_price,
-    gray_worth,  # [L] (read only with a gray chip)
-    may_buy,  # [L, C] bool: the direct purchases whose utilities are read
-    rentable,  # [L, C] bool: the rentals whose utilities are read (with has_host)
-    wants_gray,  # [L] bool: the labs whose gray utility is read (with a gray chip)
-):
+def price_args(
+    purchase_value: np.ndarray,  # [kind, C]
+    growth_kind: np.ndarray,  # [L] int64
+    price: np.ndarray,  # [C] list prices
+    subsidy: float,
+    subsidised: np.ndarray,  # [L, C] bool
+    levy: float,
+    levied: np.ndarray,  # [L, C] bool
+    any_checks: bool,
+    checked: np.ndarray,  # [L, C] bool
+    checks: np.ndarray,  # [L]
+    has_vendor_terms: bool,
+    vendor_terms: np.ndarray,  # [L, C] (read only with has_vendor_terms)
+    rental_premium: float,
+    has_host: bool,
+    rent_worth: np.ndarray,  # [L] (read only with has_host)
+    gray: int,  # the gray chip, -1 without
+    gray_price: float,
+    gray_worth: np.ndarray,  # [L] (read only with a gray chip)
+    may_buy: np.ndarray,  # [L, C] bool: the direct purchases whose utilities are read
+    rentable: np.ndarray,  # [L, C] bool: the rentals whose utilities are read (with has_host)
+    wants_gray: np.ndarray,  # [L] bool: the labs whose gray utility is read (with a gray chip)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """unit_price [L, 2C + 1], rental_price [C], the values per dollar whose logs the
     utilities read (only those: in the order utilities reads them, lab by lab, each chip's
     purchase then its rental, then the lab's gray market), and whether each is positive (its
@@ -96,23 +96,23 @@ def price_args(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def utilities(  # noqa: ANN201
-    logs,  # np.log of price_args' values per dollar, in the order read here
-    beta,
-    log_buy_allowed,  # [L, C]
-    preference,  # [L, C]
-    has_ported,
-    log_ported,  # [L, C] (read only with has_ported)
-    may_buy,  # [L, C] bool
-    has_host,
-    log_host_allowed,  # [C]
-    rental_risk,  # [L, 1]
-    rentable,  # [L, C] bool
-    gray,
-    smuggling_risk,  # [L]
-    enforcement_root,  # np.sqrt(max(enforcement, 0))
-    wants_gray,  # [L] bool
-):
+def utilities(
+    logs: np.ndarray,  # np.log of price_args' values per dollar, in the order read here
+    beta: float,
+    log_buy_allowed: np.ndarray,  # [L, C]
+    preference: np.ndarray,  # [L, C]
+    has_ported: bool,
+    log_ported: np.ndarray,  # [L, C] (read only with has_ported)
+    may_buy: np.ndarray,  # [L, C] bool
+    has_host: bool,
+    log_host_allowed: np.ndarray,  # [C]
+    rental_risk: np.ndarray,  # [L, 1]
+    rentable: np.ndarray,  # [L, C] bool
+    gray: int,
+    smuggling_risk: np.ndarray,  # [L]
+    enforcement_root: float,  # np.sqrt(max(enforcement, 0))
+    wants_gray: np.ndarray,  # [L] bool
+) -> np.ndarray:
     """[L, 2C + 1] the logit utilities: -inf where a source is closed."""
     n_labs, n_chips = may_buy.shape
     utility = np.full((n_labs, 2 * n_chips + 1), -np.inf)
@@ -139,25 +139,25 @@ def utilities(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def utilities_and_logit(  # noqa: ANN201
-    logs,
-    beta,
-    log_buy_allowed,
-    preference,
-    has_ported,
-    log_ported,
-    may_buy,
-    has_host,
-    log_host_allowed,
-    rental_risk,
-    rentable,
-    gray,
-    smuggling_risk,
-    enforcement_root,
-    wants_gray,
-    outside_kind,  # [kind] outside_option's utilities
-    growth_kind,  # [L] each lab's kind
-):
+def utilities_and_logit(
+    logs: np.ndarray,
+    beta: float,
+    log_buy_allowed: np.ndarray,
+    preference: np.ndarray,
+    has_ported: bool,
+    log_ported: np.ndarray,
+    may_buy: np.ndarray,
+    has_host: bool,
+    log_host_allowed: np.ndarray,
+    rental_risk: np.ndarray,
+    rentable: np.ndarray,
+    gray: int,
+    smuggling_risk: np.ndarray,
+    enforcement_root: float,
+    wants_gray: np.ndarray,
+    outside_kind: np.ndarray,  # [kind] outside_option's utilities
+    growth_kind: np.ndarray,  # [L] each lab's kind
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """utilities' [L, 2C + 1], outside_kind[growth_kind] [L] (each lab's outside option), and
     the allocation's first logit up to its exp (procure_kernel.logit_shift: its values and
     their positions), which procure takes from here instead of shifting the choices again."""
@@ -174,36 +174,36 @@ def utilities_and_logit(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def offers_start(  # noqa: ANN201
-    purchase_value,  # price_args' first twelve arguments, as there
-    growth_kind,
-    price,
-    subsidy,
-    subsidised,
-    levy,
-    levied,
-    any_checks,
-    checked,
-    checks,
-    has_vendor_terms,
-    vendor_terms,
-    rental_premium,
-    has_host,
-    worth,  # [2, L] the rented and smuggled cluster worths (numpy's powers)
-    gray,
-    gray_price,
-    rule_may_buy,  # lab_kernel.open_arrays' arguments (the rule terms', the month's)
-    rule_domestic,
-    may_rent,
-    on_sale,
-    active,
-    risk,
-    lab_access,
-    rental_risk_cost,
-    smuggling_risk_cost,
-    list_price,  # [C] lab_kernel.best_per_dollar's (value is purchase_value)
-    markup,
-):
+def offers_start(
+    purchase_value: np.ndarray,  # price_args' first twelve arguments, as there
+    growth_kind: np.ndarray,
+    price: np.ndarray,
+    subsidy: float,
+    subsidised: np.ndarray,
+    levy: float,
+    levied: np.ndarray,
+    any_checks: bool,
+    checked: np.ndarray,
+    checks: np.ndarray,
+    has_vendor_terms: bool,
+    vendor_terms: np.ndarray,
+    rental_premium: float,
+    has_host: bool,
+    worth: np.ndarray,  # [2, L] the rented and smuggled cluster worths (numpy's powers)
+    gray: int,
+    gray_price: float,
+    rule_may_buy: np.ndarray,  # lab_kernel.open_arrays' arguments (the rule terms', the month's)
+    rule_domestic: np.ndarray,
+    may_rent: np.ndarray,
+    on_sale: np.ndarray,
+    active: np.ndarray,
+    risk: np.ndarray,
+    lab_access: np.ndarray,
+    rental_risk_cost: float,
+    smuggling_risk_cost: float,
+    list_price: np.ndarray,  # [C] lab_kernel.best_per_dollar's (value is purchase_value)
+    markup: float,
+) -> tuple:
     """The offers up to their logarithm: the sources open to each lab (lab_kernel.open_arrays,
     which agents.lab kept between months under a key costing about as much as the kernel;
     offers_finish derives them again rather than have six more arrays returned, each costing
@@ -237,41 +237,42 @@ def offers_start(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def offers_finish(  # noqa: ANN201
-    logs,  # np.log of offers_start's values: price_args' then the outside option's [kind]
-    n_args,  # how many are price_args'
-    beta,  # utilities' arguments, as there, but the open sources'
-    log_buy_allowed,
-    preference,
-    has_ported,
-    log_ported,
-    has_host,
-    log_host_allowed,
-    gray,
-    enforcement_root,
-    rule_may_buy,  # lab_kernel.open_arrays' arguments, as offers_start's
-    rule_domestic,
-    may_rent,
-    on_sale,
-    active,
-    risk,
-    lab_access,
-    rental_risk_cost,
-    smuggling_risk_cost,
-    growth_kind,  # [L] each lab's kind
-    unit,  # lab_kernel.allocation_inputs' arguments (unit prices, the view's caps left,
-    cap_left,  # the share allowed, whether a mandate binds, each chip's H100e)
-    allowed,
-    mandated,
-    h100e,
-    vendor_capacity,  # [V] the view's
-    choices_out,  # the allocation's inputs, written here (procure's month's workspace):
-    paid_out,  # [L, 2C + 2] choices, [L, 2C + 1] paid, h100e_per_money, domestic,
-    per_money_out,  # [K] cap_left, [V] vendor_left
-    domestic_out,
-    cap_left_out,
-    vendor_left_out,
-):
+def offers_finish(
+    # np.log of offers_start's values: price_args' then the outside option's [kind]
+    logs: np.ndarray,
+    n_args: int,  # how many are price_args'
+    beta: float,  # utilities' arguments, as there, but the open sources'
+    log_buy_allowed: np.ndarray,
+    preference: np.ndarray,
+    has_ported: bool,
+    log_ported: np.ndarray,
+    has_host: bool,
+    log_host_allowed: np.ndarray,
+    gray: int,
+    enforcement_root: float,
+    rule_may_buy: np.ndarray,  # lab_kernel.open_arrays' arguments, as offers_start's
+    rule_domestic: np.ndarray,
+    may_rent: np.ndarray,
+    on_sale: np.ndarray,
+    active: np.ndarray,
+    risk: np.ndarray,
+    lab_access: np.ndarray,
+    rental_risk_cost: float,
+    smuggling_risk_cost: float,
+    growth_kind: np.ndarray,  # [L] each lab's kind
+    unit: np.ndarray,  # lab_kernel.allocation_inputs' arguments (unit prices, the view's caps left,
+    cap_left: np.ndarray,  # the share allowed, whether a mandate binds, each chip's H100e)
+    allowed: np.ndarray,
+    mandated: bool,
+    h100e: np.ndarray,
+    vendor_capacity: np.ndarray,  # [V] the view's
+    choices_out: np.ndarray,  # the allocation's inputs, written here (procure's month's workspace):
+    paid_out: np.ndarray,  # [L, 2C + 2] choices, [L, 2C + 1] paid, h100e_per_money, domestic,
+    per_money_out: np.ndarray,  # [K] cap_left, [V] vendor_left
+    domestic_out: np.ndarray,
+    cap_left_out: np.ndarray,
+    vendor_left_out: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """The offers' utilities (utilities), each lab's outside option (beta times the log of
     its kind's best value per dollar over the markup: agents.lab.outside_option), the
     allocation's first choices and their logit up to its exp (shift), and the rest of the

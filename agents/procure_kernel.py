@@ -108,30 +108,31 @@ def _shares(vals: np.ndarray, idx: np.ndarray, n_rows: int, n_cols: int) -> np.n
 
 
 @numba.njit(cache=True)
-def first_pass(  # noqa: ANN201
-    vals,  # np.exp of logit_shift's values (the offers'), numpy's
-    idx,  # their positions
-    choices,  # agents.lab._allocation_arrays' tuple from here to rent_room
-    mandate,
-    h100e_per_money,
-    domestic,
-    in_target,
-    unit,
-    allowed,
-    unit_paid,
-    h100e,
-    capped,
-    controlled_h2,
-    buyer_country,
-    vendor,
-    partly_allowed,
-    spend,  # money starts as its copy
-    cap_left,
-    vendor_left,
-    rent_room,
-    money,  # [L] out: what the passes fill (procure's month's workspace), from spend's copy
-    units,  # [L, S] out: from zeros
-):
+def first_pass(
+    vals: np.ndarray,  # np.exp of logit_shift's values (the offers'), numpy's
+    idx: np.ndarray,  # their positions
+    choices: np.ndarray,  # agents.lab._allocation_arrays' tuple from here to rent_room
+    mandate: float,
+    h100e_per_money: np.ndarray,
+    domestic: np.ndarray,
+    in_target: np.ndarray,
+    unit: np.ndarray,
+    allowed: np.ndarray,
+    unit_paid: np.ndarray,
+    h100e: np.ndarray,
+    capped: bool,
+    controlled_h2: np.ndarray,
+    buyer_country: np.ndarray,
+    vendor: np.ndarray,
+    partly_allowed: np.ndarray,
+    spend: np.ndarray,  # money starts as its copy
+    cap_left: np.ndarray,
+    vendor_left: np.ndarray,
+    rent_room: float,
+    # [L] out: what the passes fill (procure's month's workspace), from spend's copy
+    money: np.ndarray,
+    units: np.ndarray,  # [L, S] out: from zeros
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """The allocation's first pass after its logit, and the second logit up to its exp:
     (the second pass' values and positions, the rental room left, and asked [chip], which the
     passes fill with money and units)."""
@@ -150,43 +151,43 @@ def first_pass(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def last_pass(  # noqa: ANN201
-    vals,  # np.exp of first_pass' values, numpy's
-    idx,
-    choices,  # as first_pass
-    mandate,
-    h100e_per_money,
-    domestic,
-    in_target,
-    unit,
-    allowed,
-    unit_paid,
-    h100e,
-    capped,
-    controlled_h2,
-    buyer_country,
-    vendor,
-    partly_allowed,
-    spend,
-    cap_left,
-    vendor_left,
-    rent_room,  # first_pass' rental room left
-    money,
-    units,
-    asked,
-    gray_chip,
-    draws,  # the delivery's uniform draws (delivery_kernel.deliver_arrays)
-    rental_price,
-    provenance,
-    rented,
-    has_host,
-    gray_price,
-    cash,
-    spent_month,
-    escrow,
-    gray_order,
-    vendor_country,  # [V] each vendor's country
-):
+def last_pass(
+    vals: np.ndarray,  # np.exp of first_pass' values, numpy's
+    idx: np.ndarray,
+    choices: np.ndarray,  # as first_pass
+    mandate: float,
+    h100e_per_money: np.ndarray,
+    domestic: np.ndarray,
+    in_target: np.ndarray,
+    unit: np.ndarray,
+    allowed: np.ndarray,
+    unit_paid: np.ndarray,
+    h100e: np.ndarray,
+    capped: bool,
+    controlled_h2: np.ndarray,
+    buyer_country: np.ndarray,
+    vendor: np.ndarray,
+    partly_allowed: np.ndarray,
+    spend: np.ndarray,
+    cap_left: np.ndarray,
+    vendor_left: np.ndarray,
+    rent_room: float,  # first_pass' rental room left
+    money: np.ndarray,
+    units: np.ndarray,
+    asked: np.ndarray,
+    gray_chip: int,
+    draws: np.ndarray,  # the delivery's uniform draws (delivery_kernel.deliver_arrays)
+    rental_price: np.ndarray,
+    provenance: np.ndarray,
+    rented: int,
+    has_host: bool,
+    gray_price: float,
+    cash: np.ndarray,
+    spent_month: np.ndarray,
+    escrow: np.ndarray,
+    gray_order: np.ndarray,
+    vendor_country: np.ndarray,  # [V] each vendor's country
+) -> tuple:
     """The allocation's second pass, the mandate's hold (delivery_kernel.hold_to_mandate_arrays,
     each source's H100e as lab._source_h100e gives it) and the delivery: deliver_arrays'
     got_d, got_r, cost, flows and rows, the chips bought per lab, and the country of each
@@ -228,20 +229,20 @@ def last_pass(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def start(  # noqa: ANN201
-    cash,  # [L] in/out
-    budget_in,  # [L] the month's budget after what is diverted
-    budget,  # [L]
-    founded,  # [L]
-    month,
-    cap_months,
-    by_prov,  # the ledger's [holder, chip, provenance] running totals
-    rented,  # the ledger's RENTED provenance and its cluster cap
-    rented_cap,
-    smuggled,  # SMUGGLED and its cap
-    smuggled_cap,
-    frontier,  # [L] bool
-):
+def start(
+    cash: np.ndarray,  # [L] in/out
+    budget_in: np.ndarray,  # [L] the month's budget after what is diverted
+    budget: np.ndarray,  # [L]
+    founded: np.ndarray,  # [L]
+    month: int,
+    cap_months: float,
+    by_prov: np.ndarray,  # the ledger's [holder, chip, provenance] running totals
+    rented: int,  # the ledger's RENTED provenance and its cluster cap
+    rented_cap: float,
+    smuggled: int,  # SMUGGLED and its cap
+    smuggled_cap: float,
+    frontier: np.ndarray,  # [L] bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The month's cash and spend (lab_kernel.cash_and_spend: active [L], spend [L]) and the
     two capped provenances' cluster shares up to their power ([2, L]: rented, smuggled;
     lab_kernel.cluster_joins_frontier of their columns of the ledger's held_by_provenance),
@@ -261,55 +262,55 @@ def start(  # noqa: ANN201
 
 
 @numba.njit(cache=True)
-def finish(  # noqa: ANN201
-    vals,  # last_pass' arguments, as there
-    idx,
-    choices,
-    mandate,
-    h100e_per_money,
-    domestic,
-    in_target,
-    unit,
-    allowed,
-    unit_paid,
-    h100e,
-    capped,
-    controlled_h2,
-    buyer_country,
-    vendor,
-    partly_allowed,
-    spend,
-    cap_left,
-    vendor_left,
-    rent_room,
-    money,
-    units,
-    asked,
-    gray_chip,
-    draws,
-    rental_price,
-    provenance,
-    rented,
-    has_host,
-    gray_price,
-    cash,
-    spent_month,
-    escrow,
-    gray_order,
-    vendor_country,
-    stock,  # the ledger's arrays install_new writes (Ledger.install_targets)
-    by_prov,
-    held,
-    produced,
-    slot,  # the ledger's slot of the year
-    lab_bloc,  # the books' (MonthBooks: lab_bloc, n_blocs, the host's bloc or -1,
-    n_blocs,  # sales_units, flows, lab_country, the host's country or -1)
-    rental_bloc,
-    sales_units,
-    flows,
-    lab_country,
-    host_country,
-):
+def finish(
+    vals: np.ndarray,  # last_pass' arguments, as there
+    idx: np.ndarray,
+    choices: np.ndarray,
+    mandate: float,
+    h100e_per_money: np.ndarray,
+    domestic: np.ndarray,
+    in_target: np.ndarray,
+    unit: np.ndarray,
+    allowed: np.ndarray,
+    unit_paid: np.ndarray,
+    h100e: np.ndarray,
+    capped: bool,
+    controlled_h2: np.ndarray,
+    buyer_country: np.ndarray,
+    vendor: np.ndarray,
+    partly_allowed: np.ndarray,
+    spend: np.ndarray,
+    cap_left: np.ndarray,
+    vendor_left: np.ndarray,
+    rent_room: float,
+    money: np.ndarray,
+    units: np.ndarray,
+    asked: np.ndarray,
+    gray_chip: int,
+    draws: np.ndarray,
+    rental_price: np.ndarray,
+    provenance: np.ndarray,
+    rented: int,
+    has_host: bool,
+    gray_price: float,
+    cash: np.ndarray,
+    spent_month: np.ndarray,
+    escrow: np.ndarray,
+    gray_order: np.ndarray,
+    vendor_country: np.ndarray,
+    stock: np.ndarray,  # the ledger's arrays install_new writes (Ledger.install_targets)
+    by_prov: np.ndarray,
+    held: np.ndarray,
+    produced: np.ndarray,
+    slot: int,  # the ledger's slot of the year
+    lab_bloc: np.ndarray,  # the books' (MonthBooks: lab_bloc, n_blocs, the host's bloc or -1,
+    n_blocs: int,  # sales_units, flows, lab_country, the host's country or -1)
+    rental_bloc: int,
+    sales_units: np.ndarray,
+    flows: np.ndarray,
+    lab_country: np.ndarray,
+    host_country: int,
+) -> tuple:
     """last_pass, then what agents.lab._book_delivery called after it: the ledger's
     install_new (ledger_kernel.install_rows of the delivery's rows) and the books'
     record_sales and record_flows (ledger_kernel.sales_into, flows_into), in that order.
