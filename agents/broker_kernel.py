@@ -38,15 +38,15 @@ def _to_int64(x: float) -> int:
 
 @numba.njit(cache=True)
 def ship_capacity(
-    b_alive,  # [N] bool
-    b_route,  # [N] int64
-    b_capacity,  # [N]
-    b_cash,  # [N]
-    gray_load,
-    cost,
-    cap_left,  # [K] inf where uncapped
-    h100e_g,
-):
+    b_alive: np.ndarray,  # [N] bool
+    b_route: np.ndarray,  # [N] int64
+    b_capacity: np.ndarray,  # [N]
+    b_cash: np.ndarray,  # [N]
+    gray_load: float,
+    cost: float,
+    cap_left: np.ndarray,  # [K] inf where uncapped
+    h100e_g: float,
+) -> tuple:
     """ship's rings with a route, their routes, the chips each can buy (capacity, cash, the
     caps left in their hubs), whether any country is capped, and the total supply."""
     n = 0
@@ -99,34 +99,34 @@ def ship_capacity(
 
 @numba.njit(cache=True)
 def ship_book(
-    alive,  # [n] int64
-    route,  # [n] int64
-    q,  # [n] int64 chips each ring ships
-    g,
-    gray_price,
-    gray_load,
-    cost,
-    fee,
-    any_capped,
-    h100e_g,
-    bloc_of_country,  # [K] int64
-    b_alive,
-    b_route,
-    b_ship_chip,
-    b_ship_qty,
-    b_ship_price,
-    b_ship_load,
-    b_cash,
-    b_idle,
-    fees_via,  # [K] in/out
-    sales_units_g,  # [bloc] int64 in/out
-    cap_used,  # [K] in/out
-    orders,  # [L] int64: the labs' gray orders (zeroed here)
-    for_lab,  # [L] int64: what they get
-    gray_inflight,  # [L, C] int64 in/out
-    gray_price_paid,  # [C] in/out
-    lab_cash,  # [L] in/out
-    escrow,  # [L] in/out
+    alive: np.ndarray,  # [n] int64
+    route: np.ndarray,  # [n] int64
+    q: np.ndarray,  # [n] int64 chips each ring ships
+    g: int,
+    gray_price: float,
+    gray_load: float,
+    cost: float,
+    fee: float,
+    any_capped: bool,
+    h100e_g: float,
+    bloc_of_country: np.ndarray,  # [K] int64
+    b_alive: np.ndarray,
+    b_route: np.ndarray,
+    b_ship_chip: np.ndarray,
+    b_ship_qty: np.ndarray,
+    b_ship_price: np.ndarray,
+    b_ship_load: np.ndarray,
+    b_cash: np.ndarray,
+    b_idle: np.ndarray,
+    fees_via: np.ndarray,  # [K] in/out
+    sales_units_g: np.ndarray,  # [bloc] int64 in/out
+    cap_used: np.ndarray,  # [K] in/out
+    orders: np.ndarray,  # [L] int64: the labs' gray orders (zeroed here)
+    for_lab: np.ndarray,  # [L] int64: what they get
+    gray_inflight: np.ndarray,  # [L, C] int64 in/out
+    gray_price_paid: np.ndarray,  # [C] in/out
+    lab_cash: np.ndarray,  # [L] in/out
+    escrow: np.ndarray,  # [L] in/out
 ) -> None:
     """What ship writes after its draws: the rings' shipments, cash and idleness, the hubs'
     fees, sales and caps used, the labs' chips in flight and their refunds."""
@@ -164,15 +164,15 @@ def ship_book(
 
 @numba.njit(cache=True)
 def resolve_caught(
-    moving,  # [n] int64 rings with a shipment
-    draw,  # [n] the month's uniform draws
-    route_risk,  # [K]
-    b_route,
-    b_ship_chip,
-    b_ship_qty,
-    n_chips,
-    gray_inflight,  # [L, C] int64
-):
+    moving: np.ndarray,  # [n] int64 rings with a shipment
+    draw: np.ndarray,  # [n] the month's uniform draws
+    route_risk: np.ndarray,  # [K]
+    b_route: np.ndarray,
+    b_ship_chip: np.ndarray,
+    b_ship_qty: np.ndarray,
+    n_chips: int,
+    gray_inflight: np.ndarray,  # [L, C] int64
+) -> tuple:
     """resolve_shipments before its shares of the seized chips: who is caught, the routes and
     loads, the chips seized [chip], and the chips in flight to some lab."""
     n = moving.size
@@ -213,28 +213,28 @@ def resolve_caught(
 
 @numba.njit(cache=True)
 def resolve_book(
-    moving,
-    route,
-    qty,
-    caught,
-    chips,  # [m] int64 the chips in flight, in order
-    lost,  # [m, L] int64 each one's seized share by lab
-    gray_inflight,  # [L, C] int64 in/out
-    gray_price_paid,  # [C]
-    escrow,  # [L] in/out
-    lab_cash,  # [L] in/out
-    smuggled_by_lab,  # [L] int64 in/out
-    seized_by_lab,  # [L] int64 in/out
-    b_cash,
-    b_ship_price,
-    b_delivered,
-    seized_by_route,  # [K] int64 in/out
-    lab_country,  # [L] int64
-    n_countries,
-    clear,  # no ring caught: the shipments are cleared here
-    b_ship_qty,
-    b_ship_load,
-):
+    moving: np.ndarray,
+    route: np.ndarray,
+    qty: np.ndarray,
+    caught: np.ndarray,
+    chips: np.ndarray,  # [m] int64 the chips in flight, in order
+    lost: np.ndarray,  # [m, L] int64 each one's seized share by lab
+    gray_inflight: np.ndarray,  # [L, C] int64 in/out
+    gray_price_paid: np.ndarray,  # [C]
+    escrow: np.ndarray,  # [L] in/out
+    lab_cash: np.ndarray,  # [L] in/out
+    smuggled_by_lab: np.ndarray,  # [L] int64 in/out
+    seized_by_lab: np.ndarray,  # [L] int64 in/out
+    b_cash: np.ndarray,
+    b_ship_price: np.ndarray,
+    b_delivered: np.ndarray,
+    seized_by_route: np.ndarray,  # [K] int64 in/out
+    lab_country: np.ndarray,  # [L] int64
+    n_countries: int,
+    clear: bool,  # no ring caught: the shipments are cleared here
+    b_ship_qty: np.ndarray,
+    b_ship_load: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """What resolve_shipments writes after its draws: the labs' deliveries, escrow and
     refunds, the rings' pay, the seizures by route; returns the landed rings' routes and loads
     and the country that received most (-1: none)."""

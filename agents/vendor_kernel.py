@@ -21,7 +21,12 @@ from game.core.exact import np_maximum, reduce_sum
 
 
 @numba.njit(cache=True)
-def per_chip_all_kernel(mine, mixes, has_mix, values):
+def per_chip_all_kernel(
+    mine: np.ndarray,
+    mixes: np.ndarray,
+    has_mix: np.ndarray,
+    values: np.ndarray,
+) -> np.ndarray:
     """per_chip_all_reference from its arrays: mine [V, C] bool, mixes [V, C] (rows of
     vendors without a mix unread), has_mix [V] bool, values [C]."""
     V, C = mine.shape
@@ -49,7 +54,13 @@ def per_chip_all_kernel(mine, mixes, has_mix, values):
 
 
 @numba.njit(cache=True)
-def per_chip_kernel(mine, selling, mix, has_mix, values):
+def per_chip_kernel(
+    mine: np.ndarray,
+    selling: np.ndarray,
+    mix: np.ndarray,
+    has_mix: bool,
+    values: np.ndarray,
+) -> float:
     """ChipVendor.per_chip_reference from its arrays: mine, selling [C] bool, mix [C] (unread
     without one), values [C]."""
     C = mine.size
@@ -77,7 +88,16 @@ def per_chip_kernel(mine, selling, mix, has_mix, values):
 
 
 @numba.njit(cache=True)
-def new_mixes(chip_vendor, index, row, units, asked, old, has_mix, smoothing):
+def new_mixes(
+    chip_vendor: np.ndarray,
+    index: np.ndarray,
+    row: np.ndarray,
+    units: np.ndarray,
+    asked: np.ndarray,
+    old: np.ndarray,
+    has_mix: np.ndarray,
+    smoothing: float,
+) -> np.ndarray:
     """record_demand_all_reference's mixes, a row for each vendor with orders (index [k], units
     [k] what it was asked, row [k] its row of old and has_mix): its share of the orders for
     its chips, or its old mix moved toward that share by `smoothing` if it has one."""
@@ -96,7 +116,16 @@ def new_mixes(chip_vendor, index, row, units, asked, old, has_mix, smoothing):
 
 
 @numba.njit(cache=True)
-def preorder_logits(log_value, sharpness, designs, released, month, last, on_sale, variant_of):
+def preorder_logits(
+    log_value: np.ndarray,
+    sharpness: float,
+    designs: np.ndarray,
+    released: np.ndarray,
+    month: int,
+    last: float,
+    on_sale: np.ndarray,
+    variant_of: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """The pre-orders' logit up to its exp: (e [buyer kind, chip] the utilities less each row's
     finite maximum, coming [n] the indices of the vendor's designs released within the lead),
     as preorders_reference and softmax_rows compute them (log_value: numpy's np.log of value
@@ -131,9 +160,19 @@ def preorder_logits(log_value, sharpness, designs, released, month, last, on_sal
 
 @numba.njit(cache=True)
 def preorder_spend(
-    e, coming, price, growth_kind, lab_access, ported, has_ported, founded, month, markets, bloc,
-    budget,
-):  # fmt: skip
+    e: np.ndarray,
+    coming: np.ndarray,
+    price: np.ndarray,
+    growth_kind: np.ndarray,
+    lab_access: np.ndarray,
+    ported: np.ndarray,
+    has_ported: bool,
+    founded: np.ndarray,
+    month: int,
+    markets: np.ndarray,
+    bloc: np.ndarray,
+    budget: np.ndarray,
+) -> float:
     """The pre-orders after the logit's exp (e: numpy's np.exp of preorder_logits' e): each
     row's shares (softmax_rows: over the row's pairwise sum, none if it is not positive), and
     booked_spend's sum over the labs that may buy of the vendor (founded, in its markets)."""
@@ -153,7 +192,17 @@ def preorder_spend(
 
 
 @numba.njit(cache=True)
-def booked_spend(share, coming, price, growth_kind, lab_access, ported, has_ported, buyers, budget):
+def booked_spend(
+    share: np.ndarray,
+    coming: np.ndarray,
+    price: np.ndarray,
+    growth_kind: np.ndarray,
+    lab_access: np.ndarray,
+    ported: np.ndarray,
+    has_ported: bool,
+    buyers: np.ndarray,
+    budget: np.ndarray,
+) -> float:
     """preorders_reference's sum after the logit: share [buyer kind, chip], coming [n] the
     coming chips' indices, lab_access [L, C], ported [L, C] (unread unless has_ported),
     buyers [L] bool, budget [L]."""
@@ -187,7 +236,7 @@ def demand_kernel(
     old: np.ndarray,
     has_mix: np.ndarray,
     smoothing: float,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """record_demand_all_reference for vendors whose index is their place (units [V] asked of
     each, capacity [V], recent [V] the demand each planned for, old [V, C] the mixes, rows
     unread where has_mix [V] is False): ([V] demand ratio, [V] the demand each now plans for,
@@ -263,7 +312,7 @@ def lost_chips(
     free: np.ndarray,
     subject: np.ndarray,
     month: int,
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """ChipVendor._lost_reference from its arrays ([chip] each; before and free the market's
     row of last month's and this month's free access): ([n] the chips lost to the market in
     chip order, [chip] retired)."""

@@ -15,7 +15,9 @@ from game.core.exact import pairwise_sum
 
 
 @numba.njit(cache=True)
-def vendor_units(vendor: np.ndarray, used: np.ndarray, weights: np.ndarray, n_vendors: int):
+def vendor_units(
+    vendor: np.ndarray, used: np.ndarray, weights: np.ndarray, n_vendors: int
+) -> np.ndarray:
     """np.bincount(vendor[used], weights=weights[used], minlength=n_vendors) (float64 weights,
     or whole counts converted to float64): each vendor's sum in the chips' order, from 0.0."""
     out = np.zeros(n_vendors)
@@ -49,7 +51,7 @@ def stacks_drawn(
 @numba.njit(cache=True)
 def site_counts_kernel(
     by_provenance: np.ndarray, site_of: np.ndarray, n_sites: int, contraband: int
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """game.core.capability.site_counts: [holder, chip, provenance] whole counts ->
     [holder, site, chip] of every provenance but `contraband` at its site, and [holder, chip]
     contraband, as float64 (whole counts: every order of their sums is exact)."""
@@ -76,7 +78,7 @@ def value_factors(
     h100e: np.ndarray,
     link: np.ndarray,
     bandwidth0: np.ndarray,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """market_view._value_reference before its powers: [ecosystem] the starting gaps to CUDA
     and the share of them left (`gap_scale`) -> [chip] usable FLOP/s, H100 equivalents and
     bandwidth against an H100's, each as numpy groups it ((peak * eco) * link)."""
@@ -94,7 +96,11 @@ def value_factors(
 
 @numba.njit(cache=True)
 def purchase_table(
-    train: np.ndarray, train_bw: np.ndarray, serve: np.ndarray, serve_bw: np.ndarray, used
+    train: np.ndarray,
+    train_bw: np.ndarray,
+    serve: np.ndarray,
+    serve_bw: np.ndarray,
+    used: np.ndarray,
 ) -> np.ndarray:
     """market_view._value_reference's [buyer kind, chip] purchase value from its powers: the
     two products, 0.0 for chips not in use."""

@@ -41,28 +41,28 @@ INT_ROWS = ("chips_smuggled", "chips_seized", "chips_bought")
 
 @numba.njit(cache=True)
 def bloc_table(
-    h100e_lp,  # [L, P] the labs' H100e by provenance (the reference's einsum)
-    bloc,  # [L] int64
-    n_blocs,
-    pool_flops,  # [L, K] the labs' pools (view.lab_pool_flops)
-    smuggled,  # [L] int64
-    seized,  # [L] int64
-    bought,  # [L] int64
-    spent,  # [L]
-    founded,  # [L] int64
-    month,
-    budget,  # [L]
-    reference_flops,  # the reference chip's FLOP/s (tflops * 1e12, numpy's product)
-    best_run,  # [L]
-    is_frontier,  # [L] bool
-    capability,  # [L]
-    gain,  # [L]
-    frontier,  # [B] the blocs' frontier this month
-    median,  # [B] (copied)
-    gaps,  # [B] (copied)
-    revenue,  # [B] (copied)
-    efficiency,  # [B] (copied)
-):
+    h100e_lp: np.ndarray,  # [L, P] the labs' H100e by provenance (the reference's einsum)
+    bloc: np.ndarray,  # [L] int64
+    n_blocs: int,
+    pool_flops: np.ndarray,  # [L, K] the labs' pools (view.lab_pool_flops)
+    smuggled: np.ndarray,  # [L] int64
+    seized: np.ndarray,  # [L] int64
+    bought: np.ndarray,  # [L] int64
+    spent: np.ndarray,  # [L]
+    founded: np.ndarray,  # [L] int64
+    month: int,
+    budget: np.ndarray,  # [L]
+    reference_flops: float,  # the reference chip's FLOP/s (tflops * 1e12, numpy's product)
+    best_run: np.ndarray,  # [L]
+    is_frontier: np.ndarray,  # [L] bool
+    capability: np.ndarray,  # [L]
+    gain: np.ndarray,  # [L]
+    frontier: np.ndarray,  # [B] the blocs' frontier this month
+    median: np.ndarray,  # [B] (copied)
+    gaps: np.ndarray,  # [B] (copied)
+    revenue: np.ndarray,  # [B] (copied)
+    efficiency: np.ndarray,  # [B] (copied)
+) -> tuple[np.ndarray, np.ndarray]:
     """([FLOAT_ROWS, B] floats, [INT_ROWS, B] int64): bloc_columns_reference's numbers, its
     columns as rows, in its orders: a bincount adds each bin's labs in lab order from 0.0; a
     row's sum is numpy's pairwise sum; the counts' float sums cast as astype(np.int64)."""
@@ -121,7 +121,10 @@ def bloc_table(
 
 
 @numba.njit(cache=True)
-def held_h100e(by_provenance, h100e):
+def held_h100e(
+    by_provenance: np.ndarray,
+    h100e: np.ndarray,
+) -> np.ndarray:
     """np.einsum("lcp,c->lp", by_provenance.astype(float), h100e): each (lab, provenance)'s
     chips one after another in chip order from 0.0, the order numpy's einsum takes for that
     signature with two provenances or more (the ledger has five; with one, numpy sums the
@@ -140,29 +143,29 @@ def held_h100e(by_provenance, h100e):
 
 @numba.njit(cache=True)
 def bloc_record(
-    by_provenance,  # [L, C, P] int64 the labs' chips (ledger.by_provenance)
-    h100e,  # [C]
-    bloc,
-    n_blocs,
-    pool_flops,
-    smuggled,
-    seized,
-    bought,
-    spent,
-    founded,
-    month,
-    budget,
-    reference_flops,
-    best_run,
-    is_frontier,
-    capability,
-    gain,
-    frontier,
-    median,
-    gaps,
-    revenue,
-    efficiency,
-):
+    by_provenance: np.ndarray,  # [L, C, P] int64 the labs' chips (ledger.by_provenance)
+    h100e: np.ndarray,  # [C]
+    bloc: np.ndarray,
+    n_blocs: int,
+    pool_flops: np.ndarray,
+    smuggled: np.ndarray,
+    seized: np.ndarray,
+    bought: np.ndarray,
+    spent: np.ndarray,
+    founded: np.ndarray,
+    month: int,
+    budget: np.ndarray,
+    reference_flops: float,
+    best_run: np.ndarray,
+    is_frontier: np.ndarray,
+    capability: np.ndarray,
+    gain: np.ndarray,
+    frontier: np.ndarray,
+    median: np.ndarray,
+    gaps: np.ndarray,
+    revenue: np.ndarray,
+    efficiency: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """bloc_table with the labs' H100e by provenance (held_h100e) made in the same call."""
     return bloc_table(
         held_h100e(by_provenance, h100e),

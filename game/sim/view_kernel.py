@@ -20,7 +20,12 @@ from game.core.rules import CAPPED, CONTROLLED, EMBARGOED, NOTIFIED, RESTRICTED,
 
 
 @numba.njit(cache=True)
-def gray_chip(wanted, value, price, load) -> int:
+def gray_chip(
+    wanted: np.ndarray,
+    value: np.ndarray,
+    price: np.ndarray,
+    load: np.ndarray,
+) -> int:
     """[chip] masks and figures -> the chip of most value per unit of a ring's capacity among
     those wanted, or -1 if none is."""
     n = wanted.size
