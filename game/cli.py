@@ -647,7 +647,6 @@ def cmd_host(args: argparse.Namespace) -> int:
         finally:
             server.stop()
         return 0
-    print("Serving. Ctrl-C stops the host (the room is saved; --room-dir resumes it).")
     return serve_headless(server, store)
 
 

@@ -138,6 +138,9 @@ def serve_headless(server: HostServer, store: RoomStore, grace: float = GRACE_SE
     # Both set here: a host started in the background of a script has SIGINT ignored, and
     # Python then never raises KeyboardInterrupt.
     previous = {sig: signal.signal(sig, on_term) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Said only now: a script that stops the host once it reads this line must find the
+    # handlers in place (before them a SIGTERM killed the host unsaved-looking, status -15).
+    print("Serving. Ctrl-C stops the host (the room is saved; --room-dir resumes it).", flush=True)
     ended_at: float | None = None
     try:
         while not stopping.wait(0.25):

@@ -35,7 +35,7 @@ import numpy as np
 
 from game.config.experiment import SampledFuture, sampled_futures
 from game.sim.model import ChipWarModel
-from game.sim.runner import forget, settle, spawn_pool, sweep_up
+from game.sim.runner import drop_cold_pages, forget, settle, spawn_pool, sweep_up
 from game.sim.state import restore, snapshot
 
 if TYPE_CHECKING:
@@ -127,6 +127,7 @@ def _trajectories(
                 dates, blocs = month_dates, list(model.bloc_ids)
             runs.append(np.array(rows, float).reshape(len(rows), n_blocs))
         out.append(np.stack(runs))
+    drop_cold_pages()  # what loading a kernel met for the first time brought back in
     return dates, blocs, out
 
 

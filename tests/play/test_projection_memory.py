@@ -1,6 +1,7 @@
 """The projection workers' memory: they stay out of the packages they never use, free the
-worlds they have projected, and two warm workers after a fan of 32 futures stay under the
-500 MB (resident, together) that the game may take for its projections."""
+worlds they have projected, drop the compiler's library pages once their kernels are loaded
+(and never a page the file cannot give back), and two warm workers after a fan of 32 futures
+stay under the 500 MB (resident, together) that the game may take for its projections."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from game.play.projection import Fan, Projector
 from game.sim.model import ChipWarModel
-from game.sim.runner import spawn_pool
+from game.sim.runner import _clean_mappings, spawn_pool
 from game.sim.state import snapshot
 
 TIMEOUT = 120.0
@@ -46,6 +47,18 @@ def can_import(name: str) -> bool:
     except ModuleNotFoundError:
         return False
     return True
+
+
+def library_resident_mb(library: str = "llvmlite") -> float:
+    """Resident MB of a library's mappings in this process (run in a worker)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and "-" in fields[0] and ":" in fields[3]:
+            inside = len(fields) > 5 and library in fields[5]
+        elif inside and fields and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total / 1024.0
 
 
 def worlds_alive(_: int = 0) -> int:
@@ -100,3 +113,42 @@ def test_two_warm_workers_stay_under_the_memory_limit_after_a_32_future_fan() ->
         assert len(pids) == 2
         together = sum(_rss_mb(p) for p in pids)
     assert together < WORKERS_MB, f"projection workers hold {together:.0f} MB together"
+
+
+SMAPS = """\
+7f0582800000-7f0582801000 r--p 00000000 fe:00 1 /venv/llvmlite/binding/libllvmlite.so
+Rss:                   4 kB
+Private_Dirty:         0 kB
+Anonymous:             0 kB
+7f0582801000-7f0582803000 r-xp 00001000 fe:00 1 /venv/llvmlite/binding/libllvmlite.so
+Rss:                   8 kB
+Private_Dirty:         0 kB
+Anonymous:             0 kB
+7f0582803000-7f0582804000 r--p 00003000 fe:00 1 /venv/llvmlite/binding/libllvmlite.so
+Rss:                   4 kB
+Private_Dirty:         4 kB
+Anonymous:             4 kB
+7f0582804000-7f0582805000 rw-p 00004000 fe:00 1 /venv/llvmlite/binding/libllvmlite.so
+Rss:                   4 kB
+Private_Dirty:         4 kB
+7f0582805000-7f0582806000 r-xp 00000000 fe:00 2 /venv/numpy/_core/_multiarray_umath.so
+Rss:                   4 kB
+Private_Dirty:         0 kB
+"""
+
+
+def test_only_a_librarys_clean_read_only_mappings_are_dropped() -> None:
+    """The relocated tables the loader wrote and then made read-only (private dirty pages)
+    cannot be read back from the file: dropping them would crash the worker."""
+    got = _clean_mappings(SMAPS.splitlines(), ("llvmlite",))
+    assert got == [(0x7F0582800000, 0x7F0582801000), (0x7F0582801000, 0x7F0582803000)]
+
+
+def test_projection_workers_hold_none_of_the_compilers_pages_after_a_fan() -> None:
+    model = ChipWarModel("historical", rng=4, months=8)
+    with Projector(seeds=4, workers=1) as projector:
+        projector.request(model)
+        _wait(projector)
+        assert projector._pool is not None
+        resident = projector._pool.submit(library_resident_mb).result(timeout=TIMEOUT)
+    assert resident < 5.0, f"{resident:.0f} MB of LLVM still resident"  # about 70 MB before
