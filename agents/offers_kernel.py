@@ -17,9 +17,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from agents.lab_kernel import allocation_inputs, open_arrays
+from agents.lab_kernel import allocation_inputs, best_per_dollar, open_arrays
 from agents.procure_kernel import logit_shift, shift
-from game.core.exact import np_maximum
 
 
 @numba.njit(cache=True)
@@ -221,18 +220,11 @@ def offers_start(
         checked, checks, has_vendor_terms, vendor_terms, rental_premium, has_host, worth[0],
         gray, gray_price, worth[1], may_buy, rentable, wants_gray,
     )
-    n_kinds, n_chips = purchase_value.shape
-    x = np.empty(args.size + n_kinds)
+    best, quiet_outside = best_per_dollar(purchase_value, list_price, on_sale, markup)
+    x = np.empty(args.size + best.size)
     x[: args.size] = args
-    quiet_outside = True
-    for k in range(n_kinds):
-        acc = 0.0
-        for c in range(n_chips):
-            v = purchase_value[k, c] / list_price[c] if on_sale[c] and list_price[c] > 0 else 0.0
-            acc = np_maximum(acc, v)
-        x[args.size + k] = acc / markup
-        if not acc / markup > 0.0:
-            quiet_outside = False
+    for k in range(best.size):
+        x[args.size + k] = best[k] / markup
     return unit, rental, x, args.size, quiet, quiet_outside
 
 
