@@ -590,38 +590,54 @@ def procure_staged(model: MonthContext) -> None:
     """procure with each step's kernels called one by one (_allocate, _hold_to_mandate,
     _deliver), which tests/agents/test_kernels.py and test_kernels_lab.py hold to their numpy
     references step by step."""
-    labs = model.labs
-    diverted = diverted_shares(model)
-    budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
-    active, spend = lab_kernel.cash_and_spend(
-        labs.cash, budget, labs.budget, labs.founded, model.month, CASH_CAP_MONTHS
-    )
-    offers = _offers(model, active)
-    mandate = float(model.policy.get("buy_domestic_mandate"))
-    units, asked = _allocate(model, offers, spend, mandate)
-    model.books.asked_per_chip = asked
-    if mandate > 0:
-        units = _hold_to_mandate(
-            units, _source_h100e(model), offers.domestic, labs.bloc == model.china_bloc, mandate
-        )
-    _deliver(model, offers, units)
+    _procure_in_steps(model, _cash_and_spend, _offers, _allocate, _hold_to_mandate, _deliver)
 
 
 def procure_reference(model: MonthContext) -> None:
-    """procure in numpy, each step its reference: read this one."""
+    """procure in numpy, each step its reference (_procure_in_steps says their order): read
+    this one."""
+    _procure_in_steps(
+        model,
+        _cash_and_spend_reference,
+        _offers_reference,
+        _allocate_reference,
+        _hold_to_mandate_reference,
+        _deliver_reference,
+    )
+
+
+def _procure_in_steps(
+    model: MonthContext,
+    cash_and_spend: Callable[..., tuple[np.ndarray, np.ndarray]],
+    offers_of: Callable[..., _Offers],
+    allocate: Callable[..., tuple[np.ndarray, np.ndarray]],
+    hold_to_mandate: Callable[..., np.ndarray],
+    deliver: Callable[..., None],
+) -> None:
+    """The month's procurement as its steps in order, each step given (its kernel or its
+    numpy reference): the cash and what may be spent out of the budget less what is diverted,
+    the offers, the allocation, the mandate's hold, the delivery."""
     labs = model.labs
     diverted = diverted_shares(model)
     budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
-    active, spend = _cash_and_spend_reference(model, budget)
-    offers = _offers_reference(model, active)
+    active, spend = cash_and_spend(model, budget)
+    offers = offers_of(model, active)
     mandate = float(model.policy.get("buy_domestic_mandate"))
-    units, asked = _allocate_reference(model, offers, spend, mandate)
+    units, asked = allocate(model, offers, spend, mandate)
     model.books.asked_per_chip = asked
     if mandate > 0:
-        units = _hold_to_mandate_reference(
+        units = hold_to_mandate(
             units, _source_h100e(model), offers.domestic, labs.bloc == model.china_bloc, mandate
         )
-    _deliver_reference(model, offers, units)
+    deliver(model, offers, units)
+
+
+def _cash_and_spend(model: MonthContext, budget: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """_cash_and_spend_reference's cash and (active, spend) from lab_kernel.cash_and_spend."""
+    labs = model.labs
+    return lab_kernel.cash_and_spend(
+        labs.cash, budget, labs.budget, labs.founded, model.month, CASH_CAP_MONTHS
+    )
 
 
 def _cash_and_spend_reference(
@@ -1571,17 +1587,7 @@ def train(model: MonthContext) -> list[int]:
         labs.run_age,
         labs.run_flop,
     ).tolist()
-    for i in records:
-        model.news(
-            "training_run",
-            tr(
-                "news_training_run",
-                lab=labs.names[i],
-                bloc=model.bloc_names[labs.bloc[i]],
-                capability=f"{labs.capability[i]:.1f}",
-            ),
-            [labs.ids[i]],
-        )
+    _announce_runs(model, records)
     return records
 
 
@@ -1625,6 +1631,14 @@ def train_reference(model: MonthContext) -> list[int]:
     )
     labs.run_age[done] = 0
     labs.run_flop[done] = 0.0
+    records = [int(i) for i in records]
+    _announce_runs(model, records)
+    return records
+
+
+def _announce_runs(model: MonthContext, records: list[int]) -> None:
+    """The news of the labs whose new model beat their bloc's frontier, in lab order."""
+    labs = model.labs
     for i in records:
         model.news(
             "training_run",
@@ -1636,7 +1650,6 @@ def train_reference(model: MonthContext) -> list[int]:
             ),
             [labs.ids[i]],
         )
-    return [int(i) for i in records]
 
 
 def lab_run_reach(model: MonthContext, month: int) -> np.ndarray:
