@@ -106,7 +106,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         labs.technique_gain,
         np.asarray(model.frontier_hist[-1], float),
         np.asarray(model.median_capability(), float),
-        np.asarray(_gaps(model, n_blocs), float),
+        np.asarray(_gaps(model), float),
         np.asarray(books.revenue_by_bloc, float),
         np.asarray(model.efficiency, float),
     )
@@ -150,7 +150,7 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
     }
 
 
-def _gaps(model: ChipWarModel, n_blocs: int) -> np.ndarray:
+def _gaps(model: ChipWarModel) -> np.ndarray:
     """[bloc] gap_months of this month's smoothed frontier behind its leader's path."""
     smoothed = model.smoothed_frontier()
     leader = leader_of(smoothed[-1])  # the first bloc at the highest (NaN as -inf)
@@ -180,7 +180,7 @@ def bloc_columns_reference(model: ChipWarModel) -> dict[str, list[Any]]:
         bloc_prov, compute[:, None], out=np.zeros_like(bloc_prov), where=compute[:, None] > 0
     )
     frontier = model.frontier_hist[-1]  # the model appended this month's
-    gaps = _gaps(model, n_blocs)
+    gaps = _gaps(model)
     # [flow, bloc] the labs' month flows added up by bloc, one bincount for all (each bin adds
     # its labs in lab order from 0, as a bincount of each flow alone does)
     flows = _by_bloc(
