@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from game.core.bloc_kernel import bloc_frontier_kernel, bloc_median_kernel
-from game.core.cluster_kernel import largest_cluster_kernel
+from game.core.cluster_kernel import lab_compute_kernel, largest_cluster_kernel
 from game.core.gap_kernel import cycle_append, gaps_into, leader_extend
 from game.core.growth_kernel import efficiency_exponent
 from game.core.ledger import SITES
@@ -471,6 +471,68 @@ def largest_cluster_reference(
     in_top = np.divide(top, total, out=np.ones_like(total), where=total > 0)
     mixed = total * (1.0 - heterogeneity_penalty * np.minimum(1.0, 2.0 * (1.0 - in_top)))
     return np.maximum(single, np.maximum.reduce(mixed, axis=(0, 2), initial=0.0))
+
+
+def measure_compute(
+    held: np.ndarray,
+    by_provenance: np.ndarray,
+    site_of: np.ndarray,
+    site_cap: np.ndarray,
+    contraband: int,
+    contraband_cap: float,
+    flops_per_chip: np.ndarray,
+    ecosystem: np.ndarray,
+    n_ecosystems: int,
+    heterogeneity_penalty: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """measure_compute_reference's numbers: everything but pool_flops's matmul in one compiled
+    kernel (game/core/cluster_kernel.py), the matmul numpy's on the same operands."""
+    held_f, weights, cluster = lab_compute_kernel(
+        held,
+        by_provenance,
+        site_of,
+        np.asarray(site_cap, float),
+        int(contraband),
+        float(contraband_cap),
+        np.ascontiguousarray(flops_per_chip, float),
+        ecosystem,
+        int(n_ecosystems),
+        float(heterogeneity_penalty),
+        HOME,
+    )
+    return held_f @ weights, cluster
+
+
+def measure_compute_reference(
+    held: np.ndarray,
+    by_provenance: np.ndarray,
+    site_of: np.ndarray,
+    site_cap: np.ndarray,
+    contraband: int,
+    contraband_cap: float,
+    flops_per_chip: np.ndarray,
+    ecosystem: np.ndarray,
+    n_ecosystems: int,
+    heterogeneity_penalty: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """[holder, ecosystem] usable FLOP/s of each holder's pools (pool_flops of its chips
+    `held` [holder, chip]) and [holder] its largest cluster (largest_cluster_reference of its
+    chips by site, site_counts of `by_provenance` [holder, chip, provenance], each provenance
+    at its site `site_of`, `contraband` apart). The rule in numpy, which measure_compute
+    reproduces bit for bit: read this one."""
+    pools = pool_flops(held.astype(float), flops_per_chip, ecosystem, n_ecosystems)
+    counts, smuggled = site_counts(by_provenance, site_of, len(site_cap), contraband)
+    cluster = largest_cluster_reference(
+        counts,
+        site_cap,
+        smuggled,
+        contraband_cap,
+        flops_per_chip,
+        ecosystem,
+        n_ecosystems,
+        heterogeneity_penalty,
+    )
+    return pools, cluster
 
 
 class _EcosystemGroups:

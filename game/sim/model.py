@@ -49,9 +49,8 @@ from game.core.capability import (
     bloc_frontier,
     bloc_median,
     capability_index,
-    largest_cluster,
-    pool_flops,
-    site_counts,
+    measure_compute,
+    measure_compute_reference,
 )
 from game.core.catalogue import ChipTable
 from game.core.hbm import HbmSupply
@@ -72,7 +71,7 @@ from game.core.porting import PortingTable
 from game.core.shocks import Shock
 from game.sim.invariants import invariant_problems
 from game.sim.market_view import derive_market_view, hbm_stacks_per_chip
-from game.sim.month_kernel import site_counts_kernel, stacks_drawn, vendor_units
+from game.sim.month_kernel import stacks_drawn, vendor_units
 from game.sim.names import Names
 from game.sim.results import (
     COLUMN_NAMES,
@@ -550,36 +549,30 @@ class ChipWarModel(mesa.Model):
     # ------------------------------------------------------------------ compute and capability
     def measure_lab_compute(self) -> None:
         """Set the view's usable FLOP/s of each lab: by software ecosystem (what it holds) and
-        in its largest trainable cluster (what its largest run is built on: agents/lab.py). The
-        chips by site from a compiled kernel (game/sim/month_kernel.py; whole counts, so its
-        sums are capability.site_counts' in any order)."""
-        self._measure_lab_compute(site_counts_kernel)
+        in its largest trainable cluster (what its largest run is built on: agents/lab.py),
+        from one compiled kernel (capability.measure_compute)."""
+        self._measure_lab_compute(measure_compute)
 
     def measure_lab_compute_reference(self) -> None:
-        """measure_lab_compute with the chips by site from capability.site_counts in numpy,
-        which the kernel reproduces bit for bit: read that one."""
-        self._measure_lab_compute(site_counts)
+        """measure_lab_compute in numpy (capability.measure_compute_reference), which the
+        kernel reproduces bit for bit: read that one."""
+        self._measure_lab_compute(measure_compute_reference)
 
-    def _measure_lab_compute(self, chips_by_site: Callable[..., Any]) -> None:
-        view, chips = self.view, self.chips
-        n_eco = len(chips.ecosystem_ids)
-        view.lab_pool_flops = pool_flops(
-            self.ledger.chips_held().astype(float), view.flops_per_chip, chips.ecosystem, n_eco
-        )
-        counts, contraband = chips_by_site(
-            self.ledger.by_provenance(), SITE_OF_PROVENANCE, len(SITES), SMUGGLED
-        )
+    def _measure_lab_compute(self, measure: Callable[..., tuple[np.ndarray, np.ndarray]]) -> None:
+        view, p = self.view, self.p
         site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
-        site_cap[SITE_OF_PROVENANCE[RENTED]] = getattr(self.p, CLUSTER_CAP_PARAMETER[RENTED])
-        view.lab_cluster_flops = largest_cluster(
-            counts,
+        site_cap[SITE_OF_PROVENANCE[RENTED]] = getattr(p, CLUSTER_CAP_PARAMETER[RENTED])
+        view.lab_pool_flops, view.lab_cluster_flops = measure(
+            self.ledger.chips_held(),
+            self.ledger.by_provenance(),
+            SITE_OF_PROVENANCE,
             site_cap,
-            contraband,
-            getattr(self.p, CLUSTER_CAP_PARAMETER[SMUGGLED]),
+            SMUGGLED,
+            getattr(p, CLUSTER_CAP_PARAMETER[SMUGGLED]),
             view.flops_per_chip,
-            chips.ecosystem,
-            n_eco,
-            self.p.heterogeneity_penalty,
+            self.chips.ecosystem,
+            len(self.chips.ecosystem_ids),
+            p.heterogeneity_penalty,
         )
 
     def frontier_now(self) -> np.ndarray:

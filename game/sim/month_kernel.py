@@ -49,27 +49,6 @@ def stacks_drawn(
 
 
 @numba.njit(cache=True)
-def site_counts_kernel(
-    by_provenance: np.ndarray, site_of: np.ndarray, n_sites: int, contraband: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """game.core.capability.site_counts: [holder, chip, provenance] whole counts ->
-    [holder, site, chip] of every provenance but `contraband` at its site, and [holder, chip]
-    contraband, as float64 (whole counts: every order of their sums is exact)."""
-    n_h, n_c, n_p = by_provenance.shape
-    counts = np.zeros((n_h, n_sites, n_c))
-    smuggled = np.empty((n_h, n_c))
-    for h in range(n_h):
-        for c in range(n_c):
-            for p in range(n_p):
-                x = float(by_provenance[h, c, p])
-                if p == contraband:
-                    smuggled[h, c] = x
-                else:
-                    counts[h, site_of[p], c] += x
-    return counts, smuggled
-
-
-@numba.njit(cache=True)
 def value_factors(
     gap0: np.ndarray,
     gap_scale: float,

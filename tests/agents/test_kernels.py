@@ -1,7 +1,8 @@
 """The compiled kernels give the numpy reference's numbers bit for bit, month after month of
 real runs: the labs' allocation (agents/allocation_kernel.py against
-agents.lab._allocate_reference) and the largest cluster (game/core/cluster_kernel.py against
-capability.largest_cluster_reference). Scenarios chosen to reach every branch: the buy-domestic
+agents.lab._allocate_reference) and the labs' compute, their pools and largest clusters
+(game/core/cluster_kernel.py, capability.measure_compute, against
+capability.measure_compute_reference). Scenarios chosen to reach every branch: the buy-domestic
 mandate, the diffusion cap, rentals, an embargo."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 
 import agents.lab as lab
 import game.sim.model as sim_model
-from game.core.capability import largest_cluster, largest_cluster_reference
+from game.core.capability import measure_compute, measure_compute_reference
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
 
@@ -41,16 +42,17 @@ def test_kernels_match_the_numpy_reference_every_month(
         return got
 
     def cluster(*args):  # noqa: ANN002, ANN202
-        got = largest_cluster(*args)
+        got = measure_compute(*args)
+        want = measure_compute_reference(*args)
         seen["cluster"] += 1
-        if not _same(got, largest_cluster_reference(*args)):
-            seen["differ"].append(("largest_cluster", ""))
+        if not (_same(got[0], want[0]) and _same(got[1], want[1])):
+            seen["differ"].append(("measure_compute", ""))
         return got
 
     monkeypatch.setattr(lab, "_allocate", allocate)
     # procure fuses the allocation with the delivery (test_kernels_procure.py): the staged path
     monkeypatch.setattr(lab, "procure", lab.procure_staged)
-    monkeypatch.setattr(sim_model, "largest_cluster", cluster)
+    monkeypatch.setattr(sim_model, "measure_compute", cluster)
     model = ChipWarModel(scenario, rng=seed, months=60)
     try:
         model.run()

@@ -1,8 +1,9 @@
 """The model's own compiled phases (game/sim/month_kernel.py) give their numpy references'
 numbers bit for bit on real months: the purchase values, the markets (caps left, the variant
 market), the units asked of each vendor, the HBM stacks drawn from the stockpile and the labs'
-chips by site, each run both ways on the same inputs every time a month asks; and a model on
-the numpy references walks month by month in step with one on the kernels."""
+compute (their pools and largest clusters, capability.measure_compute against
+measure_compute_reference), each run both ways on the same inputs every time a month asks;
+and a model on the numpy references walks month by month in step with one on the kernels."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 
 import game.sim.market_view as mv
 import game.sim.model as model_mod
-from game.core.capability import site_counts
+from game.core.capability import measure_compute_reference
+from game.core.ledger import RENTED
 from game.sim.model import ChipWarModel
 from tests.agents.kernel_cases import CASES
 
@@ -34,10 +36,10 @@ def test_month_kernels_match_numpy(
     scenario: str, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: Counter[str] = Counter()
-    units, drawn, sites = (
+    units, drawn, measure = (
         model_mod.vendor_units,
         model_mod.stacks_drawn,
-        model_mod.site_counts_kernel,
+        model_mod.measure_compute,
     )
 
     def units_both(vendor, used, weights, n):  # type: ignore[no-untyped-def]
@@ -55,13 +57,15 @@ def test_month_kernels_match_numpy(
         seen["drawn > 0"] += out > 0
         return out
 
-    def sites_both(by_prov, site_of, n_sites, contraband):  # type: ignore[no-untyped-def]
-        counts, smuggled = sites(by_prov, site_of, n_sites, contraband)
-        ref_counts, ref_smuggled = site_counts(by_prov, site_of, n_sites, contraband)
-        assert _bits(counts, ref_counts) and _bits(smuggled, np.ascontiguousarray(ref_smuggled))
+    def measure_both(held, by_prov, site_of, site_cap, contraband, *rest):  # type: ignore[no-untyped-def]
+        args = (held, by_prov, site_of, site_cap, contraband, *rest)
+        pools, cluster = measure(*args)
+        ref_pools, ref_cluster = measure_compute_reference(*args)
+        assert _bits(pools, ref_pools) and _bits(cluster, ref_cluster)
         seen["sites"] += 1
-        seen["sites, smuggled"] += bool(smuggled.any())
-        return counts, smuggled
+        seen["sites, smuggled"] += bool(by_prov[:, :, contraband].any())
+        seen["sites, rented"] += bool(by_prov[:, :, RENTED].any())
+        return pools, cluster
 
     value, markets = mv._value, mv._derive_markets
 
@@ -89,7 +93,7 @@ def test_month_kernels_match_numpy(
     monkeypatch.setattr(mv, "_derive_markets", markets_both)
     monkeypatch.setattr(model_mod, "vendor_units", units_both)
     monkeypatch.setattr(model_mod, "stacks_drawn", drawn_both)
-    monkeypatch.setattr(model_mod, "site_counts_kernel", sites_both)
+    monkeypatch.setattr(model_mod, "measure_compute", measure_both)
     ChipWarModel(scenario, rng=seed, months=MONTHS).run()
     assert seen["units"] == MONTHS and seen["sites"] == MONTHS
     assert seen["value"] >= MONTHS and seen["markets"] >= MONTHS
@@ -101,6 +105,8 @@ def test_month_kernels_match_numpy(
         assert seen["drawn"] > 0 and seen["drawn > 0"] > 0
     if scenario in ("historical", "leaky_enforcement"):
         assert seen["sites, smuggled"] > 0
+    if scenario == "historical":
+        assert seen["sites, rented"] > 0
 
 
 @pytest.mark.parametrize(("scenario", "seed"), CASES[:3])

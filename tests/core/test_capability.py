@@ -14,6 +14,8 @@ from game.core.capability import (
     gap_months,
     largest_cluster,
     leader_path,
+    measure_compute,
+    measure_compute_reference,
     pool_flops,
     released_foreign,
     site_counts,
@@ -282,6 +284,72 @@ def test_largest_cluster_matches_the_dense_reference_to_the_bit():
         flops = rng.random(n_c) * 1e15
         args = (counts, np.array([np.inf, 3000.0]), contra, 5000.0, flops, eco, n_e, 0.3)
         assert np.array_equal(largest_cluster(*args), _largest_cluster_dense(*args))
+
+
+def _bitwise(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
+
+
+def _measure_case(rng: np.random.Generator) -> tuple:
+    """measure_compute's arguments: a ledger's counts [holder, chip, provenance] mostly zero
+    (as a lab's), five provenances (smuggled the contraband, rented abroad)."""
+    n_h, n_c, n_e = rng.integers(1, 30), rng.integers(1, 45), rng.integers(1, 6)
+    by_prov = rng.integers(0, 10 ** rng.integers(1, 7), (n_h, n_c, 5))
+    by_prov[rng.random(by_prov.shape) < 0.7] = 0
+    flops = rng.random(n_c) * 1e15
+    flops[rng.random(n_c) < 0.3] = 0.0
+    site_cap = np.array([np.inf, float(rng.integers(1, 5000))])
+    return (
+        by_prov.sum(axis=2),
+        by_prov,
+        SITE_OF_PROVENANCE,
+        site_cap,
+        SMUGGLED,
+        float(rng.integers(1, 8000)),
+        flops,
+        rng.integers(0, n_e, n_c),
+        n_e,
+        0.3,
+    )
+
+
+def test_measure_compute_matches_its_numpy_reference_to_the_bit() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        args = _measure_case(rng)
+        got, want = measure_compute(*args), measure_compute_reference(*args)
+        assert _bitwise(got[0], want[0]) and _bitwise(got[1], want[1])
+
+
+@pytest.mark.parametrize(
+    "odd",
+    ["negative flops", "negative zero flops", "zero cap", "negative cap", "both negative"],
+)
+def test_measure_compute_takes_every_chip_when_a_zero_count_would_count(odd: str) -> None:
+    """The kernel leaves out the chips a holder has none of only while their zero FLOP/s can
+    move nothing: a negative FLOP/s or cap must give the reference's numbers too (with both,
+    a chip of none, capped below zero, makes a single-model cluster above zero). (NaN or
+    infinite FLOP/s are outside both: the reference's np.maximum keeps a NaN the kernels'
+    comparisons pass over, as largest_cluster_kernel always did.)"""
+    rng = np.random.default_rng(abs(hash(odd)) % 2**32)
+    for _ in range(100):
+        held, by_prov, site_of, site_cap, contraband, contra_cap, flops, eco, n_e, pen = (
+            _measure_case(rng)
+        )
+        c = rng.integers(0, flops.size)
+        if odd == "negative flops":
+            flops[c] = -1e14
+        elif odd == "negative zero flops":
+            flops[c] = -0.0
+        elif odd == "zero cap":
+            site_cap[1] = 0.0
+        elif odd == "negative cap":
+            contra_cap = -5.0
+        else:
+            flops[c], site_cap[1] = -1e14, -5.0
+        args = (held, by_prov, site_of, site_cap, contraband, contra_cap, flops, eco, n_e, pen)
+        got, want = measure_compute(*args), measure_compute_reference(*args)
+        assert _bitwise(got[0], want[0]) and _bitwise(got[1], want[1]), odd
 
 
 def _gap_months_arrays(current, lead, per_month):
