@@ -65,8 +65,9 @@ class Government(mesa.Agent):
     def step(self) -> None:
         for item in self.model.scheduled(self.gov_id):
             self.model.apply(item.change, source="schedule", news=item.news)
-        period = int(self.model.p.bot_period_months)
-        if self.strategy != "none" and self.model.turn % period == 0:
+        if self.strategy == "none":  # the schedule only: no review to time
+            return
+        if self.model.turn % int(self.model.p.bot_period_months) == 0:
             for change in self.decide():
                 self.model.apply(change, source="bot")
 

@@ -27,6 +27,7 @@ How a lab buys (each month, with its cash: budget plus what it could not spend b
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1531,7 +1532,7 @@ def train(model: MonthContext) -> list[int]:
     (agents/training_kernel.py) around numpy's powers and log10."""
     p, labs = model.p, model.labs
     month, n_blocs = model.month, len(model.bloc_ids)
-    since, adoption = training_kernel.exponents(
+    since, adoption, furthest = training_kernel.exponents(
         labs.ref_run_month,
         month,
         model.scarcity,
@@ -1540,10 +1541,9 @@ def train(model: MonthContext) -> list[int]:
         float(p.moe_rich_share),
         float(p.moe_rich_lag_months),
     )
-    with np.errstate(over="ignore"):  # run_reach's growth
-        growth = np.power(float(p.max_run_growth_per_year), since)
+    growth = _run_growth(float(p.max_run_growth_per_year), since, furthest)
     gain = np.power(float(p.moe_compute_multiplier), adoption)  # technique_gain
-    done, reach, eff, arg = training_kernel.run_month(
+    done, reach, eff, arg, n_done = training_kernel.run_month(
         labs.frontier,
         labs.founded,
         month,
@@ -1562,9 +1562,10 @@ def train(model: MonthContext) -> list[int]:
         labs.run_flop,
         labs.run_age,
     )
-    if not np.logical_or.reduce(done, axis=None):
+    if not n_done:
         return []
-    released = released_foreign(model.frontier_hist, int(p.distillation_lag_months))
+    history = model.frontier_hist  # released_foreign's row, read in finish_runs
+    then = history[max(0, len(history) - 1 - int(p.distillation_lag_months))]
     records = training_kernel.finish_runs(
         done,
         reach,
@@ -1572,7 +1573,7 @@ def train(model: MonthContext) -> list[int]:
         np.log10(arg),  # capability_index
         float(p.capability_points_per_decade),
         distillation_share(model),
-        released,
+        then,
         gain,
         labs.frontier,
         labs.bloc,
@@ -1589,6 +1590,20 @@ def train(model: MonthContext) -> list[int]:
     ).tolist()
     _announce_runs(model, records)
     return records
+
+
+# np.power(g, x) overflows only past the largest float64, e ** 709.78: below this log of the
+# largest growth there is nothing for np.errstate to silence, and it costs more than the power
+_NO_OVERFLOW_LOG = 700.0
+
+
+def _run_growth(growth_per_year: float, since: np.ndarray, furthest: float) -> np.ndarray:
+    """run_reach's growth, growth_per_year ** since (`furthest` the largest `since`), with
+    overflow to inf silenced as run_reach silences it, only when the largest can overflow."""
+    if growth_per_year > 1.0 and furthest * math.log(growth_per_year) >= _NO_OVERFLOW_LOG:
+        with np.errstate(over="ignore"):
+            return np.power(growth_per_year, since)
+    return np.power(growth_per_year, since)
 
 
 def train_reference(model: MonthContext) -> list[int]:
@@ -1646,7 +1661,7 @@ def _announce_runs(model: MonthContext, records: list[int]) -> None:
                 "news_training_run",
                 lab=labs.names[i],
                 bloc=model.bloc_names[labs.bloc[i]],
-                capability=f"{labs.capability[i]:.1f}",
+                capability=f"{labs.capability.item(i):.1f}",
             ),
             [labs.ids[i]],
         )
@@ -1838,17 +1853,21 @@ def budget_growth(model: MonthContext) -> None:
     state_budget_subsidy_baseline)` times the path (a level, not a rate, so it does not
     compound, and nothing changes while the subsidy stays at the historical level)."""
     p, labs = model.p, model.labs
-    years = (model.month - model.start) / 12.0
-    decay = np.exp(-years / p.budget_growth_decay_years)
-    long_run = np.log(p.budget_growth_long_run)
+    frontier_rate, other_rate = _kind_rates(
+        (model.month - model.start) / 12.0,
+        p.budget_growth_decay_years,
+        p.budget_growth_long_run,
+        p.budget_growth_frontier,
+        p.budget_growth_other,
+    )
     path = model.budget_path.get(model.year)
     # budget_growth_reference's numbers: the where()s and the products in two kernels
     # (agents/lab_kernel.py) around the same np.log and np.exp
     rate = lab_kernel.monthly_rate(
         labs.growth_kind,
         labs.bloc,
-        long_run + (np.log(p.budget_growth_frontier) - long_run) * decay,
-        long_run + (np.log(p.budget_growth_other) - long_run) * decay,
+        frontier_rate,
+        other_rate,
         np.log(path) if path is not None else np.zeros(0),
     )
     excess = max(0.0, float(model.policy.get("domestic_subsidy")) - p.state_budget_subsidy_baseline)
@@ -1859,6 +1878,22 @@ def budget_growth(model: MonthContext) -> None:
         labs.bloc,
         model.china_bloc,
         1.0 + p.state_budget_response * excess,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _kind_rates(
+    years: float, decay_years: float, long_run_growth: float, frontier: float, other: float
+) -> tuple[float, float]:
+    """budget_growth's yearly log rates of frontier and other labs `years` into the run: the
+    same numpy scalar exp and logs as budget_growth_reference, kept by their arguments. Why:
+    the five scalar ufunc calls cost more than the rest of the month's budgets, and every run
+    of a scenario asks the same months with the same parameters."""
+    decay = np.exp(-years / decay_years)
+    long_run = np.log(long_run_growth)
+    return (
+        long_run + (np.log(frontier) - long_run) * decay,
+        long_run + (np.log(other) - long_run) * decay,
     )
 
 

@@ -33,22 +33,26 @@ def exponents(
     since_moe: float,
     rich_share: float,
     rich_lag_months: float,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, float]:
     """The exponents of the month's two powers: [L] months since each lab's reference run / 12
     (capability.run_reach) and [L] its adoption of the training technique
-    (capability.technique_adoption at its bloc's scarcity)."""
+    (capability.technique_adoption at its bloc's scarcity); and the largest of the first
+    (0.0 for no lab), which tells whether the growth can overflow."""
     n = ref_run_month.size
     since = np.empty(n)
     adoption = np.empty(n)
     fallback = 1.0 if since_moe >= 0 else 0.0
+    furthest = 0.0
     for i in range(n):
         since[i] = np_maximum(0.0, float(month) - float(ref_run_month[i])) / 12.0
+        if since[i] > furthest:
+            furthest = since[i]
         s = _unit(scarcity[bloc[i]])
         target = rich_share + (1.0 - rich_share) * s
         lag = rich_lag_months * (1.0 - s)
         ramp = since_moe / lag if lag > 0 else fallback
         adoption[i] = target * _unit(ramp)
-    return since, adoption
+    return since, adoption, furthest
 
 
 @numba.njit(cache=True)
@@ -70,9 +74,10 @@ def run_month(
     own_efficiency: np.ndarray,  # [L]
     run_flop: np.ndarray,  # [L] in/out
     run_age: np.ndarray,  # [L] int64 in/out
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """train's runs: grows and bounds them (in place), and returns done [L] (runs that end),
-    reach [L], eff [L] (their effective FLOP) and the log10 argument of capability_index."""
+    reach [L], eff [L] (their effective FLOP), the log10 argument of capability_index and how
+    many runs end."""
     n = frontier.size
     reach = np.empty(n)
     best = np.zeros(n_blocs)
@@ -84,6 +89,7 @@ def run_month(
         if not best[b] > 0:
             best[b] = np.inf
     done = np.zeros(n, np.bool_)
+    n_done = 0
     eff = np.empty(n)
     arg = np.empty(n)
     for i in range(n):
@@ -94,10 +100,38 @@ def run_month(
         if active:
             run_age[i] += 1
         done[i] = active and run_age[i] >= run_months and run_flop[i] > 0
+        n_done += done[i]
         e = run_flop[i] * efficiency[bloc[i]] * gain[i] * own_efficiency[i]
         eff[i] = e
         arg[i] = e if e > 0 else 1.0
-    return done, reach, eff, arg
+    return done, reach, eff, arg, n_done
+
+
+@numba.njit(cache=True)
+def released_from(then: np.ndarray) -> np.ndarray:
+    """capability.released_foreign of the frontier row `then` [B] it picks: for each bloc the
+    best of the others (the best of all, or for the bloc that holds it the second best, the
+    same again on a tie), NaN where none has a model; NaN reads as -inf, as its sort does.
+    Comparisons only: its numbers exactly."""
+    n = then.size
+    out = np.full(n, np.nan)
+    if n < 2:
+        return out
+    first = -np.inf  # the sorted list's last two
+    second = -np.inf
+    for b in range(n):
+        v = then[b] if then[b] == then[b] else -np.inf
+        if v > first:
+            second = first
+            first = v
+        elif v > second:
+            second = v
+    for b in range(n):
+        v = then[b] if then[b] == then[b] else -np.inf
+        best = second if v == first else first
+        if np.isfinite(best):
+            out[b] = best
+    return out
 
 
 @numba.njit(cache=True)
@@ -108,7 +142,7 @@ def finish_runs(
     log10_eff: np.ndarray,  # [L] np.log10 of run_month's argument
     points_per_decade: float,
     share: np.ndarray,  # [L] distillation_share
-    released: np.ndarray,  # [B] released_foreign
+    then: np.ndarray,  # [B] the frontier released_foreign reads (released_from)
     gain: np.ndarray,  # [L]
     frontier: np.ndarray,  # [L] bool
     bloc: np.ndarray,  # [L] int64
@@ -126,6 +160,7 @@ def finish_runs(
     """train's ended runs: the labs' new capability and what they keep of the run, in place;
     returns the labs whose model beat their bloc's frontier (ascending)."""
     n = done.size
+    released = released_from(then)
     before = np.full(n_blocs, -np.inf)  # capability.bloc_frontier
     for i in range(n):
         c = capability[i]

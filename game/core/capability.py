@@ -23,6 +23,7 @@ from game.core.ledger import SITES
 
 SECONDS_PER_MONTH = 365.25 * 24 * 3600 / 12
 HOME = SITES.index("home")  # where a lab's own and its smuggled chips stand
+_LOG_2 = np.log(2.0)  # grow_efficiency_reference's np.log(2.0), taken once
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -56,7 +57,7 @@ def grow_efficiency(
     sparsity, distillation), but its lead over the common frontier fades by `decay` a month as
     the ideas spread, so scarcity buys a lasting but bounded edge, not a runaway.
     """
-    rate = np.log(2.0) / doubling_months
+    rate = _LOG_2 / doubling_months
     common = rate * months_elapsed
     # grow_efficiency_reference's arithmetic between its log and exp in one kernel
     # (game/core/growth_kernel.py)

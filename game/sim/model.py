@@ -22,6 +22,7 @@ Everything random draws from `self.rng` (seeded by `rng=`), and levers move only
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,12 @@ def _brokers(model: ChipWarModel) -> int:
 
 def _in_transit(model: ChipWarModel) -> int:
     return int(np.add.reduce(model.ledger.in_transit, axis=None))
+
+
+@functools.lru_cache(maxsize=512)
+def _news_date(month: int) -> str:
+    """format_month, kept: a month's news asks it again and again for the same few months."""
+    return format_month(month)
 
 
 # Chips of one model a run may count: int64 holds eight times more, room for any month's growth.
@@ -602,7 +609,7 @@ class ChipWarModel(mesa.Model):
         m = self.month if month is None else month
         self.events.append(
             {
-                "date": format_month(m),
+                "date": _news_date(m),
                 "step": self.turn,
                 "kind": kind,
                 "actors": list(actors),

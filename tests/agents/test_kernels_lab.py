@@ -239,3 +239,38 @@ def test_lab_kernels_match_the_numpy_reference_every_month(
         assert seen["vendor_terms"] == 60 and seen["checks"] == 60
     if squeeze:
         assert seen["overshot"] > 0  # whole chips cut back to the cash
+
+
+def test_released_from_is_released_foreign() -> None:
+    """finish_runs reads the released models from the frontier row itself (released_from):
+    every bloc's best of the others, ties, NaN (no model), infinities and fewer than two
+    blocs as capability.released_foreign gives them."""
+    from agents.training_kernel import released_from
+    from game.core.capability import released_foreign
+
+    rng = np.random.default_rng(3)
+    rows = [np.array([]), np.array([61.0]), np.array([np.nan, np.nan]), np.array([5.0, 5.0])]
+    for _ in range(400):
+        n = int(rng.integers(2, 7))
+        row = rng.choice([np.nan, -np.inf, np.inf, 50.0, 55.0, 60.0, 61.5], n)
+        row[rng.random(n) < 0.3] = rng.random() * 80
+        rows.append(row)
+    for row in rows:
+        assert _same(released_from(row), released_foreign([row], 0)), row
+
+
+def test_run_growth_is_numpys_power_and_silent_when_it_overflows() -> None:
+    """train's growth takes np.errstate only when the largest exponent can overflow: the
+    same powers either way, and an overflow to inf still raises no warning."""
+    import warnings
+
+    since = np.array([0.0, 0.5, 3.25, 9.0])
+    for growth in (0.5, 1.0, 3.0, 40.0):
+        assert _same(lab._run_growth(growth, since, float(since.max())), np.power(growth, since))
+    far = np.array([1.0, 500.0, 2000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = lab._run_growth(10.0, far, 2000.0)
+    with np.errstate(over="ignore"):
+        assert _same(got, np.power(10.0, far))
+    assert np.isinf(got[2])
