@@ -74,12 +74,13 @@ from game.sim.invariants import invariant_problems
 from game.sim.market_view import derive_market_view, hbm_stacks_per_chip
 from game.sim.month_kernel import stacks_drawn, vendor_units
 from game.sim.names import Names
+from game.sim.record_tables import BlocTable, SalesTable
 from game.sim.results import (
     COLUMN_NAMES,
     SALES_COLUMNS,
-    append_columns,
-    bloc_columns,
-    sales_columns,
+    bloc_arrays,
+    gray_market_now,
+    sales_arrays,
     table_frame,
 )
 
@@ -214,6 +215,9 @@ class ChipWarModel(mesa.Model):
             },
             tables={"blocs": COLUMN_NAMES, "sales": SALES_COLUMNS},
         )
+        # kept in numpy buffers, read as Mesa's lists (game/sim/record_tables.py)
+        self.datacollector.tables["blocs"] = BlocTable(self.bloc_ids)
+        self.datacollector.tables["sales"] = SalesTable(self.chips, self.vendor_ids, self.bloc_ids)
         self.refresh_market_view()
         for vendor in self.vendors:
             vendor.remember_markets()
@@ -530,14 +534,36 @@ class ChipWarModel(mesa.Model):
         self.hbm.draw(float(np.add.reduce((sold * hbm_stacks_per_chip(self))[china], axis=None)))
 
     def _record(self) -> None:
-        """The month's rows of the results and sales tables."""
+        """The month's rows of the results and sales tables, and the collector's model
+        values (what DataCollector.collect appends: its three reporters' values, copies of
+        plain numbers being the numbers)."""
         self.frontier_hist.append(self.frontier_now())
         if not (self.record_tables or self._tables_read_next_month()):
             return
-        self.datacollector.collect(self)
+        gray_price, gray_chip = gray_market_now(self)
+        brokers = _brokers(self)
+        dc = self.datacollector
+        model_vars = dc.model_vars
+        model_vars["gray_price_usd"].append(gray_price)
+        model_vars["brokers_active"].append(brokers)
+        model_vars["chips_in_transit"].append(_in_transit(self))
+        blocs, sales = self._record_tables()
+        floats, ints = bloc_arrays(self)
+        date, turn = self.date, self.turn
+        blocs.append(floats, ints, (date, turn, gray_price, gray_chip, brokers))
+        sales.append(date, turn, *sales_arrays(self))
+
+    def _record_tables(self) -> tuple[BlocTable, SalesTable]:
+        """The collector's two tables as buffers: a restored model's lists (game/sim/state.py)
+        are adopted the first month it records, as the rows before the buffers'."""
         tables = self.datacollector.tables
-        append_columns(tables["blocs"], bloc_columns(self))
-        append_columns(tables["sales"], sales_columns(self))
+        blocs, sales = tables["blocs"], tables["sales"]
+        if not isinstance(blocs, BlocTable):
+            blocs = tables["blocs"] = BlocTable(self.bloc_ids, prefix=blocs)
+        if not isinstance(sales, SalesTable):
+            sales = SalesTable(self.chips, self.vendor_ids, self.bloc_ids, prefix=sales)
+            tables["sales"] = sales
+        return blocs, sales
 
     def _tables_read_next_month(self) -> bool:
         """Whether a bot reads this month's results rows as the next month starts: a reactive
@@ -619,21 +645,32 @@ class ChipWarModel(mesa.Model):
 
     def results(self) -> pd.DataFrame:
         """The tidy results table: one row per (month, bloc); columns in game/sim/results.py."""
-        return table_frame(self.datacollector.tables["blocs"], COLUMN_NAMES)
+        table = self.datacollector.tables["blocs"]
+        if isinstance(table, BlocTable):
+            return table.frame()
+        return table_frame(table, COLUMN_NAMES)  # a restored model's lists, not yet adopted
 
     def sales(self) -> pd.DataFrame:
         """Chips sold each month by chip and the bloc billed (brokers' purchases in transit
         countries included): date, step, chip, vendor, bloc, units, revenue_usd."""
-        return table_frame(self.datacollector.tables["sales"], SALES_COLUMNS)
+        table = self.datacollector.tables["sales"]
+        if isinstance(table, SalesTable):
+            return table.frame()
+        return table_frame(table, SALES_COLUMNS)
 
     def series(self, column: str, bloc: int) -> np.ndarray:
         """A results column for one bloc, month by month so far (the bots read trends)."""
-        values = self.datacollector.tables["blocs"].get(column, [])
+        table = self.datacollector.tables["blocs"]
+        if isinstance(table, BlocTable):
+            return table.series(column, bloc)
+        values = table.get(column, [])
         return np.asarray(values[bloc :: len(self.bloc_ids)], float)
 
     def latest(self, column: str, bloc: int) -> float:
         """The last recorded value of a results column for one bloc (NaN before the first)."""
         table = self.datacollector.tables["blocs"]
+        if isinstance(table, BlocTable):
+            return table.latest(column, bloc)
         values = table.get(column, [])
         n = len(self.bloc_ids)
         if len(values) < n:

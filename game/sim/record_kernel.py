@@ -1,4 +1,4 @@
-"""The month's record (game.sim.results.bloc_columns) as one numba kernel giving the numpy
+"""The month's record (game.sim.results.bloc_arrays) as one numba kernel giving the numpy
 reference's numbers bit for bit: the blocs' sums, shares and flows, and each bloc's largest run
 and technique multiplier, which the reference computes in a dozen small numpy calls and a
 Python loop over the labs every month.

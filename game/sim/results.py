@@ -13,7 +13,7 @@ import pandas as pd
 from game.core.capability import gap_months
 from game.core.gap_kernel import leader_of
 from game.core.ledger import PROVENANCES
-from game.sim.record_kernel import bloc_record
+from game.sim.record_kernel import FLOAT_ROWS, INT_ROWS, bloc_record
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -76,21 +76,18 @@ COLUMNS: list[tuple[str, str]] = [
 COLUMN_NAMES = [c for c, _ in COLUMNS]
 
 
-def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
-    """The month's rows for every bloc, read from the model at the end of a step, as columns
-    (one value per bloc, in bloc order): appended to the results table a column at a time.
-    bloc_columns_reference's values (and Python types) from one compiled kernel
-    (game/sim/record_kernel.py): the labs' chips by provenance (the reference's einsum, in its
-    order), the blocs' sums, shares, flows and best runs cost a dozen numpy calls and a loop
-    over the labs every month, their lists a dozen more."""
+def bloc_arrays(model: ChipWarModel) -> tuple[np.ndarray, np.ndarray]:
+    """The month's numbers for every bloc, read from the model at the end of a step:
+    ([FLOAT_ROWS, bloc] floats, [INT_ROWS, bloc] int64), bloc_columns_reference's values from
+    one compiled kernel (game/sim/record_kernel.py): the labs' chips by provenance (the
+    reference's einsum, in its order), the blocs' sums, shares, flows and best runs cost a
+    dozen numpy calls and a loop over the labs every month."""
     labs, chips, books, view = model.labs, model.chips, model.books, model.view
-    bloc_ids = model.bloc_ids
-    n_blocs = len(bloc_ids)
-    table, counts = bloc_record(
+    return bloc_record(
         model.ledger.by_provenance(),
         chips.h100e,
         labs.bloc,
-        n_blocs,
+        len(model.bloc_ids),
         view.lab_pool_flops,
         books.smuggled_by_lab,
         books.seized_by_lab,
@@ -110,44 +107,49 @@ def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         np.asarray(books.revenue_by_bloc, float),
         np.asarray(model.efficiency, float),
     )
-    # the rows in record_kernel.FLOAT_ROWS' and INT_ROWS' orders (the shares in PROVENANCES')
-    front, median, gap, compute, eff, *shares, spent, revenue, budget, efficiency, runs, gains = (
-        table.tolist()
-    )
-    legal, compliant, domestic, smuggled, rented = shares
-    n_smuggled, n_seized, n_bought = counts.tolist()
+
+
+def gray_market_now(model: ChipWarModel) -> tuple[float, str]:
+    """(gray_price_usd, gray_chip) of the month: NaN and '' when there is no gray market."""
+    view = model.view
     g = view.gray_chip
     if g >= 0:
-        gray_price, gray_chip = float(view.gray_price), chips.ids[g]
-    else:
-        gray_price, gray_chip = float("nan"), ""
-    return {
-        "date": [model.date] * n_blocs,
-        "step": [model.turn] * n_blocs,
-        "bloc": list(bloc_ids),
-        "frontier_capability": front,
-        "median_capability": median,
-        "gap_months": gap,
-        "compute_h100e": compute,
-        "effective_compute_h100e": eff,
-        "legal_share": legal,
-        "compliant_share": compliant,
-        "domestic_share": domestic,
-        "smuggled_share": smuggled,
-        "rented_share": rented,
-        "chips_smuggled": n_smuggled,
-        "chips_seized": n_seized,
-        "gray_price_usd": [gray_price] * n_blocs,
-        "gray_chip": [gray_chip] * n_blocs,
-        "brokers_active": [int(np.count_nonzero(model.brokers.alive))] * n_blocs,
-        "chips_bought": n_bought,
-        "spending_usd": spent,
-        "vendor_revenue_usd": revenue,
-        "budget_usd": budget,
-        "algorithmic_efficiency": efficiency,
-        "largest_run_flop": runs,
-        "technique_multiplier": gains,
+        return float(view.gray_price), model.chips.ids[g]
+    return float("nan"), ""
+
+
+def bloc_columns(model: ChipWarModel) -> dict[str, list[Any]]:
+    """The month's rows for every bloc as columns (one value per bloc, in bloc order), with
+    bloc_columns_reference's values and Python types: bloc_arrays' numbers as lists."""
+    table, counts = bloc_arrays(model)
+    gray_price, gray_chip = gray_market_now(model)
+    month = {
+        "date": model.date,
+        "step": model.turn,
+        "gray_price_usd": gray_price,
+        "gray_chip": gray_chip,
+        "brokers_active": int(np.count_nonzero(model.brokers.alive)),
     }
+    return _month_columns(model.bloc_ids, month, table.tolist(), counts.tolist())
+
+
+def _month_columns(
+    bloc_ids: list[str], month: dict[str, Any], floats: list[list[float]], ints: list[list[int]]
+) -> dict[str, list[Any]]:
+    """One month's results columns, from its per-month values and its [row][bloc] numbers
+    (record_kernel.FLOAT_ROWS and INT_ROWS)."""
+    n_blocs = len(bloc_ids)
+    out: dict[str, list[Any]] = {}
+    for name in COLUMN_NAMES:
+        if name == "bloc":
+            out[name] = list(bloc_ids)
+        elif name in month:
+            out[name] = [month[name]] * n_blocs
+        elif name in FLOAT_ROWS:
+            out[name] = floats[FLOAT_ROWS.index(name)]
+        else:
+            out[name] = ints[INT_ROWS.index(name)]
+    return out
 
 
 def _gaps(model: ChipWarModel) -> np.ndarray:
@@ -297,12 +299,19 @@ def _price_factor(model: ChipWarModel, c: np.ndarray, b: np.ndarray) -> np.ndarr
     return np.where(b == model.china_bloc, 1.0 + up, 1.0)
 
 
-def sales_columns(model: ChipWarModel) -> dict[str, list[Any]]:
-    """The month's sales, one row per (chip, bloc) that sold anything, at vendor prices, as
-    columns."""
+def sales_arrays(model: ChipWarModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The month's sales, one row per (chip, bloc) that sold anything, in (chip, bloc) order:
+    [row] chip, bloc billed, units (int64) and revenue at vendor prices."""
     units = model.books.sales_units
     c, b = units.nonzero()
     n = units[c, b].astype(np.int64)
+    return c, b, n, n * model.view.price[c] * _price_factor(model, c, b)
+
+
+def sales_columns(model: ChipWarModel) -> dict[str, list[Any]]:
+    """The month's sales, one row per (chip, bloc) that sold anything, at vendor prices, as
+    columns."""
+    c, b, n, revenue = sales_arrays(model)
     ids = model.chips.ids
     return {
         "date": [model.date] * c.size,
@@ -311,7 +320,7 @@ def sales_columns(model: ChipWarModel) -> dict[str, list[Any]]:
         "vendor": [model.vendor_ids[v] for v in model.chips.vendor[c].tolist()],
         "bloc": [model.bloc_ids[i] for i in b.tolist()],
         "units": n.tolist(),
-        "revenue_usd": (n * model.view.price[c] * _price_factor(model, c, b)).tolist(),
+        "revenue_usd": revenue.tolist(),
     }
 
 
