@@ -19,7 +19,7 @@ ring move as many $100k rack-scale chips as it moved H100s, so smuggled compute 
 generation's performance.
 
 Brokers are Mesa agents (identity, route, capacity, cash); their numbers live in a `BrokerTable`
-row so that the month's shipping is done for all of them at once.
+slot so that the month's shipping is done for all of them at once.
 """
 
 from __future__ import annotations

@@ -430,7 +430,7 @@ def resolve_finish(
     landed rings' routes to the country that received most (MonthBooks.record_smuggling's
     kernel), the caught rings' rows freed. Who was caught is found again from the same draws
     (the rings' arrays have not moved since resolve_start). Returns the cash paid back to labs
-    [lab] (the cash after less the cash before, as the reference's paid_back takes it) and
+    [lab] (the cash after less the cash before, as the reference returns it) and
     each caught ring's slot, serial, route, chip and load, read before the shipments are
     cleared, for the news."""
     b_route, b_ship_qty = b_int[ROUTE], b_int[SHIP_QTY]
@@ -589,8 +589,8 @@ def ship_finish(
 ) -> tuple:
     """Everything ship writes after its draws: ship_book, Ledger.dispatch_one, the first leg
     from the maker's country to each ring's route (MonthBooks.record_smuggling's kernel);
-    returns the cash paid back to labs [lab] (after less before, as the reference's paid_back
-    takes it) and _gray_price's floor and expected margin, its arithmetic before next_markup's
+    returns the cash paid back to labs [lab] (after less before, as the reference returns
+    it) and _gray_price's floor and expected margin, its arithmetic before next_markup's
     power. The rings' routes are read again (ship_start's: nothing moved them since)."""
     L = orders.size
     if for_lab_all == 0:
