@@ -19,18 +19,21 @@ ring move as many $100k rack-scale chips as it moved H100s, so smuggled compute 
 generation's performance.
 
 Brokers are Mesa agents (identity, route, capacity, cash); their numbers live in a `BrokerTable`
-row so that the month's shipping is done for all of them at once.
+slot so that the month's shipping is done for all of them at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
 from agents.broker_kernel import (
+    FLOAT_COLUMNS,
+    INT_COLUMNS,
+    ROUTE,
+    SHIP_CHIP,
     add_row,
     moving_count,
     resolve_finish,
@@ -60,7 +63,12 @@ MAX_CAUGHT_NEWS = 4  # more catches in a month than this make one summary news i
 
 
 class BrokerTable:
-    ARRAYS = (
+    """The rings' numbers as columns over slots. They live in three arrays (`alive`, the whole
+    numbers `ints` and the dollars `floats`, agents/broker_kernel.py) that the kernels take
+    whole; each named column (`cash`, `route`...) is a row of one of them, a view that writes
+    through. A copy or a pickle keeps the three and binds the views again."""
+
+    ARRAYS = (  # every column, in the order a saved state has always listed them
         "alive",
         "serial",
         "capacity",
@@ -75,26 +83,42 @@ class BrokerTable:
         "delivered",
     )
 
+    # the columns, bound to rows of ints and floats by _bind
+    serial: np.ndarray
+    route: np.ndarray  # transit country index
+    ship_chip: np.ndarray
+    ship_qty: np.ndarray  # chips in transit
+    idle: np.ndarray  # months in a row without business
+    entered: np.ndarray
+    delivered: np.ndarray  # chips delivered over its career
+    capacity: np.ndarray  # USD a month (a rack-scale system counts its difficulty)
+    cash: np.ndarray
+    ship_price: np.ndarray  # price the buyers paid per chip
+    ship_load: np.ndarray  # capacity the shipment took, USD
+
     def __init__(self, n: int = 64) -> None:
         self.alive = np.zeros(n, bool)
-        self.serial = np.zeros(n, np.int64)
-        self.capacity = np.zeros(n)  # USD a month (a rack-scale system counts its difficulty)
-        self.cash = np.zeros(n)
-        self.route = np.full(n, -1, np.int64)  # transit country index
-        self.ship_chip = np.full(n, -1, np.int64)
-        self.ship_qty = np.zeros(n, np.int64)  # chips in transit
-        self.ship_price = np.zeros(n)  # price the buyers paid per chip
-        self.ship_load = np.zeros(n)  # capacity the shipment took, USD
-        self.idle = np.zeros(n, np.int64)  # months in a row without business
-        self.entered = np.zeros(n, np.int64)
-        self.delivered = np.zeros(n, np.int64)  # chips delivered over its career
+        self.ints = np.zeros((len(INT_COLUMNS), n), np.int64)
+        self.ints[[ROUTE, SHIP_CHIP]] = -1  # no route, no chip
+        self.floats = np.zeros((len(FLOAT_COLUMNS), n))
+        self._bind()
+
+    def _bind(self) -> None:
+        for k, name in enumerate(INT_COLUMNS):
+            setattr(self, name, self.ints[k])
+        for k, name in enumerate(FLOAT_COLUMNS):
+            setattr(self, name, self.floats[k])
+
+    def __getstate__(self) -> dict[str, np.ndarray]:
+        # numpy copies each view on its own: the columns are bound again on the copy instead
+        return {"alive": self.alive, "ints": self.ints, "floats": self.floats}
+
+    def __setstate__(self, state: dict[str, np.ndarray]) -> None:
+        self.alive, self.ints, self.floats = state["alive"], state["ints"], state["floats"]
+        self._bind()
 
     def add(self, serial: int, capacity: float, cash: float, month: int) -> int:
-        i = add_row(
-            self.alive, self.serial, self.capacity, self.cash, self.route, self.ship_chip,
-            self.ship_qty, self.ship_price, self.ship_load, self.idle, self.entered,
-            self.delivered, serial, capacity, cash, month,
-        )
+        i = add_row(self.alive, self.ints, self.floats, serial, capacity, cash, month)
         if i >= 0:  # add_reference's row, written in a kernel
             return i
         return self.add_reference(serial, capacity, cash, month)
@@ -104,10 +128,11 @@ class BrokerTable:
         free = (~self.alive).nonzero()[0]  # np.flatnonzero of a 1-D mask, without its wrapper
         if free.size == 0:
             grow = max(64, self.alive.size)
-            for k in self.ARRAYS:
-                a = getattr(self, k)
-                fill = -1 if k in ("route", "ship_chip") else 0
-                setattr(self, k, np.concatenate([a, np.full(grow, fill, a.dtype)]))
+            more = BrokerTable(grow)
+            self.alive = np.concatenate([self.alive, more.alive])
+            self.ints = np.concatenate([self.ints, more.ints], axis=1)
+            self.floats = np.concatenate([self.floats, more.floats], axis=1)
+            self._bind()
             free = (~self.alive).nonzero()[0]
         i = int(free[0])
         self.alive[i] = True
@@ -127,8 +152,10 @@ class BrokerTable:
         return {}, {f"brokers.{k}": getattr(self, k).copy() for k in self.ARRAYS}
 
     def load_state(self, plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        for k in self.ARRAYS:
-            setattr(self, k, arrays[f"brokers.{k}"].copy())
+        self.alive = arrays["brokers.alive"].copy()
+        self.ints = np.array([arrays[f"brokers.{k}"] for k in INT_COLUMNS], np.int64)
+        self.floats = np.array([arrays[f"brokers.{k}"] for k in FLOAT_COLUMNS], np.float64)
+        self._bind()
 
 
 class Broker(mesa.Agent):
@@ -172,36 +199,32 @@ def resolve_shipments(model: MonthContext) -> np.ndarray:
     of the seized chips, and on to the end (the ledger's deliveries, the books' last leg, the
     cash-back) when no share needs a draw; else the draws and resolve_finish. The draws and
     the news stay here, in the reference's order. Returns [lab] the cash paid back to labs
-    (gray refunds: the cash after less the cash before, the numbers paid_back gives the
-    reference)."""
+    (gray refunds: the cash after less the cash before, as the reference returns them)."""
     b, labs, view, ledger = model.brokers, model.labs, model.view, model.ledger
     n_moving = moving_count(b.alive, b.ship_qty)
     if n_moving == 0:
         return labs.cash - labs.cash  # nothing paid back (cash after less cash before)
     books, rng = model.books, model.rng
     draw = rng.random(n_moving)
-    n_chips = len(model.chips)
     year_slot = ledger.slot(model.year)
     lost, plan, done, back, news = resolve_month(
-        b.alive, draw, view.route_risk, b.route, b.ship_chip, b.ship_qty, n_chips,
-        labs.gray_inflight, ledger.in_transit, ledger.seized, labs.gray_price_paid, labs.escrow,
-        labs.cash, books.smuggled_by_lab, books.seized_by_lab, b.cash, b.ship_price,
-        b.delivered, books.seized_by_route, labs.country, len(model.country_ids), b.ship_load,
-        b.serial, ledger.stock, ledger._by_prov, ledger._held, year_slot, books.flows, SMUGGLED,
+        b.alive, b.ints, b.floats, draw, view.route_risk, labs.gray_inflight, ledger.in_transit,
+        ledger.seized, labs.gray_price_paid, labs.escrow, labs.cash, books.smuggled_by_lab,
+        books.seized_by_lab, books.seized_by_route, labs.country, ledger.stock,
+        ledger._by_prov, ledger._held, year_slot, books.flows,
     )
     if not done:
         # The seized chips shared by lab, chip by chip: drawn only where some but not all of
-        # a chip's were seized (capped_share's other cases are filled in by resolve_start).
-        for h, (c, seized, asked, need) in enumerate(plan.tolist()):
+        # a chip's were seized (capped_share's other cases are filled in by resolve_start,
+        # which left the chips in flight by lab in the rows to draw: the requests).
+        for h, (_, seized, asked, need) in enumerate(plan.tolist()):
             if need:
-                lost[h] = _share_drawn(labs.gray_inflight[:, c], asked, seized, rng)
+                lost[h] = _share_drawn(lost[h], asked, seized, rng)
         back, news = resolve_finish(
-            b.alive, draw, view.route_risk, n_chips, lost, plan, labs.gray_inflight,
+            b.alive, b.ints, b.floats, draw, view.route_risk, lost, plan, labs.gray_inflight,
             labs.gray_price_paid, labs.escrow, labs.cash, books.smuggled_by_lab,
-            books.seized_by_lab, b.cash, b.ship_price, b.delivered, books.seized_by_route,
-            labs.country, len(model.country_ids), b.route, b.ship_qty, b.ship_load, b.serial,
-            b.ship_chip, ledger.stock, ledger._by_prov, ledger._held, ledger.in_transit,
-            year_slot, books.flows, SMUGGLED,
+            books.seized_by_lab, books.seized_by_route, labs.country, ledger.stock,
+            ledger._by_prov, ledger._held, ledger.in_transit, year_slot, books.flows,
         )
     n_caught = news.shape[0]
     if n_caught:  # the caught rings' rows were freed in the kernel: their agents go
@@ -210,9 +233,6 @@ def resolve_shipments(model: MonthContext) -> np.ndarray:
             _news_of(model, serial, r, c, q, n_caught)
             mesa.Agent.remove(agents.pop(slot))
     return back
-
-
-resolve_shipments.pays_back = True  # type: ignore[attr-defined]  # ChipWarModel._cash_back
 
 
 def _share_drawn(
@@ -225,15 +245,17 @@ def _share_drawn(
     return capped_share(requests, total, rng)
 
 
-def resolve_shipments_reference(model: MonthContext) -> None:
-    """Last month's shipments arrive or are seized; buyers pay or are refunded.
+def resolve_shipments_reference(model: MonthContext) -> np.ndarray:
+    """Last month's shipments arrive or are seized; buyers pay or are refunded. Returns [lab]
+    the cash paid back to labs (seized chips' escrow): the cash after less the cash before.
 
     The rule in numpy, which resolve_shipments reproduces bit for bit: read this one."""
     b, labs, view = model.brokers, model.labs, model.view
+    before = labs.cash.copy()
     moving = (b.alive & (b.ship_qty > 0)).nonzero()[0]
     books = model.books
     if moving.size == 0:
-        return
+        return labs.cash - before
     # Each broker's route and load read once (the arrays do not move until the end).
     route, qty = b.route[moving], b.ship_qty[moving]
     caught = model.rng.random(moving.size) < view.route_risk[route]
@@ -270,6 +292,7 @@ def resolve_shipments_reference(model: MonthContext) -> None:
         model.broker_agents[int(slot)].remove()
     b.ship_qty[moving] = 0
     b.ship_load[moving] = 0.0
+    return labs.cash - before
 
 
 def _news_caught(model: MonthContext, slot: int, caught_this_month: int) -> None:
@@ -402,22 +425,21 @@ def ship(model: MonthContext) -> np.ndarray:
     kernels (agents/broker_kernel.py), Ledger.dispatch_one, the books' first leg, the cash-back
     and _gray_price's arithmetic up to its power included; the draws and next_markup stay
     here, in the reference's order. Returns [lab] the cash paid back to labs
-    (gray refunds: the cash after less the cash before, the numbers paid_back gives the
-    reference)."""
+    (gray refunds: the cash after less the cash before, as the reference returns them)."""
     b, labs, view = model.brokers, model.labs, model.view
     g = view.gray_chip
     if g < 0:
-        return paid_back(model, ship_reference)  # no gray chip: refunds only
+        return ship_reference(model)  # no gray chip: refunds only
     p, chips = model.p, model.chips
     fee = float(p.hub_broker_fee_share * view.gray_price)  # hub_fee
     cost = view.transit_price + fee
     orders = labs.gray_order
-    alive, route, can, any_capped, supply, demand, h100e_g, vendor, maker = ship_start(
-        b.alive, b.route, b.capacity, b.cash, view.gray_load, cost, view.cap_left, g,
-        chips.h100e, chips.vendor, model.vendor_country, orders,
+    alive, can, any_capped, supply, demand, h100e_g, vendor, maker = ship_start(
+        b.alive, b.ints, b.floats, view.gray_load, cost, view.cap_left, g, chips.h100e,
+        chips.vendor, model.vendor_country, orders,
     )
     if alive.size == 0:
-        return paid_back(model, ship_reference)  # no ring with a route: refunds only
+        return ship_reference(model)  # no ring with a route: refunds only
     rng = model.rng
     # capped_share(can, min(demand, supply)): the draw only where it shares some of the supply
     total = min(demand, supply)
@@ -443,13 +465,12 @@ def ship(model: MonthContext) -> np.ndarray:
     else:
         for_lab, for_lab_all = _share_drawn(orders, demand, shipped, rng), 0
     back, floor, margin = ship_finish(
-        alive, route, q, g, view.gray_price, view.gray_load, cost, fee, any_capped, h100e_g,
-        model.country_bloc, b.alive, b.route, b.ship_chip, b.ship_qty, b.ship_price,
-        b.ship_load, b.cash, b.idle, model.fees_via, model.books.sales_units, model.cap_used,
-        orders, for_lab, for_lab_all, labs.gray_inflight, labs.gray_price_paid, labs.cash,
-        labs.escrow, shipped, model.ledger.produced, model.ledger.in_transit,
-        view.route_risk, view.routes_open,
-        float(view.price[g]), float(p.gray_markup_min), True, maker, model.books.flows, SMUGGLED,
+        alive, q, g, view.gray_price, view.gray_load, cost, fee, any_capped, h100e_g,
+        model.country_bloc, b.alive, b.ints, b.floats, model.fees_via, model.books.sales_units,
+        model.cap_used, orders, for_lab, for_lab_all, labs.gray_inflight, labs.gray_price_paid,
+        labs.cash, labs.escrow, shipped, model.ledger.produced, model.ledger.in_transit,
+        view.route_risk, view.routes_open, float(view.price[g]), float(p.gray_markup_min),
+        maker, model.books.flows,
     )
     books, gray = model.books, model.gray
     # _gray_price, its floor and margin from the kernel
@@ -462,16 +483,15 @@ def ship(model: MonthContext) -> np.ndarray:
     return back
 
 
-ship.pays_back = True  # type: ignore[attr-defined]  # ChipWarModel._cash_back: always a count
-
-
-def ship_reference(model: MonthContext) -> None:
+def ship_reference(model: MonthContext) -> np.ndarray:
     """Brokers fill this month's gray orders as far as their capacity, cash and routes allow;
     unfilled orders are refunded at once. A broker ships at most capacity / `view.gray_load`
-    chips: its dollars a month over what one gray chip takes of them.
+    chips: its dollars a month over what one gray chip takes of them. Returns [lab] the cash
+    paid back to labs (the refunds): the cash after less the cash before.
 
     The rule in numpy, which ship reproduces bit for bit: read this one."""
     b, labs, view = model.brokers, model.labs, model.view
+    before = labs.cash.copy()
     g = view.gray_chip
     orders = labs.gray_order.copy()
     # np.add.reduce and .nonzero(): .sum() and np.flatnonzero without their Python wrappers
@@ -529,6 +549,7 @@ def ship_reference(model: MonthContext) -> None:
     np.maximum(labs.escrow, 0.0, out=labs.escrow)
     labs.gray_order[:] = 0
     _gray_price(model, demand, supply, shipped)
+    return labs.cash - before
 
 
 def _gray_price(model: MonthContext, demand: int, supply: int, shipped: int) -> None:
@@ -568,14 +589,6 @@ def diverted_share_stopped(model: MonthContext, chip: int) -> float:
     return float(model.p.distributor_check_stop * checks)
 
 
-def paid_back(model: MonthContext, phase: Callable[[Any], None]) -> np.ndarray:
-    """Run a brokers' phase that returns nothing (a numpy reference); [lab] the cash it paid
-    back to labs (gray refunds): the cash after less the cash before."""
-    before = model.labs.cash.copy()
-    phase(model)
-    return model.labs.cash - before
-
-
 def hub_fee(model: MonthContext) -> float:
     """USD a broker pays per chip to the economy of the transit country it routes through:
     `hub_broker_fee_share` of the chip's gray-market value (forwarders, front companies,
@@ -588,9 +601,8 @@ def close_month(model: MonthContext) -> None:
     leave (model.smuggled_via), in one compiled kernel (agents/broker_kernel.py)."""
     b = model.brokers
     gone = close_month_kernel(
-        b.alive, b.idle, b.ship_qty, b.ship_load, b.route, b.ship_chip,
-        int(model.p.broker_idle_exit_months), model.books.flows, model.country_bloc,
-        model.china_bloc, SMUGGLED, model.smuggled_via,
+        b.alive, b.ints, b.floats, int(model.p.broker_idle_exit_months), model.books.flows,
+        model.country_bloc, model.china_bloc, model.smuggled_via,
     )
     if gone.size:  # their rows were freed in the kernel: their agents go
         agents = model.broker_agents

@@ -21,8 +21,16 @@ import numba
 import numpy as np
 
 from game.core.exact import capacity_scale_into, np_maximum, py_max, reduce_sum
+from game.core.ledger import SMUGGLED
 from game.core.ledger_kernel import deliver_column, leg_into
 
+# The rings' table (agents.broker.BrokerTable) as three arrays: `alive` [ring] bool, the whole
+# numbers [INT_COLUMNS, ring] int64 and the dollars [FLOAT_COLUMNS, ring] float64, whose rows
+# are the table's named columns. A kernel takes the three, not a dozen columns.
+INT_COLUMNS = ("serial", "route", "ship_chip", "ship_qty", "idle", "entered", "delivered")
+FLOAT_COLUMNS = ("capacity", "cash", "ship_price", "ship_load")
+SERIAL, ROUTE, SHIP_CHIP, SHIP_QTY, IDLE, ENTERED, DELIVERED = range(len(INT_COLUMNS))
+CAPACITY, CASH, SHIP_PRICE, SHIP_LOAD = range(len(FLOAT_COLUMNS))
 _INT64_MIN = np.iinfo(np.int64).min
 _TWO63 = 9223372036854775808.0
 
@@ -295,11 +303,12 @@ def resolve_book(
     return ok_route, ok_qty, dest
 
 
-
 # ------------------------------------------------------------------ the month's fused calls
 # Each brokers' phase in as few kernel calls as its draws allow: one before the first draw
 # (who draws, and how many), one between draws where the second's size depends on the first,
 # one after the last. The ledger's, the books' and the cash-back arithmetic is done in them.
+# They take the rings' table as its three arrays (alive, whole numbers, dollars: BrokerTable),
+# not a dozen columns: each array argument costs the call its type check and unboxing.
 @numba.njit(cache=True)
 def _capped_share_plain(requests: np.ndarray, total: int, out: np.ndarray) -> bool:
     """game.core.market.capped_share where it needs no draw (all asked for, or nothing):
@@ -319,20 +328,13 @@ def _capped_share_plain(requests: np.ndarray, total: int, out: np.ndarray) -> bo
 
 
 @numba.njit(cache=True)
-def _free(
-    i: int,
-    b_alive: np.ndarray,
-    b_ship_qty: np.ndarray,
-    b_ship_load: np.ndarray,
-    b_route: np.ndarray,
-    b_ship_chip: np.ndarray,
-) -> None:
+def _free(i: int, b_alive: np.ndarray, b_int: np.ndarray, b_float: np.ndarray) -> None:
     """agents.broker.BrokerTable.free: the ring's row emptied."""
     b_alive[i] = False
-    b_ship_qty[i] = 0
-    b_ship_load[i] = 0.0
-    b_route[i] = -1
-    b_ship_chip[i] = -1
+    b_int[SHIP_QTY, i] = 0
+    b_float[SHIP_LOAD, i] = 0.0
+    b_int[ROUTE, i] = -1
+    b_int[SHIP_CHIP, i] = -1
 
 
 @numba.njit(cache=True)
@@ -360,22 +362,23 @@ def _moving(b_alive: np.ndarray, b_ship_qty: np.ndarray, n: int) -> np.ndarray:
 @numba.njit(cache=True)
 def resolve_start(
     b_alive: np.ndarray,
+    b_int: np.ndarray,  # [INT_COLUMNS, ring] int64
     draw: np.ndarray,  # [n] the month's uniform draws, one a ring with a shipment
     route_risk: np.ndarray,  # [K]
-    b_route: np.ndarray,
-    b_ship_chip: np.ndarray,
-    b_ship_qty: np.ndarray,
-    n_chips: int,
     gray_inflight: np.ndarray,  # [L, C] int64
     in_transit: np.ndarray,  # [C] int64 the ledger's, in/out
     seized_total: np.ndarray,  # [C] int64 the ledger's, in/out
 ) -> tuple:
     """resolve_caught and the ledger's seizure. Returns each chip in flight's seized share by
     lab [m, L], filled where capped_share needs no draw, and [m] rows of (chip, seized, asked,
-    whether a draw must share them)."""
-    moving = _moving(b_alive, b_ship_qty, draw.size)
+    whether a draw must share them); where one must, the row holds the chips in flight by lab
+    (capped_share's requests, a contiguous copy of the column: numpy's draw copies a strided
+    one before it starts)."""
+    n_chips = in_transit.size
+    moving = _moving(b_alive, b_int[SHIP_QTY], draw.size)
     _, _, _, _, seized, chips = resolve_caught(
-        moving, draw, route_risk, b_route, b_ship_chip, b_ship_qty, n_chips, gray_inflight
+        moving, draw, route_risk, b_int[ROUTE], b_int[SHIP_CHIP], b_int[SHIP_QTY], n_chips,
+        gray_inflight,
     )
     for c in range(n_chips):
         in_transit[c] -= seized[c]
@@ -392,15 +395,19 @@ def resolve_start(
         plan[h, 1] = seized[c]
         plan[h, 2] = asked
         plan[h, 3] = not _capped_share_plain(gray_inflight[:, c], seized[c], lost[h])
+        if plan[h, 3]:
+            for r in range(L):
+                lost[h, r] = gray_inflight[r, c]
     return lost, plan
 
 
 @numba.njit(cache=True)
 def resolve_finish(
     b_alive: np.ndarray,
+    b_int: np.ndarray,  # [INT_COLUMNS, ring] int64, in/out
+    b_float: np.ndarray,  # [FLOAT_COLUMNS, ring], in/out
     draw: np.ndarray,
     route_risk: np.ndarray,
-    n_chips: int,
     lost: np.ndarray,
     plan: np.ndarray,
     gray_inflight: np.ndarray,
@@ -409,33 +416,24 @@ def resolve_finish(
     lab_cash: np.ndarray,
     smuggled_by_lab: np.ndarray,
     seized_by_lab: np.ndarray,
-    b_cash: np.ndarray,
-    b_ship_price: np.ndarray,
-    b_delivered: np.ndarray,
-    seized_by_route: np.ndarray,
+    seized_by_route: np.ndarray,  # [K] int64, in/out: its size is the countries'
     lab_country: np.ndarray,
-    n_countries: int,
-    b_route: np.ndarray,
-    b_ship_qty: np.ndarray,
-    b_ship_load: np.ndarray,
-    b_serial: np.ndarray,
-    b_ship_chip: np.ndarray,
     stock: np.ndarray,  # the ledger's [holder, chip, provenance, slot] int64, in/out
     by_prov: np.ndarray,  # the ledger's running totals, in/out
     held: np.ndarray,
     in_transit: np.ndarray,  # the ledger's [C] int64, in/out
     slot: int,  # Ledger.slot(year)
     flows: np.ndarray,  # the books' [from, to, provenance] int64, in/out
-    smuggled: int,  # the provenance SMUGGLED
 ) -> tuple:
     """What resolve_shipments writes after its draws: resolve_book, the chips in flight that
     arrived delivered by lab (Ledger.deliver's kernel, chip by chip), the last leg from the
     landed rings' routes to the country that received most (MonthBooks.record_smuggling's
     kernel), the caught rings' rows freed. Who was caught is found again from the same draws
     (the rings' arrays have not moved since resolve_start). Returns the cash paid back to labs
-    [lab] (the cash after less the cash before, as the model's _cash_back took it) and each
-    caught ring's slot, serial, route, chip and load, read before the shipments are cleared,
-    for the news."""
+    [lab] (the cash after less the cash before, as the reference returns it) and
+    each caught ring's slot, serial, route, chip and load, read before the shipments are
+    cleared, for the news."""
+    b_route, b_ship_qty = b_int[ROUTE], b_int[SHIP_QTY]
     moving = _moving(b_alive, b_ship_qty, draw.size)
     n = moving.size
     route = np.empty(n, np.int64)
@@ -454,9 +452,9 @@ def resolve_finish(
         if caught[k]:
             i = moving[k]
             news[j, 0] = i
-            news[j, 1] = b_serial[i]
+            news[j, 1] = b_int[SERIAL, i]
             news[j, 2] = route[k]
-            news[j, 3] = b_ship_chip[i]
+            news[j, 3] = b_int[SHIP_CHIP, i]
             news[j, 4] = qty[k]
             j += 1
     L = lab_cash.size
@@ -468,17 +466,18 @@ def resolve_finish(
             arrived[h, r] = gray_inflight[r, chips[h]] - lost[h, r]
     ok_route, ok_qty, dest = resolve_book(
         moving, route, qty, caught, chips, lost, gray_inflight, gray_price_paid, escrow,
-        lab_cash, smuggled_by_lab, seized_by_lab, b_cash, b_ship_price, b_delivered,
-        seized_by_route, lab_country, n_countries, True, b_ship_qty, b_ship_load,
+        lab_cash, smuggled_by_lab, seized_by_lab, b_float[CASH], b_float[SHIP_PRICE],
+        b_int[DELIVERED], seized_by_route, lab_country, seized_by_route.size, True, b_ship_qty,
+        b_float[SHIP_LOAD],
     )
     if stock.shape[0] != L:  # Ledger.deliver's kernel path: one holder a lab
         raise ValueError("the ledger's holders are not the labs")
     for h in range(chips.size):
-        deliver_column(stock, by_prov, held, in_transit, arrived[h], chips[h], smuggled, slot)
+        deliver_column(stock, by_prov, held, in_transit, arrived[h], chips[h], SMUGGLED, slot)
     if dest >= 0:  # the last leg, to where most chips went
-        leg_into(flows, ok_route, 0, np.empty(0, np.int64), dest, ok_qty, smuggled)
+        leg_into(flows, ok_route, 0, np.empty(0, np.int64), dest, ok_qty, SMUGGLED)
     for j in range(n_caught):  # BrokerTable.free of the caught rings
-        _free(news[j, 0], b_alive, b_ship_qty, b_ship_load, b_route, b_ship_chip)
+        _free(news[j, 0], b_alive, b_int, b_float)
     back = np.empty(L)
     for r in range(L):
         back[r] = lab_cash[r] - before[r]
@@ -488,12 +487,10 @@ def resolve_finish(
 @numba.njit(cache=True)
 def resolve_month(
     b_alive: np.ndarray,
+    b_int: np.ndarray,
+    b_float: np.ndarray,
     draw: np.ndarray,
     route_risk: np.ndarray,
-    b_route: np.ndarray,
-    b_ship_chip: np.ndarray,
-    b_ship_qty: np.ndarray,
-    n_chips: int,
     gray_inflight: np.ndarray,
     in_transit: np.ndarray,
     seized_total: np.ndarray,
@@ -502,36 +499,27 @@ def resolve_month(
     lab_cash: np.ndarray,
     smuggled_by_lab: np.ndarray,
     seized_by_lab: np.ndarray,
-    b_cash: np.ndarray,
-    b_ship_price: np.ndarray,
-    b_delivered: np.ndarray,
     seized_by_route: np.ndarray,
     lab_country: np.ndarray,
-    n_countries: int,
-    b_ship_load: np.ndarray,
-    b_serial: np.ndarray,
     stock: np.ndarray,
     by_prov: np.ndarray,
     held: np.ndarray,
     slot: int,
     flows: np.ndarray,
-    smuggled: int,
 ) -> tuple:
     """resolve_start, and resolve_finish in the same call when no seizure needs a draw to be
     shared among labs (about half the months): returns resolve_start's seized shares and plan,
     whether the month is resolved, and if so resolve_finish's cash paid back and news."""
     lost, plan = resolve_start(
-        b_alive, draw, route_risk, b_route, b_ship_chip, b_ship_qty, n_chips, gray_inflight,
-        in_transit, seized_total,
+        b_alive, b_int, draw, route_risk, gray_inflight, in_transit, seized_total
     )
     for h in range(plan.shape[0]):
         if plan[h, 3]:
             return lost, plan, False, np.empty(0), np.empty((0, 5), np.int64)
     back, news = resolve_finish(
-        b_alive, draw, route_risk, n_chips, lost, plan, gray_inflight, gray_price_paid, escrow,
-        lab_cash, smuggled_by_lab, seized_by_lab, b_cash, b_ship_price, b_delivered,
-        seized_by_route, lab_country, n_countries, b_route, b_ship_qty, b_ship_load, b_serial,
-        b_ship_chip, stock, by_prov, held, in_transit, slot, flows, smuggled,
+        b_alive, b_int, b_float, draw, route_risk, lost, plan, gray_inflight, gray_price_paid,
+        escrow, lab_cash, smuggled_by_lab, seized_by_lab, seized_by_route, lab_country, stock,
+        by_prov, held, in_transit, slot, flows,
     )
     return lost, plan, True, back, news
 
@@ -539,9 +527,8 @@ def resolve_month(
 @numba.njit(cache=True)
 def ship_start(
     b_alive: np.ndarray,
-    b_route: np.ndarray,
-    b_capacity: np.ndarray,
-    b_cash: np.ndarray,
+    b_int: np.ndarray,
+    b_float: np.ndarray,
     gray_load: float,
     cost: float,
     cap_left: np.ndarray,
@@ -554,20 +541,20 @@ def ship_start(
     """ship_capacity, the demand (the orders' sum), and the gray chip's H100-equivalents,
     vendor and maker's country (read here: each a numpy scalar lookup in Python)."""
     h100e_g = h100e[g]
-    alive, route, can, any_capped, supply = ship_capacity(
-        b_alive, b_route, b_capacity, b_cash, gray_load, cost, cap_left, h100e_g
+    alive, _, can, any_capped, supply = ship_capacity(
+        b_alive, b_int[ROUTE], b_float[CAPACITY], b_float[CASH], gray_load, cost, cap_left,
+        h100e_g,
     )
     demand = 0
     for j in range(orders.size):
         demand += orders[j]
     vendor = chip_vendor[g]
-    return alive, route, can, any_capped, supply, demand, h100e_g, vendor, vendor_country[vendor]
+    return alive, can, any_capped, supply, demand, h100e_g, vendor, vendor_country[vendor]
 
 
 @numba.njit(cache=True)
 def ship_finish(
-    alive: np.ndarray,
-    route: np.ndarray,
+    alive: np.ndarray,  # [n] the rings with a route, from ship_start
     q: np.ndarray,
     g: int,
     gray_price: float,
@@ -578,13 +565,8 @@ def ship_finish(
     h100e_g: float,
     bloc_of_country: np.ndarray,
     b_alive: np.ndarray,
-    b_route: np.ndarray,
-    b_ship_chip: np.ndarray,
-    b_ship_qty: np.ndarray,
-    b_ship_price: np.ndarray,
-    b_ship_load: np.ndarray,
-    b_cash: np.ndarray,
-    b_idle: np.ndarray,
+    b_int: np.ndarray,  # in/out
+    b_float: np.ndarray,  # in/out
     fees_via: np.ndarray,
     sales_units: np.ndarray,  # [chip, bloc] int64 in/out
     cap_used: np.ndarray,
@@ -602,16 +584,14 @@ def ship_finish(
     routes_open: np.ndarray,  # [m] int64
     list_price_g: float,  # the view's price of the gray chip
     gray_markup_min: float,
-    has_gray: bool,
     maker: int,  # the gray chip's maker's country
     flows: np.ndarray,  # the books' [from, to, provenance] int64, in/out
-    smuggled: int,  # the provenance SMUGGLED
 ) -> tuple:
     """Everything ship writes after its draws: ship_book, Ledger.dispatch_one, the first leg
     from the maker's country to each ring's route (MonthBooks.record_smuggling's kernel);
-    returns the cash paid back to labs [lab] (after less before, as ChipWarModel._cash_back
-    took it) and _gray_price's floor and expected margin, its arithmetic before next_markup's
-    power."""
+    returns the cash paid back to labs [lab] (after less before, as the reference returns
+    it) and _gray_price's floor and expected margin, its arithmetic before next_markup's
+    power. The rings' routes are read again (ship_start's: nothing moved them since)."""
     L = orders.size
     if for_lab_all == 0:
         got = for_lab
@@ -619,21 +599,25 @@ def ship_finish(
         got = orders.copy()
     else:
         got = np.zeros(L, np.int64)
+    b_route = b_int[ROUTE]
+    route = np.empty(alive.size, np.int64)
+    for k in range(alive.size):
+        route[k] = b_route[alive[k]]
     before = lab_cash.copy()
     ship_book(
         alive, route, q, g, gray_price, gray_load, cost, fee, any_capped, h100e_g,
-        bloc_of_country, b_alive, b_route, b_ship_chip, b_ship_qty, b_ship_price, b_ship_load,
-        b_cash, b_idle, fees_via, sales_units[g], cap_used, orders, got, gray_inflight,
-        gray_price_paid, lab_cash, escrow,
+        bloc_of_country, b_alive, b_route, b_int[SHIP_CHIP], b_int[SHIP_QTY],
+        b_float[SHIP_PRICE], b_float[SHIP_LOAD], b_float[CASH], b_int[IDLE], fees_via,
+        sales_units[g], cap_used, orders, got, gray_inflight, gray_price_paid, lab_cash, escrow,
     )
     produced[g] += shipped
     in_transit[g] += shipped
-    leg_into(flows, np.empty(0, np.int64), maker, route, 0, q, smuggled)
+    leg_into(flows, np.empty(0, np.int64), maker, route, 0, q, SMUGGLED)
     back = np.empty(L)
     for r in range(L):
         back[r] = lab_cash[r] - before[r]
     floor, margin = gray_floor(
-        route_risk, routes_open, list_price_g, cost, gray_price, gray_markup_min, has_gray
+        route_risk, routes_open, list_price_g, cost, gray_price, gray_markup_min, True
     )
     return back, floor, margin
 
@@ -734,23 +718,21 @@ def routes_pick(
         b_route[who[w]] = routes_open[best]
 
 
+
 @numba.njit(cache=True)
 def close_month(
     b_alive: np.ndarray,
-    b_idle: np.ndarray,
-    b_ship_qty: np.ndarray,
-    b_ship_load: np.ndarray,
-    b_route: np.ndarray,
-    b_ship_chip: np.ndarray,
+    b_int: np.ndarray,  # in/out
+    b_float: np.ndarray,  # in/out
     idle_limit: int,
     flows: np.ndarray,  # [from, to, provenance]
     country_bloc: np.ndarray,
     china_bloc: int,
-    smuggled: int,
     smuggled_via: np.ndarray,  # [country] int64 in/out
 ) -> np.ndarray:
     """The rings idle too long (exit_idle's), their rows freed (BrokerTable.free), and the
     month's smuggled chips into China's bloc added by the country they leave (whole counts)."""
+    b_idle = b_int[IDLE]
     n = 0
     for i in range(b_alive.size):
         if b_alive[i] and b_idle[i] >= idle_limit:
@@ -762,13 +744,13 @@ def close_month(
             gone[n] = i
             n += 1
     for j in range(n):
-        _free(gone[j], b_alive, b_ship_qty, b_ship_load, b_route, b_ship_chip)
+        _free(gone[j], b_alive, b_int, b_float)
     K = flows.shape[0]
     for s in range(K):
         t = 0
         for d in range(flows.shape[1]):
             if country_bloc[d] == china_bloc:
-                t += flows[s, d, smuggled]
+                t += flows[s, d, SMUGGLED]
         smuggled_via[s] += t
     return gone
 
@@ -776,17 +758,8 @@ def close_month(
 @numba.njit(cache=True)
 def add_row(
     alive: np.ndarray,
-    serial: np.ndarray,
-    capacity: np.ndarray,
-    cash: np.ndarray,
-    route: np.ndarray,
-    ship_chip: np.ndarray,
-    ship_qty: np.ndarray,
-    ship_price: np.ndarray,
-    ship_load: np.ndarray,
-    idle: np.ndarray,
-    entered: np.ndarray,
-    delivered: np.ndarray,
+    ints: np.ndarray,  # [INT_COLUMNS, ring] int64
+    floats: np.ndarray,  # [FLOAT_COLUMNS, ring]
     ring: int,
     ring_capacity: float,
     ring_cash: float,
@@ -797,16 +770,16 @@ def add_row(
     for i in range(alive.size):
         if not alive[i]:
             alive[i] = True
-            serial[i] = ring
-            capacity[i] = ring_capacity
-            cash[i] = ring_cash
-            route[i] = -1
-            ship_chip[i] = -1
-            ship_qty[i] = 0
-            ship_price[i] = 0.0
-            idle[i] = 0
-            entered[i] = month
-            delivered[i] = 0
-            ship_load[i] = 0.0
+            ints[SERIAL, i] = ring
+            floats[CAPACITY, i] = ring_capacity
+            floats[CASH, i] = ring_cash
+            ints[ROUTE, i] = -1
+            ints[SHIP_CHIP, i] = -1
+            ints[SHIP_QTY, i] = 0
+            floats[SHIP_PRICE, i] = 0.0
+            ints[IDLE, i] = 0
+            ints[ENTERED, i] = month
+            ints[DELIVERED, i] = 0
+            floats[SHIP_LOAD, i] = 0.0
             return i
     return -1

@@ -401,13 +401,14 @@ class ChipWarModel(mesa.Model):
         for vendor in self.vendors:
             vendor.step()
         self.refresh_market_view()
-        refunded = self._cash_back(broker_phase.resolve_shipments)
+        # every brokers' phase that pays labs back returns [lab] what it paid (gray refunds)
+        refunded = broker_phase.resolve_shipments(self)
         lab_phase.procure(self)
         self._tell_vendors_demand()
         self._draw_hbm_stockpile()
         broker_phase.enter(self)
         broker_phase.choose_routes(self)
-        refunded += self._cash_back(broker_phase.ship)
+        refunded += broker_phase.ship(self)
         # Gray orders are paid into escrow when placed; what comes back (orders brokers could
         # not fill, chips seized on the way) was not spent: a lab spends no more than it had.
         self.labs.spent_month -= refunded
@@ -466,17 +467,6 @@ class ChipWarModel(mesa.Model):
         (`before_vendors`: only what the vendors read as they step, see derive_market_view)."""
         self._view = derive_market_view(self, self._view or MarketView(), before_vendors)
         self._view_stale = False
-
-    def _cash_back(self, phase: Callable[[ChipWarModel], np.ndarray | None]) -> np.ndarray:
-        """Run a brokers' phase; return [lab] the cash it paid back to labs (gray refunds): the
-        count the fused phases take in their kernels, or for a phase that returns none (a numpy
-        reference, a test's wrapper) the cash after less the cash before, the same numbers. A
-        phase marked `pays_back` always returns its count: no copy of the cash is made for it."""
-        if getattr(phase, "pays_back", False):
-            return phase(self)
-        before = self.labs.cash.copy()
-        back = phase(self)
-        return self.labs.cash - before if back is None else back
 
     def _tell_vendors_demand(self) -> None:
         """Each vendor hears what buyers asked of it this month: the demand it plans for, and

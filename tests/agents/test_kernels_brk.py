@@ -65,20 +65,23 @@ def test_broker_kernels_match_the_numpy_reference_every_month(
     differ: list[tuple[str, str, str]] = []
 
     def both(name: str, kernel, reference):  # noqa: ANN001, ANN202
-        def step(model: ChipWarModel) -> None:
+        def step(model: ChipWarModel) -> np.ndarray:
             twin = copy.deepcopy(model)
-            reference(twin)
+            want_back = reference(twin)
             want = _state(twin)
             seen["caught"] += name == "resolve" and bool(
                 len(twin.broker_agents) < len(model.broker_agents)
             )
             seen["capped"] += name == "ship" and bool(np.isfinite(model.view.cap_left).any())
-            kernel(model)
+            got_back = kernel(model)
             got = _state(model)
             seen[name] += 1
+            if not _same(got_back, want_back):
+                differ.append((name, model.date, "paid back"))
             for k in want:
                 if not _same(got[k], want[k]):
                     differ.append((name, model.date, k))
+            return got_back
 
         return step
 
