@@ -457,9 +457,13 @@ class _Specs:
             a.flags.writeable = False
 
 
+VALUE_MONTHS = 12  # months of values one batch of powers derives (_ValueMonths)
+
+
 def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarray, np.ndarray]:
     """_value_reference's numbers: the arithmetic around numpy's powers in compiled kernels
-    (game/sim/month_kernel.py), the powers themselves numpy's, on the same arrays."""
+    (game/sim/view_kernel.py), the powers themselves numpy's, on the same numbers, derived for
+    a run of months at once (_ValueMonths) and kept while the specs and parameters hold."""
     chips, p = model.chips, model.p
     key = (chips.revision, id(chips), p.interconnect_exponent)
     hit = view.derived.get("specs")
@@ -467,40 +471,94 @@ def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarr
         hit = (key, (_Specs(chips, p), (chips,)))
         view.derived["specs"] = hit
     specs = hit[1][0]
-    # ecosystem_factor's share of the starting gap left, as it takes it (a Python power)
+    train = 1.0 + p.chip_scale_exponent
+    w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
+    key = (id(specs), p.ecosystem_catchup, train, w_f, w_o)
+    hit = view.derived.get("value months")
+    if hit is not None and hit[0] == key:
+        found = hit[1][0].at(months)
+        if found is not None:
+            return found
+    # the months left in the run, so that its last batch derives none past its end
+    n_months = max(1, min(VALUE_MONTHS, model.horizon - months))
+    exponents = _exponents(view, train, (1 - w_f, w_f, 1 - w_o, w_o), n_months * chips.used.size)
+    if exponents is None:
+        return _value_of_month(model, specs, months)
+    batch = _ValueMonths(chips, p, specs, months, n_months, train, exponents)
+    view.derived["value months"] = (key, (batch, (specs,)))
+    found = batch.at(months)
+    assert found is not None
+    return found
+
+
+class _ValueMonths:
+    """[month, chip] usable FLOP/s and [month, buyer kind, chip] purchase values for the
+    months from `first` (read-only: views share them). The values move every month (the
+    ecosystems mature), but with nothing else while the specs and parameters hold; a month's
+    powers cost numpy's call overhead far more than arithmetic, so one np.power over a dozen
+    months' bases, element by element the same ufunc loop on the same numbers, costs little
+    more than one month's."""
+
+    def __init__(
+        self,
+        chips: ChipTable,
+        p: Params,
+        specs: _Specs,
+        first: int,
+        n_months: int,
+        train: float,
+        exponents: np.ndarray,
+    ) -> None:
+        self.first = first
+        # ecosystem_factor's share of the starting gap left, as it takes it (a Python power)
+        catchup = 1.0 - p.ecosystem_catchup
+        gap_scales = np.array(
+            [catchup ** max(0.0, m / 12.0) for m in range(first, first + n_months)]
+        )
+        # The four powers after the training one in one np.power over [4 x month x chip]
+        # bases, each with its row's exponent: the same ufunc loop, element by element, as
+        # `**` with a scalar, which takes other roads (sqrt, square, reciprocal, a copy) only
+        # for whole and half exponents, left to _value_of_month.
+        flops_per_chip, bases = value_bases(specs.gap0, gap_scales, chips.ecosystem, specs.per_chip)
+        np.power(bases[4], train, out=bases[0])
+        powers = np.power(bases[:4].reshape(-1), exponents)
+        purchase_value = purchase_rows(powers, chips.used, n_months)
+        flops_per_chip.flags.writeable = False
+        purchase_value.flags.writeable = False
+        # each month's pair, views of the tables (read-only as they are)
+        self.months = [(flops_per_chip[t], purchase_value[t]) for t in range(n_months)]
+
+    def at(self, months: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The values `months` after the start, or None if the batch does not hold them."""
+        t = months - self.first
+        return self.months[t] if 0 <= t < len(self.months) else None
+
+
+def _value_of_month(
+    model: ChipWarModel, specs: _Specs, months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """_value for one month when an exponent is whole or half: numpy's separate powers."""
+    chips, p = model.chips, model.p
     gap_scale = (1.0 - p.ecosystem_catchup) ** max(0.0, months / 12.0)
     train = 1.0 + p.chip_scale_exponent
     w_f, w_o = p.inference_weight_frontier, p.inference_weight_other
-    exponents = _exponents(view, train, (1 - w_f, w_f, 1 - w_o, w_o), len(chips.ecosystem))
-    if exponents is not None:
-        # The four powers after the training one in one np.power over [4 x chip] bases, each
-        # with its row's exponent: the same ufunc loop, element by element, as `**` with a
-        # scalar, which takes other roads (sqrt, square, reciprocal, a copy) only for whole
-        # and half exponents, left to the separate powers below.
-        flops_per_chip, bases = value_bases(
-            specs.gap0, gap_scale, chips.ecosystem, specs.per_chip
-        )
-        np.power(bases[4], train, out=bases[0])
-        powers = np.power(bases[:4].reshape(-1), exponents)
-        purchase_value = purchase_rows(powers, chips.used)
-    else:
-        flops_per_chip, compute, bandwidth = value_factors(
-            specs.gap0,
-            gap_scale,
-            chips.ecosystem,
-            specs.peak_flops,
-            specs.h100e,
-            specs.link,
-            specs.bandwidth,
-        )
-        training = compute**train
-        purchase_value = purchase_table(
-            training ** (1 - w_f),
-            bandwidth**w_f,
-            compute ** (1 - w_o),
-            bandwidth**w_o,
-            chips.used,
-        )
+    flops_per_chip, compute, bandwidth = value_factors(
+        specs.gap0,
+        gap_scale,
+        chips.ecosystem,
+        specs.peak_flops,
+        specs.h100e,
+        specs.link,
+        specs.bandwidth,
+    )
+    training = compute**train
+    purchase_value = purchase_table(
+        training ** (1 - w_f),
+        bandwidth**w_f,
+        compute ** (1 - w_o),
+        bandwidth**w_o,
+        chips.used,
+    )
     flops_per_chip.flags.writeable = False
     purchase_value.flags.writeable = False
     return flops_per_chip, purchase_value
@@ -509,8 +567,9 @@ def _value(model: ChipWarModel, view: MarketView, months: int) -> tuple[np.ndarr
 def _exponents(
     view: MarketView, train: float, exponents: tuple[float, ...], n: int
 ) -> np.ndarray | None:
-    """[4 x chip] each purchase value power's exponent, row after row (kept while they hold),
-    or None if the training power's or any of them is whole or half (see _value)."""
+    """[4 x n] each purchase value power's exponent, row after row (kept while they hold), n
+    the bases of a row (chips x months), or None if the training power's or any of them is
+    whole or half (see _ValueMonths)."""
     key = (train, exponents, n)
     hit = view.derived.get("exponents")
     if hit is None or hit[0] != key:

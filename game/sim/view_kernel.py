@@ -198,39 +198,46 @@ def hbm_bound(cap: np.ndarray, per_chip: np.ndarray, china: np.ndarray, have: fl
 
 @numba.njit(cache=True)
 def value_bases(
-    gap0: np.ndarray, gap_scale: float, ecosystem: np.ndarray, specs: np.ndarray
+    gap0: np.ndarray, gap_scales: np.ndarray, ecosystem: np.ndarray, specs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """game.sim.month_kernel.value_factors' numbers laid out for the powers: [chip] usable
-    FLOP/s, and [5, chip] rows (row 0 left for the training power, then bandwidth, H100
-    equivalents, bandwidth, and H100 equivalents again as the training power's base).
+    """game.sim.month_kernel.value_factors' numbers for a run of months at once, laid out for
+    the powers: [month, chip] usable FLOP/s, and [5, month, chip] rows (row 0 left for the
+    training power, then bandwidth, H100 equivalents, bandwidth, and H100 equivalents again
+    as the training power's base), each row one contiguous block over the months.
+    `gap_scales`: [month] the share of each ecosystem's starting gap left that month.
     `specs`: [peak FLOP/s, H100 equivalents, links factor, bandwidth against an H100's; chip]."""
+    n_months = gap_scales.size
     n = ecosystem.size
-    flops = np.empty(n)
-    bases = np.empty((5, n))
-    for c in range(n):
-        eco = 1.0 - gap0[ecosystem[c]] * gap_scale
-        flops[c] = specs[0, c] * eco * specs[2, c]
-        compute = specs[1, c] * eco * specs[2, c]
-        bandwidth = specs[3, c] * eco
-        bases[0, c] = 0.0
-        bases[1, c] = bandwidth
-        bases[2, c] = compute
-        bases[3, c] = bandwidth
-        bases[4, c] = compute
+    flops = np.empty((n_months, n))
+    bases = np.empty((5, n_months, n))
+    for t in range(n_months):
+        for c in range(n):
+            eco = 1.0 - gap0[ecosystem[c]] * gap_scales[t]
+            flops[t, c] = specs[0, c] * eco * specs[2, c]
+            compute = specs[1, c] * eco * specs[2, c]
+            bandwidth = specs[3, c] * eco
+            bases[0, t, c] = 0.0
+            bases[1, t, c] = bandwidth
+            bases[2, t, c] = compute
+            bases[3, t, c] = bandwidth
+            bases[4, t, c] = compute
     return flops, bases
 
 
 @numba.njit(cache=True)
-def purchase_rows(powers: np.ndarray, used: np.ndarray) -> np.ndarray:
-    """game.sim.month_kernel.purchase_table from its four powers, [4 x chip] one row after
-    another."""
+def purchase_rows(powers: np.ndarray, used: np.ndarray, n_months: int) -> np.ndarray:
+    """game.sim.month_kernel.purchase_table of each month from its four powers: `powers` is
+    value_bases' rows 0 to 3 raised, [4, month, chip] flattened; -> [month, 2, chip]."""
     n = used.size
-    out = np.empty((2, n))
-    for c in range(n):
-        if used[c]:
-            out[0, c] = powers[c] * powers[n + c]
-            out[1, c] = powers[2 * n + c] * powers[3 * n + c]
-        else:
-            out[0, c] = 0.0
-            out[1, c] = 0.0
+    block = n_months * n
+    out = np.empty((n_months, 2, n))
+    for t in range(n_months):
+        at = t * n
+        for c in range(n):
+            if used[c]:
+                out[t, 0, c] = powers[at + c] * powers[block + at + c]
+                out[t, 1, c] = powers[2 * block + at + c] * powers[3 * block + at + c]
+            else:
+                out[t, 0, c] = 0.0
+                out[t, 1, c] = 0.0
     return out

@@ -239,3 +239,29 @@ def test_rule_engine_kernel_takes_signed_zeros_and_nans_as_numpy() -> None:
             )
             for name, a, b in zip(RULE_ENGINE, got, want, strict=True):
                 assert _bits(a, b), (name, licence, notify)
+
+
+def test_a_batch_of_months_gives_each_months_reference_values() -> None:
+    """_value derives a dozen months in one batch (_ValueMonths): every month of it, read
+    from the batch made at its first, is _value_reference's for that month; a new chip (the
+    catalogue's revision) or a month outside it makes a new batch; the run's last batch ends
+    with the horizon."""
+    model = ChipWarModel("historical", rng=3, months=30)
+    model.run(2)
+    view = MarketView()
+    first = mv._value(model, view, 0)
+    batch = view.derived["value months"][1][0]
+    assert batch.first == 0 and len(batch.months) == mv.VALUE_MONTHS > 1
+    for months in range(mv.VALUE_MONTHS):
+        got = mv._value(model, view, months)
+        assert view.derived["value months"][1][0] is batch  # read from the batch, not made again
+        want = mv._value_reference(model, MarketView(), months)
+        assert all(_bits(a, b) for a, b in zip(got, want, strict=True)), months
+        assert not got[0].flags.writeable and not got[1].flags.writeable
+    assert _bits(first[1], mv._value(model, view, 0)[1])
+    mv._value(model, view, 25)
+    last = view.derived["value months"][1][0]
+    assert last is not batch and last.first == 25 and len(last.months) == 5
+    model.chips.revision += 1  # a new chip: a new batch
+    mv._value(model, view, 26)
+    assert view.derived["value months"][1][0].first == 26
