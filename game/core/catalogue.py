@@ -77,7 +77,7 @@ class ChipTable:
         # kept until it moves.
         self.revision = 0
         self._on_sale: tuple[tuple[int, int, bytes], np.ndarray] | None = None
-        self._turns_over: tuple[tuple[int, int, bytes], bool] | None = None
+        self._turns_over: tuple[tuple[int, bytes], frozenset[int]] | None = None
         self._owned_by: tuple[tuple[int, int], np.ndarray] | None = None
         self._counted_by: tuple[tuple[int, int, bytes], np.ndarray] | None = None
         self._h100e: tuple[tuple[int, int], np.ndarray] | None = None
@@ -120,12 +120,18 @@ class ChipTable:
 
     def turns_over(self, month: int) -> bool:
         """Whether some chip goes on sale or leaves sale in `month`: every vendor asks it each
-        month (a variant may be due), so the answer is kept with on_sale's key."""
-        key = (month, self.revision, self.available_from.tobytes())
+        month (a variant may be due). The months in which one does are kept, keyed on the
+        revision and the contents of `available_from` (on_sale's key but the month, which
+        moves every month while they seldom do)."""
+        key = (self.revision, self.available_from.tobytes())
         if self._turns_over is None or self._turns_over[0] != key:
-            moves = bool((self.available_from == month).any() or (self.end_of_sale == month).any())
-            self._turns_over = (key, moves)
-        return self._turns_over[1]
+            months = frozenset(self.available_from.tolist()) | frozenset(self.end_of_sale.tolist())
+            self._turns_over = (key, months)
+        return month in self._turns_over[1]
+
+    def turns_over_reference(self, month: int) -> bool:
+        """turns_over's answer made anew: the rule, which its kept months reproduce."""
+        return bool((self.available_from == month).any() or (self.end_of_sale == month).any())
 
     def owned_by(self, n_vendors: int) -> np.ndarray:
         """[vendor, chip] the chips in use each vendor makes; kept until the revision moves
