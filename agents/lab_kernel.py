@@ -60,8 +60,37 @@ def allocation_inputs(
     capped (a finite cap), a fresh copy of the caps, and under a mandate the H100e a unit of
     spending buys (_finite(allowed * _source_h100e / unit); zeros without)."""
     n_labs, n_sources = utility.shape
+    choices = np.empty((n_labs, n_sources + 1))
+    paid = np.empty(unit.shape)
+    left = np.empty(cap_left.size)
+    per_money = np.empty(unit.shape)
+    capped = allocation_inputs_into(
+        utility, outside, unit, cap_left, allowed, mandate, h100e, gray_chip, choices, paid,
+        left, per_money,
+    )
+    return choices, paid, capped, left, per_money
+
+
+@numba.njit(cache=True)
+def allocation_inputs_into(
+    utility: np.ndarray,
+    outside: np.ndarray,
+    unit: np.ndarray,
+    cap_left: np.ndarray,
+    allowed: np.ndarray,
+    mandate: bool,
+    h100e: np.ndarray,
+    gray_chip: int,
+    choices: np.ndarray,  # [L, S + 1] out
+    paid: np.ndarray,  # [L, S] out
+    left: np.ndarray,  # [K] out
+    per_money: np.ndarray,  # [L, S] out
+) -> bool:
+    """allocation_inputs written into arrays the caller keeps (a month's workspace: each
+    array a kernel hands to Python costs more than its arithmetic); returns capped."""
+    n_labs, n_sources = utility.shape
     n_chips = h100e.size
-    per_money = np.zeros(unit.shape)
+    per_money[...] = 0.0
     if mandate:
         gray = h100e[gray_chip] if gray_chip >= 0 else 0.0
         for i in range(unit.shape[0]):
@@ -73,23 +102,20 @@ def allocation_inputs(
                 else:
                     src = gray
                 per_money[i, s] = nan_to_num(allowed[i, s] * src / unit[i, s])
-    choices = np.empty((n_labs, n_sources + 1))
     for i in range(n_labs):
         for s in range(n_sources):
             choices[i, s] = utility[i, s]
         choices[i, n_sources] = outside[i]
-    paid = np.empty(unit.shape)
     for i in range(unit.shape[0]):
         for s in range(unit.shape[1]):
             x = unit[i, s]
             paid[i, s] = x if math.isfinite(x) else 0.0
     capped = False
-    left = np.empty(cap_left.size)
     for k in range(cap_left.size):
         left[k] = cap_left[k]
         if math.isfinite(cap_left[k]):
             capped = True
-    return choices, paid, capped, left, per_money
+    return capped
 
 
 @numba.njit(cache=True)
@@ -181,13 +207,29 @@ def cash_and_spend(
     times its budget (np.minimum, NaN propagating); returns (active [lab], spend [lab]: the
     cash of the active labs, 0 for the others)."""
     active = np.empty(cash.size, np.bool_)
-    spend = np.zeros(cash.size)
+    spend = np.empty(cash.size)
+    cash_and_spend_into(cash, budget_in, budget, founded, month, cap_months, active, spend)
+    return active, spend
+
+
+@numba.njit(cache=True)
+def cash_and_spend_into(
+    cash: np.ndarray,
+    budget_in: np.ndarray,
+    budget: np.ndarray,
+    founded: np.ndarray,
+    month: int,
+    cap_months: float,
+    active: np.ndarray,  # [L] bool out
+    spend: np.ndarray,  # [L] out
+) -> None:
+    """cash_and_spend written into arrays the caller keeps (procure's month's workspace)."""
     for i in range(cash.size):
         active[i] = founded[i] <= month
+        spend[i] = 0.0
         if active[i]:
             cash[i] = np_minimum(cash[i] + budget_in[i], cap_months * budget[i])
             spend[i] = cash[i]
-    return active, spend
 
 
 @numba.njit(cache=True)
