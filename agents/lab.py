@@ -1567,7 +1567,9 @@ def train(model: MonthContext) -> list[int]:
     (agents/training_kernel.py) around numpy's powers and log10."""
     p, labs = model.p, model.labs
     month, n_blocs = model.month, len(model.bloc_ids)
-    since, adoption, furthest = training_kernel.exponents(
+    work = _TrainWorkspace.of(model, labs.frontier.size)
+    since, adoption = work.since, work.adoption
+    furthest = training_kernel.exponents(
         labs.ref_run_month,
         month,
         model.scarcity,
@@ -1575,10 +1577,13 @@ def train(model: MonthContext) -> list[int]:
         month - float(p.moe_public_year) * 12.0,
         float(p.moe_rich_share),
         float(p.moe_rich_lag_months),
+        since,
+        adoption,
     )
-    growth = _run_growth(float(p.max_run_growth_per_year), since, furthest)
-    gain = np.power(float(p.moe_compute_multiplier), adoption)  # technique_gain
-    done, reach, eff, arg, n_done = training_kernel.run_month(
+    growth = _run_growth(float(p.max_run_growth_per_year), since, furthest, work.growth)
+    gain = np.power(float(p.moe_compute_multiplier), adoption, out=work.gain)  # technique_gain
+    done, reach, eff, arg = work.done, work.reach, work.eff, work.arg
+    n_done = training_kernel.run_month(
         labs.frontier,
         labs.founded,
         month,
@@ -1596,6 +1601,10 @@ def train(model: MonthContext) -> list[int]:
         labs.own_efficiency,
         labs.run_flop,
         labs.run_age,
+        done,
+        reach,
+        eff,
+        arg,
     )
     if not n_done:
         return []
@@ -1605,7 +1614,7 @@ def train(model: MonthContext) -> list[int]:
         done,
         reach,
         eff,
-        np.log10(arg),  # capability_index
+        np.log10(arg, out=arg),  # capability_index
         float(p.capability_points_per_decade),
         distillation_share(model),
         then,
@@ -1632,13 +1641,45 @@ def train(model: MonthContext) -> list[int]:
 _NO_OVERFLOW_LOG = 700.0
 
 
-def _run_growth(growth_per_year: float, since: np.ndarray, furthest: float) -> np.ndarray:
-    """run_reach's growth, growth_per_year ** since (`furthest` the largest `since`), with
-    overflow to inf silenced as run_reach silences it, only when the largest can overflow."""
+def _run_growth(
+    growth_per_year: float, since: np.ndarray, furthest: float, out: np.ndarray
+) -> np.ndarray:
+    """run_reach's growth, growth_per_year ** since (`furthest` the largest `since`), into
+    out, with overflow to inf silenced as run_reach silences it, only when the largest can
+    overflow."""
     if growth_per_year > 1.0 and furthest * math.log(growth_per_year) >= _NO_OVERFLOW_LOG:
         with np.errstate(over="ignore"):
-            return np.power(growth_per_year, since)
-    return np.power(growth_per_year, since)
+            return np.power(growth_per_year, since, out=out)
+    return np.power(growth_per_year, since, out=out)
+
+
+class _TrainWorkspace:
+    """The [lab] arrays train's kernels and powers hand each other within a month (the
+    powers' exponents, the growth and gain, the runs that end, their reach, effective FLOP
+    and log10 argument): written whole every month before they are read, and kept by nothing
+    after train (finish_runs copies what the labs keep element by element), so one set
+    serves every month of the model's view while the number of labs holds. Each array a
+    kernel handed to Python instead costs more than its arithmetic. The view is the model's
+    own (a restored model derives a new one; a deep copy copies this too)."""
+
+    def __init__(self, n_labs: int) -> None:
+        self.since = np.empty(n_labs)
+        self.adoption = np.empty(n_labs)
+        self.growth = np.empty(n_labs)
+        self.gain = np.empty(n_labs)
+        self.done = np.empty(n_labs, bool)
+        self.reach = np.empty(n_labs)
+        self.eff = np.empty(n_labs)
+        self.arg = np.empty(n_labs)
+
+    @staticmethod
+    def of(model: MonthContext, n_labs: int) -> _TrainWorkspace:
+        derived = model.view.derived
+        hit = derived.get("lab_train_workspace")
+        if hit is None or hit[0] != n_labs:
+            hit = (n_labs, _TrainWorkspace(n_labs))
+            derived["lab_train_workspace"] = hit
+        return hit[1]
 
 
 def train_reference(model: MonthContext) -> list[int]:
