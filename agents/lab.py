@@ -417,7 +417,8 @@ def procure(model: MonthContext) -> None:
         vendor_terms is not None, vendor_terms if vendor_terms is not None else _NO_TERMS,
         float(p.rental_premium), host >= 0, worth, g,
         float(view.gray_price) if g >= 0 else 1.0, *open_args, chips.price,
-        p.reservation_markup, unit, rental_price, work.logs,
+        p.reservation_markup, work.may_buy, work.domestic, work.rentable, work.rental_risk,
+        work.wants_gray, work.smuggling_risk, unit, rental_price, work.logs,
     )
     logs = work.logs[:n_logs]  # their logarithms in place (np.log's numbers, out or not)
     if quiet and quiet_outside:  # np.errstate costs more than the logarithm
@@ -438,10 +439,10 @@ def procure(model: MonthContext) -> None:
             ported is not None, ported[1] if ported is not None else _NO_TERMS, host >= 0,
             rules.log_host_allowed, g,
             # math.sqrt: IEEE's correctly rounded root, numpy's number without its dispatch
-            math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0, *open_args,
+            math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0, work.may_buy,
+            work.rentable, work.rental_risk, work.wants_gray, work.smuggling_risk,
             labs.growth_kind, unit, view.cap_left, rules.allowed, mandate > 0, h100e,
-            view.vendor_capacity, choices, paid, per_money, domestic, cap_left, vendor_left,
-            vals, at,
+            view.vendor_capacity, choices, paid, per_money, cap_left, vendor_left, vals, at,
         )
     )
     arrays = (
@@ -490,14 +491,14 @@ def procure(model: MonthContext) -> None:
 
 class _Workspace:
     """The arrays procure's kernels hand each other within a month (the cash and spend, the
-    cluster shares, the prices and values per dollar, the logits' values, the allocation's
-    inputs, the money and units its passes fill, the chips delivered and their cost): written
-    whole by the kernel that starts them every month and read by none after the month's
-    procure (nothing keeps one: the books keep only their own arrays), so one set serves every
-    month of a view, kept while the numbers of labs, chips, kinds, countries and vendors hold.
-    Each array a kernel handed to Python instead costs more than its arithmetic. The view is
-    the model's own (a restored model derives a new one; a deep copy copies this too), so no
-    two models share a workspace."""
+    cluster shares, the sources open, the prices and values per dollar, the logits' values,
+    the allocation's inputs, the money and units its passes fill, the chips delivered and
+    their cost): written whole by the kernel that starts them every month and read by none
+    after the month's procure (nothing keeps one: the books keep only their own arrays), so
+    one set serves every month of a view, kept while the numbers of labs, chips, kinds,
+    countries and vendors hold. Each array a kernel handed to Python instead costs more than
+    its arithmetic. The view is the model's own (a restored model derives a new one; a deep
+    copy copies this too), so no two models share a workspace."""
 
     def __init__(
         self, n_labs: int, n_chips: int, n_kinds: int, n_caps: int, n_vendors: int
@@ -506,6 +507,13 @@ class _Workspace:
         self.active = np.empty(n_labs, bool)
         self.spend = np.empty(n_labs)
         self.joins = np.empty((2, n_labs))
+        # the sources open to each lab (lab_kernel.open_arrays': domestic is with the
+        # allocation's inputs below)
+        self.may_buy = np.empty((n_labs, n_chips), bool)
+        self.rentable = np.empty((n_labs, n_chips), bool)
+        self.rental_risk = np.empty((n_labs, 1))
+        self.wants_gray = np.empty(n_labs, bool)
+        self.smuggling_risk = np.empty(n_labs)
         self.unit = np.empty((n_labs, n_sources))
         self.rental = np.empty(n_chips)
         # price_args' values per dollar (2 a lab and chip, 1 a lab) and the outside option's

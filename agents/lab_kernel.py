@@ -283,11 +283,42 @@ def open_arrays(
     [L, C], rental_risk [L, 1], wants_gray [L], smuggling_risk [L])."""
     n_labs, n_chips = rule_may_buy.shape
     may_buy = np.empty((n_labs, n_chips), np.bool_)
-    domestic = np.zeros((n_labs, 2 * n_chips + 1), np.bool_)
+    domestic = np.empty((n_labs, 2 * n_chips + 1), np.bool_)
     rentable = np.empty((n_labs, n_chips), np.bool_)
     rental_risk = np.empty((n_labs, 1))
     wants_gray = np.empty(n_labs, np.bool_)
     smuggling_risk = np.empty(n_labs)
+    open_arrays_into(
+        rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
+        rental_risk_cost, smuggling_risk_cost, may_buy, domestic, rentable, rental_risk,
+        wants_gray, smuggling_risk,
+    )
+    return may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk
+
+
+@numba.njit(cache=True)
+def open_arrays_into(
+    rule_may_buy: np.ndarray,  # open_arrays' arguments, as there
+    rule_domestic: np.ndarray,
+    may_rent: np.ndarray,
+    on_sale: np.ndarray,
+    active: np.ndarray,
+    risk: np.ndarray,
+    lab_access: np.ndarray,
+    gray: int,
+    rental_risk_cost: float,
+    smuggling_risk_cost: float,
+    may_buy: np.ndarray,  # open_arrays' six, out (procure's month's workspace)
+    domestic: np.ndarray,
+    rentable: np.ndarray,
+    rental_risk: np.ndarray,
+    wants_gray: np.ndarray,
+    smuggling_risk: np.ndarray,
+) -> None:
+    """open_arrays written into arrays the caller keeps: offers_start makes them once a
+    month for offers_finish too (each array handed to Python costs more than making it)."""
+    n_labs, n_chips = rule_may_buy.shape
+    domestic[...] = False
     for i in range(n_labs):
         risky = active[i] and risk[i] > 0
         for c in range(n_chips):
@@ -297,7 +328,6 @@ def open_arrays(
         rental_risk[i, 0] = rental_risk_cost * (1.0 - risk[i])
         wants_gray[i] = risky and lab_access[i, gray] < 1 if gray >= 0 else False
         smuggling_risk[i] = smuggling_risk_cost * (1.0 - risk[i])
-    return may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk
 
 
 @numba.njit(cache=True)

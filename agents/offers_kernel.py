@@ -17,7 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from agents.lab_kernel import allocation_inputs_into, best_per_dollar, open_arrays
+from agents.lab_kernel import allocation_inputs_into, best_per_dollar, open_arrays_into
 from agents.procure_kernel import logit_shift, shift_into
 
 
@@ -240,22 +240,28 @@ def offers_start(
     smuggling_risk_cost: float,
     list_price: np.ndarray,  # [C] lab_kernel.best_per_dollar's (value is purchase_value)
     markup: float,
-    unit: np.ndarray,  # [L, 2C + 1] out (procure's month's workspace)
+    may_buy: np.ndarray,  # [L, C] bool out (procure's month's workspace): open_arrays' six
+    domestic: np.ndarray,  # [L, 2C + 1] bool out
+    rentable: np.ndarray,  # [L, C] bool out
+    rental_risk: np.ndarray,  # [L, 1] out
+    wants_gray: np.ndarray,  # [L] bool out
+    smuggling_risk: np.ndarray,  # [L] out
+    unit: np.ndarray,  # [L, 2C + 1] out
     rental: np.ndarray,  # [C] out
     x: np.ndarray,  # [2 L C + L + kind] out: the values to log at its front
 ) -> tuple[int, int, bool, bool]:
     """The offers up to their logarithm: the sources open to each lab (lab_kernel.open_arrays,
-    which agents.lab kept between months under a key costing about as much as the kernel;
-    offers_finish derives them again rather than have six more arrays returned, each costing
-    more to hand to Python than to make), price_args' prices and values per dollar, and the
-    outside option's best value per dollar over the markup (lab_kernel.best_per_dollar) after
-    them in the same array, so that one np.log takes both. Writes unit, rental and the values
-    to log into the arrays given (for the same reason); returns (how many values to log, how
-    many of them are price_args', whether those are all positive, whether the outside
-    option's are)."""
-    may_buy, _, rentable, _, wants_gray, _ = open_arrays(
+    which agents.lab kept between months under a key costing about as much as the kernel),
+    price_args' prices and values per dollar, and the outside option's best value per dollar
+    over the markup (lab_kernel.best_per_dollar) after them in the same array, so that one
+    np.log takes both. Writes the open sources (which offers_finish reads), unit, rental and
+    the values to log into the arrays given: each array handed to Python would cost more
+    than making it. Returns (how many values to log, how many of them are price_args',
+    whether those are all positive, whether the outside option's are)."""
+    open_arrays_into(
         rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
-        rental_risk_cost, smuggling_risk_cost,
+        rental_risk_cost, smuggling_risk_cost, may_buy, domestic, rentable, rental_risk,
+        wants_gray, smuggling_risk,
     )
     n, quiet = price_args_into(
         purchase_value, growth_kind, price, subsidy, subsidised, levy, levied, any_checks,
@@ -282,15 +288,11 @@ def offers_finish(
     log_host_allowed: np.ndarray,
     gray: int,
     enforcement_root: float,
-    rule_may_buy: np.ndarray,  # lab_kernel.open_arrays' arguments, as offers_start's
-    rule_domestic: np.ndarray,
-    may_rent: np.ndarray,
-    on_sale: np.ndarray,
-    active: np.ndarray,
-    risk: np.ndarray,
-    lab_access: np.ndarray,
-    rental_risk_cost: float,
-    smuggling_risk_cost: float,
+    may_buy: np.ndarray,  # the open sources offers_start wrote (lab_kernel.open_arrays' but
+    rentable: np.ndarray,  # domestic, which the allocation reads where offers_start wrote it)
+    rental_risk: np.ndarray,
+    wants_gray: np.ndarray,
+    smuggling_risk: np.ndarray,
     growth_kind: np.ndarray,  # [L] each lab's kind
     unit: np.ndarray,  # lab_kernel.allocation_inputs' arguments (unit prices, the view's caps left,
     cap_left: np.ndarray,  # the share allowed, whether a mandate binds, each chip's H100e)
@@ -301,7 +303,6 @@ def offers_finish(
     choices_out: np.ndarray,  # the allocation's inputs, written here (procure's month's workspace):
     paid_out: np.ndarray,  # [L, 2C + 2] choices, [L, 2C + 1] paid, h100e_per_money, domestic,
     per_money_out: np.ndarray,  # [K] cap_left, [V] vendor_left
-    domestic_out: np.ndarray,
     cap_left_out: np.ndarray,
     vendor_left_out: np.ndarray,
     vals_out: np.ndarray,  # [L (2C + 2)] out: the logit's values and positions at the front
@@ -311,13 +312,9 @@ def offers_finish(
     its kind's best value per dollar over the markup: agents.lab.outside_option), the
     allocation's first choices and their logit up to its exp (shift), and the rest of the
     allocation's inputs (allocation_inputs: the prices paid, whether a cap binds, a copy of
-    the caps, the compute a dollar buys under the mandate; a copy of the vendors' capacity;
-    open_arrays' domestic), written into the *_out arrays: handing each to Python as a new
-    array would cost more than making it. Returns (how many of the logit's values, capped)."""
-    may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk = open_arrays(
-        rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
-        rental_risk_cost, smuggling_risk_cost,
-    )
+    the caps, the compute a dollar buys under the mandate; a copy of the vendors' capacity),
+    written into the *_out arrays: handing each to Python as a new array would cost more
+    than making it. Returns (how many of the logit's values, capped)."""
     utility = utilities(
         logs, beta, log_buy_allowed, preference, has_ported, log_ported, may_buy, has_host,
         log_host_allowed, rental_risk, rentable, gray, smuggling_risk, enforcement_root,
@@ -330,6 +327,5 @@ def offers_finish(
         utility, outside, unit, cap_left, allowed, mandated, h100e, gray, choices_out, paid_out,
         cap_left_out, per_money_out,
     )
-    domestic_out[...] = domestic
     vendor_left_out[...] = vendor_capacity
     return shift_into(choices_out, vals_out, idx_out), capped

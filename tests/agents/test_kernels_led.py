@@ -213,14 +213,19 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
             view.purchase_value, chips.price, chips.on_sale(model.month),
             model.p.choice_sharpness, model.p.reservation_markup,
         )[model.labs.growth_kind]
-        choices, paid, per_money, domestic, cap_left, vendor_left = args[-8:-2]
+        choices, paid, per_money, cap_left, vendor_left = args[-7:-2]
         n, capped = got
         vals, idx = args[-2][:n], args[-1][:n]
         assert _same(choices[:, -1], outside)  # the outside option, each lab's
         seen["outside_option"] += 1
         on_sale = chips.on_sale(model.month)
         opened = lab._open_arrays_reference(offers.rules, model, on_sale, now["active"])
-        assert _same(domestic, opened[1])  # the others are read in the kernel only
+        # offers_start wrote them into procure's workspace: domestic for the allocation,
+        # the others for offers_finish
+        domestic = model.view.derived["lab_workspace"][1].domestic
+        for got_open, want_open in zip((*args[11:12], domestic, *args[12:16]), opened,
+                                       strict=True):
+            assert _same(got_open, want_open)
         seen["open_sources", view.gray_chip >= 0, bool(opened[2].any())] += 1
         for g, w in ((choices, want[0]), (per_money, want[2]), (paid, want[7]),
                      (capped, want[9]), (cap_left, want[15]), (vendor_left, want[16])):
