@@ -32,7 +32,7 @@ import numba
 import numpy as np
 
 from agents.allocation_kernel import _one_pass
-from agents.delivery_kernel import deliver_arrays, hold_to_mandate_arrays
+from agents.delivery_kernel import deliver_into, hold_to_mandate_arrays
 from agents.lab_kernel import cash_and_spend_into, cluster_joins_frontier
 from game.core.exact import np_maximum, reduce_sum
 from game.core.ledger_kernel import flows_into, install_rows, sales_into
@@ -200,11 +200,16 @@ def last_pass(
     escrow: np.ndarray,
     gray_order: np.ndarray,
     vendor_country: np.ndarray,  # [V] each vendor's country
+    got_d: np.ndarray,  # [L, C] int64 out: delivery_kernel.deliver_into's
+    got_r: np.ndarray,  # [L, C] int64 out
+    cost: np.ndarray,  # [L] out
+    bought: np.ndarray,  # [L] int64 out
 ) -> tuple:
     """The allocation's second pass, the mandate's hold (delivery_kernel.hold_to_mandate_arrays,
-    each source's H100e as lab._source_h100e gives it) and the delivery: deliver_arrays'
-    got_d, got_r, cost, flows and rows, the chips bought per lab, and the country of each
-    bought cell's vendor (vendor_country[vendor[c_d]], which the books' flows record)."""
+    each source's H100e as lab._source_h100e gives it) and the delivery (deliver_into: got_d,
+    got_r, cost and the chips bought per lab into the arrays given); returns its flows and
+    rows, and the country of each bought cell's vendor (vendor_country[vendor[c_d]], which
+    the books' flows record)."""
     e = _shares(vals, idx, choices.shape[0], choices.shape[1])
     _one_pass(
         e, False, mandate, h100e_per_money, domestic, in_target, unit, allowed, unit_paid, h100e,
@@ -219,7 +224,7 @@ def last_pass(
             per[n_chips + c] = h100e[c]
         per[2 * n_chips] = h100e[gray_chip] if gray_chip >= 0 else 0.0
         units = hold_to_mandate_arrays(units, per, domestic, in_target, mandate)[0]
-    got_d, got_r, cost, flows, rows, bought, _ = deliver_arrays(
+    flows, rows, _ = deliver_into(
         units,
         draws,
         gray_chip >= 0,
@@ -233,12 +238,16 @@ def last_pass(
         spent_month,
         escrow,
         gray_order,
+        got_d,
+        got_r,
+        cost,
+        bought,
     )
     c_d = flows[1]
     made_in = np.empty(c_d.size, vendor_country.dtype)
     for k in range(c_d.size):
         made_in[k] = vendor_country[vendor[c_d[k]]]
-    return got_d, got_r, cost, flows, rows, bought, made_in
+    return flows, rows, made_in
 
 
 @numba.njit(cache=True)
@@ -339,23 +348,19 @@ def finish(
     the revenue by bloc into the *_out arrays (each array handed to Python costs more than
     its arithmetic); returns (whether it booked them (if not, nothing was booked: the caller
     takes numpy's path), chips bought per chip)."""
-    got_d, got_r, cost, fl, rows, bought, made_in = last_pass(
+    fl, rows, made_in = last_pass(
         vals[:n], idx[:n], choices, mandate, h100e_per_money, domestic, in_target, unit,
         allowed, unit_paid, h100e, capped, controlled_h2, buyer_country, vendor, partly_allowed,
         spend, cap_left, vendor_left, rent_room, money, units, asked, gray_chip, draws,
         rental_price, provenance, rented, has_host, gray_price, cash, spent_month, escrow,
-        gray_order, vendor_country,
+        gray_order, vendor_country, got_d_out, got_r_out, cost_out, bought_out,
     )
     install_rows(stock, by_prov, held, produced, rows[0], rows[1], rows[2], slot, rows[3])
     ok, revenue, per_chip = sales_into(
-        lab_bloc, n_blocs, rental_bloc, got_d, got_r, cost, sales_units
+        lab_bloc, n_blocs, rental_bloc, got_d_out, got_r_out, cost_out, sales_units
     )
     flows_into(flows, lab_country, fl[0], made_in, fl[2], fl[3], host_country, fl[4], fl[5],
                rented)
-    got_d_out[...] = got_d
-    got_r_out[...] = got_r
-    cost_out[...] = cost
-    bought_out[...] = bought
     if ok:
         revenue_out[...] = revenue
     return ok, per_chip
