@@ -66,15 +66,48 @@ def deliver_arrays(
     bought per lab and whether any lab's rounding overshot its cash."""
     n_labs = units.shape[0]
     n_chips = rental_price.size
-    cells = n_labs * n_chips
     got_d = np.empty((n_labs, n_chips), np.int64)
     got_r = np.empty((n_labs, n_chips), np.int64)
+    cost = np.empty(n_labs)
+    bought = np.empty(n_labs, np.int64)
+    flows, rows, overshot = deliver_into(
+        units, draws, gray, direct_price, rental_price, provenance, rented, has_host,
+        gray_price, cash, spent_month, escrow, gray_order, got_d, got_r, cost, bought,
+    )
+    return got_d, got_r, cost, flows, rows, bought, overshot
+
+
+@numba.njit(cache=True)
+def deliver_into(
+    units: np.ndarray,  # deliver_arrays' arguments, as there
+    draws: np.ndarray,
+    gray: bool,
+    direct_price: np.ndarray,
+    rental_price: np.ndarray,
+    provenance: np.ndarray,
+    rented: int,
+    has_host: bool,
+    gray_price: float,
+    cash: np.ndarray,
+    spent_month: np.ndarray,
+    escrow: np.ndarray,
+    gray_order: np.ndarray,
+    got_d: np.ndarray,  # [L, C] int64 out
+    got_r: np.ndarray,  # [L, C] int64 out
+    cost: np.ndarray,  # [L] out
+    bought: np.ndarray,  # [L] int64 out
+) -> tuple:
+    """deliver_arrays into the arrays given (agents/procure_kernel.py's finish hands them to
+    Python: new ones would cost more there than the delivery's arithmetic): returns the
+    nonzero cells, the rows to install and whether any lab's rounding overshot its cash."""
+    n_labs = units.shape[0]
+    n_chips = rental_price.size
+    cells = n_labs * n_chips
     for i in range(n_labs):
         for c in range(n_chips):
             got_d[i, c] = _whole(units[i, c], draws[i * n_chips + c])
             got_r[i, c] = _whole(units[i, n_chips + c], draws[cells + i * n_chips + c])
     row = np.empty(n_chips)
-    cost = np.empty(n_labs)
     _cost_into(got_d, got_r, direct_price, rental_price, row, cost)
     overshot = False
     for i in range(n_labs):
@@ -107,7 +140,6 @@ def deliver_arrays(
     qty_r = np.empty(n_r, np.int64)
     k = 0
     j = 0
-    bought = np.empty(n_labs, np.int64)
     for i in range(n_labs):
         b = 0
         for c in range(n_chips):
@@ -158,15 +190,7 @@ def deliver_arrays(
     else:
         for i in range(n_labs):
             gray_order[i] = 0
-    return (
-        got_d,
-        got_r,
-        cost,
-        (h_d, c_d, prov_d, qty_d, h_r, qty_r),
-        (h, c_all, prov, qty),
-        bought,
-        overshot,
-    )
+    return (h_d, c_d, prov_d, qty_d, h_r, qty_r), (h, c_all, prov, qty), overshot
 
 
 @numba.njit(cache=True)

@@ -385,17 +385,22 @@ def procure(model: MonthContext) -> None:
         model.labs, model.p, model.view, model.chips, model.ledger, model.books
     )
     rules, levers = _procure_terms(model)
+    h100e = chips.h100e
+    # what the kernels write and hand each other within the month
+    work = _Workspace.of(model, labs.frontier.size, h100e.size)
+    active, spend = work.active, work.spend
     # a lab's research and extra distillation are paid from its budget, not spent on chips
     diverted = levers.diverted
     budget = labs.budget if diverted is None else labs.budget * (1.0 - diverted)
     # the cash topped up and what the labs may spend (_cash_and_spend_reference), and the
     # capped provenances' cluster shares (_provenance_worth) up to their power
-    active, spend, joins = procure_kernel.start(
+    procure_kernel.start(
         labs.cash, budget, labs.budget, labs.founded, model.month, CASH_CAP_MONTHS,
         ledger.install_targets()[1], RENTED, float(getattr(p, CLUSTER_CAP_PARAMETER[RENTED])),
         SMUGGLED, float(getattr(p, CLUSTER_CAP_PARAMETER[SMUGGLED])), labs.frontier,
+        active, spend, work.joins,
     )
-    worth = joins ** (1.0 - p.inference_weight_frontier)  # numpy's, on the same shares
+    worth = work.joins ** (1.0 - p.inference_weight_frontier)  # numpy's, on the same shares
     host, g = view.rental_host, view.gray_chip
     vendor_terms = levers.vendor_terms
     # _offers up to the logarithm (the sources open now, prices, values per dollar) with
@@ -405,36 +410,39 @@ def procure(model: MonthContext) -> None:
         rules.may_buy, rules.domestic, rules.may_rent, on_sale, active, labs.risk,
         view.lab_access, float(p.rental_risk_cost), float(p.smuggling_risk_cost),
     )
-    unit, rental_price, args, n_args, quiet, quiet_outside = offers_kernel.offers_start(
+    unit, rental_price = work.unit, work.rental
+    n_logs, n_args, quiet, quiet_outside = offers_kernel.offers_start(
         view.purchase_value, labs.growth_kind, view.price, levers.subsidy, rules.subsidised,
         levers.levy, rules.levied, rules.any_checks, rules.checked, rules.checks,
         vendor_terms is not None, vendor_terms if vendor_terms is not None else _NO_TERMS,
         float(p.rental_premium), host >= 0, worth, g,
         float(view.gray_price) if g >= 0 else 1.0, *open_args, chips.price,
-        p.reservation_markup,
+        p.reservation_markup, work.may_buy, work.domestic, work.rentable, work.rental_risk,
+        work.wants_gray, work.smuggling_risk, unit, rental_price, work.logs,
     )
+    logs = work.logs[:n_logs]  # their logarithms in place (np.log's numbers, out or not)
     if quiet and quiet_outside:  # np.errstate costs more than the logarithm
-        logs = np.log(args)
+        np.log(logs, out=logs)
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.log(args)
+            np.log(logs, out=logs)
     ported = ported_shares(model)
     mandate = levers.mandate
-    h100e = chips.h100e
     # the utilities, the outside option, the first logit up to its exp and the allocation's
     # inputs (_allocation_arrays), these written into the month's workspace
-    work = _Workspace.of(model, unit.shape[0], h100e.size)
     choices, paid, per_money, domestic = work.choices, work.paid, work.per_money, work.domestic
     cap_left, vendor_left = work.cap_left, work.vendor_left
-    vals, at, capped = (
+    vals, at = work.vals, work.at
+    n_vals, capped = (
         offers_kernel.offers_finish(
             logs, n_args, float(p.choice_sharpness), rules.log_buy_allowed, rules.preference,
             ported is not None, ported[1] if ported is not None else _NO_TERMS, host >= 0,
             rules.log_host_allowed, g,
             # math.sqrt: IEEE's correctly rounded root, numpy's number without its dispatch
-            math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0, *open_args,
+            math.sqrt(max(view.enforcement, 0.0)) if g >= 0 else 0.0, work.may_buy,
+            work.rentable, work.rental_risk, work.wants_gray, work.smuggling_risk,
             labs.growth_kind, unit, view.cap_left, rules.allowed, mandate > 0, h100e,
-            view.vendor_capacity, choices, paid, per_money, domestic, cap_left, vendor_left,
+            view.vendor_capacity, choices, paid, per_money, cap_left, vendor_left, vals, at,
         )
     )
     arrays = (
@@ -445,44 +453,76 @@ def procure(model: MonthContext) -> None:
     )
     # _allocate, _hold_to_mandate and _deliver's arithmetic in two kernels around the two
     # logits' np.exp (agents/procure_kernel.py)
-    vals = np.exp(vals)  # softmax_rows' exp, numpy's, of the cells not -inf
+    kept = vals[:n_vals]
+    np.exp(kept, out=kept)  # softmax_rows' exp, numpy's, of the cells not -inf
     money, units = work.money, work.units
-    vals, at, rent_room, asked = procure_kernel.first_pass(vals, at, *arrays, money, units)
-    np.exp(vals, out=vals)
+    # What buyers asked each vendor for over both passes: the demand it plans capacity for,
+    # written into the month's new books (their own array, which nothing read before)
+    asked = books.asked_per_chip
+    n_vals, rent_room = procure_kernel.first_pass(
+        vals, at, n_vals, *arrays, money, units, asked
+    )
+    kept = vals[:n_vals]
+    np.exp(kept, out=kept)
     # the delivery's draws, as _deliver takes them (nothing draws in between)
     n_labs, n_chips = units.shape[0], h100e.size
     draws = model.rng.random(n_labs * (2 * n_chips + 1) if g >= 0 else 2 * n_labs * n_chips)
     books_host = books.rental_host
-    got_d, got_r, cost, bought, booked, revenue, per_chip = procure_kernel.finish(
-        vals, at, *arrays[:17], rent_room, money, units, asked, g, draws, rental_price,
+    got_d, got_r, cost = work.got_d, work.got_r, work.cost
+    booked, per_chip = procure_kernel.finish(
+        vals, at, n_vals, *arrays[:17], rent_room, money, units, asked, g, draws, rental_price,
         rules.provenance, RENTED, host >= 0, float(view.gray_price) if g >= 0 else 1.0,
         labs.cash, labs.spent_month, labs.escrow, labs.gray_order, model.vendor_country,
         *ledger.install_targets(), ledger.slot(model.year),
         books.lab_bloc, books.n_blocs, int(books.lab_bloc[books_host]) if books_host >= 0 else -1,
         books.sales_units, books.flows, books.lab_country,
         int(books.lab_country[books_host]) if books_host >= 0 else -1,
+        got_d, got_r, cost, books.bought_by_lab, books.revenue_by_bloc,
     )
-    # What buyers asked each vendor for over both passes: the demand it plans capacity for.
-    books.asked_per_chip = asked
     # _book_delivery's calls, the ledger's and the books' in the kernel: the diffusion cap
     # (the view's caps as the allocation found them: any finite), and the sales' totals
     if capped:
         _charge_cap(model, got_d, got_r, (view.chip_class == CONTROLLED) * h100e)
-    if booked:
-        books.revenue_by_bloc, books.bought_per_chip = revenue, per_chip
+    if booked:  # the revenue by bloc is in the books' array, the chips per chip new
+        books.bought_per_chip = per_chip
     else:  # a lab's bloc out of the books' range: numpy's path, as record_sales takes it
         books.record_sales_reference(got_d, got_r, cost)
-    books.bought_by_lab = bought
 
 
 class _Workspace:
-    """The arrays procure's kernels hand each other within a month (the allocation's inputs,
-    the money and units its passes fill): written whole by the kernel that starts them every
-    month and read by none after it, so one set serves every month of a view, kept while the
-    numbers of labs, chips, countries and vendors hold."""
+    """The arrays procure's kernels hand each other within a month (the cash and spend, the
+    cluster shares, the sources open, the prices and values per dollar, the logits' values,
+    the allocation's inputs, the money and units its passes fill, the chips delivered and
+    their cost): written whole by the kernel that starts them every month and read by none
+    after the month's procure (nothing keeps one: the books keep only their own arrays), so
+    one set serves every month of a view, kept while the numbers of labs, chips, kinds,
+    countries and vendors hold. Each array a kernel handed to Python instead costs more than
+    its arithmetic. The view is the model's own (a restored model derives a new one; a deep
+    copy copies this too), so no two models share a workspace."""
 
-    def __init__(self, n_labs: int, n_chips: int, n_caps: int, n_vendors: int) -> None:
+    def __init__(
+        self, n_labs: int, n_chips: int, n_kinds: int, n_caps: int, n_vendors: int
+    ) -> None:
         n_sources = 2 * n_chips + 1
+        self.active = np.empty(n_labs, bool)
+        self.spend = np.empty(n_labs)
+        self.joins = np.empty((2, n_labs))
+        # the sources open to each lab (lab_kernel.open_arrays': domestic is with the
+        # allocation's inputs below)
+        self.may_buy = np.empty((n_labs, n_chips), bool)
+        self.rentable = np.empty((n_labs, n_chips), bool)
+        self.rental_risk = np.empty((n_labs, 1))
+        self.wants_gray = np.empty(n_labs, bool)
+        self.smuggling_risk = np.empty(n_labs)
+        self.unit = np.empty((n_labs, n_sources))
+        self.rental = np.empty(n_chips)
+        # price_args' values per dollar (2 a lab and chip, 1 a lab) and the outside option's
+        self.logs = np.empty(2 * n_labs * n_chips + n_labs + n_kinds)
+        self.vals = np.empty(n_labs * (n_sources + 1))  # a logit's kept values, their cells
+        self.at = np.empty(n_labs * (n_sources + 1), np.int64)
+        self.got_d = np.empty((n_labs, n_chips), np.int64)
+        self.got_r = np.empty((n_labs, n_chips), np.int64)
+        self.cost = np.empty(n_labs)
         self.choices = np.empty((n_labs, n_sources + 1))
         self.paid = np.empty((n_labs, n_sources))
         self.per_money = np.empty((n_labs, n_sources))
@@ -495,7 +535,10 @@ class _Workspace:
     @staticmethod
     def of(model: MonthContext, n_labs: int, n_chips: int) -> _Workspace:
         view = model.view
-        key = (n_labs, n_chips, view.cap_left.size, view.vendor_capacity.size)
+        key = (
+            n_labs, n_chips, view.purchase_value.shape[0], view.cap_left.size,
+            view.vendor_capacity.size,
+        )
         hit = view.derived.get("lab_workspace")
         if hit is None or hit[0] != key:
             hit = (key, _Workspace(*key))
@@ -1532,7 +1575,9 @@ def train(model: MonthContext) -> list[int]:
     (agents/training_kernel.py) around numpy's powers and log10."""
     p, labs = model.p, model.labs
     month, n_blocs = model.month, len(model.bloc_ids)
-    since, adoption, furthest = training_kernel.exponents(
+    work = _TrainWorkspace.of(model, labs.frontier.size)
+    since, adoption = work.since, work.adoption
+    furthest = training_kernel.exponents(
         labs.ref_run_month,
         month,
         model.scarcity,
@@ -1540,10 +1585,13 @@ def train(model: MonthContext) -> list[int]:
         month - float(p.moe_public_year) * 12.0,
         float(p.moe_rich_share),
         float(p.moe_rich_lag_months),
+        since,
+        adoption,
     )
-    growth = _run_growth(float(p.max_run_growth_per_year), since, furthest)
-    gain = np.power(float(p.moe_compute_multiplier), adoption)  # technique_gain
-    done, reach, eff, arg, n_done = training_kernel.run_month(
+    growth = _run_growth(float(p.max_run_growth_per_year), since, furthest, work.growth)
+    gain = np.power(float(p.moe_compute_multiplier), adoption, out=work.gain)  # technique_gain
+    done, reach, eff, arg = work.done, work.reach, work.eff, work.arg
+    n_done = training_kernel.run_month(
         labs.frontier,
         labs.founded,
         month,
@@ -1561,6 +1609,10 @@ def train(model: MonthContext) -> list[int]:
         labs.own_efficiency,
         labs.run_flop,
         labs.run_age,
+        done,
+        reach,
+        eff,
+        arg,
     )
     if not n_done:
         return []
@@ -1570,7 +1622,7 @@ def train(model: MonthContext) -> list[int]:
         done,
         reach,
         eff,
-        np.log10(arg),  # capability_index
+        np.log10(arg, out=arg),  # capability_index
         float(p.capability_points_per_decade),
         distillation_share(model),
         then,
@@ -1597,13 +1649,45 @@ def train(model: MonthContext) -> list[int]:
 _NO_OVERFLOW_LOG = 700.0
 
 
-def _run_growth(growth_per_year: float, since: np.ndarray, furthest: float) -> np.ndarray:
-    """run_reach's growth, growth_per_year ** since (`furthest` the largest `since`), with
-    overflow to inf silenced as run_reach silences it, only when the largest can overflow."""
+def _run_growth(
+    growth_per_year: float, since: np.ndarray, furthest: float, out: np.ndarray
+) -> np.ndarray:
+    """run_reach's growth, growth_per_year ** since (`furthest` the largest `since`), into
+    out, with overflow to inf silenced as run_reach silences it, only when the largest can
+    overflow."""
     if growth_per_year > 1.0 and furthest * math.log(growth_per_year) >= _NO_OVERFLOW_LOG:
         with np.errstate(over="ignore"):
-            return np.power(growth_per_year, since)
-    return np.power(growth_per_year, since)
+            return np.power(growth_per_year, since, out=out)
+    return np.power(growth_per_year, since, out=out)
+
+
+class _TrainWorkspace:
+    """The [lab] arrays train's kernels and powers hand each other within a month (the
+    powers' exponents, the growth and gain, the runs that end, their reach, effective FLOP
+    and log10 argument): written whole every month before they are read, and kept by nothing
+    after train (finish_runs copies what the labs keep element by element), so one set
+    serves every month of the model's view while the number of labs holds. Each array a
+    kernel handed to Python instead costs more than its arithmetic. The view is the model's
+    own (a restored model derives a new one; a deep copy copies this too)."""
+
+    def __init__(self, n_labs: int) -> None:
+        self.since = np.empty(n_labs)
+        self.adoption = np.empty(n_labs)
+        self.growth = np.empty(n_labs)
+        self.gain = np.empty(n_labs)
+        self.done = np.empty(n_labs, bool)
+        self.reach = np.empty(n_labs)
+        self.eff = np.empty(n_labs)
+        self.arg = np.empty(n_labs)
+
+    @staticmethod
+    def of(model: MonthContext, n_labs: int) -> _TrainWorkspace:
+        derived = model.view.derived
+        hit = derived.get("lab_train_workspace")
+        if hit is None or hit[0] != n_labs:
+            hit = (n_labs, _TrainWorkspace(n_labs))
+            derived["lab_train_workspace"] = hit
+        return hit[1]
 
 
 def train_reference(model: MonthContext) -> list[int]:

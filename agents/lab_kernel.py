@@ -60,8 +60,37 @@ def allocation_inputs(
     capped (a finite cap), a fresh copy of the caps, and under a mandate the H100e a unit of
     spending buys (_finite(allowed * _source_h100e / unit); zeros without)."""
     n_labs, n_sources = utility.shape
+    choices = np.empty((n_labs, n_sources + 1))
+    paid = np.empty(unit.shape)
+    left = np.empty(cap_left.size)
+    per_money = np.empty(unit.shape)
+    capped = allocation_inputs_into(
+        utility, outside, unit, cap_left, allowed, mandate, h100e, gray_chip, choices, paid,
+        left, per_money,
+    )
+    return choices, paid, capped, left, per_money
+
+
+@numba.njit(cache=True)
+def allocation_inputs_into(
+    utility: np.ndarray,
+    outside: np.ndarray,
+    unit: np.ndarray,
+    cap_left: np.ndarray,
+    allowed: np.ndarray,
+    mandate: bool,
+    h100e: np.ndarray,
+    gray_chip: int,
+    choices: np.ndarray,  # [L, S + 1] out
+    paid: np.ndarray,  # [L, S] out
+    left: np.ndarray,  # [K] out
+    per_money: np.ndarray,  # [L, S] out
+) -> bool:
+    """allocation_inputs written into arrays the caller keeps (a month's workspace: each
+    array a kernel hands to Python costs more than its arithmetic); returns capped."""
+    n_labs, n_sources = utility.shape
     n_chips = h100e.size
-    per_money = np.zeros(unit.shape)
+    per_money[...] = 0.0
     if mandate:
         gray = h100e[gray_chip] if gray_chip >= 0 else 0.0
         for i in range(unit.shape[0]):
@@ -73,23 +102,20 @@ def allocation_inputs(
                 else:
                     src = gray
                 per_money[i, s] = nan_to_num(allowed[i, s] * src / unit[i, s])
-    choices = np.empty((n_labs, n_sources + 1))
     for i in range(n_labs):
         for s in range(n_sources):
             choices[i, s] = utility[i, s]
         choices[i, n_sources] = outside[i]
-    paid = np.empty(unit.shape)
     for i in range(unit.shape[0]):
         for s in range(unit.shape[1]):
             x = unit[i, s]
             paid[i, s] = x if math.isfinite(x) else 0.0
     capped = False
-    left = np.empty(cap_left.size)
     for k in range(cap_left.size):
         left[k] = cap_left[k]
         if math.isfinite(cap_left[k]):
             capped = True
-    return choices, paid, capped, left, per_money
+    return capped
 
 
 @numba.njit(cache=True)
@@ -181,13 +207,29 @@ def cash_and_spend(
     times its budget (np.minimum, NaN propagating); returns (active [lab], spend [lab]: the
     cash of the active labs, 0 for the others)."""
     active = np.empty(cash.size, np.bool_)
-    spend = np.zeros(cash.size)
+    spend = np.empty(cash.size)
+    cash_and_spend_into(cash, budget_in, budget, founded, month, cap_months, active, spend)
+    return active, spend
+
+
+@numba.njit(cache=True)
+def cash_and_spend_into(
+    cash: np.ndarray,
+    budget_in: np.ndarray,
+    budget: np.ndarray,
+    founded: np.ndarray,
+    month: int,
+    cap_months: float,
+    active: np.ndarray,  # [L] bool out
+    spend: np.ndarray,  # [L] out
+) -> None:
+    """cash_and_spend written into arrays the caller keeps (procure's month's workspace)."""
     for i in range(cash.size):
         active[i] = founded[i] <= month
+        spend[i] = 0.0
         if active[i]:
             cash[i] = np_minimum(cash[i] + budget_in[i], cap_months * budget[i])
             spend[i] = cash[i]
-    return active, spend
 
 
 @numba.njit(cache=True)
@@ -241,11 +283,42 @@ def open_arrays(
     [L, C], rental_risk [L, 1], wants_gray [L], smuggling_risk [L])."""
     n_labs, n_chips = rule_may_buy.shape
     may_buy = np.empty((n_labs, n_chips), np.bool_)
-    domestic = np.zeros((n_labs, 2 * n_chips + 1), np.bool_)
+    domestic = np.empty((n_labs, 2 * n_chips + 1), np.bool_)
     rentable = np.empty((n_labs, n_chips), np.bool_)
     rental_risk = np.empty((n_labs, 1))
     wants_gray = np.empty(n_labs, np.bool_)
     smuggling_risk = np.empty(n_labs)
+    open_arrays_into(
+        rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
+        rental_risk_cost, smuggling_risk_cost, may_buy, domestic, rentable, rental_risk,
+        wants_gray, smuggling_risk,
+    )
+    return may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk
+
+
+@numba.njit(cache=True)
+def open_arrays_into(
+    rule_may_buy: np.ndarray,  # open_arrays' arguments, as there
+    rule_domestic: np.ndarray,
+    may_rent: np.ndarray,
+    on_sale: np.ndarray,
+    active: np.ndarray,
+    risk: np.ndarray,
+    lab_access: np.ndarray,
+    gray: int,
+    rental_risk_cost: float,
+    smuggling_risk_cost: float,
+    may_buy: np.ndarray,  # open_arrays' six, out (procure's month's workspace)
+    domestic: np.ndarray,
+    rentable: np.ndarray,
+    rental_risk: np.ndarray,
+    wants_gray: np.ndarray,
+    smuggling_risk: np.ndarray,
+) -> None:
+    """open_arrays written into arrays the caller keeps: offers_start makes them once a
+    month for offers_finish too (each array handed to Python costs more than making it)."""
+    n_labs, n_chips = rule_may_buy.shape
+    domestic[...] = False
     for i in range(n_labs):
         risky = active[i] and risk[i] > 0
         for c in range(n_chips):
@@ -255,7 +328,6 @@ def open_arrays(
         rental_risk[i, 0] = rental_risk_cost * (1.0 - risk[i])
         wants_gray[i] = risky and lab_access[i, gray] < 1 if gray >= 0 else False
         smuggling_risk[i] = smuggling_risk_cost * (1.0 - risk[i])
-    return may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk
 
 
 @numba.njit(cache=True)

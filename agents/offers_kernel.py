@@ -17,8 +17,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from agents.lab_kernel import allocation_inputs, best_per_dollar, open_arrays
-from agents.procure_kernel import logit_shift, shift
+from agents.lab_kernel import allocation_inputs_into, best_per_dollar, open_arrays_into
+from agents.procure_kernel import logit_shift, shift_into
 
 
 @numba.njit(cache=True)
@@ -52,12 +52,50 @@ def price_args(
     most labs: their values per dollar were computed, logged and never read."""
     n_labs = growth_kind.size
     n_chips = price.size
-    cells = n_labs * n_chips
     unit = np.empty((n_labs, 2 * n_chips + 1))
     rental = np.empty(n_chips)
+    args = np.empty(2 * n_labs * n_chips + n_labs)
+    n, quiet = price_args_into(
+        purchase_value, growth_kind, price, subsidy, subsidised, levy, levied, any_checks,
+        checked, checks, has_vendor_terms, vendor_terms, rental_premium, has_host, rent_worth,
+        gray, gray_price, gray_worth, may_buy, rentable, wants_gray, unit, rental, args,
+    )
+    return unit, rental, args[:n].copy(), quiet
+
+
+@numba.njit(cache=True)
+def price_args_into(
+    purchase_value: np.ndarray,  # price_args' arguments, as there
+    growth_kind: np.ndarray,
+    price: np.ndarray,
+    subsidy: float,
+    subsidised: np.ndarray,
+    levy: float,
+    levied: np.ndarray,
+    any_checks: bool,
+    checked: np.ndarray,
+    checks: np.ndarray,
+    has_vendor_terms: bool,
+    vendor_terms: np.ndarray,
+    rental_premium: float,
+    has_host: bool,
+    rent_worth: np.ndarray,
+    gray: int,
+    gray_price: float,
+    gray_worth: np.ndarray,
+    may_buy: np.ndarray,
+    rentable: np.ndarray,
+    wants_gray: np.ndarray,
+    unit: np.ndarray,  # [L, 2C + 1] out
+    rental: np.ndarray,  # [C] out
+    args: np.ndarray,  # [2 L C + L at least] out: the values per dollar at its front
+) -> tuple[int, bool]:
+    """price_args written into arrays the caller keeps (procure's month's workspace): returns
+    (how many values per dollar, whether they are all positive)."""
+    n_labs = growth_kind.size
+    n_chips = price.size
     for c in range(n_chips):
         rental[c] = price[c] * rental_premium
-    args = np.empty(2 * cells + n_labs)
     n = 0
     for i in range(n_labs):
         k = growth_kind[i]
@@ -91,7 +129,7 @@ def price_args(
     for j in range(n):
         if not args[j] > 0.0:
             quiet = False
-    return unit, rental, args[:n].copy(), quiet
+    return n, quiet
 
 
 @numba.njit(cache=True)
@@ -202,30 +240,38 @@ def offers_start(
     smuggling_risk_cost: float,
     list_price: np.ndarray,  # [C] lab_kernel.best_per_dollar's (value is purchase_value)
     markup: float,
-) -> tuple:
+    may_buy: np.ndarray,  # [L, C] bool out (procure's month's workspace): open_arrays' six
+    domestic: np.ndarray,  # [L, 2C + 1] bool out
+    rentable: np.ndarray,  # [L, C] bool out
+    rental_risk: np.ndarray,  # [L, 1] out
+    wants_gray: np.ndarray,  # [L] bool out
+    smuggling_risk: np.ndarray,  # [L] out
+    unit: np.ndarray,  # [L, 2C + 1] out
+    rental: np.ndarray,  # [C] out
+    x: np.ndarray,  # [2 L C + L + kind] out: the values to log at its front
+) -> tuple[int, int, bool, bool]:
     """The offers up to their logarithm: the sources open to each lab (lab_kernel.open_arrays,
-    which agents.lab kept between months under a key costing about as much as the kernel;
-    offers_finish derives them again rather than have six more arrays returned, each costing
-    more to hand to Python than to make), price_args' prices and values per dollar, and the
-    outside option's best value per dollar over the markup (lab_kernel.best_per_dollar) after
-    them in the same array, so that one np.log takes both. Returns (unit, rental, the values
-    to log, how many of them are price_args', whether those are all positive, whether the
-    outside option's are)."""
-    may_buy, _, rentable, _, wants_gray, _ = open_arrays(
+    which agents.lab kept between months under a key costing about as much as the kernel),
+    price_args' prices and values per dollar, and the outside option's best value per dollar
+    over the markup (lab_kernel.best_per_dollar) after them in the same array, so that one
+    np.log takes both. Writes the open sources (which offers_finish reads), unit, rental and
+    the values to log into the arrays given: each array handed to Python would cost more
+    than making it. Returns (how many values to log, how many of them are price_args',
+    whether those are all positive, whether the outside option's are)."""
+    open_arrays_into(
         rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
-        rental_risk_cost, smuggling_risk_cost,
+        rental_risk_cost, smuggling_risk_cost, may_buy, domestic, rentable, rental_risk,
+        wants_gray, smuggling_risk,
     )
-    unit, rental, args, quiet = price_args(
+    n, quiet = price_args_into(
         purchase_value, growth_kind, price, subsidy, subsidised, levy, levied, any_checks,
         checked, checks, has_vendor_terms, vendor_terms, rental_premium, has_host, worth[0],
-        gray, gray_price, worth[1], may_buy, rentable, wants_gray,
+        gray, gray_price, worth[1], may_buy, rentable, wants_gray, unit, rental, x,
     )
     best, quiet_outside = best_per_dollar(purchase_value, list_price, on_sale, markup)
-    x = np.empty(args.size + best.size)
-    x[: args.size] = args
     for k in range(best.size):
-        x[args.size + k] = best[k] / markup
-    return unit, rental, x, args.size, quiet, quiet_outside
+        x[n + k] = best[k] / markup
+    return n + best.size, n, quiet, quiet_outside
 
 
 @numba.njit(cache=True)
@@ -242,15 +288,11 @@ def offers_finish(
     log_host_allowed: np.ndarray,
     gray: int,
     enforcement_root: float,
-    rule_may_buy: np.ndarray,  # lab_kernel.open_arrays' arguments, as offers_start's
-    rule_domestic: np.ndarray,
-    may_rent: np.ndarray,
-    on_sale: np.ndarray,
-    active: np.ndarray,
-    risk: np.ndarray,
-    lab_access: np.ndarray,
-    rental_risk_cost: float,
-    smuggling_risk_cost: float,
+    may_buy: np.ndarray,  # the open sources offers_start wrote (lab_kernel.open_arrays' but
+    rentable: np.ndarray,  # domestic, which the allocation reads where offers_start wrote it)
+    rental_risk: np.ndarray,
+    wants_gray: np.ndarray,
+    smuggling_risk: np.ndarray,
     growth_kind: np.ndarray,  # [L] each lab's kind
     unit: np.ndarray,  # lab_kernel.allocation_inputs' arguments (unit prices, the view's caps left,
     cap_left: np.ndarray,  # the share allowed, whether a mandate binds, each chip's H100e)
@@ -261,22 +303,18 @@ def offers_finish(
     choices_out: np.ndarray,  # the allocation's inputs, written here (procure's month's workspace):
     paid_out: np.ndarray,  # [L, 2C + 2] choices, [L, 2C + 1] paid, h100e_per_money, domestic,
     per_money_out: np.ndarray,  # [K] cap_left, [V] vendor_left
-    domestic_out: np.ndarray,
     cap_left_out: np.ndarray,
     vendor_left_out: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, bool]:
+    vals_out: np.ndarray,  # [L (2C + 2)] out: the logit's values and positions at the front
+    idx_out: np.ndarray,
+) -> tuple[int, bool]:
     """The offers' utilities (utilities), each lab's outside option (beta times the log of
     its kind's best value per dollar over the markup: agents.lab.outside_option), the
     allocation's first choices and their logit up to its exp (shift), and the rest of the
     allocation's inputs (allocation_inputs: the prices paid, whether a cap binds, a copy of
-    the caps, the compute a dollar buys under the mandate; a copy of the vendors' capacity;
-    open_arrays' domestic), written into the *_out arrays: handing each to Python as a new
-    array would cost more than making it. Returns (the logit's values and positions,
-    capped)."""
-    may_buy, domestic, rentable, rental_risk, wants_gray, smuggling_risk = open_arrays(
-        rule_may_buy, rule_domestic, may_rent, on_sale, active, risk, lab_access, gray,
-        rental_risk_cost, smuggling_risk_cost,
-    )
+    the caps, the compute a dollar buys under the mandate; a copy of the vendors' capacity),
+    written into the *_out arrays: handing each to Python as a new array would cost more
+    than making it. Returns (how many of the logit's values, capped)."""
     utility = utilities(
         logs, beta, log_buy_allowed, preference, has_ported, log_ported, may_buy, has_host,
         log_host_allowed, rental_risk, rentable, gray, smuggling_risk, enforcement_root,
@@ -285,14 +323,9 @@ def offers_finish(
     outside = np.empty(growth_kind.size)
     for i in range(growth_kind.size):
         outside[i] = beta * logs[n_args + growth_kind[i]]
-    choices, paid, capped, left, per_money = allocation_inputs(
-        utility, outside, unit, cap_left, allowed, mandated, h100e, gray
+    capped = allocation_inputs_into(
+        utility, outside, unit, cap_left, allowed, mandated, h100e, gray, choices_out, paid_out,
+        cap_left_out, per_money_out,
     )
-    vals, idx = shift(choices)
-    choices_out[...] = choices
-    paid_out[...] = paid
-    per_money_out[...] = per_money
-    domestic_out[...] = domestic
-    cap_left_out[...] = left
     vendor_left_out[...] = vendor_capacity
-    return vals, idx, capped
+    return shift_into(choices_out, vals_out, idx_out), capped

@@ -32,8 +32,8 @@ import numba
 import numpy as np
 
 from agents.allocation_kernel import _one_pass
-from agents.delivery_kernel import deliver_arrays, hold_to_mandate_arrays
-from agents.lab_kernel import cash_and_spend, cluster_joins_frontier
+from agents.delivery_kernel import deliver_into, hold_to_mandate_arrays
+from agents.lab_kernel import cash_and_spend_into, cluster_joins_frontier
 from game.core.exact import np_maximum, reduce_sum
 from game.core.ledger_kernel import flows_into, install_rows, sales_into
 
@@ -58,6 +58,16 @@ def shift(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n_rows, n_cols = choices.shape
     vals = np.empty(n_rows * n_cols)
     idx = np.empty(n_rows * n_cols, np.int64)
+    n = shift_into(choices, vals, idx)
+    return vals[:n], idx[:n]
+
+
+@numba.njit(cache=True)
+def shift_into(choices: np.ndarray, vals: np.ndarray, idx: np.ndarray) -> int:
+    """shift written into room for every cell the caller keeps (procure's month's workspace:
+    an array handed to Python costs more than the shift): returns how many were kept, at the
+    front of vals and idx."""
+    n_rows, n_cols = choices.shape
     n = 0
     for i in range(n_rows):
         m = _row_max(choices[i], n_cols)
@@ -67,7 +77,7 @@ def shift(choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 vals[n] = x
                 idx[n] = i * n_cols + s
                 n += 1
-    return vals[:n], idx[:n]
+    return n
 
 
 @numba.njit(cache=True)
@@ -109,8 +119,11 @@ def _shares(vals: np.ndarray, idx: np.ndarray, n_rows: int, n_cols: int) -> np.n
 
 @numba.njit(cache=True)
 def first_pass(
-    vals: np.ndarray,  # np.exp of logit_shift's values (the offers'), numpy's
-    idx: np.ndarray,  # their positions
+    # np.exp of logit_shift's values (the offers'), numpy's, in place at the front of room
+    # for every cell (procure's month's workspace), their positions likewise, and how many
+    vals: np.ndarray,
+    idx: np.ndarray,
+    n: int,
     choices: np.ndarray,  # agents.lab._allocation_arrays' tuple from here to rent_room
     mandate: float,
     h100e_per_money: np.ndarray,
@@ -132,22 +145,22 @@ def first_pass(
     # [L] out: what the passes fill (procure's month's workspace), from spend's copy
     money: np.ndarray,
     units: np.ndarray,  # [L, S] out: from zeros
-) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
-    """The allocation's first pass after its logit, and the second logit up to its exp:
-    (the second pass' values and positions, the rental room left, and asked [chip], which the
-    passes fill with money and units)."""
+    asked: np.ndarray,  # [C] out: from zeros (the month's books' asked_per_chip)
+) -> tuple[int, float]:
+    """The allocation's first pass after its logit, and the second logit up to its exp,
+    written over vals and idx: (how many of them, the rental room left); the passes fill
+    money, units and asked."""
     n_labs, n_choices = choices.shape
     money[...] = spend
     units[...] = 0.0
-    asked = np.zeros(h100e.size)
-    e = _shares(vals, idx, n_labs, n_choices)
+    asked[...] = 0.0
+    e = _shares(vals[:n], idx[:n], n_labs, n_choices)
     rent_room = _one_pass(
         e, True, mandate, h100e_per_money, domestic, in_target, unit, allowed, unit_paid, h100e,
         capped, controlled_h2, buyer_country, vendor, partly_allowed, money, cap_left,
         vendor_left, units, asked, choices, rent_room,
     )
-    vals, idx = shift(choices)
-    return vals, idx, rent_room, asked
+    return shift_into(choices, vals, idx), rent_room
 
 
 @numba.njit(cache=True)
@@ -187,11 +200,16 @@ def last_pass(
     escrow: np.ndarray,
     gray_order: np.ndarray,
     vendor_country: np.ndarray,  # [V] each vendor's country
+    got_d: np.ndarray,  # [L, C] int64 out: delivery_kernel.deliver_into's
+    got_r: np.ndarray,  # [L, C] int64 out
+    cost: np.ndarray,  # [L] out
+    bought: np.ndarray,  # [L] int64 out
 ) -> tuple:
     """The allocation's second pass, the mandate's hold (delivery_kernel.hold_to_mandate_arrays,
-    each source's H100e as lab._source_h100e gives it) and the delivery: deliver_arrays'
-    got_d, got_r, cost, flows and rows, the chips bought per lab, and the country of each
-    bought cell's vendor (vendor_country[vendor[c_d]], which the books' flows record)."""
+    each source's H100e as lab._source_h100e gives it) and the delivery (deliver_into: got_d,
+    got_r, cost and the chips bought per lab into the arrays given); returns its flows and
+    rows, and the country of each bought cell's vendor (vendor_country[vendor[c_d]], which
+    the books' flows record)."""
     e = _shares(vals, idx, choices.shape[0], choices.shape[1])
     _one_pass(
         e, False, mandate, h100e_per_money, domestic, in_target, unit, allowed, unit_paid, h100e,
@@ -206,7 +224,7 @@ def last_pass(
             per[n_chips + c] = h100e[c]
         per[2 * n_chips] = h100e[gray_chip] if gray_chip >= 0 else 0.0
         units = hold_to_mandate_arrays(units, per, domestic, in_target, mandate)[0]
-    got_d, got_r, cost, flows, rows, bought, _ = deliver_arrays(
+    flows, rows, _ = deliver_into(
         units,
         draws,
         gray_chip >= 0,
@@ -220,12 +238,16 @@ def last_pass(
         spent_month,
         escrow,
         gray_order,
+        got_d,
+        got_r,
+        cost,
+        bought,
     )
     c_d = flows[1]
     made_in = np.empty(c_d.size, vendor_country.dtype)
     for k in range(c_d.size):
         made_in[k] = vendor_country[vendor[c_d[k]]]
-    return got_d, got_r, cost, flows, rows, bought, made_in
+    return flows, rows, made_in
 
 
 @numba.njit(cache=True)
@@ -242,12 +264,16 @@ def start(
     smuggled: int,  # SMUGGLED and its cap
     smuggled_cap: float,
     frontier: np.ndarray,  # [L] bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    active: np.ndarray,  # [L] bool out (procure's month's workspace)
+    spend: np.ndarray,  # [L] out
+    joins: np.ndarray,  # [2, L] out
+) -> None:
     """The month's cash and spend (lab_kernel.cash_and_spend: active [L], spend [L]) and the
     two capped provenances' cluster shares up to their power ([2, L]: rented, smuggled;
     lab_kernel.cluster_joins_frontier of their columns of the ledger's held_by_provenance),
-    which agents.lab._provenance_worth took in three kernel calls."""
-    active, spend = cash_and_spend(cash, budget_in, budget, founded, month, cap_months)
+    which agents.lab._provenance_worth took in three kernel calls; written into the arrays
+    given (each array handed to Python costs more than its arithmetic)."""
+    cash_and_spend_into(cash, budget_in, budget, founded, month, cap_months, active, spend)
     # the two columns of held_by_provenance read (whole counts: any order adds them exactly)
     n_labs = frontier.size
     held = np.zeros((n_labs, 2), by_prov.dtype)
@@ -255,17 +281,16 @@ def start(
         for c in range(by_prov.shape[1]):
             held[h, 0] += by_prov[h, c, rented]
             held[h, 1] += by_prov[h, c, smuggled]
-    joins = np.empty((2, n_labs))
     joins[0] = cluster_joins_frontier(held, 0, rented_cap, frontier)
     joins[1] = cluster_joins_frontier(held, 1, smuggled_cap, frontier)
-    return active, spend, joins
 
 
 @numba.njit(cache=True)
 def finish(
-    vals: np.ndarray,  # last_pass' arguments, as there
+    vals: np.ndarray,  # first_pass' vals (np.exp'd in place), idx and their count
     idx: np.ndarray,
-    choices: np.ndarray,
+    n: int,
+    choices: np.ndarray,  # last_pass' arguments, as there
     mandate: float,
     h100e_per_money: np.ndarray,
     domestic: np.ndarray,
@@ -310,24 +335,32 @@ def finish(
     flows: np.ndarray,
     lab_country: np.ndarray,
     host_country: int,
-) -> tuple:
+    got_d_out: np.ndarray,  # [L, C] int64 out (procure's month's workspace)
+    got_r_out: np.ndarray,  # [L, C] int64 out
+    cost_out: np.ndarray,  # [L] out
+    bought_out: np.ndarray,  # [L] int64 out: the month's books' bought_by_lab
+    revenue_out: np.ndarray,  # [bloc] out, written if booked: the books' revenue_by_bloc
+) -> tuple[bool, np.ndarray]:
     """last_pass, then what agents.lab._book_delivery called after it: the ledger's
     install_new (ledger_kernel.install_rows of the delivery's rows) and the books'
     record_sales and record_flows (ledger_kernel.sales_into, flows_into), in that order.
-    Returns (got_d, got_r, cost, bought per lab, whether sales_into booked the sales (if
-    not, nothing was booked: the caller takes numpy's path), revenue by bloc, chips bought
-    per chip)."""
-    got_d, got_r, cost, fl, rows, bought, made_in = last_pass(
-        vals, idx, choices, mandate, h100e_per_money, domestic, in_target, unit, allowed,
-        unit_paid, h100e, capped, controlled_h2, buyer_country, vendor, partly_allowed, spend,
-        cap_left, vendor_left, rent_room, money, units, asked, gray_chip, draws, rental_price,
-        provenance, rented, has_host, gray_price, cash, spent_month, escrow, gray_order,
-        vendor_country,
+    Writes got_d, got_r, cost, the chips bought per lab and, if sales_into booked the sales,
+    the revenue by bloc into the *_out arrays (each array handed to Python costs more than
+    its arithmetic); returns (whether it booked them (if not, nothing was booked: the caller
+    takes numpy's path), chips bought per chip)."""
+    fl, rows, made_in = last_pass(
+        vals[:n], idx[:n], choices, mandate, h100e_per_money, domestic, in_target, unit,
+        allowed, unit_paid, h100e, capped, controlled_h2, buyer_country, vendor, partly_allowed,
+        spend, cap_left, vendor_left, rent_room, money, units, asked, gray_chip, draws,
+        rental_price, provenance, rented, has_host, gray_price, cash, spent_month, escrow,
+        gray_order, vendor_country, got_d_out, got_r_out, cost_out, bought_out,
     )
     install_rows(stock, by_prov, held, produced, rows[0], rows[1], rows[2], slot, rows[3])
     ok, revenue, per_chip = sales_into(
-        lab_bloc, n_blocs, rental_bloc, got_d, got_r, cost, sales_units
+        lab_bloc, n_blocs, rental_bloc, got_d_out, got_r_out, cost_out, sales_units
     )
     flows_into(flows, lab_country, fl[0], made_in, fl[2], fl[3], host_country, fl[4], fl[5],
                rented)
-    return got_d, got_r, cost, bought, ok, revenue, per_chip
+    if ok:
+        revenue_out[...] = revenue
+    return ok, per_chip

@@ -33,14 +33,15 @@ def exponents(
     since_moe: float,
     rich_share: float,
     rich_lag_months: float,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """The exponents of the month's two powers: [L] months since each lab's reference run / 12
-    (capability.run_reach) and [L] its adoption of the training technique
-    (capability.technique_adoption at its bloc's scarcity); and the largest of the first
+    since: np.ndarray,  # [L] out (train's month's workspace)
+    adoption: np.ndarray,  # [L] out
+) -> float:
+    """The exponents of the month's two powers, written into since and adoption (an array
+    handed to Python costs more than this arithmetic): [L] months since each lab's reference
+    run / 12 (capability.run_reach) and [L] its adoption of the training technique
+    (capability.technique_adoption at its bloc's scarcity); returns the largest of the first
     (0.0 for no lab), which tells whether the growth can overflow."""
     n = ref_run_month.size
-    since = np.empty(n)
-    adoption = np.empty(n)
     fallback = 1.0 if since_moe >= 0 else 0.0
     furthest = 0.0
     for i in range(n):
@@ -52,7 +53,7 @@ def exponents(
         lag = rich_lag_months * (1.0 - s)
         ramp = since_moe / lag if lag > 0 else fallback
         adoption[i] = target * _unit(ramp)
-    return since, adoption, furthest
+    return furthest
 
 
 @numba.njit(cache=True)
@@ -74,12 +75,16 @@ def run_month(
     own_efficiency: np.ndarray,  # [L]
     run_flop: np.ndarray,  # [L] in/out
     run_age: np.ndarray,  # [L] int64 in/out
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """train's runs: grows and bounds them (in place), and returns done [L] (runs that end),
-    reach [L], eff [L] (their effective FLOP), the log10 argument of capability_index and how
-    many runs end."""
+    done: np.ndarray,  # [L] bool out (train's month's workspace)
+    reach: np.ndarray,  # [L] out
+    eff: np.ndarray,  # [L] out
+    arg: np.ndarray,  # [L] out
+) -> int:
+    """train's runs: grows and bounds them (in place), and writes done [L] (runs that end),
+    reach [L], eff [L] (their effective FLOP) and the log10 argument of capability_index into
+    the arrays given (each array handed to Python costs more than its arithmetic); returns
+    how many runs end."""
     n = frontier.size
-    reach = np.empty(n)
     best = np.zeros(n_blocs)
     for i in range(n):
         f = ref_run_flop[i]
@@ -88,10 +93,7 @@ def run_month(
     for b in range(n_blocs):
         if not best[b] > 0:
             best[b] = np.inf
-    done = np.zeros(n, np.bool_)
     n_done = 0
-    eff = np.empty(n)
-    arg = np.empty(n)
     for i in range(n):
         active = frontier[i] and founded[i] <= month
         flop = run_share * cluster_flops[i] * mfu * seconds_per_month
@@ -104,7 +106,7 @@ def run_month(
         e = run_flop[i] * efficiency[bloc[i]] * gain[i] * own_efficiency[i]
         eff[i] = e
         arg[i] = e if e > 0 else 1.0
-    return done, reach, eff, arg, n_done
+    return n_done
 
 
 @numba.njit(cache=True)

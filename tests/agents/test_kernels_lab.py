@@ -266,11 +266,13 @@ def test_run_growth_is_numpys_power_and_silent_when_it_overflows() -> None:
 
     since = np.array([0.0, 0.5, 3.25, 9.0])
     for growth in (0.5, 1.0, 3.0, 40.0):
-        assert _same(lab._run_growth(growth, since, float(since.max())), np.power(growth, since))
+        out = np.full(since.size, np.nan)
+        got = lab._run_growth(growth, since, float(since.max()), out)
+        assert got is out and _same(got, np.power(growth, since))
     far = np.array([1.0, 500.0, 2000.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = lab._run_growth(10.0, far, 2000.0)
+        got = lab._run_growth(10.0, far, 2000.0, np.empty(far.size))
     with np.errstate(over="ignore"):
         assert _same(got, np.power(10.0, far))
     assert np.isinf(got[2])

@@ -186,7 +186,9 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         model = now["model"]
         labs = SimpleNamespace(cash=cash.copy(), budget=budget, founded=founded)
         want = lab._cash_and_spend_reference(SimpleNamespace(labs=labs, month=month), budget_in)
-        got = start(cash, budget_in, budget, founded, month, cap, *rest)
+        out = start(cash, budget_in, budget, founded, month, cap, *rest)
+        assert out is None
+        got = rest[-3:]  # written into procure's workspace: active, spend, joins
         assert _same(cash, labs.cash) and _same(got[0], want[0]) and _same(got[1], want[1])
         seen["cash", bool(got[0].all())] += 1
         worth = got[2] ** (1.0 - model.p.inference_weight_frontier)
@@ -195,7 +197,7 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
             assert _same(worth[row], w), provenance
             seen["provenance_worth", provenance, bool((w < 1.0).any())] += 1
         now["active"], now["spend"] = got[0], got[1]
-        return got
+        return out
 
     monkeypatch.setattr(procure_kernel, "start", start_both)
     offers_finish = offers_kernel.offers_finish
@@ -211,13 +213,19 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
             view.purchase_value, chips.price, chips.on_sale(model.month),
             model.p.choice_sharpness, model.p.reservation_markup,
         )[model.labs.growth_kind]
-        choices, paid, per_money, domestic, cap_left, vendor_left = args[-6:]
-        vals, idx, capped = got
+        choices, paid, per_money, cap_left, vendor_left = args[-7:-2]
+        n, capped = got
+        vals, idx = args[-2][:n], args[-1][:n]
         assert _same(choices[:, -1], outside)  # the outside option, each lab's
         seen["outside_option"] += 1
         on_sale = chips.on_sale(model.month)
         opened = lab._open_arrays_reference(offers.rules, model, on_sale, now["active"])
-        assert _same(domestic, opened[1])  # the others are read in the kernel only
+        # offers_start wrote them into procure's workspace: domestic for the allocation,
+        # the others for offers_finish
+        domestic = model.view.derived["lab_workspace"][1].domestic
+        for got_open, want_open in zip((*args[11:12], domestic, *args[12:16]), opened,
+                                       strict=True):
+            assert _same(got_open, want_open)
         seen["open_sources", view.gray_chip >= 0, bool(opened[2].any())] += 1
         for g, w in ((choices, want[0]), (per_money, want[2]), (paid, want[7]),
                      (capped, want[9]), (cap_left, want[15]), (vendor_left, want[16])):
@@ -239,8 +247,11 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         ledger, books = model.ledger, model.books
         twin_ledger, twin_books = copy.deepcopy(ledger), copy.deepcopy(books)
         got = finish(*args)
-        got_d, got_r, cost, _, booked = got[:5]
-        provenance, has_host, vendor, vendor_country = args[26], args[28], args[14], args[34]
+        booked, per_chip = got
+        got_d, got_r, cost, bought, revenue = args[-5:]  # written into the workspace, books
+        assert bought is books.bought_by_lab and revenue is books.revenue_by_bloc
+        assert _same(bought, np.add.reduce(got_d + got_r, axis=1))
+        provenance, has_host, vendor, vendor_country = args[27], args[29], args[15], args[35]
         h_d, c_d = got_d.nonzero()
         h_r, c_r = got_r.nonzero()
         prov_d, qty_d, qty_r = provenance[h_d, c_d], got_d[h_d, c_d], got_r[h_r, c_r]
@@ -254,8 +265,8 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         assert not _differ(ledger, twin_ledger, LEDGER_ARRAYS)
         assert booked
         twin_books.record_sales_reference(got_d, got_r, cost)
-        assert _same(got[5], twin_books.revenue_by_bloc)
-        assert _same(got[6], twin_books.bought_per_chip)
+        assert _same(revenue, twin_books.revenue_by_bloc)
+        assert _same(per_chip, twin_books.bought_per_chip)
         twin_books.record_flows_reference(
             h_d, vendor_country[vendor[c_d]], prov_d, qty_d, h_r, qty_r
         )
