@@ -13,6 +13,11 @@ How the kernels keep numpy's numbers: game/core/exact.py (products and quotients
 numpy groups them, integer sums exact in any order, float sums in numpy's order).
 tests/agents/test_kernels_brk.py and test_kernels_brokers.py hold them to the numpy
 references on real months.
+
+What a phase reads once within the month (the seized shares to draw, the cash paid back, the
+caught rings, the rings that ship or rethink, those that leave) the fused calls write into
+arrays the caller keeps (agents.broker.RingBuffers) and return their counts: numba allocates
+and boxes every array a kernel returns, ~0.4 us each, some 1,200 a run here.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ What stays in numpy: the pre-orders' np.log of value per dollar and the logit's 
 die yield's np.exp. How the kernels keep numpy's numbers: game/core/exact.py.
 tests/agents/test_kernels_rec.py and tests/agents/test_kernels_vendors.py hold them to the
 references on real months.
+
+What the caller reads at once and lets go (the demand ratios, the pre-orders' logit, the chips
+a market lost) is written into arrays the vendor keeps (ChipVendor.__init__) rather than
+returned: numba boxes every returned array, ~0.4 us each. What a vendor keeps (its mix, the
+markets it remembers) is returned fresh.
 """
 
 from __future__ import annotations
