@@ -62,6 +62,37 @@ ROUTE_SWITCH_CHANCE = 0.1  # a broker reconsiders its route this often even when
 MAX_CAUGHT_NEWS = 4  # more catches in a month than this make one summary news item
 
 
+class RingBuffers:
+    """Arrays the brokers' kernels write what the month reads once (the seized shares to draw,
+    the cash paid back, the caught, the rings that ship or rethink, the idle that leave), kept
+    by the table they serve: numba boxes every array a kernel returns, ~0.4 us each, where
+    writing into an array the caller passes costs nothing. Sized for the table's rings, the
+    catalogue's chips, the labs and the countries; made anew when one of them changes (the
+    table grows, a variant is added). Never pickled or copied with the table (BrokerTable's
+    __getstate__ leaves them out): a copy or a restored model makes its own, so no two
+    models share one. What the model keeps past the month is never one of these (the cash
+    paid back is spent by the month's end: ChipWarModel.step)."""
+
+    __slots__ = (
+        "alive", "back", "can", "gone", "lost", "margin", "news", "plan", "risk", "ship_back",
+        "sizes", "who",
+    )
+
+    def __init__(self, rings: int, chips: int, labs: int, countries: int) -> None:
+        self.sizes = (rings, chips, labs, countries)
+        self.lost = np.zeros((chips, labs), np.int64)  # resolve: seized shares by chip, lab
+        self.plan = np.zeros((chips, 4), np.int64)  # resolve: (chip, seized, asked, draw?)
+        self.back = np.zeros(labs)  # resolve: the cash paid back to labs
+        self.news = np.zeros((rings, 5), np.int64)  # resolve: the caught rings
+        self.ship_back = np.zeros(labs)  # ship: the cash paid back to labs
+        self.alive = np.zeros(rings, np.int64)  # ship: the rings with a route
+        self.can = np.zeros(rings, np.int64)  # ship: the chips each can buy
+        self.who = np.zeros(rings, np.int64)  # choose_routes: the rings that rethink
+        self.risk = np.zeros(countries)  # choose_routes: the open routes' risk
+        self.margin = np.zeros(countries)  # choose_routes: their margins
+        self.gone = np.zeros(rings, np.int64)  # close_month: the rings that leave
+
+
 class BrokerTable:
     """The rings' numbers as columns over slots. They live in three arrays (`alive`, the whole
     numbers `ints` and the dollars `floats`, agents/broker_kernel.py) that the kernels take
@@ -102,6 +133,14 @@ class BrokerTable:
         self.ints[[ROUTE, SHIP_CHIP]] = -1  # no route, no chip
         self.floats = np.zeros((len(FLOAT_COLUMNS), n))
         self._bind()
+        self._buffers: RingBuffers | None = None
+
+    def buffers(self, chips: int, labs: int, countries: int) -> RingBuffers:
+        """The kernels' out-arrays (RingBuffers) for this many rings, chips, labs, countries."""
+        w = self._buffers
+        if w is None or w.sizes != (self.alive.size, chips, labs, countries):
+            w = self._buffers = RingBuffers(self.alive.size, chips, labs, countries)
+        return w
 
     def _bind(self) -> None:
         for k, name in enumerate(INT_COLUMNS):
@@ -116,6 +155,7 @@ class BrokerTable:
     def __setstate__(self, state: dict[str, np.ndarray]) -> None:
         self.alive, self.ints, self.floats = state["alive"], state["ints"], state["floats"]
         self._bind()
+        self._buffers = None  # a copy makes its own
 
     def add(self, serial: int, capacity: float, cash: float, month: int) -> int:
         i = add_row(self.alive, self.ints, self.floats, serial, capacity, cash, month)
@@ -193,6 +233,13 @@ class Broker(mesa.Agent):
 
 
 # ------------------------------------------------------------------------------- the month
+def _buffers(model: MonthContext) -> RingBuffers:
+    """The brokers' kernels' out-arrays, for the model's rings, chips, labs and countries."""
+    return model.brokers.buffers(
+        model.ledger.in_transit.size, model.labs.cash.size, len(model.country_ids)
+    )
+
+
 def resolve_shipments(model: MonthContext) -> np.ndarray:
     """resolve_shipments_reference's effects, with the array arithmetic around its draws in
     compiled kernels (agents/broker_kernel.py): who moves, then resolve_month up to the shares
@@ -207,32 +254,34 @@ def resolve_shipments(model: MonthContext) -> np.ndarray:
     books, rng = model.books, model.rng
     draw = rng.random(n_moving)
     year_slot = ledger.slot(model.year)
-    lost, plan, done, back, news = resolve_month(
+    w = _buffers(model)
+    lost, plan = w.lost, w.plan
+    m, n_caught, done = resolve_month(
         b.alive, b.ints, b.floats, draw, view.route_risk, labs.gray_inflight, ledger.in_transit,
         ledger.seized, labs.gray_price_paid, labs.escrow, labs.cash, books.smuggled_by_lab,
         books.seized_by_lab, books.seized_by_route, labs.country, ledger.stock,
-        ledger._by_prov, ledger._held, year_slot, books.flows,
+        ledger._by_prov, ledger._held, year_slot, books.flows, lost, plan, w.back, w.news,
     )
     if not done:
         # The seized chips shared by lab, chip by chip: drawn only where some but not all of
         # a chip's were seized (capped_share's other cases are filled in by resolve_start,
         # which left the chips in flight by lab in the rows to draw: the requests).
-        for h, (_, seized, asked, need) in enumerate(plan.tolist()):
+        for h, (_, seized, asked, need) in enumerate(plan[:m].tolist()):
             if need:
                 lost[h] = _share_drawn(lost[h], asked, seized, rng)
-        back, news = resolve_finish(
-            b.alive, b.ints, b.floats, draw, view.route_risk, lost, plan, labs.gray_inflight,
-            labs.gray_price_paid, labs.escrow, labs.cash, books.smuggled_by_lab,
-            books.seized_by_lab, books.seized_by_route, labs.country, ledger.stock,
-            ledger._by_prov, ledger._held, ledger.in_transit, year_slot, books.flows,
+        n_caught = resolve_finish(
+            b.alive, b.ints, b.floats, draw, view.route_risk, lost, plan, m,
+            labs.gray_inflight, labs.gray_price_paid, labs.escrow, labs.cash,
+            books.smuggled_by_lab, books.seized_by_lab, books.seized_by_route, labs.country,
+            ledger.stock, ledger._by_prov, ledger._held, ledger.in_transit, year_slot,
+            books.flows, w.back, w.news,
         )
-    n_caught = news.shape[0]
     if n_caught:  # the caught rings' rows were freed in the kernel: their agents go
         agents = model.broker_agents
-        for slot, serial, r, c, q in news.tolist():
+        for slot, serial, r, c, q in w.news[:n_caught].tolist():
             _news_of(model, serial, r, c, q, n_caught)
             mesa.Agent.remove(agents.pop(slot))
-    return back
+    return w.back
 
 
 def _share_drawn(
@@ -377,16 +426,19 @@ def choose_routes(model: MonthContext) -> None:
         b.route[b.alive] = -1
         return
     rng, p = model.rng, model.p
-    who, risk, margin = routes_rethink(
-        b.alive, b.route, rng.random(n_alive), ROUTE_SWITCH_CHANCE, routes,
-        len(model.country_ids), view.route_risk, view.gray_price, view.transit_price,
-        float(p.hub_broker_fee_share * view.gray_price),
+    n_countries = len(model.country_ids)
+    w = _buffers(model)
+    n_who = routes_rethink(
+        b.alive, b.route, rng.random(n_alive), ROUTE_SWITCH_CHANCE, routes, n_countries,
+        view.route_risk, view.gray_price, view.transit_price,
+        float(p.hub_broker_fee_share * view.gray_price), w.who, w.risk, w.margin,
     )
-    if who.size == 0:
+    if n_who == 0:
         return
-    log_margin = np.log(margin)
-    noise = rng.gumbel(0.0, p.broker_route_noise, size=(who.size, routes.size))
-    routes_pick(who, log_margin, risk, p.broker_route_risk_aversion, noise, routes, b.route)
+    m = routes.size
+    log_margin = np.log(w.margin[:m])
+    noise = rng.gumbel(0.0, p.broker_route_noise, size=(n_who, m))
+    routes_pick(w.who, log_margin, w.risk, p.broker_route_risk_aversion, noise, routes, b.route)
 
 
 def choose_routes_reference(model: MonthContext) -> None:
@@ -434,12 +486,14 @@ def ship(model: MonthContext) -> np.ndarray:
     fee = float(p.hub_broker_fee_share * view.gray_price)  # hub_fee
     cost = view.transit_price + fee
     orders = labs.gray_order
-    alive, can, any_capped, supply, demand, h100e_g, vendor, maker = ship_start(
+    w = _buffers(model)
+    n, any_capped, supply, demand, h100e_g, vendor, maker = ship_start(
         b.alive, b.ints, b.floats, view.gray_load, cost, view.cap_left, g, chips.h100e,
-        chips.vendor, model.vendor_country, orders,
+        chips.vendor, model.vendor_country, orders, w.alive, w.can,
     )
-    if alive.size == 0:
+    if n == 0:
         return ship_reference(model)  # no ring with a route: refunds only
+    can = w.can[:n]  # what each ring with a route can buy (w.alive: which they are)
     rng = model.rng
     # capped_share(can, min(demand, supply)): the draw only where it shares some of the supply
     total = min(demand, supply)
@@ -464,13 +518,14 @@ def ship(model: MonthContext) -> np.ndarray:
         for_lab, for_lab_all = orders, 2
     else:
         for_lab, for_lab_all = _share_drawn(orders, demand, shipped, rng), 0
-    back, floor, margin = ship_finish(
-        alive, q, g, view.gray_price, view.gray_load, cost, fee, any_capped, h100e_g,
+    back = w.ship_back
+    floor, margin = ship_finish(
+        w.alive, q, g, view.gray_price, view.gray_load, cost, fee, any_capped, h100e_g,
         model.country_bloc, b.alive, b.ints, b.floats, model.fees_via, model.books.sales_units,
         model.cap_used, orders, for_lab, for_lab_all, labs.gray_inflight, labs.gray_price_paid,
         labs.cash, labs.escrow, shipped, model.ledger.produced, model.ledger.in_transit,
         view.route_risk, view.routes_open, float(view.price[g]), float(p.gray_markup_min),
-        maker, model.books.flows,
+        maker, model.books.flows, back,
     )
     books, gray = model.books, model.gray
     # _gray_price, its floor and margin from the kernel
@@ -600,13 +655,14 @@ def close_month(model: MonthContext) -> None:
     """exit_idle, and the month's smuggled chips into China's bloc counted by the country they
     leave (model.smuggled_via), in one compiled kernel (agents/broker_kernel.py)."""
     b = model.brokers
-    gone = close_month_kernel(
+    w = _buffers(model)
+    n_gone = close_month_kernel(
         b.alive, b.ints, b.floats, int(model.p.broker_idle_exit_months), model.books.flows,
-        model.country_bloc, model.china_bloc, model.smuggled_via,
+        model.country_bloc, model.china_bloc, model.smuggled_via, w.gone,
     )
-    if gone.size:  # their rows were freed in the kernel: their agents go
+    if n_gone:  # their rows were freed in the kernel: their agents go
         agents = model.broker_agents
-        for slot in gone.tolist():
+        for slot in w.gone[:n_gone].tolist():
             mesa.Agent.remove(agents.pop(slot))
 
 

@@ -13,6 +13,11 @@ How the kernels keep numpy's numbers: game/core/exact.py (products and quotients
 numpy groups them, integer sums exact in any order, float sums in numpy's order).
 tests/agents/test_kernels_brk.py and test_kernels_brokers.py hold them to the numpy
 references on real months.
+
+What a phase reads once within the month (the seized shares to draw, the cash paid back, the
+caught rings, the rings that ship or rethink, those that leave) the fused calls write into
+arrays the caller keeps (agents.broker.RingBuffers) and return their counts: numba allocates
+and boxes every array a kernel returns, ~0.4 us each, some 1,200 a run here.
 """
 
 from __future__ import annotations
@@ -368,12 +373,15 @@ def resolve_start(
     gray_inflight: np.ndarray,  # [L, C] int64
     in_transit: np.ndarray,  # [C] int64 the ledger's, in/out
     seized_total: np.ndarray,  # [C] int64 the ledger's, in/out
-) -> tuple:
-    """resolve_caught and the ledger's seizure. Returns each chip in flight's seized share by
-    lab [m, L], filled where capped_share needs no draw, and [m] rows of (chip, seized, asked,
-    whether a draw must share them); where one must, the row holds the chips in flight by lab
-    (capped_share's requests, a contiguous copy of the column: numpy's draw copies a strided
-    one before it starts)."""
+    lost: np.ndarray,  # [C, L] int64 out: its first m rows written
+    plan: np.ndarray,  # [C, 4] int64 out: its first m rows written
+) -> int:
+    """resolve_caught and the ledger's seizure. Writes each of the m chips in flight's seized
+    share by lab into lost's first m rows, filled where capped_share needs no draw, and m rows
+    of plan: (chip, seized, asked, whether a draw must share them); where one must, the row of
+    lost holds the chips in flight by lab (capped_share's requests, a contiguous copy of the
+    column: numpy's draw copies a strided one before it starts). Returns m. The caller keeps
+    lost and plan (agents.broker.RingBuffers): a returned array costs its boxing."""
     n_chips = in_transit.size
     moving = _moving(b_alive, b_int[SHIP_QTY], draw.size)
     _, _, _, _, seized, chips = resolve_caught(
@@ -384,8 +392,6 @@ def resolve_start(
         in_transit[c] -= seized[c]
         seized_total[c] += seized[c]
     L = gray_inflight.shape[0]
-    lost = np.empty((chips.size, L), np.int64)
-    plan = np.empty((chips.size, 4), np.int64)
     for h in range(chips.size):
         c = chips[h]
         asked = 0
@@ -398,7 +404,7 @@ def resolve_start(
         if plan[h, 3]:
             for r in range(L):
                 lost[h, r] = gray_inflight[r, c]
-    return lost, plan
+    return chips.size
 
 
 @numba.njit(cache=True)
@@ -408,8 +414,9 @@ def resolve_finish(
     b_float: np.ndarray,  # [FLOAT_COLUMNS, ring], in/out
     draw: np.ndarray,
     route_risk: np.ndarray,
-    lost: np.ndarray,
-    plan: np.ndarray,
+    lost: np.ndarray,  # [>= m, L] resolve_start's, the draws' shares written in
+    plan: np.ndarray,  # [>= m, 4] resolve_start's
+    m: int,  # the chips in flight: the rows of lost and plan to read
     gray_inflight: np.ndarray,
     gray_price_paid: np.ndarray,
     escrow: np.ndarray,
@@ -424,15 +431,17 @@ def resolve_finish(
     in_transit: np.ndarray,  # the ledger's [C] int64, in/out
     slot: int,  # Ledger.slot(year)
     flows: np.ndarray,  # the books' [from, to, provenance] int64, in/out
-) -> tuple:
+    back: np.ndarray,  # [L] out: the cash paid back to labs
+    news: np.ndarray,  # [>= rings moving, 5] int64 out: the caught rings' rows
+) -> int:
     """What resolve_shipments writes after its draws: resolve_book, the chips in flight that
     arrived delivered by lab (Ledger.deliver's kernel, chip by chip), the last leg from the
     landed rings' routes to the country that received most (MonthBooks.record_smuggling's
     kernel), the caught rings' rows freed. Who was caught is found again from the same draws
-    (the rings' arrays have not moved since resolve_start). Returns the cash paid back to labs
-    [lab] (the cash after less the cash before, as the reference returns it) and
-    each caught ring's slot, serial, route, chip and load, read before the shipments are
-    cleared, for the news."""
+    (the rings' arrays have not moved since resolve_start). Writes the cash paid back to labs
+    into back (the cash after less the cash before, as the reference returns it) and each
+    caught ring's slot, serial, route, chip and load, read before the shipments are cleared,
+    into news' first rows, for the news; returns how many were caught."""
     b_route, b_ship_qty = b_int[ROUTE], b_int[SHIP_QTY]
     moving = _moving(b_alive, b_ship_qty, draw.size)
     n = moving.size
@@ -446,7 +455,6 @@ def resolve_finish(
         qty[k] = b_ship_qty[i]
         caught[k] = draw[k] < route_risk[route[k]]
         n_caught += caught[k]
-    news = np.empty((n_caught, 5), np.int64)
     j = 0
     for k in range(n):
         if caught[k]:
@@ -459,7 +467,7 @@ def resolve_finish(
             j += 1
     L = lab_cash.size
     before = lab_cash.copy()
-    chips = plan[:, 0].copy()
+    chips = plan[:m, 0].copy()
     arrived = np.empty((chips.size, L), np.int64)
     for h in range(chips.size):
         for r in range(L):
@@ -478,10 +486,9 @@ def resolve_finish(
         leg_into(flows, ok_route, 0, np.empty(0, np.int64), dest, ok_qty, SMUGGLED)
     for j in range(n_caught):  # BrokerTable.free of the caught rings
         _free(news[j, 0], b_alive, b_int, b_float)
-    back = np.empty(L)
     for r in range(L):
         back[r] = lab_cash[r] - before[r]
-    return back, news
+    return n_caught
 
 
 @numba.njit(cache=True)
@@ -506,22 +513,27 @@ def resolve_month(
     held: np.ndarray,
     slot: int,
     flows: np.ndarray,
-) -> tuple:
+    lost: np.ndarray,  # [C, L] int64 out (resolve_start)
+    plan: np.ndarray,  # [C, 4] int64 out (resolve_start)
+    back: np.ndarray,  # [L] out (resolve_finish)
+    news: np.ndarray,  # [rings, 5] int64 out (resolve_finish)
+) -> tuple[int, int, bool]:
     """resolve_start, and resolve_finish in the same call when no seizure needs a draw to be
-    shared among labs (about half the months): returns resolve_start's seized shares and plan,
-    whether the month is resolved, and if so resolve_finish's cash paid back and news."""
-    lost, plan = resolve_start(
-        b_alive, b_int, draw, route_risk, gray_inflight, in_transit, seized_total
+    shared among labs (about half the months): returns the chips in flight m (resolve_start's
+    rows of lost and plan), the rings caught (resolve_finish's rows of news, 0 if it did not
+    run) and whether the month is resolved (back and news written)."""
+    m = resolve_start(
+        b_alive, b_int, draw, route_risk, gray_inflight, in_transit, seized_total, lost, plan
     )
-    for h in range(plan.shape[0]):
+    for h in range(m):
         if plan[h, 3]:
-            return lost, plan, False, np.empty(0), np.empty((0, 5), np.int64)
-    back, news = resolve_finish(
-        b_alive, b_int, b_float, draw, route_risk, lost, plan, gray_inflight, gray_price_paid,
-        escrow, lab_cash, smuggled_by_lab, seized_by_lab, seized_by_route, lab_country, stock,
-        by_prov, held, in_transit, slot, flows,
+            return m, 0, False
+    n_caught = resolve_finish(
+        b_alive, b_int, b_float, draw, route_risk, lost, plan, m, gray_inflight,
+        gray_price_paid, escrow, lab_cash, smuggled_by_lab, seized_by_lab, seized_by_route,
+        lab_country, stock, by_prov, held, in_transit, slot, flows, back, news,
     )
-    return lost, plan, True, back, news
+    return m, n_caught, True
 
 
 @numba.njit(cache=True)
@@ -537,25 +549,33 @@ def ship_start(
     chip_vendor: np.ndarray,  # [chip] its vendor
     vendor_country: np.ndarray,  # [vendor] the country it makes its chips in
     orders: np.ndarray,  # [L] int64 the labs' gray orders
+    alive_out: np.ndarray,  # [rings] int64 out: the rings with a route, first n
+    can_out: np.ndarray,  # [rings] int64 out: what each can buy, first n
 ) -> tuple:
-    """ship_capacity, the demand (the orders' sum), and the gray chip's H100-equivalents,
-    vendor and maker's country (read here: each a numpy scalar lookup in Python)."""
+    """ship_capacity (its rings and what each can buy written into the caller's buffers,
+    agents.broker.RingBuffers: a returned array costs its boxing), the demand (the orders'
+    sum), and the gray chip's H100-equivalents, vendor and maker's country (read here: each
+    a numpy scalar lookup in Python). Returns n, the rings with a route, first."""
     h100e_g = h100e[g]
     alive, _, can, any_capped, supply = ship_capacity(
         b_alive, b_int[ROUTE], b_float[CAPACITY], b_float[CASH], gray_load, cost, cap_left,
         h100e_g,
     )
+    n = alive.size
+    for k in range(n):
+        alive_out[k] = alive[k]
+        can_out[k] = can[k]
     demand = 0
     for j in range(orders.size):
         demand += orders[j]
     vendor = chip_vendor[g]
-    return alive, can, any_capped, supply, demand, h100e_g, vendor, vendor_country[vendor]
+    return n, any_capped, supply, demand, h100e_g, vendor, vendor_country[vendor]
 
 
 @numba.njit(cache=True)
 def ship_finish(
-    alive: np.ndarray,  # [n] the rings with a route, from ship_start
-    q: np.ndarray,
+    alive_rings: np.ndarray,  # [>= n] the rings with a route, from ship_start (first n)
+    q: np.ndarray,  # [n] int64 the chips each ships
     g: int,
     gray_price: float,
     gray_load: float,
@@ -586,12 +606,15 @@ def ship_finish(
     gray_markup_min: float,
     maker: int,  # the gray chip's maker's country
     flows: np.ndarray,  # the books' [from, to, provenance] int64, in/out
-) -> tuple:
+    back: np.ndarray,  # [L] out: the cash paid back to labs
+) -> tuple[float, float]:
     """Everything ship writes after its draws: ship_book, Ledger.dispatch_one, the first leg
     from the maker's country to each ring's route (MonthBooks.record_smuggling's kernel);
-    returns the cash paid back to labs [lab] (after less before, as the reference returns
-    it) and _gray_price's floor and expected margin, its arithmetic before next_markup's
-    power. The rings' routes are read again (ship_start's: nothing moved them since)."""
+    writes the cash paid back to labs into back (after less before, as the reference returns
+    it) and returns _gray_price's floor and expected margin, its arithmetic before
+    next_markup's power. The rings' routes are read again (ship_start's: nothing moved them
+    since)."""
+    alive = alive_rings[: q.size]
     L = orders.size
     if for_lab_all == 0:
         got = for_lab
@@ -613,13 +636,11 @@ def ship_finish(
     produced[g] += shipped
     in_transit[g] += shipped
     leg_into(flows, np.empty(0, np.int64), maker, route, 0, q, SMUGGLED)
-    back = np.empty(L)
     for r in range(L):
         back[r] = lab_cash[r] - before[r]
-    floor, margin = gray_floor(
+    return gray_floor(
         route_risk, routes_open, list_price_g, cost, gray_price, gray_markup_min, True
     )
-    return back, floor, margin
 
 
 @numba.njit(cache=True)
@@ -662,13 +683,16 @@ def routes_rethink(
     gray_price: float,
     transit_price: float,
     fee: float,
-) -> tuple:
+    who: np.ndarray,  # [>= alive] int64 out: the rings that rethink, first n
+    risk: np.ndarray,  # [>= routes] out: the open routes' risk
+    margin: np.ndarray,  # [>= routes] out: their margin floored at 1
+) -> int:
     """choose_routes between its draws: the rings that rethink their route, and the open
-    routes' risk and margin floored at 1 (whose log numpy takes)."""
+    routes' risk and margin floored at 1 (whose log numpy takes), written into the caller's
+    buffers (agents.broker.RingBuffers: a returned array costs its boxing); returns n."""
     is_open = np.zeros(n_countries, np.bool_)
     for j in range(routes_open.size):
         is_open[routes_open[j]] = True
-    who = np.empty(draw.size, np.int64)
     n = 0
     k = 0
     for i in range(b_alive.size):
@@ -678,13 +702,10 @@ def routes_rethink(
                 who[n] = i
                 n += 1
             k += 1
-    m = routes_open.size
-    risk = np.empty(m)
-    margin = np.empty(m)
-    for j in range(m):
+    for j in range(routes_open.size):
         risk[j] = route_risk[routes_open[j]]
         margin[j] = np_maximum(gray_price * (1.0 - risk[j]) - transit_price - fee, 1.0)
-    return who[:n], risk, margin
+    return n
 
 
 @numba.njit(cache=True)
@@ -697,13 +718,13 @@ def routes_pick(
     routes_open: np.ndarray,
     b_route: np.ndarray,
 ) -> None:
-    """Each rethinking ring takes the route of the best base utility plus its noise
-    (np.argmax: the first of the largest, a NaN first of all)."""
+    """Each rethinking ring (the first noise.shape[0] of `who`) takes the route of the best
+    base utility plus its noise (np.argmax: the first of the largest, a NaN first of all)."""
     m = routes_open.size
     base = np.empty(m)
     for j in range(m):
         base[j] = log_margin[j] - aversion * risk[j]
-    for w in range(who.size):
+    for w in range(noise.shape[0]):
         best = 0
         top = base[0] + noise[w, 0]
         if top == top:
@@ -729,15 +750,12 @@ def close_month(
     country_bloc: np.ndarray,
     china_bloc: int,
     smuggled_via: np.ndarray,  # [country] int64 in/out
-) -> np.ndarray:
-    """The rings idle too long (exit_idle's), their rows freed (BrokerTable.free), and the
-    month's smuggled chips into China's bloc added by the country they leave (whole counts)."""
+    gone: np.ndarray,  # [rings] int64 out: the rings that leave, first n
+) -> int:
+    """The rings idle too long (exit_idle's), their rows freed (BrokerTable.free) and written
+    into `gone` (the caller's buffer), and the month's smuggled chips into China's bloc added
+    by the country they leave (whole counts). Returns how many left."""
     b_idle = b_int[IDLE]
-    n = 0
-    for i in range(b_alive.size):
-        if b_alive[i] and b_idle[i] >= idle_limit:
-            n += 1
-    gone = np.empty(n, np.int64)
     n = 0
     for i in range(b_alive.size):
         if b_alive[i] and b_idle[i] >= idle_limit:
@@ -752,7 +770,7 @@ def close_month(
             if country_bloc[d] == china_bloc:
                 t += flows[s, d, SMUGGLED]
         smuggled_via[s] += t
-    return gone
+    return n
 
 
 @numba.njit(cache=True)

@@ -208,7 +208,10 @@ def tell_demand(
     if table is None or units.size != n or [v.index for v in vendors] != _places(n):
         record_demand_all(vendors, units.tolist(), capacity.tolist(), asked)
         return
-    ratio, heard, mixes = demand_kernel(
+    told = vendors[0]._told  # [2, vendor] the kernel writes the ratios and demand into
+    if told is None or told.shape[1] != n:
+        told = vendors[0]._told = np.zeros((2, n))
+    mixes = demand_kernel(
         chip_vendor,
         units,
         np.asarray(asked, float),
@@ -217,9 +220,11 @@ def tell_demand(
         table[0],
         table[1],
         DEMAND_SMOOTHING,
+        told,
     )
+    ratio, heard = told.tolist()
     every = True  # every vendor had orders: its mix is a row of the new table
-    rows = zip(vendors, ratio.tolist(), heard.tolist(), units.tolist(), mixes, strict=True)
+    rows = zip(vendors, ratio, heard, units.tolist(), mixes, strict=True)
     for v, r, h, u, mix in rows:
         v.demand_ratio, v.recent_demand = r, h  # as record_demand sets them (Python floats)
         if u > 0:
@@ -306,6 +311,16 @@ class ChipVendor(mesa.Agent):
         self.free_before: np.ndarray | None = None  # [country, chip]: could buy freely last month
         self._markets_key: tuple[Any, ...] | None = None  # what free_before was derived from
         self.variants_made = 0
+        # Arrays kernels write what the vendor reads at once (a returned array costs numba its
+        # boxing): tell_demand's [2, vendor] on the first vendor, preorders' logit [buyer
+        # kind, chip] and coming chips [chip], _lost's lost chips [chip] and retired [chip].
+        # Each vendor's own (a copied or restored model's vendors have their own), made anew
+        # when a size changes; nothing the vendor keeps past the call is one of them.
+        self._told: np.ndarray | None = None
+        self._logits: np.ndarray | None = None
+        self._coming: np.ndarray | None = None
+        self._lost_chips: np.ndarray | None = None
+        self._retired: np.ndarray | None = None
 
     @staticmethod
     def tell_all(
@@ -363,10 +378,16 @@ class ChipVendor(mesa.Agent):
             return 0.0  # most months: no launch of the vendor's own within the lead
         designs = self._own_chips()[1]
         view, labs = model.view, model.labs
-        with np.errstate(divide="ignore"):
-            log_value = np.log(view.purchase_value / view.price[None, :])
-        e, coming = preorder_logits(
-            log_value,
+        value, price = view.purchase_value, view.price
+        e, coming = self._logits, self._coming
+        if e is None or e.shape != value.shape:
+            e = self._logits = np.zeros(value.shape)
+        if coming is None or coming.size != price.size:
+            coming = self._coming = np.zeros(price.size, np.int64)
+        with np.errstate(divide="ignore"):  # numpy's division and log, into e
+            np.log(np.divide(value, price, out=e), out=e)
+        n_coming = preorder_logits(
+            e,
             float(p.choice_sharpness),
             designs,
             chips.released,
@@ -374,6 +395,8 @@ class ChipVendor(mesa.Agent):
             last,
             chips.on_sale(month),
             chips.variant_of,
+            e,
+            coming,
         )
         np.exp(e, out=e)  # softmax_rows' exp, numpy's
         ported = ported_shares(model)
@@ -381,7 +404,8 @@ class ChipVendor(mesa.Agent):
             preorder_spend(
                 e,
                 coming,
-                view.price,
+                n_coming,
+                price,
                 labs.growth_kind,
                 view.lab_access,
                 _NO_TABLE if ported is None else ported[0],
@@ -621,10 +645,16 @@ class ChipVendor(mesa.Agent):
     def _lost(
         self, market: int, before: np.ndarray, free: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """_lost_reference's answer from a compiled kernel (agents/vendor_kernel.py)."""
+        """_lost_reference's answer from a compiled kernel (agents/vendor_kernel.py), in the
+        vendor's arrays (read by _variants at once)."""
         chips = self.model.chips
-        return lost_chips(
-            chips.on_sale(self.model.month),
+        on_sale = chips.on_sale(self.model.month)
+        lost, retired = self._lost_chips, self._retired
+        if lost is None or lost.size != on_sale.size:
+            lost = self._lost_chips = np.zeros(on_sale.size, np.int64)
+            retired = self._retired = np.zeros(on_sale.size, np.bool_)
+        n_lost = lost_chips(
+            on_sale,
             self._own_chips()[0],
             chips.available_from,
             chips.variant_of,
@@ -633,7 +663,10 @@ class ChipVendor(mesa.Agent):
             free,
             self.model.view.subject,
             self.model.month,
+            lost,
+            retired,
         )
+        return lost[:n_lost], retired
 
     def _lost_reference(
         self, market: int, before: np.ndarray, free: np.ndarray

@@ -10,6 +10,11 @@ What stays in numpy: the pre-orders' np.log of value per dollar and the logit's 
 die yield's np.exp. How the kernels keep numpy's numbers: game/core/exact.py.
 tests/agents/test_kernels_rec.py and tests/agents/test_kernels_vendors.py hold them to the
 references on real months.
+
+What the caller reads at once and lets go (the demand ratios, the pre-orders' logit, the chips
+a market lost) is written into arrays the vendor keeps (ChipVendor.__init__) rather than
+returned: numba boxes every returned array, ~0.4 us each. What a vendor keeps (its mix, the
+markets it remembers) is returned fresh.
 """
 
 from __future__ import annotations
@@ -125,17 +130,14 @@ def preorder_logits(
     last: float,
     on_sale: np.ndarray,
     variant_of: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The pre-orders' logit up to its exp: (e [buyer kind, chip] the utilities less each row's
-    finite maximum, coming [n] the indices of the vendor's designs released within the lead),
-    as preorders_reference and softmax_rows compute them (log_value: numpy's np.log of value
-    per dollar)."""
+    e: np.ndarray,  # [buyer kind, chip] out (log_value itself will do: read before written)
+    coming: np.ndarray,  # [chip] int64 out, its first n written
+) -> int:
+    """The pre-orders' logit up to its exp, written into the caller's arrays (a returned
+    array costs its boxing): e the utilities less each row's finite maximum, coming the
+    indices of the vendor's designs released within the lead, as preorders_reference and
+    softmax_rows compute them (log_value: numpy's np.log of value per dollar). Returns n."""
     K, C = log_value.shape
-    n = 0
-    for c in range(C):
-        if designs[c] and released[c] >= month and released[c] <= last:
-            n += 1
-    coming = np.empty(n, np.int64)
     choice = np.empty(C, np.bool_)
     j = 0
     for c in range(C):
@@ -144,7 +146,6 @@ def preorder_logits(
             coming[j] = c
             j += 1
         choice[c] = is_coming or (on_sale[c] and variant_of[c] < 0)
-    e = np.empty((K, C))
     for k in range(K):
         for c in range(C):
             e[k, c] = sharpness * log_value[k, c] if choice[c] else -np.inf
@@ -155,13 +156,14 @@ def preorder_logits(
             m = 0.0
         for c in range(C):
             e[k, c] = e[k, c] - m
-    return e, coming
+    return j
 
 
 @numba.njit(cache=True)
 def preorder_spend(
     e: np.ndarray,
-    coming: np.ndarray,
+    coming: np.ndarray,  # [>= n_coming] int64
+    n_coming: int,
     price: np.ndarray,
     growth_kind: np.ndarray,
     lab_access: np.ndarray,
@@ -187,7 +189,7 @@ def preorder_spend(
     for i in range(L):
         buyers[i] = founded[i] <= month and markets[bloc[i]]
     return booked_spend(
-        share, coming, price, growth_kind, lab_access, ported, has_ported, buyers, budget
+        share, coming[:n_coming], price, growth_kind, lab_access, ported, has_ported, buyers, budget
     )
 
 
@@ -236,15 +238,18 @@ def demand_kernel(
     old: np.ndarray,
     has_mix: np.ndarray,
     smoothing: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    told: np.ndarray,  # [2, V] out: [demand ratio, the demand each now plans for]
+) -> np.ndarray:
     """record_demand_all_reference for vendors whose index is their place (units [V] asked of
     each, capacity [V], recent [V] the demand each planned for, old [V, C] the mixes, rows
-    unread where has_mix [V] is False): ([V] demand ratio, [V] the demand each now plans for,
-    [V, C] the new mixes: the rows of vendors with orders, the others unwritten)."""
+    unread where has_mix [V] is False): writes each one's demand ratio and the demand it now
+    plans for into `told` (the caller's: a returned array costs its boxing, and these are
+    read at once) and returns [V, C] the new mixes (the rows of vendors with orders, the
+    others unwritten: the vendors keep them)."""
     V = units.size
     C = chip_vendor.size
-    ratio = np.empty(V)
-    heard = np.empty(V)
+    ratio = told[0]
+    heard = told[1]
     mixes = np.empty((V, C))
     for v in range(V):
         u = units[v]
@@ -257,7 +262,7 @@ def demand_kernel(
                     mixes[v, c] = old[v, c] + smoothing * (share - old[v, c])
                 else:
                     mixes[v, c] = share
-    return ratio, heard, mixes
+    return mixes
 
 
 @numba.njit(cache=True)
@@ -312,17 +317,18 @@ def lost_chips(
     free: np.ndarray,
     subject: np.ndarray,
     month: int,
-) -> tuple[np.ndarray, np.ndarray]:
+    lost: np.ndarray,  # [chip] int64 out: the chips lost, first n
+    retired: np.ndarray,  # [chip] bool out
+) -> int:
     """ChipVendor._lost_reference from its arrays ([chip] each; before and free the market's
-    row of last month's and this month's free access): ([n] the chips lost to the market in
-    chip order, [chip] retired)."""
+    row of last month's and this month's free access), written into the caller's arrays (a
+    returned array costs its boxing): the chips lost to the market in chip order, the first
+    n of `lost`, and [chip] retired. Returns n."""
     C = on_sale.size
     has_variant = False
     for c in range(C):
         if free[c] and variant_of[c] >= 0:
             has_variant = True
-    retired = np.empty(C, np.bool_)
-    lost = np.empty(C, np.int64)
     n = 0
     for c in range(C):
         sells = on_sale[c] and mine[c]
@@ -332,4 +338,4 @@ def lost_chips(
         if caught or retired[c]:
             lost[n] = c
             n += 1
-    return lost[:n], retired
+    return n

@@ -39,6 +39,9 @@ from game.sim.view_kernel import (
     rules_kernel,
     value_bases,
 )
+from game.sim.view_kernel import (
+    routes_open as routes_open_kernel,
+)
 
 if TYPE_CHECKING:
     from game.core.catalogue import ChipTable
@@ -149,10 +152,17 @@ class _LeverReads:
     def same(self, policy: PolicyState) -> bool:
         """Whether `policy` answers every read as it did (equal values: _Rules reads them
         through float, bool and str, and dicts of targets through get and items)."""
-        get, targets = policy.get, policy.targets
-        return all(get(lever, target) == v for lever, target, v in self.reads) and all(
-            targets(lever) == v for lever, v in self.target_reads
-        )
+        # plain loops: all() over a generator costs a frame switch a read, and a dozen reads
+        # are checked every time a lever moves
+        get = policy.get
+        for lever, target, v in self.reads:
+            if not get(lever, target) == v:
+                return False
+        targets = policy.targets
+        for lever, v in self.target_reads:
+            if not targets(lever) == v:
+                return False
+        return True
 
 
 class _Rules:
@@ -763,7 +773,24 @@ def _gray_chip_reference(view: MarketView, wanted: np.ndarray, load: np.ndarray)
 
 
 def _routes_open(model: ChipWarModel, view: MarketView) -> np.ndarray:
-    """[route] the transit countries brokers may buy the gray chip in (read-only: kept)."""
+    """[route] the transit countries brokers may buy the gray chip in (read-only: kept):
+    _routes_open_reference's, from one compiled call (game/sim/view_kernel.py) in place of
+    four masks and a nonzero; a fresh array, as views keep it."""
+    g = view.gray_chip
+    if g < 0 or model.transit.dtype != np.bool_:
+        return _routes_open_reference(model, view)
+    routes = routes_open_kernel(
+        model.transit, view.country_access, g, model.country_bloc, model.china_bloc,
+        view.cap_left,
+    )
+    routes.flags.writeable = False
+    return routes
+
+
+def _routes_open_reference(model: ChipWarModel, view: MarketView) -> np.ndarray:
+    """[route] the transit countries brokers may buy the gray chip in (read-only: kept).
+
+    The rule in numpy, which game.sim.view_kernel.routes_open reproduces: read this one."""
     if view.gray_chip >= 0:
         open_ = (
             model.transit

@@ -241,3 +241,30 @@ def purchase_rows(powers: np.ndarray, used: np.ndarray, n_months: int) -> np.nda
                 out[t, 0, c] = 0.0
                 out[t, 1, c] = 0.0
     return out
+
+
+@numba.njit(cache=True)
+def routes_open(
+    transit: np.ndarray,  # [K] bool: a transit hub
+    country_access: np.ndarray,  # [K, C]
+    g: int,  # the gray chip
+    country_bloc: np.ndarray,  # [K] int64
+    china_bloc: int,
+    cap_left: np.ndarray,  # [K] H100e left under the cap (inf: uncapped)
+) -> np.ndarray:
+    """market_view._routes_open_reference for a gray chip: [route] the transit countries,
+    in order, where the chip may be bought freely, outside China's bloc, with cap left (the
+    comparisons numpy's: false on NaN)."""
+    K = transit.size
+    out = np.empty(K, np.int64)
+    n = 0
+    for k in range(K):
+        if (
+            transit[k]
+            and country_access[k, g] >= 1.0
+            and country_bloc[k] != china_bloc
+            and cap_left[k] > 0
+        ):
+            out[n] = k
+            n += 1
+    return out[:n]
