@@ -27,6 +27,7 @@ import time
 import warnings
 from collections.abc import Hashable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -491,7 +492,12 @@ class Projector:
                 return fan
             if self._running is None and self._waiting is None:
                 return None  # nothing under way (or the job failed: see .error)
-            time.sleep(interval)
+            running = self._running
+            if running is not None and running.futures:
+                # woken as the job's last chunk lands, not at the next tick of a sleep
+                wait_for(running.futures, timeout=interval)
+            else:
+                time.sleep(interval)
 
     @property
     def busy(self) -> bool:

@@ -88,6 +88,7 @@ def settle() -> None:
     gc.collect()
     gc.freeze()
     _settled = True
+    _count_kernel_loads()
     drop_cold_pages()
 
 
@@ -95,6 +96,27 @@ def settle() -> None:
 # kernel it has not run yet, and its start-up leaves about 70 MB of it mapped in each process.
 COLD_LIBRARIES = ("llvmlite",)
 _MADV_DONTNEED = 4  # Linux's madvise advice: drop these pages from this process's mapping
+# Times numba took its compiler lock (it does to compile a kernel or load one from its cache,
+# the only work that touches COLD_LIBRARIES again), and that count at the last drop.
+_kernel_loads = 0
+_loads_at_drop = -1
+
+
+def _count_kernel_loads() -> None:
+    """Count, from now on, every time numba takes its compiler lock (numba.core.event). Why: a
+    drop reads /proc/self/smaps, about 14 ms in a worker, and a projection made it after every
+    job, on the way to the screen; with the count, a job that loaded no kernel skips it."""
+    from numba.core import event  # here: workers import this module before anything heavy
+
+    class _Counter(event.Listener):
+        def on_start(self, _: event.Event) -> None:
+            global _kernel_loads
+            _kernel_loads += 1
+
+        def on_end(self, _: event.Event) -> None:
+            pass
+
+    event.register("numba:compiler_lock", _Counter())
 
 
 def drop_cold_pages() -> int:
@@ -106,9 +128,12 @@ def drop_cold_pages() -> int:
     a fan never touches). A page touched again is read back from the file (the page cache),
     so a kernel loaded later still loads. Never touched: writable mappings, and read-only ones
     with a modified page (the relocated tables the loader made read-only after writing them,
-    which the file cannot give back)."""
-    if not _settled or not sys.platform.startswith("linux"):
+    which the file cannot give back). Skipped when no kernel was compiled or loaded since the
+    last drop: nothing has brought those pages back."""
+    global _loads_at_drop
+    if not _settled or not sys.platform.startswith("linux") or _kernel_loads == _loads_at_drop:
         return 0
+    _loads_at_drop = _kernel_loads
     try:
         import ctypes
 

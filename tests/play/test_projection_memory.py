@@ -152,3 +152,35 @@ def test_projection_workers_hold_none_of_the_compilers_pages_after_a_fan() -> No
         assert projector._pool is not None
         resident = projector._pool.submit(library_resident_mb).result(timeout=TIMEOUT)
     assert resident < 5.0, f"{resident:.0f} MB of LLVM still resident"  # about 70 MB before
+
+
+def drops_only_after_a_kernel_loads(_: int = 0) -> tuple[int, int, int]:
+    """(MB advised) by three drops in a settled worker: with no kernel loaded since the last
+    one, after compiling a kernel, and again with nothing new (run in a worker)."""
+    import numba
+
+    from game.sim import runner
+
+    idle = runner.drop_cold_pages()
+
+    def plus_one(x: int) -> int:
+        return x + 1
+
+    numba.njit(plus_one)(1)  # numba takes its compiler lock to compile it
+    after_load = runner.drop_cold_pages()
+    return idle, after_load, runner.drop_cold_pages()
+
+
+def test_a_worker_reads_its_mappings_again_only_after_loading_a_kernel() -> None:
+    """The drop reads /proc/self/smaps (about 14 ms): a fan that loaded nothing new must not
+    pay it on the way to the screen, and one that loaded a kernel must still drop."""
+    model = ChipWarModel("historical", rng=4, months=8)
+    with Projector(seeds=2, workers=1) as projector:
+        projector.request(model)
+        _wait(projector)
+        assert projector._pool is not None
+        idle, after_load, again = projector._pool.submit(drops_only_after_a_kernel_loads).result(
+            timeout=TIMEOUT
+        )
+    assert idle == 0 and again == 0
+    assert after_load > 0
