@@ -39,7 +39,7 @@ from agents.vendor_kernel import (
 from game.config.commands import variant_id
 from game.config.dates import parse_month
 from game.config.texts import text as tr
-from game.core.catalogue import NEVER
+from game.core.catalogue import BITS_BF16, NEVER
 from game.core.fab import (
     growth_factor,
     learn_defects,
@@ -48,7 +48,7 @@ from game.core.fab import (
     wafers_per_chip,
 )
 from game.core.market import clip_float, softmax_rows
-from game.core.rules import EMBARGOED, Thresholds, classify, design_compliant
+from game.core.rules import EMBARGOED, Thresholds, classify_one, design_compliant
 
 if TYPE_CHECKING:
     from agents.context import MonthContext
@@ -741,14 +741,9 @@ class ChipVendor(mesa.Agent):
             if chips.variant_of[i] == parent and chips.available_from[i] > model.month
         ]
         for i in templates:
-            cls = classify(
-                chips.tpp[i : i + 1],
-                chips.density[i : i + 1],
-                chips.interconnect[i : i + 1],
-                np.array([True]),
-                th,
-            )
-            if cls[0] == 0:
+            # classify's answer for chip i (ChipTable.tpp and .density for one chip), in scalars
+            tpp = chips.tflops[i] * BITS_BF16
+            if classify_one(tpp, tpp / chips.die_area[i], chips.interconnect[i], th) == 0:
                 chips.available_from[i] = model.month
                 model.refresh_market_view()
                 if model.view.country_access[market, i] >= 1.0:

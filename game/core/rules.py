@@ -57,6 +57,24 @@ def classify(
     return np.where(subject, out, UNCONTROLLED).astype(np.int8)
 
 
+def classify_one(tpp: float, density: float, interconnect: float, th: Thresholds) -> int:
+    """classify for one chip subject to the rules, in Python floats: a vendor designing a
+    variant tries a handful of candidates one at a time, where classify's dozen numpy calls on
+    one-element arrays cost ~15 us each; the same comparisons give the same class."""
+    controlled = False
+    if th.control_tpp > 0:
+        controlled = tpp >= th.control_tpp and (
+            th.control_interconnect <= 0 or interconnect >= th.control_interconnect
+        )
+    if th.control_density > 0:
+        controlled = controlled or (tpp >= th.density_tpp and density >= th.control_density)
+    if controlled:
+        return CONTROLLED
+    if th.notify_tpp > 0 and tpp >= th.notify_tpp and density >= th.notify_density:
+        return NOTIFIED
+    return UNCONTROLLED
+
+
 def access(
     chip_class: np.ndarray,
     subject: np.ndarray,
@@ -96,9 +114,8 @@ def design_compliant(
     else cut throughput just under the binding TPP line (H20)."""
 
     def clean(tf: float, ic: float) -> bool:
-        tpp = np.array([tf * 16.0])
-        c = classify(tpp, tpp / die_area, np.array([ic]), np.array([True]), th)
-        return bool(c[0] == UNCONTROLLED)
+        tpp = tf * 16.0
+        return classify_one(tpp, tpp / die_area, ic, th) == UNCONTROLLED
 
     if clean(tflops, interconnect):
         return tflops, interconnect

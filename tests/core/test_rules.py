@@ -20,6 +20,7 @@ from game.core.rules import (
     Thresholds,
     access,
     classify,
+    classify_one,
     design_compliant,
 )
 
@@ -123,3 +124,31 @@ def test_variant_design_cuts_links_under_the_2022_rule_and_compute_under_2023() 
         th,
     )
     assert c[0] == UNCONTROLLED
+
+
+@pytest.mark.parametrize("version", ["none", "oct2022", "oct2023"])
+def test_classify_one_gives_classify_answer(version: str) -> None:
+    """The scalar twin a vendor's variant design asks, held to classify chip by chip: the
+    catalogue, random chips and chips exactly on every line (where >= decides), under the real
+    rules and under thresholds with each criterion on alone."""
+    rng = np.random.default_rng(3)
+    th = thresholds(version)
+    lines = [v for v in (th.control_tpp, th.density_tpp, th.notify_tpp) if v > 0] or [4800.0]
+    tpp = np.concatenate([CHIPS.tpp, rng.uniform(0, 8000, 200), np.repeat(lines, 3)])
+    area = np.concatenate([CHIPS.die_area, rng.uniform(100, 1500, 200 + 3 * len(lines))])
+    links = np.concatenate(
+        [CHIPS.interconnect, rng.choice([0.0, 400.0, 600.0, 900.0], tpp.size - len(CHIPS))]
+    )
+    density = tpp / area
+    variants = [
+        th,
+        Thresholds(control_tpp=4800.0),
+        Thresholds(control_tpp=4800.0, control_interconnect=600.0),
+        Thresholds(density_tpp=1600.0, control_density=5.92),
+        Thresholds(notify_tpp=2400.0, notify_density=1.6),
+    ]
+    for t in variants:
+        expected = classify(tpp, density, links, np.ones(tpp.size, bool), t)
+        got = [classify_one(a, d, c, t) for a, d, c in zip(tpp, density, links, strict=True)]
+        assert got == expected.tolist()
+        assert len(set(got)) > 1 or t == thresholds("none")
