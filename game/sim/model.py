@@ -78,10 +78,10 @@ from game.sim.record_tables import BlocTable, SalesTable
 from game.sim.results import (
     COLUMN_NAMES,
     SALES_COLUMNS,
-    bloc_arrays,
     gray_market_now,
     sales_arrays,
     table_frame,
+    write_bloc_arrays,
 )
 
 
@@ -538,9 +538,9 @@ class ChipWarModel(mesa.Model):
         model_vars["brokers_active"].append(brokers)
         model_vars["chips_in_transit"].append(_in_transit(self))
         blocs, sales = self._record_tables()
-        floats, ints = bloc_arrays(self)
+        write_bloc_arrays(self, *blocs.next_rows())  # the table's own rows for the month
         date, turn = self.date, self.turn
-        blocs.append(floats, ints, (date, turn, gray_price, gray_chip, brokers))
+        blocs.add_month((date, turn, gray_price, gray_chip, brokers))
         sales.append(date, turn, *sales_arrays(self))
 
     def _record_tables(self) -> tuple[BlocTable, SalesTable]:
