@@ -583,13 +583,11 @@ class ChipWarModel(mesa.Model):
 
     def _measure_lab_compute(self, measure: Callable[..., tuple[np.ndarray, np.ndarray]]) -> None:
         view, p = self.view, self.p
-        site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
-        site_cap[SITE_OF_PROVENANCE[RENTED]] = getattr(p, CLUSTER_CAP_PARAMETER[RENTED])
         view.lab_pool_flops, view.lab_cluster_flops = measure(
             self.ledger.chips_held(),
             self.ledger.by_provenance(),
             SITE_OF_PROVENANCE,
-            site_cap,
+            self._site_caps(),
             SMUGGLED,
             getattr(p, CLUSTER_CAP_PARAMETER[SMUGGLED]),
             view.flops_per_chip,
@@ -597,6 +595,20 @@ class ChipWarModel(mesa.Model):
             len(self.chips.ecosystem_ids),
             p.heterogeneity_penalty,
         )
+
+    def _site_caps(self) -> np.ndarray:
+        """[site] the chips of one lab one cluster may hold there (the rented site's cap, no
+        other), kept in the view while that parameter is the same object (a value set anew,
+        even an equal one, makes it again: -0.0 is not 0.0 to every kernel): the kernel only
+        reads it, and a new array each month costs more than the lookup."""
+        cap = getattr(self.p, CLUSTER_CAP_PARAMETER[RENTED])
+        hit = self.view.derived.get("site_caps")
+        if hit is None or hit[0] is not cap:
+            site_cap = np.full(len(SITES), np.inf)
+            site_cap[SITE_OF_PROVENANCE[RENTED]] = cap
+            hit = (cap, site_cap)
+            self.view.derived["site_caps"] = hit
+        return hit[1]
 
     def frontier_now(self) -> np.ndarray:
         labs = self.labs
