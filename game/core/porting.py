@@ -9,6 +9,8 @@ ported share keeps AMD's orders with the labs that had done the porting.
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from game.config.dates import parse_month
@@ -36,6 +38,7 @@ class PortingTable:
         for i, e, s in first:
             share[i, e] = s
         self.months = np.array(sorted(changes), np.int64)
+        self._months = self.months.tolist()  # as step() searches them (a list: no numpy call)
         tables = [share.copy()]
         for month in self.months:
             share = share.copy()
@@ -49,7 +52,9 @@ class PortingTable:
 
     def step(self, month: int) -> int:
         """Index into `tables` of the shares in force in `month`."""
-        return int(self.months.searchsorted(month, side="right"))  # np.searchsorted's own call
+        # np.searchsorted(months, month, side="right")'s index, found in the Python list: a
+        # lab's choice asks every month, and numpy's call costs more than the search
+        return bisect.bisect_right(self._months, month)
 
     def shares(self, month: int, scale: float) -> np.ndarray:
         """[lab, ecosystem] shares in force in `month`, each share below 1 scaled by `scale`

@@ -78,10 +78,10 @@ from game.sim.record_tables import BlocTable, SalesTable
 from game.sim.results import (
     COLUMN_NAMES,
     SALES_COLUMNS,
-    bloc_arrays,
     gray_market_now,
     sales_arrays,
     table_frame,
+    write_bloc_arrays,
 )
 
 
@@ -538,9 +538,9 @@ class ChipWarModel(mesa.Model):
         model_vars["brokers_active"].append(brokers)
         model_vars["chips_in_transit"].append(_in_transit(self))
         blocs, sales = self._record_tables()
-        floats, ints = bloc_arrays(self)
+        write_bloc_arrays(self, *blocs.next_rows())  # the table's own rows for the month
         date, turn = self.date, self.turn
-        blocs.append(floats, ints, (date, turn, gray_price, gray_chip, brokers))
+        blocs.add_month((date, turn, gray_price, gray_chip, brokers))
         sales.append(date, turn, *sales_arrays(self))
 
     def _record_tables(self) -> tuple[BlocTable, SalesTable]:
@@ -583,13 +583,11 @@ class ChipWarModel(mesa.Model):
 
     def _measure_lab_compute(self, measure: Callable[..., tuple[np.ndarray, np.ndarray]]) -> None:
         view, p = self.view, self.p
-        site_cap = np.full(len(SITES), np.inf)  # chips of one lab one cluster may hold there
-        site_cap[SITE_OF_PROVENANCE[RENTED]] = getattr(p, CLUSTER_CAP_PARAMETER[RENTED])
         view.lab_pool_flops, view.lab_cluster_flops = measure(
             self.ledger.chips_held(),
             self.ledger.by_provenance(),
             SITE_OF_PROVENANCE,
-            site_cap,
+            self._site_caps(),
             SMUGGLED,
             getattr(p, CLUSTER_CAP_PARAMETER[SMUGGLED]),
             view.flops_per_chip,
@@ -597,6 +595,20 @@ class ChipWarModel(mesa.Model):
             len(self.chips.ecosystem_ids),
             p.heterogeneity_penalty,
         )
+
+    def _site_caps(self) -> np.ndarray:
+        """[site] the chips of one lab one cluster may hold there (the rented site's cap, no
+        other), kept in the view while that parameter is the same object (a value set anew,
+        even an equal one, makes it again: -0.0 is not 0.0 to every kernel): the kernel only
+        reads it, and a new array each month costs more than the lookup."""
+        cap = getattr(self.p, CLUSTER_CAP_PARAMETER[RENTED])
+        hit = self.view.derived.get("site_caps")
+        if hit is None or hit[0] is not cap:
+            site_cap = np.full(len(SITES), np.inf)
+            site_cap[SITE_OF_PROVENANCE[RENTED]] = cap
+            hit = (cap, site_cap)
+            self.view.derived["site_caps"] = hit
+        return hit[1]
 
     def frontier_now(self) -> np.ndarray:
         labs = self.labs

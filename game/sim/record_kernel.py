@@ -40,7 +40,7 @@ INT_ROWS = ("chips_smuggled", "chips_seized", "chips_bought")
 
 
 @numba.njit(cache=True)
-def bloc_table(
+def bloc_table_into(
     h100e_lp: np.ndarray,  # [L, P] the labs' H100e by provenance (the reference's einsum)
     bloc: np.ndarray,  # [L] int64
     n_blocs: int,
@@ -62,14 +62,16 @@ def bloc_table(
     gaps: np.ndarray,  # [B] (copied)
     revenue: np.ndarray,  # [B] (copied)
     efficiency: np.ndarray,  # [B] (copied)
-) -> tuple[np.ndarray, np.ndarray]:
-    """([FLOAT_ROWS, B] floats, [INT_ROWS, B] int64): bloc_columns_reference's numbers, its
-    columns as rows, in its orders: a bincount adds each bin's labs in lab order from 0.0; a
-    row's sum is numpy's pairwise sum; the counts' float sums cast as astype(np.int64)."""
+    out: np.ndarray,  # [FLOAT_ROWS, B] written whole
+    counts: np.ndarray,  # [INT_ROWS, B] int64 written whole
+) -> None:
+    """Writes ([FLOAT_ROWS, B] floats, [INT_ROWS, B] int64): bloc_columns_reference's numbers,
+    its columns as rows, in its orders: a bincount adds each bin's labs in lab order from 0.0;
+    a row's sum is numpy's pairwise sum; the counts' float sums cast as astype(np.int64).
+    Written into the caller's arrays: the results table's own rows for the month, which a
+    returned pair would be copied into."""
     L, P = h100e_lp.shape
     B = n_blocs
-    out = np.empty((16, B))
-    counts = np.empty((3, B), np.int64)
     bloc_prov = np.zeros((B, P))
     for i in range(L):
         for p in range(P):
@@ -117,6 +119,40 @@ def bloc_table(
     for b in range(B):
         out[14, b] = runs[b] if runs[b] > 0 else np.nan
         out[15, b] = gains[b]
+
+
+@numba.njit(cache=True)
+def bloc_table(
+    h100e_lp: np.ndarray,
+    bloc: np.ndarray,
+    n_blocs: int,
+    pool_flops: np.ndarray,
+    smuggled: np.ndarray,
+    seized: np.ndarray,
+    bought: np.ndarray,
+    spent: np.ndarray,
+    founded: np.ndarray,
+    month: int,
+    budget: np.ndarray,
+    reference_flops: float,
+    best_run: np.ndarray,
+    is_frontier: np.ndarray,
+    capability: np.ndarray,
+    gain: np.ndarray,
+    frontier: np.ndarray,
+    median: np.ndarray,
+    gaps: np.ndarray,
+    revenue: np.ndarray,
+    efficiency: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """bloc_table_into's numbers as a new pair ([FLOAT_ROWS, B], [INT_ROWS, B] int64)."""
+    out = np.empty((16, n_blocs))
+    counts = np.empty((3, n_blocs), np.int64)
+    bloc_table_into(
+        h100e_lp, bloc, n_blocs, pool_flops, smuggled, seized, bought, spent, founded, month,
+        budget, reference_flops, best_run, is_frontier, capability, gain, frontier, median,
+        gaps, revenue, efficiency, out, counts,
+    )
     return out, counts
 
 
@@ -142,7 +178,7 @@ def held_h100e(
 
 
 @numba.njit(cache=True)
-def bloc_record(
+def bloc_record_into(
     by_provenance: np.ndarray,  # [L, C, P] int64 the labs' chips (ledger.by_provenance)
     h100e: np.ndarray,  # [C]
     bloc: np.ndarray,
@@ -165,9 +201,11 @@ def bloc_record(
     gaps: np.ndarray,
     revenue: np.ndarray,
     efficiency: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """bloc_table with the labs' H100e by provenance (held_h100e) made in the same call."""
-    return bloc_table(
+    out: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """bloc_table_into with the labs' H100e by provenance (held_h100e) made in the same call."""
+    bloc_table_into(
         held_h100e(by_provenance, h100e),
         bloc,
         n_blocs,
@@ -189,4 +227,44 @@ def bloc_record(
         gaps,
         revenue,
         efficiency,
+        out,
+        counts,
     )
+
+
+@numba.njit(cache=True)
+def sales_rows(
+    units: np.ndarray,  # [C, B] int64 units sold, by chip and bloc billed
+    price: np.ndarray,  # [C] vendor prices
+    vendor: np.ndarray,  # [C] each chip's vendor
+    markup: np.ndarray,  # [V] each vendor's china_price markup (read when marked_up)
+    marked_up: bool,
+    china_bloc: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """results.sales_arrays_reference's rows ([row] chip, bloc, units, revenue) in one call:
+    the reference's nonzero, gathers and products cost a dozen numpy calls every month. The
+    rows in (chip, bloc) order as np.nonzero gives them; revenue as its products group it,
+    (units x price) x (1 + markup on the China bloc's rows, else 1), and no factor at all when
+    no vendor marks up (the reference's scalar 1.0: x * 1.0 is x)."""
+    C, B = units.shape
+    n_rows = 0
+    for c in range(C):
+        for b in range(B):
+            if units[c, b] != 0:
+                n_rows += 1
+    chip = np.empty(n_rows, np.int64)
+    bloc = np.empty(n_rows, np.int64)
+    sold = np.empty(n_rows, np.int64)
+    revenue = np.empty(n_rows)
+    k = 0
+    for c in range(C):
+        for b in range(B):
+            n = units[c, b]
+            if n != 0:
+                chip[k], bloc[k], sold[k] = c, b, n
+                r = float(n) * price[c]
+                if marked_up:
+                    r = r * ((1.0 + markup[vendor[c]]) if b == china_bloc else 1.0)
+                revenue[k] = r
+                k += 1
+    return chip, bloc, sold, revenue

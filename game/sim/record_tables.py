@@ -58,13 +58,24 @@ class BlocTable(Mapping[str, list[Any]]):
     def append(self, floats: np.ndarray, ints: np.ndarray, month: tuple[Any, ...]) -> None:
         """One month's rows: [FLOAT_ROWS, bloc], [INT_ROWS, bloc] and the values the month's
         rows share, in MONTH_COLUMNS' order."""
+        next_floats, next_ints = self.next_rows()
+        next_floats[...] = floats
+        next_ints[...] = ints
+        self.add_month(month)
+
+    def next_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The next month's rows, [FLOAT_ROWS, bloc] and [INT_ROWS, bloc], as views to write
+        the month's numbers into (results.write_bloc_arrays); add_month then holds them."""
         m = self.months
         if m == self._floats.shape[0]:
             self._grow()
-        self._floats[m] = floats
-        self._ints[m] = ints
+        return self._floats[m], self._ints[m]
+
+    def add_month(self, month: tuple[Any, ...]) -> None:
+        """Hold the rows next_rows gave, written, with the values the month's rows share, in
+        MONTH_COLUMNS' order."""
         self._month.append(month)
-        self.months = m + 1
+        self.months += 1
 
     def _grow(self) -> None:
         for name in ("_floats", "_ints"):

@@ -13,7 +13,7 @@ import pandas as pd
 from game.core.capability import gap_months
 from game.core.gap_kernel import leader_of
 from game.core.ledger import PROVENANCES
-from game.sim.record_kernel import FLOAT_ROWS, INT_ROWS, bloc_record
+from game.sim.record_kernel import FLOAT_ROWS, INT_ROWS, bloc_record_into, sales_rows
 
 if TYPE_CHECKING:
     from game.sim.model import ChipWarModel
@@ -78,12 +78,23 @@ COLUMN_NAMES = [c for c, _ in COLUMNS]
 
 def bloc_arrays(model: ChipWarModel) -> tuple[np.ndarray, np.ndarray]:
     """The month's numbers for every bloc, read from the model at the end of a step:
-    ([FLOAT_ROWS, bloc] floats, [INT_ROWS, bloc] int64), bloc_columns_reference's values from
-    one compiled kernel (game/sim/record_kernel.py): the labs' chips by provenance (the
-    reference's einsum, in its order), the blocs' sums, shares, flows and best runs cost a
-    dozen numpy calls and a loop over the labs every month."""
+    ([FLOAT_ROWS, bloc] floats, [INT_ROWS, bloc] int64), bloc_columns_reference's values
+    (write_bloc_arrays') as a new pair."""
+    n_blocs = len(model.bloc_ids)
+    floats = np.empty((len(FLOAT_ROWS), n_blocs))
+    ints = np.empty((len(INT_ROWS), n_blocs), np.int64)
+    write_bloc_arrays(model, floats, ints)
+    return floats, ints
+
+
+def write_bloc_arrays(model: ChipWarModel, floats: np.ndarray, ints: np.ndarray) -> None:
+    """bloc_arrays' numbers written into [FLOAT_ROWS, bloc] floats and [INT_ROWS, bloc]
+    int64 (the results table's rows for the month: no pair to copy in), from one compiled
+    kernel (game/sim/record_kernel.py): the labs' chips by provenance (the reference's
+    einsum, in its order), the blocs' sums, shares, flows and best runs cost a dozen numpy
+    calls and a loop over the labs every month."""
     labs, chips, books, view = model.labs, model.chips, model.books, model.view
-    return bloc_record(
+    bloc_record_into(
         model.ledger.by_provenance(),
         chips.h100e,
         labs.bloc,
@@ -106,6 +117,8 @@ def bloc_arrays(model: ChipWarModel) -> tuple[np.ndarray, np.ndarray]:
         np.asarray(_gaps(model), float),
         np.asarray(books.revenue_by_bloc, float),
         np.asarray(model.efficiency, float),
+        floats,
+        ints,
     )
 
 
@@ -301,7 +314,27 @@ def _price_factor(model: ChipWarModel, c: np.ndarray, b: np.ndarray) -> np.ndarr
 
 def sales_arrays(model: ChipWarModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The month's sales, one row per (chip, bloc) that sold anything, in (chip, bloc) order:
-    [row] chip, bloc billed, units (int64) and revenue at vendor prices."""
+    [row] chip, bloc billed, units (int64) and revenue at vendor prices. sales_arrays_reference's
+    rows from one compiled kernel (game/sim/record_kernel.py), as the results ask every month."""
+    units, price = model.books.sales_units, model.view.price
+    markup = model.policy.targets("china_price")
+    marked_up = any(markup.values())
+    if marked_up:
+        up = np.array([float(markup.get(v, 0.0)) for v in model.vendor_ids])
+    else:
+        up = _NO_MARKUP
+    if units.dtype != np.int64 or price.dtype != np.float64 or units.shape[0] != price.size:
+        return sales_arrays_reference(model)
+    return sales_rows(units, price, model.chips.vendor, up, marked_up, int(model.china_bloc))
+
+
+_NO_MARKUP = np.zeros(0)
+
+
+def sales_arrays_reference(
+    model: ChipWarModel,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """sales_arrays in numpy, which the kernel reproduces bit for bit: read this one."""
     units = model.books.sales_units
     c, b = units.nonzero()
     n = units[c, b].astype(np.int64)

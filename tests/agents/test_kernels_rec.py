@@ -51,18 +51,22 @@ def test_record_kernel_matches_the_numpy_reference_every_month(
     scenario: str, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, Any] = {"blocs": 0, "gain": 0, "differ": []}
-    kernel_arrays = results.bloc_arrays
+    kernel_write = results.write_bloc_arrays
 
-    def bloc_arrays(model):  # noqa: ANN001, ANN202
+    def write_bloc_arrays(model, floats, ints):  # noqa: ANN001, ANN202
         want = results.bloc_columns_reference(model)
         got = results.bloc_columns(model)  # the kernel's numbers as the reference's lists
         seen["blocs"] += 1
         seen["gain"] += any(g != 1.0 for g in got["technique_multiplier"])
         if not _same_columns(got, want):
             seen["differ"].append(("bloc_columns", model.date))
-        return kernel_arrays(model)
+        floats[...], ints[...] = np.nan, -1  # the table's rows, as the month finds them
+        kernel_write(model, floats, ints)
+        want_floats, want_ints = results.bloc_arrays(model)
+        if not (_same(floats, want_floats) and np.array_equal(ints, want_ints)):
+            seen["differ"].append(("table rows", model.date))
 
-    monkeypatch.setattr(sim_model, "bloc_arrays", bloc_arrays)
+    monkeypatch.setattr(sim_model, "write_bloc_arrays", write_bloc_arrays)
     model = ChipWarModel(scenario, rng=seed, months=60)
     try:
         model.run()
@@ -236,3 +240,51 @@ def test_record_demand_kernel_with_a_missing_or_odd_mix(odd: str) -> None:
         assert _same_state(_vendor_state(vendors), want)
     finally:
         forget(model)
+
+
+def _same_rows(got: tuple[np.ndarray, ...], want: tuple[np.ndarray, ...]) -> bool:
+    """The same arrays: dtypes, shapes and bits."""
+    return all(
+        g.dtype == w.dtype
+        and g.shape == w.shape
+        and np.array_equal(g.view(np.int64), w.view(np.int64))
+        for g, w in zip(got, want, strict=True)
+    )
+
+
+@pytest.mark.parametrize(("scenario", "seed"), CASES[:3])
+def test_sales_kernel_matches_the_numpy_reference_every_month(
+    scenario: str, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """results.sales_arrays against sales_arrays_reference on real months, as the levers
+    stand and with a china_price markup on one vendor (the factor's other branch)."""
+    seen: dict[str, Any] = {"months": 0, "rows": 0, "china": 0, "differ": []}
+    kernel_sales = results.sales_arrays
+
+    def sales_arrays(model):  # noqa: ANN001, ANN202
+        got = kernel_sales(model)
+        seen["months"] += 1
+        seen["rows"] += got[0].size
+        if not _same_rows(got, results.sales_arrays_reference(model)):
+            seen["differ"].append(("as set", model.date))
+        targets = model.policy.targets
+        markup = {model.vendor_ids[0]: 0.37, model.vendor_ids[-1]: 0.1}
+        model.policy.targets = lambda lever: markup if lever == "china_price" else targets(lever)
+        try:
+            marked = kernel_sales(model)
+            want = results.sales_arrays_reference(model)
+        finally:
+            del model.policy.targets
+        seen["china"] += bool((marked[1] == model.china_bloc).any())
+        if not _same_rows(marked, want):
+            seen["differ"].append(("marked up", model.date))
+        return got
+
+    monkeypatch.setattr(sim_model, "sales_arrays", sales_arrays)
+    model = ChipWarModel(scenario, rng=seed, months=60)
+    try:
+        model.run()
+    finally:
+        forget(model)
+    assert seen["differ"] == []
+    assert seen["months"] == 60 and seen["rows"] > 0 and seen["china"] > 0

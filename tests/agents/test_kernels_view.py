@@ -131,3 +131,21 @@ def test_reference_model_walks_in_step(scenario: str, seed: int) -> None:
         assert _bits(fast.view.lab_cluster_flops, slow.view.lab_cluster_flops)
         assert _bits(fast.view.vendor_capacity, slow.view.vendor_capacity)
     assert fast.results().equals(slow.results())
+
+
+def test_kept_site_caps_follow_the_rented_cluster_cap() -> None:
+    """measure_lab_compute keeps the sites' caps in the view: a cap set anew (a smaller one,
+    then -0.0 after 0.0) is read at once, as the numpy reference reads it."""
+    model = ChipWarModel("historical", rng=1, months=24)
+    for _ in range(24):
+        model.step()
+    clusters = []
+    for cap in (model.p.rented_cluster_chips, 100.0, 0.0, -0.0, 5e4):
+        model.p.rented_cluster_chips = cap
+        model.measure_lab_compute()
+        got = model.view.lab_cluster_flops.copy()
+        model.measure_lab_compute_reference()
+        want = model.view.lab_cluster_flops
+        assert np.array_equal(got.view(np.int64), want.view(np.int64)), cap
+        clusters.append(got)
+    assert not np.array_equal(clusters[0], clusters[1])  # the cap is read: a stale one shows

@@ -151,3 +151,15 @@ def test_a_bad_ported_entry_is_refused_with_its_line_and_key(
         load_world_data(folder)
     found = str(caught.value)
     assert "actors.yaml:" in found and message in found
+
+
+def test_step_is_numpys_search_of_the_months() -> None:
+    """step() finds the shares in force as np.searchsorted(side="right") would, on each
+    change's month, the months either side and far before and after."""
+    steps = [PortedStep(since="2024-01", share=0.3), PortedStep(since="2026-07", share=0.5)]
+    more = [PortedStep(since="2025-03", share=0.2)]
+    table = PortingTable([_lab("a", {"rocm": steps}), _lab("b", {"rocm": more})], 2, ECOSYSTEMS)
+    months = [m + d for m in table.months.tolist() for d in (-1, 0, 1)] + [0, 10**6]
+    for month in months:
+        assert table.step(month) == int(np.searchsorted(table.months, month, side="right"))
+    assert sorted({table.step(m) for m in months}) == [0, 1, 2, 3]
