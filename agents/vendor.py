@@ -271,6 +271,25 @@ def record_demand_all_reference(
             ordered[i].mix = share[i]
 
 
+
+_LOG_PER_DOLLAR: list[Any] = [None, None]  # [log_value_per_dollar's key, its answer]
+
+
+def log_value_per_dollar(value: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """[buyer kind, chip] np.log(value / price[None, :]), numpy's division and log (a zero
+    value gives -inf, silently): the pre-orders' logit starts from it. Kept by contents
+    (shapes, dtypes and bytes of both): every vendor with a launch ahead asks it of the same
+    view in a month, and the division, the log and their np.errstate cost more than the
+    comparison (read-only: shared by every caller until the key moves)."""
+    key = (value.shape, value.dtype, price.shape, price.dtype, value.tobytes(), price.tobytes())
+    if _LOG_PER_DOLLAR[0] != key:
+        out = np.zeros(np.broadcast_shapes(value.shape, price.shape))
+        with np.errstate(divide="ignore"):
+            np.log(np.divide(value, price, out=out), out=out)
+        out.flags.writeable = False
+        _LOG_PER_DOLLAR[0], _LOG_PER_DOLLAR[1] = key, out
+    return _LOG_PER_DOLLAR[1]
+
 class ChipVendor(mesa.Agent):
     def __init__(self, model: MonthContext, index: int, spec: VendorSpec) -> None:
         super().__init__(model)
@@ -384,10 +403,8 @@ class ChipVendor(mesa.Agent):
             e = self._logits = np.zeros(value.shape)
         if coming is None or coming.size != price.size:
             coming = self._coming = np.zeros(price.size, np.int64)
-        with np.errstate(divide="ignore"):  # numpy's division and log, into e
-            np.log(np.divide(value, price, out=e), out=e)
         n_coming = preorder_logits(
-            e,
+            log_value_per_dollar(value, price),
             float(p.choice_sharpness),
             designs,
             chips.released,
@@ -579,17 +596,29 @@ class ChipVendor(mesa.Agent):
         # The same access, chips on sale and catalogue give the same answer: the same array is
         # kept (read-only) until one of them moves, which _variants reads as "nothing moved".
         # The view's access and subject are read-only arrays kept with the levers (their ids
-        # stay theirs while the key holds them); chips on sale are compared by content.
+        # stay theirs while the key holds them); chips on sale are the same array while they
+        # are the same chips (ChipTable.on_sale), else compared by content.
         on_sale = chips.on_sale(self.model.month)
-        key = (id(view.country_access), id(view.subject), on_sale.tobytes(), chips.revision)
-        if self._markets_key is not None and self._markets_key[0] == key:
-            self.free_before = self._markets_key[1]
+        key = (id(view.country_access), id(view.subject), chips.revision)
+        kept = self._markets_key
+        if (
+            kept is not None
+            and kept[0] == key
+            and (kept[3] is on_sale or kept[4] == on_sale.tobytes())
+        ):
+            self.free_before = kept[1]
             return
         # free_table_reference's table from a compiled kernel (agents/vendor_kernel.py)
         free_before = free_markets(view.country_access, on_sale, self._own_chips()[0], view.subject)
         free_before.flags.writeable = False
         self.free_before = free_before
-        self._markets_key = (key, free_before, (view.country_access, view.subject))
+        self._markets_key = (
+            key,
+            free_before,
+            (view.country_access, view.subject),
+            on_sale,
+            on_sale.tobytes(),
+        )
 
     def free_table_reference(self) -> np.ndarray:
         """[country, chip] remember_markets' table, made anew in numpy: the rule, which its

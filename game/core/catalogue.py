@@ -4,6 +4,7 @@ rules define them, never stored in the data."""
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import numpy as np
@@ -76,10 +77,11 @@ class ChipTable:
         # what is derived from the specs alone (the rule engine's classes, purchase values) is
         # kept until it moves.
         self.revision = 0
-        self._on_sale: tuple[tuple[int, int, bytes], np.ndarray] | None = None
+        # on_sale's: (month, revision, available_from's bytes, answer, sorted change months)
+        self._on_sale: tuple[int, int, bytes, np.ndarray, list[int]] | None = None
         self._turns_over: tuple[tuple[int, bytes], frozenset[int]] | None = None
         self._owned_by: tuple[tuple[int, int], np.ndarray] | None = None
-        self._counted_by: tuple[tuple[int, int, bytes], np.ndarray] | None = None
+        self._counted_by: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
         self._h100e: tuple[tuple[int, int], np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -108,15 +110,33 @@ class ChipTable:
 
     def on_sale(self, month: int) -> np.ndarray:
         """[chip] on sale in `month`. Asked a dozen times a month by the phases, so the last
-        answer is kept, keyed on the month, the revision (`used`, `end_of_sale`) and the
-        contents of `available_from` (which vendors write in place when they release a chip);
-        it is read-only, as it is shared by every caller until the key moves."""
-        key = (month, self.revision, self.available_from.tobytes())
-        if self._on_sale is None or self._on_sale[0] != key:
-            out = self.used & (self.available_from <= month) & (month < self.end_of_sale)
-            out.flags.writeable = False
-            self._on_sale = (key, out)
-        return self._on_sale[1]
+        answer is kept, keyed on the revision (`used`, `end_of_sale`) and the contents of
+        `available_from` (which vendors write in place when they release a chip); it is
+        read-only, as it is shared by every caller until the key moves. A new month whose
+        chips on sale are those of the kept one (no release or end of sale in between, as
+        the kept change months tell) is given the same array: callers keyed on its identity
+        (ChipVendor.remember_markets, counted_by) see that nothing moved."""
+        raw = self.available_from.tobytes()
+        kept = self._on_sale
+        if kept is not None and kept[1] == self.revision and kept[2] == raw:
+            if kept[0] == month:
+                return kept[3]
+            changes = kept[4]
+            lo, hi = (kept[0], month) if kept[0] < month else (month, kept[0])
+            i = bisect.bisect_right(changes, lo)
+            if i == len(changes) or changes[i] > hi:  # none in (lo, hi]: the same chips
+                self._on_sale = (month, kept[1], raw, kept[3], changes)
+                return kept[3]
+        else:
+            # on_sale(m) moves from m - 1 only where a chip's available_from or end_of_sale is m
+            changes = sorted(set(self.available_from.tolist()) | set(self.end_of_sale.tolist()))
+        self._on_sale = (month, self.revision, raw, self.on_sale_reference(month), changes)
+        self._on_sale[3].flags.writeable = False
+        return self._on_sale[3]
+
+    def on_sale_reference(self, month: int) -> np.ndarray:
+        """[chip] on sale in `month`, made anew: the rule, which on_sale's kept array gives."""
+        return self.used & (self.available_from <= month) & (month < self.end_of_sale)
 
     def turns_over(self, month: int) -> bool:
         """Whether some chip goes on sale or leaves sale in `month`: every vendor asks it each
@@ -146,15 +166,19 @@ class ChipTable:
     def counted_by(self, n_vendors: int, month: int) -> np.ndarray:
         """[vendor, chip] the chips each vendor's output is averaged over (per_chip_all in
         agents/vendor.py): those it has on sale in `month`, or all it makes if it has none on
-        sale. Kept until the revision or the chips on sale move (read-only: callers share it)."""
-        key = (n_vendors, self.revision, self.on_sale(month).tobytes())
-        if self._counted_by is None or self._counted_by[0] != key:
+        sale. Kept until the revision or the chips on sale move (read-only: callers share it):
+        on_sale's array is the same object while its chips are (held here, so that no other
+        array takes its id)."""
+        key = (n_vendors, self.revision)
+        on_sale = self.on_sale(month)
+        kept = self._counted_by
+        if kept is None or kept[0] != key or kept[2] is not on_sale:
             own = self.owned_by(n_vendors)
-            selling = own & self.on_sale(month)[None, :]
+            selling = own & on_sale[None, :]
             has = selling.any(axis=1)
             out = selling if has.all() else np.where(has[:, None], selling, own)
             out.flags.writeable = False
-            self._counted_by = (key, out)
+            self._counted_by = (key, out, on_sale)
         return self._counted_by[1]
 
     def index(self, chip_id: str) -> int:

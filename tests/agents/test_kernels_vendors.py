@@ -218,3 +218,30 @@ def test_vendors_on_the_references_walk_in_step(scenario: str, seed: int) -> Non
     finally:
         forget(fast)
         forget(slow)
+
+
+def test_log_value_per_dollar_is_numpys_and_follows_the_contents() -> None:
+    """The pre-orders' np.log(value / price), kept by contents: a real month's view (zero
+    values: -inf, silently), the same contents in other arrays (the kept answer), then one
+    number moved (made anew), each against numpy's division and log made here."""
+
+    def fresh(value: np.ndarray, price: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(value / price[None, :])
+
+    model = ChipWarModel("historical", rng=1, months=30)
+    try:
+        model.run()
+        value, price = model.view.purchase_value, model.view.price
+        assert (value == 0).any()  # the -inf branch is reached
+        got = vendor.log_value_per_dollar(value, price)
+        assert not got.flags.writeable and _same(got, fresh(value, price))
+        assert vendor.log_value_per_dollar(value.copy(), price.copy()) is got
+        moved = price.copy()
+        moved[int(np.flatnonzero(value[0] > 0)[0])] *= 1.5
+        again = vendor.log_value_per_dollar(value, moved)
+        assert again is not got and _same(again, fresh(value, moved))
+        assert not _same(again, got)
+        assert _same(vendor.log_value_per_dollar(value, price), fresh(value, price))
+    finally:
+        forget(model)
