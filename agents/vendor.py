@@ -30,6 +30,7 @@ from agents.vendor_kernel import (
     free_markets,
     lost_chips,
     new_mixes,
+    orders_kernel,
     per_chip_all_kernel,
     per_chip_kernel,
     preorder_logits,
@@ -208,9 +209,7 @@ def tell_demand(
     if table is None or units.size != n or [v.index for v in vendors] != _places(n):
         record_demand_all(vendors, units.tolist(), capacity.tolist(), asked)
         return
-    told = vendors[0]._told  # [2, vendor] the kernel writes the ratios and demand into
-    if told is None or told.shape[1] != n:
-        told = vendors[0]._told = np.zeros((2, n))
+    told = _told_array(vendors)
     mixes = demand_kernel(
         chip_vendor,
         units,
@@ -222,17 +221,71 @@ def tell_demand(
         DEMAND_SMOOTHING,
         told,
     )
-    ratio, heard = told.tolist()
+    ratio, heard, _ = told.tolist()
+    _hear(vendors, ratio, heard, units.tolist(), mixes)
+
+
+def tell_orders(vendors: list[ChipVendor], capacity: np.ndarray, asked: np.ndarray) -> bool:
+    """tell_demand with the units asked of each vendor (the model's vendor_units: np.bincount
+    of `asked` [chip] over the chips in use by vendor) summed in the same compiled call, one
+    kernel instead of two a month: tell_demand's numbers. False, and nobody told, where
+    tell_demand's kernel would not apply (vendors whose index is not their place, a mix of
+    another size, `asked` not float64, a chip in use of no vendor listed): the caller then
+    takes tell_demand's way."""
+    n = len(vendors)
+    if n == 0 or asked.dtype != np.float64:
+        return False
+    chips = vendors[0].model.chips
+    table = _mix_table(vendors, chips.vendor.size)
+    if table is None or [v.index for v in vendors] != _places(n):
+        return False
+    told = _told_array(vendors)
+    mixes = orders_kernel(
+        chips.vendor,
+        chips.used,
+        asked,
+        np.asarray(capacity, float),
+        np.array([v.recent_demand for v in vendors], float),
+        table[0],
+        table[1],
+        DEMAND_SMOOTHING,
+        told,
+    )
+    if mixes.shape[0] != n:  # a chip of no vendor among these: vendor_units' way
+        return False
+    ratio, heard, units = told.tolist()
+    _hear(vendors, ratio, heard, units, mixes)
+    return True
+
+
+def _told_array(vendors: list[ChipVendor]) -> np.ndarray:
+    """[3, vendor] the demand kernels write each vendor's demand ratio, planned demand and
+    units asked into: the first vendor's, made anew when the number of vendors changes."""
+    told = vendors[0]._told
+    if told is None or told.shape != (3, len(vendors)):
+        told = vendors[0]._told = np.zeros((3, len(vendors)))
+    return told
+
+
+def _hear(
+    vendors: list[ChipVendor],
+    ratio: list[float],
+    heard: list[float],
+    units: list[float],
+    mixes: np.ndarray,
+) -> None:
+    """What the demand kernel found, set on the vendors as record_demand sets it (Python
+    floats); the mix of each that had orders (a row of `mixes`), kept as one table when all
+    had."""
     every = True  # every vendor had orders: its mix is a row of the new table
-    rows = zip(vendors, ratio, heard, units.tolist(), mixes, strict=True)
-    for v, r, h, u, mix in rows:
-        v.demand_ratio, v.recent_demand = r, h  # as record_demand sets them (Python floats)
+    for v, r, h, u, mix in zip(vendors, ratio, heard, units, mixes, strict=True):
+        v.demand_ratio, v.recent_demand = r, h
         if u > 0:
             v.mix = mix
         else:
             every = False
     if every:
-        _MIXES[0], _MIXES[1] = [v.mix for v in vendors], (mixes, _all_mixed(n))
+        _MIXES[0], _MIXES[1] = [v.mix for v in vendors], (mixes, _all_mixed(len(vendors)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -283,7 +336,7 @@ def log_value_per_dollar(value: np.ndarray, price: np.ndarray) -> np.ndarray:
     comparison (read-only: shared by every caller until the key moves)."""
     key = (value.shape, value.dtype, price.shape, price.dtype, value.tobytes(), price.tobytes())
     if _LOG_PER_DOLLAR[0] != key:
-        out = np.zeros(np.broadcast_shapes(value.shape, price.shape))
+        out = np.empty(value.shape)  # what np.divide(value, price) broadcasts to, if it can
         with np.errstate(divide="ignore"):
             np.log(np.divide(value, price, out=out), out=out)
         out.flags.writeable = False
@@ -331,7 +384,7 @@ class ChipVendor(mesa.Agent):
         self._markets_key: tuple[Any, ...] | None = None  # what free_before was derived from
         self.variants_made = 0
         # Arrays kernels write what the vendor reads at once (a returned array costs numba its
-        # boxing): tell_demand's [2, vendor] on the first vendor, preorders' logit [buyer
+        # boxing): tell_demand's [3, vendor] on the first vendor, preorders' logit [buyer
         # kind, chip] and coming chips [chip], _lost's lost chips [chip] and retired [chip].
         # Each vendor's own (a copied or restored model's vendors have their own), made anew
         # when a size changes; nothing the vendor keeps past the call is one of them.
@@ -348,6 +401,12 @@ class ChipVendor(mesa.Agent):
         """What the month's orders tell every vendor (tell_demand), under the class the model
         already names."""
         tell_demand(vendors, units, capacity, asked)
+
+    @staticmethod
+    def tell_orders(vendors: list[ChipVendor], capacity: np.ndarray, asked: np.ndarray) -> bool:
+        """tell_all with the units asked of each vendor summed on the way (tell_orders), or
+        False if that way does not apply."""
+        return tell_orders(vendors, capacity, asked)
 
     # ------------------------------------------------------------------ monthly decisions
     def step(self) -> None:

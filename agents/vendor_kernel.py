@@ -265,6 +265,35 @@ def demand_kernel(
     return mixes
 
 
+
+@numba.njit(cache=True)
+def orders_kernel(
+    chip_vendor: np.ndarray,
+    used: np.ndarray,
+    asked: np.ndarray,
+    capacity: np.ndarray,
+    recent: np.ndarray,
+    old: np.ndarray,
+    has_mix: np.ndarray,
+    smoothing: float,
+    told: np.ndarray,  # [3, V] out: demand_kernel's two rows, then the units asked of each
+) -> np.ndarray:
+    """demand_kernel on the units asked of each vendor, summed here into told[2] as the
+    model's vendor_units sums them (np.bincount of asked [C] float64 over the chips in use,
+    in chip order, from 0.0). A chip in use of no vendor among the V (bincount's answer
+    would not be [V]) returns a [0, C] array at once, nothing written."""
+    V = told.shape[1]
+    C = chip_vendor.size
+    for c in range(C):
+        if used[c] and (chip_vendor[c] < 0 or chip_vendor[c] >= V):
+            return np.empty((0, C))
+    units = told[2]
+    units[:] = 0.0
+    for c in range(C):
+        if used[c]:
+            units[chip_vendor[c]] += asked[c]
+    return demand_kernel(chip_vendor, units, asked, capacity, recent, old, has_mix, smoothing, told)
+
 @numba.njit(cache=True)
 def wafer_capacity_kernel(
     dies: np.ndarray,

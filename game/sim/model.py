@@ -470,12 +470,15 @@ class ChipWarModel(mesa.Model):
 
     def _tell_vendors_demand(self) -> None:
         """Each vendor hears what buyers asked of it this month: the demand it plans for, and
-        the mix of its chips its capacity and HBM needs are counted in. The units asked of each
-        vendor from a compiled kernel (game/sim/month_kernel.py), what they move from another
-        (agents/vendor.py, tell_demand): the reference's numbers."""
-        asked, chips = self.books.asked_per_chip, self.chips
+        the mix of its chips its capacity and HBM needs are counted in: the units asked of each
+        vendor and what they move from one compiled kernel (agents/vendor.py, tell_orders), or
+        where it does not apply the units from game/sim/month_kernel.py's and what they move
+        from tell_demand's: the reference's numbers."""
+        asked, chips, capacity = self.books.asked_per_chip, self.chips, self.view.vendor_capacity
+        if ChipVendor.tell_orders(self.vendors, capacity, asked):  # the units summed on the way
+            return
         units = vendor_units(chips.vendor, chips.used, asked, len(self.vendors))
-        ChipVendor.tell_all(self.vendors, units, self.view.vendor_capacity, asked)
+        ChipVendor.tell_all(self.vendors, units, capacity, asked)
 
     def _tell_vendors_demand_reference(self) -> None:
         """The rule in numpy, which _tell_vendors_demand reproduces bit for bit: read this one."""

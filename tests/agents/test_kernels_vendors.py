@@ -62,8 +62,9 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
     """Every fused call of the vendors' month checked against its reference on the same state;
     returns the counts of calls and branches taken (and "differ" for any mismatch)."""
     seen: Counter[str] = Counter()
-    tell, wafer, lost, remember, within = (
+    tell, orders, wafer, lost, remember, within = (
         vendor.tell_demand,
+        vendor.tell_orders,
         ChipVendor.wafer_capacity,
         ChipVendor._lost,
         ChipVendor.remember_markets,
@@ -82,6 +83,27 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         _restore(vendors, before)
         tell(vendors, units, capacity, asked)
         seen["differ"] += not _same_state(_vendor_state(vendors), want)
+
+    def orders_both(vendors, capacity, asked):  # noqa: ANN001, ANN202
+        before = _vendor_state(vendors)
+        chips = vendors[0].model.chips
+        units = np.bincount(
+            chips.vendor[chips.used], weights=asked[chips.used], minlength=len(vendors)
+        )
+        seen["tell"] += 1
+        seen["tell, a first mix"] += any(v.mix is None for v in vendors)
+        seen["tell, a vendor without orders"] += bool((units <= 0).any())
+        vendor.record_demand_all_reference(
+            vendors, units.tolist(), capacity.tolist(), asked.copy()
+        )
+        want = _vendor_state(vendors)
+        _restore(vendors, before)
+        told = orders(vendors, capacity, asked)
+        seen["tell, orders"] += told
+        if not told:
+            tell(vendors, units, capacity, asked)
+        seen["differ"] += not _same_state(_vendor_state(vendors), want)
+        return True
 
     def wafer_both(self):  # noqa: ANN001, ANN202
         got = wafer(self)
@@ -117,6 +139,7 @@ def _checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
         return got
 
     monkeypatch.setattr(vendor, "tell_demand", tell_both)
+    monkeypatch.setattr(vendor, "tell_orders", orders_both)
     monkeypatch.setattr(ChipVendor, "wafer_capacity", wafer_both)
     monkeypatch.setattr(ChipVendor, "_lost", lost_both)
     monkeypatch.setattr(ChipVendor, "remember_markets", remember_both)
@@ -136,6 +159,7 @@ def test_vendor_month_kernels_match_the_references_every_month(
         forget(model)
     assert seen["differ"] == 0
     assert seen["tell"] == MONTHS and seen["tell, a first mix"] > 0
+    assert seen["tell, orders"] == MONTHS  # the units summed in the demand's kernel
     assert seen["wafer"] > MONTHS and seen["wafer, mixed"] > 0
     assert seen["remember"] > MONTHS and seen["remember, derived"] > 0
     assert seen["within"] > 0 and seen["within, a launch"] > 0
@@ -243,5 +267,45 @@ def test_log_value_per_dollar_is_numpys_and_follows_the_contents() -> None:
         assert again is not got and _same(again, fresh(value, moved))
         assert not _same(again, got)
         assert _same(vendor.log_value_per_dollar(value, price), fresh(value, price))
+    finally:
+        forget(model)
+
+
+@pytest.mark.parametrize("odd", ["none", "no orders", "size", "stray chip", "order", "int"])
+def test_tell_orders_with_a_missing_or_odd_mix(odd: str) -> None:
+    """tell_orders sums the units in its kernel: a vendor without a mix or without orders,
+    as the reference on bincount's units; a mix of another size, a chip in use of no vendor
+    listed, vendors out of index order or whole-number orders: False, nobody told."""
+    model = ChipWarModel("historical", rng=1, months=12)
+    try:
+        model.run()
+        vendors, chips = list(model.vendors), model.chips
+        asked = model.books.asked_per_chip.copy()
+        if odd == "none":
+            vendors[1].mix = None
+        elif odd == "no orders":
+            asked[chips.vendor == 1] = 0.0
+        elif odd == "size":
+            vendors[1].mix = np.ones(3)
+        elif odd == "stray chip":
+            chips.vendor[int(np.flatnonzero(chips.used)[-1])] = len(vendors)
+        elif odd == "order":
+            vendors = vendors[::-1]
+        elif odd == "int":
+            asked = asked.astype(np.int64)
+        capacity = np.array([v.capacity for v in model.vendors])
+        before = _vendor_state(vendors)
+        told = vendor.tell_orders(vendors, capacity, asked)
+        if odd in ("size", "stray chip", "order", "int"):
+            assert told is False
+            assert _same_state(_vendor_state(vendors), before)
+            return
+        got = _vendor_state(vendors)
+        _restore(vendors, before)
+        units = np.bincount(chips.vendor[chips.used], weights=asked[chips.used], minlength=4)
+        vendor.record_demand_all_reference(vendors, units.tolist(), capacity.tolist(), asked)
+        assert told is True and _same_state(got, _vendor_state(vendors))
+        if odd == "no orders":
+            assert units[1] == 0.0 and vendors[1].mix is before[1][2]
     finally:
         forget(model)
