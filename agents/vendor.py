@@ -42,10 +42,11 @@ from game.config.dates import parse_month
 from game.config.texts import text as tr
 from game.core.catalogue import BITS_BF16, NEVER
 from game.core.fab import (
+    die_geometry,
+    die_yield_into,
     growth_factor,
     learn_defects,
     logistic_step,
-    wafer_terms,
     wafers_per_chip,
 )
 from game.core.market import clip_float, softmax_rows
@@ -349,6 +350,9 @@ class ChipVendor(mesa.Agent):
         p = model.p
         self.index = index
         self._own: tuple[Any, ...] | None = None  # _own_chips' answer and its key
+        # _die_terms': its key, the die terms and the yield array, the die areas (held: their
+        # id is in the key)
+        self._dies: tuple[Any, ...] | None = None
         self.vendor_id = spec.id
         self.name = spec.name
         self.country = model.country_ids.index(spec.country)
@@ -579,12 +583,12 @@ class ChipVendor(mesa.Agent):
         mix = self.mix
         if mix is not None and (mix.shape != chips.used.shape or mix.dtype != np.float64):
             return self.wafer_capacity_reference()  # a mix of another size: as the rule says
-        dies, gross, die_yield = wafer_terms(chips.die_area, self.defects)
+        dies, die, gross, yields = self._die_terms()
         self._own_chips()
         return wafer_capacity_kernel(
             dies,
             gross,
-            die_yield,
+            die_yield_into(die, self.defects, yields),  # numpy's exp, in the vendor's array
             self._own[3],  # type: ignore[index]  # chips.used & mine, kept with the revision
             chips.on_sale(self.model.month),
             _NO_MIX if mix is None else mix,
@@ -592,6 +596,19 @@ class ChipVendor(mesa.Agent):
             self.wafers,
             self.wafer_share(),
         )
+
+    def _die_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(dies per package, die area, whole dies per wafer) of the catalogue's chips
+        (fab.die_geometry) and the [chip] array the month's die yield is written into: kept
+        with the catalogue's revision, as die areas change only with it (add_variant,
+        load_state), instead of looked up by their bytes every month."""
+        chips = self.model.chips
+        key = (chips.revision, id(chips.die_area))
+        kept = self._dies
+        if kept is None or kept[0] != key:
+            dies, die, gross = die_geometry(chips.die_area)
+            kept = self._dies = (key, (dies, die, gross, np.empty(die.shape)), chips.die_area)
+        return kept[1]
 
     def wafer_capacity_reference(self) -> float:
         """Chips a month SMIC's wafers allow: wafers x AI share / wafers a chip of this
@@ -914,6 +931,7 @@ class ChipVendor(mesa.Agent):
         self.free_before = None if fb is None else np.array(fb, bool)
         self._markets_key = None
         self._own = None
+        self._dies = None
         self.variants_made = int(d["variants_made"])
         self.wafers = float(d.get("wafers", self.wafers))
         self.defects = float(d.get("defects", self.defects))

@@ -41,6 +41,22 @@ def die_yield(die_mm2: np.ndarray, defects_per_cm2: float) -> np.ndarray:
     return np.exp(-defects_per_cm2 * np.asarray(die_mm2, float) / MM2_PER_CM2)
 
 
+def die_yield_into(die_mm2: np.ndarray, defects_per_cm2: float, out: np.ndarray) -> np.ndarray:
+    """die_yield's numbers written into `out` (float64, die_mm2's shape) and returned: the
+    same three numpy calls in the same grouping, without the arrays they would allocate
+    (SMIC's capacity asks it every month)."""
+    np.multiply(-defects_per_cm2, die_mm2, out=out)
+    np.divide(out, MM2_PER_CM2, out=out)
+    return np.exp(out, out=out)
+
+
+def die_geometry(package_area_mm2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dies per package, each die's area, whole dies per wafer) of packages of these areas:
+    wafers_per_chip's terms besides the yield, kept by contents (read-only)."""
+    area = np.asarray(package_area_mm2, float)
+    return _die_geometry(area.tobytes(), area.shape)
+
+
 @functools.lru_cache(maxsize=8)
 def _die_geometry(raw: bytes, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dies per package, each die's area and whole dies per wafer of packages of these areas
@@ -58,25 +74,13 @@ def _die_geometry(raw: bytes, shape: tuple[int, ...]) -> tuple[np.ndarray, np.nd
 def wafers_per_chip(package_area_mm2: np.ndarray, defects_per_cm2: float) -> np.ndarray:
     """[chip] wafers it takes to make one good package: its dies over the good dies a wafer
     gives. Infinite for a die too large for a wafer."""
-    area = np.asarray(package_area_mm2, float)
-    dies, die, gross = _die_geometry(area.tobytes(), area.shape)
+    dies, die, gross = die_geometry(package_area_mm2)
     good = gross * die_yield(die, defects_per_cm2)
     some = good > 0
     if some.all():  # the usual catalogue: no die too large, nothing to guard
         return dies / np.maximum(good, 1e-300)
     with np.errstate(divide="ignore"):
         return np.where(some, dies / np.maximum(good, 1e-300), np.inf)
-
-
-def wafer_terms(
-    package_area_mm2: np.ndarray, defects_per_cm2: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """wafers_per_chip's terms up to its exp, numpy's: (dies per package, whole dies per wafer,
-    die yield); a compiled kernel (agents/vendor_kernel.py) does the rest of the arithmetic
-    with the vendor's average over its mix, SMIC's capacity asking it every month."""
-    area = np.asarray(package_area_mm2, float)
-    dies, die, gross = _die_geometry(area.tobytes(), area.shape)
-    return dies, gross, die_yield(die, defects_per_cm2)
 
 
 def hbm_stacks_per_chip(memory_gb: np.ndarray, gb_per_stack: float) -> np.ndarray:

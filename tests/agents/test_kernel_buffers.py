@@ -22,7 +22,8 @@ from tests.agents.kernel_cases import CASES
 
 def _vendor_arrays(model: ChipWarModel) -> list[np.ndarray]:
     names = ("_told", "_logits", "_coming", "_lost_chips", "_retired")
-    return [a for v in model.vendors for n in names if (a := getattr(v, n)) is not None]
+    arrays = [a for v in model.vendors for n in names if (a := getattr(v, n)) is not None]
+    return arrays + [v._dies[1][3] for v in model.vendors if v._dies is not None]  # yields
 
 
 def _all_buffers(model: ChipWarModel) -> list[np.ndarray]:

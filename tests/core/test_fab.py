@@ -6,6 +6,7 @@ import numpy as np
 
 from game.core.fab import (
     die_yield,
+    die_yield_into,
     dies_per_package,
     gross_dies_per_wafer,
     growth_factor,
@@ -62,3 +63,15 @@ def test_defects_fall_toward_their_floor() -> None:
     for _ in range(120):
         d = learn_defects(d, 0.07, 0.5, 1.0)
     assert 0.07 < d < 0.08
+
+
+def test_die_yield_into_writes_die_yields_numbers() -> None:
+    """The same numbers bit for bit as die_yield (the catalogue's dies, odd sizes and a
+    defect density of every magnitude), in the array given, which is returned."""
+    rng = np.random.default_rng(7)
+    dies = np.concatenate([[0.0, 1.0, 858.0, 1330.0 / 2], rng.uniform(1.0, 2000.0, 45)])
+    out = np.empty(dies.shape)
+    for defects in (0.0, 1e-9, 0.0917, 0.14, 0.3, 2.5, 1e3):
+        got = die_yield_into(dies, defects, out)
+        assert got is out
+        assert np.array_equal(got.view(np.int64), die_yield(dies, defects).view(np.int64))
