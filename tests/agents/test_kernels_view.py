@@ -92,6 +92,9 @@ def test_month_kernels_match_numpy(
     monkeypatch.setattr(mv, "_value", value_both)
     monkeypatch.setattr(mv, "_derive_markets", markets_both)
     monkeypatch.setattr(model_mod, "vendor_units", units_both)
+    # the units' own kernel is the model's way where tell_orders' fused one does not apply:
+    # taken every month here (tell_orders: tests/agents/test_kernels_vendors.py)
+    monkeypatch.setattr(model_mod.ChipVendor, "tell_orders", staticmethod(lambda *_: False))
     monkeypatch.setattr(model_mod, "stacks_drawn", drawn_both)
     monkeypatch.setattr(model_mod, "measure_compute", measure_both)
     ChipWarModel(scenario, rng=seed, months=MONTHS).run()
