@@ -199,7 +199,7 @@ class _Rules:
         "_routes": ("enforcement", "pressure", "customs_effort", "border"),
         "_hbm": ("hbm_controls",),
     }
-    # what the catalogue and the world give, no lever read (_catalogue)
+    # what the catalogue and the world give, no lever read (_world, _catalogue)
     CATALOGUE = (
         "vendor_bloc",
         "subject",
@@ -209,15 +209,33 @@ class _Rules:
         "china_vendors",
         "stacks",
     )
+    # what the world alone gives (_world): the same whatever chips the catalogue holds
+    WORLD = ("vendor_bloc", "uncapped", "china_vendors")
+    # the parts that read the chips' specs: a new chip makes them anew; the others read the
+    # levers and the world only
+    CHIP_PARTS = ("_engine", "_prices")
 
     def __init__(
-        self, model: ChipWarModel, previous: _Rules | None = None, stale: tuple[str, ...] = ()
+        self,
+        model: ChipWarModel,
+        previous: _Rules | None = None,
+        stale: tuple[str, ...] = (),
+        new_chips: bool = False,
     ) -> None:
-        """`previous`: rules of the same catalogue whose parts outside `stale` still hold."""
+        """`previous`: rules of the same world whose parts outside `stale` still hold, and of
+        the same catalogue unless `new_chips` (a chip added since: the catalogue's arrays and
+        CHIP_PARTS are made anew, the world's arrays and the other parts kept)."""
         self.part_reads: dict[str, _LeverReads] = {}
         if previous is None:
+            self._world(model)
             self._catalogue(model)
             _read_only_fields(self, self.CATALOGUE)
+        elif new_chips:
+            for name in self.WORLD:
+                setattr(self, name, getattr(previous, name))
+            self._catalogue(model)
+            _read_only_fields(self, self.CATALOGUE)
+            stale = tuple(part for part in self.PARTS if part in stale or part in self.CHIP_PARTS)
         else:
             for name in self.CATALOGUE:
                 setattr(self, name, getattr(previous, name))
@@ -236,15 +254,17 @@ class _Rules:
         """The parts whose reads `policy` answers otherwise."""
         return tuple(part for part, reads in self.part_reads.items() if not reads.same(policy))
 
+    def _world(self, model: ChipWarModel) -> None:
+        self.vendor_bloc = model.country_bloc[model.vendor_country]
+        self.uncapped = np.full(len(model.country_ids), np.inf)
+        self.china_vendors = np.array([v.domestic_china for v in model.vendors])
+
     def _catalogue(self, model: ChipWarModel) -> None:
         chips, p = model.chips, model.p
-        self.vendor_bloc = model.country_bloc[model.vendor_country]
         self.subject = (self.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
         self.foreign_chip = (self.vendor_bloc != model.china_bloc)[chips.vendor]
-        self.uncapped = np.full(len(model.country_ids), np.inf)
         # the gray market: the systems' load
         self.load = smuggling_load(chips, p)
-        self.china_vendors = np.array([v.domestic_china for v in model.vendors])
         self.stacks = fab.hbm_stacks_per_chip(chips.memory_gb, p.hbm_gb_per_stack)
 
     def _engine(self, model: ChipWarModel, policy: _LeverReads) -> None:
@@ -379,8 +399,11 @@ def _rules(model: ChipWarModel, view: MarketView) -> _Rules:
         rules = hit[1][0] if hit is not None else None
         # A lever moved (the stamp), but maybe none the rules read: then they stay (and the
         # parts of the view kept under them, keyed on their id).
-        if rules is None or hit[0][1:] != key[1:]:
+        if rules is None or hit[0][2:] != key[2:]:
             rules = _Rules(model)
+        elif hit[0][1] != key[1]:  # a new chip: what reads no chip stays if its reads hold
+            stale = rules.stale(policy) if hit[0][0] != key[0] else ()
+            rules = _Rules(model, rules, stale, new_chips=True)
         else:
             stale = rules.stale(policy)
             if stale:  # new rules sharing the parts whose reads hold
@@ -840,6 +863,25 @@ def hbm_stacks_per_chip(model: ChipWarModel, stacks: np.ndarray | None = None) -
     if view is not None:
         return _stacks_of_mix(model, view, stacks)
     return _per_chip_of_mix(model, stacks)
+
+
+def stockpile_draw_terms(model: ChipWarModel) -> tuple[np.ndarray, np.ndarray]:
+    """([vendor] China's vendors, [vendor] hbm_stacks_per_chip): the stockpile's draw asks
+    them every month after the view's derivations, whose rules hold both while the catalogue
+    is the one they were derived from (its revision), so they are taken from there."""
+    rules = _rules_of_catalogue(model)
+    if rules is None:
+        return np.array([v.domestic_china for v in model.vendors]), hbm_stacks_per_chip(model)
+    return rules.china_vendors, _stacks_of_mix(model, model._view, rules.stacks)
+
+
+def _rules_of_catalogue(model: ChipWarModel) -> _Rules | None:
+    """The rules the model's view holds, if derived from its catalogue as it is now."""
+    view = getattr(model, "_view", None)
+    hit = view.derived.get("rules") if view is not None else None
+    if hit is None or hit[0][1] != model.chips.revision or hit[1][1][1] is not model.chips:
+        return None
+    return hit[1][0]
 
 
 def _per_chip_of_mix(model: ChipWarModel, stacks: np.ndarray) -> np.ndarray:

@@ -90,13 +90,14 @@ def test_fused_view_matches_numpy(
     rules_init, price, hbm_bound, value = mv._Rules.__init__, mv._price, mv.hbm_bound, mv._value
     derive = model_mod.derive_market_view
 
-    def rules_both(self, model, previous=None, stale=()):  # type: ignore[no-untyped-def]
-        rules_init(self, model, previous, stale)
+    def rules_both(self, model, previous=None, stale=(), new_chips=False):  # type: ignore[no-untyped-def]
+        rules_init(self, model, previous, stale, new_chips)
         fresh = object.__new__(mv._Rules)
         rules_init(fresh, model)
         _rules_match_a_fresh_build(model, self, fresh)
         seen["rules"] += 1
         seen["rules, in parts"] += previous is not None and len(stale) < len(self.PARTS)
+        seen["rules, new chips"] += previous is not None and new_chips
 
     def price_both(chips, premiums, rules):  # type: ignore[no-untyped-def]
         out = price(chips, premiums, rules)
@@ -157,6 +158,8 @@ def test_fused_view_matches_numpy(
     assert seen["rules"] > 0
     if scenario == "historical":  # the mineral controls' steps rebuild one part only
         assert seen["rules, in parts"] > 0
+        # vendors' variants: the parts reading no chip kept past a new chip
+        assert seen["rules, new chips"] > 0
     if scenario != "no_controls":  # HBM controls in force
         assert seen["hbm"] > 0 and seen["hbm, bound"] > 0
 
