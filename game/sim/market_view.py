@@ -457,7 +457,7 @@ def _price_of(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
 def _price(chips: ChipTable, premiums: list[float], rules: _Rules) -> np.ndarray:
     """_price_reference's numbers from one compiled call (game/sim/view_kernel.py)."""
     price = price_kernel(chips.price, np.array(premiums, float), chips.vendor, rules.minerals)
-    price.flags.writeable = False
+    _read_only(price)
     return price
 
 
@@ -485,9 +485,10 @@ class _Specs:
         self.gap0 = 1.0 - chips.ecosystem_base
         self.h100e = np.ascontiguousarray(chips.h100e, np.float64)
         # [peak FLOP/s, H100 equivalents, links factor, bandwidth; chip] for value_bases
-        self.per_chip = np.stack([self.peak_flops, self.h100e, self.link, self.bandwidth])
+        # (np.array of the rows: np.stack's copy without its Python wrapper)
+        self.per_chip = np.array([self.peak_flops, self.h100e, self.link, self.bandwidth])
         for a in vars(self).values():
-            a.flags.writeable = False
+            _set_flags(a, False)  # write=False
 
 
 VALUE_MONTHS = 12  # months of values one batch of powers derives (_ValueMonths)
@@ -556,15 +557,18 @@ class _ValueMonths:
         np.power(bases[4], train, out=bases[0])
         powers = np.power(bases[:4].reshape(-1), exponents)
         purchase_value = purchase_rows(powers, chips.used, n_months)
-        flops_per_chip.flags.writeable = False
-        purchase_value.flags.writeable = False
-        # each month's pair, views of the tables (read-only as they are)
-        self.months = [(flops_per_chip[t], purchase_value[t]) for t in range(n_months)]
+        self.n_months = n_months
+        self.flops_per_chip = _read_only(flops_per_chip)
+        self.purchase_value = _read_only(purchase_value)
 
     def at(self, months: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """The values `months` after the start, or None if the batch does not hold them."""
+        """The values `months` after the start, or None if the batch does not hold them:
+        views of the tables (read-only as they are), made as a month asks (a new chip drops
+        a batch before its last months)."""
         t = months - self.first
-        return self.months[t] if 0 <= t < len(self.months) else None
+        if 0 <= t < self.n_months:
+            return self.flops_per_chip[t], self.purchase_value[t]
+        return None
 
 
 def _value_of_month(
@@ -690,7 +694,7 @@ def _derive_markets(model: ChipWarModel, rules: _Rules) -> tuple[np.ndarray, int
     labs, p = model.labs, model.p
     if rules.any_capped:
         cap_left = cap_left_kernel(rules.capped, rules.cap, model.cap_used)
-        cap_left.flags.writeable = False
+        _read_only(cap_left)
     else:
         cap_left = rules.uncapped  # read-only, as every kept array
     if rules.any_closed:
@@ -806,7 +810,7 @@ def _routes_open(model: ChipWarModel, view: MarketView) -> np.ndarray:
         model.transit, view.country_access, g, model.country_bloc, model.china_bloc,
         view.cap_left,
     )
-    routes.flags.writeable = False
+    _read_only(routes)
     return routes
 
 
@@ -840,7 +844,7 @@ def _route_risk(model: ChipWarModel, rules: _Rules) -> np.ndarray:
         p.detection_max,
         rules.border,
     )
-    risk.flags.writeable = False
+    _read_only(risk)
     return risk
 
 
@@ -956,8 +960,12 @@ def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) ->
     return hit[1][0]
 
 
+# ndarray.setflags unbound: a fifth of `a.flags.writeable = False`'s cost (no flags object)
+_set_flags = np.ndarray.setflags
+
+
 def _read_only(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
+    _set_flags(a, False)  # write=False
     return a
 
 
@@ -966,4 +974,4 @@ def _read_only_fields(obj: object, names: tuple[str, ...]) -> None:
     for name in names:
         value = getattr(obj, name)
         if isinstance(value, np.ndarray):
-            value.flags.writeable = False
+            _set_flags(value, False)

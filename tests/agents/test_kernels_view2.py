@@ -254,7 +254,7 @@ def test_a_batch_of_months_gives_each_months_reference_values() -> None:
     view = MarketView()
     first = mv._value(model, view, 0)
     batch = view.derived["value months"][1][0]
-    assert batch.first == 0 and len(batch.months) == mv.VALUE_MONTHS > 1
+    assert batch.first == 0 and batch.n_months == mv.VALUE_MONTHS > 1
     for months in range(mv.VALUE_MONTHS):
         got = mv._value(model, view, months)
         assert view.derived["value months"][1][0] is batch  # read from the batch, not made again
@@ -264,7 +264,8 @@ def test_a_batch_of_months_gives_each_months_reference_values() -> None:
     assert _bits(first[1], mv._value(model, view, 0)[1])
     mv._value(model, view, 25)
     last = view.derived["value months"][1][0]
-    assert last is not batch and last.first == 25 and len(last.months) == 5
+    assert last is not batch and last.first == 25 and last.n_months == 5
+    assert last.at(30) is None and last.at(24) is None and last.at(29) is not None
     model.chips.revision += 1  # a new chip: a new batch
     mv._value(model, view, 26)
     assert view.derived["value months"][1][0].first == 26
