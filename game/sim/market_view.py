@@ -99,21 +99,23 @@ def derive_market_view(
         view.lab_pool_flops = np.zeros(pools)
         view.lab_cluster_flops = np.zeros(pools[0])
     if before_vendors:
-        view.derived["first"] = _first_mark(model)
+        # the levers' stamp _rules keyed them on: no lever moves within a derivation
+        view.derived["first"] = _first_mark(model, view.derived["rules"][0][0])
     return view
 
 
-def _first_mark(model: ChipWarModel) -> tuple[tuple, tuple]:
+def _first_mark(model: ChipWarModel, stamp: tuple[int, int] | None = None) -> tuple[tuple, tuple]:
     """What a derivation's rules, values and markets were derived under, beyond the state the
-    vendors' step cannot write (derive_market_view): the month, the levers' stamp, the
-    catalogue's revision and the identities of the objects read (the second part holds those
-    objects, so that no other can take an id while the mark lives)."""
+    vendors' step cannot write (derive_market_view): the month, the levers' stamp (`stamp`,
+    if the caller has it), the catalogue's revision and the identities of the objects read
+    (the second part holds those objects, so that no other can take an id while the mark
+    lives)."""
     labs, policy, chips, p = model.labs, model.policy, model.chips, model.p
     objects = (policy, chips, labs, labs.country, labs.budget, labs.founded, model.cap_used, p)
     mark = (
         model.month,
         model.start,
-        policy.stamp(),
+        policy.stamp() if stamp is None else stamp,
         chips.revision,
         model.rental_host,
         model.host_budget0,
@@ -201,6 +203,8 @@ class _Rules:
     }
     # what the catalogue and the world give, no lever read (_world, _catalogue)
     CATALOGUE = (
+        "tpp",
+        "density",
         "vendor_bloc",
         "subject",
         "foreign_chip",
@@ -261,6 +265,9 @@ class _Rules:
 
     def _catalogue(self, model: ChipWarModel) -> None:
         chips, p = model.chips, model.p
+        # the specs the rule engine classifies by (_engine, rebuilt more often than these)
+        self.tpp = chips.tpp
+        self.density = chips.density
         self.subject = (self.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
         self.foreign_chip = (self.vendor_bloc != model.china_bloc)[chips.vendor]
         # the gray market: the systems' load
@@ -300,8 +307,8 @@ class _Rules:
             self.any_capped,
             self.any_closed,
         ) = rules_kernel(
-            chips.tpp,
-            chips.density,
+            self.tpp,
+            self.density,
             chips.interconnect,
             self.subject,
             thresholds,
