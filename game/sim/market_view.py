@@ -773,16 +773,18 @@ def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
         view.gray_load = view.transit_price * float(load[g])
     else:
         view.gray_chip, view.gray_price, view.transit_price, view.gray_load = -1, 0.0, 0.0, 0.0
-    # The routes' risk moves with the levers and the customs shocks in force only.
+    # The routes' risk moves with the levers the rules' _routes part reads (kept, with its
+    # reads object, by rules that share the part) and the customs shocks in force only.
     shocks = (
         tuple(s for s in model.shocks if s.kind == "customs" and s.active(month))
         if model.shocks
         else ()
     )
-    key = (id(rules), shocks)
+    routes_part = rules.part_reads["_routes"]
+    key = (id(routes_part), shocks)
     hit = derived.get("route_risk")
     if hit is None or hit[0] != key:
-        hit = (key, (_route_risk(model, rules), (rules,)))
+        hit = (key, (_route_risk(model, rules), (routes_part,)))
         derived["route_risk"] = hit
     view.route_risk = hit[1][0]
     # The routes open move with the levers, the gray chip and the caps left (kept arrays).
@@ -840,7 +842,9 @@ def _routes_open_reference(model: ChipWarModel, view: MarketView) -> np.ndarray:
 
 
 def _route_risk(model: ChipWarModel, rules: _Rules) -> np.ndarray:
-    """[country] the interdiction probability of a route through it (read-only: views share it)."""
+    """[country] the interdiction probability of a route through it (read-only: views share
+    it, and keep it while the rules' _routes part and the customs shocks hold: the rest it
+    reads is the world's and the parameters')."""
     p = model.p
     customs = shock_factors(model.shocks, "customs", model.country_ids, model.month)
     risk = interdiction_probability(

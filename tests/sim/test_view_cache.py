@@ -114,3 +114,23 @@ def test_the_stockpile_draws_terms_are_the_catalogues_now() -> None:
     # the kept rules' stacks would have told another number
     _, per_chip = stockpile_draw_terms(model)
     assert not np.array_equal(per_chip, _per_chip_of_mix(model, kept.stacks))
+
+
+def test_the_route_risk_is_kept_with_the_rules_routes_part() -> None:
+    """The routes' risk is kept while the rules' _routes part stands (a new chip or a lever
+    the part does not read keeps it) and made anew when a lever it reads moves."""
+    model = ChipWarModel("historical", rng=5)
+    model.run(12)
+    view = model.view
+    risk = view.route_risk
+    chips = model.chips
+    parent = int(np.flatnonzero(chips.on_sale(model.month))[0])
+    chips.add_variant(parent, "X-C1", "X", 1.0, 1.0, 1.0, model.month)
+    model.refresh_market_view()
+    assert model.view.route_risk is risk  # a new chip: the same part, the same risk
+    model.policy.set(PolicyChange("us", "enforcement", 3.0))
+    model.refresh_market_view()
+    fresh = derive_market_view(model, MarketView())
+    assert model.view.route_risk is not risk
+    assert np.array_equal(model.view.route_risk, fresh.route_risk)
+    assert not np.array_equal(model.view.route_risk, risk)  # the lever moved the risk
