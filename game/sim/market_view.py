@@ -956,17 +956,16 @@ def _hbm_bound_reference(
 
 def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) -> np.ndarray:
     """hbm_stacks_per_chip, kept in the view under what it reads: the chips on sale (by
-    content: the same chips sell next month), the catalogue's vendors (ChipTable.owned_by's
-    kept array), each vendor's mix (replaced, never written in place, when orders come) and
-    the stacks per chip (by content)."""
+    content: the same chips sell next month), the catalogue's vendors (its revision: they
+    move only with it, ChipTable.owned_by's key), each vendor's mix (replaced, never written
+    in place, when orders come) and the stacks per chip (by content)."""
     chips = model.chips
     on_sale = chips.on_sale(model.month)
-    owned = chips.owned_by(len(model.vendors))
     mixes = [v.mix for v in model.vendors]
-    key = (on_sale.tobytes(), id(owned), stacks.tobytes(), *map(id, mixes))
+    key = (on_sale.tobytes(), chips.revision, id(chips), stacks.tobytes(), *map(id, mixes))
     hit = view.derived.get("stacks_of_mix")
     if hit is None or hit[0] != key:
-        hit = (key, (_read_only(_per_chip_of_mix(model, stacks)), (owned, mixes)))
+        hit = (key, (_read_only(_per_chip_of_mix(model, stacks)), (chips, mixes)))
         view.derived["stacks_of_mix"] = hit
     return hit[1][0]
 
