@@ -99,21 +99,23 @@ def derive_market_view(
         view.lab_pool_flops = np.zeros(pools)
         view.lab_cluster_flops = np.zeros(pools[0])
     if before_vendors:
-        view.derived["first"] = _first_mark(model)
+        # the levers' stamp _rules keyed them on: no lever moves within a derivation
+        view.derived["first"] = _first_mark(model, view.derived["rules"][0][0])
     return view
 
 
-def _first_mark(model: ChipWarModel) -> tuple[tuple, tuple]:
+def _first_mark(model: ChipWarModel, stamp: tuple[int, int] | None = None) -> tuple[tuple, tuple]:
     """What a derivation's rules, values and markets were derived under, beyond the state the
-    vendors' step cannot write (derive_market_view): the month, the levers' stamp, the
-    catalogue's revision and the identities of the objects read (the second part holds those
-    objects, so that no other can take an id while the mark lives)."""
+    vendors' step cannot write (derive_market_view): the month, the levers' stamp (`stamp`,
+    if the caller has it), the catalogue's revision and the identities of the objects read
+    (the second part holds those objects, so that no other can take an id while the mark
+    lives)."""
     labs, policy, chips, p = model.labs, model.policy, model.chips, model.p
     objects = (policy, chips, labs, labs.country, labs.budget, labs.founded, model.cap_used, p)
     mark = (
         model.month,
         model.start,
-        policy.stamp(),
+        policy.stamp() if stamp is None else stamp,
         chips.revision,
         model.rental_host,
         model.host_budget0,
@@ -199,8 +201,10 @@ class _Rules:
         "_routes": ("enforcement", "pressure", "customs_effort", "border"),
         "_hbm": ("hbm_controls",),
     }
-    # what the catalogue and the world give, no lever read (_catalogue)
+    # what the catalogue and the world give, no lever read (_world, _catalogue)
     CATALOGUE = (
+        "tpp",
+        "density",
         "vendor_bloc",
         "subject",
         "foreign_chip",
@@ -209,15 +213,33 @@ class _Rules:
         "china_vendors",
         "stacks",
     )
+    # what the world alone gives (_world): the same whatever chips the catalogue holds
+    WORLD = ("vendor_bloc", "uncapped", "china_vendors")
+    # the parts that read the chips' specs: a new chip makes them anew; the others read the
+    # levers and the world only
+    CHIP_PARTS = ("_engine", "_prices")
 
     def __init__(
-        self, model: ChipWarModel, previous: _Rules | None = None, stale: tuple[str, ...] = ()
+        self,
+        model: ChipWarModel,
+        previous: _Rules | None = None,
+        stale: tuple[str, ...] = (),
+        new_chips: bool = False,
     ) -> None:
-        """`previous`: rules of the same catalogue whose parts outside `stale` still hold."""
+        """`previous`: rules of the same world whose parts outside `stale` still hold, and of
+        the same catalogue unless `new_chips` (a chip added since: the catalogue's arrays and
+        CHIP_PARTS are made anew, the world's arrays and the other parts kept)."""
         self.part_reads: dict[str, _LeverReads] = {}
         if previous is None:
+            self._world(model)
             self._catalogue(model)
             _read_only_fields(self, self.CATALOGUE)
+        elif new_chips:
+            for name in self.WORLD:
+                setattr(self, name, getattr(previous, name))
+            self._catalogue(model)
+            _read_only_fields(self, self.CATALOGUE)
+            stale = tuple(part for part in self.PARTS if part in stale or part in self.CHIP_PARTS)
         else:
             for name in self.CATALOGUE:
                 setattr(self, name, getattr(previous, name))
@@ -236,15 +258,20 @@ class _Rules:
         """The parts whose reads `policy` answers otherwise."""
         return tuple(part for part, reads in self.part_reads.items() if not reads.same(policy))
 
+    def _world(self, model: ChipWarModel) -> None:
+        self.vendor_bloc = model.country_bloc[model.vendor_country]
+        self.uncapped = np.full(len(model.country_ids), np.inf)
+        self.china_vendors = np.array([v.domestic_china for v in model.vendors])
+
     def _catalogue(self, model: ChipWarModel) -> None:
         chips, p = model.chips, model.p
-        self.vendor_bloc = model.country_bloc[model.vendor_country]
+        # the specs the rule engine classifies by (_engine, rebuilt more often than these)
+        self.tpp = chips.tpp
+        self.density = chips.density
         self.subject = (self.vendor_bloc[chips.vendor] == model.us_bloc) & chips.used
         self.foreign_chip = (self.vendor_bloc != model.china_bloc)[chips.vendor]
-        self.uncapped = np.full(len(model.country_ids), np.inf)
         # the gray market: the systems' load
         self.load = smuggling_load(chips, p)
-        self.china_vendors = np.array([v.domestic_china for v in model.vendors])
         self.stacks = fab.hbm_stacks_per_chip(chips.memory_gb, p.hbm_gb_per_stack)
 
     def _engine(self, model: ChipWarModel, policy: _LeverReads) -> None:
@@ -280,8 +307,8 @@ class _Rules:
             self.any_capped,
             self.any_closed,
         ) = rules_kernel(
-            chips.tpp,
-            chips.density,
+            self.tpp,
+            self.density,
             chips.interconnect,
             self.subject,
             thresholds,
@@ -379,8 +406,11 @@ def _rules(model: ChipWarModel, view: MarketView) -> _Rules:
         rules = hit[1][0] if hit is not None else None
         # A lever moved (the stamp), but maybe none the rules read: then they stay (and the
         # parts of the view kept under them, keyed on their id).
-        if rules is None or hit[0][1:] != key[1:]:
+        if rules is None or hit[0][2:] != key[2:]:
             rules = _Rules(model)
+        elif hit[0][1] != key[1]:  # a new chip: what reads no chip stays if its reads hold
+            stale = rules.stale(policy) if hit[0][0] != key[0] else ()
+            rules = _Rules(model, rules, stale, new_chips=True)
         else:
             stale = rules.stale(policy)
             if stale:  # new rules sharing the parts whose reads hold
@@ -434,7 +464,7 @@ def _price_of(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
 def _price(chips: ChipTable, premiums: list[float], rules: _Rules) -> np.ndarray:
     """_price_reference's numbers from one compiled call (game/sim/view_kernel.py)."""
     price = price_kernel(chips.price, np.array(premiums, float), chips.vendor, rules.minerals)
-    price.flags.writeable = False
+    _read_only(price)
     return price
 
 
@@ -462,9 +492,10 @@ class _Specs:
         self.gap0 = 1.0 - chips.ecosystem_base
         self.h100e = np.ascontiguousarray(chips.h100e, np.float64)
         # [peak FLOP/s, H100 equivalents, links factor, bandwidth; chip] for value_bases
-        self.per_chip = np.stack([self.peak_flops, self.h100e, self.link, self.bandwidth])
+        # (np.array of the rows: np.stack's copy without its Python wrapper)
+        self.per_chip = np.array([self.peak_flops, self.h100e, self.link, self.bandwidth])
         for a in vars(self).values():
-            a.flags.writeable = False
+            _set_flags(a, False)  # write=False
 
 
 VALUE_MONTHS = 12  # months of values one batch of powers derives (_ValueMonths)
@@ -533,15 +564,18 @@ class _ValueMonths:
         np.power(bases[4], train, out=bases[0])
         powers = np.power(bases[:4].reshape(-1), exponents)
         purchase_value = purchase_rows(powers, chips.used, n_months)
-        flops_per_chip.flags.writeable = False
-        purchase_value.flags.writeable = False
-        # each month's pair, views of the tables (read-only as they are)
-        self.months = [(flops_per_chip[t], purchase_value[t]) for t in range(n_months)]
+        self.n_months = n_months
+        self.flops_per_chip = _read_only(flops_per_chip)
+        self.purchase_value = _read_only(purchase_value)
 
     def at(self, months: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """The values `months` after the start, or None if the batch does not hold them."""
+        """The values `months` after the start, or None if the batch does not hold them:
+        views of the tables (read-only as they are), made as a month asks (a new chip drops
+        a batch before its last months)."""
         t = months - self.first
-        return self.months[t] if 0 <= t < len(self.months) else None
+        if 0 <= t < self.n_months:
+            return self.flops_per_chip[t], self.purchase_value[t]
+        return None
 
 
 def _value_of_month(
@@ -667,7 +701,7 @@ def _derive_markets(model: ChipWarModel, rules: _Rules) -> tuple[np.ndarray, int
     labs, p = model.labs, model.p
     if rules.any_capped:
         cap_left = cap_left_kernel(rules.capped, rules.cap, model.cap_used)
-        cap_left.flags.writeable = False
+        _read_only(cap_left)
     else:
         cap_left = rules.uncapped  # read-only, as every kept array
     if rules.any_closed:
@@ -739,16 +773,18 @@ def _gray_market(model: ChipWarModel, view: MarketView, rules: _Rules) -> None:
         view.gray_load = view.transit_price * float(load[g])
     else:
         view.gray_chip, view.gray_price, view.transit_price, view.gray_load = -1, 0.0, 0.0, 0.0
-    # The routes' risk moves with the levers and the customs shocks in force only.
+    # The routes' risk moves with the levers the rules' _routes part reads (kept, with its
+    # reads object, by rules that share the part) and the customs shocks in force only.
     shocks = (
         tuple(s for s in model.shocks if s.kind == "customs" and s.active(month))
         if model.shocks
         else ()
     )
-    key = (id(rules), shocks)
+    routes_part = rules.part_reads["_routes"]
+    key = (id(routes_part), shocks)
     hit = derived.get("route_risk")
     if hit is None or hit[0] != key:
-        hit = (key, (_route_risk(model, rules), (rules,)))
+        hit = (key, (_route_risk(model, rules), (routes_part,)))
         derived["route_risk"] = hit
     view.route_risk = hit[1][0]
     # The routes open move with the levers, the gray chip and the caps left (kept arrays).
@@ -783,7 +819,7 @@ def _routes_open(model: ChipWarModel, view: MarketView) -> np.ndarray:
         model.transit, view.country_access, g, model.country_bloc, model.china_bloc,
         view.cap_left,
     )
-    routes.flags.writeable = False
+    _read_only(routes)
     return routes
 
 
@@ -806,7 +842,9 @@ def _routes_open_reference(model: ChipWarModel, view: MarketView) -> np.ndarray:
 
 
 def _route_risk(model: ChipWarModel, rules: _Rules) -> np.ndarray:
-    """[country] the interdiction probability of a route through it (read-only: views share it)."""
+    """[country] the interdiction probability of a route through it (read-only: views share
+    it, and keep it while the rules' _routes part and the customs shocks hold: the rest it
+    reads is the world's and the parameters')."""
     p = model.p
     customs = shock_factors(model.shocks, "customs", model.country_ids, model.month)
     risk = interdiction_probability(
@@ -817,7 +855,7 @@ def _route_risk(model: ChipWarModel, rules: _Rules) -> np.ndarray:
         p.detection_max,
         rules.border,
     )
-    risk.flags.writeable = False
+    _read_only(risk)
     return risk
 
 
@@ -840,6 +878,25 @@ def hbm_stacks_per_chip(model: ChipWarModel, stacks: np.ndarray | None = None) -
     if view is not None:
         return _stacks_of_mix(model, view, stacks)
     return _per_chip_of_mix(model, stacks)
+
+
+def stockpile_draw_terms(model: ChipWarModel) -> tuple[np.ndarray, np.ndarray]:
+    """([vendor] China's vendors, [vendor] hbm_stacks_per_chip): the stockpile's draw asks
+    them every month after the view's derivations, whose rules hold both while the catalogue
+    is the one they were derived from (its revision), so they are taken from there."""
+    rules = _rules_of_catalogue(model)
+    if rules is None:
+        return np.array([v.domestic_china for v in model.vendors]), hbm_stacks_per_chip(model)
+    return rules.china_vendors, _stacks_of_mix(model, model._view, rules.stacks)
+
+
+def _rules_of_catalogue(model: ChipWarModel) -> _Rules | None:
+    """The rules the model's view holds, if derived from its catalogue as it is now."""
+    view = getattr(model, "_view", None)
+    hit = view.derived.get("rules") if view is not None else None
+    if hit is None or hit[0][1] != model.chips.revision or hit[1][1][1] is not model.chips:
+        return None
+    return hit[1][0]
 
 
 def _per_chip_of_mix(model: ChipWarModel, stacks: np.ndarray) -> np.ndarray:
@@ -899,23 +956,26 @@ def _hbm_bound_reference(
 
 def _stacks_of_mix(model: ChipWarModel, view: MarketView, stacks: np.ndarray) -> np.ndarray:
     """hbm_stacks_per_chip, kept in the view under what it reads: the chips on sale (by
-    content: the same chips sell next month), the catalogue's vendors (ChipTable.owned_by's
-    kept array), each vendor's mix (replaced, never written in place, when orders come) and
-    the stacks per chip (by content)."""
+    content: the same chips sell next month), the catalogue's vendors (its revision: they
+    move only with it, ChipTable.owned_by's key), each vendor's mix (replaced, never written
+    in place, when orders come) and the stacks per chip (by content)."""
     chips = model.chips
     on_sale = chips.on_sale(model.month)
-    owned = chips.owned_by(len(model.vendors))
     mixes = [v.mix for v in model.vendors]
-    key = (on_sale.tobytes(), id(owned), stacks.tobytes(), *map(id, mixes))
+    key = (on_sale.tobytes(), chips.revision, id(chips), stacks.tobytes(), *map(id, mixes))
     hit = view.derived.get("stacks_of_mix")
     if hit is None or hit[0] != key:
-        hit = (key, (_read_only(_per_chip_of_mix(model, stacks)), (owned, mixes)))
+        hit = (key, (_read_only(_per_chip_of_mix(model, stacks)), (chips, mixes)))
         view.derived["stacks_of_mix"] = hit
     return hit[1][0]
 
 
+# ndarray.setflags unbound: a fifth of `a.flags.writeable = False`'s cost (no flags object)
+_set_flags = np.ndarray.setflags
+
+
 def _read_only(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
+    _set_flags(a, False)  # write=False
     return a
 
 
@@ -924,4 +984,4 @@ def _read_only_fields(obj: object, names: tuple[str, ...]) -> None:
     for name in names:
         value = getattr(obj, name)
         if isinstance(value, np.ndarray):
-            value.flags.writeable = False
+            _set_flags(value, False)

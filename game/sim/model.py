@@ -71,7 +71,11 @@ from game.core.policy_state import PolicyState
 from game.core.porting import PortingTable
 from game.core.shocks import Shock
 from game.sim.invariants import invariant_problems
-from game.sim.market_view import derive_market_view, hbm_stacks_per_chip
+from game.sim.market_view import (
+    derive_market_view,
+    hbm_stacks_per_chip,
+    stockpile_draw_terms,
+)
 from game.sim.month_kernel import stacks_drawn, vendor_units
 from game.sim.names import Names
 from game.sim.record_tables import BlocTable, SalesTable
@@ -508,10 +512,9 @@ class ChipWarModel(mesa.Model):
         kernel (game/sim/month_kernel.py): the reference's numbers."""
         if not bool(self.policy.get("hbm_controls")):
             return
-        china = np.array([v.domestic_china for v in self.vendors])
+        china, per_chip = stockpile_draw_terms(self)
         chips = self.chips
         bought = self.books.bought_per_chip
-        per_chip = hbm_stacks_per_chip(self)
         self.hbm.draw(float(stacks_drawn(chips.vendor, chips.used, bought, per_chip, china)))
 
     def _draw_hbm_stockpile_reference(self) -> None:

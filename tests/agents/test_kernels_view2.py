@@ -90,13 +90,14 @@ def test_fused_view_matches_numpy(
     rules_init, price, hbm_bound, value = mv._Rules.__init__, mv._price, mv.hbm_bound, mv._value
     derive = model_mod.derive_market_view
 
-    def rules_both(self, model, previous=None, stale=()):  # type: ignore[no-untyped-def]
-        rules_init(self, model, previous, stale)
+    def rules_both(self, model, previous=None, stale=(), new_chips=False):  # type: ignore[no-untyped-def]
+        rules_init(self, model, previous, stale, new_chips)
         fresh = object.__new__(mv._Rules)
         rules_init(fresh, model)
         _rules_match_a_fresh_build(model, self, fresh)
         seen["rules"] += 1
         seen["rules, in parts"] += previous is not None and len(stale) < len(self.PARTS)
+        seen["rules, new chips"] += previous is not None and new_chips
 
     def price_both(chips, premiums, rules):  # type: ignore[no-untyped-def]
         out = price(chips, premiums, rules)
@@ -157,6 +158,8 @@ def test_fused_view_matches_numpy(
     assert seen["rules"] > 0
     if scenario == "historical":  # the mineral controls' steps rebuild one part only
         assert seen["rules, in parts"] > 0
+        # vendors' variants: the parts reading no chip kept past a new chip
+        assert seen["rules, new chips"] > 0
     if scenario != "no_controls":  # HBM controls in force
         assert seen["hbm"] > 0 and seen["hbm, bound"] > 0
 
@@ -251,7 +254,7 @@ def test_a_batch_of_months_gives_each_months_reference_values() -> None:
     view = MarketView()
     first = mv._value(model, view, 0)
     batch = view.derived["value months"][1][0]
-    assert batch.first == 0 and len(batch.months) == mv.VALUE_MONTHS > 1
+    assert batch.first == 0 and batch.n_months == mv.VALUE_MONTHS > 1
     for months in range(mv.VALUE_MONTHS):
         got = mv._value(model, view, months)
         assert view.derived["value months"][1][0] is batch  # read from the batch, not made again
@@ -261,7 +264,8 @@ def test_a_batch_of_months_gives_each_months_reference_values() -> None:
     assert _bits(first[1], mv._value(model, view, 0)[1])
     mv._value(model, view, 25)
     last = view.derived["value months"][1][0]
-    assert last is not batch and last.first == 25 and len(last.months) == 5
+    assert last is not batch and last.first == 25 and last.n_months == 5
+    assert last.at(30) is None and last.at(24) is None and last.at(29) is not None
     model.chips.revision += 1  # a new chip: a new batch
     mv._value(model, view, 26)
     assert view.derived["value months"][1][0].first == 26

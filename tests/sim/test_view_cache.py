@@ -80,3 +80,57 @@ def test_per_chip_all_is_each_vendors_per_chip() -> None:
         got = per_chip_all(model.vendors, model.chips, model.month, values)
         assert np.array_equal(got, expected)
         model.step()
+
+
+def test_the_stockpile_draws_terms_are_the_catalogues_now() -> None:
+    """stockpile_draw_terms takes China's vendors and the stacks per chip from the view's
+    rules while they are of the catalogue as it is: the numbers made anew, month after month
+    and after a chip is added without a derivation (the rules then stand aside)."""
+    from game.core import fab
+    from game.sim.market_view import _per_chip_of_mix, _rules_of_catalogue, stockpile_draw_terms
+
+    model = ChipWarModel("historical", rng=4)
+
+    def assert_terms_fresh() -> None:
+        china, per_chip = stockpile_draw_terms(model)
+        stacks = fab.hbm_stacks_per_chip(model.chips.memory_gb, model.p.hbm_gb_per_stack)
+        assert np.array_equal(china, [v.domestic_china for v in model.vendors])
+        assert china.dtype == np.bool_
+        assert np.array_equal(per_chip, _per_chip_of_mix(model, stacks))
+
+    for _ in range(30):
+        model.step()
+        assert _rules_of_catalogue(model) is not None
+        assert_terms_fresh()
+    chips, kept = model.chips, _rules_of_catalogue(model)
+    assert kept is not None
+    parent = int(np.flatnonzero(chips.on_sale(model.month))[0])
+    new = chips.add_variant(parent, "X-C1", "X", 1.0, 1.0, 1.0, model.month)
+    chips.memory_gb[new] = 500.0  # more stacks than its parent's, in its vendor's mix
+    vendor = model.vendors[int(chips.vendor[new])]
+    vendor.mix = np.ones(len(chips))
+    assert _rules_of_catalogue(model) is None
+    assert_terms_fresh()
+    # the kept rules' stacks would have told another number
+    _, per_chip = stockpile_draw_terms(model)
+    assert not np.array_equal(per_chip, _per_chip_of_mix(model, kept.stacks))
+
+
+def test_the_route_risk_is_kept_with_the_rules_routes_part() -> None:
+    """The routes' risk is kept while the rules' _routes part stands (a new chip or a lever
+    the part does not read keeps it) and made anew when a lever it reads moves."""
+    model = ChipWarModel("historical", rng=5)
+    model.run(12)
+    view = model.view
+    risk = view.route_risk
+    chips = model.chips
+    parent = int(np.flatnonzero(chips.on_sale(model.month))[0])
+    chips.add_variant(parent, "X-C1", "X", 1.0, 1.0, 1.0, model.month)
+    model.refresh_market_view()
+    assert model.view.route_risk is risk  # a new chip: the same part, the same risk
+    model.policy.set(PolicyChange("us", "enforcement", 3.0))
+    model.refresh_market_view()
+    fresh = derive_market_view(model, MarketView())
+    assert model.view.route_risk is not risk
+    assert np.array_equal(model.view.route_risk, fresh.route_risk)
+    assert not np.array_equal(model.view.route_risk, risk)  # the lever moved the risk
