@@ -340,7 +340,7 @@ def _per_lab(model: MonthContext, lever: str, usual: float) -> np.ndarray | None
     """[lab] a lab lever's value for every lab, `usual` where no lab set it; None while every
     lab is at the usual value (the month then skips the lever's arithmetic altogether)."""
     chosen = model.policy.targets(lever)
-    if all(float(v) == usual for v in chosen.values()):
+    if not chosen or all(float(v) == usual for v in chosen.values()):  # mostly none: no loop
         return None
     values = np.full(len(model.labs.ids), usual)
     for lab, value in chosen.items():
@@ -1879,16 +1879,24 @@ def _access_share(model: MonthContext) -> np.ndarray:
     lever and the parameter are as before (read-only: the months share it)."""
     labs, view, p = model.labs, model.view, model.p
     cut = float(model.policy.get("model_access_controls"))
-    tier = view.tier[labs.country]
-    key = (tier.tobytes(), cut, p.distillation_share)
+    # the tiers by identity (the rule engine's read-only array, new when derived anew; the
+    # labs' countries are written only while the model is built), held by the entry so that
+    # no other array can take their ids; by contents when they are new, as most are the same
+    tiers, countries = view.tier, labs.country
+    fast = (id(tiers), id(countries), cut, p.distillation_share)
     hit = view.derived.get("lab_access_share")
-    if hit is None or hit[0] != key:
+    if hit is not None and hit[0] == fast:
+        return hit[2]
+    tier = tiers[countries]
+    key = (tier.tobytes(), cut, p.distillation_share)
+    if hit is None or hit[1] != key:
         cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
         share = np.where(cut_off, p.distillation_share * (1.0 - cut), p.distillation_share)
         share.flags.writeable = False
-        hit = (key, share)
-        view.derived["lab_access_share"] = hit
-    return hit[1]
+    else:
+        share = hit[2]
+    view.derived["lab_access_share"] = (fast, key, share, (tiers, countries))
+    return share
 
 
 def watch_distillation(model: MonthContext) -> None:

@@ -14,7 +14,7 @@ import pytest
 import agents.lab as lab
 from agents import lab_kernel
 from game.config.commands import PolicyChange
-from game.core.rules import CONTROLLED
+from game.core.rules import CONTROLLED, EMBARGOED, RESTRICTED
 from game.sim.model import ChipWarModel
 from game.sim.runner import forget
 from game.sim.state import restore, snapshot
@@ -144,3 +144,36 @@ def test_own_kernel_is_the_reference() -> None:
         for name, g, w in zip(("preference", "checks", "any_checks", "controlled_h2"), got, want,
                               strict=True):
             assert _same(g, w), (trial, name)
+
+
+def _access_share_now(model: ChipWarModel) -> np.ndarray:
+    """[lab] lab._access_share's rule, derived from the model now."""
+    tier = model.view.tier[model.labs.country]
+    cut = float(model.policy.get("model_access_controls"))
+    share = model.p.distillation_share
+    return np.where((tier == RESTRICTED) | (tier == EMBARGOED), share * (1.0 - cut), share)
+
+
+def test_access_share_follows_the_tiers_and_the_lever() -> None:
+    """lab._access_share, kept by the tiers' identity: what the rule derives now, month after
+    month, as the lever and a destination's tier move (the engine's arrays made anew)."""
+    model = ChipWarModel("historical", rng=3, months=40)
+    seen = []
+    try:
+        country = model.country_ids[int(model.labs.country[0])]
+        for month, change in [
+            (2, PolicyChange("us", "model_access_controls", 0.6)),
+            (4, PolicyChange("us", "destination", "embargoed", country)),
+            (6, PolicyChange("us", "model_access_controls", 0.2)),
+        ]:
+            while model.turn < month:
+                model.step()
+                got = lab._access_share(model)
+                assert _same(got, _access_share_now(model)) and not got.flags.writeable
+                seen.append(got.tobytes())
+            model.apply(change)
+        model.step()
+        assert _same(lab._access_share(model), _access_share_now(model))
+        assert len(set(seen)) >= 3  # the lever and the tier moved the shares
+    finally:
+        forget(model)
