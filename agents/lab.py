@@ -939,7 +939,7 @@ class _RuleTerms:
         if terms is None:
             terms = _RuleTerms(model)
             if len(_KEPT_RULE_TERMS) >= _KEPT_RULE_TERMS_MAX:
-                del _KEPT_RULE_TERMS[next(iter(_KEPT_RULE_TERMS))]  # the oldest
+                _KEPT_RULE_TERMS.pop(next(iter(_KEPT_RULE_TERMS)), None)  # the oldest
             _KEPT_RULE_TERMS[shared] = terms
             terms._own = own
         return terms if terms._own == own else terms.own(model, own)
@@ -977,7 +977,7 @@ def _own_arrays_reference(rules: _RuleTerms, model: MonthContext) -> tuple:
 
 # _RuleTerms.kept's keep: what the terms but _RuleTerms.own's arrays read -> the terms, the
 # oldest dropped first past the bound (a fan's worker of 16 futures sees some thirty rule
-# states; each entry holds some 100 kB of read-only arrays)
+# states; each entry holds some 80 kB of read-only arrays)
 _KEPT_RULE_TERMS: dict[tuple, _RuleTerms] = {}
 _KEPT_RULE_TERMS_MAX = 48
 
