@@ -340,7 +340,7 @@ def _per_lab(model: MonthContext, lever: str, usual: float) -> np.ndarray | None
     """[lab] a lab lever's value for every lab, `usual` where no lab set it; None while every
     lab is at the usual value (the month then skips the lever's arithmetic altogether)."""
     chosen = model.policy.targets(lever)
-    if all(float(v) == usual for v in chosen.values()):
+    if not chosen or all(float(v) == usual for v in chosen.values()):  # mostly none: no loop
         return None
     values = np.full(len(model.labs.ids), usual)
     for lab, value in chosen.items():
@@ -838,6 +838,7 @@ class _RuleTerms:
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
         self._open: tuple[tuple, _OpenSources] | None = None
+        self._own: tuple = ()  # what the arrays _RuleTerms.own derives read (kept)
         self._buyer_flat = self.buyer_country.ravel()  # as the allocation reads it (a view)
 
     def open_sources(
@@ -885,33 +886,100 @@ class _RuleTerms:
         hit = view.derived.get("lab_offers")
         if hit is not None and hit[0] == fast:
             return hit[2]
-        key = (
-            *(
-                a.tobytes()
-                for a in (
-                    view.lab_access,
-                    view.vendor_bloc,
-                    view.subject,
-                    view.tier,
-                    view.customs_effort,
-                    view.listed,
-                    view.chip_class,
-                )
-            ),
-            chips.revision,
-            labs.bloc.tobytes(),
-            labs.country.tobytes(),
-            view.vendor_markets.tobytes(),
+        key = _RuleTerms.contents(model)
+        terms = hit[2] if hit is not None and hit[1] == key else _RuleTerms.kept(model, key)
+        view.derived["lab_offers"] = (fast, key, terms, objects)
+        return terms
+
+    @staticmethod
+    def contents(model: MonthContext) -> tuple:
+        """Everything _rule_arrays reads, by value, as (what all the arrays but the few that
+        _RuleTerms.own derives read, what those read): the arrays' bytes with the shapes and
+        types the bytes alone do not pin, the chips' columns read in place of the
+        catalogue's revision (a count per model: two models' catalogues may share one with
+        different chips), the levers and the scalars (by their bits: float.hex, as -0.0 is
+        not 0.0 to np.where). Equal contents give equal terms in any model."""
+        p, labs, chips, view, policy = model.p, model.labs, model.chips, model.view, model.policy
+        read = (
+            view.lab_access, view.vendor_bloc, view.subject, view.tier, view.customs_effort,
+            view.listed, view.chip_class, chips.vendor, chips.variant_of, labs.bloc,
+            labs.country, view.vendor_markets,
+        )
+        shared = (
+            *(a.tobytes() for a in read),
+            *((a.shape, a.dtype.str) for a in read),
             view.rental_host,
             model.china_bloc,
             float(policy.get("foreign_chip_discouragement")),
             bool(policy.get("remote_access_controls")),
-            p.domestic_preference,
-            p.customs_compliance_cost,
         )
-        terms = hit[2] if hit is not None and hit[1] == key else _RuleTerms(model)
-        view.derived["lab_offers"] = (fast, key, terms, objects)
+        h100e = chips.h100e
+        own = (
+            float(p.domestic_preference).hex(),
+            float(p.customs_compliance_cost).hex(),
+            h100e.tobytes(),
+            h100e.shape,
+            h100e.dtype.str,
+        )
+        return shared, own
+
+    @staticmethod
+    def kept(model: MonthContext, contents: tuple) -> _RuleTerms:
+        """The terms for these contents (_RuleTerms.contents) from the process's keep
+        (_KEPT_RULE_TERMS), or made and kept there. Why: the terms move with the levers and
+        the catalogue some month in eight, and the futures of a projection fan (restored from
+        one month, stepped under one schedule in one worker) pass through the same few rule
+        states: each future derived each again (a kernel handing back twenty arrays, some
+        45 us), though they are read-only and the same. Only the arrays that read what the
+        futures draw differ between them (domestic_preference, customs_compliance_cost, and
+        a variant's specs through the chips' H100e): _RuleTerms.own derives those again over
+        the kept rest."""
+        shared, own = contents
+        terms = _KEPT_RULE_TERMS.get(shared)
+        if terms is None:
+            terms = _RuleTerms(model)
+            if len(_KEPT_RULE_TERMS) >= _KEPT_RULE_TERMS_MAX:
+                _KEPT_RULE_TERMS.pop(next(iter(_KEPT_RULE_TERMS)), None)  # the oldest
+            _KEPT_RULE_TERMS[shared] = terms
+            terms._own = own
+        return terms if terms._own == own else terms.own(model, own)
+
+    def own(self, model: MonthContext, own: tuple) -> _RuleTerms:
+        """These terms, sharing their arrays, but those that read the parameters and columns
+        keyed in `own` (the model's, as _RuleTerms.contents keys them): preference, checks,
+        any_checks and controlled_h2, derived from the model in one kernel
+        (lab_kernel.own_rule_arrays: _own_arrays_reference in numpy)."""
+        p, view = model.p, model.view
+        terms = object.__new__(_RuleTerms)  # copy.copy's object, without its protocol's cost
+        terms.__dict__.update(self.__dict__)
+        terms._own, terms._open = own, None
+        terms.preference, terms.checks, terms.any_checks, terms.controlled_h2 = (
+            lab_kernel.own_rule_arrays(
+                self.subsidised, view.customs_effort, model.labs.country, view.chip_class,
+                model.chips.h100e, float(p.domestic_preference),
+                float(p.customs_compliance_cost), CONTROLLED,
+            )
+        )
+        for a in (terms.preference, terms.checks, terms.controlled_h2):
+            a.flags.writeable = False
         return terms
+
+
+def _own_arrays_reference(rules: _RuleTerms, model: MonthContext) -> tuple:
+    """_RuleTerms.own's arrays (preference, checks, any_checks, controlled_h2) for the model
+    over the kept terms `rules`, as _rule_arrays_reference derives them: read this one."""
+    p, chips, view, labs = model.p, model.chips, model.view, model.labs
+    preference = np.where(rules.subsidised, p.domestic_preference, 0.0)
+    checks = np.maximum(view.customs_effort[labs.country] - 1.0, 0.0) * p.customs_compliance_cost
+    controlled_h = (view.chip_class == CONTROLLED) * chips.h100e
+    return preference, checks, bool(checks.any()), np.concatenate((controlled_h, controlled_h))
+
+
+# _RuleTerms.kept's keep: what the terms but _RuleTerms.own's arrays read -> the terms, the
+# oldest dropped first past the bound (a fan's worker of 16 futures sees some thirty rule
+# states; each entry holds some 80 kB of read-only arrays)
+_KEPT_RULE_TERMS: dict[tuple, _RuleTerms] = {}
+_KEPT_RULE_TERMS_MAX = 48
 
 
 class _OpenSources:
@@ -1811,16 +1879,24 @@ def _access_share(model: MonthContext) -> np.ndarray:
     lever and the parameter are as before (read-only: the months share it)."""
     labs, view, p = model.labs, model.view, model.p
     cut = float(model.policy.get("model_access_controls"))
-    tier = view.tier[labs.country]
-    key = (tier.tobytes(), cut, p.distillation_share)
+    # the tiers by identity (the rule engine's read-only array, new when derived anew; the
+    # labs' countries are written only while the model is built), held by the entry so that
+    # no other array can take their ids; by contents when they are new, as most are the same
+    tiers, countries = view.tier, labs.country
+    fast = (id(tiers), id(countries), cut, p.distillation_share)
     hit = view.derived.get("lab_access_share")
-    if hit is None or hit[0] != key:
+    if hit is not None and hit[0] == fast:
+        return hit[2]
+    tier = tiers[countries]
+    key = (tier.tobytes(), cut, p.distillation_share)
+    if hit is None or hit[1] != key:
         cut_off = (tier == RESTRICTED) | (tier == EMBARGOED)
         share = np.where(cut_off, p.distillation_share * (1.0 - cut), p.distillation_share)
         share.flags.writeable = False
-        hit = (key, share)
-        view.derived["lab_access_share"] = hit
-    return hit[1]
+    else:
+        share = hit[2]
+    view.derived["lab_access_share"] = (fast, key, share, (tiers, countries))
+    return share
 
 
 def watch_distillation(model: MonthContext) -> None:

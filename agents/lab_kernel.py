@@ -441,3 +441,35 @@ def rule_arrays(
         checks, any_checks, may_buy, buy_log_arg, preference, host_allowed, may_rent,
         host_log_arg, cut[:n_cut].copy(), all_allowed, buyer_country, partly, controlled_h2,
     )
+
+
+@numba.njit(cache=True)
+def own_rule_arrays(
+    subsidised: np.ndarray,  # [L, C] bool: the kept terms'
+    customs_effort: np.ndarray,  # [K] view.customs_effort
+    lab_country: np.ndarray,  # [L]
+    chip_class: np.ndarray,  # [C] view.chip_class
+    h100e: np.ndarray,  # [C]
+    preference_value: float,  # domestic_preference
+    compliance_cost: float,  # customs_compliance_cost
+    controlled_class: int,  # rules.CONTROLLED
+) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray]:
+    """The arrays of rule_arrays that read what a projection's futures draw, as rule_arrays
+    derives them (agents.lab._own_arrays_reference in numpy): (preference, checks, any_checks,
+    controlled_h2), for agents.lab._RuleTerms.own."""
+    n_labs, n_chips = subsidised.shape
+    preference = np.empty((n_labs, n_chips))
+    checks = np.empty(n_labs)
+    any_checks = False
+    for i in range(n_labs):
+        checks[i] = np_maximum(customs_effort[lab_country[i]] - 1.0, 0.0) * compliance_cost
+        if checks[i] != 0.0:
+            any_checks = True
+        for c in range(n_chips):
+            preference[i, c] = preference_value if subsidised[i, c] else 0.0
+    controlled_h2 = np.empty(2 * n_chips)
+    for c in range(n_chips):
+        h = (1.0 if chip_class[c] == controlled_class else 0.0) * h100e[c]
+        controlled_h2[c] = h
+        controlled_h2[n_chips + c] = h
+    return preference, checks, any_checks, controlled_h2

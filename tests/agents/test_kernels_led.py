@@ -61,6 +61,8 @@ def _differ(a: object, b: object, names: tuple[str, ...]) -> list[str]:
 def checked(monkeypatch: pytest.MonkeyPatch) -> Counter:
     """Every kernel path held to its reference; returns the count of calls (and branches)."""
     seen: Counter = Counter()
+    # a keep of its own: rule terms kept by another test's models would not be derived here
+    monkeypatch.setattr(lab, "_KEPT_RULE_TERMS", {})
 
     def ledger_method(name: str) -> None:
         fast, slow = getattr(Ledger, name), getattr(Ledger, f"{name}_reference")
