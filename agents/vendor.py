@@ -202,21 +202,19 @@ def tell_demand(
     asked): every vendor's demand ratio, planned demand and new mix from one compiled kernel
     (agents/vendor_kernel.py), record_demand_all_reference's numbers. Vendors whose index is
     not their place, or a mix of another size, take record_demand_all's way."""
-    n = len(vendors)
-    if n == 0:
+    if not vendors:
         return
-    chip_vendor = vendors[0].model.chips.vendor
-    table = _mix_table(vendors, chip_vendor.size)
-    if table is None or units.size != n or [v.index for v in vendors] != _places(n):
+    inputs = _kernel_inputs(vendors) if units.size == len(vendors) else None
+    if inputs is None:
         record_demand_all(vendors, units.tolist(), capacity.tolist(), asked)
         return
-    told = _told_array(vendors)
+    recent, table, told = inputs
     mixes = demand_kernel(
-        chip_vendor,
+        vendors[0].model.chips.vendor,
         units,
         np.asarray(asked, float),
         np.asarray(capacity, float),
-        np.array([v.recent_demand for v in vendors], float),
+        recent,
         table[0],
         table[1],
         DEMAND_SMOOTHING,
@@ -233,30 +231,42 @@ def tell_orders(vendors: list[ChipVendor], capacity: np.ndarray, asked: np.ndarr
     tell_demand's kernel would not apply (vendors whose index is not their place, a mix of
     another size, `asked` not float64, a chip in use of no vendor listed): the caller then
     takes tell_demand's way."""
-    n = len(vendors)
-    if n == 0 or asked.dtype != np.float64:
+    if not vendors or asked.dtype != np.float64:
         return False
+    inputs = _kernel_inputs(vendors)
+    if inputs is None:
+        return False
+    recent, table, told = inputs
     chips = vendors[0].model.chips
-    table = _mix_table(vendors, chips.vendor.size)
-    if table is None or [v.index for v in vendors] != _places(n):
-        return False
-    told = _told_array(vendors)
     mixes = orders_kernel(
         chips.vendor,
         chips.used,
         asked,
         np.asarray(capacity, float),
-        np.array([v.recent_demand for v in vendors], float),
+        recent,
         table[0],
         table[1],
         DEMAND_SMOOTHING,
         told,
     )
-    if mixes.shape[0] != n:  # a chip of no vendor among these: vendor_units' way
+    if mixes.shape[0] != len(vendors):  # a chip of no vendor among these: vendor_units' way
         return False
     ratio, heard, units = told.tolist()
     _hear(vendors, ratio, heard, units, mixes)
     return True
+
+
+def _kernel_inputs(
+    vendors: list[ChipVendor],
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray] | None:
+    """What the demand kernels read and write besides the month's orders: (each vendor's
+    planned demand, the mixes' table, the array they write into), or None where they do not
+    apply (vendors whose index is not their place, a mix of another size)."""
+    table = _mix_table(vendors, vendors[0].model.chips.vendor.size)
+    if table is None or [v.index for v in vendors] != _places(len(vendors)):
+        return None
+    recent = np.array([v.recent_demand for v in vendors], float)
+    return recent, table, _told_array(vendors)
 
 
 def _told_array(vendors: list[ChipVendor]) -> np.ndarray:

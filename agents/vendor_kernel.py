@@ -265,7 +265,6 @@ def demand_kernel(
     return mixes
 
 
-
 @numba.njit(cache=True)
 def orders_kernel(
     chip_vendor: np.ndarray,
@@ -293,6 +292,7 @@ def orders_kernel(
         if used[c]:
             units[chip_vendor[c]] += asked[c]
     return demand_kernel(chip_vendor, units, asked, capacity, recent, old, has_mix, smoothing, told)
+
 
 @numba.njit(cache=True)
 def wafer_capacity_kernel(
