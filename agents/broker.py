@@ -361,6 +361,8 @@ def _news_of(
     route = model.country_names[route_i]
     chip = model.chips.ids[chip_i]
     books.caught.append((route, qty))
+    if not model.tells_news:
+        return
     enforcer = model.spec.levers["enforcement"].owner
     if caught_this_month <= MAX_CAUGHT_NEWS:
         model.news(

@@ -84,6 +84,8 @@ class MonthContext(Protocol):
         putting a chip on sale)."""
 
     # commands, news and the record
+    tells_news: bool  # False: news() keeps nothing, and callers need not compose it
+
     def apply(self, change: PolicyChange, source: str = ..., news: str | None = ...) -> None: ...
 
     def scheduled(self, actor: str) -> list[ScheduledChange]: ...

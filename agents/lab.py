@@ -1805,6 +1805,8 @@ def train_reference(model: MonthContext) -> list[int]:
 
 def _announce_runs(model: MonthContext, records: list[int]) -> None:
     """The news of the labs whose new model beat their bloc's frontier, in lab order."""
+    if not model.tells_news:
+        return
     labs = model.labs
     for i in records:
         model.news(

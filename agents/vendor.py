@@ -737,6 +737,8 @@ class ChipVendor(mesa.Agent):
             parent = self._parent_for(int(c), ready)
             if parent >= 0 and all(d["parent"] != parent for d in self.pending):
                 self.pending.append({"parent": parent, "lost": int(c), "ready": ready})
+                if not model.tells_news:
+                    continue
                 if chips.available_from[c] == model.month:
                     why = tr("news_variant_why_launch")
                 elif retired[c]:
@@ -903,6 +905,8 @@ class ChipVendor(mesa.Agent):
         return float(chosen) if chosen is not None else float(self.model.p.variant_margin)
 
     def _announce(self, i: int, market: int) -> None:
+        if not self.model.tells_news:
+            return
         chips = self.model.chips
         self.model.news(
             "variant_released",

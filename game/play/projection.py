@@ -109,6 +109,7 @@ def _trajectories(
         for seed, drawn in futures:
             model = restore(plain, arrays, dict(drawn))
             model.record_tables = False  # a fan reads the frontier alone
+            model.tells_news = False
             try:
                 # Reseed in place: agents and tables may hold the generator objects themselves,
                 # so replacing model.rng would leave them drawing from the old stream.

@@ -148,6 +148,10 @@ class ChipWarModel(mesa.Model):
         # False: the results tables are kept only where the month itself reads them (the bots'
         # reviews, see _tables_read_next_month); projections, which read the frontier alone
         self.record_tables = True
+        # False: the month composes no news (a projection's futures, read for the frontier
+        # alone and thrown away: the news is written for players, and nothing in the month
+        # reads it back)
+        self.tells_news = True
         values = self.world.parameter_values()
         values.update(sc.parameters)
         self.p = Params(values)
@@ -640,6 +644,8 @@ class ChipWarModel(mesa.Model):
 
     # ------------------------------------------------------------------ news and outputs
     def news(self, kind: str, text: str, actors: list[str], month: int | None = None) -> None:
+        if not self.tells_news:
+            return
         m = self.month if month is None else month
         self.events.append(
             {

@@ -226,3 +226,40 @@ def test_a_pool_of_workers_names_the_same_unknowns_as_one_process() -> None:
     assert fan.drivers == Fan.from_plain(here, 1).drivers and fan.drivers
     for b in here["median"]:
         np.testing.assert_array_equal(fan.median[b], here["median"][b])
+
+
+def test_a_fans_futures_compose_no_news_and_keep_the_same_frontier(monkeypatch):
+    """A fan reads the frontier alone: its futures skip writing the players' news (a tenth of a
+    month's Python in some months), and the frontier is the one a future telling the news has."""
+    import agents.broker
+    import agents.lab
+    import agents.vendor
+    from game.play import projection
+    from game.sim.state import restore
+
+    model = ChipWarModel("historical", rng=4)
+    model.run(30)
+    plain, arrays = snapshot(model)
+    told = restore(plain, arrays)
+    told.rng.bit_generator.state = np.random.PCG64(7).state  # as _trajectories reseeds
+    told.random.seed(7)
+    told.run()
+    kinds = {e["kind"] for e in told.events[len(plain["events"]) :]}
+    assert {"training_run", "broker_caught"} <= kinds  # the months that follow have news
+
+    composed: list[str] = []
+    for module in (agents.broker, agents.lab, agents.vendor):
+        real = module.tr
+        monkeypatch.setattr(
+            module, "tr", lambda key, _real=real, **kw: composed.append(key) or _real(key, **kw)
+        )
+    restored = []
+    real_restore = projection.restore
+    monkeypatch.setattr(
+        projection, "restore", lambda *a: restored.append(real_restore(*a)) or restored[-1]
+    )
+    _, _, (traj,) = projection._trajectories([(plain, arrays)], [(7, {})])
+    (quiet,) = restored
+    assert composed == [] and quiet.tells_news is False
+    assert quiet.events == plain["events"]  # nothing added, nothing lost
+    assert np.array_equal(traj[0], np.array(told.frontier_hist[-len(traj[0]) :]))
