@@ -26,7 +26,7 @@ import logging
 import time
 import warnings
 from collections.abc import Hashable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -67,6 +67,9 @@ class Fan:
     request_id: int
     seeds: int = 0  # futures behind the band
     uncertain: bool = True  # the futures drew the uncertain parameters, not only seeds
+    # False: a first look from the first futures done; the fan of all of them follows
+    complete: bool = True
+    planned: int = 0  # futures the complete fan has (= seeds when complete)
     # per bloc: the drawn parameters that go most with its end capability (name, rank corr.)
     drivers: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     seconds: float = field(default=0.0, compare=False)  # wall time from request to arrival
@@ -87,6 +90,8 @@ class Fan:
             request_id=int(request_id),
             seeds=int(plain.get("seeds", 0)),
             uncertain=bool(plain.get("uncertain", False)),
+            complete=bool(plain.get("complete", True)),
+            planned=int(plain.get("planned", plain.get("seeds", 0))),
             drivers={
                 b: [(str(k), float(r)) for k, r in v] for b, v in plain.get("drivers", {}).items()
             },
@@ -217,6 +222,16 @@ def _ends(blocs: list[str], traj: np.ndarray) -> dict[str, float]:
     return {b: float(last[i]) for i, b in enumerate(blocs)}
 
 
+def _gather(state: int, chunks: list[_Chunk], n: int) -> np.ndarray:
+    """One state's trajectories [future, month, bloc] from the chunks that ran it, each
+    future in its own row (the chunks hold futures i, i+n, ...: not in order)."""
+    parts = [(c.futures, c.got[c.states.index(state)]) for c in chunks if c.got is not None]
+    out = np.empty((n, *parts[0][1].shape[1:]))
+    for rows, got in parts:
+        out[rows] = got
+    return out
+
+
 def project(
     plain: dict[str, Any],
     arrays: dict[str, np.ndarray],
@@ -266,6 +281,16 @@ def _warm(_: int = 0) -> float:
 
 # ----------------------------------------------------------------------------- UI side
 @dataclass
+class _Chunk:
+    """One worker's job: some states (indices into the request's) over some of its futures."""
+
+    states: list[int]
+    futures: list[int]
+    future: Future | None = None
+    got: list[np.ndarray] | None = None  # per state of `states`: [future, month, bloc]
+
+
+@dataclass
 class _Job:
     """A request: the main state (for the fan) and extra states (for their end medians only)."""
 
@@ -274,7 +299,15 @@ class _Job:
     keys: list[Hashable | None]  # caller's key for each state (main first)
     base_seed: int
     asked: float
-    futures: list[Future] = field(default_factory=list)
+    chunks: list[_Chunk] = field(default_factory=list)
+    first_look: bool = False  # the fan of the first futures was handed (or is not wanted)
+    fan_done: bool = False  # the fan of all futures was handed, with the main state's end
+    dates: list[str] = field(default_factory=list)
+    blocs: list[str] = field(default_factory=list)
+
+    @property
+    def futures(self) -> list[Future]:
+        return [c.future for c in self.chunks if c.future is not None]
 
 
 class Projector:
@@ -284,14 +317,22 @@ class Projector:
     futures are split among them. workers=0 computes in the calling process during `request`
     (tests, scripts and machines where subprocesses are unwelcome; it blocks). uncertain:
     each future draws the uncertain parameters as well as its seed (False: seeds only).
+    first: with 0 < first < seeds (and workers), the first `first` futures are computed first
+    and their fan handed back as a first look (`Fan.complete` False) while the rest are
+    computed: a player sees a band at once, and the band of all the futures a moment later.
     """
 
-    def __init__(self, seeds: int = 8, workers: int = 1, uncertain: bool = True) -> None:
+    def __init__(
+        self, seeds: int = 8, workers: int = 1, uncertain: bool = True, first: int = 0
+    ) -> None:
         if seeds < 1:
             raise ValueError(f"seeds must be at least 1, got {seeds}")
         if workers < 0:
             raise ValueError(f"workers must be 0 or more, got {workers}")
+        if first < 0:
+            raise ValueError(f"first must be 0 or more, got {first}")
         self.seeds = int(seeds)
+        self.first = int(first) if 0 < first < seeds else 0
         self.workers = int(workers)
         self.uncertain = bool(uncertain)
         self._futures: dict[tuple[int, tuple[str, ...]], list[SampledFuture]] = {}
@@ -391,7 +432,11 @@ class Projector:
         base_seed = int(snap[0]["construct"]["rng"])
         job = _Job(rid, states, keys, base_seed, time.perf_counter())
         if self.workers == 0:
-            self._finish(job, [_chunk_job(states, self._futures_of(states[0], base_seed))])
+            futures = self._futures_of(states[0], base_seed)
+            chunk = _Chunk(list(range(len(states))), list(range(len(futures))))
+            job.dates, job.blocs, chunk.got = _chunk_job(states, futures)
+            job.chunks, job.first_look = [chunk], True
+            self._hand_on(job)
             return rid
         self._collect()
         if self._running is None:
@@ -407,22 +452,41 @@ class Projector:
             self._futures[key] = sampled_futures(self.seeds, base_seed, key[1], self.uncertain)
         return self._futures[key]
 
+    def _plan(self, n_states: int, n_futures: int) -> list[_Chunk]:
+        """A request's chunks in the order the workers take them: the main state's first
+        futures (the first look, if one is wanted), its other futures, then the extra states
+        over every future; each part split among the workers."""
+        every = list(range(n_futures))
+        first = self.first if self.first < n_futures else 0
+        parts = [([0], every[:first]), ([0], every[first:])] if first else [([0], every)]
+        if n_states > 1:
+            parts.append((list(range(1, n_states)), every))
+        chunks: list[_Chunk] = []
+        for states, futures in parts:
+            n = max(1, min(self.workers, len(futures)))
+            chunks += [_Chunk(states, futures[i::n]) for i in range(n)]
+        return chunks
+
     def _submit(self, job: _Job) -> None:
         # Drop extras that a job that finished meanwhile has already projected.
         keep = [i for i, k in enumerate(job.keys) if i == 0 or k not in self._known]
         job.states = [job.states[i] for i in keep]
         job.keys = [job.keys[i] for i in keep]
         futures = self._futures_of(job.states[0], job.base_seed)
-        n = max(1, min(self.workers, len(futures)))
-        chunks = [futures[i::n] for i in range(n)]
+        job.chunks = self._plan(len(job.states), len(futures))
+        job.first_look = not 0 < self.first < len(futures)
+
+        def send(pool: ProcessPoolExecutor) -> None:
+            for c in job.chunks:
+                states = [job.states[k] for k in c.states]
+                c.future = pool.submit(_chunk_job, states, [futures[j] for j in c.futures])
+
         try:
-            pool = self._ensure_pool()
-            job.futures = [pool.submit(_chunk_job, job.states, c) for c in chunks]
+            send(self._ensure_pool())
         except BrokenProcessPool as exc:  # a worker died earlier: start afresh
             self._fail(exc)
             self._pool = None
-            pool = self._ensure_pool()
-            job.futures = [pool.submit(_chunk_job, job.states, c) for c in chunks]
+            send(self._ensure_pool())
         self._running = job
 
     def _fail(self, exc: BaseException) -> None:
@@ -430,51 +494,79 @@ class Projector:
         log.warning("projection failed: %s: %s", type(exc).__name__, exc)
 
     def _collect(self) -> None:
-        """Take in a finished job (if any) and start the waiting one."""
+        """Take in the chunks that have landed, hand on what they complete, and when the whole
+        job is in, start the waiting one."""
         job = self._running
-        if job is None or not all(f.done() for f in job.futures):
+        if job is None:
             return
-        self._running = None
         try:
-            parts = [f.result() for f in job.futures]
+            for c in job.chunks:
+                if c.got is None and c.future is not None and c.future.done():
+                    dates, blocs, c.got = c.future.result()
+                    if c.states[0] == 0 and not job.dates:
+                        job.dates, job.blocs = dates, blocs
         except BaseException as exc:  # a worker's failure must not take the UI down
+            self._running = None
+            for c in job.chunks:
+                if c.future is not None:
+                    c.future.cancel()  # its chunks not yet started
             self._fail(exc)
             if isinstance(exc, BrokenProcessPool) and self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
         else:
-            self._finish(job, parts)
+            self._hand_on(job)
+            if any(c.got is None for c in job.chunks):
+                return
+            self._running = None
         if self._waiting is not None and not self.closed:
             waiting, self._waiting = self._waiting, None
             self._submit(waiting)
 
-    def _finish(self, job: _Job, parts: list[tuple[list[str], list[str], list]]) -> None:
-        dates, blocs = parts[0][0], parts[0][1]
-        per_state = [
-            np.concatenate([p[2][i] for p in parts if p[2][i].size], axis=0)
-            if any(p[2][i].size for p in parts)
-            else np.zeros((0, len(dates), len(blocs)))
-            for i in range(len(job.states))
-        ]
-        for k, traj in zip(job.keys, per_state, strict=True):
-            if k is not None:
-                self._ends[k] = _ends(blocs, traj)
-                self._known[k] = None
+    def _hand_on(self, job: _Job) -> None:
+        """What the chunks in so far complete: the first look, the fan and the main state's
+        end, the extra states' ends."""
+        futures = self._futures_of(job.states[0], job.base_seed)
+        main = [c for c in job.chunks if c.states[0] == 0]
+        if not job.first_look:
+            firsts = [c for c in main if c.futures[-1] < self.first]
+            if all(c.got is not None for c in firsts):
+                job.first_look = True
+                if job.request_id == self._newest and not job.fan_done:
+                    traj = _gather(0, firsts, self.first)
+                    self._ready = self._fan(job, traj, futures[: self.first], len(futures))
+        if not job.fan_done and all(c.got is not None for c in main):
+            job.fan_done = job.first_look = True
+            traj = _gather(0, main, len(futures))
+            self._remember(job.keys[0], job.blocs, traj)
+            if job.request_id == self._newest:
+                self._ready = self._fan(job, traj, futures, len(futures))
+        if all(c.got is not None for c in job.chunks):
+            for k in range(1, len(job.states)):
+                traj = _gather(k, [c for c in job.chunks if k in c.states], len(futures))
+                self._remember(job.keys[k], job.blocs, traj)
+
+    def _fan(
+        self, job: _Job, traj: np.ndarray, futures: list[SampledFuture], planned: int
+    ) -> Fan:
+        plain = {
+            **_summarise(job.dates, job.blocs, traj, len(futures), self.uncertain),
+            "drivers": _drivers(job.blocs, traj, futures),
+            "complete": len(futures) == planned,
+            "planned": planned,
+        }
+        return Fan.from_plain(plain, job.request_id, seconds=time.perf_counter() - job.asked)
+
+    def _remember(self, key: Hashable | None, blocs: list[str], traj: np.ndarray) -> None:
+        """A keyed state's projected end, for take_ends (bounded: the oldest go first)."""
+        if key is None:
+            return
+        self._ends[key] = _ends(blocs, traj)
+        self._known[key] = None
         while len(self._known) > MAX_REMEMBERED_ENDS:
             self._known.pop(next(iter(self._known)))
         while len(self._ends) > MAX_REMEMBERED_ENDS:
             self._ends.pop(next(iter(self._ends)))
-        if job.request_id == self._newest:
-            futures = self._futures_of(job.states[0], job.base_seed)
-            n = len(parts)  # the futures came back chunk by chunk (see _submit)
-            in_order = [futures[j] for i in range(n) for j in range(i, len(futures), n)]
-            plain = {
-                **_summarise(dates, blocs, per_state[0], self.seeds, self.uncertain),
-                "drivers": _drivers(blocs, per_state[0], in_order),
-            }
-            self._ready = Fan.from_plain(
-                plain, job.request_id, seconds=time.perf_counter() - job.asked
-            )
 
     def poll(self) -> Fan | None:
         """Non-blocking: the newest request's Fan if it has arrived and was not returned yet,
@@ -484,19 +576,25 @@ class Projector:
         fan, self._ready = self._ready, None
         return fan
 
-    def wait(self, timeout: float = 60.0, interval: float = 0.02) -> Fan | None:
-        """Block until the newest request's Fan arrives (scripts, tests, the debrief)."""
+    def wait(
+        self, timeout: float = 60.0, interval: float = 0.02, first_look: bool = False
+    ) -> Fan | None:
+        """Block until the newest request's complete Fan arrives (scripts, tests, the
+        debrief; `first_look`: or its first look, if that comes first). None on timeout."""
         deadline = time.monotonic() + timeout
         while True:
             fan = self.poll()
-            if fan is not None or time.monotonic() >= deadline:
+            if fan is not None and (fan.complete or first_look):
                 return fan
+            if time.monotonic() >= deadline:
+                return None
             if self._running is None and self._waiting is None:
                 return None  # nothing under way (or the job failed: see .error)
             running = self._running
-            if running is not None and running.futures:
-                # woken as the job's last chunk lands, not at the next tick of a sleep
-                wait_for(running.futures, timeout=interval)
+            pending = [f for f in running.futures if not f.done()] if running else []
+            if pending:
+                # woken as a chunk lands, not at the next tick of a sleep
+                wait_for(pending, timeout=interval, return_when=FIRST_COMPLETED)
             else:
                 time.sleep(interval)
 

@@ -821,7 +821,8 @@ class GameSession:
 
     @property
     def fan_pending(self) -> bool:
-        """A projection of the current state has been asked for and has not arrived."""
+        """A projection of the current state has been asked for and has not arrived (or only
+        its first look has)."""
         return self._version in self._requests.values()
 
     def _current_snapshot(self) -> Snapshot:
@@ -877,7 +878,11 @@ class GameSession:
         self._fill_effects()
         if fan is None:
             return None
-        version = self._requests.pop(fan.request_id, None)
+        # a first look (Fan.complete False) leaves the request open: its whole fan follows
+        requests = self._requests
+        version = requests.pop(fan.request_id, None) if fan.complete else requests.get(
+            fan.request_id
+        )
         if version is None:
             return None
         self._fans[version] = fan

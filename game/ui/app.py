@@ -149,6 +149,11 @@ class Scene:
 # decisions). 16 gives a median and a 10-90% band that a seed does not swing much, in about
 # 15 s of a background process after a full game on 2 cores.
 REPORT_FUTURES = 16
+# Futures behind the play screen's fan, and how many of them come back first as a first look:
+# 32 futures give a 10-90% band that does not swing with a few of them (8 left it jumping
+# between decisions), and the first 8 put a band on the screen in about a fifth of a second.
+GAME_FUTURES = 32
+GAME_FIRST_LOOK = 8
 
 
 class App:
@@ -214,7 +219,9 @@ class App:
         if self.projector is None:
             from game.play.projection import Projector
 
-            self.projector = Projector(workers=2)  # a job splits its seeds: ~0.5 s, not ~1 s
+            # a job splits its futures between two processes; the first 8 come back as a
+            # first look (~0.2 s), all 32 a moment later (benchmarks/bench_fan.py)
+            self.projector = Projector(seeds=GAME_FUTURES, workers=2, first=GAME_FIRST_LOOK)
             self.projector.warm_up()
             self.on_quit.append(self.projector.close)
         session.attach_projector(self.projector)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -263,3 +264,116 @@ def test_a_fans_futures_compose_no_news_and_keep_the_same_frontier(monkeypatch):
     assert composed == [] and quiet.tells_news is False
     assert quiet.events == plain["events"]  # nothing added, nothing lost
     assert np.array_equal(traj[0], np.array(told.frontier_hist[-len(traj[0]) :]))
+
+
+class _ManualPool:
+    """A stand-in for the projector's process pool whose jobs run (in this process, in the
+    order given) only when the test says: when each chunk lands is the test's to choose."""
+
+    def __init__(self) -> None:
+        self.jobs: list = []
+
+    def submit(self, fn, *args):  # noqa: ANN001, ANN201 - Executor.submit's shape
+        future: Future = Future()
+        self.jobs.append((future, fn, args))
+        return future
+
+    def land(self, n: int) -> None:
+        for future, fn, args in self.jobs[:n]:
+            future.set_result(fn(*args))
+        del self.jobs[:n]
+
+    def shutdown(self, **_: object) -> None:
+        self.jobs.clear()
+
+
+def test_a_first_look_comes_before_the_whole_fan_and_the_whole_fan_is_unchanged() -> None:
+    """With `first`, the fan of the first futures is handed back as soon as their chunks land
+    (marked incomplete, over those futures alone), then the fan of all of them, the same as
+    without a first look; the extra states' ends come last."""
+    from game.play.projection import _drivers, _summarise, _trajectories
+
+    model, extra = _short(), _short()
+    extra.run(1)
+    state, before = snapshot(model), snapshot(extra)
+    with Projector(seeds=6, workers=2, first=2) as projector:
+        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
+        projector.request(state, key="now", extras={"before": before})
+        assert len(pool.jobs) == 6  # first look in two chunks, the rest in two, extras in two
+        pool.land(1)
+        assert projector.poll() is None  # half the first look
+        pool.land(1)
+        first = projector.poll()
+        assert first is not None and not first.complete and projector.poll() is None
+        assert projector.take_ends() == {}
+        pool.land(2)
+        whole = projector.poll()
+        assert whole is not None and whole.complete and projector.busy
+        assert set(projector.take_ends()) == {"now"}
+        pool.land(2)
+        assert projector.poll() is None and not projector.busy
+        assert set(projector.take_ends()) == {"before"}
+    assert (first.seeds, first.planned, whole.seeds, whole.planned) == (2, 6, 6, 6)
+    assert first.request_id == whole.request_id
+
+    alone = Projector(seeds=6, workers=0)  # no first look: computed here, at once
+    alone.request(state, key="now", extras={"before": before})
+    fan = alone.poll()
+    assert fan is not None and fan.complete
+    futures = alone._futures_of(state, model.rng_seed)
+    dates, blocs, (traj,) = _trajectories([state], futures[:2])
+    look = _summarise(dates, blocs, traj, 2)
+    for b in model.bloc_ids:
+        assert np.array_equal(whole.median[b], fan.median[b])
+        assert np.array_equal(whole.p10[b], fan.p10[b])
+        assert np.array_equal(whole.p90[b], fan.p90[b])
+        assert np.array_equal(first.p90[b], look["p90"][b])
+        assert np.array_equal(first.median[b], look["median"][b])
+    assert whole.drivers == fan.drivers
+    assert first.drivers == _drivers(blocs, traj, futures[:2])
+
+
+def test_wait_returns_the_whole_fan_unless_a_first_look_is_enough() -> None:
+    import threading
+
+    with Projector(seeds=4, workers=1, first=1) as projector:
+        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
+        projector.request(_short(12))
+        lander = threading.Timer(0.05, pool.land, (1,))  # only the first look's chunk lands
+        lander.start()
+        look = projector.wait(TIMEOUT, first_look=True)
+        lander.join()
+        assert look is not None and not look.complete and look.seeds == 1
+        lander = threading.Timer(0.3, pool.land, (1,))  # then the rest
+        lander.start()
+        assert projector.wait(0.02) is None  # a first look is not what wait() waits for
+        fan = projector.wait(TIMEOUT)
+        lander.join()
+        assert fan is not None and fan.complete and fan.seeds == 4
+
+
+def test_a_session_shows_the_first_look_as_current_and_still_pending() -> None:
+    sc = load_scenario("historical")
+    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
+    with Projector(seeds=4, workers=1, first=2) as projector:
+        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
+        s.attach_projector(projector)
+        assert s.fan is None and s.fan_pending
+        pool.land(1)
+        look = s.poll_projection()
+        assert look is not None and not look.complete
+        assert s.fan is look and s.fan_is_current and s.fan_pending
+        pool.land(1)
+        whole = s.poll_projection()
+        assert whole is not None and whole.complete
+        assert s.fan is whole and s.fan_is_current and not s.fan_pending
+
+
+def test_the_chart_says_a_first_look_is_one() -> None:
+    from game.ui.scenes.play import _fan_note
+
+    model = _short(12)
+    out = project(*snapshot(model), seeds=2, base_seed=1)
+    look = Fan.from_plain({**out, "complete": False, "planned": 32}, request_id=1)
+    assert _fan_note(look, True) == "shaded: 10-90% of the first 2 of 32 futures; the rest coming"
+    assert "first" not in _fan_note(Fan.from_plain(out, request_id=1), True)

@@ -156,7 +156,8 @@ def test_no_text_clips_or_overlaps(
 ) -> None:
     # the longest note the capability chart shows when a projection is in
     monkeypatch.setattr(
-        "game.ui.scenes.play._fan_note", lambda fan, current: tr("fan_ready", n=16)
+        "game.ui.scenes.play._fan_note",
+        lambda fan, current: tr("fan_first_look", n=8, of=32),
     )
     app = App(size, saves_dir=tmp_path / "saves", projections=False, auto_report=False)
     problems: list[str] = []

@@ -1148,12 +1148,15 @@ def _gray_note(changes: list[tuple[str, str]]) -> str:
 
 
 def _fan_note(fan: Fan | None, current: bool) -> str:
-    """What the shading is: futures over what we don't know, or an older projection (from the
-    month before its first projected month) while the current one is computed."""
+    """What the shading is: futures over what we don't know (or the first of them, while the
+    rest are computed), or an older projection (from the month before its first projected
+    month) while the current one is computed."""
     if fan is None:
         return ""
     if not current and fan.dates:
         return tr("fan_stale", date=format_month(parse_month(fan.dates[0]) - 1))
+    if not fan.complete:
+        return tr("fan_first_look", n=fan.seeds, of=fan.planned)
     return tr("fan_ready" if fan.uncertain else "fan_seeds_only", n=fan.seeds)
 
 
