@@ -96,10 +96,7 @@ def _draw(
     title = first_fitting(title_font, [chart.title, chart.short_title or chart.title], size[0] - 12)
     put(title_font.render(title, True, (230, 233, 239)), (8, 4), title)
     legend = _legend(surf, chart, small, put)
-    legend_bottom = max((r.bottom for _, r in legend), default=26 + small.get_height())
-    top, bottom = legend_bottom + 14, size[1] - small.get_height() - 8
-    left, right = 46, size[0] - 10
-    plot = pygame.Rect(left, top, max(10, right - left), max(10, bottom - top))
+    plot = plot_rect(size, legend, small)
 
     values = [s.values for s in chart.series if len(s.values)]
     values += [s.ghost for s in chart.series if s.ghost is not None and len(s.ghost)]
@@ -175,6 +172,17 @@ def _draw(
         img = small.render(shown, True, text)
         put(img, (max(plot.left + 4, plot.right - img.get_width() - 4), plot.top + 2), chart.note)
     return legend
+
+
+def plot_rect(
+    size: tuple[int, int], legend: list[tuple[str, pygame.Rect]], small: pygame.font.Font
+) -> pygame.Rect:
+    """Where the plot sits in a chart of `size` under these legend entries (render's rects):
+    a scene that writes inside the plot, under the note, finds it here."""
+    legend_bottom = max((r.bottom for _, r in legend), default=26 + small.get_height())
+    top, bottom = legend_bottom + 14, size[1] - small.get_height() - 8
+    left, right = 46, size[0] - 10
+    return pygame.Rect(left, top, max(10, right - left), max(10, bottom - top))
 
 
 def _legend(

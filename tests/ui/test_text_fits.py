@@ -159,6 +159,8 @@ def test_no_text_clips_or_overlaps(
         "game.ui.scenes.play._fan_note",
         lambda fan, current: tr("fan_first_look", n=8, of=32),
     )
+    # and the line that says the rest of the fan is still being computed
+    monkeypatch.setattr(GameSession, "fan_pending", property(lambda self: True))
     app = App(size, saves_dir=tmp_path / "saves", projections=False, auto_report=False)
     problems: list[str] = []
     try:

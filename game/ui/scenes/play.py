@@ -26,7 +26,7 @@ from game.play.session import GameSession, Proposal
 from game.reports import format as F
 from game.ui import palette
 from game.ui.app import App, Scene, confirmation, font, scene
-from game.ui.charts import Chart, Series, bloc_chart, chart_axis, render
+from game.ui.charts import Chart, Series, bloc_chart, chart_axis, plot_rect, render
 from game.ui.lever_panel import LeverPanel
 from game.ui.text import fit, note, wrap
 from game.ui.world_map import WorldMap, load_map_data
@@ -384,7 +384,9 @@ class PlayScene(Scene):
             note=_fan_note(fan, s.fan_is_current),
             legend_gap=52,
             short_title=tr("chart_capability_short"),
-            short_note=tr("fan_short"),
+            short_note=tr("fan_short")
+            if fan is None or fan.complete or not s.fan_is_current
+            else tr("fan_short_first", n=fan.seeds, of=fan.planned),
         )
         for series, b in zip(cap_chart.series, view.bloc_ids, strict=True):
             if fan is not None and b in fan.median:
@@ -594,9 +596,10 @@ class PlayScene(Scene):
         surface.blit(self.chart_surfaces["compute"], L.chart_compute)
         surface.blit(self.chart_surfaces["gray"], L.chart_gray)
         drawn = []
-        if self.session.fan_pending:
+        if self.session.fan_pending:  # inside the plot under the note (clear of the title)
             img = self.small.render(tr("fan_computing"), True, palette.SELECTED)
-            pos = (L.chart_cap.right - img.get_width() - 8, L.chart_cap.y + 6)
+            plot = plot_rect(L.chart_cap.size, self.legend, self.small).move(L.chart_cap.topleft)
+            pos = (plot.right - img.get_width() - 4, plot.top + 2 + self.small.get_linesize())
             drawn.append((tr("fan_computing"), surface.blit(img, pos)))
         note("play:projecting", drawn, L.chart_cap)
 
