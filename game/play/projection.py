@@ -338,7 +338,7 @@ class Projector:
         self._futures: dict[tuple[int, tuple[str, ...]], list[SampledFuture]] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._ids = itertools.count(1)
-        self._newest = 0  # the id of the latest request: only its fan is ever returned
+        self._newest = 0  # the id of the latest request (wait() waits for its fan)
         self._running: _Job | None = None
         self._waiting: _Job | None = None
         self._ready: Fan | None = None
@@ -423,7 +423,6 @@ class Projector:
             snap = snapshot(model)
         rid = next(self._ids)
         self._newest = rid
-        self._ready = None  # a finished older fan is superseded too
         states, keys = [snap], [key]
         for k, s in (extras or {}).items():
             if k is not None and k != key:
@@ -532,15 +531,14 @@ class Projector:
             firsts = [c for c in main if c.futures[-1] < self.first]
             if all(c.got is not None for c in firsts):
                 job.first_look = True
-                if job.request_id == self._newest and not job.fan_done:
+                if not job.fan_done:
                     traj = _gather(0, firsts, self.first)
                     self._ready = self._fan(job, traj, futures[: self.first], len(futures))
         if not job.fan_done and all(c.got is not None for c in main):
             job.fan_done = job.first_look = True
             traj = _gather(0, main, len(futures))
             self._remember(job.keys[0], job.blocs, traj)
-            if job.request_id == self._newest:
-                self._ready = self._fan(job, traj, futures, len(futures))
+            self._ready = self._fan(job, traj, futures, len(futures))
         if all(c.got is not None for c in job.chunks):
             for k in range(1, len(job.states)):
                 traj = _gather(k, [c for c in job.chunks if k in c.states], len(futures))
@@ -569,8 +567,11 @@ class Projector:
             self._ends.pop(next(iter(self._ends)))
 
     def poll(self) -> Fan | None:
-        """Non-blocking: the newest request's Fan if it has arrived and was not returned yet,
-        else None. Also moves the queue along, so call it often (the UI: every frame)."""
+        """Non-blocking: the newest fan that has arrived since the last call, else None: the
+        latest request's or, when requests come faster than fans (a game at speed), an earlier
+        one's, which the job in flight was computing when it was superseded (`request_id` says
+        which; a request replaced while it waited is never computed). Also moves the queue
+        along, so call it often (the UI: every frame)."""
         if not self.closed:
             self._collect()
         fan, self._ready = self._ready, None
@@ -579,12 +580,16 @@ class Projector:
     def wait(
         self, timeout: float = 60.0, interval: float = 0.02, first_look: bool = False
     ) -> Fan | None:
-        """Block until the newest request's complete Fan arrives (scripts, tests, the
+        """Block until the latest request's complete Fan arrives (scripts, tests, the
         debrief; `first_look`: or its first look, if that comes first). None on timeout."""
         deadline = time.monotonic() + timeout
         while True:
             fan = self.poll()
-            if fan is not None and (fan.complete or first_look):
+            if (
+                fan is not None
+                and fan.request_id == self._newest
+                and (fan.complete or first_look)
+            ):
                 return fan
             if time.monotonic() >= deadline:
                 return None

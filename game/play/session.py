@@ -315,6 +315,7 @@ class GameSession:
         self.injected: list[dict[str, str]] = []  # facilitator events: date, id, name, headline
         self.proposals = proposals_for(scenario, roles)
         self.fan = None
+        self._fan_version: int | None = None  # the state `fan` projects
         self.projector: Projector | None = None
         self._version = next(_versions)  # names the model's current state
         self._undo: list[int] = []  # versions before each decision of this month
@@ -323,6 +324,7 @@ class GameSession:
         self._ends: dict[int, dict[str, float]] = {}  # version -> projected end medians
         self._fans: dict[int, Fan] = {}  # version -> its fan (for undo)
         self._requests: dict[int, int] = {}  # projector request id -> version projected
+        self._undone: dict[int, None] = {}  # versions undone (their fans are never shown)
         self._score_cache: dict[str, Score] = {}
 
     # ------------------------------------------------------------------ seats
@@ -678,10 +680,13 @@ class GameSession:
         self.decisions.pop()
         _, after = self._links.pop()
         self._snaps.pop(after, None)
+        self._undone[after] = None
+        while len(self._undone) > 64:
+            self._undone.pop(next(iter(self._undone)))
         self._version = before
         self._score_cache.clear()
         if before in self._fans:
-            self.fan = self._fans[before]
+            self.fan, self._fan_version = self._fans[before], before
         else:
             self._request_projection()
         return True
@@ -865,7 +870,9 @@ class GameSession:
 
     def poll_projection(self) -> Fan | None:
         """Non-blocking (call every frame): the projection of the current state if it has just
-        arrived (also stored as `session.fan`), else None. Fills in decisions' effects as the
+        arrived (also stored as `session.fan`), or of an earlier state if the world has moved
+        on since it was asked and nothing newer is shown (see _moved_on_from), else None.
+        Fills in decisions' effects as the
         projections they need arrive."""
         if self.projector is None:
             return None
@@ -888,10 +895,21 @@ class GameSession:
         self._fans[version] = fan
         while len(self._fans) > MAX_FANS_KEPT:
             self._fans.pop(next(iter(self._fans)))
-        if version != self._version:
+        if version != self._version and not self._moved_on_from(version):
             return None
-        self.fan = fan
+        self.fan, self._fan_version = fan, version
         return fan
+
+    def _moved_on_from(self, version: int) -> bool:
+        """`version` is an earlier state of this line of play (not one undone) and newer than
+        the fan on screen: its fan is shown, labelled as projected from its month, while the
+        current state's is computed (a game at speed moves on faster than fans arrive)."""
+        shown = self._fan_version
+        return (
+            version < self._version
+            and version not in self._undone
+            and (shown is None or version > shown)
+        )
 
     def _fill_effects(self) -> None:
         filled = False

@@ -96,6 +96,8 @@ def test_a_newer_request_supersedes_older_ones() -> None:
         r2 = projector.request(second, key="second")
         r3 = projector.request(third, key="third")
         assert r1 < r2 < r3
+        stale = _wait(projector)  # the job in flight when it was superseded: still handed on
+        assert stale.request_id == r1 and stale.dates[0] == "2022-10"
         fan = _wait(projector)
         assert fan.request_id == r3 and fan.dates[0] == "2023-03"
         time.sleep(0.2)
@@ -377,3 +379,45 @@ def test_the_chart_says_a_first_look_is_one() -> None:
     look = Fan.from_plain({**out, "complete": False, "planned": 32}, request_id=1)
     assert _fan_note(look, True) == "shaded: 10-90% of the first 2 of 32 futures; the rest coming"
     assert "first" not in _fan_note(Fan.from_plain(out, request_id=1), True)
+
+
+def test_a_session_that_moves_on_shows_the_fan_that_lands_labelled_as_older() -> None:
+    """A game at speed asks for a fan every month, faster than fans arrive: the fan of the
+    month whose job was in flight is shown when it lands (not current: the chart says which
+    month it projects from), then the fan of the month now."""
+    sc = load_scenario("historical")
+    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
+    with Projector(seeds=2, workers=1) as projector:
+        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
+        s.attach_projector(projector)  # month 0's job: in flight
+        s.step()
+        s.step()  # month 1's request waits, month 2's replaces it
+        pool.land(1)
+        old = s.poll_projection()
+        assert old is not None and s.fan is old
+        assert not s.fan_is_current and s.fan_pending
+        assert len(pool.jobs) == 1  # month 2's job, sent as month 0's landed
+        pool.land(1)
+        now = s.poll_projection()
+        assert now is not None and s.fan is now and now.request_id > old.request_id
+        assert s.fan_is_current and not s.fan_pending
+
+
+def test_an_undone_decisions_fan_is_never_shown() -> None:
+    sc = load_scenario("historical")
+    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
+    with Projector(seeds=2, workers=1) as projector:
+        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
+        s.attach_projector(projector)
+        pool.land(1)
+        shown = s.poll_projection()
+        assert shown is not None and s.fan_is_current
+        s.decide("hbm_controls", True)  # its job starts at once
+        assert s.undo()  # back to the state on screen
+        s.step()  # a month on: older than now, as the undone state is, but not of this line
+        pool.land(1)
+        assert s.poll_projection() is None  # the undone state's fan
+        assert s.fan is shown and not s.fan_is_current
+        pool.land(1)
+        now = s.poll_projection()
+        assert now is not None and s.fan is now and s.fan_is_current
