@@ -199,7 +199,7 @@ def random_hypergeometric(fns: np.ndarray, good: int, bad: int, sample: int) -> 
     return hypergeometric_sample(fns, good, bad, sample)
 
 
-@numba.njit(cache=True)
+@numba.njit("boolean(int64[::1], int64[::1], int64, int64[::1])", cache=True)
 def marginals_into(fns: np.ndarray, colors: np.ndarray, nsample: int, out: np.ndarray) -> bool:
     """numpy's random_multivariate_hypergeometric_marginals for one variate, into zeroed `out`,
     after numpy's checks: False (nothing drawn) where numpy would refuse the input."""
@@ -263,20 +263,17 @@ def multivariate_hypergeometric(
     rng: np.random.Generator, colors: np.ndarray, nsample: int
 ) -> np.ndarray:
     """rng.multivariate_hypergeometric(colors, nsample) (method 'marginals', one variate): the
-    same draw and the same generator state after, compiled for 1-D int64 colours."""
+    same draw and the same generator state after, compiled for 1-D contiguous int64 colours
+    (the kernel's typed signature turns anything else away, a TypeError, to numpy)."""
     global fallbacks
-    fns = bitgen_addresses(rng.bit_generator)
-    if (
-        fns is not None
-        and type(colors) is np.ndarray
-        and colors.dtype == np.int64
-        and colors.ndim == 1
-        and colors.flags.c_contiguous
-        and type(nsample) is int
-        and -(2**63) <= nsample < 2**63
-    ):
-        out = np.zeros(colors.size, np.int64)
-        if marginals_into(fns, colors, nsample, out):
-            return out
+    bitgen = rng.bit_generator
+    fns = _last_fns if bitgen is _last_bitgen else bitgen_addresses(bitgen)
+    if fns is not None and type(nsample) is int:
+        try:
+            out = np.zeros(len(colors), np.int64)
+            if marginals_into(fns, colors, nsample, out):
+                return out
+        except (TypeError, OverflowError):
+            pass
     fallbacks += 1
     return rng.multivariate_hypergeometric(colors, nsample)
