@@ -47,6 +47,7 @@ from agents.broker_kernel import (
     close_month as close_month_kernel,
 )
 from game.config.texts import text as tr
+from game.core.hypergeometric import multivariate_hypergeometric
 from game.core.ledger import SMUGGLED
 from game.core.market import (
     HYPERGEOMETRIC_LIMIT,
@@ -289,8 +290,8 @@ def _share_drawn(
 ) -> np.ndarray:
     """capped_share(requests, total, rng) where it draws (0 < total < asked, the requests'
     sum, known to the caller): the same draw, without the sum taken again."""
-    if asked < HYPERGEOMETRIC_LIMIT:
-        return rng.multivariate_hypergeometric(requests, total)  # int64 already
+    if asked < HYPERGEOMETRIC_LIMIT:  # numpy's draw, compiled (int64 already)
+        return multivariate_hypergeometric(rng, requests, total)
     return capped_share(requests, total, rng)
 
 
