@@ -126,7 +126,13 @@ class ChipWarModel(mesa.Model):
         check_invariants: bool = False,
         world: WorldData | None = None,
         spec: PolicySpec | None = None,
+        for_restore: bool = False,
     ) -> None:
+        """`for_restore`: the skeleton a snapshot is loaded over (game/sim/state.py, restore),
+        built without what the load replaces whole (the initial stocks, the first market view
+        and the vendors' markets read from it, the levers set before the start, the first
+        frontier and the step-0 record), which would be built only to be thrown away; such a
+        model is fit for nothing until the load."""
         if rng is None:
             rng = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(rng=rng)
@@ -206,10 +212,9 @@ class ChipWarModel(mesa.Model):
         self.governments = {
             g.id: Government(self, g, sc.bots.get(g.id, "none")) for g in self.world.governments
         }
-        self._build_labs()
+        self._build_labs(initial_stocks=not for_restore)
         self.books = self._open_books()
-        broker_phase.recruit(self, self.synthetic_brokers)
-        self.frontier_hist: list[np.ndarray] = [self.frontier_now()]
+        broker_phase.recruit(self, self.synthetic_brokers)  # agents: made whatever the path
         self._smoothed: RunningCycleMean | None = None
         self.datacollector = DataCollector(
             model_reporters={
@@ -217,11 +222,15 @@ class ChipWarModel(mesa.Model):
                 "brokers_active": _brokers,
                 "chips_in_transit": _in_transit,
             },
-            tables={"blocs": COLUMN_NAMES, "sales": SALES_COLUMNS},
         )
-        # kept in numpy buffers, read as Mesa's lists (game/sim/record_tables.py)
+        # kept in numpy buffers, read as Mesa's lists (game/sim/record_tables.py): given here,
+        # not as Mesa's `tables=` (whose lists of COLUMN_NAMES and SALES_COLUMNS these replace)
         self.datacollector.tables["blocs"] = BlocTable(self.bloc_ids)
         self.datacollector.tables["sales"] = SalesTable(self.chips, self.vendor_ids, self.bloc_ids)
+        if for_restore:
+            self.frontier_hist: list[np.ndarray] = []
+            return
+        self.frontier_hist = [self.frontier_now()]
         self.refresh_market_view()
         for vendor in self.vendors:
             vendor.remember_markets()
@@ -247,7 +256,9 @@ class ChipWarModel(mesa.Model):
         hubs = [g.id for g in w.governments if g.side == "hubs"]
         self.hub_countries = w.own_countries(hubs[0]) if hubs else []
 
-    def _build_labs(self) -> None:
+    def _build_labs(self, initial_stocks: bool = True) -> None:
+        """`initial_stocks`: install the labs' stocks at the start in the ledger (not for a
+        skeleton that a snapshot's ledger replaces)."""
         labs, chips, p = self.labs, self.chips, self.p
         start_year = year_of(self.scenario.start)
         oldest = start_year - self.ledger.service_life + 1
@@ -268,6 +279,8 @@ class ChipWarModel(mesa.Model):
             # the run's date is not in the record: the start, the latest it can be
             labs.ref_run_flop[i] = spec.best_model_flop  # dated at the start (set above)
             self.policy.by_target.setdefault("risk_appetite", {})[spec.id] = spec.risk_appetite
+            if not initial_stocks:
+                continue
             for chip_id, qty in spec.initial_stock.items():
                 c = chips.index(chip_id)
                 vintage = int(np.clip(year_of(chips.released[c]) + 1, oldest, start_year - 1))
