@@ -149,3 +149,25 @@ def test_recount_is_recount_reference_on_real_months(scenario: str, seed: int) -
         assert model.ledger.stock.any()
     finally:
         forget(model)
+
+
+def test_each_model_has_its_own_geography_as_read_from_the_world() -> None:
+    from game.sim import model as model_module
+
+    world = default_world_data()
+    first = ChipWarModel("historical", rng=1, months=3)
+    first.customs[:] = -1.0  # what a model may write is its own
+    first.country_ids.append("atlantis")
+    second = ChipWarModel("historical", rng=1, months=3)
+    try:
+        fresh = model_module._read_geography(world)
+        assert fresh.keys() == set(model_module._GEOGRAPHY[id(world)][1])
+        for name, value in fresh.items():
+            mine = getattr(second, name)
+            if isinstance(value, np.ndarray):
+                assert mine.dtype == value.dtype and not np.shares_memory(mine, first.customs)
+                np.testing.assert_array_equal(mine, value, err_msg=name)
+            else:
+                assert type(mine) is type(value) and mine == value, name
+    finally:
+        forget(first, second)
