@@ -3,7 +3,9 @@
 A snapshot is plain data: a JSON-able dict and a dict of numpy arrays. It holds everything that
 changes during a run (ledger, tables, agents' decisions, policy, logs, results, both random
 generators); everything else is rebuilt from the scenario and the seed, which the snapshot
-also carries. Restoring builds the same skeleton and loads the snapshot over it.
+also carries. Restoring builds the same skeleton, less what the load replaces whole (the initial
+stocks, the first market view, the levers set before the start: ChipWarModel's `for_restore`),
+and loads the snapshot over it; tests/sim/test_restore_skeleton.py holds it to a whole one.
 
 A save file is a zip with `meta.json` (format, version, SHA-256 of the payload), `state.json` and
 `arrays.npz` (loaded with allow_pickle=False: a save file from someone else can run no code).
