@@ -8,6 +8,11 @@ import re
 from game.config.errors import short
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
+# Texts parse_month has read, and their months: building a model reads the same few dozen
+# dates (the catalogue's, the labs', the scenario's schedule) each time, and a projection fan
+# builds 32 models. Bounded: emptied when full (the shipped data holds about a hundred dates).
+_PARSED: dict[str, int] = {}
+_PARSED_MAX = 4096
 
 
 def parse_month(value: object) -> int:
@@ -15,6 +20,19 @@ def parse_month(value: object) -> int:
 
     YAML reads 2022-10-07 as a date and 2022-10 as text, so both are accepted.
     """
+    if type(value) is str:  # a subclass of str might hash or strip otherwise: not kept
+        month = _PARSED.get(value)
+        if month is None:
+            month = _parse_month(value)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[value] = month
+        return month
+    return _parse_month(value)
+
+
+def _parse_month(value: object) -> int:
+    """parse_month, read anew (a text that is not a month raises every time: never kept)."""
     if isinstance(value, _dt.date):
         return value.year * 12 + value.month - 1
     if isinstance(value, str):

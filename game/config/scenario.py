@@ -9,6 +9,7 @@ and its schedule replaces the parent's entries for every (actor, lever, target) 
 from __future__ import annotations
 
 import difflib
+import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -121,6 +122,27 @@ class Scenario:
 
     @classmethod
     def from_plain(cls, d: dict[str, Any]) -> Scenario:
+        """The scenario `to_plain` wrote. A projection fan restores 32 futures from one
+        snapshot, so the scenarios rebuilt are kept, by the pickle of their plain data (which
+        tells every value, its type and the order of every key: the same bytes, the same
+        scenario); a Scenario is never modified once built, so sharing it is safe."""
+        if cls is not Scenario:
+            return cls._from_plain(d)
+        try:
+            key = pickle.dumps(d, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return cls._from_plain(d)
+        kept = _FROM_PLAIN.get(key)
+        if kept is None:
+            kept = cls._from_plain(d)
+            if len(_FROM_PLAIN) >= _FROM_PLAIN_MAX:
+                _FROM_PLAIN.clear()
+            _FROM_PLAIN[key] = kept
+        return kept
+
+    @classmethod
+    def _from_plain(cls, d: dict[str, Any]) -> Scenario:
+        """from_plain, built anew."""
         return cls(
             name=d["name"],
             description=d["description"],
@@ -140,6 +162,12 @@ class Scenario:
                 for bloc, path in d.get("budget_growth", {}).items()
             },
         )
+
+
+# Scenarios rebuilt by Scenario.from_plain, by the pickle of their plain data: a few at a time
+# (the snapshots a game or a projection restores from); emptied when full.
+_FROM_PLAIN: dict[bytes, Scenario] = {}
+_FROM_PLAIN_MAX = 32
 
 
 def scenario_names(policy_dir: str | Path = POLICY_DIR) -> list[str]:
@@ -451,6 +479,11 @@ def parse_set_value(text: str) -> Any:
     return text if isinstance(value, dict | list) or value is None else value
 
 
+def _set_where(item: str | None, key: str, value: Any) -> str:
+    """Where a problem of one `--set` item is: the item as given (a dict's as key=value)."""
+    return f"--set {item if item is not None else f'{key}={value}'}"
+
+
 def with_overrides(
     scenario: Scenario,
     sets: list[str] | dict[str, Any],
@@ -467,9 +500,11 @@ def with_overrides(
     initial = list(scenario.initial)
     pinned: set[tuple[str, str | None]] = set()
     problems: list[Problem] = []
-    items: list[tuple[str, str, Any]] = []
+    # (the item as given, or None for a dict's: its text is made only for a problem, as a
+    # projection's 32 futures each set some ninety parameters), key, value
+    items: list[tuple[str | None, str, Any]] = []
     if isinstance(sets, dict):
-        items = [(f"{k}={v}", str(k), v) for k, v in sets.items()]
+        items = [(None, str(k), v) for k, v in sets.items()]
     else:
         for item in sets:
             if "=" not in item:
@@ -478,17 +513,20 @@ def with_overrides(
             key, raw = (s.strip() for s in item.split("=", 1))
             items.append((item, key, parse_set_value(raw)))
     for item, key, value in items:
-        where = f"--set {item}"
-        raw = str(value)
-        if key in world.parameters:
-            p = world.parameters[key]
+        p = world.parameters.get(key)
+        if p is not None:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                problems.append(Problem(f"expected a number ({p.unit}), got {raw!r}", key=where))
+                problems.append(
+                    Problem(
+                        f"expected a number ({p.unit}), got {str(value)!r}",
+                        key=_set_where(item, key, value),
+                    )
+                )
             elif not p.range[0] <= value <= p.range[1]:
                 problems.append(
                     Problem(
                         f"expected a value in [{p.range[0]}, {p.range[1]}] ({p.unit}), got {value}",
-                        key=where,
+                        key=_set_where(item, key, value),
                     )
                 )
             else:
@@ -500,7 +538,7 @@ def with_overrides(
             actor = lv.owner if lv.owner not in ACTOR_KINDS else (target or lv.owner)
             change = PolicyChange(actor, lever, value, target or None)
             errs = check_change(change, spec, world)
-            problems += [Problem(msg, key=where) for _, msg in errs]
+            problems += [Problem(msg, key=_set_where(item, key, value)) for _, msg in errs]
             if not errs:
                 initial.append(change)
                 pinned.add((lever, target or None))
@@ -512,7 +550,7 @@ def with_overrides(
             Problem(
                 f"unknown parameter or lever '{key}'{hint}; "
                 "see `python main.py levers` and assets/data/parameters.yaml",
-                key=where,
+                key=_set_where(item, key, value),
             )
         )
     if problems:

@@ -18,6 +18,13 @@ SPARE_SLOTS = 12  # room for variants designed during a run
 REFERENCE_CHIP = "H100"
 
 
+# Catalogues as built, by world object and vendor order (world, the catalogue never handed out):
+# building one reads every chip's record and dates, and a projection fan builds 32 models of
+# one world. A few worlds at most (a test may build its own): emptied when full.
+_BUILT: dict[tuple[int, tuple[str, ...]], tuple[WorldData, ChipTable]] = {}
+_BUILT_MAX = 8
+
+
 class ChipTable:
     """Specs of every chip, column-wise. Mutable only by `add_variant` (vendors) and
     `available_from` (vendors release chips); everything else is fixed at load."""
@@ -33,6 +40,22 @@ class ChipTable:
     )
 
     def __init__(self, world: WorldData, vendor_ids: list[str]) -> None:
+        """The catalogue of `world` at load: the columns of one built before for the same world
+        object (frozen, shared by every model of a process) and vendors, each copied, as every
+        model writes its own (variants, releases); else built, and a copy kept."""
+        key = (id(world), tuple(vendor_ids))
+        kept = _BUILT.get(key)
+        if kept is None or kept[0] is not world:
+            built = ChipTable.__new__(ChipTable)
+            built._build(world, vendor_ids)
+            if len(_BUILT) >= _BUILT_MAX:
+                _BUILT.clear()
+            _BUILT[key] = kept = (world, built)
+        for name, value in kept[1].__dict__.items():
+            setattr(self, name, value.copy() if isinstance(value, np.ndarray | list) else value)
+
+    def _build(self, world: WorldData, vendor_ids: list[str]) -> None:
+        """The columns read from the world data (the constructor's, before any is kept)."""
         chips = world.chips
         n = len(chips) + SPARE_SLOTS
         self.n_catalogue = len(chips)

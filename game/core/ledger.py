@@ -41,13 +41,26 @@ class Ledger:
         self.in_transit = np.zeros(n_chips, np.int64)
         self.seized = np.zeros(n_chips, np.int64)
         self.retired = np.zeros(n_chips, np.int64)
-        self.recount()
+        # the running totals of an empty stock (what recount() finds, without reading it)
+        self._by_prov = np.zeros(self.stock.shape[:3], np.int64)  # [holder, chip, provenance]
+        self._held = np.zeros(self.stock.shape[:2], np.int64)  # [holder, chip]
+        self._views: tuple[np.ndarray, np.ndarray] | None = None
 
     def recount(self) -> None:
-        """Rebuild the running totals from the stock (after writing `stock` directly)."""
+        """Rebuild the running totals from the stock (after writing `stock` directly, or
+        loading it): recount_reference's, from one compiled pass (whole counts: the same
+        numbers in any order)."""
+        if self.stock.dtype == np.int64 and self.stock.ndim == 4:
+            self._by_prov, self._held = kernel.totals_of(self.stock)
+            self._views = None
+            return
+        self.recount_reference()
+
+    def recount_reference(self) -> None:
+        """recount in numpy, which the kernel reproduces: read this one."""
         self._by_prov = self.stock.sum(axis=3)  # [holder, chip, provenance]
         self._held = self._by_prov.sum(axis=2)  # [holder, chip]
-        self._views: tuple[np.ndarray, np.ndarray] | None = None
+        self._views = None
 
     def slot(self, year: int) -> int:
         return year % self.service_life

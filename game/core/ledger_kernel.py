@@ -149,6 +149,27 @@ def any_held(by_prov: np.ndarray, holders: np.ndarray, prov: int) -> bool:
 
 
 @numba.njit(cache=True)
+def totals_of(stock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ledger.recount's running totals of a stock [holder, chip, provenance, slot]: by
+    provenance (np.add.reduce over the slots) and by chip (over the provenances), in one
+    pass; numpy's two reductions over axes of five cost some 90 us a restore."""
+    n_h, n_c, n_p, n_s = stock.shape
+    by_prov = np.zeros((n_h, n_c, n_p), stock.dtype)
+    held = np.zeros((n_h, n_c), stock.dtype)
+    for h in range(n_h):
+        for c in range(n_c):
+            total = 0
+            for p in range(n_p):
+                cell = 0
+                for s in range(n_s):
+                    cell += stock[h, c, p, s]
+                by_prov[h, c, p] = cell
+                total += cell
+            held[h, c] = total
+    return by_prov, held
+
+
+@numba.njit(cache=True)
 def held_by_provenance(by_prov: np.ndarray) -> np.ndarray:
     """np.add.reduce(by_prov, axis=1): [holder, provenance] whole counts."""
     n_h, n_c, n_p = by_prov.shape

@@ -16,12 +16,37 @@ import numpy as np
 from game.config.dates import parse_month
 from game.config.world import LabSpec
 
+# Porting tables as built, by the labs' records (the list object), number of labs and
+# ecosystems (records, the table never handed out): a projection fan builds 32 models of one
+# world. A few at most: emptied when full.
+_BUILT: dict[tuple[int, int, tuple[str, ...]], tuple[list[LabSpec], PortingTable]] = {}
+_BUILT_MAX = 8
+
 
 class PortingTable:
     """[lab, ecosystem] share of each lab's work ported to each ecosystem, in steps by month.
     Labs and ecosystems that the data does not name are fully open (1)."""
 
     def __init__(self, specs: list[LabSpec], n_labs: int, ecosystem_ids: list[str]) -> None:
+        """The steps of one built before for the same labs' records (a frozen list, shared by
+        every model of a process), number of labs and ecosystems: its tables are read-only,
+        so shared; its months copied. Else built, and kept."""
+        key = (id(specs), n_labs, tuple(ecosystem_ids))
+        kept = _BUILT.get(key)
+        if kept is None or kept[0] is not specs:
+            built = PortingTable.__new__(PortingTable)
+            built._build(specs, n_labs, ecosystem_ids)
+            if len(_BUILT) >= _BUILT_MAX:
+                _BUILT.clear()
+            _BUILT[key] = kept = (specs, built)
+        self.months = kept[1].months.copy()
+        self._months = list(kept[1]._months)
+        self.tables = kept[1].tables
+        self.limited = kept[1].limited
+        self._kept: tuple[tuple, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def _build(self, specs: list[LabSpec], n_labs: int, ecosystem_ids: list[str]) -> None:
+        """The steps read from the labs' records (the constructor's, before any is kept)."""
         n_eco = len(ecosystem_ids)
         changes: dict[int, list[tuple[int, int, float]]] = {}
         first: list[tuple[int, int, float]] = []
@@ -48,7 +73,6 @@ class PortingTable:
         self.tables = np.stack(tables)  # [step, lab, ecosystem]; step 0 before any change
         self.tables.flags.writeable = False
         self.limited = bool((self.tables < 1.0).any())
-        self._kept: tuple[tuple, tuple[np.ndarray, np.ndarray]] | None = None
 
     def step(self, month: int) -> int:
         """Index into `tables` of the shares in force in `month`."""

@@ -107,6 +107,32 @@ def _news_date(month: int) -> str:
     return format_month(month)
 
 
+# _read_geography's answers, kept per world object (the world, the answer; never handed out):
+# a few worlds at most (a test may build its own), emptied when full.
+_GEOGRAPHY: dict[int, tuple[WorldData, dict[str, Any]]] = {}
+_GEOGRAPHY_MAX = 8
+
+
+def _read_geography(w: WorldData) -> dict[str, Any]:
+    """ChipWarModel._build_geography's attributes, read from the world data."""
+    bloc_ids = [b.id for b in w.blocs]
+    hubs = [g.id for g in w.governments if g.side == "hubs"]
+    return {
+        "bloc_ids": bloc_ids,
+        "bloc_names": [b.name for b in w.blocs],
+        "country_ids": [c.id for c in w.countries],
+        "country_names": [c.name for c in w.countries],
+        "country_bloc": np.array([bloc_ids.index(c.bloc) for c in w.countries]),
+        "customs": np.array([c.customs for c in w.countries]),
+        "transit": np.array(["transit" in c.roles for c in w.countries]),
+        # the two sides of the contest (actors.yaml, side:): whose rules, aimed at whom
+        "controller": w.government_on("controller").id,
+        "us_bloc": bloc_ids.index(w.controller_bloc),
+        "china_bloc": bloc_ids.index(w.target_bloc),
+        "hub_countries": w.own_countries(hubs[0]) if hubs else [],
+    }
+
+
 # Chips of one model a run may count: int64 holds eight times more, room for any month's growth.
 COUNT_LIMIT = 2**60
 
@@ -126,7 +152,13 @@ class ChipWarModel(mesa.Model):
         check_invariants: bool = False,
         world: WorldData | None = None,
         spec: PolicySpec | None = None,
+        for_restore: bool = False,
     ) -> None:
+        """`for_restore`: the skeleton a snapshot is loaded over (game/sim/state.py, restore),
+        built without what the load replaces whole (the initial stocks, the first market view
+        and the vendors' markets read from it, the levers set before the start, the first
+        frontier and the step-0 record), which would be built only to be thrown away; such a
+        model is fit for nothing until the load."""
         if rng is None:
             rng = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(rng=rng)
@@ -210,10 +242,9 @@ class ChipWarModel(mesa.Model):
         self.governments = {
             g.id: Government(self, g, sc.bots.get(g.id, "none")) for g in self.world.governments
         }
-        self._build_labs()
+        self._build_labs(for_restore)
         self.books = self._open_books()
-        broker_phase.recruit(self, self.synthetic_brokers)
-        self.frontier_hist: list[np.ndarray] = [self.frontier_now()]
+        broker_phase.recruit(self, self.synthetic_brokers)  # agents: made whatever the path
         self._smoothed: RunningCycleMean | None = None
         self.datacollector = DataCollector(
             model_reporters={
@@ -221,11 +252,15 @@ class ChipWarModel(mesa.Model):
                 "brokers_active": _brokers,
                 "chips_in_transit": _in_transit,
             },
-            tables={"blocs": COLUMN_NAMES, "sales": SALES_COLUMNS},
         )
-        # kept in numpy buffers, read as Mesa's lists (game/sim/record_tables.py)
+        # kept in numpy buffers, read as Mesa's lists (game/sim/record_tables.py): given here,
+        # not as Mesa's `tables=` (whose lists of COLUMN_NAMES and SALES_COLUMNS these replace)
         self.datacollector.tables["blocs"] = BlocTable(self.bloc_ids)
         self.datacollector.tables["sales"] = SalesTable(self.chips, self.vendor_ids, self.bloc_ids)
+        if for_restore:
+            self.frontier_hist: list[np.ndarray] = []
+            return
+        self.frontier_hist = [self.frontier_now()]
         self.refresh_market_view()
         for vendor in self.vendors:
             vendor.remember_markets()
@@ -236,22 +271,21 @@ class ChipWarModel(mesa.Model):
 
     # ------------------------------------------------------------------ construction
     def _build_geography(self) -> None:
+        """The world's blocs, countries and sides: read once per world object (frozen, shared
+        by every model of a process; a projection fan builds 32 models), each model given its
+        own copies of the lists and arrays."""
         w = self.world
-        self.bloc_ids = [b.id for b in w.blocs]
-        self.bloc_names = [b.name for b in w.blocs]
-        self.country_ids = [c.id for c in w.countries]
-        self.country_names = [c.name for c in w.countries]
-        self.country_bloc = np.array([self.bloc_ids.index(c.bloc) for c in w.countries])
-        self.customs = np.array([c.customs for c in w.countries])
-        self.transit = np.array(["transit" in c.roles for c in w.countries])
-        # the two sides of the contest (actors.yaml, side:): whose rules, aimed at whom
-        self.controller = w.government_on("controller").id
-        self.us_bloc = self.bloc_ids.index(w.controller_bloc)
-        self.china_bloc = self.bloc_ids.index(w.target_bloc)
-        hubs = [g.id for g in w.governments if g.side == "hubs"]
-        self.hub_countries = w.own_countries(hubs[0]) if hubs else []
+        kept = _GEOGRAPHY.get(id(w))
+        if kept is None or kept[0] is not w:
+            if len(_GEOGRAPHY) >= _GEOGRAPHY_MAX:
+                _GEOGRAPHY.clear()
+            kept = _GEOGRAPHY[id(w)] = (w, _read_geography(w))
+        for name, value in kept[1].items():
+            setattr(self, name, value.copy() if isinstance(value, np.ndarray | list) else value)
 
-    def _build_labs(self) -> None:
+    def _build_labs(self, for_restore: bool = False) -> None:
+        """`for_restore`: leave out what a snapshot's load replaces (the stocks at the start,
+        the labs' capability and training clocks, drawn from the generator the load resets)."""
         labs, chips, p = self.labs, self.chips, self.p
         start_year = year_of(self.scenario.start)
         oldest = start_year - self.ledger.service_life + 1
@@ -272,6 +306,8 @@ class ChipWarModel(mesa.Model):
             # the run's date is not in the record: the start, the latest it can be
             labs.ref_run_flop[i] = spec.best_model_flop  # dated at the start (set above)
             self.policy.by_target.setdefault("risk_appetite", {})[spec.id] = spec.risk_appetite
+            if for_restore:
+                continue
             for chip_id, qty in spec.initial_stock.items():
                 c = chips.index(chip_id)
                 vintage = int(np.clip(year_of(chips.released[c]) + 1, oldest, start_year - 1))
@@ -294,9 +330,12 @@ class ChipWarModel(mesa.Model):
             labs.founded[sl] = self.scenario.start
             labs.budget[sl] = self.rng.lognormal(np.log(2e6), 1.0, self.synthetic_labs)
             labs.risk[sl] = self.rng.uniform(0.0, 0.6, self.synthetic_labs)
-        labs.capability[:] = capability_index(labs.best_eff_flop, p.capability_points_per_decade)
-        labs.capability[~labs.frontier] = np.nan
-        labs.run_age[:] = self.rng.integers(0, max(1, int(p.run_months)), len(labs.country))
+        if not for_restore:
+            labs.capability[:] = capability_index(
+                labs.best_eff_flop, p.capability_points_per_decade
+            )
+            labs.capability[~labs.frontier] = np.nan
+            labs.run_age[:] = self.rng.integers(0, max(1, int(p.run_months)), len(labs.country))
         self.lab_agents = [AILab(self, i) for i in range(len(labs.country))]
         self.lab_index = {lab_id: i for i, lab_id in enumerate(labs.ids)}
         hosts = np.flatnonzero(labs.hosts)

@@ -3,7 +3,9 @@
 A snapshot is plain data: a JSON-able dict and a dict of numpy arrays. It holds everything that
 changes during a run (ledger, tables, agents' decisions, policy, logs, results, both random
 generators); everything else is rebuilt from the scenario and the seed, which the snapshot
-also carries. Restoring builds the same skeleton and loads the snapshot over it.
+also carries. Restoring builds the same skeleton, less what the load replaces whole (the initial
+stocks, the first market view, the levers set before the start: ChipWarModel's `for_restore`),
+and loads the snapshot over it; tests/sim/test_restore_skeleton.py holds it to a whole one.
 
 A save file is a zip with `meta.json` (format, version, SHA-256 of the payload), `state.json` and
 `arrays.npz` (loaded with allow_pickle=False: a save file from someone else can run no code).
@@ -115,11 +117,15 @@ def restore(
     """The model a snapshot holds. `overrides` ({parameter: value}) sets parameters for the
     months still to come (a projection's drawn future): the state is the snapshot's, so what
     a parameter did before (initial stocks, the vintage ring) stays as it was."""
-    return _load_into(_skeleton(plain, overrides), plain, arrays)
+    return _load_into(_skeleton(plain, overrides, for_restore=True), plain, arrays)
 
 
-def _skeleton(plain: dict[str, Any], overrides: dict[str, Any] | None = None) -> ChipWarModel:
-    """The model a snapshot's `construct` builds, before its state is loaded over it."""
+def _skeleton(
+    plain: dict[str, Any], overrides: dict[str, Any] | None = None, for_restore: bool = False
+) -> ChipWarModel:
+    """The model a snapshot's `construct` builds, before its state is loaded over it.
+    `for_restore`: without what `_load_into` replaces (ChipWarModel's `for_restore`); a
+    save's checks (checked_model) compare the state with a whole model's, so they build one."""
     c = plain["construct"]
     return ChipWarModel(
         Scenario.from_plain(c["scenario"]),
@@ -128,6 +134,7 @@ def _skeleton(plain: dict[str, Any], overrides: dict[str, Any] | None = None) ->
         synthetic_labs=int(c["synthetic_labs"]),
         synthetic_brokers=int(c["synthetic_brokers"]),
         overrides=overrides or None,
+        for_restore=for_restore,
     )
 
 

@@ -163,3 +163,27 @@ def test_the_historical_mi308_licence_stops_amds_china_variant_for_four_months()
     sold = c1.groupby(c1.date.astype(str).str[:7]).units.sum()
     assert sold.get("2025-03", 0) > 0  # on sale before the rule
     assert all(sold.get(m, 0) == 0 for m in ("2025-05", "2025-06", "2025-07"))
+
+
+def test_overrides_as_a_dict_name_each_problem_as_a_set_item() -> None:
+    """A dict's items are named `--set key=value` in problems (their text is made only then),
+    as the same items given as text are."""
+    sc = load_scenario("historical")
+    bad = {"smuggling_detection": 7.5, "no_such_knob": 1, "budget_scale": "lots"}
+    with pytest.raises(InputError) as as_dict:
+        with_overrides(sc, bad)
+    with pytest.raises(InputError) as as_text:
+        with_overrides(sc, [f"{k}={v}" for k, v in bad.items()])
+    keys = [p.key for p in as_dict.value.problems]
+    assert keys == [
+        "--set smuggling_detection=7.5",
+        "--set no_such_knob=1",
+        "--set budget_scale=lots",
+    ]
+    assert keys == [p.key for p in as_text.value.problems]
+    assert [p.message for p in as_dict.value.problems] == [
+        p.message for p in as_text.value.problems
+    ]
+    good = with_overrides(sc, {"smuggling_detection": 0.25, "budget_scale": 1.25})
+    assert good.parameters["smuggling_detection"] == 0.25
+    assert good.parameters["budget_scale"] == 1.25
