@@ -29,9 +29,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from bench_against import export  # the other revision, exported with git archive
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,18 +68,6 @@ except (ImportError, AttributeError, TypeError):  # a revision before sampled fu
     pass
 print(json.dumps({"runs": min(runs), "fan": fan}))
 """
-
-
-def export(revision: str, into: Path) -> Path:
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", revision], cwd=REPO_ROOT, capture_output=True,
-        check=True,
-    ).stdout
-    tar_path = into / "tree.tar"
-    tar_path.write_bytes(archive)
-    with tarfile.open(tar_path) as tar:
-        tar.extractall(into / "tree", filter="data")
-    return into / "tree"
 
 
 def paired_round(trees: list[Path], cores: list[int]) -> list[dict]:
