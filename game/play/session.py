@@ -901,14 +901,14 @@ class GameSession:
         return fan
 
     def _moved_on_from(self, version: int) -> bool:
-        """`version` is an earlier state of this line of play (not one undone) and newer than
+        """`version` is an earlier state of this line of play (not one undone), no older than
         the fan on screen: its fan is shown, labelled as projected from its month, while the
         current state's is computed (a game at speed moves on faster than fans arrive)."""
         shown = self._fan_version
         return (
             version < self._version
             and version not in self._undone
-            and (shown is None or version > shown)
+            and (shown is None or version >= shown)  # the same state's whole fan: its first look
         )
 
     def _fill_effects(self) -> None:

@@ -205,16 +205,19 @@ def watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
-def lean_worker(parent: int, hidden: tuple[str, ...]) -> None:
+def lean_worker(parent: int, hidden: tuple[str, ...], niceness: int = 0) -> None:
     """watch_parent, in a worker that must never load the packages `hidden`: each is marked
     absent (a None entry in sys.modules, Python's own way to say "not installed") before the
     worker imports anything else. Why: pandas loads pyarrow whenever it is installed, about
     40 MB of resident memory per process, and the game's projection workers (two of them,
     kept for the whole game) never touch an Arrow table; sweeps' workers write Arrow and do
-    not use this."""
+    not use this. `niceness` > 0 lowers the worker's scheduling priority (os.nice, where the
+    system has it): background work that must yield the cores to a window drawing its frames."""
     for name in hidden:
         if name not in sys.modules:
             sys.modules[name] = None  # type: ignore[assignment]
+    if niceness > 0 and hasattr(os, "nice"):
+        os.nice(niceness)
     watch_parent(parent)
 
 
@@ -222,16 +225,18 @@ def spawn_pool(
     workers: int,
     max_tasks_per_child: int | None = MAX_TASKS_PER_CHILD,
     hidden: tuple[str, ...] = (),
+    niceness: int = 0,
 ) -> ProcessPoolExecutor:
     """A process pool of `workers` spawned processes, each of which ends with the process
     that made the pool however that one ends (`watch_parent`).
 
     `max_tasks_per_child=None` keeps workers for good: right for a long-lived pool whose jobs
     must not pay the model's import time again (the game's projections). `hidden`: packages
-    the workers never load, to keep their memory down (see lean_worker)."""
-    if hidden:
+    the workers never load, to keep their memory down; `niceness`: how far below this
+    process the workers are scheduled (see lean_worker)."""
+    if hidden or niceness:
         initializer: Callable[..., None] = lean_worker
-        initargs: tuple[Any, ...] = (os.getpid(), tuple(hidden))
+        initargs: tuple[Any, ...] = (os.getpid(), tuple(hidden), int(niceness))
     else:
         initializer, initargs = watch_parent, (os.getpid(),)
     return ProcessPoolExecutor(

@@ -4,7 +4,9 @@ same in a worker process as here, the newest request wins, and the pool shuts do
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+import warnings
 from concurrent.futures import Future
 
 import numpy as np
@@ -421,3 +423,49 @@ def test_an_undone_decisions_fan_is_never_shown() -> None:
         pool.land(1)
         now = s.poll_projection()
         assert now is not None and s.fan is now and s.fan_is_current
+
+
+def test_an_older_states_whole_fan_replaces_its_first_look() -> None:
+    sc = load_scenario("historical")
+    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
+    with Projector(seeds=2, workers=1, first=1) as projector:
+        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
+        s.attach_projector(projector)
+        s.step()  # the world moves on while month 0's fan is computed
+        pool.land(1)
+        look = s.poll_projection()
+        assert look is not None and not look.complete and s.fan is look
+        pool.land(1)
+        whole = s.poll_projection()
+        assert whole is not None and whole.complete and s.fan is whole
+        assert not s.fan_is_current and s.fan_pending  # month 1's is still to come
+
+
+def test_the_band_is_nanpercentiles_with_or_without_a_bloc_lacking_a_model() -> None:
+    from game.play.projection import _summarise
+
+    rng = np.random.default_rng(5)
+    traj = rng.random((32, 20, 4)) * 100
+    out = _summarise([f"d{i}" for i in range(20)], list("abcd"), traj, 32)
+    p10, med, p90 = np.nanpercentile(traj, (10.0, 50.0, 90.0), axis=0)
+    assert np.array_equal(out["p10"]["b"], p10[:, 1]) and np.array_equal(out["p90"]["d"], p90[:, 3])
+    traj[:, :, 2] = np.nan  # a bloc without a model
+    traj[3, 5, 0] = np.nan
+    out = _summarise([f"d{i}" for i in range(20)], list("abcd"), traj, 32)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p10, med, p90 = np.nanpercentile(traj, (10.0, 50.0, 90.0), axis=0)
+    assert np.array_equal(out["median"]["a"], med[:, 0]) and np.isnan(out["p10"]["c"]).all()
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities here")
+def test_projection_workers_yield_the_cores_to_the_game() -> None:
+    from game.play.projection import NICENESS
+
+    with Projector(seeds=2, workers=1) as projector:
+        projector.warm_up(wait=True, timeout=TIMEOUT)
+        pids = list(projector._pool._processes)  # type: ignore[union-attr]
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert pids and all(
+            os.getpriority(os.PRIO_PROCESS, pid) == min(mine + NICENESS, 19) for pid in pids
+        )
