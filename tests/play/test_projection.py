@@ -3,10 +3,12 @@ same in a worker process as here, the newest request wins, and the pool shuts do
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import Future
 
 import numpy as np
@@ -291,6 +293,18 @@ class _ManualPool:
         self.jobs.clear()
 
 
+@contextlib.contextmanager
+def _manual_session(seeds: int, first: int = 0) -> Iterator[tuple[GameSession, _ManualPool]]:
+    """A two-year game attached to a projector whose chunks land only when the test says (its
+    first request already asked)."""
+    sc = load_scenario("historical")
+    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
+    with Projector(seeds=seeds, workers=1, first=first) as projector:
+        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
+        s.attach_projector(projector)
+        yield s, pool
+
+
 def test_a_first_look_comes_before_the_whole_fan_and_the_whole_fan_is_unchanged() -> None:
     """With `first`, the fan of the first futures is handed back as soon as their chunks land
     (marked incomplete, over those futures alone), then the fan of all of them, the same as
@@ -357,11 +371,7 @@ def test_wait_returns_the_whole_fan_unless_a_first_look_is_enough() -> None:
 
 
 def test_a_session_shows_the_first_look_as_current_and_still_pending() -> None:
-    sc = load_scenario("historical")
-    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
-    with Projector(seeds=4, workers=1, first=2) as projector:
-        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
-        s.attach_projector(projector)
+    with _manual_session(4, first=2) as (s, pool):
         assert s.fan is None and s.fan_pending
         pool.land(1)
         look = s.poll_projection()
@@ -387,11 +397,7 @@ def test_a_session_that_moves_on_shows_the_fan_that_lands_labelled_as_older() ->
     """A game at speed asks for a fan every month, faster than fans arrive: the fan of the
     month whose job was in flight is shown when it lands (not current: the chart says which
     month it projects from), then the fan of the month now."""
-    sc = load_scenario("historical")
-    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
-    with Projector(seeds=2, workers=1) as projector:
-        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
-        s.attach_projector(projector)  # month 0's job: in flight
+    with _manual_session(2) as (s, pool):  # month 0's job: in flight
         s.step()
         s.step()  # month 1's request waits, month 2's replaces it
         pool.land(1)
@@ -406,11 +412,7 @@ def test_a_session_that_moves_on_shows_the_fan_that_lands_labelled_as_older() ->
 
 
 def test_an_undone_decisions_fan_is_never_shown() -> None:
-    sc = load_scenario("historical")
-    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
-    with Projector(seeds=2, workers=1) as projector:
-        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
-        s.attach_projector(projector)
+    with _manual_session(2) as (s, pool):
         pool.land(1)
         shown = s.poll_projection()
         assert shown is not None and s.fan_is_current
@@ -426,11 +428,7 @@ def test_an_undone_decisions_fan_is_never_shown() -> None:
 
 
 def test_an_older_states_whole_fan_replaces_its_first_look() -> None:
-    sc = load_scenario("historical")
-    s = GameSession(dataclasses.replace(sc, end=sc.start + 23), ["us"])
-    with Projector(seeds=2, workers=1, first=1) as projector:
-        pool = projector._pool = _ManualPool()  # type: ignore[assignment]
-        s.attach_projector(projector)
+    with _manual_session(2, first=1) as (s, pool):
         s.step()  # the world moves on while month 0's fan is computed
         pool.land(1)
         look = s.poll_projection()
