@@ -130,6 +130,8 @@ def stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_SECONDS) -> None:
     """Cancel the queued jobs and end the workers within `timeout` seconds (SIGTERM, then
     SIGKILL): shutting down never waits for a job in flight or a worker that hangs."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    # read before shutdown(), which lets go of them
+    calls, results = getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         with contextlib.suppress(Exception):
@@ -143,10 +145,16 @@ def stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_SECONDS) -> None:
             if p.is_alive():
                 p.kill()
                 p.join(1.0)
-    queue = getattr(pool, "_call_queue", None)
-    if queue is not None:  # never block at exit flushing jobs no worker will read
+    if calls is not None:  # never block at exit flushing jobs no worker will read
         with contextlib.suppress(Exception):
-            queue.cancel_join_thread()
+            calls.cancel_join_thread()
+    if results is not None:
+        # A worker ended mid-way through writing its result leaves the executor's manager
+        # thread reading a message that never ends, and Python joins that thread at exit: a
+        # Ctrl-C'd sweep printed its message and then hung. With the workers gone, this end
+        # was the last open for writing: closing it gives the reader EOF, and the thread ends.
+        with contextlib.suppress(Exception):
+            results._writer.close()
 
 
 def worker_pids(pool: ProcessPoolExecutor) -> list[int]:

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import textwrap
@@ -300,6 +301,25 @@ def test_ctrl_c_while_workers_start_prints_no_worker_traceback(tmp_path: Path) -
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert wait_gone(descendants(proc.pid) + family, 3) == []
+
+
+def test_stopping_a_pool_ends_its_manager_thread_after_a_result_cut_short() -> None:
+    """A worker ended mid-way through writing its result leaves a message that never ends in
+    the results pipe, and Python joins the executor's thread reading it at exit: a Ctrl-C'd
+    sweep printed its message and then hung (seen once in CI). Stopping the pool ends it."""
+    p = pool.new_pool(2)
+    assert pool.submit(p, abs, -1).result(timeout=60) == 1  # workers up, the thread reading
+    writer = p._result_queue._writer  # type: ignore[attr-defined]
+    thread = p._executor_manager_thread  # type: ignore[attr-defined]
+    os.write(writer.fileno(), struct.pack("!i", 1000) + b"cut short")  # as a dying worker
+    time.sleep(0.2)  # the thread has read the length and waits for the rest
+    try:
+        pool.stop_pool(p, timeout=1.0)
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        if thread.is_alive():  # the rest of the message, so that the test process can end
+            os.write(writer.fileno(), bytes(1000))
 
 
 def _ignore_sigterm_and_hang(_: int) -> int:
