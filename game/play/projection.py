@@ -313,6 +313,7 @@ class _Job:
     keys: list[Hashable | None]  # caller's key for each state (main first)
     base_seed: int
     asked: float
+    drawn: list[SampledFuture] = field(default_factory=list)  # its futures, set as it starts
     chunks: list[_Chunk] = field(default_factory=list)
     first_look: bool = False  # the fan of the first futures was handed (or is not wanted)
     fan_done: bool = False  # the fan of all futures was handed, with the main state's end
@@ -450,7 +451,7 @@ class Projector:
         base_seed = int(snap[0]["construct"]["rng"])
         job = _Job(rid, states, keys, base_seed, time.perf_counter())
         if self.workers == 0:
-            futures = self._futures_of(states[0], base_seed)
+            futures = job.drawn = self._futures_of(states[0], base_seed)
             chunk = _Chunk(list(range(len(states))), list(range(len(futures))))
             job.dates, job.blocs, chunk.got = _chunk_job(states, futures)
             job.chunks, job.first_look = [chunk], True
@@ -490,7 +491,7 @@ class Projector:
         keep = [i for i, k in enumerate(job.keys) if i == 0 or k not in self._known]
         job.states = [job.states[i] for i in keep]
         job.keys = [job.keys[i] for i in keep]
-        futures = self._futures_of(job.states[0], job.base_seed)
+        futures = job.drawn = self._futures_of(job.states[0], job.base_seed)
         job.chunks = self._plan(len(job.states), len(futures))
         job.first_look = not 0 < self.first < len(futures)
 
@@ -544,7 +545,7 @@ class Projector:
     def _hand_on(self, job: _Job) -> None:
         """What the chunks in so far complete: the first look, the fan and the main state's
         end, the extra states' ends."""
-        futures = self._futures_of(job.states[0], job.base_seed)
+        futures = job.drawn
         main = [c for c in job.chunks if c.states[0] == 0]
         if not job.first_look:
             firsts = [c for c in main if c.futures[-1] < self.first]
