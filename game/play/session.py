@@ -872,8 +872,7 @@ class GameSession:
         """Non-blocking (call every frame): the projection of the current state if it has just
         arrived (also stored as `session.fan`), or of an earlier state if the world has moved
         on since it was asked and nothing newer is shown (see _moved_on_from), else None.
-        Fills in decisions' effects as the
-        projections they need arrive."""
+        Fills in decisions' effects as the projections they need arrive."""
         if self.projector is None:
             return None
         fan = self.projector.poll()
